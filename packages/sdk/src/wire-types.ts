@@ -1,0 +1,182 @@
+/**
+ * Wire types of the Message Batches API, named and shaped like the official SDK's
+ * (`@anthropic-ai/sdk` `resources/messages/batches.ts`). Field names stay snake_case as on the wire.
+ */
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'billing_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'timeout_error'
+  | 'api_error'
+  | 'overloaded_error';
+
+export interface ErrorObject {
+  type: ErrorType | (string & {});
+  message: string;
+}
+
+export interface ErrorResponse {
+  type: 'error';
+  error: ErrorObject;
+  request_id: string | null;
+}
+
+export interface MessageBatchRequestCounts {
+  processing: number;
+  succeeded: number;
+  errored: number;
+  canceled: number;
+  expired: number;
+}
+
+export type MessageBatchProcessingStatus = 'in_progress' | 'canceling' | 'ended';
+
+export interface MessageBatch {
+  id: string;
+  type: 'message_batch';
+  processing_status: MessageBatchProcessingStatus;
+  request_counts: MessageBatchRequestCounts;
+  ended_at: string | null;
+  created_at: string;
+  expires_at: string;
+  archived_at: string | null;
+  cancel_initiated_at: string | null;
+  results_url: string | null;
+}
+
+export interface DeletedMessageBatch {
+  id: string;
+  type: 'message_batch_deleted';
+}
+
+export interface MessageBatchesPage {
+  data: MessageBatch[];
+  has_more: boolean;
+  first_id: string | null;
+  last_id: string | null;
+}
+
+export interface TextBlock {
+  type: 'text';
+  text: string;
+  citations: unknown[] | null;
+}
+
+export interface ToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** Response content blocks; other block types pass through from real providers. */
+export type ContentBlock = TextBlock | ToolUseBlock | { type: string; [key: string]: unknown };
+
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number | null;
+  cache_read_input_tokens: number | null;
+  cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number } | null;
+  server_tool_use: { web_search_requests: number; web_fetch_requests?: number } | null;
+  service_tier: 'standard' | 'priority' | 'batch' | null;
+  inference_geo?: string | null;
+}
+
+export interface Message {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  content: ContentBlock[];
+  model: string;
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  stop_details?: unknown | null;
+  container?: unknown | null;
+  usage: Usage;
+}
+
+export interface MessageBatchSucceededResult {
+  type: 'succeeded';
+  message: Message;
+}
+
+export interface MessageBatchErroredResult {
+  type: 'errored';
+  error: ErrorResponse;
+}
+
+export interface MessageBatchCanceledResult {
+  type: 'canceled';
+}
+
+export interface MessageBatchExpiredResult {
+  type: 'expired';
+}
+
+export type MessageBatchResult =
+  | MessageBatchSucceededResult
+  | MessageBatchErroredResult
+  | MessageBatchCanceledResult
+  | MessageBatchExpiredResult;
+
+export interface MessageBatchIndividualResponse {
+  custom_id: string;
+  result: MessageBatchResult;
+}
+
+/** The body of `POST /v1/messages`, as sent in each batched request. Checked when processed. */
+export interface MessageCreateParams {
+  model: string;
+  max_tokens: number;
+  messages: Array<{ role: 'user' | 'assistant'; content: string | Array<Record<string, unknown>> }>;
+  system?: string | Array<Record<string, unknown>>;
+  metadata?: { user_id?: string | null };
+  stop_sequences?: string[];
+  stream?: false;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  tools?: Array<Record<string, unknown>>;
+  tool_choice?: Record<string, unknown>;
+  thinking?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface BatchCreateRequest {
+  custom_id: string;
+  params: MessageCreateParams;
+}
+
+export interface BatchCreateParams {
+  requests: BatchCreateRequest[];
+}
+
+export interface BatchListParams {
+  before_id?: string;
+  after_id?: string;
+  limit?: number;
+}
+
+/** The pattern every `custom_id` must match. */
+export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** The most requests one batch may hold. */
+export const MAX_BATCH_REQUESTS = 100_000;
+
+/** The largest create body accepted, in bytes (256 MB). */
+export const MAX_BATCH_BYTES = 256 * 1024 * 1024;

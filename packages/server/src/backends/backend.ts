@@ -1,0 +1,30 @@
+import type { Message } from '@batchd/sdk';
+
+/** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
+export interface BackendCall {
+  params: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */
+export type BackendOutcome =
+  | { kind: 'message'; message: Message }
+  | {
+      kind: 'error';
+      /** True when the same call may succeed later (429, 5xx, 529, timeouts, dropped connections). */
+      retryable: boolean;
+      /** The HTTP status the provider answered, or 0 when no answer arrived. */
+      status: number;
+      /** The error type to report, such as `invalid_request_error` or `overloaded_error`. */
+      errorType: string;
+      message: string;
+      /** How long the provider asked us to wait before the next call, when it said. */
+      retryAfterMs?: number;
+    };
+
+/** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */
+export interface Backend {
+  readonly name: string;
+  send(call: BackendCall): Promise<BackendOutcome>;
+  close(): Promise<void>;
+}
