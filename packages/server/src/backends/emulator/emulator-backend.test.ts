@@ -1,0 +1,332 @@
+import type { Message } from '@batchd/sdk';
+import { describe, expect, it, vi } from 'vitest';
+import type { BackendOutcome } from '../backend.js';
+import { EmulatorBackend } from './emulator-backend.js';
+
+// Required keys copied from /work/shared/spec/anthropic-openapi-batches.yml
+// (components.schemas Message, Usage, ResponseTextBlock and ResponseToolUseBlock, `required`).
+const MESSAGE_REQUIRED = ['id', 'type', 'role', 'content', 'model', 'stop_reason', 'stop_sequence', 'stop_details', 'usage', 'container'];
+const USAGE_REQUIRED = [
+  'cache_creation', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'inference_geo',
+  'input_tokens', 'output_tokens', 'server_tool_use', 'service_tier',
+];
+const TEXT_BLOCK_REQUIRED = ['citations', 'text', 'type'];
+const TOOL_USE_BLOCK_REQUIRED = ['caller', 'id', 'input', 'name', 'type'];
+
+function request(text: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: text }], ...fields };
+}
+
+function send(backend: EmulatorBackend, params: Record<string, unknown>, signal = new AbortController().signal): Promise<BackendOutcome> {
+  return backend.send({ params, signal });
+}
+
+async function reply(params: Record<string, unknown>, backend = new EmulatorBackend()): Promise<Message> {
+  const outcome = await send(backend, params);
+  if (outcome.kind !== 'message') throw new Error(`expected a message, got ${outcome.errorType}: ${outcome.message}`);
+  return outcome.message;
+}
+
+/** A sleep that records what it was asked for and resolves at once. */
+function recordingSleep() {
+  return vi.fn((_ms: number, _signal: AbortSignal) => Promise.resolve());
+}
+
+/** A sleep that never ends on its own and rejects when the signal aborts. */
+function sleepUntilAborted(_ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+describe('EmulatorBackend', () => {
+  it('is named emulator and closes at once', async () => {
+    const backend = new EmulatorBackend();
+    expect(backend.name).toBe('emulator');
+    await expect(backend.close()).resolves.toBeUndefined();
+  });
+
+  it('echoes the last user turn in a complete Message', async () => {
+    const message = await reply(request('What is 2+2?'));
+    expect(message).toEqual({
+      id: expect.stringMatching(/^msg_[0-9A-Za-z]{24}$/),
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: '[emulator] What is 2+2?', citations: null }],
+      model: 'claude-sonnet-4-5',
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      usage: {
+        input_tokens: 3,
+        output_tokens: 6,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+        server_tool_use: null,
+        service_tier: 'batch',
+        inference_geo: null,
+      },
+    });
+  });
+
+  it('has every key the official schema requires', async () => {
+    const text = await reply(request('Hi'));
+    const tool = await reply(request('Hi', { tools: [{ name: 'lookup' }], tool_choice: { type: 'any' } }));
+    for (const message of [text, tool]) {
+      expect(Object.keys(message)).toEqual(expect.arrayContaining(MESSAGE_REQUIRED));
+      expect(Object.keys(message.usage)).toEqual(expect.arrayContaining(USAGE_REQUIRED));
+    }
+    expect(Object.keys(text.content[0] ?? {})).toEqual(expect.arrayContaining(TEXT_BLOCK_REQUIRED));
+    expect(Object.keys(tool.content[0] ?? {})).toEqual(expect.arrayContaining(TOOL_USE_BLOCK_REQUIRED));
+  });
+
+  it('echoes the text blocks of the last user turn, at most 200 characters', async () => {
+    const long = 'x'.repeat(250);
+    const message = await reply(
+      request('first', {
+        messages: [
+          { role: 'user', content: 'first' },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: [{ type: 'text', text: 'second' }, { type: 'image', source: {} }, { type: 'text', text: long }] },
+        ],
+      }),
+    );
+    expect(message.content).toEqual([{ type: 'text', text: `[emulator] second\n${'x'.repeat(193)}`, citations: null }]);
+    expect(message.stop_reason).toBe('end_turn');
+  });
+
+  it('counts four characters a token, input including the system prompt', async () => {
+    const message = await reply(
+      request('', {
+        system: [{ type: 'text', text: 'abcde' }],
+        messages: [
+          { role: 'user', content: 'Hello there' },
+          { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
+        ],
+      }),
+    );
+    // 5 + 11 + 2 = 18 input characters; the reply "[emulator] Hello there" has 22.
+    expect(message.usage.input_tokens).toBe(5);
+    expect(message.usage.output_tokens).toBe(6);
+  });
+
+  describe('determinism', () => {
+    it('answers equal params with identical messages, whatever the key order', async () => {
+      const params = { model: 'm', max_tokens: 9, messages: [{ role: 'user', content: [{ type: 'text', text: 'Same' }] }] };
+      const reordered = { messages: [{ content: [{ text: 'Same', type: 'text' }], role: 'user' }], max_tokens: 9, model: 'm' };
+      const first = await reply(params);
+      expect(await reply(params)).toEqual(first);
+      expect(await reply(reordered)).toEqual(first);
+    });
+
+    it('answers different params with a different id, and different text with different text', async () => {
+      const a = await reply(request('Question A'));
+      const b = await reply(request('Question B'));
+      const c = await reply(request('Question A', { temperature: 0.2 }));
+      expect(new Set([a.id, b.id, c.id]).size).toBe(3);
+      expect(b.content).not.toEqual(a.content);
+      expect(c.content).toEqual(a.content);
+    });
+  });
+
+  describe('max_tokens', () => {
+    it('cuts the reply to max_tokens * 4 characters', async () => {
+      const message = await reply(request('a long question', { max_tokens: 2 }));
+      expect(message.content).toEqual([{ type: 'text', text: '[emulato', citations: null }]);
+      expect(message.stop_reason).toBe('max_tokens');
+      expect(message.stop_sequence).toBeNull();
+      expect(message.usage.output_tokens).toBe(2);
+    });
+
+    it('keeps a reply that fits exactly', async () => {
+      const message = await reply(request('abcde', { max_tokens: 4 }));
+      expect(message.content).toEqual([{ type: 'text', text: '[emulator] abcde', citations: null }]);
+      expect(message.stop_reason).toBe('end_turn');
+    });
+  });
+
+  describe('stop sequences', () => {
+    it('cuts at the earliest stop sequence found and reports it', async () => {
+      const message = await reply(request('one two three', { stop_sequences: ['three', 'two'] }));
+      expect(message.content).toEqual([{ type: 'text', text: '[emulator] one ', citations: null }]);
+      expect(message.stop_reason).toBe('stop_sequence');
+      expect(message.stop_sequence).toBe('two');
+      expect(message.usage.output_tokens).toBe(4);
+    });
+
+    it('ends the turn when no stop sequence occurs', async () => {
+      const message = await reply(request('one two three', { stop_sequences: ['four', ''] }));
+      expect(message.stop_reason).toBe('end_turn');
+      expect(message.stop_sequence).toBeNull();
+    });
+
+    it('reports max_tokens when the limit comes before the stop sequence', async () => {
+      const message = await reply(request('one two three', { max_tokens: 3, stop_sequences: ['three'] }));
+      expect(message.content).toEqual([{ type: 'text', text: '[emulator] o', citations: null }]);
+      expect(message.stop_reason).toBe('max_tokens');
+      expect(message.stop_sequence).toBeNull();
+    });
+
+    it('answers an empty text block when the reply starts with a stop sequence', async () => {
+      const message = await reply(request('hi', { stop_sequences: ['[emu'] }));
+      expect(message.content).toEqual([{ type: 'text', text: '', citations: null }]);
+      expect(message.stop_reason).toBe('stop_sequence');
+      expect(message.usage.output_tokens).toBe(1);
+    });
+  });
+
+  describe('tool use', () => {
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' } }, { name: 'get_time' }];
+
+    it('calls the tool named by tool_choice', async () => {
+      const message = await reply(request('Weather?', { tools, tool_choice: { type: 'tool', name: 'get_time' } }));
+      expect(message.content).toEqual([
+        { type: 'tool_use', id: expect.stringMatching(/^toolu_[0-9A-Za-z]{24}$/), name: 'get_time', input: {}, caller: { type: 'direct' } },
+      ]);
+      expect(message.stop_reason).toBe('tool_use');
+      expect(message.stop_sequence).toBeNull();
+      expect(message.usage.output_tokens).toBe(3);
+    });
+
+    it('calls the first tool for tool_choice any', async () => {
+      const message = await reply(request('Weather?', { tools, tool_choice: { type: 'any' } }));
+      expect(message.content).toMatchObject([{ type: 'tool_use', name: 'get_weather' }]);
+      expect(message.stop_reason).toBe('tool_use');
+    });
+
+    it('gives the tool call a deterministic id', async () => {
+      const params = request('Weather?', { tools, tool_choice: { type: 'any' } });
+      const first = await reply(params);
+      expect(await reply(params)).toEqual(first);
+      const other = await reply(request('Time?', { tools, tool_choice: { type: 'any' } }));
+      expect(other.content).not.toEqual(first.content);
+    });
+
+    it.each([
+      ['tool_choice auto', { tools, tool_choice: { type: 'auto' } }],
+      ['tool_choice none', { tools, tool_choice: { type: 'none' } }],
+      ['tool_choice any without tools', { tool_choice: { type: 'any' } }],
+      ['tools without tool_choice', { tools }],
+    ])('answers text for %s', async (_name, fields) => {
+      const message = await reply(request('Weather?', fields));
+      expect(message.content).toEqual([{ type: 'text', text: '[emulator] Weather?', citations: null }]);
+      expect(message.stop_reason).toBe('end_turn');
+    });
+  });
+
+  describe('errors', () => {
+    it('answers invalid params with a 400 at once', async () => {
+      const sleep = recordingSleep();
+      const outcome = await send(new EmulatorBackend({ latencyMs: 500, sleep }), request('Hi', { stream: true }));
+      expect(outcome).toEqual({
+        kind: 'error',
+        retryable: false,
+        status: 400,
+        errorType: 'invalid_request_error',
+        message: 'stream: streaming is not supported for batch requests',
+      });
+      expect(sleep).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['invalid_request_error', 400, false, 'Invalid request'],
+      ['authentication_error', 401, false, 'Authentication error'],
+      ['permission_error', 403, false, 'Permission denied'],
+      ['not_found_error', 404, false, 'Not found'],
+      ['rate_limit_error', 429, true, 'Rate limited'],
+      ['api_error', 500, true, 'Internal server error'],
+      ['overloaded_error', 529, true, 'Overloaded'],
+    ])('injects %s from metadata.user_id', async (errorType, status, retryable, text) => {
+      const outcome = await send(new EmulatorBackend(), request('Hi', { metadata: { user_id: `tester emulator:error=${errorType}` } }));
+      expect(outcome).toEqual({ kind: 'error', retryable, status, errorType, message: `${text} (injected by emulator:error=${errorType})` });
+    });
+
+    it('injects an error from the last user turn, preferring the one in metadata.user_id', async () => {
+      const fromText = await send(new EmulatorBackend(), request('please fail emulator:error=overloaded_error now'));
+      expect(fromText).toMatchObject({ kind: 'error', status: 529, retryable: true, errorType: 'overloaded_error' });
+      const both = request('emulator:error=api_error', { metadata: { user_id: 'emulator:error=rate_limit_error' } });
+      expect(await send(new EmulatorBackend(), both)).toMatchObject({ errorType: 'rate_limit_error', status: 429 });
+    });
+
+    it('ignores directives in earlier turns', async () => {
+      const params = request('', {
+        messages: [
+          { role: 'user', content: 'emulator:error=api_error' },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: 'fine' },
+        ],
+      });
+      expect((await send(new EmulatorBackend(), params)).kind).toBe('message');
+    });
+
+    it('answers an unknown injected error type as an invalid request', async () => {
+      const outcome = await send(new EmulatorBackend(), request('emulator:error=teapot_error'));
+      expect(outcome).toMatchObject({ kind: 'error', status: 400, retryable: false, errorType: 'invalid_request_error' });
+      expect(outcome.kind === 'error' && outcome.message).toContain('teapot_error');
+    });
+
+    it('waits the latency before an injected error', async () => {
+      const sleep = recordingSleep();
+      const outcome = await send(new EmulatorBackend({ latencyMs: 300, sleep }), request('emulator:error=api_error'));
+      expect(outcome).toMatchObject({ errorType: 'api_error' });
+      expect(sleep).toHaveBeenCalledWith(300, expect.any(AbortSignal));
+    });
+  });
+
+  describe('latency', () => {
+    it('asks the sleep for the configured latency with the call signal', async () => {
+      const sleep = recordingSleep();
+      const controller = new AbortController();
+      const outcome = await send(new EmulatorBackend({ latencyMs: 250, sleep }), request('Hi'), controller.signal);
+      expect(outcome.kind).toBe('message');
+      expect(sleep).toHaveBeenCalledTimes(1);
+      expect(sleep).toHaveBeenCalledWith(250, controller.signal);
+    });
+
+    it('answers without sleeping when the latency is 0, by default or by directive', async () => {
+      const sleep = recordingSleep();
+      expect((await send(new EmulatorBackend({ sleep }), request('Hi'))).kind).toBe('message');
+      expect((await send(new EmulatorBackend({ latencyMs: 250, sleep }), request('emulator:latency=0'))).kind).toBe('message');
+      expect(sleep).not.toHaveBeenCalled();
+    });
+
+    it('takes the latency from an emulator:latency directive', async () => {
+      const sleep = recordingSleep();
+      await send(new EmulatorBackend({ latencyMs: 250, sleep }), request('slow please emulator:latency=1234'));
+      await send(new EmulatorBackend({ sleep }), request('Hi', { metadata: { user_id: 'emulator:latency=77' } }));
+      expect(sleep.mock.calls.map(([ms]) => ms)).toEqual([1234, 77]);
+    });
+
+    it('answers after the default timer', async () => {
+      const outcome = await send(new EmulatorBackend({ latencyMs: 1 }), request('Hi'));
+      expect(outcome.kind).toBe('message');
+    });
+  });
+
+  describe('abort', () => {
+    const aborted = { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
+
+    it('answers a retryable error when the signal aborts during the wait', async () => {
+      const controller = new AbortController();
+      const pending = send(new EmulatorBackend({ latencyMs: 1000, sleep: sleepUntilAborted }), request('Hi'), controller.signal);
+      controller.abort();
+      expect(await pending).toEqual(aborted);
+    });
+
+    it('stops the default timer when the signal aborts', async () => {
+      const controller = new AbortController();
+      const pending = send(new EmulatorBackend({ latencyMs: 3_600_000 }), request('Hi'), controller.signal);
+      controller.abort();
+      expect(await pending).toEqual(aborted);
+    });
+
+    it('answers an already aborted call as aborted', async () => {
+      const controller = new AbortController();
+      controller.abort();
+      expect(await send(new EmulatorBackend(), request('Hi'), controller.signal)).toEqual(aborted);
+    });
+
+  });
+});

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
+import { validateParams } from '../../engine/validate-params.js';
+import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+
+/**
+ * The built-in emulator: answers every request offline with a deterministic `Message` derived only
+ * from its params, so batch code can be developed and tested without a model.
+ *
+ * - Invalid params answer 400 `invalid_request_error` at once (see `validateParams`).
+ * - Otherwise the emulator waits the configured latency, then replies with one text block:
+ *   `"[emulator] "` followed by the first 200 characters of the last user turn's text (its text
+ *   blocks joined by `\n`). The earliest given stop sequence found in that reply cuts it there
+ *   (`stop_reason: stop_sequence`); a reply longer than `max_tokens * 4` characters is cut to that
+ *   length (`stop_reason: max_tokens`); otherwise `stop_reason` is `end_turn`.
+ * - `tool_choice` `{type:'tool', name}`, or `{type:'any'}` with tools, answers one `tool_use`
+ *   block for that tool (or the first tool) with input `{}` and `stop_reason: tool_use`.
+ * - Ids are `msg_`/`toolu_` plus 24 base62 characters of a sha256 of the params' canonical JSON
+ *   (keys sorted), so equal params always get equal messages.
+ * - Usage counts 4 characters a token: input is all text of `system` and `messages`, output the
+ *   reply text (for `tool_use`, the tool name and its JSON input), at least 1.
+ * - Directives in `metadata.user_id` or in the last user turn's text (user_id first):
+ *   `emulator:error=<type>` answers that error with the hosted API's status after the latency;
+ *   `emulator:latency=<ms>` replaces the latency for that request.
+ */
+
+export interface EmulatorBackendOptions {
+  /** How long each request takes, in milliseconds; 0 answers without a timer. Defaults to 0. */
+  latencyMs?: number;
+  /** Waits `ms` milliseconds, rejecting when `signal` aborts. Defaults to a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
+
+interface Reply {
+  block: ContentBlock;
+  stopReason: StopReason;
+  stopSequence: string | null;
+  /** Characters of output, counted for `usage.output_tokens`. */
+  chars: number;
+}
+
+interface Directives {
+  error?: string;
+  latencyMs?: number;
+}
+
+const REPLY_PREFIX = '[emulator] ';
+const ECHOED_CHARS = 200;
+const CHARS_PER_TOKEN = 4;
+const ID_LENGTH = 24;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** The errors `emulator:error=<type>` injects: the hosted API's status and default message for each. */
+const INJECTABLE_ERRORS: Readonly<Record<string, { status: number; retryable: boolean; message: string }>> = {
+  invalid_request_error: { status: 400, retryable: false, message: 'Invalid request' },
+  authentication_error: { status: 401, retryable: false, message: 'Authentication error' },
+  permission_error: { status: 403, retryable: false, message: 'Permission denied' },
+  not_found_error: { status: 404, retryable: false, message: 'Not found' },
+  rate_limit_error: { status: 429, retryable: true, message: 'Rate limited' },
+  api_error: { status: 500, retryable: true, message: 'Internal server error' },
+  overloaded_error: { status: 529, retryable: true, message: 'Overloaded' },
+};
+
+const ABORTED: ErrorOutcome = {
+  kind: 'error',
+  retryable: true,
+  status: 0,
+  errorType: 'api_error',
+  message: 'request aborted',
+};
+
+const timerSleep = async (ms: number, signal: AbortSignal): Promise<void> => {
+  await delay(ms, undefined, { signal });
+};
+
+export class EmulatorBackend implements Backend {
+  readonly name = 'emulator';
+  readonly #latencyMs: number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(options: EmulatorBackendOptions = {}) {
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#sleep = options.sleep ?? timerSleep;
+  }
+
+  async send({ params, signal }: BackendCall): Promise<BackendOutcome> {
+    const problem = validateParams(params);
+    if (problem !== null) {
+      return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: problem };
+    }
+    // validateParams has checked every field the emulator reads.
+    const request = params as MessageCreateParams;
+    const directives = readDirectives(request);
+    const latencyMs = directives.latencyMs ?? this.#latencyMs;
+    if (latencyMs > 0) {
+      try {
+        await this.#sleep(latencyMs, signal);
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    }
+    if (signal.aborted) return ABORTED;
+    if (directives.error !== undefined) return injectedError(directives.error);
+    return { kind: 'message', message: emulateMessage(request) };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function readDirectives(params: MessageCreateParams): Directives {
+  const source = `${params.metadata?.user_id ?? ''}\n${lastUserText(params)}`;
+  const error = /emulator:error=(\w+)/.exec(source)?.[1];
+  const latency = /emulator:latency=(\d+)/.exec(source)?.[1];
+  return { error, latencyMs: latency === undefined ? undefined : Number(latency) };
+}
+
+function injectedError(type: string): ErrorOutcome {
+  const known = INJECTABLE_ERRORS[type];
+  if (known === undefined) {
+    const message = `emulator:error=${type}: unknown error type; use one of ${Object.keys(INJECTABLE_ERRORS).join(', ')}`;
+    return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message };
+  }
+  const message = `${known.message} (injected by emulator:error=${type})`;
+  return { kind: 'error', retryable: known.retryable, status: known.status, errorType: type, message };
+}
+
+function emulateMessage(params: MessageCreateParams): Message {
+  const canonical = canonicalJson(params);
+  const reply = toolUseReply(params, canonical) ?? textReply(params);
+  return {
+    id: `msg_${base62Hash(canonical)}`,
+    type: 'message',
+    role: 'assistant',
+    content: [reply.block],
+    model: params.model,
+    stop_reason: reply.stopReason,
+    stop_sequence: reply.stopSequence,
+    stop_details: null,
+    container: null,
+    usage: {
+      input_tokens: toTokens(inputChars(params)),
+      output_tokens: Math.max(1, toTokens(reply.chars)),
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      server_tool_use: null,
+      service_tier: 'batch',
+      inference_geo: null,
+    },
+  };
+}
+
+function toolUseReply(params: MessageCreateParams, canonical: string): Reply | null {
+  const choice = params.tool_choice;
+  const name = choice?.type === 'tool' ? choice.name : choice?.type === 'any' ? params.tools?.[0]?.name : undefined;
+  if (typeof name !== 'string') return null;
+  const input = {};
+  const block: ContentBlock = {
+    type: 'tool_use',
+    id: `toolu_${base62Hash(`tool_use:${canonical}`)}`,
+    name,
+    input,
+    caller: { type: 'direct' },
+  };
+  return { block, stopReason: 'tool_use', stopSequence: null, chars: charCount(name + JSON.stringify(input)) };
+}
+
+function textReply(params: MessageCreateParams): Reply {
+  const full = REPLY_PREFIX + takeChars(lastUserText(params), ECHOED_CHARS);
+  const limit = params.max_tokens * CHARS_PER_TOKEN;
+  const stop = firstStopSequence(full, params.stop_sequences ?? []);
+  const text = stop === null ? full : full.slice(0, stop.index);
+  if (charCount(text) > limit) return textBlockReply(takeChars(full, limit), 'max_tokens', null);
+  if (stop !== null) return textBlockReply(text, 'stop_sequence', stop.sequence);
+  return textBlockReply(full, 'end_turn', null);
+}
+
+function textBlockReply(text: string, stopReason: StopReason, stopSequence: string | null): Reply {
+  return { block: { type: 'text', text, citations: null }, stopReason, stopSequence, chars: charCount(text) };
+}
+
+/** The stop sequence occurring earliest in `text` (the first listed on a tie); empty ones never match. */
+function firstStopSequence(text: string, sequences: string[]): { sequence: string; index: number } | null {
+  let first: { sequence: string; index: number } | null = null;
+  for (const sequence of sequences) {
+    const index = sequence === '' ? -1 : text.indexOf(sequence);
+    if (index !== -1 && (first === null || index < first.index)) first = { sequence, index };
+  }
+  return first;
+}
+
+/** The text of a message's content: the string itself, or its text blocks joined by `\n`. */
+function contentText(content: MessageCreateParams['messages'][number]['content']): string {
+  if (typeof content === 'string') return content;
+  return content.flatMap((block) => (block.type === 'text' && typeof block.text === 'string' ? [block.text] : [])).join('\n');
+}
+
+function lastUserText(params: MessageCreateParams): string {
+  const turn = params.messages.findLast((message) => message.role === 'user');
+  return turn === undefined ? '' : contentText(turn.content);
+}
+
+function inputChars(params: MessageCreateParams): number {
+  const system = params.system === undefined ? '' : contentText(params.system);
+  return params.messages.reduce((sum, message) => sum + charCount(contentText(message.content)), charCount(system));
+}
+
+function toTokens(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+/** Characters are counted in code points, so a cut never splits a surrogate pair. */
+function charCount(text: string): number {
+  return [...text].length;
+}
+
+function takeChars(text: string, count: number): string {
+  return [...text].slice(0, count).join('');
+}
+
+/** JSON with object keys sorted at every level, so equal params hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    const fields = Object.keys(record)
+      .sort()
+      .filter((key) => record[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+    return `{${fields.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The first 24 base62 digits of the sha256 of `text`. */
+function base62Hash(text: string): string {
+  let n = BigInt(`0x${createHash('sha256').update(text).digest('hex')}`);
+  let digits = '';
+  for (let i = 0; i < ID_LENGTH; i++) {
+    digits += BASE62.charAt(Number(n % 62n));
+    n /= 62n;
+  }
+  return digits;
+}
