@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+
+/** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
+export interface Config {
+  host: string;
+  port: number;
+  /** SQLite file path. */
+  db: string;
+  /** Base of `results_url`; null means `http://HOST:PORT` as actually bound. */
+  publicUrl: string | null;
+  /** Most backend calls in flight at once. */
+  concurrency: number;
+  batchTtlMs: number;
+  resultsTtlMs: number;
+  emulatorLatencyMs: number;
+  maintenanceIntervalMs: number;
+  /** How long a claimed request stays leased without renewal before another worker may take it. */
+  leaseMs: number;
+  /** Attempts per request before a retryable failure becomes an `errored` result. */
+  maxAttempts: number;
+  logLevel: string;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface OptionSpec<K extends keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  description: string;
+  parse: Parser<Config[K]>;
+  defaultValue: Config[K];
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses durations such as `500ms`, `3s`, `10m`, `24h`, `29d`. */
+export function parseDuration(raw: string, name = 'duration'): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
+  if (!match) throw new Error(`${name}: expected a duration like 500ms, 3s, 10m, 24h or 29d, got "${raw}"`);
+  return Math.round(Number(match[1]) * UNITS[match[2]!]!);
+}
+
+function positiveInt(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: expected a positive integer, got "${raw}"`);
+  return value;
+}
+
+function nonNegativeInt(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}: expected an integer ≥ 0, got "${raw}"`);
+  return value;
+}
+
+function port(raw: string, name: string): number {
+  const value = nonNegativeInt(raw, name);
+  if (value > 65535) throw new Error(`${name}: expected a port number, got "${raw}"`);
+  return value;
+}
+
+const text: Parser<string> = (raw) => raw;
+const url: Parser<string | null> = (raw, name) => {
+  try {
+    return new URL(raw).href.replace(/\/+$/, '');
+  } catch {
+    throw new Error(`${name}: expected an absolute URL, got "${raw}"`);
+  }
+};
+
+function option<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
+  return spec;
+}
+
+/** The options of `batchd serve`, each with its flag and environment variable. */
+export const SERVE_OPTIONS = [
+  option({ key: 'host', flag: 'host', env: 'BATCHD_HOST', description: 'address to listen on', parse: text, defaultValue: '127.0.0.1' }),
+  option({ key: 'port', flag: 'port', env: 'BATCHD_PORT', description: 'port to listen on (0 picks a free one)', parse: port, defaultValue: 8787 }),
+  option({ key: 'db', flag: 'db', env: 'BATCHD_DB', description: 'SQLite database file', parse: text, defaultValue: './data/batchd.sqlite' }),
+  option({ key: 'publicUrl', flag: 'public-url', env: 'BATCHD_PUBLIC_URL', description: 'base of results_url (default http://HOST:PORT)', parse: url, defaultValue: null }),
+  option({ key: 'concurrency', flag: 'concurrency', env: 'BATCHD_CONCURRENCY', description: 'most backend calls in flight', parse: positiveInt, defaultValue: 64 }),
+  option({ key: 'batchTtlMs', flag: 'batch-ttl', env: 'BATCHD_BATCH_TTL', description: 'time a batch may run before unsent requests expire', parse: parseDuration, defaultValue: 24 * UNITS.h! }),
+  option({ key: 'resultsTtlMs', flag: 'results-ttl', env: 'BATCHD_RESULTS_TTL', description: 'time after creation that results stay available', parse: parseDuration, defaultValue: 29 * UNITS.d! }),
+  option({ key: 'emulatorLatencyMs', flag: 'emulator-latency-ms', env: 'BATCHD_EMULATOR_LATENCY_MS', description: 'emulator delay per request, in ms', parse: nonNegativeInt, defaultValue: 0 }),
+  option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival and lease recovery run', parse: parseDuration, defaultValue: 1000 }),
+  option({ key: 'leaseMs', flag: 'lease', env: 'BATCHD_LEASE', description: 'lease on a claimed request, renewed while it runs', parse: parseDuration, defaultValue: 30_000 }),
+  option({ key: 'maxAttempts', flag: 'max-attempts', env: 'BATCHD_MAX_ATTEMPTS', description: 'attempts per request on retryable failures', parse: positiveInt, defaultValue: 8 }),
+  option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
+] as const;
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Resolves the configuration. `flags` holds raw strings keyed by camel-cased flag name (as
+ * commander gives them); `configFile` is a JSON file whose keys are the flag names.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: Record<string, string | undefined>,
+  configFile?: string,
+): Config {
+  const file: Record<string, unknown> = configFile ? JSON.parse(readFileSync(configFile, 'utf8')) : {};
+  const resolved: Record<string, unknown> = {};
+  for (const spec of SERVE_OPTIONS) {
+    const fromFlag = flags[camel(spec.flag)];
+    const fromEnv = env[spec.env];
+    const fromFile = file[spec.flag];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? (fromFile !== undefined ? String(fromFile) : undefined);
+    resolved[spec.key] = raw === undefined ? spec.defaultValue : spec.parse(raw, `--${spec.flag}`);
+  }
+  return Object.freeze(resolved) as unknown as Config;
+}

@@ -1,0 +1,203 @@
+import type { Logger } from 'pino';
+import type { Backend } from '../backends/backend.js';
+import type { Clock } from '../clock.js';
+import type { BatchStore, ClaimedRequest, Completion, Retry } from '../store/store.js';
+import { decide, errored, type RetryPolicy } from './outcome.js';
+import { validateParams } from './validate-params.js';
+
+export interface EngineOptions {
+  store: BatchStore;
+  backend: Backend;
+  clock: Clock;
+  logger: Logger;
+  /** Lease owner id of this process. */
+  owner: string;
+  /** Most backend calls in flight at once. */
+  concurrency: number;
+  leaseMs: number;
+  retry: RetryPolicy;
+  /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
+  pollIntervalMs?: number;
+  /** Most results held before they are written in one transaction. */
+  flushSize?: number;
+}
+
+interface InFlight {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Claims requests, calls the backend with at most `concurrency` calls in flight, and writes
+ * results in groups, each group one transaction. Leases are renewed while calls run; a result
+ * is written only while this engine still holds the request's lease.
+ */
+export class Engine {
+  private readonly inFlight = new Map<number, InFlight>();
+  private completions: Completion[] = [];
+  private retries: Retry[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushScheduled = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private running = false;
+  private timers: NodeJS.Timeout[] = [];
+  private idle: Array<() => void> = [];
+
+  constructor(private readonly options: EngineOptions) {}
+
+  start(): void {
+    this.running = true;
+    const { leaseMs, pollIntervalMs = 250 } = this.options;
+    this.timers.push(setInterval(() => this.wake(), pollIntervalMs));
+    this.timers.push(setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(leaseMs / 3))));
+    this.wake();
+  }
+
+  /** Looks for work now: called when a batch is created and whenever a call finishes. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        const free = this.options.concurrency - this.inFlight.size;
+        if (free <= 0) break;
+        const now = this.options.clock.now();
+        const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now);
+        for (const request of claimed) this.dispatch(request);
+        if (claimed.length === free) this.pumpAgain = true;
+      } while (this.pumpAgain && this.running);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'claiming requests failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dispatch(request: ClaimedRequest): void {
+    const controller = new AbortController();
+    const done = this.run(request, controller.signal).finally(() => {
+      this.inFlight.delete(request.key);
+      if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
+      this.wake();
+    });
+    this.inFlight.set(request.key, { controller, done });
+  }
+
+  private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
+    let params: Record<string, unknown>;
+    try {
+      params = JSON.parse(request.params) as Record<string, unknown>;
+    } catch {
+      this.complete(errored(request.key, 'invalid_request_error', 'params: not valid JSON'));
+      return;
+    }
+    const invalid = validateParams(params);
+    if (invalid !== null) {
+      this.complete(errored(request.key, 'invalid_request_error', invalid));
+      return;
+    }
+    const outcome = await this.options.backend.send({ params, signal });
+    const now = this.options.clock.now();
+    if (signal.aborted) {
+      this.enqueueRetry({ key: request.key, runAt: now });
+      return;
+    }
+    const decision = decide(request.key, outcome, request.attempt, now, request.expiresAt, this.options.retry);
+    if (decision.kind === 'complete') this.complete(decision.completion);
+    else this.enqueueRetry({ key: request.key, runAt: decision.runAt });
+  }
+
+  private complete(completion: Completion): void {
+    this.completions.push(completion);
+    this.scheduleFlush();
+  }
+
+  private enqueueRetry(retry: Retry): void {
+    this.retries.push(retry);
+    this.scheduleFlush();
+  }
+
+  /** Coalesces results finishing together into one write, a few milliseconds or `flushSize` rows. */
+  private scheduleFlush(): void {
+    if (this.completions.length + this.retries.length >= (this.options.flushSize ?? 512)) {
+      void this.flush();
+      return;
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.completions.length === 0 && this.retries.length === 0) return;
+    const completions = this.completions;
+    const retries = this.retries;
+    this.completions = [];
+    this.retries = [];
+    this.flushing = (async () => {
+      const { store, owner, clock, logger } = this.options;
+      try {
+        const now = clock.now();
+        if (completions.length > 0) await store.completeRequests(owner, completions, now);
+        if (retries.length > 0) await store.retryRequests(owner, retries, now);
+      } catch (error) {
+        logger.error({ err: error, results: completions.length }, 'writing results failed; leases will expire and the requests run again');
+      }
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const { store, owner, clock, leaseMs, logger } = this.options;
+    try {
+      await store.renewLeases(owner, [...this.inFlight.keys()], clock.now() + leaseMs);
+    } catch (error) {
+      logger.error({ err: error }, 'renewing leases failed');
+    }
+  }
+
+  /**
+   * Stops claiming, lets calls in flight finish for up to `graceMs`, aborts the rest and puts
+   * them back in the queue, and writes every result already received.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    if (this.inFlight.size > 0) {
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timeout);
+      const remaining = [...this.inFlight.values()];
+      for (const { controller } of remaining) controller.abort();
+      await Promise.allSettled(remaining.map(({ done }) => done));
+    }
+    await this.flush();
+  }
+}

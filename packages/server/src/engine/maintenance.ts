@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { BatchStore } from '../store/store.js';
+
+export interface MaintenanceOptions {
+  store: BatchStore;
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+  /** Called when a step put requests back in the queue, so the engine looks at once. */
+  onRequeue: () => void;
+  /** Most request rows of deleted or archived batches removed per tick. */
+  purgeLimit?: number;
+}
+
+/**
+ * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
+ * their results TTL and purges the rows of deleted and archived batches. Ticks never overlap
+ * and never throw; a failed step is logged and tried again on the next tick.
+ */
+export class Maintenance {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | null = null;
+
+  constructor(private readonly options: MaintenanceOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+  }
+
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = this.runSteps().finally(() => {
+      this.ticking = null;
+    });
+    await this.ticking;
+  }
+
+  private async runSteps(): Promise<void> {
+    const { store, clock, logger, onRequeue, purgeLimit = 5000 } = this.options;
+    const steps: Array<[string, () => Promise<number>]> = [
+      ['reclaim leases', () => store.reclaimExpiredLeases(clock.now())],
+      ['expire batches', () => store.expireBatches(clock.now())],
+      ['archive batches', () => store.archiveBatches(clock.now())],
+      ['purge', () => store.purge(purgeLimit)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        const changed = await step();
+        if (changed > 0) {
+          logger.debug({ step: name, changed }, 'maintenance');
+          if (name === 'reclaim leases') onRequeue();
+        }
+      } catch (error) {
+        logger.error({ err: error, step: name }, 'maintenance step failed');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ticking;
+  }
+}

@@ -1,0 +1,67 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { newRequestId } from '../ids.js';
+import { ApiError, apiError, authenticationError, invalidRequest, notFound } from './api-error.js';
+import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.js';
+
+export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf'> {
+  logger: Logger;
+}
+
+/** The workspace every batch belongs to until workspaces and keys are configured. */
+export const DEFAULT_WORKSPACE = 'default';
+
+function apiKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['x-api-key'];
+  if (typeof key === 'string' && key.trim() !== '') return key;
+  const authorization = request.headers.authorization;
+  const bearer = authorization?.match(/^Bearer\s+(\S.*)$/i);
+  return bearer?.[1];
+}
+
+/** Turns framework errors (bad content type, oversized JSON, ...) into API errors. */
+function toApiError(error: FastifyError | Error): ApiError {
+  if (error instanceof ApiError) return error;
+  const status = (error as FastifyError).statusCode;
+  if (status === 413) return new ApiError(413, 'request_too_large', error.message);
+  if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);
+  return apiError('Internal server error');
+}
+
+/**
+ * Builds the HTTP application (without listening): request ids, authentication, the error
+ * envelope on every failure, and the routes.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request lines would dominate the log at batch rates; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newRequestId(),
+    requestIdHeader: false,
+    // Batch ids are short; this bounds what a hostile client can make the router hold.
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', request.id);
+    if (request.url.startsWith('/v1/') && apiKeyOf(request) === undefined) {
+      throw authenticationError('x-api-key header or Authorization: Bearer token is required');
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const failure = toApiError(error);
+    if (failure.status >= 500) request.log.error({ err: error, requestId: request.id }, 'request failed');
+    return reply.status(failure.status).headers(failure.headers).send(failure.toEnvelope(request.id));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const failure = notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
+    return reply.status(404).send(failure.toEnvelope(request.id));
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerBatchRoutes(app, { ...deps, workspaceOf: () => DEFAULT_WORKSPACE });
+  return app;
+}

@@ -1,0 +1,119 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
+import type { Clock } from '../clock.js';
+import type { BatchIdGenerator } from '../ids.js';
+import type { BatchRecord, BatchStore } from '../store/store.js';
+import { invalidRequest, notFound, requestTooLarge } from './api-error.js';
+import { drainBody, parseCreateBody } from './create-body.js';
+import { toMessageBatch } from './wire.js';
+
+export interface BatchRouteDeps {
+  store: BatchStore;
+  clock: Clock;
+  ids: BatchIdGenerator;
+  batchTtlMs: number;
+  resultsTtlMs: number;
+  /** Base of `results_url`, known once the server listens. */
+  publicUrl: () => string;
+  /** Called after a batch is stored, so the engine starts on it at once. */
+  onCreated: () => void;
+  /** The workspace a request acts in. */
+  workspaceOf: (request: FastifyRequest) => string;
+}
+
+type IdParams = { Params: { id: string } };
+
+const RESULTS_PAGE_LINES = 1000;
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000) throw invalidRequest('limit: Input should be an integer between 1 and 1000');
+  return limit;
+}
+
+/** The six Message Batches operations. */
+export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps): void {
+  const { store, clock } = deps;
+  const wire = (batch: BatchRecord) => toMessageBatch(batch, deps.publicUrl());
+  const missing = (id: string) => notFound(`No message batch with id ${JSON.stringify(id)}.`);
+
+  async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
+    const batch = await store.getBatch(deps.workspaceOf(request), request.params.id);
+    if (!batch) throw missing(request.params.id);
+    return batch;
+  }
+
+  // Create reads its body as a stream: the default JSON parser would hold 256 MB in memory.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    scope.post('/v1/messages/batches', async (request) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      const body = request.raw;
+      try {
+        if (declared > MAX_BATCH_BYTES) throw requestTooLarge(`Request of ${declared} bytes exceeds the maximum size of ${MAX_BATCH_BYTES} bytes`);
+        const now = clock.now();
+        const batch = await store.createBatch(
+          {
+            id: deps.ids.next(now),
+            workspaceId: deps.workspaceOf(request),
+            createdAt: now,
+            expiresAt: now + deps.batchTtlMs,
+            archiveAt: now + deps.resultsTtlMs,
+          },
+          parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS }),
+        );
+        deps.onCreated();
+        return wire(batch);
+      } catch (error) {
+        await drainBody(body, 2 * MAX_BATCH_BYTES);
+        throw error;
+      }
+    });
+  });
+
+  app.get<{ Querystring: Record<keyof BatchListParams, string | undefined> }>('/v1/messages/batches', async (request) => {
+    const { limit: rawLimit, after_id: afterId, before_id: beforeId } = request.query;
+    const limit = parseLimit(rawLimit);
+    if (afterId !== undefined && beforeId !== undefined) throw invalidRequest('before_id and after_id cannot be used together');
+    const page = await store.listBatches(deps.workspaceOf(request), { limit, afterId, beforeId });
+    const data = page.batches.map(wire);
+    const body: MessageBatchesPage = {
+      data,
+      has_more: page.hasMore,
+      first_id: data[0]?.id ?? null,
+      last_id: data[data.length - 1]?.id ?? null,
+    };
+    return body;
+  });
+
+  app.get<IdParams>('/v1/messages/batches/:id', async (request) => wire(await findBatch(request)));
+
+  app.post<IdParams>('/v1/messages/batches/:id/cancel', async (request) => {
+    const outcome = await store.cancelBatch(deps.workspaceOf(request), request.params.id, clock.now());
+    if (outcome.kind === 'not_found') throw missing(request.params.id);
+    if (outcome.kind === 'ended') throw invalidRequest(`Message batch ${request.params.id} has already ended and cannot be canceled.`);
+    return wire(outcome.batch);
+  });
+
+  app.delete<IdParams>('/v1/messages/batches/:id', async (request) => {
+    const outcome = await store.deleteBatch(deps.workspaceOf(request), request.params.id);
+    if (outcome === 'not_found') throw missing(request.params.id);
+    if (outcome === 'not_ended') {
+      throw invalidRequest(`Message batch ${request.params.id} is still processing; cancel it and wait for it to end before deleting it.`);
+    }
+    return { id: request.params.id, type: 'message_batch_deleted' };
+  });
+
+  app.get<IdParams>('/v1/messages/batches/:id/results', async (request, reply) => {
+    const batch = await findBatch(request);
+    if (batch.status !== 'ended') {
+      throw invalidRequest(`Message batch ${batch.id} is still processing; results are available once processing_status is "ended".`);
+    }
+    if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
+    reply.header('content-type', 'application/x-jsonl');
+    return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES)));
+  });
+}

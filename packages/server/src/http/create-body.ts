@@ -1,0 +1,125 @@
+import type { Readable } from 'node:stream';
+import { JSONParser } from '@streamparser/json';
+import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
+import type { NewRequest } from '../store/store.js';
+import { ApiError, invalidRequest, requestTooLarge } from './api-error.js';
+
+export interface CreateBodyLimits {
+  maxBytes: number;
+  maxRequests: number;
+}
+
+/** Requests handed to the store at a time while the body streams in. */
+const CHUNK_SIZE = 1000;
+
+type JsonValue = unknown;
+
+function isPlainObject(value: JsonValue): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
+ * the envelope as it goes: size, count, shape, `custom_id` pattern and uniqueness. Yields the
+ * requests in chunks with each `params` as compact JSON text; throws an {@link ApiError} at the
+ * first violation. Memory stays bounded by the chunk size, not the body size.
+ */
+export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits): AsyncGenerator<NewRequest[]> {
+  const seen = new Set<string>();
+  let pending: NewRequest[] = [];
+  let failure: ApiError | null = null;
+  let sawRequests = false;
+  let bytes = 0;
+  let checkedFirstByte = false;
+
+  const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false });
+  parser.onValue = ({ value, key, parent, stack }) => {
+    if (failure) return;
+    if (stack.length === 2) {
+      // Drop the element from the array the parser is building, so the body is never held whole.
+      delete (parent as unknown[])[key as number];
+      failure = acceptRequest(value, key, seen.size);
+      if (failure) return;
+      const request = value as { custom_id: string; params: Record<string, unknown> };
+      seen.add(request.custom_id);
+      pending.push({ customId: request.custom_id, params: JSON.stringify(request.params) });
+      return;
+    }
+    if (key !== 'requests') {
+      failure = typeof key === 'number'
+        ? invalidRequest('The request body must be a JSON object with a "requests" array.')
+        : invalidRequest(`${String(key)}: Extra inputs are not permitted`);
+      return;
+    }
+    if (!Array.isArray(value)) failure = invalidRequest('requests: Input should be a valid list');
+    sawRequests = true;
+  };
+
+  function acceptRequest(value: JsonValue, index: JsonValue, count: number): ApiError | null {
+    if (typeof index !== 'number') return invalidRequest('requests: Input should be a valid list');
+    if (count >= limits.maxRequests) {
+      return invalidRequest(`requests: a batch may hold at most ${limits.maxRequests} requests`);
+    }
+    if (!isPlainObject(value)) return invalidRequest(`requests.${index}: Input should be a valid object`);
+    for (const field of Object.keys(value)) {
+      if (field !== 'custom_id' && field !== 'params') return invalidRequest(`requests.${index}.${field}: Extra inputs are not permitted`);
+    }
+    const customId = value.custom_id;
+    if (customId === undefined) return invalidRequest(`requests.${index}.custom_id: Field required`);
+    if (typeof customId !== 'string' || !CUSTOM_ID_PATTERN.test(customId)) {
+      return invalidRequest(`requests.${index}.custom_id: Invalid custom_id ${JSON.stringify(customId)}: custom_id must match ^[a-zA-Z0-9_-]{1,64}$`);
+    }
+    if (seen.has(customId)) return invalidRequest(`requests.${index}.custom_id: Duplicate custom_id "${customId}": each custom_id must be unique within the batch`);
+    if (value.params === undefined) return invalidRequest(`requests.${index}.params: Field required`);
+    if (!isPlainObject(value.params)) return invalidRequest(`requests.${index}.params: Input should be a valid object`);
+    return null;
+  }
+
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
+    if (!checkedFirstByte) {
+      const text = chunk.toString('utf8').trimStart();
+      if (text.length > 0) {
+        checkedFirstByte = true;
+        if (!text.startsWith('{')) throw invalidRequest('The request body must be a JSON object with a "requests" array.');
+      }
+    }
+    try {
+      parser.write(chunk);
+    } catch (error) {
+      throw invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (failure) throw failure;
+    if (pending.length >= CHUNK_SIZE) {
+      yield pending;
+      pending = [];
+    }
+  }
+  if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');
+  if (!sawRequests) throw invalidRequest('requests: Field required');
+  if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');
+  if (pending.length > 0) yield pending;
+}
+
+/**
+ * Reads and discards what is left of a request body so the client, still sending, can read the
+ * error answer; a body that keeps going past `capBytes` gets its connection closed instead.
+ */
+export function drainBody(body: Readable, capBytes: number): Promise<void> {
+  if (body.readableEnded || body.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let bytes = 0;
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > capBytes) {
+        body.destroy();
+        resolve();
+      }
+    });
+    body.once('end', () => resolve());
+    body.once('error', () => resolve());
+    body.once('close', () => resolve());
+    body.resume();
+  });
+}

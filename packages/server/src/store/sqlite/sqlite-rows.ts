@@ -1,0 +1,60 @@
+import type { BatchRecord, BatchStatus } from '../store.js';
+
+/** A `batches` row as selected by the store. */
+export interface BatchRow {
+  seq: number;
+  id: string;
+  workspace_id: string;
+  status: BatchStatus | 'creating' | 'deleted';
+  processing: number;
+  succeeded: number;
+  errored: number;
+  canceled: number;
+  expired: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  created_at: number;
+  expires_at: number;
+  archive_at: number;
+  ended_at: number | null;
+  cancel_initiated_at: number | null;
+  archived_at: number | null;
+}
+
+export function toBatchRecord(row: BatchRow): BatchRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    status: row.status === 'creating' ? 'in_progress' : row.status === 'deleted' ? 'ended' : row.status,
+    counts: {
+      processing: row.processing,
+      succeeded: row.succeeded,
+      errored: row.errored,
+      canceled: row.canceled,
+      expired: row.expired,
+    },
+    usage: {
+      input_tokens: row.input_tokens,
+      output_tokens: row.output_tokens,
+      cache_creation_input_tokens: row.cache_creation_input_tokens,
+      cache_read_input_tokens: row.cache_read_input_tokens,
+    },
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    archiveAt: row.archive_at,
+    endedAt: row.ended_at,
+    cancelInitiatedAt: row.cancel_initiated_at,
+    archivedAt: row.archived_at,
+  };
+}
+
+/**
+ * One JSONL results line. `custom_id` matches `^[a-zA-Z0-9_-]{1,64}$`, so it needs no escaping;
+ * a stored result is compact JSON text and is copied as it is.
+ */
+export function resultLine(customId: string, type: string | null, result: string | null): string {
+  const body = result ?? `{"type":"${type}"}`;
+  return `{"custom_id":"${customId}","result":${body}}\n`;
+}

@@ -1,0 +1,313 @@
+import type { Statement } from 'better-sqlite3';
+import type {
+  BatchRecord,
+  BatchStore,
+  CancelOutcome,
+  ClaimedRequest,
+  Completion,
+  DeleteOutcome,
+  ListPage,
+  NewBatch,
+  NewRequest,
+  Retry,
+} from '../store.js';
+import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
+import { resultLine, toBatchRecord, type BatchRow } from './sqlite-rows.js';
+
+const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
+  input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+  created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
+const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
+/** How many active batches one claim looks at, taking the longest-unserved first. */
+const CLAIM_FAN_OUT = 64;
+
+interface BatchDelta {
+  processing: number;
+  succeeded: number;
+  errored: number;
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+}
+
+/**
+ * The store on one SQLite file, used by one process: on open, leases left by a previous process
+ * are released and creates it did not finish are discarded.
+ */
+export class SqliteStore implements BatchStore {
+  private readonly db: SqliteDatabase;
+  private readonly sql: Record<string, Statement>;
+  private claimTurn: number;
+
+  constructor(path: string) {
+    this.db = openSqliteDatabase(path);
+    const prepare = (text: string) => this.db.prepare(text);
+    this.sql = {
+      insertBatch: prepare(`INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at)
+        VALUES (?, ?, 'creating', ?, ?, ?)`),
+      insertRequest: prepare(`INSERT INTO requests (batch_seq, custom_id, params, state) VALUES (?, ?, ?, 'queued')`),
+      openBatch: prepare(`UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`),
+      discardRequests: prepare(`DELETE FROM requests WHERE batch_seq = ?`),
+      discardBatch: prepare(`DELETE FROM batches WHERE seq = ?`),
+      getBatch: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND id = ? AND ${VISIBLE}`),
+      getBatchBySeq: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE seq = ?`),
+      listOlder: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND id < ? ORDER BY id DESC LIMIT ?`),
+      listNewer: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND id > ? ORDER BY id ASC LIMIT ?`),
+      markCanceling: prepare(`UPDATE batches SET status = 'canceling', cancel_initiated_at = ? WHERE seq = ? AND status = 'in_progress'`),
+      markDeleted: prepare(`UPDATE batches SET status = 'deleted' WHERE seq = ?`),
+      resultsPage: prepare(`SELECT key, custom_id, result_type, result FROM requests
+        WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`),
+      activeBatches: prepare(`SELECT seq FROM batches WHERE status = 'in_progress' AND expires_at > ?
+        ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`),
+      takeTurn: prepare(`UPDATE batches SET claim_turn = ? WHERE seq = ?`),
+      claim: prepare(`UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
+        WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
+        RETURNING key, custom_id, params, attempts`),
+      renew: prepare(`UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`),
+      complete: prepare(`UPDATE requests SET state = 'done', result_type = ?, result = ?, lease_owner = NULL, lease_until = NULL
+        WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
+      retry: prepare(`UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL
+        WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
+      applyDelta: prepare(`UPDATE batches SET processing = processing - ?, succeeded = succeeded + ?, errored = errored + ?,
+        input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+        cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?
+        WHERE seq = ?`),
+      endIfDone: prepare(`UPDATE batches SET status = 'ended', ended_at = ?
+        WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`),
+      settleQueued: prepare(`UPDATE requests SET state = 'done', result_type = ? WHERE batch_seq = ? AND state = 'queued'`),
+      countSettled: prepare(`UPDATE batches SET processing = processing - ?, canceled = canceled + ?, expired = expired + ? WHERE seq = ?`),
+      reclaim: prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL
+        WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`),
+      overdue: prepare(`SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= ?`),
+      archive: prepare(`UPDATE batches SET archived_at = ? WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= ?`),
+      toPurge: prepare(`SELECT seq, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`),
+      purgeRequests: prepare(`DELETE FROM requests WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? LIMIT ?)`),
+      markPurged: prepare(`UPDATE batches SET purged = 1 WHERE seq = ?`),
+    };
+    this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
+    this.recover();
+  }
+
+  private recover(): void {
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL WHERE state = 'running'`).run();
+      const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
+      for (const seq of unfinished) this.discard(seq);
+    })();
+  }
+
+  private discard(seq: number): void {
+    this.sql.discardRequests!.run(seq);
+    this.sql.discardBatch!.run(seq);
+  }
+
+  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord> {
+    const { lastInsertRowid } = this.sql.insertBatch!.run(batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt);
+    const seq = Number(lastInsertRowid);
+    const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
+      for (const request of chunk) this.sql.insertRequest!.run(seq, request.customId, request.params);
+    });
+    let count = 0;
+    try {
+      for await (const chunk of requests) {
+        insertChunk(chunk);
+        count += chunk.length;
+      }
+    } catch (error) {
+      this.db.transaction(() => this.discard(seq))();
+      throw error;
+    }
+    this.sql.openBatch!.run(count, seq);
+    return this.batchBySeq(seq);
+  }
+
+  private batchBySeq(seq: number): BatchRecord {
+    return toBatchRecord(this.sql.getBatchBySeq!.get(seq) as BatchRow);
+  }
+
+  private findRow(workspaceId: string, id: string): BatchRow | undefined {
+    return this.sql.getBatch!.get(workspaceId, id) as BatchRow | undefined;
+  }
+
+  async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
+    const row = this.findRow(workspaceId, id);
+    return row ? toBatchRecord(row) : null;
+  }
+
+  async listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage> {
+    const newer = page.beforeId !== undefined;
+    const rows = (
+      newer
+        ? this.sql.listNewer!.all(workspaceId, page.beforeId, page.limit + 1)
+        : this.sql.listOlder!.all(workspaceId, page.afterId ?? '\u{10FFFF}', page.limit + 1)
+    ) as BatchRow[];
+    const hasMore = rows.length > page.limit;
+    const kept = rows.slice(0, page.limit);
+    if (newer) kept.reverse();
+    return { batches: kept.map(toBatchRecord), hasMore };
+  }
+
+  async cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome> {
+    return this.db.transaction((): CancelOutcome => {
+      const row = this.findRow(workspaceId, id);
+      if (!row) return { kind: 'not_found' };
+      if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
+      this.sql.markCanceling!.run(now, row.seq);
+      this.settle(row.seq, now);
+      return { kind: 'ok', batch: this.batchBySeq(row.seq) };
+    })();
+  }
+
+  async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
+    const row = this.findRow(workspaceId, id);
+    if (!row) return 'not_found';
+    if (row.status !== 'ended') return 'not_ended';
+    this.sql.markDeleted!.run(row.seq);
+    return 'deleted';
+  }
+
+  async *readResults(batchId: string, pageSize: number): AsyncIterable<string> {
+    const seq = this.db.prepare('SELECT seq FROM batches WHERE id = ?').pluck().get(batchId) as number | undefined;
+    if (seq === undefined) return;
+    let after = 0;
+    for (;;) {
+      const rows = this.sql.resultsPage!.all(seq, after, pageSize) as Array<{
+        key: number;
+        custom_id: string;
+        result_type: string | null;
+        result: string | null;
+      }>;
+      if (rows.length === 0) return;
+      let text = '';
+      for (const row of rows) text += resultLine(row.custom_id, row.result_type, row.result);
+      after = rows[rows.length - 1]!.key;
+      yield text;
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedRequest[]> {
+    return this.db.transaction((): ClaimedRequest[] => {
+      const batches = this.sql.activeBatches!.pluck().all(now) as number[];
+      const claimed: ClaimedRequest[] = [];
+      for (let i = 0; i < batches.length && claimed.length < limit; i++) {
+        const seq = batches[i]!;
+        const share = Math.ceil((limit - claimed.length) / (batches.length - i));
+        this.sql.takeTurn!.run(this.claimTurn++, seq);
+        const rows = this.sql.claim!.all(owner, leaseUntil, seq, now, share) as Array<{
+          key: number;
+          custom_id: string;
+          params: string;
+          attempts: number;
+        }>;
+        if (rows.length === 0) continue;
+        const batch = this.batchBySeq(seq);
+        for (const row of rows) {
+          claimed.push({ key: row.key, batchId: batch.id, customId: row.custom_id, params: row.params, attempt: row.attempts, expiresAt: batch.expiresAt });
+        }
+      }
+      return claimed;
+    })();
+  }
+
+  async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const key of keys) this.sql.renew!.run(leaseUntil, key, owner);
+    })();
+  }
+
+  async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
+    this.db.transaction(() => {
+      const deltas = new Map<number, BatchDelta>();
+      for (const completion of completions) {
+        const row = this.sql.complete!.get(completion.type, completion.result, completion.key, owner) as { batch_seq: number } | undefined;
+        if (!row) continue;
+        let delta = deltas.get(row.batch_seq);
+        if (!delta) {
+          delta = { processing: 0, succeeded: 0, errored: 0, input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
+          deltas.set(row.batch_seq, delta);
+        }
+        delta.processing++;
+        delta[completion.type]++;
+        const usage = completion.usage;
+        if (usage) {
+          delta.input += usage.input_tokens;
+          delta.output += usage.output_tokens;
+          delta.cacheCreation += usage.cache_creation_input_tokens;
+          delta.cacheRead += usage.cache_read_input_tokens;
+        }
+      }
+      for (const [seq, d] of deltas) {
+        this.sql.applyDelta!.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, seq);
+        this.sql.endIfDone!.run(now, seq);
+      }
+    })();
+  }
+
+  async retryRequests(owner: string, retries: Retry[], now: number): Promise<void> {
+    this.db.transaction(() => {
+      const touched = new Set<number>();
+      for (const retry of retries) {
+        const row = this.sql.retry!.get(retry.runAt, retry.key, owner) as { batch_seq: number } | undefined;
+        if (row) touched.add(row.batch_seq);
+      }
+      for (const seq of touched) this.settle(seq, now);
+    })();
+  }
+
+  /**
+   * Ends the queued requests of a batch that may no longer send them: canceled when the batch is
+   * canceling, expired when it is past `expires_at`. Then ends the batch if nothing is left.
+   */
+  private settle(seq: number, now: number): void {
+    const row = this.sql.getBatchBySeq!.get(seq) as BatchRow | undefined;
+    if (!row || (row.status !== 'in_progress' && row.status !== 'canceling')) return;
+    const type = row.status === 'canceling' ? 'canceled' : row.expires_at <= now ? 'expired' : null;
+    if (type) {
+      const { changes } = this.sql.settleQueued!.run(type, seq);
+      if (changes > 0) this.sql.countSettled!.run(changes, type === 'canceled' ? changes : 0, type === 'expired' ? changes : 0, seq);
+    }
+    this.sql.endIfDone!.run(now, seq);
+  }
+
+  async reclaimExpiredLeases(now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const rows = this.sql.reclaim!.all(now) as Array<{ batch_seq: number }>;
+      for (const seq of new Set(rows.map((r) => r.batch_seq))) this.settle(seq, now);
+      return rows.length;
+    })();
+  }
+
+  async expireBatches(now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const seqs = this.sql.overdue!.pluck().all(now) as number[];
+      for (const seq of seqs) this.settle(seq, now);
+      return seqs.length;
+    })();
+  }
+
+  async archiveBatches(now: number): Promise<number> {
+    return this.sql.archive!.run(now, now).changes;
+  }
+
+  async purge(limit: number): Promise<number> {
+    let removed = 0;
+    const batches = this.sql.toPurge!.all() as Array<{ seq: number; status: string }>;
+    for (const batch of batches) {
+      const wanted = limit - removed;
+      if (wanted <= 0) break;
+      const { changes } = this.sql.purgeRequests!.run(batch.seq, wanted);
+      removed += changes;
+      if (changes < wanted) {
+        if (batch.status === 'deleted') this.sql.discardBatch!.run(batch.seq);
+        else this.sql.markPurged!.run(batch.seq);
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,108 @@
+import type { MessageBatchRequestCounts } from '@batchd/sdk';
+
+/** Where a batch is: `creating` batches are still being received and are visible to nobody. */
+export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
+
+export interface UsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** A batch as stored; times are milliseconds since the epoch. */
+export interface BatchRecord {
+  id: string;
+  workspaceId: string;
+  status: BatchStatus;
+  counts: MessageBatchRequestCounts;
+  usage: UsageTotals;
+  createdAt: number;
+  expiresAt: number;
+  /** When results stop being served. */
+  archiveAt: number;
+  endedAt: number | null;
+  cancelInitiatedAt: number | null;
+  archivedAt: number | null;
+}
+
+export interface NewBatch {
+  id: string;
+  workspaceId: string;
+  createdAt: number;
+  expiresAt: number;
+  archiveAt: number;
+}
+
+/** One request of a create, with its `params` kept as the JSON text it arrived as. */
+export interface NewRequest {
+  customId: string;
+  params: string;
+}
+
+export interface ClaimedRequest {
+  /** Store-wide request key. */
+  key: number;
+  batchId: string;
+  customId: string;
+  params: string;
+  /** Attempts including this one. */
+  attempt: number;
+  expiresAt: number;
+}
+
+/** A finished request: its result object (`{"type":"succeeded",...}`) as compact JSON text. */
+export interface Completion {
+  key: number;
+  type: 'succeeded' | 'errored';
+  result: string;
+  usage?: UsageTotals;
+}
+
+export interface Retry {
+  key: number;
+  runAt: number;
+}
+
+export interface ListPage {
+  batches: BatchRecord[];
+  hasMore: boolean;
+}
+
+export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
+export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
+
+/**
+ * The store contract. Every method is one atomic transition. Writes by the engine are guarded
+ * by the lease owner: a worker that lost its lease changes nothing.
+ */
+export interface BatchStore {
+  /**
+   * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
+   * and the error is rethrown. Requests arrive in chunks as the body is parsed.
+   */
+  createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord>;
+  getBatch(workspaceId: string, id: string): Promise<BatchRecord | null>;
+  /** Newest first; `afterId` pages to older batches, `beforeId` to the page just newer. */
+  listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage>;
+  cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome>;
+  deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
+  /** Result lines of an ended batch, each ending in `\n`, in pages of at most `pageSize` lines. */
+  readResults(batchId: string, pageSize: number): AsyncIterable<string>;
+
+  /** Leases up to `limit` runnable requests, spread round-robin across active batches. */
+  claimRequests(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedRequest[]>;
+  renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void>;
+  /** Writes results for requests still leased by `owner`, updates counts and ends finished batches. */
+  completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;
+  /** Puts requests still leased by `owner` back in the queue, runnable from `runAt`. */
+  retryRequests(owner: string, retries: Retry[], now: number): Promise<void>;
+
+  /** Maintenance steps: each idempotent, each returns how many rows or batches it changed. */
+  reclaimExpiredLeases(now: number): Promise<number>;
+  expireBatches(now: number): Promise<number>;
+  archiveBatches(now: number): Promise<number>;
+  purge(limit: number): Promise<number>;
+
+  close(): Promise<void>;
+}
