@@ -1,0 +1,188 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BatchStore, NewRequest } from '../store.js';
+
+/**
+ * The behaviour every store implementation must show. Each implementation's test file calls
+ * this with a factory that makes a fresh, empty store.
+ */
+export function runStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
+  describe(`${name} store contract`, () => {
+    let store: BatchStore;
+    let nextId = 1000;
+    const T0 = 1_800_000_000_000;
+    const HOUR = 3_600_000;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const batchId = () => `msgbatch_01TEST${String(nextId++).padStart(18, '0')}`;
+    const requests = (count: number, prefix = 'r'): NewRequest[] =>
+      Array.from({ length: count }, (_, i) => ({ customId: `${prefix}${i}`, params: `{"n":${i}}` }));
+    async function* chunks(...groups: NewRequest[][]): AsyncGenerator<NewRequest[]> {
+      for (const group of groups) yield group;
+    }
+    async function create(count: number, options: { workspace?: string; at?: number; ttl?: number } = {}) {
+      const at = options.at ?? T0;
+      return store.createBatch(
+        { id: batchId(), workspaceId: options.workspace ?? 'w1', createdAt: at, expiresAt: at + (options.ttl ?? 24 * HOUR), archiveAt: at + 29 * 24 * HOUR },
+        chunks(requests(count)),
+      );
+    }
+    const ok = (key: number) => ({ key, type: 'succeeded' as const, result: `{"type":"succeeded","message":{"k":${key}}}`, usage: { input_tokens: 3, output_tokens: 5, cache_creation_input_tokens: 1, cache_read_input_tokens: 2 } });
+    async function allResults(id: string): Promise<string[]> {
+      let text = '';
+      for await (const page of store.readResults(id, 3)) text += page;
+      return text.split('\n').filter((line) => line !== '');
+    }
+
+    it('stores a batch with all its requests and shows it at once', async () => {
+      const batch = await create(5);
+      expect(batch.status).toBe('in_progress');
+      expect(batch.counts).toEqual({ processing: 5, succeeded: 0, errored: 0, canceled: 0, expired: 0 });
+      expect(await store.getBatch('w1', batch.id)).toEqual(batch);
+      expect(await store.getBatch('w2', batch.id)).toBeNull();
+    });
+
+    it('stores nothing when the requests fail part way', async () => {
+      async function* failing(): AsyncGenerator<NewRequest[]> {
+        yield requests(3);
+        throw new Error('bad body');
+      }
+      const id = batchId();
+      await expect(store.createBatch({ id, workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + HOUR }, failing())).rejects.toThrow('bad body');
+      expect(await store.getBatch('w1', id)).toBeNull();
+      expect((await store.listBatches('w1', { limit: 10 })).batches).toEqual([]);
+      expect(await store.claimRequests('a', 10, T0 + 1000, T0)).toEqual([]);
+    });
+
+    it('lists newest first and pages both ways, per workspace', async () => {
+      const ids = [];
+      for (let i = 0; i < 5; i++) ids.push((await create(1)).id);
+      await create(1, { workspace: 'other' });
+      const newestFirst = [...ids].reverse();
+      const first = await store.listBatches('w1', { limit: 2 });
+      expect(first.batches.map((b) => b.id)).toEqual(newestFirst.slice(0, 2));
+      expect(first.hasMore).toBe(true);
+      const second = await store.listBatches('w1', { limit: 2, afterId: newestFirst[1] });
+      expect(second.batches.map((b) => b.id)).toEqual(newestFirst.slice(2, 4));
+      const last = await store.listBatches('w1', { limit: 2, afterId: newestFirst[3] });
+      expect(last.batches.map((b) => b.id)).toEqual(newestFirst.slice(4));
+      expect(last.hasMore).toBe(false);
+      const back = await store.listBatches('w1', { limit: 2, beforeId: newestFirst[4] });
+      expect(back.batches.map((b) => b.id)).toEqual(newestFirst.slice(2, 4));
+      expect(back.hasMore).toBe(true);
+    });
+
+    it('leases each request to one owner, spread across batches', async () => {
+      const big = await create(50);
+      const small = await create(4);
+      const a = await store.claimRequests('a', 8, T0 + 1000, T0);
+      const b = await store.claimRequests('b', 100, T0 + 1000, T0);
+      expect(a).toHaveLength(8);
+      expect(a.filter((r) => r.batchId === small.id).length).toBeGreaterThanOrEqual(4);
+      expect(b).toHaveLength(54 - 8);
+      const keys = new Set([...a, ...b].map((r) => r.key));
+      expect(keys.size).toBe(54);
+      expect(a[0]).toMatchObject({ attempt: 1, expiresAt: big.expiresAt });
+      expect(JSON.parse(a[0]!.params)).toHaveProperty('n');
+    });
+
+    it('writes results only under a held lease, counts them and ends the batch', async () => {
+      const batch = await create(2);
+      const claimed = await store.claimRequests('a', 10, T0 + 1000, T0);
+      await store.completeRequests('intruder', claimed.map((r) => ok(r.key)), T0 + 10);
+      expect((await store.getBatch('w1', batch.id))!.counts.succeeded).toBe(0);
+      await store.completeRequests('a', [ok(claimed[0]!.key)], T0 + 10);
+      expect((await store.getBatch('w1', batch.id))!.counts).toMatchObject({ processing: 1, succeeded: 1 });
+      await store.completeRequests('a', [{ key: claimed[1]!.key, type: 'errored', result: '{"type":"errored"}' }], T0 + 20);
+      const ended = (await store.getBatch('w1', batch.id))!;
+      expect(ended).toMatchObject({ status: 'ended', endedAt: T0 + 20 });
+      expect(ended.counts).toEqual({ processing: 0, succeeded: 1, errored: 1, canceled: 0, expired: 0 });
+      expect(ended.usage).toEqual({ input_tokens: 3, output_tokens: 5, cache_creation_input_tokens: 1, cache_read_input_tokens: 2 });
+      const lines = await allResults(batch.id);
+      expect(lines).toHaveLength(2);
+      expect(lines.map((l) => JSON.parse(l).result.type).sort()).toEqual(['errored', 'succeeded']);
+    });
+
+    it('requeues retries and holds them until they are due', async () => {
+      await create(1);
+      const [request] = await store.claimRequests('a', 1, T0 + 1000, T0);
+      await store.retryRequests('a', [{ key: request!.key, runAt: T0 + 500 }], T0);
+      expect(await store.claimRequests('a', 1, T0 + 1000, T0 + 100)).toEqual([]);
+      const again = await store.claimRequests('b', 1, T0 + 2000, T0 + 500);
+      expect(again.map((r) => [r.key, r.attempt])).toEqual([[request!.key, 2]]);
+    });
+
+    it('cancels unsent requests at once and ends after those in flight', async () => {
+      const batch = await create(4);
+      const running = await store.claimRequests('a', 1, T0 + 1000, T0);
+      const outcome = await store.cancelBatch('w1', batch.id, T0 + 5);
+      expect(outcome.kind).toBe('ok');
+      if (outcome.kind !== 'ok') return;
+      expect(outcome.batch).toMatchObject({ status: 'canceling', cancelInitiatedAt: T0 + 5 });
+      expect(outcome.batch.counts).toMatchObject({ processing: 1, canceled: 3 });
+      expect(await store.claimRequests('a', 10, T0 + 1000, T0)).toEqual([]);
+      await store.completeRequests('a', [ok(running[0]!.key)], T0 + 9);
+      expect((await store.getBatch('w1', batch.id))!).toMatchObject({ status: 'ended', endedAt: T0 + 9 });
+      expect((await store.cancelBatch('w1', batch.id, T0 + 10)).kind).toBe('ended');
+      expect((await store.cancelBatch('w1', 'msgbatch_missing', T0)).kind).toBe('not_found');
+      const types = (await allResults(batch.id)).map((l) => JSON.parse(l).result.type).sort();
+      expect(types).toEqual(['canceled', 'canceled', 'canceled', 'succeeded']);
+    });
+
+    it('expires unsent requests of overdue batches', async () => {
+      const batch = await create(3, { ttl: 1000 });
+      const running = await store.claimRequests('a', 1, T0 + 5000, T0);
+      expect(await store.expireBatches(T0 + 999)).toBe(0);
+      await store.expireBatches(T0 + 1000);
+      expect((await store.getBatch('w1', batch.id))!.counts).toMatchObject({ processing: 1, expired: 2 });
+      expect(await store.claimRequests('b', 10, T0 + 5000, T0 + 1000)).toEqual([]);
+      await store.completeRequests('a', [ok(running[0]!.key)], T0 + 1200);
+      expect((await store.getBatch('w1', batch.id))!.status).toBe('ended');
+    });
+
+    it('reclaims lapsed leases so another owner runs them', async () => {
+      const batch = await create(2);
+      const first = await store.claimRequests('a', 2, T0 + 1000, T0);
+      await store.renewLeases('a', [first[0]!.key], T0 + 5000);
+      expect(await store.reclaimExpiredLeases(T0 + 2000)).toBe(1);
+      const second = await store.claimRequests('b', 2, T0 + 9000, T0 + 2000);
+      expect(second.map((r) => r.key)).toEqual([first[1]!.key]);
+      await store.completeRequests('a', [ok(first[1]!.key)], T0 + 2100);
+      expect((await store.getBatch('w1', batch.id))!.counts.succeeded).toBe(0);
+      await store.completeRequests('b', [ok(first[1]!.key)], T0 + 2100);
+      await store.completeRequests('a', [ok(first[0]!.key)], T0 + 2100);
+      expect((await store.getBatch('w1', batch.id))!.counts).toMatchObject({ processing: 0, succeeded: 2 });
+    });
+
+    it('deletes only ended batches, then hides and purges them', async () => {
+      const batch = await create(2);
+      expect(await store.deleteBatch('w1', batch.id)).toBe('not_ended');
+      const claimed = await store.claimRequests('a', 2, T0 + 1000, T0);
+      await store.completeRequests('a', claimed.map((r) => ok(r.key)), T0 + 1);
+      expect(await store.deleteBatch('w2', batch.id)).toBe('not_found');
+      expect(await store.deleteBatch('w1', batch.id)).toBe('deleted');
+      expect(await store.getBatch('w1', batch.id)).toBeNull();
+      expect(await store.deleteBatch('w1', batch.id)).toBe('not_found');
+      expect((await store.listBatches('w1', { limit: 5 })).batches).toEqual([]);
+      expect(await store.purge(100)).toBe(2);
+    });
+
+    it('archives ended batches past their results TTL and purges their results', async () => {
+      const batch = await create(2);
+      const claimed = await store.claimRequests('a', 2, T0 + 1000, T0);
+      await store.completeRequests('a', claimed.map((r) => ok(r.key)), T0 + 1);
+      expect(await store.archiveBatches(T0 + HOUR)).toBe(0);
+      expect(await store.archiveBatches(T0 + 29 * 24 * HOUR)).toBe(1);
+      expect((await store.getBatch('w1', batch.id))!.archivedAt).toBe(T0 + 29 * 24 * HOUR);
+      expect(await store.purge(1)).toBe(1);
+      expect(await store.purge(100)).toBe(1);
+      expect(await allResults(batch.id)).toEqual([]);
+      expect((await store.getBatch('w1', batch.id))!.counts.succeeded).toBe(2);
+    });
+  });
+}
