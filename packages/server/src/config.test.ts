@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseDuration } from './config.js';
+
+describe('config', () => {
+  it('parses durations in every unit and rejects others', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('3s')).toBe(3000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('29d')).toBe(29 * 86_400_000);
+    expect(() => parseDuration('3 weeks', '--batch-ttl')).toThrow(/--batch-ttl: expected a duration/);
+    expect(() => parseDuration('10')).toThrow();
+  });
+
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      host: '127.0.0.1', port: 8787, db: './data/batchd.sqlite', publicUrl: null,
+      batchTtlMs: 86_400_000, resultsTtlMs: 29 * 86_400_000, emulatorLatencyMs: 0,
+    });
+  });
+
+  it('takes flags over environment over file over defaults', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'batchd-config-')), 'batchd.json');
+    writeFileSync(file, JSON.stringify({ port: 1111, concurrency: 7, 'batch-ttl': '2h', host: '0.0.0.0' }));
+    const config = loadConfig({ BATCHD_PORT: '2222', BATCHD_CONCURRENCY: '9' }, { port: '3333' }, file);
+    expect(config.port).toBe(3333);
+    expect(config.concurrency).toBe(9);
+    expect(config.batchTtlMs).toBe(7_200_000);
+    expect(config.host).toBe('0.0.0.0');
+  });
+
+  it('names the option whose value is wrong', () => {
+    expect(() => loadConfig({ BATCHD_CONCURRENCY: '0' }, {})).toThrow('--concurrency: expected a positive integer, got "0"');
+    expect(() => loadConfig({}, { publicUrl: 'not a url' })).toThrow(/--public-url/);
+    expect(loadConfig({}, { publicUrl: 'https://batches.example.test/' }).publicUrl).toBe('https://batches.example.test');
+  });
+});
