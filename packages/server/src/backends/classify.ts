@@ -1,0 +1,160 @@
+import type { ErrorType } from '@batchd/sdk';
+import type { BackendOutcome } from './backend.js';
+import { headerValue, parseRetryAfterMs, type HeaderMap } from './rate-limits.js';
+
+/**
+ * Turns a provider's failed answer, or a call that got no answer, into a `BackendOutcome` error.
+ *
+ * Retryability follows the official SDKs' table: 408, 409, 429 and every status from 500 up
+ * (529 included) may pass later; any other 4xx will not. An `x-should-retry: true|false` header,
+ * which the SDKs honour, overrides the table. The message is the provider's when its body is an
+ * Anthropic envelope (`{type:'error', error:{type,message}}`), an OpenAI one
+ * (`{error:{message,type,code}}`), vLLM's older flat one (`{object:'error', message, type}`) or
+ * `{error:"message"}`; otherwise it names the status and the start of the body. The error type is
+ * the envelope's when it is one of the Anthropic API's error types (results must carry one of
+ * those), else the one the status implies.
+ *
+ * Calls that got no answer (refused or dropped connections, timeouts, aborts) are retryable with
+ * status 0. The secret given (the upstream key) is replaced by `[redacted]` in every message.
+ */
+
+export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
+
+/** Why a call got no answer. */
+export type TransportFailure = 'timeout' | 'aborted' | 'connection';
+
+/** What classification needs besides the answer itself. */
+export interface ClassifyContext {
+  /** The current time in epoch milliseconds, for `retry-after` given as an HTTP date. */
+  nowMs: number;
+  /** A value that must never appear in a message, such as the upstream API key. */
+  secret?: string;
+}
+
+const NOT_RETRYABLE_TYPES: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  422: 'invalid_request_error',
+};
+
+const ERROR_TYPES: ReadonlySet<string> = new Set<ErrorType>([
+  'invalid_request_error',
+  'authentication_error',
+  'billing_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'timeout_error',
+  'api_error',
+  'overloaded_error',
+]);
+
+const RETRYABLE_TYPES: Readonly<Record<number, string>> = {
+  408: 'timeout_error',
+  409: 'api_error',
+  429: 'rate_limit_error',
+  529: 'overloaded_error',
+};
+
+const BODY_EXCERPT_CHARS = 200;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Replaces every occurrence of `secret` in `text`. */
+export function redact(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('[redacted]') : text;
+}
+
+/** Whether a status may succeed when the same call is made again, per the SDKs' table. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+function typeFromStatus(status: number): string {
+  const known = NOT_RETRYABLE_TYPES[status] ?? RETRYABLE_TYPES[status];
+  if (known !== undefined) return known;
+  return status >= 500 ? 'api_error' : 'invalid_request_error';
+}
+
+/** The error type and message of a provider's error envelope, or null when the body is not one. */
+export function parseErrorEnvelope(body: string): { type?: string; message: string } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (!isObject(parsed)) return null;
+  const error = parsed.error;
+  if (typeof error === 'string') return { message: error };
+  const fields = isObject(error) ? error : parsed.object === 'error' ? parsed : null;
+  if (fields === null || typeof fields.message !== 'string') return null;
+  return typeof fields.type === 'string' ? { type: fields.type, message: fields.message } : { message: fields.message };
+}
+
+function excerpt(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS)}…` : flat;
+}
+
+function shouldRetryOverride(headers: HeaderMap): boolean | undefined {
+  const value = headerValue(headers, 'x-should-retry');
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+/** The outcome of a provider answer with a non-2xx status. */
+export function classifyResponse(status: number, headers: HeaderMap, body: string, context: ClassifyContext): ErrorOutcome {
+  const envelope = parseErrorEnvelope(body);
+  const retryable = shouldRetryOverride(headers) ?? isRetryableStatus(status);
+  const errorType = envelope?.type !== undefined && ERROR_TYPES.has(envelope.type) ? envelope.type : typeFromStatus(status);
+  const fallback = body.trim() === '' ? `provider answered HTTP ${status}` : `provider answered HTTP ${status}: ${excerpt(body)}`;
+  const outcome: ErrorOutcome = {
+    kind: 'error',
+    retryable,
+    status,
+    errorType,
+    message: redact(envelope?.message ?? fallback, context.secret),
+  };
+  const retryAfterMs = parseRetryAfterMs(headers, context.nowMs);
+  if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
+  return outcome;
+}
+
+/** The outcome of a call that got no answer: always retryable, with status 0. */
+export function classifyTransportFailure(failure: TransportFailure, cause: unknown, context: ClassifyContext): ErrorOutcome {
+  if (failure === 'timeout') {
+    return { kind: 'error', retryable: true, status: 0, errorType: 'timeout_error', message: 'provider did not answer in time' };
+  }
+  if (failure === 'aborted') {
+    return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
+  }
+  return {
+    kind: 'error',
+    retryable: true,
+    status: 0,
+    errorType: 'api_error',
+    message: redact(`connection error: ${describeCause(cause)}`, context.secret),
+  };
+}
+
+/** A 2xx answer whose body is not what the backend expects: retryable, since the provider misbehaved. */
+export function invalidResponseBody(status: number, detail?: string): ErrorOutcome {
+  const message = detail === undefined ? 'invalid response body' : `invalid response body: ${detail}`;
+  return { kind: 'error', retryable: true, status, errorType: 'api_error', message };
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  const nested = cause.cause instanceof Error ? ` (${cause.cause.message})` : '';
+  return typeof code === 'string' ? `${code}: ${cause.message}${nested}` : `${cause.message}${nested}`;
+}
