@@ -67,7 +67,7 @@ describe('cancel', () => {
     await server.stop();
   });
 
-  it('answers a second cancel while canceling with the batch unchanged; refuses cancel and allows delete once ended', async () => {
+  it('refuses delete while running or canceling, answers a second cancel unchanged, refuses cancel once ended', async () => {
     // One request at a time, two seconds each: after the first success, the next one is in flight
     // long enough for the calls below to find the batch canceling.
     const server = await startServer({ flags: { ...QUIET, 'emulator-latency-ms': 2000, concurrency: 1 } });
