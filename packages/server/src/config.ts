@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
 
 /** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
 export interface Config {
@@ -19,6 +20,15 @@ export interface Config {
   /** Attempts per request before a retryable failure becomes an `errored` result. */
   maxAttempts: number;
   logLevel: string;
+  /** `emulator`, `anthropic` or `openai`: the single backend, when no config file lists several. */
+  backend: string;
+  backendUrl: string | null;
+  backendTimeoutMs: number;
+}
+
+/** The resolved configuration with the backends to route to. */
+export interface ResolvedConfig extends Config {
+  backends: BackendSpec[];
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -60,6 +70,10 @@ function port(raw: string, name: string): number {
 }
 
 const text: Parser<string> = (raw) => raw;
+const backendType: Parser<string> = (raw, name) => {
+  if (raw !== 'emulator' && raw !== 'anthropic' && raw !== 'openai') throw new Error(`${name}: expected emulator, anthropic or openai, got "${raw}"`);
+  return raw;
+};
 const url: Parser<string | null> = (raw, name) => {
   try {
     return new URL(raw).href.replace(/\/+$/, '');
@@ -85,6 +99,9 @@ export const SERVE_OPTIONS = [
   option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival and lease recovery run', parse: parseDuration, defaultValue: 1000 }),
   option({ key: 'leaseMs', flag: 'lease', env: 'BATCHD_LEASE', description: 'lease on a claimed request, renewed while it runs', parse: parseDuration, defaultValue: 30_000 }),
   option({ key: 'maxAttempts', flag: 'max-attempts', env: 'BATCHD_MAX_ATTEMPTS', description: 'attempts per request on retryable failures', parse: positiveInt, defaultValue: 8 }),
+  option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic or openai (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
+  option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
+  option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 
@@ -94,13 +111,14 @@ function camel(flag: string): string {
 
 /**
  * Resolves the configuration. `flags` holds raw strings keyed by camel-cased flag name (as
- * commander gives them); `configFile` is a JSON file whose keys are the flag names.
+ * commander gives them); `configFile` is a JSON file whose keys are the flag names, plus an
+ * optional `backends` list for routing models to several backends.
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
   flags: Record<string, string | undefined>,
   configFile?: string,
-): Config {
+): ResolvedConfig {
   const file: Record<string, unknown> = configFile ? JSON.parse(readFileSync(configFile, 'utf8')) : {};
   const resolved: Record<string, unknown> = {};
   for (const spec of SERVE_OPTIONS) {
@@ -110,5 +128,21 @@ export function loadConfig(
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? (fromFile !== undefined ? String(fromFile) : undefined);
     resolved[spec.key] = raw === undefined ? spec.defaultValue : spec.parse(raw, `--${spec.flag}`);
   }
-  return Object.freeze(resolved) as unknown as Config;
+  const config = resolved as unknown as Config;
+  return Object.freeze({ ...config, backends: resolveBackends(config, file.backends, env) });
+}
+
+function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {
+  const defaults = { concurrency: config.concurrency, timeoutMs: config.backendTimeoutMs, latencyMs: config.emulatorLatencyMs };
+  if (listed !== undefined) return parseBackendSpecs(listed, env, defaults);
+  const type = config.backend as BackendSpec['type'];
+  if (type !== 'emulator' && !config.backendUrl) throw new Error(`--backend-url: required with --backend ${type}`);
+  return [{
+    name: type,
+    type,
+    url: config.backendUrl ?? undefined,
+    apiKey: env.BATCHD_BACKEND_API_KEY,
+    models: ['*'],
+    ...defaults,
+  }];
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { loadConfig, SERVE_OPTIONS, type Config } from './config.js';
+import { loadConfig, SERVE_OPTIONS, type ResolvedConfig } from './config.js';
 import { startServer } from './server.js';
 
 const program = new Command('batchd').description('A self-hosted Message Batches service');
@@ -33,7 +33,7 @@ serve.action(async (flags: Record<string, string | undefined>) => {
   process.on('SIGINT', () => stop('SIGINT'));
 });
 
-function resolveConfig(flags: Record<string, string | undefined>): Config {
+function resolveConfig(flags: Record<string, string | undefined>): ResolvedConfig {
   try {
     return loadConfig(process.env, flags, flags.config ?? process.env.BATCHD_CONFIG);
   } catch (error) {

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Backend } from './backends/backend.js';
-import { EmulatorBackend } from './backends/emulator/emulator-backend.js';
+import { createBackend } from './backends/create-backend.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import type { ResolvedConfig } from './config.js';
+import { BackendLane } from './engine/backend-lane.js';
+import { Lanes } from './engine/lanes.js';
 import { Engine } from './engine/engine.js';
 import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/outcome.js';
@@ -20,21 +21,33 @@ export interface RunningServer {
 export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
-  backend?: Backend;
 }
 
 /** Wires store, backend, engine, maintenance and HTTP together and starts listening. */
-export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger, clock = systemClock } = deps;
   const store = new SqliteStore(config.db);
-  const backend = deps.backend ?? new EmulatorBackend({ latencyMs: config.emulatorLatencyMs });
+  const lanes = new Lanes(
+    config.backends.map(
+      (spec) =>
+        new BackendLane({
+          name: spec.name,
+          backend: createBackend(spec),
+          models: spec.models,
+          ceiling: spec.concurrency,
+          now: () => clock.now(),
+          onAuthFailure: (lane, outcome) =>
+            logger.error({ backend: lane, status: outcome.kind === 'error' ? outcome.status : 0 }, 'backend rejected our credentials: check its API key'),
+        }),
+    ),
+  );
   const engine = new Engine({
     store,
-    backend,
+    lanes,
     clock,
     logger,
     owner: newOwnerId(),
-    concurrency: config.concurrency,
+    maxHeld: 2 * config.backends.reduce((sum, spec) => sum + spec.concurrency, 0),
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
   });
@@ -70,7 +83,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       await app.close();
       await maintenance.stop();
       await engine.stop(graceMs);
-      await backend.close();
+      await lanes.close();
       await store.close();
     },
   };

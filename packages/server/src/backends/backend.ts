@@ -1,4 +1,5 @@
 import type { Message } from '@batchd/sdk';
+import type { RateLimitState } from './rate-limits.js';
 
 /** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
 export interface BackendCall {
@@ -26,5 +27,7 @@ export type BackendOutcome =
 export interface Backend {
   readonly name: string;
   send(call: BackendCall): Promise<BackendOutcome>;
+  /** What the provider last said about its rate-limit budgets, for backends that read them. */
+  rateLimit?(): RateLimitState;
   close(): Promise<void>;
 }

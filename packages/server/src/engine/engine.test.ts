@@ -8,7 +8,9 @@ import { EmulatorBackend } from '../backends/emulator/emulator-backend.js';
 import { systemClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { BatchStore } from '../store/store.js';
+import { BackendLane } from './backend-lane.js';
 import { Engine } from './engine.js';
+import { Lanes } from './lanes.js';
 
 const logger = pino({ level: 'silent' });
 const params = (text: string) => JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: text }] });
@@ -67,7 +69,9 @@ describe('engine', () => {
 
   function startEngine(backend: Backend, concurrency: number, maxAttempts = 3) {
     const engine = new Engine({
-      store, backend, clock: systemClock, logger, owner: `owner-${engines.length}`, concurrency, leaseMs: 60_000,
+      store,
+      lanes: new Lanes([new BackendLane({ name: 'scripted', backend, models: ['*'], ceiling: concurrency })]),
+      clock: systemClock, logger, owner: `owner-${engines.length}`, maxHeld: concurrency, leaseMs: 60_000,
       retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 },
       pollIntervalMs: 10,
     });

@@ -1,19 +1,19 @@
 import type { Logger } from 'pino';
-import type { Backend } from '../backends/backend.js';
 import type { Clock } from '../clock.js';
 import type { BatchStore, ClaimedRequest, Completion, Retry } from '../store/store.js';
+import type { Lanes } from './lanes.js';
 import { decide, errored, type RetryPolicy } from './outcome.js';
 import { validateParams } from './validate-params.js';
 
 export interface EngineOptions {
   store: BatchStore;
-  backend: Backend;
+  lanes: Lanes;
   clock: Clock;
   logger: Logger;
   /** Lease owner id of this process. */
   owner: string;
-  /** Most backend calls in flight at once. */
-  concurrency: number;
+  /** Most requests held at once, running or waiting for a backend slot. */
+  maxHeld: number;
   leaseMs: number;
   retry: RetryPolicy;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
@@ -73,7 +73,7 @@ export class Engine {
     try {
       do {
         this.pumpAgain = false;
-        const free = this.options.concurrency - this.inFlight.size;
+        const free = Math.min(this.options.lanes.availableForBatch(), this.options.maxHeld - this.inFlight.size);
         if (free <= 0) break;
         const now = this.options.clock.now();
         const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now);
@@ -110,7 +110,13 @@ export class Engine {
       this.complete(errored(request.key, 'invalid_request_error', invalid));
       return;
     }
-    const outcome = await this.options.backend.send({ params, signal });
+    const model = params.model as string;
+    const lane = this.options.lanes.for(model);
+    if (!lane) {
+      this.complete(errored(request.key, 'not_found_error', `model: ${model} is not served by any configured backend`));
+      return;
+    }
+    const outcome = await lane.call(params, signal, 'batch');
     const now = this.options.clock.now();
     if (signal.aborted) {
       this.enqueueRetry({ key: request.key, runAt: now });

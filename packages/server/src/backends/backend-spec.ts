@@ -1,0 +1,61 @@
+/** One configured backend: what it is, where, and which models it serves. */
+export interface BackendSpec {
+  name: string;
+  type: 'emulator' | 'anthropic' | 'openai';
+  /** Base URL: the API root for `anthropic`, the `/v1` base for `openai`; unused by the emulator. */
+  url?: string;
+  /** The upstream key, read from the environment; never logged or answered. */
+  apiKey?: string;
+  /** Model name patterns (`*` matches any run of characters); a request goes to the first backend that serves its model. */
+  models: string[];
+  /** Most calls in flight to this backend. */
+  concurrency: number;
+  timeoutMs: number;
+  /** Emulator delay per request. */
+  latencyMs?: number;
+  /** Model names rewritten before the call (`openai` only). */
+  modelMap?: Record<string, string>;
+}
+
+const TYPES = new Set(['emulator', 'anthropic', 'openai']);
+
+function fail(where: string, message: string): never {
+  throw new Error(`${where}: ${message}`);
+}
+
+/**
+ * Reads the `backends` list of a config file. Keys are never written in the file: each entry
+ * names the environment variable holding its key (`api_key_env`).
+ */
+export function parseBackendSpecs(
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  defaults: { concurrency: number; timeoutMs: number; latencyMs: number },
+): BackendSpec[] {
+  if (!Array.isArray(raw) || raw.length === 0) fail('backends', 'expected a non-empty list');
+  return raw.map((entry: unknown, index) => {
+    const where = `backends[${index}]`;
+    if (typeof entry !== 'object' || entry === null) fail(where, 'expected an object');
+    const e = entry as Record<string, unknown>;
+    const type = String(e.type ?? '');
+    if (!TYPES.has(type)) fail(where, `type must be emulator, anthropic or openai, got "${type}"`);
+    if (type !== 'emulator' && typeof e.url !== 'string') fail(where, 'url is required');
+    const models = e.models ?? ['*'];
+    if (!Array.isArray(models) || !models.every((m) => typeof m === 'string')) fail(where, 'models must be a list of patterns');
+    const keyEnv = e.api_key_env;
+    if (keyEnv !== undefined && typeof keyEnv !== 'string') fail(where, 'api_key_env must name an environment variable');
+    const concurrency = e.concurrency === undefined ? defaults.concurrency : Number(e.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) fail(where, 'concurrency must be a positive integer');
+    return {
+      name: typeof e.name === 'string' ? e.name : `${type}-${index}`,
+      type: type as BackendSpec['type'],
+      url: e.url as string | undefined,
+      apiKey: keyEnv ? env[keyEnv] : undefined,
+      models: models as string[],
+      concurrency,
+      timeoutMs: e.timeout_ms === undefined ? defaults.timeoutMs : Number(e.timeout_ms),
+      latencyMs: e.latency_ms === undefined ? defaults.latencyMs : Number(e.latency_ms),
+      modelMap: e.model_map as Record<string, string> | undefined,
+    };
+  });
+}

@@ -1,0 +1,17 @@
+import { AnthropicBackend } from './anthropic/anthropic-backend.js';
+import type { Backend } from './backend.js';
+import type { BackendSpec } from './backend-spec.js';
+import { EmulatorBackend } from './emulator/emulator-backend.js';
+import { OpenAIBackend } from './openai/openai-backend.js';
+
+/** Builds the backend a spec describes. */
+export function createBackend(spec: BackendSpec): Backend {
+  switch (spec.type) {
+    case 'emulator':
+      return new EmulatorBackend({ latencyMs: spec.latencyMs ?? 0 });
+    case 'anthropic':
+      return new AnthropicBackend({ url: spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs });
+    case 'openai':
+      return new OpenAIBackend({ url: spec.url!, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs, modelMap: spec.modelMap });
+  }
+}

@@ -1,0 +1,139 @@
+import type { Backend, BackendOutcome } from '../backends/backend.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
+
+export type Priority = 'interactive' | 'batch';
+
+/** Counters a lane keeps for metrics and the dashboard. */
+export interface LaneStats {
+  calls: number;
+  succeeded: number;
+  rateLimited: number;
+  overloaded: number;
+  serverErrors: number;
+  authFailures: number;
+}
+
+export interface BackendLaneOptions {
+  name: string;
+  backend: Backend;
+  /** Model name patterns this lane serves; `*` matches any run of characters. */
+  models: string[];
+  /** Most calls in flight; the adaptive limit stays at or below it. */
+  ceiling: number;
+  now?: () => number;
+  /** Told when the provider rejects our credentials (401/403), so an operator can act. */
+  onAuthFailure?: (lane: string, outcome: BackendOutcome) => void;
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+/**
+ * One backend as the engine drives it: an adaptive concurrency limit, a pause while the
+ * provider says a rate-limit budget is spent, and a wait line where interactive calls go first.
+ */
+export class BackendLane {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly limit: AdaptiveLimit;
+  readonly stats: LaneStats = { calls: 0, succeeded: 0, rateLimited: 0, overloaded: 0, serverErrors: 0, authFailures: 0 };
+  private readonly patterns: RegExp[];
+  private readonly now: () => number;
+  private readonly onAuthFailure: BackendLaneOptions['onAuthFailure'];
+  private running = 0;
+  private pausedUntil = 0;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private readonly waiting: Record<Priority, Array<() => void>> = { interactive: [], batch: [] };
+
+  constructor(options: BackendLaneOptions) {
+    this.name = options.name;
+    this.backend = options.backend;
+    this.patterns = options.models.map(patternToRegExp);
+    this.now = options.now ?? Date.now;
+    this.limit = new AdaptiveLimit({ ceiling: options.ceiling, now: this.now });
+    this.onAuthFailure = options.onAuthFailure;
+  }
+
+  serves(model: string): boolean {
+    return this.patterns.some((pattern) => pattern.test(model));
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get paused(): boolean {
+    return this.now() < this.pausedUntil;
+  }
+
+  /** How many more batch calls may start now without waiting. */
+  availableForBatch(): number {
+    if (this.paused) return 0;
+    return Math.max(0, this.limit.limit - this.running - this.waiting.interactive.length - this.waiting.batch.length);
+  }
+
+  /** Calls the backend once a slot is free, then learns from the answer. */
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority): Promise<BackendOutcome> {
+    await this.acquire(priority);
+    const started = this.now();
+    const inFlightAtStart = this.running;
+    this.stats.calls++;
+    try {
+      const outcome = await this.backend.send({ params, signal });
+      this.learn(outcome, this.now() - started, inFlightAtStart);
+      return outcome;
+    } finally {
+      this.running--;
+      this.release();
+    }
+  }
+
+  private learn(outcome: BackendOutcome, latencyMs: number, inFlight: number): void {
+    const exhaustedUntil = this.backend.rateLimit?.().exhaustedUntilMs;
+    if (exhaustedUntil !== undefined && exhaustedUntil > this.now()) this.pauseUntil(exhaustedUntil);
+    if (outcome.kind === 'message') {
+      this.stats.succeeded++;
+      this.limit.onSuccess(latencyMs);
+      return;
+    }
+    const { status } = outcome;
+    if (status === 429) this.stats.rateLimited++;
+    if (status === 529 || status === 503) this.stats.overloaded++;
+    if (status >= 500) this.stats.serverErrors++;
+    if (status === 401 || status === 403) {
+      this.stats.authFailures++;
+      this.onAuthFailure?.(this.name, outcome);
+    }
+    if (status === 429 || status === 529 || status === 503 || outcome.errorType === 'timeout_error') this.limit.onOverload(inFlight);
+  }
+
+  private pauseUntil(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.release(), this.pausedUntil - this.now());
+    this.pauseTimer.unref();
+  }
+
+  /** Takes a slot at once when one is free and nobody of equal or higher priority waits. */
+  private acquire(priority: Priority): Promise<void> {
+    const free = !this.paused && this.running < this.limit.limit;
+    const ahead = priority === 'interactive' ? this.waiting.interactive.length : this.waiting.interactive.length + this.waiting.batch.length;
+    if (free && ahead === 0) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting[priority].push(resolve));
+  }
+
+  /** Hands free slots to waiters, interactive ones first. */
+  private release(): void {
+    while (!this.paused && this.running < this.limit.limit) {
+      const next = this.waiting.interactive.shift() ?? this.waiting.batch.shift();
+      if (!next) return;
+      this.running++;
+      next();
+    }
+  }
+}

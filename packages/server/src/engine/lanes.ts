@@ -1,0 +1,21 @@
+import type { BackendLane } from './backend-lane.js';
+
+/** The configured backends in routing order: a model goes to the first lane that serves it. */
+export class Lanes {
+  constructor(readonly all: BackendLane[]) {}
+
+  for(model: string): BackendLane | undefined {
+    return this.all.find((lane) => lane.serves(model));
+  }
+
+  /** Batch calls that may start now across all lanes: how many requests to claim. */
+  availableForBatch(): number {
+    let total = 0;
+    for (const lane of this.all) total += lane.availableForBatch();
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((lane) => lane.backend.close()));
+  }
+}
