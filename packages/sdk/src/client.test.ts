@@ -74,6 +74,16 @@ describe('BatchdClient configuration', () => {
     expect(client.maxRetries).toBe(2);
   });
 
+  it('runs where there is no process global, as in browsers', () => {
+    vi.stubGlobal('process', undefined);
+    try {
+      expect(() => new BatchdClient()).toThrow(/Missing API key/);
+      expect(new BatchdClient({ apiKey: 'k' }).baseURL).toBe('http://127.0.0.1:8787');
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('refuses to start without an API key or with invalid numbers', () => {
     vi.stubEnv('BATCHD_API_KEY', '');
     vi.stubEnv('ANTHROPIC_API_KEY', '');
