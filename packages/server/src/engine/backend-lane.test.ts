@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend, BackendCall, BackendOutcome } from '../backends/backend.js';
+import type { RateLimitState } from '../backends/rate-limits.js';
+import { BackendLane } from './backend-lane.js';
+
+/** A backend whose calls stay open until the test settles them. */
+class HeldBackend implements Backend {
+  readonly name = 'held';
+  readonly open: Array<{ label: string; settle: (outcome: BackendOutcome) => void }> = [];
+  rate: RateLimitState = {};
+  async send({ params }: BackendCall): Promise<BackendOutcome> {
+    return new Promise((settle) => this.open.push({ label: String(params.label), settle }));
+  }
+  rateLimit(): RateLimitState {
+    return this.rate;
+  }
+  async close() {}
+}
+
+const ok = { kind: 'message' } as unknown as BackendOutcome;
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const signal = new AbortController().signal;
+
+describe('backend lane', () => {
+  it('serves models by pattern', () => {
+    const lane = new BackendLane({ name: 'a', backend: new HeldBackend(), models: ['claude-*', 'exact'], ceiling: 1 });
+    expect(lane.serves('claude-sonnet-4-5')).toBe(true);
+    expect(lane.serves('exact')).toBe(true);
+    expect(lane.serves('exactly')).toBe(false);
+    expect(lane.serves('gpt-4o')).toBe(false);
+  });
+
+  it('holds calls over the limit and lets interactive ones go first', async () => {
+    const backend = new HeldBackend();
+    const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 1 });
+    const first = lane.call({ label: 'b1' }, signal, 'batch');
+    const second = lane.call({ label: 'b2' }, signal, 'batch');
+    const urgent = lane.call({ label: 'i1' }, signal, 'interactive');
+    await tick();
+    expect(backend.open.map((c) => c.label)).toEqual(['b1']);
+    expect(lane.availableForBatch()).toBe(0);
+    backend.open[0]!.settle(ok);
+    await first;
+    await tick();
+    expect(backend.open.map((c) => c.label)).toEqual(['b1', 'i1']);
+    backend.open[1]!.settle(ok);
+    await urgent;
+    await tick();
+    expect(backend.open.map((c) => c.label)).toEqual(['b1', 'i1', 'b2']);
+    backend.open[2]!.settle(ok);
+    await second;
+    expect(lane.stats).toMatchObject({ calls: 3, succeeded: 3 });
+  });
+
+  it('pauses while the provider says a budget is spent, then resumes', async () => {
+    let now = 1000;
+    const backend = new HeldBackend();
+    const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 4, now: () => now });
+    const call = lane.call({ label: 'x' }, signal, 'batch');
+    await tick();
+    backend.rate = { exhaustedUntilMs: 1060 };
+    backend.open[0]!.settle({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error', message: 'slow down' });
+    await call;
+    expect(lane.paused).toBe(true);
+    expect(lane.availableForBatch()).toBe(0);
+    expect(lane.stats.rateLimited).toBe(1);
+    now = 1060;
+    expect(lane.paused).toBe(false);
+    expect(lane.availableForBatch()).toBeGreaterThan(0);
+  });
+
+  it('reports rejected credentials once per failure', async () => {
+    const failures: string[] = [];
+    const backend = new HeldBackend();
+    const lane = new BackendLane({ name: 'upstream', backend, models: ['*'], ceiling: 2, onAuthFailure: (name) => failures.push(name) });
+    const call = lane.call({ label: 'x' }, signal, 'batch');
+    await tick();
+    backend.open[0]!.settle({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error', message: 'invalid x-api-key' });
+    expect((await call).kind).toBe('error');
+    expect(failures).toEqual(['upstream']);
+    expect(lane.stats.authFailures).toBe(1);
+  });
+});
