@@ -61,6 +61,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   let publicUrl = config.publicUrl ?? '';
   const app = buildApp({
     store,
+    lanes,
     clock,
     logger,
     ids: new BatchIdGenerator(),

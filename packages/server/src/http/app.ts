@@ -3,9 +3,13 @@ import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
 import { ApiError, apiError, authenticationError, invalidRequest, notFound } from './api-error.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.js';
+import { registerExtensionRoutes } from './extension-routes.js';
+import { registerMessagesRoute } from './messages-route.js';
+import type { Lanes } from '../engine/lanes.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf'> {
   logger: Logger;
+  lanes: Lanes;
 }
 
 /** The workspace every batch belongs to until workspaces and keys are configured. */
@@ -62,6 +66,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
-  registerBatchRoutes(app, { ...deps, workspaceOf: () => DEFAULT_WORKSPACE });
+  const workspaceOf = () => DEFAULT_WORKSPACE;
+  registerBatchRoutes(app, { ...deps, workspaceOf });
+  registerMessagesRoute(app, deps.lanes);
+  registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   return app;
 }

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import type { BackendOutcome } from '../backends/backend.js';
+import type { Lanes } from '../engine/lanes.js';
+import { validateParams } from '../engine/validate-params.js';
+import { ApiError, invalidRequest, notFound } from './api-error.js';
+
+/** Statuses the hosted API answers for each error type, used when a backend gave none. */
+const STATUS_OF_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError {
+  const status = outcome.status >= 400 ? outcome.status : STATUS_OF_TYPE[outcome.errorType] ?? 502;
+  const headers: Record<string, string> = {};
+  if (outcome.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
+  return new ApiError(status, outcome.errorType as ApiError['type'], outcome.message, headers);
+}
+
+/**
+ * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
+ * ahead of batch work waiting for the same backend.
+ */
+export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
+  app.post('/v1/messages', { bodyLimit: 32 * 1024 * 1024 }, async (request, reply) => {
+    const params = request.body;
+    const invalid = validateParams(params);
+    if (invalid !== null) throw invalidRequest(invalid);
+    const model = (params as { model: string }).model;
+    const lane = lanes.for(model);
+    if (!lane) throw notFound(`model: ${model} is not served by any configured backend`);
+    const controller = new AbortController();
+    // A client that goes away before the answer cancels the call.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    const outcome = await lane.call(params as Record<string, unknown>, controller.signal, 'interactive');
+    if (outcome.kind === 'error') throw errorOf(outcome);
+    return outcome.message;
+  });
+}
