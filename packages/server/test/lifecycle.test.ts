@@ -161,6 +161,15 @@ describe('expiry', () => {
   });
 });
 
+describe('configuration through the environment', () => {
+  it('reads the batch TTL from BATCHD_BATCH_TTL', async () => {
+    const server = await startServer({ flags: QUIET, env: { BATCHD_BATCH_TTL: '90m' } });
+    const created = await createBatch(api(server.url), userRequests(1, 'env-ttl'));
+    expect(timestampMicros(created.expires_at) - timestampMicros(created.created_at)).toBe(90 * 60 * SECOND_MICROS);
+    await server.stop();
+  });
+});
+
 describe('archival', () => {
   it('archives results at created_at + --results-ttl: archived_at is set and results answer 404', async () => {
     const server = await startServer({ flags: { ...QUIET, 'results-ttl': '3s', 'maintenance-interval': '200ms' } });
