@@ -12,7 +12,8 @@ import type {
   Retry,
 } from '../store.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { resultLine, toBatchRecord, type BatchRow } from './sqlite-rows.js';
+import { resultLine } from '../result-line.js';
+import { toBatchRecord, type BatchRow } from './sqlite-rows.js';
 
 const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
   input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
