@@ -39,9 +39,14 @@ describe('classifyResponse', () => {
     expect(classifyResponse(400, {}, body, context)).toMatchObject({ retryable: false, errorType: 'permission_error', message: 'no access to model' });
   });
 
-  it('keeps the message of an OpenAI envelope, and its type when it is an Anthropic one', () => {
-    const known = JSON.stringify({ error: { message: 'max_tokens is too large', type: 'invalid_request_error', code: null } });
-    expect(classifyResponse(400, {}, known, context)).toMatchObject({ errorType: 'invalid_request_error', message: 'max_tokens is too large' });
+  it('falls back to the status type when an Anthropic envelope names an unknown type', () => {
+    const body = JSON.stringify({ type: 'error', error: { type: 'brand_new_error', message: 'new' } });
+    expect(classifyResponse(503, {}, body, context)).toMatchObject({ errorType: 'api_error', message: 'new' });
+  });
+
+  it('keeps the message of an OpenAI envelope, with the type its status implies', () => {
+    const badKey = JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    expect(classifyResponse(401, {}, badKey, context)).toMatchObject({ errorType: 'authentication_error', message: 'Incorrect API key provided' });
     const foreign = JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } });
     expect(classifyResponse(429, {}, foreign, context)).toMatchObject({ retryable: true, errorType: 'rate_limit_error', message: 'Rate limit reached' });
   });
@@ -114,7 +119,8 @@ describe('helpers', () => {
     expect(parseErrorEnvelope('not json')).toBeNull();
     expect(parseErrorEnvelope('{"id":"msg_1"}')).toBeNull();
     expect(parseErrorEnvelope('{"error":{"code":1}}')).toBeNull();
-    expect(parseErrorEnvelope('{"error":{"message":"m"}}')).toEqual({ message: 'm' });
+    expect(parseErrorEnvelope('{"error":{"message":"m","type":"invalid_request_error"}}')).toEqual({ message: 'm' });
+    expect(parseErrorEnvelope('{"type":"error","error":{"message":"m","type":"api_error"}}')).toEqual({ type: 'api_error', message: 'm' });
   });
 
   it('describes an unusable 2xx body as retryable', () => {

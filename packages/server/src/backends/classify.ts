@@ -11,8 +11,9 @@ import { headerValue, parseRetryAfterMs, type HeaderMap } from './rate-limits.js
  * Anthropic envelope (`{type:'error', error:{type,message}}`), an OpenAI one
  * (`{error:{message,type,code}}`), vLLM's older flat one (`{object:'error', message, type}`) or
  * `{error:"message"}`; otherwise it names the status and the start of the body. The error type is
- * the envelope's when it is one of the Anthropic API's error types (results must carry one of
- * those), else the one the status implies.
+ * an Anthropic envelope's when it is one of the Anthropic API's error types (results must carry
+ * one of those); otherwise it is the one the status implies, since other providers' types mean
+ * other things (OpenAI answers a bad key 401 `invalid_request_error`).
  *
  * Calls that got no answer (refused or dropped connections, timeouts, aborts) are retryable with
  * status 0. The secret given (the upstream key) is replaced by `[redacted]` in every message.
@@ -83,7 +84,10 @@ function typeFromStatus(status: number): string {
   return status >= 500 ? 'api_error' : 'invalid_request_error';
 }
 
-/** The error type and message of a provider's error envelope, or null when the body is not one. */
+/**
+ * The message of a provider's error envelope, with its type when it is an Anthropic envelope;
+ * null when the body is not an envelope.
+ */
 export function parseErrorEnvelope(body: string): { type?: string; message: string } | null {
   let parsed: unknown;
   try {
@@ -96,7 +100,8 @@ export function parseErrorEnvelope(body: string): { type?: string; message: stri
   if (typeof error === 'string') return { message: error };
   const fields = isObject(error) ? error : parsed.object === 'error' ? parsed : null;
   if (fields === null || typeof fields.message !== 'string') return null;
-  return typeof fields.type === 'string' ? { type: fields.type, message: fields.message } : { message: fields.message };
+  const anthropic = parsed.type === 'error' && typeof fields.type === 'string';
+  return anthropic ? { type: String(fields.type), message: fields.message } : { message: fields.message };
 }
 
 function excerpt(body: string): string {
