@@ -1,0 +1,237 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { anthropicMessage, errorBody, goDuration, openAICompletion, type ProviderShape } from './fake-answers.js';
+
+/**
+ * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the
+ * Anthropic Messages API (`POST /v1/messages`) or OpenAI chat completions
+ * (`POST /v1/chat/completions`), for tests and benchmarks.
+ *
+ * Each request is handled in this order:
+ * 1. recorded (path, headers, parsed body, connection number);
+ * 2. checked against `apiKey`: 401, its message echoing the key received, as a careless provider's might;
+ * 3. answered 429 with `retry-after` and `retry-after-ms` when it arrived with `capacity` requests
+ *    already admitted and in flight;
+ * 4. counted against the `rateLimit` budget of the current window, with rate-limit headers
+ *    (`anthropic-ratelimit-requests-*` or `x-ratelimit-*-requests`); 429 once the budget is spent;
+ * 5. failed with a fault: from the `inject()` queue first, else with probability `faults.rate`
+ *    drawn from a PRNG seeded by `faults.seed`;
+ * 6. answered after `latencyMs` with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`.
+ *
+ * Faults: a number answers that HTTP status with an error body in the provider's shape (429 also
+ * with `retry-after: 1`); `drop` destroys the socket; `garbage` answers 200 with a body that is
+ * not JSON; `stall` never answers (until the client gives up or the provider closes).
+ */
+
+export type FakeFault = number | 'drop' | 'garbage' | 'stall';
+
+export interface FakeProviderOptions {
+  /** Which API the provider speaks. */
+  shape: ProviderShape;
+  /** Time each answered request takes, in milliseconds. Defaults to 0. */
+  latencyMs?: number;
+  /** Most requests in flight before further ones answer 429. Defaults to no limit. */
+  capacity?: number;
+  /** `retry-after` sent with capacity 429s, in milliseconds (also sent as `retry-after-ms`). Defaults to 1000. */
+  capacityRetryAfterMs?: number;
+  /** A request budget per fixed window, announced in rate-limit headers; requests beyond it answer 429. */
+  rateLimit?: { requests: number; windowMs?: number };
+  /** Random faults: each request fails with probability `rate`, its kind drawn from `kinds`. */
+  faults?: { rate: number; kinds?: readonly FakeFault[]; seed?: number };
+  /** The key requests must carry (`x-api-key` or `Authorization: Bearer`); any key when absent. */
+  apiKey?: string;
+  /** Builds the answer body from the parsed request body instead of the echo answer. */
+  respond?: (body: unknown) => unknown;
+}
+
+/** A request as the provider received it. */
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  body: unknown;
+  /** The number of the connection it arrived on, counting from 1. */
+  connection: number;
+}
+
+const DEFAULT_FAULT_KINDS: readonly FakeFault[] = [429, 529, 500, 'drop', 'garbage'];
+const DEFAULT_WINDOW_MS = 60_000;
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export class FakeProvider {
+  /** The base URL a backend is configured with: the origin for Anthropic, the origin plus `/v1` for OpenAI. */
+  readonly url: string;
+  /** Every request received, in arrival order. */
+  readonly requests: ReceivedRequest[] = [];
+  readonly #server: Server;
+  readonly #options: FakeProviderOptions;
+  readonly #random: () => number;
+  readonly #injected: FakeFault[] = [];
+  readonly #socketNumbers = new WeakMap<Socket, number>();
+  #connections = 0;
+  #inFlight = 0;
+  /** Requests in flight that were not turned away for capacity. */
+  #admitted = 0;
+  #maxInFlight = 0;
+  #windowStart = 0;
+  #windowUsed = 0;
+
+  private constructor(server: Server, options: FakeProviderOptions) {
+    this.#server = server;
+    this.#options = options;
+    this.#random = seededRandom(options.faults?.seed ?? 1);
+    const { port } = server.address() as AddressInfo;
+    this.url = options.shape === 'anthropic' ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/v1`;
+    server.on('connection', (socket: Socket) => {
+      this.#connections += 1;
+      this.#socketNumbers.set(socket, this.#connections);
+    });
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      void this.#handle(request, response);
+    });
+  }
+
+  /** Starts a provider listening on 127.0.0.1 on a free port. */
+  static async start(options: FakeProviderOptions): Promise<FakeProvider> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new FakeProvider(server, options);
+  }
+
+  /** Connections accepted so far. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** The most requests that were in flight at once. */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  /** Makes the next requests fail with these faults, one each, in order. */
+  inject(...faults: FakeFault[]): void {
+    this.#injected.push(...faults);
+  }
+
+  /** Stops listening and destroys every open connection, stalled ones included. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const capacity = this.#options.capacity;
+    const admitted = capacity === undefined || this.#admitted < capacity;
+    this.#inFlight += 1;
+    if (admitted) this.#admitted += 1;
+    this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+    response.on('close', () => {
+      this.#inFlight -= 1;
+      if (admitted) this.#admitted -= 1;
+    });
+    const text = await readBody(request);
+    const body = parseJson(text);
+    const path = request.url ?? '/';
+    this.requests.push({ path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0 });
+
+    const { shape, apiKey } = this.#options;
+    const key = shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
+    if (apiKey !== undefined && key !== apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
+    const expected = shape === 'anthropic' ? '/v1/messages' : '/v1/chat/completions';
+    if (request.method !== 'POST' || path !== expected) return this.#error(response, 404, `no route ${request.method ?? ''} ${path}`);
+    if (!admitted) {
+      const retryAfterMs = this.#options.capacityRetryAfterMs ?? 1000;
+      response.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+      response.setHeader('retry-after-ms', String(retryAfterMs));
+      return this.#error(response, 429, 'over capacity');
+    }
+    if (!this.#spendBudget(response)) return this.#error(response, 429, 'rate limit exceeded');
+
+    const fault = this.#nextFault();
+    if (fault === 'stall') return;
+    if (fault === 'drop') {
+      request.socket.destroy();
+      return;
+    }
+    if (typeof fault === 'number') {
+      if (fault === 429) response.setHeader('retry-after', '1');
+      return this.#error(response, fault, `injected ${fault}`);
+    }
+    if (this.#options.latencyMs) await delay(this.#options.latencyMs);
+    if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
+    const answer = this.#options.respond?.(body) ?? (shape === 'anthropic' ? anthropicMessage(body) : openAICompletion(body));
+    this.#send(response, 200, JSON.stringify(answer));
+  }
+
+  /** Counts the request against the window's budget and sets the rate-limit headers; false when none is left. */
+  #spendBudget(response: ServerResponse): boolean {
+    const limit = this.#options.rateLimit;
+    if (limit === undefined) return true;
+    const windowMs = limit.windowMs ?? DEFAULT_WINDOW_MS;
+    const now = Date.now();
+    if (now - this.#windowStart >= windowMs) {
+      this.#windowStart = now;
+      this.#windowUsed = 0;
+    }
+    const allowed = this.#windowUsed < limit.requests;
+    if (allowed) this.#windowUsed += 1;
+    const remaining = String(limit.requests - this.#windowUsed);
+    const resetInMs = this.#windowStart + windowMs - now;
+    if (this.#options.shape === 'anthropic') {
+      response.setHeader('anthropic-ratelimit-requests-limit', String(limit.requests));
+      response.setHeader('anthropic-ratelimit-requests-remaining', remaining);
+      response.setHeader('anthropic-ratelimit-requests-reset', new Date(now + resetInMs).toISOString());
+    } else {
+      response.setHeader('x-ratelimit-limit-requests', String(limit.requests));
+      response.setHeader('x-ratelimit-remaining-requests', remaining);
+      response.setHeader('x-ratelimit-reset-requests', goDuration(resetInMs));
+    }
+    if (!allowed) response.setHeader('retry-after', String(Math.ceil(resetInMs / 1000)));
+    return allowed;
+  }
+
+  #nextFault(): FakeFault | undefined {
+    const injected = this.#injected.shift();
+    if (injected !== undefined) return injected;
+    const faults = this.#options.faults;
+    if (faults === undefined || this.#random() >= faults.rate) return undefined;
+    const kinds = faults.kinds ?? DEFAULT_FAULT_KINDS;
+    return kinds[Math.floor(this.#random() * kinds.length)];
+  }
+
+  #error(response: ServerResponse, status: number, message: string): void {
+    this.#send(response, status, JSON.stringify(errorBody(this.#options.shape, status, message)));
+  }
+
+  #send(response: ServerResponse, status: number, text: string): void {
+    response.writeHead(status, { 'content-type': 'application/json', 'request-id': 'req_fake' });
+    response.end(text);
+  }
+}
