@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { anthropicMessage } from '../../test-support/fake-answers.js';
+import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../test-support/fake-provider.js';
+import type { BackendOutcome } from '../backend.js';
+import { AnthropicBackend, type AnthropicBackendOptions } from './anthropic-backend.js';
+
+const API_KEY = 'sk-ant-test-0123456789';
+
+const params = {
+  model: 'claude-sonnet-4-5',
+  max_tokens: 256,
+  system: [{ type: 'text', text: 'Be terse.', cache_control: { type: 'ephemeral' } }],
+  messages: [
+    { role: 'user', content: [{ type: 'text', text: 'Hello, ünïcödé ☃' }] },
+    { role: 'assistant', content: 'Hi.' },
+    { role: 'user', content: 'Say more' },
+  ],
+  temperature: 0.5,
+  top_k: 40,
+  thinking: { type: 'disabled' },
+  metadata: { user_id: 'u-1' },
+  stop_sequences: ['\n\nHuman:'],
+  some_future_field: { nested: [1, null, true] },
+};
+
+let providers: FakeProvider[] = [];
+let backends: AnthropicBackend[] = [];
+
+afterEach(async () => {
+  await Promise.all(backends.map((backend) => backend.close()));
+  await Promise.all(providers.map((provider) => provider.close()));
+  providers = [];
+  backends = [];
+});
+
+async function setup(
+  provider: Omit<FakeProviderOptions, 'shape'> = {},
+  backend: Partial<AnthropicBackendOptions> = {},
+): Promise<{ fake: FakeProvider; anthropic: AnthropicBackend }> {
+  const fake = await FakeProvider.start({ shape: 'anthropic', apiKey: API_KEY, ...provider });
+  const anthropic = new AnthropicBackend({ url: fake.url, apiKey: API_KEY, ...backend });
+  providers.push(fake);
+  backends.push(anthropic);
+  return { fake, anthropic };
+}
+
+function send(backend: AnthropicBackend, signal = new AbortController().signal): Promise<BackendOutcome> {
+  return backend.send({ params, signal });
+}
+
+describe('AnthropicBackend', () => {
+  it('POSTs the params exactly as given, with the API headers', async () => {
+    const { fake, anthropic } = await setup();
+    await send(anthropic);
+    expect(fake.requests).toHaveLength(1);
+    const [received] = fake.requests;
+    expect(received?.path).toBe('/v1/messages');
+    expect(received?.body).toEqual(params);
+    expect(received?.headers).toMatchObject({ 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' });
+  });
+
+  it('sends the configured anthropic-version and name, and keeps a base path', async () => {
+    const { fake } = await setup();
+    const prefixed = new AnthropicBackend({ url: `${fake.url}/proxy/`, apiKey: API_KEY, anthropicVersion: '2026-10-21', name: 'proxied' });
+    backends.push(prefixed);
+    expect(prefixed.name).toBe('proxied');
+    const outcome = await send(prefixed);
+    expect(fake.requests[0]?.path).toBe('/proxy/v1/messages');
+    expect(fake.requests[0]?.headers['anthropic-version']).toBe('2026-10-21');
+    expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 404, errorType: 'not_found_error' });
+  });
+
+  it("returns the provider's Message unchanged", async () => {
+    const { anthropic } = await setup();
+    expect(await send(anthropic)).toEqual({ kind: 'message', message: anthropicMessage(params) });
+  });
+
+  it('passes through whatever a provider puts in its Message', async () => {
+    const custom = { ...anthropicMessage(params), content: [{ type: 'future_block', payload: [1, 2] }], extra: { x: 1 } };
+    const { anthropic } = await setup({ respond: () => custom });
+    expect(await send(anthropic)).toEqual({ kind: 'message', message: custom });
+  });
+
+  const faults: Array<[FakeFault, Partial<BackendOutcome>]> = [
+    [429, { retryable: true, status: 429, errorType: 'rate_limit_error', message: 'injected 429', retryAfterMs: 1000 }],
+    [529, { retryable: true, status: 529, errorType: 'overloaded_error', message: 'injected 529' }],
+    [500, { retryable: true, status: 500, errorType: 'api_error', message: 'injected 500' }],
+    [503, { retryable: true, status: 503, errorType: 'api_error' }],
+    [408, { retryable: true, status: 408 }],
+    [409, { retryable: true, status: 409 }],
+    [400, { retryable: false, status: 400, errorType: 'invalid_request_error', message: 'injected 400' }],
+    [403, { retryable: false, status: 403, errorType: 'permission_error' }],
+    [404, { retryable: false, status: 404, errorType: 'not_found_error' }],
+    [413, { retryable: false, status: 413, errorType: 'request_too_large' }],
+    [422, { retryable: false, status: 422, errorType: 'invalid_request_error' }],
+    ['drop', { retryable: true, status: 0, errorType: 'api_error' }],
+    ['garbage', { retryable: true, status: 200, errorType: 'api_error', message: 'invalid response body' }],
+  ];
+
+  it.each(faults)('answers fault %s with the right outcome', async (fault, expected) => {
+    const { fake, anthropic } = await setup();
+    fake.inject(fault);
+    expect(await send(anthropic)).toMatchObject({ kind: 'error', ...expected });
+    expect(await send(anthropic)).toMatchObject({ kind: 'message' });
+  });
+
+  it('treats a 2xx that is JSON but not a Message as an invalid body', async () => {
+    const { anthropic } = await setup({ respond: () => ({ type: 'error', error: { type: 'api_error', message: 'late' } }) });
+    expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
+  });
+
+  it('aborts a stalled call at the timeout as retryable', async () => {
+    const { fake, anthropic } = await setup({}, { timeoutMs: 50 });
+    fake.inject('stall');
+    expect(await send(anthropic)).toEqual({
+      kind: 'error',
+      retryable: true,
+      status: 0,
+      errorType: 'timeout_error',
+      message: 'provider did not answer in time',
+    });
+    expect(await send(anthropic)).toMatchObject({ kind: 'message' });
+  });
+
+  it("answers a caller's abort as retryable", async () => {
+    const { fake, anthropic } = await setup();
+    fake.inject('stall');
+    const controller = new AbortController();
+    const pending = send(anthropic, controller.signal);
+    while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    expect(await pending).toMatchObject({ kind: 'error', retryable: true, status: 0, message: 'request aborted' });
+  });
+
+  it('answers a refused connection as retryable with status 0', async () => {
+    const { fake } = await setup();
+    const url = fake.url;
+    await fake.close();
+    const orphan = new AnthropicBackend({ url, apiKey: API_KEY });
+    backends.push(orphan);
+    expect(await send(orphan)).toMatchObject({ kind: 'error', retryable: true, status: 0, errorType: 'api_error' });
+  });
+
+  it('never puts the API key in an outcome', async () => {
+    const { fake } = await setup();
+    const wrongKey = 'sk-ant-wrong-key-987';
+    const wrong = new AnthropicBackend({ url: fake.url, apiKey: wrongKey });
+    backends.push(wrong);
+    const outcome = await send(wrong);
+    expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error' });
+    expect(JSON.stringify(outcome)).not.toContain(wrongKey);
+    expect(fake.requests[0]?.headers['x-api-key']).toBe(wrongKey);
+  });
+
+  it('reuses keep-alive connections', async () => {
+    const { fake, anthropic } = await setup();
+    for (let index = 0; index < 20; index += 1) await send(anthropic);
+    expect(fake.requests).toHaveLength(20);
+    expect(fake.connections).toBeLessThan(20);
+  });
+
+  it('opens at most `connections` connections', async () => {
+    const { fake, anthropic } = await setup({ latencyMs: 5 }, { connections: 2 });
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => send(anthropic)));
+    expect(outcomes.every((outcome) => outcome.kind === 'message')).toBe(true);
+    expect(fake.connections).toBeLessThanOrEqual(2);
+    expect(fake.maxInFlight).toBeLessThanOrEqual(2);
+  });
+
+  it('answers calls over capacity with a retryable 429 carrying retry-after-ms', async () => {
+    const { fake, anthropic } = await setup({ latencyMs: 20, capacity: 1, capacityRetryAfterMs: 250 });
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => send(anthropic)));
+    expect(outcomes.filter((outcome) => outcome.kind === 'message').length).toBeGreaterThanOrEqual(1);
+    for (const outcome of outcomes.filter((each) => each.kind === 'error')) {
+      expect(outcome).toMatchObject({ retryable: true, status: 429, errorType: 'rate_limit_error', retryAfterMs: 250 });
+    }
+    expect(fake.requests).toHaveLength(4);
+  });
+
+  it('exposes the rate-limit state of the latest response', async () => {
+    const { anthropic } = await setup({ rateLimit: { requests: 2, windowMs: 60_000 } });
+    expect(anthropic.rateLimit()).toEqual({});
+    await send(anthropic);
+    expect(anthropic.rateLimit()).toEqual({});
+    await send(anthropic);
+    const exhaustedUntil = anthropic.rateLimit().exhaustedUntilMs;
+    expect(exhaustedUntil).toBeGreaterThan(Date.now());
+    expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });
+    expect(anthropic.rateLimit().exhaustedUntilMs).toBe(exhaustedUntil);
+  });
+
+  it('answers every call under random faults with a message or a retryable error', async () => {
+    const { anthropic } = await setup({ faults: { rate: 0.5, seed: 7 } });
+    const outcomes: BackendOutcome[] = [];
+    for (let index = 0; index < 30; index += 1) outcomes.push(await send(anthropic));
+    expect(outcomes.some((outcome) => outcome.kind === 'message')).toBe(true);
+    expect(outcomes.some((outcome) => outcome.kind === 'error')).toBe(true);
+    expect(outcomes.every((outcome) => outcome.kind === 'message' || outcome.retryable)).toBe(true);
+  });
+});
