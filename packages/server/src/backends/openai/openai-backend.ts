@@ -1,0 +1,140 @@
+import { Pool } from 'undici';
+import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+import { classifyResponse, classifyTransportFailure, invalidResponseBody } from '../classify.js';
+import { parseRateLimits, type HeaderMap, type RateLimitState } from '../rate-limits.js';
+import { fromOpenAI } from './from-openai.js';
+import { toOpenAI } from './to-openai.js';
+
+/**
+ * An OpenAI-compatible chat completions server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI):
+ * each call translates the request's params with `toOpenAI`, POSTs them to
+ * `{url}/chat/completions`, and translates the completion back into a `Message` with `fromOpenAI`.
+ *
+ * - Params that cannot be translated answer a non-retryable `invalid_request_error` naming the
+ *   param (status 400), without calling the server.
+ * - All calls go through one keep-alive undici `Pool`. A call that takes longer than `timeoutMs`
+ *   is aborted and answered as a retryable `timeout_error`. A 2xx whose body is not a usable chat
+ *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
+ *   classified by `classifyResponse`. The API key never appears in an outcome.
+ * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
+ *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
+ */
+
+export interface OpenAIBackendOptions {
+  /** The name the engine reports this backend by. Defaults to `openai`. */
+  name?: string;
+  /** Base URL the server documents, ending in `/v1`, such as `http://127.0.0.1:8000/v1`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <apiKey>`; no header when absent (most local servers need none). */
+  apiKey?: string;
+  /** Longest a call may take before it is aborted, in milliseconds. Defaults to 600,000 (10 minutes). */
+  timeoutMs?: number;
+  /** Most connections the pool opens to the server. Defaults to no limit (the engine bounds calls in flight). */
+  connections?: number;
+  /** Model names to send instead of the requested ones, keyed by requested name; others are sent as given. */
+  modelMap?: Readonly<Record<string, string>>;
+  /** The current time in epoch milliseconds, for `retry-after` dates and rate-limit resets. Defaults to `Date.now`. */
+  now?: () => number;
+}
+
+type Exchange =
+  | { kind: 'response'; status: number; headers: HeaderMap; text: string }
+  | Extract<BackendOutcome, { kind: 'error' }>;
+
+const DEFAULT_TIMEOUT_MS = 600_000;
+
+function isTimeoutError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.endsWith('TIMEOUT');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export class OpenAIBackend implements Backend {
+  readonly name: string;
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  readonly #apiKey: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #modelMap: Readonly<Record<string, string>>;
+  readonly #now: () => number;
+  #rateLimit: RateLimitState = {};
+
+  constructor(options: OpenAIBackendOptions) {
+    this.name = options.name ?? 'openai';
+    const base = new URL(options.url);
+    this.#path = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
+    this.#pool = new Pool(base.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
+    this.#apiKey = options.apiKey;
+    this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (options.apiKey !== undefined) this.#headers.authorization = `Bearer ${options.apiKey}`;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#modelMap = options.modelMap ?? {};
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
+  rateLimit(): RateLimitState {
+    return this.#rateLimit;
+  }
+
+  async send(call: BackendCall): Promise<BackendOutcome> {
+    const translated = toOpenAI(call.params);
+    if ('error' in translated) {
+      return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: translated.error };
+    }
+    const requested = translated.body.model;
+    const body = { ...translated.body, model: this.#modelMap[requested] ?? requested };
+    const exchange = await this.#post(JSON.stringify(body), call.signal);
+    if (exchange.kind === 'error') return exchange;
+    const { status, headers, text } = exchange;
+    const nowMs = this.#now();
+    this.#rateLimit = parseRateLimits(headers, nowMs) ?? this.#rateLimit;
+    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs, secret: this.#apiKey });
+    const completion = parseJson(text);
+    if (completion === undefined) return invalidResponseBody(status);
+    const result = fromOpenAI(completion, { model: requested, stopSequences: translated.body.stop });
+    return 'error' in result ? invalidResponseBody(status, result.error) : { kind: 'message', message: result.message };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  /** POSTs `body` and reads the whole answer, or classifies why no answer came. */
+  async #post(body: string, signal: AbortSignal): Promise<Exchange> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) controller.abort();
+    try {
+      const response = await this.#pool.request({
+        path: this.#path,
+        method: 'POST',
+        headers: this.#headers,
+        body,
+        signal: controller.signal,
+      });
+      const text = await response.body.text();
+      return { kind: 'response', status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      const failure = timedOut || isTimeoutError(error) ? 'timeout' : signal.aborted ? 'aborted' : 'connection';
+      return classifyTransportFailure(failure, error, { nowMs: this.#now(), secret: this.#apiKey });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
