@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
 import type { NewRequest } from '../store/store.js';
@@ -32,7 +33,10 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
   let bytes = 0;
   let checkedFirstByte = false;
 
-  const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false });
+  // A string buffer and text input (decoded here, split characters included) make the
+  // tokenizer about twice as fast as byte input with string concatenation.
+  const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false, stringBufferSize: 4096 });
+  const decoder = new StringDecoder('utf8');
   parser.onValue = ({ value, key, parent, stack }) => {
     if (failure) return;
     if (stack.length === 2) {
@@ -78,15 +82,16 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
   for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
+    const text = decoder.write(chunk);
     if (!checkedFirstByte) {
-      const text = chunk.toString('utf8').trimStart();
-      if (text.length > 0) {
+      const start = text.trimStart();
+      if (start.length > 0) {
         checkedFirstByte = true;
-        if (!text.startsWith('{')) throw invalidRequest('The request body must be a JSON object with a "requests" array.');
+        if (!start.startsWith('{')) throw invalidRequest('The request body must be a JSON object with a "requests" array.');
       }
     }
     try {
-      parser.write(chunk);
+      parser.write(text);
     } catch (error) {
       throw invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
     }
