@@ -32,16 +32,22 @@ export interface ClassifyContext {
   secret?: string;
 }
 
-const NOT_RETRYABLE_TYPES: Readonly<Record<number, string>> = {
+/** The error type each status implies; other 5xx are `api_error`, other 4xx `invalid_request_error`. */
+const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
   402: 'billing_error',
   403: 'permission_error',
   404: 'not_found_error',
+  408: 'timeout_error',
+  409: 'api_error',
   413: 'request_too_large',
   422: 'invalid_request_error',
+  429: 'rate_limit_error',
+  529: 'overloaded_error',
 };
 
+/** The error types an Anthropic error envelope may carry, and a result may hold. */
 const ERROR_TYPES: ReadonlySet<string> = new Set<ErrorType>([
   'invalid_request_error',
   'authentication_error',
@@ -54,13 +60,6 @@ const ERROR_TYPES: ReadonlySet<string> = new Set<ErrorType>([
   'api_error',
   'overloaded_error',
 ]);
-
-const RETRYABLE_TYPES: Readonly<Record<number, string>> = {
-  408: 'timeout_error',
-  409: 'api_error',
-  429: 'rate_limit_error',
-  529: 'overloaded_error',
-};
 
 const BODY_EXCERPT_CHARS = 200;
 
@@ -79,9 +78,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 function typeFromStatus(status: number): string {
-  const known = NOT_RETRYABLE_TYPES[status] ?? RETRYABLE_TYPES[status];
-  if (known !== undefined) return known;
-  return status >= 500 ? 'api_error' : 'invalid_request_error';
+  return TYPE_BY_STATUS[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
 /**

@@ -113,7 +113,7 @@ export class FakeProvider {
       this.#socketNumbers.set(socket, this.#connections);
     });
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      void this.#handle(request, response);
+      this.#handle(request, response).catch(() => response.destroy());
     });
   }
 
