@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeProvider, type FakeProviderOptions } from '../src/test-support/fake-provider.js';
+import { api, type Api } from './support/api.js';
+import {
+  createBatch,
+  fetchResults,
+  pollUntil,
+  resultsById,
+  retrieveBatch,
+  tally,
+  userRequests,
+  waitUntilEnded,
+} from './support/batches.js';
+import { restartServer, startServer, type ServerHandle } from './support/server-process.js';
+
+/**
+ * The engine against fake providers that are real HTTP servers on loopback: faults, permanent
+ * errors, crashes, fairness, rate limits and interactive priority, through the batchd process.
+ */
+
+const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
+const providers: FakeProvider[] = [];
+afterEach(async () => {
+  for (const provider of providers.splice(0)) await provider.close();
+});
+
+async function provider(options: Partial<FakeProviderOptions> = {}): Promise<FakeProvider> {
+  const fake = await FakeProvider.start({ shape: 'anthropic', apiKey: UPSTREAM_KEY, ...options });
+  providers.push(fake);
+  return fake;
+}
+
+async function serverFor(fake: FakeProvider, flags: Record<string, string | number> = {}): Promise<{ server: ServerHandle; client: Api }> {
+  const server = await startServer({
+    flags: { backend: fake.url.endsWith('/v1') ? 'openai' : 'anthropic', 'backend-url': fake.url, ...flags },
+    env: { BATCHD_BACKEND_API_KEY: UPSTREAM_KEY },
+  });
+  return { server, client: api(server.url) };
+}
+
+describe('scheduler against fake providers', () => {
+  it('ends every request succeeded under 20% transient faults, sending params unchanged', async () => {
+    const fake = await provider({ latencyMs: 5, faults: { rate: 0.2, kinds: [429, 529, 500, 503, 'drop', 'garbage'], seed: 7 } });
+    const { server, client } = await serverFor(fake, { concurrency: 16, 'max-attempts': 12 });
+    const requests = userRequests(150, 'flaky').map((r, i) => ({ ...r, params: { ...r.params, temperature: 0.5, metadata: { user_id: `u${i}` }, system: [{ type: 'text', text: 'Be brief.' }] } }));
+    const batch = await createBatch(client, requests);
+    const ended = await waitUntilEnded(client, batch.id, requests.length, { timeoutMs: 120_000 });
+    expect(ended.request_counts.succeeded).toBe(150);
+    const results = resultsById(await fetchResults(client, ended), requests.map((r) => r.custom_id));
+    expect(results.size).toBe(150);
+    // Every distinct body the provider received is exactly one of the submitted params.
+    const submitted = new Map(requests.map((r) => [JSON.stringify(r.params.metadata), r.params]));
+    for (const received of fake.requests) {
+      const body = received.body as { metadata: unknown };
+      expect(body).toEqual(submitted.get(JSON.stringify(body.metadata)));
+      expect(received.headers['x-api-key']).toBe(UPSTREAM_KEY);
+    }
+    expect(fake.requests.length).toBeGreaterThan(150);
+    const { stdout, stderr } = server.output();
+    expect(stdout + stderr).not.toContain(UPSTREAM_KEY);
+  });
+
+  it('reports permanent provider errors with their type and message, without retrying them', async () => {
+    const fake = await provider();
+    fake.inject(400, 403, 404, 422);
+    const { server, client } = await serverFor(fake, { concurrency: 1 });
+    const batch = await createBatch(client, userRequests(5, 'perm'));
+    const ended = await waitUntilEnded(client, batch.id, 5);
+    const results = await fetchResults(client, ended);
+    expect(tally(results)).toMatchObject({ succeeded: 1, errored: 4 });
+    const types = results.filter((r) => r.result.type === 'errored').map((r) => (r.result.type === 'errored' ? r.result.error.error.type : ''));
+    expect(types.sort()).toEqual(['invalid_request_error', 'invalid_request_error', 'not_found_error', 'permission_error']);
+    expect(fake.requests.length).toBe(5);
+    expect(JSON.stringify(results)).not.toContain(UPSTREAM_KEY);
+    void server;
+  });
+
+  it('raises an alarm when the provider rejects the upstream key', async () => {
+    const fake = await provider({ apiKey: 'a-different-key' });
+    const { server, client } = await serverFor(fake, { concurrency: 2 });
+    const batch = await createBatch(client, userRequests(2, 'auth'));
+    const ended = await waitUntilEnded(client, batch.id, 2);
+    const results = await fetchResults(client, ended);
+    expect(results.every((r) => r.result.type === 'errored' && r.result.error.error.type === 'authentication_error')).toBe(true);
+    expect(JSON.stringify(results)).not.toContain(UPSTREAM_KEY);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/batchd_backend_auth_failures_total\{backend="anthropic"\} 2/);
+    expect(server.output().stderr).toContain('backend rejected our credentials');
+    expect(server.output().stderr).not.toContain(UPSTREAM_KEY);
+  });
+
+  it('recovers from kill -9: every request ends exactly once, re-sending only calls in flight', async () => {
+    const fake = await provider({ latencyMs: 100 });
+    const { server, client } = await serverFor(fake, { concurrency: 16 });
+    const batch = await createBatch(client, userRequests(300, 'crash'));
+    await pollUntil(() => retrieveBatch(client, batch.id), (b) => b.request_counts.succeeded >= 60, { timeoutMs: 60_000 });
+    await server.kill();
+    const sentBeforeKill = fake.requests.length;
+    const restarted = await restartServer(server);
+    const again = api(restarted.url);
+    const ended = await waitUntilEnded(again, batch.id, 300, { timeoutMs: 120_000 });
+    expect(ended.request_counts.succeeded).toBe(300);
+    const results = await fetchResults(again, ended);
+    resultsById(results, userRequests(300, 'crash').map((r) => r.custom_id));
+    expect(results).toHaveLength(300);
+    expect(sentBeforeKill).toBeGreaterThan(60);
+    expect(fake.requests.length).toBeLessThanOrEqual(300 + 16);
+  });
+
+  it('on SIGTERM lets calls in flight finish, so nothing is sent twice', async () => {
+    const fake = await provider({ latencyMs: 80 });
+    const { server, client } = await serverFor(fake, { concurrency: 8 });
+    const batch = await createBatch(client, userRequests(80, 'term'));
+    await pollUntil(() => retrieveBatch(client, batch.id), (b) => b.request_counts.succeeded >= 10, { timeoutMs: 60_000 });
+    const exit = await server.stop();
+    expect(exit.code).toBe(0);
+    const restarted = await restartServer(server);
+    const again = api(restarted.url);
+    const ended = await waitUntilEnded(again, batch.id, 80, { timeoutMs: 60_000 });
+    expect(ended.request_counts.succeeded).toBe(80);
+    expect(fake.requests.length).toBe(80);
+  });
+
+  it('serves a small batch created behind a large one within its own turn', async () => {
+    const fake = await provider({ latencyMs: 20 });
+    const { client } = await serverFor(fake, { concurrency: 8 });
+    const big = await createBatch(client, userRequests(4000, 'big'));
+    await pollUntil(() => retrieveBatch(client, big.id), (b) => b.request_counts.succeeded >= 50);
+    const small = await createBatch(client, userRequests(10, 'small'));
+    await waitUntilEnded(client, small.id, 10);
+    const bigNow = await retrieveBatch(client, big.id);
+    expect(bigNow.processing_status).toBe('in_progress');
+    expect(bigNow.request_counts.processing).toBeGreaterThan(2000);
+    await client.post(`/v1/messages/batches/${big.id}/cancel`);
+  });
+
+  it('pauses on an exhausted rate-limit budget instead of collecting 429s', async () => {
+    const fake = await provider({ latencyMs: 2, rateLimit: { requests: 25, windowMs: 400 } });
+    const { client } = await serverFor(fake, { concurrency: 8 });
+    const batch = await createBatch(client, userRequests(100, 'budget'));
+    const ended = await waitUntilEnded(client, batch.id, 100, { timeoutMs: 60_000 });
+    expect(ended.request_counts.succeeded).toBe(100);
+    const lanes = (await client.get('/v1/batchd/backends')).body.data as Array<{ rateLimited: number; calls: number }>;
+    // Without the pause every call made while the budget is spent would be a 429; with it, only the
+    // calls already in flight when a window ran out can be.
+    const windows = Math.ceil(100 / 25);
+    expect(lanes[0]!.rateLimited).toBeLessThanOrEqual(windows * 8);
+    expect(lanes[0]!.calls).toBe(100 + lanes[0]!.rateLimited);
+  });
+
+  it('lets an interactive /v1/messages call go ahead of queued batch work', async () => {
+    const fake = await provider({ latencyMs: 60 });
+    const { client } = await serverFor(fake, { concurrency: 4 });
+    const batch = await createBatch(client, userRequests(200, 'queued'));
+    await pollUntil(() => retrieveBatch(client, batch.id), (b) => b.request_counts.succeeded >= 8);
+    const before = fake.requests.length;
+    const reply = await client.post('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 32, messages: [{ role: 'user', content: 'interactive hello' }] });
+    expect(reply.status).toBe(200);
+    expect(reply.body.type).toBe('message');
+    const position = fake.requests.findIndex((r) => JSON.stringify(r.body).includes('interactive hello'));
+    expect(position).toBeGreaterThanOrEqual(before);
+    // It took the first slot that came free: at most one slot's worth of batch calls started first.
+    expect(position - before).toBeLessThanOrEqual(4);
+    const status = await retrieveBatch(client, batch.id);
+    expect(status.request_counts.processing).toBeGreaterThan(100);
+    await client.post(`/v1/messages/batches/${batch.id}/cancel`);
+  });
+
+  it('drives an OpenAI-compatible provider and translates the answers', async () => {
+    const fake = await provider({ shape: 'openai', latencyMs: 2 });
+    const { client } = await serverFor(fake, { concurrency: 4 });
+    const requests = userRequests(20, 'oa');
+    const batch = await createBatch(client, requests);
+    const ended = await waitUntilEnded(client, batch.id, 20);
+    const results = await fetchResults(client, ended);
+    expect(tally(results).succeeded).toBe(20);
+    for (const received of fake.requests) {
+      expect(received.path).toBe('/v1/chat/completions');
+      expect(received.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+    }
+    const first = results[0]!;
+    expect(first.result.type === 'succeeded' && first.result.message.type).toBe('message');
+  });
+});
