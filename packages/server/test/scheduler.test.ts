@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeProvider, type FakeProviderOptions } from '../src/test-support/fake-provider.js';
 import { api, type Api } from './support/api.js';
@@ -164,6 +165,19 @@ describe('scheduler against fake providers', () => {
     const status = await retrieveBatch(client, batch.id);
     expect(status.request_counts.processing).toBeGreaterThan(100);
     await client.post(`/v1/messages/batches/${batch.id}/cancel`);
+  });
+
+  it('streams an interactive call from the Anthropic backend as server-sent events, readable by the official SDK', async () => {
+    const fake = await provider();
+    const { server } = await serverFor(fake, { concurrency: 2 });
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'stream me' }] });
+    const deltas: string[] = [];
+    stream.on('text', (text) => deltas.push(text));
+    const message = await stream.finalMessage();
+    expect(deltas.join('')).toContain('stream me');
+    expect(message.content[0]).toMatchObject({ type: 'text' });
+    expect(fake.requests.at(-1)!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'stream me' }] });
   });
 
   it('drives an OpenAI-compatible provider and translates the answers', async () => {

@@ -1,4 +1,5 @@
 import type { Message } from '@batchd/sdk';
+import type { OpenStream } from './http-endpoint.js';
 import type { RateLimitState } from './rate-limits.js';
 
 /** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
@@ -27,6 +28,8 @@ export type BackendOutcome =
 export interface Backend {
   readonly name: string;
   send(call: BackendCall): Promise<BackendOutcome>;
+  /** Opens a streaming call (`stream: true`), for backends whose provider streams events. */
+  stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */
   rateLimit?(): RateLimitState;
   close(): Promise<void>;

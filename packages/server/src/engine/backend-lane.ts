@@ -1,4 +1,5 @@
 import type { Backend, BackendOutcome } from '../backends/backend.js';
+import type { OpenStream } from '../backends/http-endpoint.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
 export type Priority = 'interactive' | 'batch';
@@ -87,6 +88,30 @@ export class BackendLane {
     } finally {
       this.running--;
       this.release();
+    }
+  }
+
+  /**
+   * Opens a streaming call as an interactive call; its slot is held until the stream closes.
+   * Only for backends with `stream`.
+   */
+  async stream(params: Record<string, unknown>, signal: AbortSignal): Promise<OpenStream> {
+    const open = this.backend.stream?.bind(this.backend);
+    if (!open) throw new Error(`backend ${this.name} does not stream`);
+    await this.acquire('interactive');
+    this.stats.calls++;
+    const done = () => {
+      this.running--;
+      this.release();
+    };
+    try {
+      const answer = await open({ params, signal });
+      if (answer.kind === 'stream') answer.body.once('close', done);
+      else done();
+      return answer;
+    } catch (error) {
+      done();
+      throw error;
     }
   }
 

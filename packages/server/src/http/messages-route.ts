@@ -30,10 +30,11 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
   app.post('/v1/messages', { bodyLimit: 32 * 1024 * 1024 }, async (request, reply) => {
-    const params = request.body;
-    const invalid = validateParams(params);
+    const params = request.body as Record<string, unknown>;
+    const streaming = typeof params === 'object' && params !== null && params.stream === true;
+    const invalid = validateParams(streaming ? { ...params, stream: false } : params);
     if (invalid !== null) throw invalidRequest(invalid);
-    const model = (params as { model: string }).model;
+    const model = params.model as string;
     const lane = lanes.for(model);
     if (!lane) throw notFound(`model: ${model} is not served by any configured backend`);
     const controller = new AbortController();
@@ -41,7 +42,15 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
-    const outcome = await lane.call(params as Record<string, unknown>, controller.signal, 'interactive');
+    if (streaming) {
+      if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
+      const answer = await lane.stream(params, controller.signal);
+      if (answer.kind === 'error') throw errorOf(answer);
+      const contentType = answer.headers['content-type'];
+      reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
+      return reply.send(answer.body);
+    }
+    const outcome = await lane.call(params, controller.signal, 'interactive');
     if (outcome.kind === 'error') throw errorOf(outcome);
     return outcome.message;
   });

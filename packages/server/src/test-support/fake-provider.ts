@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { anthropicMessage, errorBody, goDuration, openAICompletion, type ProviderShape } from './fake-answers.js';
+import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type Json, type ProviderShape } from './fake-answers.js';
 
 /**
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the
@@ -74,6 +74,10 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function isStreaming(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
 }
 
 function parseJson(text: string): unknown {
@@ -186,6 +190,7 @@ export class FakeProvider {
     }
     if (this.#options.latencyMs) await delay(this.#options.latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
+    if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));
     const answer = this.#options.respond?.(body) ?? (shape === 'anthropic' ? anthropicMessage(body) : openAICompletion(body));
     this.#send(response, 200, JSON.stringify(answer));
   }
@@ -228,6 +233,13 @@ export class FakeProvider {
 
   #error(response: ServerResponse, status: number, message: string): void {
     this.#send(response, status, JSON.stringify(errorBody(this.#options.shape, status, message)));
+  }
+
+  /** Answers as the Messages API streams: the message's events as server-sent events. */
+  #sendEvents(response: ServerResponse, message: Json): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_fake' });
+    for (const event of messageEvents(message)) response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    response.end();
   }
 
   #send(response: ServerResponse, status: number, text: string): void {

@@ -1,8 +1,8 @@
 import type { Message } from '@batchd/sdk';
-import { Pool } from 'undici';
 import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
-import { classifyResponse, classifyTransportFailure, invalidResponseBody } from '../classify.js';
-import { parseRateLimits, type HeaderMap, type RateLimitState } from '../rate-limits.js';
+import { classifyResponse, invalidResponseBody } from '../classify.js';
+import { HttpEndpoint, type OpenStream } from '../http-endpoint.js';
+import type { RateLimitState } from '../rate-limits.js';
 
 /**
  * The Anthropic API, or any server that speaks it: each call POSTs the request's params, exactly as
@@ -34,10 +34,6 @@ export interface AnthropicBackendOptions {
   now?: () => number;
 }
 
-type Exchange =
-  | { kind: 'response'; status: number; headers: HeaderMap; text: string }
-  | Extract<BackendOutcome, { kind: 'error' }>;
-
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
@@ -56,84 +52,53 @@ function parseMessage(text: string): Message | null {
   }
 }
 
-function isTimeoutError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.endsWith('TIMEOUT');
-}
-
 export class AnthropicBackend implements Backend {
   readonly name: string;
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #headers: Record<string, string>;
+  readonly #endpoint: HttpEndpoint;
   readonly #apiKey: string;
-  readonly #timeoutMs: number;
   readonly #now: () => number;
-  #rateLimit: RateLimitState = {};
 
   constructor(options: AnthropicBackendOptions) {
     this.name = options.name ?? 'anthropic';
     const base = new URL(options.url);
-    this.#path = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;
-    this.#pool = new Pool(base.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
+    base.pathname = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;
     this.#apiKey = options.apiKey;
-    this.#headers = {
-      'x-api-key': options.apiKey,
-      'anthropic-version': options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#now = options.now ?? Date.now;
+    this.#endpoint = new HttpEndpoint({
+      url: base.href,
+      headers: {
+        'x-api-key': options.apiKey,
+        'anthropic-version': options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      connections: options.connections,
+      secret: options.apiKey,
+      now: this.#now,
+    });
   }
 
   /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
   rateLimit(): RateLimitState {
-    return this.#rateLimit;
+    return this.#endpoint.rateLimit();
   }
 
   async send(call: BackendCall): Promise<BackendOutcome> {
-    const exchange = await this.#post(JSON.stringify(call.params), call.signal);
+    const exchange = await this.#endpoint.post(JSON.stringify(call.params), call.signal);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
-    const nowMs = this.#now();
-    this.#rateLimit = parseRateLimits(headers, nowMs) ?? this.#rateLimit;
-    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs, secret: this.#apiKey });
+    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
     const message = parseMessage(text);
     return message === null ? invalidResponseBody(status) : { kind: 'message', message };
   }
 
-  async close(): Promise<void> {
-    await this.#pool.close();
+  /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */
+  async stream(call: BackendCall): Promise<OpenStream> {
+    return this.#endpoint.open(JSON.stringify(call.params), call.signal);
   }
 
-  /** POSTs `body` and reads the whole answer, or classifies why no answer came. */
-  async #post(body: string, signal: AbortSignal): Promise<Exchange> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.#timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) controller.abort();
-    try {
-      const response = await this.#pool.request({
-        path: this.#path,
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        signal: controller.signal,
-      });
-      const text = await response.body.text();
-      return { kind: 'response', status: response.statusCode, headers: response.headers, text };
-    } catch (error) {
-      const failure = timedOut || isTimeoutError(error) ? 'timeout' : signal.aborted ? 'aborted' : 'connection';
-      return classifyTransportFailure(failure, error, { nowMs: this.#now(), secret: this.#apiKey });
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+  async close(): Promise<void> {
+    await this.#endpoint.close();
   }
 }

@@ -1,7 +1,7 @@
-import { Pool } from 'undici';
 import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
-import { classifyResponse, classifyTransportFailure, invalidResponseBody } from '../classify.js';
-import { parseRateLimits, type HeaderMap, type RateLimitState } from '../rate-limits.js';
+import { classifyResponse, invalidResponseBody } from '../classify.js';
+import { HttpEndpoint } from '../http-endpoint.js';
+import type { RateLimitState } from '../rate-limits.js';
 import { fromOpenAI } from './from-openai.js';
 import { toOpenAI } from './to-openai.js';
 
@@ -37,16 +37,7 @@ export interface OpenAIBackendOptions {
   now?: () => number;
 }
 
-type Exchange =
-  | { kind: 'response'; status: number; headers: HeaderMap; text: string }
-  | Extract<BackendOutcome, { kind: 'error' }>;
-
 const DEFAULT_TIMEOUT_MS = 600_000;
-
-function isTimeoutError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.endsWith('TIMEOUT');
-}
 
 function parseJson(text: string): unknown {
   try {
@@ -58,31 +49,33 @@ function parseJson(text: string): unknown {
 
 export class OpenAIBackend implements Backend {
   readonly name: string;
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #headers: Record<string, string>;
+  readonly #endpoint: HttpEndpoint;
   readonly #apiKey: string | undefined;
-  readonly #timeoutMs: number;
   readonly #modelMap: Readonly<Record<string, string>>;
   readonly #now: () => number;
-  #rateLimit: RateLimitState = {};
 
   constructor(options: OpenAIBackendOptions) {
     this.name = options.name ?? 'openai';
     const base = new URL(options.url);
-    this.#path = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
-    this.#pool = new Pool(base.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
+    base.pathname = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
     this.#apiKey = options.apiKey;
-    this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (options.apiKey !== undefined) this.#headers.authorization = `Bearer ${options.apiKey}`;
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#modelMap = options.modelMap ?? {};
     this.#now = options.now ?? Date.now;
+    this.#endpoint = new HttpEndpoint({
+      url: base.href,
+      headers,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      connections: options.connections,
+      secret: options.apiKey,
+      now: this.#now,
+    });
   }
 
   /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
   rateLimit(): RateLimitState {
-    return this.#rateLimit;
+    return this.#endpoint.rateLimit();
   }
 
   async send(call: BackendCall): Promise<BackendOutcome> {
@@ -92,12 +85,10 @@ export class OpenAIBackend implements Backend {
     }
     const requested = translated.body.model;
     const body = { ...translated.body, model: this.#modelMap[requested] ?? requested };
-    const exchange = await this.#post(JSON.stringify(body), call.signal);
+    const exchange = await this.#endpoint.post(JSON.stringify(body), call.signal);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
-    const nowMs = this.#now();
-    this.#rateLimit = parseRateLimits(headers, nowMs) ?? this.#rateLimit;
-    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs, secret: this.#apiKey });
+    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
     const completion = parseJson(text);
     if (completion === undefined) return invalidResponseBody(status);
     const result = fromOpenAI(completion, { model: requested, stopSequences: translated.body.stop });
@@ -105,36 +96,6 @@ export class OpenAIBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
-  }
-
-  /** POSTs `body` and reads the whole answer, or classifies why no answer came. */
-  async #post(body: string, signal: AbortSignal): Promise<Exchange> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.#timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) controller.abort();
-    try {
-      const response = await this.#pool.request({
-        path: this.#path,
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        signal: controller.signal,
-      });
-      const text = await response.body.text();
-      return { kind: 'response', status: response.statusCode, headers: response.headers, text };
-    } catch (error) {
-      const failure = timedOut || isTimeoutError(error) ? 'timeout' : signal.aborted ? 'aborted' : 'connection';
-      return classifyTransportFailure(failure, error, { nowMs: this.#now(), secret: this.#apiKey });
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    await this.#endpoint.close();
   }
 }

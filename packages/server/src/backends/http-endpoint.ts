@@ -1,0 +1,106 @@
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { BackendOutcome } from './backend.js';
+import { classifyTransportFailure } from './classify.js';
+import { parseRateLimits, type HeaderMap, type RateLimitState } from './rate-limits.js';
+
+type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
+
+/** A provider's whole answer, or the classified reason none came. */
+export type Exchange = { kind: 'response'; status: number; headers: HeaderMap; text: string } | ErrorOutcome;
+
+/** A provider's answer whose body is still streaming (server-sent events). */
+export type OpenStream = { kind: 'stream'; status: number; headers: HeaderMap; body: Readable } | ErrorOutcome;
+
+export interface HttpEndpointOptions {
+  /** Full URL of the endpoint, such as `https://api.anthropic.com/v1/messages`. */
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Most connections to the provider; no limit when absent (the engine bounds calls in flight). */
+  connections?: number;
+  /** The upstream key, kept out of every error message. */
+  secret?: string;
+  now: () => number;
+}
+
+function isTimeoutError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.endsWith('TIMEOUT');
+}
+
+/**
+ * One provider endpoint behind one keep-alive undici pool: POSTs JSON with a deadline that
+ * covers the whole call, an abort signal from the caller, and the rate-limit state the latest
+ * answer announced.
+ */
+export class HttpEndpoint {
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #options: HttpEndpointOptions;
+  #rateLimit: RateLimitState = {};
+
+  constructor(options: HttpEndpointOptions) {
+    const url = new URL(options.url);
+    this.#path = url.pathname;
+    this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
+    this.#options = options;
+  }
+
+  /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
+  rateLimit(): RateLimitState {
+    return this.#rateLimit;
+  }
+
+  /** POSTs `body` and reads the whole answer. */
+  async post(body: string, signal: AbortSignal): Promise<Exchange> {
+    return this.#request(body, signal, false, async (status, headers, stream) => ({ kind: 'response', status, headers, text: await stream.text() }));
+  }
+
+  /**
+   * POSTs `body` and hands over the answer as soon as its headers arrive; the deadline stops
+   * there, and the caller reads (or destroys) the body.
+   */
+  async open(body: string, signal: AbortSignal): Promise<OpenStream> {
+    return this.#request(body, signal, true, async (status, headers, stream) => ({ kind: 'stream', status, headers, body: stream }));
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #request<T>(
+    body: string,
+    signal: AbortSignal,
+    streaming: boolean,
+    read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
+  ): Promise<T | ErrorOutcome> {
+    const { headers, timeoutMs, now, secret } = this.#options;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) controller.abort();
+    let keepSignal = false;
+    try {
+      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: controller.signal });
+      this.#rateLimit = parseRateLimits(response.headers, now()) ?? this.#rateLimit;
+      if (streaming) {
+        clearTimeout(timer);
+        keepSignal = true;
+        response.body.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      return await read(response.statusCode, response.headers, response.body);
+    } catch (error) {
+      const failure = timedOut || isTimeoutError(error) ? 'timeout' : signal.aborted ? 'aborted' : 'connection';
+      return classifyTransportFailure(failure, error, { nowMs: now(), secret });
+    } finally {
+      clearTimeout(timer);
+      if (!keepSignal) signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
