@@ -39,8 +39,30 @@ function expectInvalid(response: ApiResponse): string {
 
 describe('POST /v1/messages/batches rejects the envelope', () => {
   it('rejects a body that is not JSON', async () => {
+    expectInvalid(await postRaw(''));
     expectInvalid(await postRaw('{"requests": ['));
     expectInvalid(await postRaw('requests=1'));
+  });
+
+  it('rejects malformed JSON around otherwise valid requests', async () => {
+    const request = JSON.stringify(userRequest('a'));
+    const malformed = [
+      `{"requests":[${request}],}`,
+      `{"requests":[${request},]}`,
+      `{"requests":[${request}]} trailing`,
+      `{"requests":[${request}]}{}`,
+      `{"requests":[${request}]`,
+      `{'requests':[${request}]}`,
+      `{requests:[${request}]}`,
+      `{"requests":[${request}] "x":1}`,
+    ];
+    const accepted: string[] = [];
+    for (const body of malformed) {
+      const response = await postRaw(body);
+      if (response.status !== 400) accepted.push(`${response.status} for ${body}`);
+      else expectInvalid(response);
+    }
+    expect(accepted, 'malformed bodies not answered 400').toEqual([]);
   });
 
   it('rejects a JSON body that is not an object', async () => {

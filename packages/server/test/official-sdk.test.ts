@@ -38,6 +38,8 @@ interface ErrorClasses {
 interface SdkLine {
   name: string;
   connect(url: string): BatchesResource;
+  /** `client.beta.messages.batches`: the same calls on `?beta=true` paths with an `anthropic-beta` header. */
+  connectBeta(url: string): BatchesResource;
   errors: ErrorClasses;
 }
 
@@ -45,11 +47,13 @@ const SDK_LINES: SdkLine[] = [
   {
     name: '@anthropic-ai/sdk 1.x',
     connect: (url) => new Anthropic({ baseURL: url, apiKey: 'test-key' }).messages.batches as unknown as BatchesResource,
+    connectBeta: (url) => new Anthropic({ baseURL: url, apiKey: 'test-key' }).beta.messages.batches as unknown as BatchesResource,
     errors: Anthropic,
   },
   {
     name: '@anthropic-ai/sdk 0.x',
     connect: (url) => new AnthropicV0({ baseURL: url, apiKey: 'test-key' }).messages.batches as unknown as BatchesResource,
+    connectBeta: (url) => new AnthropicV0({ baseURL: url, apiKey: 'test-key' }).beta.messages.batches as unknown as BatchesResource,
     errors: AnthropicV0,
   },
 ];
@@ -219,6 +223,32 @@ describe.each(SDK_LINES)('$name against batchd', (line) => {
     const running = await batches.create({ requests: userRequests(20, 'undeletable') });
     await expectSdkError(() => batches.delete(running.id), line.errors.BadRequestError, 400, 'invalid_request_error');
     await batches.cancel(running.id);
+  });
+
+  it('serves the beta namespace: create, retrieve, list, results, cancel, delete', async () => {
+    const beta = line.connectBeta(server.url);
+    const batch = expectSchema<MessageBatch>('MessageBatch', await beta.create({ requests: [userRequest('beta-1', 'Beta hello.')] }));
+    const ended = await pollUntil(
+      async () => expectSchema<MessageBatch>('MessageBatch', await beta.retrieve(batch.id)),
+      (current) => current.processing_status === 'ended',
+      { what: `beta batch ${batch.id} to end` },
+    );
+    expect(ended.request_counts.succeeded).toBe(1);
+    const listed: string[] = [];
+    for await (const item of beta.list({ limit: 3 })) listed.push(expectSchema<MessageBatch>('MessageBatch', item).id);
+    expect(listed[0]).toBe(batch.id);
+    const results: MessageBatchIndividualResponse[] = [];
+    for await (const result of await beta.results(batch.id)) results.push(expectSchema('MessageBatchIndividualResponse', result));
+    expect(results.map((result) => result.custom_id)).toEqual(['beta-1']);
+    const first = results[0]!.result;
+    expect(first.type === 'succeeded' ? first.message.content : first).toEqual([
+      { type: 'text', text: emulatorReply('Beta hello.'), citations: null },
+    ]);
+    expect(expectSchema('DeleteMessageBatchResponse', await beta.delete(batch.id))).toEqual({ id: batch.id, type: 'message_batch_deleted' });
+
+    const running = await beta.create({ requests: userRequests(20, 'beta-cancel') });
+    const canceling = expectSchema<MessageBatch>('MessageBatch', await beta.cancel(running.id));
+    expect(canceling.processing_status).toBe('canceling');
   });
 
   it('surfaces an empty key as AuthenticationError', async () => {
