@@ -39,3 +39,31 @@ describe('config', () => {
     expect(loadConfig({}, { publicUrl: 'https://batches.example.test/' }).publicUrl).toBe('https://batches.example.test');
   });
 });
+
+describe('backend config', () => {
+  it('builds one backend from flags, with the key from the environment only', () => {
+    const config = loadConfig({ BATCHD_BACKEND_API_KEY: 'sk-up' }, { backend: 'openai', backendUrl: 'http://127.0.0.1:8000/v1', concurrency: '12' });
+    expect(config.backends).toEqual([
+      { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0 },
+    ]);
+    expect(() => loadConfig({}, { backend: 'anthropic' })).toThrow('--backend-url: required with --backend anthropic');
+    expect(() => loadConfig({}, { backend: 'bedrock' })).toThrow(/--backend: expected emulator, anthropic or openai/);
+  });
+
+  it('reads several backends from the config file and names what is wrong in one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const file = (content: unknown) => {
+      const path = join(dir, `${Math.random()}.json`);
+      writeFileSync(path, JSON.stringify(content));
+      return path;
+    };
+    const config = loadConfig({ KEY_A: 'a' }, {}, file({ backends: [{ type: 'anthropic', url: 'http://a.test', api_key_env: 'KEY_A', models: ['claude-*'] }, { name: 'emu', type: 'emulator' }] }));
+    expect(config.backends.map((b) => [b.name, b.type, b.apiKey, b.models])).toEqual([
+      ['anthropic-0', 'anthropic', 'a', ['claude-*']],
+      ['emu', 'emulator', undefined, ['*']],
+    ]);
+    expect(() => loadConfig({}, {}, file({ backends: [] }))).toThrow('backends: expected a non-empty list');
+    expect(() => loadConfig({}, {}, file({ backends: [{ type: 'openai' }] }))).toThrow('backends[0]: url is required');
+    expect(() => loadConfig({}, {}, file({ backends: [{ type: 'emulator', concurrency: 0 }] }))).toThrow('backends[0]: concurrency must be a positive integer');
+  });
+});

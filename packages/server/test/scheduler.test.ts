@@ -1,4 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeProvider, type FakeProviderOptions } from '../src/test-support/fake-provider.js';
 import { api, type Api } from './support/api.js';
@@ -178,6 +181,43 @@ describe('scheduler against fake providers', () => {
     expect(deltas.join('')).toContain('stream me');
     expect(message.content[0]).toMatchObject({ type: 'text' });
     expect(fake.requests.at(-1)!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'stream me' }] });
+  });
+
+  it('routes models to several backends from a config file and keeps usage totals per batch', async () => {
+    const claude = await provider({ latencyMs: 2 });
+    const local = await provider({ shape: 'openai', latencyMs: 2, apiKey: undefined });
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const configFile = join(dir, 'batchd.json');
+    writeFileSync(configFile, JSON.stringify({
+      backends: [
+        { name: 'hosted', type: 'anthropic', url: claude.url, api_key_env: 'HOSTED_KEY', models: ['claude-*'], concurrency: 4 },
+        { name: 'gpu', type: 'openai', url: local.url, models: ['llama-*', 'qwen-*'], concurrency: 4 },
+        { name: 'local-emulator', type: 'emulator', models: ['emu-*'] },
+      ],
+    }));
+    const server = await startServer({ flags: { config: configFile }, env: { HOSTED_KEY: UPSTREAM_KEY } });
+    const client = api(server.url);
+    const requests = [
+      ...userRequests(3, 'c'),
+      ...userRequests(3, 'l').map((r) => ({ ...r, params: { ...r.params, model: 'llama-3.1-8b' } })),
+      ...userRequests(2, 'e').map((r) => ({ ...r, params: { ...r.params, model: 'emu-small' } })),
+      ...userRequests(1, 'x').map((r) => ({ ...r, params: { ...r.params, model: 'unknown-model' } })),
+    ];
+    const batch = await createBatch(client, requests);
+    const ended = await waitUntilEnded(client, batch.id, requests.length);
+    expect(ended.request_counts).toMatchObject({ succeeded: 8, errored: 1 });
+    expect(claude.requests).toHaveLength(3);
+    expect(local.requests.map((r) => (r.body as { model: string }).model)).toEqual(['llama-3.1-8b', 'llama-3.1-8b', 'llama-3.1-8b']);
+    const byId = resultsById(await fetchResults(client, ended));
+    const unknown = byId.get('x-0')!.result;
+    expect(unknown.type === 'errored' && unknown.error.error).toMatchObject({ type: 'not_found_error', message: expect.stringContaining('unknown-model') });
+    const usage = await client.get(`/v1/messages/batches/${batch.id}/usage`);
+    expect(usage.body).toMatchObject({ id: batch.id, type: 'message_batch_usage' });
+    const perResult = [...byId.values()].reduce((sum, r) => sum + (r.result.type === 'succeeded' ? r.result.message.usage.input_tokens : 0), 0);
+    expect(usage.body.usage.input_tokens).toBe(perResult);
+    expect(usage.body.usage.output_tokens).toBeGreaterThan(0);
+    const lanes = (await client.get('/v1/batchd/backends')).body.data as Array<{ name: string; calls: number }>;
+    expect(lanes.map((l) => [l.name, l.calls])).toEqual([['hosted', 3], ['gpu', 3], ['local-emulator', 2]]);
   });
 
   it('drives an OpenAI-compatible provider and translates the answers', async () => {
