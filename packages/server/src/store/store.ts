@@ -104,5 +104,13 @@ export interface BatchStore {
   archiveBatches(now: number): Promise<number>;
   purge(limit: number): Promise<number>;
 
+  /**
+   * Optional: calls `listener` whenever work may have arrived from any process sharing the
+   * store (a batch created, requests requeued), and after reconnecting, so idle workers wake
+   * without waiting for their next poll. Returns a function that removes the listener. Stores
+   * without cross-process notifications leave it out; engines then rely on polling alone.
+   */
+  subscribeWork?(listener: () => void): () => void;
+
   close(): Promise<void>;
 }

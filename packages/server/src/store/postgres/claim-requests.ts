@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import type { ClaimedRequest } from '../store.js';
+
+/** How many active batches one claim looks at, taking the longest-unserved first. */
+const CLAIM_FAN_OUT = 64;
+/** Claim passes per call: later passes hand the share of batches that ran dry to the others. */
+const MAX_PASSES = 4;
+
+/**
+ * One claim pass, one statement. It takes the active batches with runnable requests in
+ * `claim_turn` order (least recently served first), locks up to an equal share of each one's
+ * runnable requests with `FOR UPDATE SKIP LOCKED` (so concurrent claimers on other nodes pass
+ * each other by), keeps the first `$4` going round-robin across batches, leases them to `$1`, and
+ * moves the batches served to the back of the turn order. The turn update skips batch rows
+ * locked by another transaction rather than wait: a claim never blocks.
+ */
+const CLAIM_SQL = `
+WITH active AS MATERIALIZED (
+  SELECT b.seq, b.id, b.expires_at, b.claim_turn FROM batchd.batches b
+  WHERE b.status = 'in_progress' AND b.expires_at > $3
+    AND EXISTS (SELECT 1 FROM batchd.requests q WHERE q.batch_seq = b.seq AND q.state = 'queued' AND q.run_at <= $3)
+  ORDER BY b.claim_turn, b.seq
+  LIMIT LEAST($4::int, ${CLAIM_FAN_OUT})
+), share AS (
+  SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
+), locked AS (
+  SELECT a.seq, a.id, a.expires_at, a.claim_turn, q.key, q.run_at
+  FROM active a CROSS JOIN LATERAL (
+    SELECT r.key, r.run_at FROM batchd.requests r
+    WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
+    ORDER BY r.run_at, r.key
+    LIMIT (SELECT size FROM share)
+    FOR UPDATE SKIP LOCKED
+  ) q
+), picked AS (
+  SELECT ranked.seq, ranked.id, ranked.expires_at, ranked.key FROM (
+    SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
+  ) ranked
+  ORDER BY ranked.place, ranked.claim_turn, ranked.seq
+  LIMIT $4::int
+), claimed AS (
+  UPDATE batchd.requests r
+  SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
+  FROM picked p
+  WHERE r.key = p.key
+  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at
+), turned AS (
+  UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
+  WHERE b.seq IN (
+    SELECT t.seq FROM batchd.batches t WHERE t.seq IN (SELECT seq FROM picked) ORDER BY t.seq FOR UPDATE SKIP LOCKED
+  )
+)
+SELECT key, custom_id, params, attempts, batch_id, expires_at FROM claimed ORDER BY key`;
+
+interface ClaimRow {
+  key: number;
+  custom_id: string;
+  params: string;
+  attempts: number;
+  batch_id: string;
+  expires_at: number;
+}
+
+/**
+ * Leases up to `limit` runnable requests to `owner`, spread round-robin across active batches.
+ * Each pass commits on its own. When a pass claims something but less than asked (some batch
+ * had fewer runnable requests than its share), another pass offers the rest to the others.
+ */
+export async function claimRequests(
+  db: Pick<pg.Pool, 'query'>,
+  owner: string,
+  limit: number,
+  leaseUntil: number,
+  now: number,
+): Promise<ClaimedRequest[]> {
+  const claimed: ClaimedRequest[] = [];
+  for (let pass = 0; pass < MAX_PASSES && claimed.length < limit; pass++) {
+    const { rows } = await db.query<ClaimRow>({
+      name: 'batchd-claim',
+      text: CLAIM_SQL,
+      values: [owner, leaseUntil, now, limit - claimed.length],
+    });
+    for (const row of rows) {
+      claimed.push({ key: row.key, batchId: row.batch_id, customId: row.custom_id, params: row.params, attempt: row.attempts, expiresAt: row.expires_at });
+    }
+    if (rows.length === 0) break;
+  }
+  return claimed;
+}

@@ -1,0 +1,64 @@
+import type pg from 'pg';
+import type { Completion } from '../store.js';
+
+/**
+ * One statement: writes the results of the requests `$1` still leases, tallies them per batch,
+ * locks those batches in `seq` order (so concurrent completions never deadlock), adds the tallies
+ * to the counts and usage, and ends each batch whose last request this was.
+ */
+const COMPLETE_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
+), done AS (
+  UPDATE batchd.requests r
+  SET state = 'done', result_type = i.kind, result = i.result, lease_owner = NULL, lease_until = NULL
+  FROM input i
+  WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1
+  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
+), tally AS (
+  SELECT batch_seq,
+    count(*)::int AS finished,
+    (count(*) FILTER (WHERE kind = 'succeeded'))::int AS succeeded,
+    (count(*) FILTER (WHERE kind = 'errored'))::int AS errored,
+    sum(input_tokens)::bigint AS input_tokens,
+    sum(output_tokens)::bigint AS output_tokens,
+    sum(cache_creation)::bigint AS cache_creation,
+    sum(cache_read)::bigint AS cache_read
+  FROM done GROUP BY batch_seq
+), locked AS (
+  SELECT b.seq FROM batchd.batches b WHERE b.seq IN (SELECT batch_seq FROM tally) ORDER BY b.seq FOR UPDATE
+)
+UPDATE batchd.batches b SET
+  processing = b.processing - t.finished,
+  succeeded = b.succeeded + t.succeeded,
+  errored = b.errored + t.errored,
+  input_tokens = b.input_tokens + t.input_tokens,
+  output_tokens = b.output_tokens + t.output_tokens,
+  cache_creation_input_tokens = b.cache_creation_input_tokens + t.cache_creation,
+  cache_read_input_tokens = b.cache_read_input_tokens + t.cache_read,
+  status = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN 'ended' ELSE b.status END,
+  ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $9 ELSE b.ended_at END
+FROM tally t JOIN locked l ON l.seq = t.batch_seq
+WHERE b.seq = t.batch_seq`;
+
+/**
+ * Writes results for the requests still leased by `owner`, in one round trip whatever the group
+ * size; results of leases lost in the meantime change nothing.
+ */
+export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string, completions: Completion[], now: number): Promise<void> {
+  const keys: number[] = [];
+  const kinds: string[] = [];
+  const results: string[] = [];
+  const usage: [number[], number[], number[], number[]] = [[], [], [], []];
+  for (const completion of completions) {
+    keys.push(completion.key);
+    kinds.push(completion.type);
+    results.push(completion.result);
+    usage[0].push(completion.usage?.input_tokens ?? 0);
+    usage[1].push(completion.usage?.output_tokens ?? 0);
+    usage[2].push(completion.usage?.cache_creation_input_tokens ?? 0);
+    usage[3].push(completion.usage?.cache_read_input_tokens ?? 0);
+  }
+  await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, keys, kinds, results, ...usage, now] });
+}

@@ -1,0 +1,104 @@
+import pg from 'pg';
+
+/**
+ * The PostgreSQL schema, as numbered migrations, all in the `batchd` schema. Batches carry their
+ * live counts and usage totals; requests keep `params` and `result` as the JSON text they
+ * arrived or were produced as, so reading results concatenates stored text. Times are
+ * milliseconds since the epoch in `bigint` columns. Batch ids compare bytewise (`COLLATE "C"`),
+ * like the time-sortable ids they are.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'batches and requests',
+    sql: `
+      CREATE TABLE batchd.batches (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        workspace_id text NOT NULL,
+        status text NOT NULL CHECK (status IN ('in_progress', 'canceling', 'ended', 'deleted')),
+        processing integer NOT NULL DEFAULT 0,
+        succeeded integer NOT NULL DEFAULT 0,
+        errored integer NOT NULL DEFAULT 0,
+        canceled integer NOT NULL DEFAULT 0,
+        expired integer NOT NULL DEFAULT 0,
+        input_tokens bigint NOT NULL DEFAULT 0,
+        output_tokens bigint NOT NULL DEFAULT 0,
+        cache_creation_input_tokens bigint NOT NULL DEFAULT 0,
+        cache_read_input_tokens bigint NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        archive_at bigint NOT NULL,
+        ended_at bigint,
+        cancel_initiated_at bigint,
+        archived_at bigint,
+        purged boolean NOT NULL DEFAULT false,
+        claim_turn bigint NOT NULL DEFAULT 0
+      );
+      CREATE INDEX batches_by_workspace ON batchd.batches (workspace_id, id);
+      CREATE INDEX batches_claimable ON batchd.batches (claim_turn, seq) WHERE status = 'in_progress';
+      CREATE INDEX batches_unfinished ON batchd.batches (expires_at) WHERE status IN ('in_progress', 'canceling');
+      CREATE INDEX batches_to_purge ON batchd.batches (seq) WHERE NOT purged AND (status = 'deleted' OR archived_at IS NOT NULL);
+      CREATE SEQUENCE batchd.claim_turns;
+      CREATE TABLE batchd.requests (
+        key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        batch_seq bigint NOT NULL,
+        custom_id text NOT NULL,
+        params text NOT NULL,
+        state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done')),
+        attempts integer NOT NULL DEFAULT 0,
+        run_at bigint NOT NULL DEFAULT 0,
+        lease_owner text,
+        lease_until bigint,
+        result_type text,
+        result text
+      );
+      CREATE INDEX requests_by_batch ON batchd.requests (batch_seq, key);
+      CREATE INDEX requests_queued ON batchd.requests (batch_seq, run_at, key) WHERE state = 'queued';
+      CREATE INDEX requests_running ON batchd.requests (lease_until) WHERE state = 'running';
+    `,
+  },
+];
+
+/** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */
+const MIGRATION_LOCK = 0x6261746368640000n;
+
+/**
+ * Applies the migrations not yet recorded, all in one transaction under an advisory lock: a
+ * second node starting at the same time waits for the first, then finds nothing left to do.
+ * Each migration's version row is inserted before its SQL runs. Returns the versions applied.
+ */
+export async function applyMigrations(client: pg.ClientBase): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await client.query('CREATE SCHEMA IF NOT EXISTS batchd');
+    await client.query(`CREATE TABLE IF NOT EXISTS batchd.migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM batchd.migrations');
+    const done = new Set(rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await client.query('INSERT INTO batchd.migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await client.query(migration.sql);
+      applied.push(migration.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Connects to `url`, applies pending migrations and disconnects: what `batchd migrate` runs. */
+export async function migratePostgres(url: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await applyMigrations(client);
+  } finally {
+    await client.end();
+  }
+}

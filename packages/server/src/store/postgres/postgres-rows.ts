@@ -1,0 +1,57 @@
+import type { BatchRecord } from '../store.js';
+
+/** The `batches` columns the store selects, in the shape {@link toBatchRecord} reads. */
+export const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
+  input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+  created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
+
+/** A `batches` row as selected, with `bigint` columns already read as numbers. */
+export interface BatchRow {
+  seq: number;
+  id: string;
+  workspace_id: string;
+  status: 'in_progress' | 'canceling' | 'ended' | 'deleted';
+  processing: number;
+  succeeded: number;
+  errored: number;
+  canceled: number;
+  expired: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  created_at: number;
+  expires_at: number;
+  archive_at: number;
+  ended_at: number | null;
+  cancel_initiated_at: number | null;
+  archived_at: number | null;
+}
+
+/** The contract's view of a row; deleted batches are never selected as visible, so they map to `ended`. */
+export function toBatchRecord(row: BatchRow): BatchRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    status: row.status === 'deleted' ? 'ended' : row.status,
+    counts: {
+      processing: row.processing,
+      succeeded: row.succeeded,
+      errored: row.errored,
+      canceled: row.canceled,
+      expired: row.expired,
+    },
+    usage: {
+      input_tokens: row.input_tokens,
+      output_tokens: row.output_tokens,
+      cache_creation_input_tokens: row.cache_creation_input_tokens,
+      cache_read_input_tokens: row.cache_read_input_tokens,
+    },
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    archiveAt: row.archive_at,
+    endedAt: row.ended_at,
+    cancelInitiatedAt: row.cancel_initiated_at,
+    archivedAt: row.archived_at,
+  };
+}
