@@ -150,6 +150,34 @@ describe('engine', () => {
     expect(backend.calls.size).toBe(0);
   });
 
+  it('keeps results it could not write and writes them once the database accepts writes again', async () => {
+    const backend = new ScriptedBackend(async (text) => reply(text));
+    dir = mkdtempSync(join(tmpdir(), 'batchd-engine-'));
+    let failures = 0;
+    class FlakyStore extends SqliteStore {
+      override async completeRequests(...args: Parameters<SqliteStore['completeRequests']>) {
+        if (failures < 3) {
+          failures++;
+          throw new Error('SQLITE_FULL: database or disk is full');
+        }
+        return super.completeRequests(...args);
+      }
+    }
+    store = new FlakyStore(join(dir, 'db.sqlite'));
+    const now = Date.now();
+    const batch = await store.createBatch(
+      { id: 'msgbatch_01flaky', workspaceId: 'w', createdAt: now, expiresAt: now + 60_000, archiveAt: now + 120_000 },
+      (async function* () {
+        yield Array.from({ length: 10 }, (_, i) => ({ customId: `f${i}`, params: params(`full ${i}`) }));
+      })(),
+    );
+    startEngine(backend, 4);
+    const done = await ended(batch.id);
+    expect(failures).toBe(3);
+    expect(done.counts.succeeded).toBe(10);
+    expect([...backend.calls.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('on stop puts unfinished calls back in the queue for the next engine', async () => {
     let hang = true;
     const backend = new ScriptedBackend(async (text, _call, signal) => {

@@ -22,6 +22,9 @@ export interface EngineOptions {
   flushSize?: number;
 }
 
+/** Wait before writing results again after a failed write. */
+const FLUSH_RETRY_MS = 500;
+
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
@@ -38,6 +41,7 @@ export class Engine {
   private retries: Retry[] = [];
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
+  private flushRetry: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
   private running = false;
@@ -160,12 +164,22 @@ export class Engine {
     this.retries = [];
     this.flushing = (async () => {
       const { store, owner, clock, logger } = this.options;
+      let written = false;
       try {
         const now = clock.now();
         if (completions.length > 0) await store.completeRequests(owner, completions, now);
+        written = true;
         if (retries.length > 0) await store.retryRequests(owner, retries, now);
       } catch (error) {
-        logger.error({ err: error, results: completions.length }, 'writing results failed; leases will expire and the requests run again');
+        // Keep what was not written (its leases stay renewed) and try again shortly: the
+        // database may be full or read-only for a while, and the answers are already paid for.
+        logger.error({ err: error, results: completions.length, retries: retries.length }, 'writing results failed; will try again');
+        if (!written) this.completions.unshift(...completions);
+        this.retries.unshift(...retries);
+        this.flushRetry ??= setTimeout(() => {
+          this.flushRetry = undefined;
+          void this.flush();
+        }, FLUSH_RETRY_MS);
       }
     })();
     try {
@@ -175,11 +189,13 @@ export class Engine {
     }
   }
 
+  /** Renews the leases of requests running and of those whose results are not written yet. */
   private async renewLeases(): Promise<void> {
-    if (this.inFlight.size === 0) return;
+    const keys = [...this.inFlight.keys(), ...this.completions.map((c) => c.key), ...this.retries.map((r) => r.key)];
+    if (keys.length === 0) return;
     const { store, owner, clock, leaseMs, logger } = this.options;
     try {
-      await store.renewLeases(owner, [...this.inFlight.keys()], clock.now() + leaseMs);
+      await store.renewLeases(owner, keys, clock.now() + leaseMs);
     } catch (error) {
       logger.error({ err: error }, 'renewing leases failed');
     }
@@ -205,5 +221,6 @@ export class Engine {
       await Promise.allSettled(remaining.map(({ done }) => done));
     }
     await this.flush();
+    clearTimeout(this.flushRetry);
   }
 }
