@@ -9,7 +9,7 @@ import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletio
  * (`POST /v1/chat/completions`), for tests and benchmarks.
  *
  * Each request is handled in this order:
- * 1. recorded (path, headers, parsed body, connection number);
+ * 1. recorded (path, headers, parsed body, connection number), unless `record` is false;
  * 2. checked against `apiKey`: 401, its message echoing the key received, as a careless provider's might;
  * 3. answered 429 with `retry-after` and `retry-after-ms` when it arrived with `capacity` requests
  *    already admitted and in flight;
@@ -43,6 +43,8 @@ export interface FakeProviderOptions {
   apiKey?: string;
   /** Builds the answer body from the parsed request body instead of the echo answer. */
   respond?: (body: unknown) => unknown;
+  /** Keeps every request in `requests`. Defaults to true; benchmarks turn it off so memory stays flat. */
+  record?: boolean;
 }
 
 /** A request as the provider received it. */
@@ -91,7 +93,7 @@ function parseJson(text: string): unknown {
 export class FakeProvider {
   /** The base URL a backend is configured with: the origin for Anthropic, the origin plus `/v1` for OpenAI. */
   readonly url: string;
-  /** Every request received, in arrival order. */
+  /** Every request received, in arrival order (none when started with `record: false`). */
   readonly requests: ReceivedRequest[] = [];
   readonly #server: Server;
   readonly #options: FakeProviderOptions;
@@ -163,7 +165,9 @@ export class FakeProvider {
     const text = await readBody(request);
     const body = parseJson(text);
     const path = request.url ?? '/';
-    this.requests.push({ path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0 });
+    if (this.#options.record !== false) {
+      this.requests.push({ path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0 });
+    }
 
     const { shape, apiKey } = this.#options;
     const key = shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
