@@ -90,7 +90,7 @@ describe.each(SDK_LINES)('$name against batchd', (line) => {
 
   beforeAll(async () => {
     // Slow enough that a batch of 20 is still running when it is canceled right after create.
-    server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 50, concurrency: 2 } });
+    server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 200, concurrency: 2 } });
     batches = line.connect(server.url);
   });
 
