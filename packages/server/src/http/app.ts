@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
 import { ApiError, apiError, authenticationError, invalidRequest, notFound } from './api-error.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.js';
+import { registerDashboard } from './dashboard-route.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import type { Lanes } from '../engine/lanes.js';
@@ -70,5 +71,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerBatchRoutes(app, { ...deps, workspaceOf });
   registerMessagesRoute(app, deps.lanes);
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
+  registerDashboard(app, new URL('../../../web/dist/', import.meta.url));
   return app;
 }

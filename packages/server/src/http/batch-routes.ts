@@ -25,6 +25,8 @@ export interface BatchRouteDeps {
 type IdParams = { Params: { id: string } };
 
 const RESULTS_PAGE_LINES = 1000;
+/** An upload that sends nothing for this long is answered 408 and its connection closed. */
+const UPLOAD_IDLE_MS = 30_000;
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 20;
@@ -63,12 +65,12 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
             expiresAt: now + deps.batchTtlMs,
             archiveAt: now + deps.resultsTtlMs,
           },
-          parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS }),
+          parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS }),
         );
         deps.onCreated();
         return wire(batch);
       } catch (error) {
-        await drainBody(body, 2 * MAX_BATCH_BYTES);
+        await drainBody(body, 2 * MAX_BATCH_BYTES, UPLOAD_IDLE_MS);
         throw error;
       }
     });

@@ -4,7 +4,7 @@ import type { NewRequest } from '../store/store.js';
 import { ApiError } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
 
-const limits = { maxBytes: 1_000_000, maxRequests: 50 };
+const limits = { maxBytes: 1_000_000, maxRequests: 50, idleMs: 5_000 };
 
 /** Feeds `text` to the parser in pieces of `size` bytes, so tokens and characters split anywhere. */
 async function parse(text: string, size = 7, custom = limits): Promise<NewRequest[][]> {
@@ -43,7 +43,7 @@ describe('parseCreateBody', () => {
 
   it('hands requests over in chunks of about a thousand as the body arrives', async () => {
     const requests = Array.from({ length: 2500 }, (_, i) => request(`r${i}`));
-    const chunks = await parse(JSON.stringify({ requests }), 4096, { maxBytes: 1e9, maxRequests: 100_000 });
+    const chunks = await parse(JSON.stringify({ requests }), 4096, { maxBytes: 1e9, maxRequests: 100_000, idleMs: 5_000 });
     expect(chunks.length).toBe(3);
     expect(chunks.slice(0, -1).every((c) => c.length >= 1000 && c.length < 1100)).toBe(true);
     expect(chunks.flat().map((r) => r.customId)).toEqual(requests.map((r) => r.custom_id));
@@ -82,17 +82,29 @@ describe('parseCreateBody', () => {
 
   it('rejects a body over the byte limit with request_too_large', async () => {
     const requests = Array.from({ length: 10 }, (_, i) => request(`r${i}`, { pad: 'x'.repeat(100) }));
-    const error = await rejection(JSON.stringify({ requests }), { maxBytes: 500, maxRequests: 50 });
+    const error = await rejection(JSON.stringify({ requests }), { maxBytes: 500, maxRequests: 50, idleMs: 5_000 });
     expect(error.status).toBe(413);
     expect(error.type).toBe('request_too_large');
   });
 
   it('drains what is left of a body, and closes one that runs past the cap', async () => {
     const rest = Readable.from([Buffer.alloc(100), Buffer.alloc(100)]);
-    await drainBody(rest, 1000);
+    await drainBody(rest, 1000, 5_000);
     expect(rest.readableEnded).toBe(true);
     const endless = new Readable({ read() { this.push(Buffer.alloc(1000)); } });
-    await drainBody(endless, 5000);
+    await drainBody(endless, 5000, 5_000);
     expect(endless.destroyed).toBe(true);
+    const silent = new Readable({ read() {} });
+    await drainBody(silent, 5000, 20);
+    expect(silent.destroyed).toBe(true);
+  });
+
+  it('answers 408 when the upload stalls', async () => {
+    const stalled = new Readable({ read() {} });
+    stalled.push('{"requests":[{"custom_id":"a","params":{}}');
+    const parsing = (async () => {
+      for await (const chunk of parseCreateBody(stalled, { ...limits, idleMs: 20 })) void chunk;
+    })();
+    await expect(parsing).rejects.toMatchObject({ status: 408, message: expect.stringMatching(/stalled/) });
   });
 });

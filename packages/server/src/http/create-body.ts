@@ -8,6 +8,21 @@ import { ApiError, invalidRequest, requestTooLarge } from './api-error.js';
 export interface CreateBodyLimits {
   maxBytes: number;
   maxRequests: number;
+  /** Longest wait for the next piece of the body before the upload counts as stalled. */
+  idleMs: number;
+}
+
+/** Resolves with the iterator's next chunk, or rejects when none arrives within `idleMs`. */
+async function nextChunk(chunks: AsyncIterator<Buffer>, idleMs: number): Promise<IteratorResult<Buffer>> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ApiError(408, 'invalid_request_error', `The upload stalled: no data for ${idleMs} ms.`)), idleMs);
+  });
+  try {
+    return await Promise.race([chunks.next(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Requests handed to the store at a time while the body streams in. */
@@ -79,7 +94,11 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
     return null;
   }
 
-  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  const chunks = (body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await nextChunk(chunks, limits.idleMs);
+    if (next.done) break;
+    const chunk = next.value;
     bytes += chunk.length;
     if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
     const text = decoder.write(chunk);
@@ -109,19 +128,25 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
 
 /**
  * Reads and discards what is left of a request body so the client, still sending, can read the
- * error answer; a body that keeps going past `capBytes` gets its connection closed instead.
+ * error answer; a body that keeps going past `capBytes`, or stalls for `idleMs`, gets its
+ * connection closed instead.
  */
-export function drainBody(body: Readable, capBytes: number): Promise<void> {
+export function drainBody(body: Readable, capBytes: number, idleMs: number): Promise<void> {
   if (body.readableEnded || body.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     let bytes = 0;
+    let idle = setTimeout(giveUp, idleMs);
+    function giveUp() {
+      body.destroy();
+      resolve();
+    }
     body.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > capBytes) {
-        body.destroy();
-        resolve();
-      }
+      clearTimeout(idle);
+      if (bytes > capBytes) return giveUp();
+      idle = setTimeout(giveUp, idleMs);
     });
+    body.once('close', () => clearTimeout(idle));
     body.once('end', () => resolve());
     body.once('error', () => resolve());
     body.once('close', () => resolve());
