@@ -35,12 +35,15 @@ function newBatch(workspaceId = 'w') {
   return { id, workspaceId, createdAt: T0, expiresAt: T0 + 24 * HOUR, archiveAt: T0 + 29 * 24 * HOUR };
 }
 
+/** JSON text with what COPY's text format must escape: backslashes, and raw tab, CR and LF between tokens. */
+const paramsOf = (i: number) => `{"n":${i},\t"text":"tab\\t, newline\\n, quote \\" and backslash \\\\",\r\n"end":true}`;
+
 /** `count` requests in chunks of 1000, as the create route hands them over. */
 async function* requests(count: number, prefix = 'r', onChunk?: (sent: number) => Promise<void>): AsyncGenerator<NewRequest[]> {
   for (let start = 0; start < count; start += 1000) {
     if (onChunk) await onChunk(start);
     const chunk: NewRequest[] = [];
-    for (let i = start; i < Math.min(count, start + 1000); i++) chunk.push({ customId: `${prefix}${i}`, params: `{"n":${i},"text":"tab\\there, newline\\n, quote \\" and backslash \\\\"}` });
+    for (let i = start; i < Math.min(count, start + 1000); i++) chunk.push({ customId: `${prefix}${i}`, params: paramsOf(i) });
     yield chunk;
   }
 }
@@ -124,7 +127,8 @@ describe.skipIf(unavailable !== null)('postgres store across processes', () => {
       expect(batch.counts.processing).toBe(100_000);
       expect(await scalar(url, 'SELECT count(*) AS value FROM batchd.requests')).toBe(100_000);
       const [first] = await store.claimRequests('a', 1, T0 + HOUR, T0);
-      expect(JSON.parse(first!.params)).toEqual({ n: 0, text: 'tab\there, newline\n, quote " and backslash \\' });
+      expect(first!.params).toBe(paramsOf(0));
+      expect(JSON.parse(first!.params)).toEqual({ n: 0, text: 'tab\t, newline\n, quote " and backslash \\', end: true });
 
       const failing = newBatch();
       await expect(
