@@ -1,0 +1,135 @@
+import type { BatchdClient, MessageBatch } from '@batchd/sdk';
+import { InvalidArgumentError, type Command } from 'commander';
+import { CliError } from './cli-error.js';
+import { addClientFlags, clientFromFlags, type ClientFlags } from './client-flags.js';
+import { CommandOutput } from './command-output.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { formatBatch, formatBatchTable, formatCounts } from './format-batch.js';
+import { ProgressDisplay } from './progress-display.js';
+import { readRequests } from './read-requests.js';
+import { failureSummary, totalRequests } from './request-counts.js';
+import { waitForBatches } from './wait-for-batches.js';
+import { writeResults } from './write-results.js';
+
+interface Context {
+  client: BatchdClient;
+  out: CommandOutput;
+}
+
+function context(command: Command): Context {
+  const flags = command.optsWithGlobals<ClientFlags>();
+  return { client: clientFromFlags(flags), out: new CommandOutput(flags.json === true) };
+}
+
+function listLimit(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new InvalidArgumentError('expected an integer from 1 to 1000');
+  return value;
+}
+
+/** Shows progress until the batch has ended, prints it, and fails with exit code 3 when some requests did not succeed. */
+async function follow({ client, out }: Context, batch: MessageBatch): Promise<void> {
+  const display = new ProgressDisplay();
+  let ended = batch;
+  try {
+    [ended = batch] = await waitForBatches(client.messages.batches, [batch], { onProgress: (counts) => display.update(counts) });
+  } finally {
+    display.stop();
+  }
+  out.print(ended, (colors) => formatBatch(ended, colors));
+  const failure = failureSummary(ended.request_counts);
+  if (failure) throw new CliError(failure, EXIT_CODES.requestsFailed);
+}
+
+/** `batchd batches …`: the client commands, each a call of the SDK against a batchd server. */
+export function registerBatchesCommand(program: Command): void {
+  const batches = addClientFlags(
+    program.command('batches').description('create, follow and manage message batches on a batchd server'),
+  );
+
+  batches
+    .command('create')
+    .description('create a batch from a file of requests')
+    .argument('<file>', 'JSONL of {custom_id, params} lines, or a JSON {"requests": [...]} document; - reads stdin')
+    .option('--wait', 'show progress until the batch has ended, then print it')
+    .action(async (file: string, flags: { wait?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const requests = [];
+      for await (const request of readRequests(file)) requests.push(request);
+      const batch = await ctx.client.messages.batches.create({ requests });
+      if (flags.wait) {
+        process.stderr.write(`created ${batch.id} with ${requests.length} requests\n`);
+        return follow(ctx, batch);
+      }
+      ctx.out.print(batch, (colors) => `created ${colors.bold(batch.id)} with ${requests.length} requests\n${formatBatch(batch, colors)}`);
+    });
+
+  batches
+    .command('list')
+    .description('list batches, newest first')
+    .option('--limit <n>', 'batches per page, 1 to 1000 (server default 20)', listLimit)
+    .option('--after-id <id>', 'the page of batches older than this one')
+    .option('--before-id <id>', 'the page of batches newer than this one')
+    .action(async (flags: { limit?: number; afterId?: string; beforeId?: string }, command: Command) => {
+      const { client, out } = context(command);
+      const page = await client.messages.batches.list({ limit: flags.limit, after_id: flags.afterId, before_id: flags.beforeId });
+      const { data, has_more, first_id, last_id } = page;
+      out.print({ data, has_more, first_id, last_id }, (colors) => {
+        if (data.length === 0) return 'no batches\n';
+        const cursor = flags.beforeId ? `--before-id ${first_id}` : `--after-id ${last_id}`;
+        return formatBatchTable(data, colors) + (has_more ? colors.dim(`more: batchd batches list ${cursor}\n`) : '');
+      });
+    });
+
+  batches
+    .command('get')
+    .description('show a batch')
+    .argument('<id>', 'batch id')
+    .action(async (id: string, _flags: object, command: Command) => {
+      const { client, out } = context(command);
+      const batch = await client.messages.batches.retrieve(id);
+      out.print(batch, (colors) => formatBatch(batch, colors));
+    });
+
+  batches
+    .command('cancel')
+    .description('cancel a batch: requests not yet sent end canceled')
+    .argument('<id>', 'batch id')
+    .action(async (id: string, _flags: object, command: Command) => {
+      const { client, out } = context(command);
+      const batch = await client.messages.batches.cancel(id);
+      out.print(batch, (colors) => `canceling ${colors.bold(batch.id)}\n${formatBatch(batch, colors)}`);
+    });
+
+  batches
+    .command('delete')
+    .description('delete an ended batch and its results')
+    .argument('<id>', 'batch id')
+    .action(async (id: string, _flags: object, command: Command) => {
+      const { client, out } = context(command);
+      const deleted = await client.messages.batches.delete(id);
+      out.print(deleted, (colors) => `deleted ${colors.bold(deleted.id)}\n`);
+    });
+
+  batches
+    .command('results')
+    .description('stream the results of an ended batch as JSONL')
+    .argument('<id>', 'batch id')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (id: string, flags: { output?: string }, command: Command) => {
+      const { client, out } = context(command);
+      const counts = await writeResults(await client.messages.batches.results(id), flags.output);
+      if (flags.output === undefined) return;
+      const written = { batch_id: id, output: flags.output, results: totalRequests(counts), result_counts: counts };
+      out.print(written, (colors) => `wrote ${written.results} results to ${flags.output}: ${formatCounts(counts, colors)}\n`);
+    });
+
+  batches
+    .command('watch')
+    .description('show live progress until the batch has ended')
+    .argument('<id>', 'batch id')
+    .action(async (id: string, _flags: object, command: Command) => {
+      const ctx = context(command);
+      await follow(ctx, await ctx.client.messages.batches.retrieve(id));
+    });
+}
