@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BatchdClient, type BatchView } from '../support/batchd-client.js';
+import { BatchdProcess } from '../support/batchd-process.js';
+import { figure } from '../support/report.js';
+import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { percentile } from '../support/stats.js';
+import { param, type Scenario } from './scenario.js';
+
+/**
+ * Retrieve and list latency with many batches stored: `batches` one-request batches are created
+ * (emulator, no latency) and run to the end; then retrieves of random batches and list pages
+ * (the first page or one after a random id) are timed one at a time over one keep-alive
+ * connection. Baseline: `GET /health` on the same server and connection, the HTTP floor.
+ */
+
+/** A small deterministic PRNG, so every run reads the same batches. */
+function randomIndex(seed: number): (size: number) => number {
+  let state = seed >>> 0;
+  return (size) => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state % size;
+  };
+}
+
+/** Batches not yet ended, counted over every list page. */
+async function countNotEnded(client: BatchdClient): Promise<number> {
+  let count = 0;
+  let after = '';
+  for (let page = 0; page < 1000; page++) {
+    const query = after === '' ? '' : `&after_id=${after}`;
+    const listed = await client.json<{ data: BatchView[]; has_more: boolean; last_id: string | null }>('GET', `/v1/messages/batches?limit=1000${query}`);
+    count += listed.data.filter((batch) => batch.processing_status !== 'ended').length;
+    if (!listed.has_more || listed.last_id === null) return count;
+    after = listed.last_id;
+  }
+  return count;
+}
+
+/** Waits until every stored batch has ended, so the timed reads meet a quiet server. */
+async function waitAllEnded(client: BatchdClient, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((await countNotEnded(client)) > 0) {
+    if (performance.now() > deadline) throw new Error(`batches still running after ${timeoutMs} ms`);
+    await delay(200);
+  }
+}
+
+async function timeMany(count: number, paths: (i: number) => string, client: BatchdClient): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) times.push(await client.timeGet(paths(i)));
+  return times;
+}
+
+export const controlPlane: Scenario = {
+  name: 'control-plane',
+  summary: 'retrieve and list p50/p99 with 10,000 batches stored',
+  sizes: {
+    full: { batches: 10_000, createConcurrency: 8, samples: 2_000, warmup: 200 },
+    tiny: { batches: 50, createConcurrency: 8, samples: 50, warmup: 10 },
+  },
+
+  async run(params, context) {
+    const batches = param(params, 'batches');
+    const samples = param(params, 'samples');
+    const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: { backend: 'emulator' }, cpuProfileDir: context.cpuProfileDir });
+    const client = new BatchdClient(server.url);
+    try {
+      const body = createBodyBuffer(1, (i) => messageParams(i, 20, 16));
+      const ids: string[] = [];
+      let next = 0;
+      const createStart = performance.now();
+      const creator = async () => {
+        while (next < batches) {
+          next += 1;
+          ids.push((await client.createBatch(body)).id);
+        }
+      };
+      await Promise.all(Array.from({ length: param(params, 'createConcurrency') }, creator));
+      const createSeconds = (performance.now() - createStart) / 1000;
+      await waitAllEnded(client, 120_000);
+      context.log(`created ${batches} batches in ${createSeconds.toFixed(1)} s`);
+
+      const pick = randomIndex(7);
+      const retrievePath = () => `/v1/messages/batches/${ids[pick(ids.length)]!}`;
+      const listPath = (i: number) => (i % 2 === 0 ? '/v1/messages/batches' : `/v1/messages/batches?after_id=${ids[pick(ids.length)]!}`);
+      const warmup = param(params, 'warmup');
+      await timeMany(warmup, () => '/health', client);
+      await timeMany(warmup, retrievePath, client);
+      await timeMany(warmup, listPath, client);
+
+      const health = await timeMany(samples, () => '/health', client);
+      const retrieve = await timeMany(samples, retrievePath, client);
+      const list = await timeMany(samples, listPath, client);
+      const p99Target = { on: 'value', compare: '<=', limit: 5 } as const;
+      return {
+        figures: [
+          figure('retrieve p50', 'ms', percentile(retrieve, 50), { baseline: { name: 'GET /health p50', value: percentile(health, 50) } }),
+          figure('retrieve p99', 'ms', percentile(retrieve, 99), { baseline: { name: 'GET /health p99', value: percentile(health, 99) }, target: p99Target }),
+          figure('list p50', 'ms', percentile(list, 50), { baseline: { name: 'GET /health p50', value: percentile(health, 50) } }),
+          figure('list p99', 'ms', percentile(list, 99), { baseline: { name: 'GET /health p99', value: percentile(health, 99) }, target: p99Target }),
+        ],
+        details: {
+          createSeconds,
+          createsPerSecond: batches / createSeconds,
+          retrieveMaxMs: Math.max(...retrieve),
+          listMaxMs: Math.max(...list),
+        },
+      };
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  },
+};

@@ -1,0 +1,69 @@
+import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
+import { runBatchAgainstProvider } from '../support/provider-run.js';
+import { figure } from '../support/report.js';
+import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { runSdkScript } from '../support/run-sdk-script.js';
+import { param, type Scenario } from './scenario.js';
+
+/**
+ * batchd's own cost per request: a provider that answers at once, so the time is batchd's
+ * (claims, HTTP calls, result writes). The baseline is the plain SDK script at concurrency 64
+ * against the same provider, doing the same calls without storing anything.
+ */
+export const overhead: Scenario = {
+  name: 'overhead',
+  summary: '100,000 requests against a provider that answers at once: requests/s create → ended vs the plain SDK script',
+  sizes: {
+    full: { requests: 100_000, concurrency: 64, sdkConcurrency: 64, textLength: 20, maxTokens: 64 },
+    tiny: { requests: 300, concurrency: 64, sdkConcurrency: 64, textLength: 20, maxTokens: 64 },
+  },
+
+  async run(params, context) {
+    const requests = param(params, 'requests');
+    const textLength = param(params, 'textLength');
+    const maxTokens = param(params, 'maxTokens');
+    const body = createBodyBuffer(requests, (i) => messageParams(i, textLength, maxTokens));
+    const timeoutMs = 60_000 + requests * 5;
+
+    const provider = await FakeProvider.start({ shape: 'anthropic', record: false });
+    try {
+      const run = await runBatchAgainstProvider({
+        provider,
+        dir: context.workDir,
+        concurrency: param(params, 'concurrency'),
+        body,
+        requests,
+        pollMs: 50,
+        timeoutMs,
+        cpuProfileDir: context.cpuProfileDir,
+      });
+      context.log(`batchd: ${(requests / run.seconds).toFixed(0)} req/s`);
+      const sdk = await runSdkScript(
+        { url: provider.url, requests, concurrency: param(params, 'sdkConcurrency'), textLength, maxTokens },
+        timeoutMs,
+      );
+      if (sdk.error) throw new Error(`the SDK script failed: ${sdk.error.name}: ${sdk.error.message}`);
+      const batchdRate = requests / run.seconds;
+      const sdkRate = sdk.completed / sdk.seconds;
+      return {
+        figures: [
+          figure('throughput', 'req/s', batchdRate, {
+            baseline: { name: 'SDK script', value: sdkRate },
+            target: { on: 'ratio', compare: '>=', limit: 1.5 },
+          }),
+        ],
+        details: {
+          batchdSeconds: run.seconds,
+          createSeconds: run.createSeconds,
+          serverSeconds: run.serverSeconds,
+          sdkSeconds: sdk.seconds,
+          backendCalls: run.backend.calls,
+          concurrencyLimitAtEnd: run.backend.concurrency_limit,
+          serverPeakRssMB: run.peakRssBytes / 1e6,
+        },
+      };
+    } finally {
+      await provider.close();
+    }
+  },
+};

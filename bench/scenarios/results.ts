@@ -1,0 +1,123 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { anthropicMessage } from '../../packages/server/src/test-support/fake-answers.js';
+import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
+import type { BatchdClient } from '../support/batchd-client.js';
+import type { BatchdProcess } from '../support/batchd-process.js';
+import { RssSampler } from '../support/proc-memory.js';
+import { runBatchAgainstProvider } from '../support/provider-run.js';
+import { figure } from '../support/report.js';
+import { createBodyBuffer, messageParams, prose } from '../support/request-bodies.js';
+import { secondsSince } from '../support/stats.js';
+import { param, type Scenario } from './scenario.js';
+
+const MB = 1e6;
+
+/**
+ * Streaming the results of a large batch: a provider whose answers are long (about 3 KB per
+ * result line) fills a batch, then its results are read over HTTP while the server's resident
+ * size is sampled. Baseline: reading the same bytes back from a file (in the page cache).
+ * Each side is read `repeats` times and the fastest read counts.
+ */
+
+function countNewlines(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+  return lines;
+}
+
+async function readFileTimed(path: string): Promise<{ seconds: number; bytes: number; lines: number }> {
+  const start = performance.now();
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    lines += countNewlines(chunk);
+  }
+  return { seconds: secondsSince(start), bytes, lines };
+}
+
+async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
+  const response = await client.send('GET', `/v1/messages/batches/${id}/results`);
+  if (response.statusCode !== 200) throw new Error(`results of ${id} answered ${response.statusCode}`);
+  await pipeline(response, createWriteStream(path));
+}
+
+export const results: Scenario = {
+  name: 'results',
+  summary: 'stream the results of a 100,000-request batch (~300 MB JSONL): MB/s and server RSS growth vs reading a file',
+  sizes: {
+    full: { requests: 100_000, answerChars: 2_400, concurrency: 64, repeats: 2 },
+    tiny: { requests: 300, answerChars: 2_400, concurrency: 64, repeats: 1 },
+  },
+
+  async run(params, context) {
+    const requests = param(params, 'requests');
+    const repeats = param(params, 'repeats');
+    const longText = prose(0, param(params, 'answerChars'));
+    const provider = await FakeProvider.start({
+      shape: 'anthropic',
+      record: false,
+      respond: (body) => ({ ...anthropicMessage(body), content: [{ type: 'text', text: longText, citations: null }] }),
+    });
+    const savedPath = join(context.workDir, 'results.jsonl');
+    const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, rssBefore: 0 };
+
+    const stream = async (server: BatchdProcess, client: BatchdClient, id: string) => {
+      measured.rssBefore = server.memory().rssBytes;
+      for (let i = 0; i < repeats; i++) {
+        const before = server.memory().rssBytes;
+        const sampler = new RssSampler(server.pid, 10);
+        const start = performance.now();
+        const read = await client.streamResults(id);
+        const seconds = secondsSince(start);
+        const { maxRssBytes } = sampler.stop();
+        measured.rssGrowth = Math.max(measured.rssGrowth, maxRssBytes - before);
+        if (seconds < measured.seconds) Object.assign(measured, { seconds, bytes: read.bytes, lines: read.lines });
+      }
+      await saveResults(client, id, savedPath);
+    };
+
+    try {
+      const run = await runBatchAgainstProvider({
+        provider,
+        dir: context.workDir,
+        concurrency: param(params, 'concurrency'),
+        body: createBodyBuffer(requests, (i) => messageParams(i, 20, 1024)),
+        requests,
+        pollMs: 200,
+        timeoutMs: 60_000 + requests * 5,
+        cpuProfileDir: context.cpuProfileDir,
+        whileRunning: (server, client, batch) => stream(server, client, batch.id),
+      });
+      context.log(`filled in ${run.seconds.toFixed(1)} s; streamed ${(measured.bytes / MB).toFixed(0)} MB in ${measured.seconds.toFixed(2)} s`);
+    } finally {
+      await provider.close();
+    }
+    if (measured.lines !== requests) throw new Error(`results had ${measured.lines} lines, expected ${requests}`);
+
+    let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
+    for (let i = 0; i < repeats; i++) {
+      const read = await readFileTimed(savedPath);
+      if (read.seconds < fileRead.seconds) fileRead = read;
+    }
+    if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
+
+    return {
+      figures: [
+        figure('stream', 'MB/s', measured.bytes / MB / measured.seconds, {
+          baseline: { name: 'file read', value: fileRead.bytes / MB / fileRead.seconds },
+          target: { on: 'ratio', compare: '>=', limit: 0.5 },
+        }),
+        figure('server RSS growth', 'MB', measured.rssGrowth / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
+      ],
+      details: {
+        resultBytes: measured.bytes,
+        streamSeconds: measured.seconds,
+        fileReadSeconds: fileRead.seconds,
+        serverRssBeforeMB: measured.rssBefore / MB,
+      },
+    };
+  },
+};
