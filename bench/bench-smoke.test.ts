@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScenarioResult } from './support/report.js';
+import { REPO_ROOT } from './support/repo-paths.js';
+
+/**
+ * The benchmark suite at its tiny sizes, compiled and run as `npm run bench` runs it: every
+ * scenario must finish and report every figure as a finite number. Nothing here judges speed.
+ */
+
+const FIGURES: Record<string, string[]> = {
+  ingest: ['create time', 'throughput', 'server peak RSS'],
+  overhead: ['throughput'],
+  saturation: ['batchd throughput', 'batchd 429 share', 'SDK 16 throughput', 'SDK 512 completed'],
+  results: ['stream', 'server RSS growth'],
+  'small-batch': ['create → ended p50', 'beyond provider latency p50'],
+  'control-plane': ['retrieve p50', 'retrieve p99', 'list p50', 'list p99'],
+};
+
+interface Report {
+  machine: { cpus: number; memoryBytes: number; node: string };
+  scenarios: ScenarioResult[];
+  failures: Array<{ scenario: string; error: string }>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'batchd-bench-smoke-'));
+let report: Report;
+let output = '';
+
+beforeAll(() => {
+  const compile = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'bench/tsconfig.json')], {
+    encoding: 'utf8',
+  });
+  if (compile.status !== 0) throw new Error(`compiling the benchmark failed:\n${compile.stdout}${compile.stderr}`);
+  const resultsPath = join(dir, 'latest.json');
+  const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench/dist/bench/run.js'), '--scale', 'tiny', '--results', resultsPath], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  output = `${run.stdout}${run.stderr}`;
+  report = JSON.parse(readFileSync(resultsPath, 'utf8')) as Report;
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench at tiny sizes', () => {
+  it('runs every scenario without failure', () => {
+    expect(report.failures, output).toEqual([]);
+    expect(report.scenarios.map((s) => s.scenario)).toEqual(Object.keys(FIGURES));
+  });
+
+  it('records the machine it ran on', () => {
+    expect(report.machine.cpus).toBeGreaterThan(0);
+    expect(report.machine.memoryBytes).toBeGreaterThan(0);
+    expect(report.machine.node).toMatch(/^v\d+/);
+  });
+
+  it.each(Object.entries(FIGURES))('%s reports every figure as a finite number', (name, figures) => {
+    const scenario = report.scenarios.find((s) => s.scenario === name);
+    expect(scenario, output).toBeDefined();
+    expect(scenario!.figures.map((f) => f.name)).toEqual(figures);
+    for (const f of scenario!.figures) {
+      expect(Number.isFinite(f.value), `${name} ${f.name} = ${f.value}`).toBe(true);
+      if (f.baseline) {
+        expect(Number.isFinite(f.baseline.value), `${name} ${f.name} baseline`).toBe(true);
+        expect(Number.isFinite(f.ratio), `${name} ${f.name} ratio`).toBe(true);
+      }
+      if (f.target) expect(typeof f.pass).toBe('boolean');
+    }
+    for (const [key, value] of Object.entries(scenario!.details)) {
+      if (typeof value === 'number') expect(Number.isFinite(value), `${name} ${key}`).toBe(true);
+    }
+  });
+});
