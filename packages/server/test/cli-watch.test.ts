@@ -1,8 +1,8 @@
-import { BatchdClient, type MessageBatch } from '@batchd/sdk';
+import { BatchdClient, type BatchCreateRequest, type MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInTerminal } from '../src/cli/test-support/run-cli.js';
 import { TEST_API_KEY } from './support/api.js';
-import { userRequest, type BatchRequest } from './support/batches.js';
+import { userRequest } from './support/batches.js';
 import { expectSchema } from './support/openapi.js';
 import { startServer, type ServerHandle } from './support/server-process.js';
 
@@ -20,10 +20,13 @@ afterAll(async () => {
   await server.stop();
 });
 
+/** The shared request builder, typed for the SDK. */
+const request = (...args: Parameters<typeof userRequest>) => userRequest(...args) as BatchCreateRequest;
+
 /** Requests that end one after another over a few seconds, so that watch has something to follow. */
-function staggered(prefix: string, count: number, stepMs = 600): BatchRequest[] {
+function staggered(prefix: string, count: number, stepMs = 600): BatchCreateRequest[] {
   return Array.from({ length: count }, (_, i) =>
-    userRequest(`${prefix}-${i}`, 'Hello', { metadata: { user_id: `emulator:latency=${(i + 1) * stepMs}` } }),
+    request(`${prefix}-${i}`, 'Hello', { metadata: { user_id: `emulator:latency=${(i + 1) * stepMs}` } }),
   );
 }
 
@@ -59,7 +62,7 @@ describe('batchd batches watch', () => {
   });
 
   it('prints plain progress lines when not a terminal, and exits 3 when requests errored', async () => {
-    const failing = userRequest('pipe-fail', 'Hi', { metadata: { user_id: 'emulator:error=not_found_error' } });
+    const failing = request('pipe-fail', 'Hi', { metadata: { user_id: 'emulator:error=not_found_error' } });
     const batch = await client.messages.batches.create({ requests: [...staggered('pipe', 4, 400), failing] });
     const result = await runCli(['batches', 'watch', batch.id, '--json', ...clientFlags()]);
     expect(result.code, result.stderr).toBe(3);
