@@ -1,0 +1,66 @@
+import { BatchdClient } from '@batchd/sdk';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../examples/batches-reference.js';
+import { TEST_API_KEY } from './support/api.js';
+import { emulatorReply } from './support/batches.js';
+import { startServer, type ServerHandle } from './support/server-process.js';
+
+/** `examples/batches-reference.ts`, the API reference's batches flow, runs as written against batchd. */
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const TSC = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url));
+
+let server: ServerHandle;
+
+beforeAll(async () => {
+  server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 300 } });
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+function expectReferenceFlow(lines: string[]): void {
+  const id = /^Created batch (msgbatch_\w+)$/.exec(lines[0] ?? '')?.[1];
+  expect(id, lines.join('\n')).toBeDefined();
+  expect(lines[1]).toMatch(new RegExp(`^Batch ${id} processing status is (in_progress|ended)$`));
+  expect(lines).toContain(`Batch ${id} has ended: {"processing":0,"succeeded":2,"errored":0,"canceled":0,"expired":0}`);
+  expect(lines.filter((line) => line.startsWith('Success! ')).sort()).toEqual([
+    `Success! my-first-request: ${emulatorReply('Hello, world')}`,
+    `Success! my-second-request: ${emulatorReply('Hi again, friend')}`,
+  ]);
+}
+
+describe('the batches reference example', () => {
+  it('creates, checks, polls and prints both results through main(client)', async () => {
+    const lines: string[] = [];
+    await main(new BatchdClient({ baseURL: server.url, apiKey: TEST_API_KEY }), { pollInterval: 100, log: (line) => lines.push(line) });
+    expectReferenceFlow(lines);
+    // The emulator takes 300 ms per request, so the example polled at least once.
+    expect(lines.some((line) => line.endsWith('is still processing...'))).toBe(true);
+  });
+
+  it('runs as a program from its compiled JavaScript, configured by the environment', async () => {
+    // As its header says: `npx tsc -p examples`, which also type-checks it, then node.
+    const tsc = await exec(process.execPath, [TSC, '-p', EXAMPLES]);
+    expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
+    const env = { BATCHD_BASE_URL: server.url, BATCHD_API_KEY: TEST_API_KEY };
+    const { code, stdout, stderr } = await exec(process.execPath, [`${EXAMPLES}dist/batches-reference.js`], env);
+    expect(code, stderr).toBe(0);
+    expectReferenceFlow(stdout.trimEnd().split('\n'));
+  });
+});
+
+function exec(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
