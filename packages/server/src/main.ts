@@ -8,7 +8,12 @@ import { registerServeCommand } from './cli/serve-command.js';
 const program = new Command('batchd')
   .description('A self-hosted Message Batches service')
   .exitOverride()
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 done; 1 the server answered with an error or could not be reached; 2 bad arguments or input;\n' +
+      '3 some requests errored, were canceled or expired (run, batches create --wait, batches watch); 130 interrupted.',
+  );
 registerServeCommand(program);
 registerRunCommand(program);
 registerBatchesCommand(program);

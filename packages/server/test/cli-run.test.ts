@@ -86,6 +86,9 @@ describe('batchd run', () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('--concurrency: expected a positive integer, got "0"');
     expect(existsSync(join(dir, 'never.jsonl'))).toBe(false);
+    const unwritable = await runCli(['run', input, '-o', join(dir, 'no-such-dir', 'out.jsonl')]);
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/^error: cannot write .*no-such-dir\/out\.jsonl: ENOENT/);
   });
 
   it('exits 2 on malformed input and writes no results', async () => {

@@ -44,7 +44,10 @@ async function follow({ client, out }: Context, batch: MessageBatch): Promise<vo
 /** `batchd batches …`: the client commands, each a call of the SDK against a batchd server. */
 export function registerBatchesCommand(program: Command): void {
   const batches = addClientFlags(
-    program.command('batches').description('create, follow and manage message batches on a batchd server'),
+    program
+      .command('batches')
+      .description('create, follow and manage message batches on a batchd server')
+      .configureHelp({ showGlobalOptions: true }),
   );
 
   batches

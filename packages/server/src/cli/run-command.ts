@@ -1,5 +1,8 @@
 import { BatchdClient, SubmitError, type MessageBatch } from '@batchd/sdk';
 import { Option, type Command } from 'commander';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import pino from 'pino';
 import { CliError } from './cli-error.js';
 import { CommandOutput } from './command-output.js';
@@ -32,6 +35,9 @@ export function registerRunCommand(program: Command): void {
   run.action(async (file: string, flags: RunFlags) => {
     const { output, json, ...serveFlags } = flags;
     const config = resolveServeConfig(run, { ...serveFlags, port: serveFlags.port ?? '0', logLevel: serveFlags.logLevel ?? 'warn' });
+    await access(dirname(resolve(output)), constants.W_OK).catch((error: Error) => {
+      throw new CliError(`cannot write ${output}: ${error.message}`, EXIT_CODES.usage);
+    });
     const logger = pino({ level: config.logLevel }, pino.destination(2));
     const { startServer } = await import('../server.js');
     const server = await startServer(config, { logger });
