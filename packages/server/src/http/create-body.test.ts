@@ -53,6 +53,8 @@ describe('parseCreateBody', () => {
     ['not JSON', 'hello', /must be a JSON object/],
     ['an array', '[1,2]', /must be a JSON object/],
     ['truncated', '{"requests":[{"custom_id":"a","params":{}}', /not valid JSON/],
+    ['a trailing comma in the body', '{"requests":[{"custom_id":"a","params":{}}],}', /not valid JSON/],
+    ['a trailing comma in requests', '{"requests":[{"custom_id":"a","params":{}},]}', /not valid JSON/],
     ['trailing garbage', '{"requests":[{"custom_id":"a","params":{}}]} x', /not valid JSON/],
     ['no requests', '{}', /requests: Field required/],
     ['empty requests', '{"requests":[]}', /at least 1 item/],

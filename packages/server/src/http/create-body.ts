@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { JSONParser } from '@streamparser/json';
+import { JSONParser, TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
 import type { NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from './api-error.js';
@@ -52,6 +52,15 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
   // tokenizer about twice as fast as byte input with string concatenation.
   const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false, stringBufferSize: 4096 });
   const decoder = new StringDecoder('utf8');
+  // The parser forgets members it has handed over, and then takes `{"requests":[...],}` for an
+  // object that was empty; a comma right before a closing brace or bracket is caught here.
+  let previousToken: TokenType | undefined;
+  parser.onToken = ({ token }) => {
+    if (previousToken === TokenType.COMMA && (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET)) {
+      failure ??= invalidRequest('The request body is not valid JSON: a comma is followed by a closing bracket.');
+    }
+    previousToken = token;
+  };
   parser.onValue = ({ value, key, parent, stack }) => {
     if (failure) return;
     if (stack.length === 2) {
@@ -136,20 +145,28 @@ export function drainBody(body: Readable, capBytes: number, idleMs: number): Pro
   return new Promise((resolve) => {
     let bytes = 0;
     let idle = setTimeout(giveUp, idleMs);
-    function giveUp() {
-      body.destroy();
+    function finish() {
+      clearTimeout(idle);
+      body.removeListener('data', onData);
       resolve();
     }
-    body.on('data', (chunk: Buffer) => {
+    function giveUp() {
+      body.destroy();
+      finish();
+    }
+    function onData(chunk: Buffer) {
       bytes += chunk.length;
       clearTimeout(idle);
       if (bytes > capBytes) return giveUp();
       idle = setTimeout(giveUp, idleMs);
-    });
-    body.once('close', () => clearTimeout(idle));
-    body.once('end', () => resolve());
-    body.once('error', () => resolve());
-    body.once('close', () => resolve());
+    }
+    // The parser read through an async iterator, whose 'readable' listener would keep the
+    // stream from flowing.
+    body.removeAllListeners('readable');
+    body.on('data', onData);
+    body.once('end', finish);
+    body.once('error', finish);
+    body.once('close', finish);
     body.resume();
   });
 }
