@@ -30,12 +30,9 @@ function listLimit(raw: string): number {
 /** Shows progress until the batch has ended, prints it, and fails with exit code 3 when some requests did not succeed. */
 async function follow({ client, out }: Context, batch: MessageBatch): Promise<void> {
   const display = new ProgressDisplay();
-  let ended = batch;
-  try {
-    [ended = batch] = await waitForBatches(client.messages.batches, [batch], { onProgress: (counts) => display.update(counts) });
-  } finally {
-    display.stop();
-  }
+  const [ended = batch] = await waitForBatches(client.messages.batches, [batch], {
+    onProgress: (counts) => display.update(counts),
+  }).finally(() => display.stop());
   out.print(ended, (colors) => formatBatch(ended, colors));
   const failure = failureSummary(ended.request_counts);
   if (failure) throw new CliError(failure, EXIT_CODES.requestsFailed);

@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
+import { startServer } from '../server.js';
 import { CliError } from './cli-error.js';
 import { CommandOutput } from './command-output.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -39,7 +40,6 @@ export function registerRunCommand(program: Command): void {
       throw new CliError(`cannot write ${output}: ${error.message}`, EXIT_CODES.usage);
     });
     const logger = pino({ level: config.logLevel }, pino.destination(2));
-    const { startServer } = await import('../server.js');
     const server = await startServer(config, { logger });
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
@@ -55,11 +55,9 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`submitted ${requests} requests in ${created.length} batch(es) on ${server.url} (${config.db})\n`);
 
       const display = new ProgressDisplay();
-      try {
-        await waitForBatches(client.messages.batches, created, { signal, onProgress: (counts) => display.update(counts) });
-      } finally {
-        display.stop();
-      }
+      await waitForBatches(client.messages.batches, created, { signal, onProgress: (counts) => display.update(counts) }).finally(() =>
+        display.stop(),
+      );
       const counts = await writeResults(submission.results({ signal }), output);
       const summary = { batches: submission.ids, output, requests: totalRequests(counts), request_counts: counts };
       new CommandOutput(json === true).print(summary, (colors) =>
