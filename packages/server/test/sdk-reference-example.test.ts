@@ -1,8 +1,8 @@
 import { BatchdClient } from '@batchd/sdk';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../examples/batches-reference.js';
+import { runProcess } from '../src/cli/test-support/run-cli.js';
 import { TEST_API_KEY } from './support/api.js';
 import { emulatorReply } from './support/batches.js';
 import { startServer, type ServerHandle } from './support/server-process.js';
@@ -44,23 +44,11 @@ describe('the batches reference example', () => {
 
   it('runs as a program from its compiled JavaScript, configured by the environment', async () => {
     // As its header says: `npx tsc -p examples`, which also type-checks it, then node.
-    const tsc = await exec(process.execPath, [TSC, '-p', EXAMPLES]);
+    const tsc = await runProcess(process.execPath, [TSC, '-p', EXAMPLES]);
     expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
     const env = { BATCHD_BASE_URL: server.url, BATCHD_API_KEY: TEST_API_KEY };
-    const { code, stdout, stderr } = await exec(process.execPath, [`${EXAMPLES}dist/batches-reference.js`], env);
+    const { code, stdout, stderr } = await runProcess(process.execPath, [`${EXAMPLES}dist/batches-reference.js`], { env });
     expect(code, stderr).toBe(0);
     expectReferenceFlow(stdout.trimEnd().split('\n'));
   });
 });
-
-function exec(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Runs the built `batchd` binary (`packages/server/dist/main.js`) as a subprocess, for the CLI tests. */
+/** Subprocesses for the CLI and example tests, above all the built `batchd` binary (`packages/server/dist/main.js`). */
 
 export const MAIN_JS = fileURLToPath(new URL('../../../dist/main.js', import.meta.url));
 
@@ -29,7 +29,8 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(command: string, args: string[], options: CliOptions): Promise<CliResult> {
+/** Runs any program with the scrubbed environment, collecting its output. */
+export function runProcess(command: string, args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: environment(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -51,7 +52,7 @@ function run(command: string, args: string[], options: CliOptions): Promise<CliR
 
 /** `node dist/main.js ...args`, with pipes for stdin, stdout and stderr (none of them a terminal). */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  return run(process.execPath, [MAIN_JS, ...args], options);
+  return runProcess(process.execPath, [MAIN_JS, ...args], options);
 }
 
 function shellQuote(word: string): string {
@@ -64,5 +65,5 @@ function shellQuote(word: string): string {
  */
 export function runCliInTerminal(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const command = [process.execPath, MAIN_JS, ...args].map(shellQuote).join(' ');
-  return run('script', ['-qfec', command, '/dev/null'], options);
+  return runProcess('script', ['-qfec', command, '/dev/null'], options);
 }
