@@ -6,6 +6,8 @@ import type { RateLimitState } from './rate-limits.js';
 export interface BackendCall {
   params: Record<string, unknown>;
   signal: AbortSignal;
+  /** Which attempt at this request this call is, counting from 1. */
+  attempt?: number;
 }
 
 /** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */

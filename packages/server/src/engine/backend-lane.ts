@@ -76,13 +76,13 @@ export class BackendLane {
   }
 
   /** Calls the backend once a slot is free, then learns from the answer. */
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority): Promise<BackendOutcome> {
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1): Promise<BackendOutcome> {
     await this.acquire(priority);
     const started = this.now();
     const inFlightAtStart = this.running;
     this.stats.calls++;
     try {
-      const outcome = await this.backend.send({ params, signal });
+      const outcome = await this.backend.send({ params, signal, attempt });
       this.learn(outcome, this.now() - started, inFlightAtStart);
       return outcome;
     } finally {

@@ -120,7 +120,7 @@ export class Engine {
       this.complete(errored(request.key, 'not_found_error', `model: ${model} is not served by any configured backend`));
       return;
     }
-    const outcome = await lane.call(params, signal, 'batch');
+    const outcome = await lane.call(params, signal, 'batch', request.attempt);
     const now = this.options.clock.now();
     if (signal.aborted) {
       this.enqueueRetry({ key: request.key, runAt: now });

@@ -330,3 +330,23 @@ describe('EmulatorBackend', () => {
 
   });
 });
+
+describe('emulator transient failures', () => {
+  const scripted = (directive: string) => ({ model: 'm', max_tokens: 16, metadata: { user_id: directive }, messages: [{ role: 'user', content: 'hi' }] });
+  const signal = new AbortController().signal;
+
+  it('fails the first n attempts with a retryable error, then answers', async () => {
+    const emulator = new EmulatorBackend();
+    const outcomes = [];
+    for (let attempt = 1; attempt <= 3; attempt++) outcomes.push(await emulator.send({ params: scripted('emulator:fail=2'), signal, attempt }));
+    expect(outcomes.map((o) => (o.kind === 'error' ? [o.status, o.retryable] : 'message'))).toEqual([[529, true], [529, true], 'message']);
+  });
+
+  it('uses a named retryable error type, and overloaded_error for a permanent one', async () => {
+    const emulator = new EmulatorBackend();
+    const limited = await emulator.send({ params: scripted('emulator:fail=1:rate_limit_error'), signal, attempt: 1 });
+    expect(limited).toMatchObject({ kind: 'error', status: 429, errorType: 'rate_limit_error', retryable: true });
+    const permanent = await emulator.send({ params: scripted('emulator:fail=1:not_found_error'), signal, attempt: 1 });
+    expect(permanent).toMatchObject({ kind: 'error', status: 529, errorType: 'overloaded_error' });
+  });
+});

@@ -22,6 +22,8 @@ import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
  *   reply text (for `tool_use`, the tool name and its JSON input), at least 1.
  * - Directives in `metadata.user_id` or in the last user turn's text (user_id first):
  *   `emulator:error=<type>` answers that error with the hosted API's status after the latency;
+ *   `emulator:fail=<n>` (or `emulator:fail=<n>:<type>`) answers a retryable error, `overloaded_error`
+ *   unless a retryable type is named, to the first n attempts, and the message from attempt n+1;
  *   `emulator:latency=<ms>` replaces the latency for that request.
  */
 
@@ -45,6 +47,8 @@ interface Reply {
 interface Directives {
   error?: string;
   latencyMs?: number;
+  /** Attempts that answer a retryable error before one succeeds, and that error's type. */
+  transient?: { attempts: number; type: string };
 }
 
 const REPLY_PREFIX = '[emulator] ';
@@ -86,7 +90,7 @@ export class EmulatorBackend implements Backend {
     this.#sleep = options.sleep ?? timerSleep;
   }
 
-  async send({ params, signal }: BackendCall): Promise<BackendOutcome> {
+  async send({ params, signal, attempt = 1 }: BackendCall): Promise<BackendOutcome> {
     const problem = validateParams(params);
     if (problem !== null) {
       return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: problem };
@@ -104,6 +108,7 @@ export class EmulatorBackend implements Backend {
     }
     if (signal.aborted) return ABORTED;
     if (directives.error !== undefined) return injectedError(directives.error);
+    if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
     return { kind: 'message', message: emulateMessage(request) };
   }
 
@@ -116,7 +121,13 @@ function readDirectives(params: MessageCreateParams): Directives {
   const source = `${params.metadata?.user_id ?? ''}\n${lastUserText(params)}`;
   const error = /emulator:error=(\w+)/.exec(source)?.[1];
   const latency = /emulator:latency=(\d+)/.exec(source)?.[1];
-  return { error, latencyMs: latency === undefined ? undefined : Number(latency) };
+  const fail = /emulator:fail=(\d+)(?::(\w+))?/.exec(source);
+  const type = fail?.[2] !== undefined && INJECTABLE_ERRORS[fail[2]]?.retryable ? fail[2] : 'overloaded_error';
+  return {
+    error,
+    latencyMs: latency === undefined ? undefined : Number(latency),
+    transient: fail ? { attempts: Number(fail[1]), type } : undefined,
+  };
 }
 
 function injectedError(type: string): ErrorOutcome {
