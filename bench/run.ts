@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS } from './scenarios/index.js';
@@ -97,11 +97,13 @@ async function main(): Promise<number> {
       const log = (message: string) => console.log(`  [${scenario.name}] ${message}`);
       console.log(`\n${scenario.name}: ${JSON.stringify(params)}`);
       const start = performance.now();
+      const loadAtStart = loadavg()[0] ?? 0;
       try {
         const output = await scenario.run(params, { workDir, cpuProfileDir, log });
         const seconds = (performance.now() - start) / 1000;
-        results.push({ scenario: scenario.name, params, ...output, seconds });
-        log(`done in ${seconds.toFixed(1)} s; ${JSON.stringify(output.details)}`);
+        const loadAverage = { start: loadAtStart, end: loadavg()[0] ?? 0 };
+        results.push({ scenario: scenario.name, params, ...output, seconds, loadAverage });
+        log(`done in ${seconds.toFixed(1)} s (load ${loadAverage.start.toFixed(1)} → ${loadAverage.end.toFixed(1)}); ${JSON.stringify(output.details)}`);
       } catch (error) {
         await killAllStarted();
         failures.push({ scenario: scenario.name, error: (error as Error).stack ?? String(error) });

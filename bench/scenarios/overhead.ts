@@ -51,12 +51,17 @@ export const overhead: Scenario = {
             baseline: { name: 'SDK script', value: sdkRate },
             target: { on: 'ratio', compare: '>=', limit: 1.5 },
           }),
+          figure('CPU per request', 'ms', (1000 * run.serverCpuSeconds) / requests, {
+            baseline: { name: 'SDK script', value: (1000 * sdk.cpuSeconds) / sdk.completed },
+          }),
         ],
         details: {
           batchdSeconds: run.seconds,
           createSeconds: run.createSeconds,
           serverSeconds: run.serverSeconds,
           sdkSeconds: sdk.seconds,
+          serverCpuSeconds: run.serverCpuSeconds,
+          sdkCpuSeconds: sdk.cpuSeconds,
           backendCalls: run.backend.calls,
           concurrencyLimitAtEnd: run.backend.concurrency_limit,
           serverPeakRssMB: run.peakRssBytes / 1e6,

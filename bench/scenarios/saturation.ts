@@ -59,6 +59,7 @@ export const saturation: Scenario = {
         requests,
         pollMs: 20,
         timeoutMs,
+        sampleBackendMs: 50,
         cpuProfileDir: context.cpuProfileDir,
       });
     } finally {
@@ -86,9 +87,13 @@ export const saturation: Scenario = {
       details: {
         batchdSeconds: processingSeconds,
         createSeconds: run.createSeconds,
+        serverCpuSeconds: run.serverCpuSeconds,
         batchdCalls: run.backend.calls,
         batchdRateLimited: run.backend.rateLimited,
         concurrencyLimitAtEnd: run.backend.concurrency_limit,
+        meanConcurrencyLimit: run.lane.meanLimit,
+        meanInFlightInBatchd: run.lane.meanInFlight,
+        meanInFlightAtProvider: (rate * param(params, 'latencyMs')) / 1000,
         sdkLowSeconds: low.report.seconds,
         sdkLow429s: low.received - low.report.completed,
         sdkHighSeconds: high.report.seconds,

@@ -21,6 +21,7 @@ export interface BackendView {
   succeeded: number;
   rateLimited: number;
   concurrency_limit: number;
+  in_flight: number;
 }
 
 type Body = Buffer | string | (() => Readable);

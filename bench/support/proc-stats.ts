@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * A process's memory as the Linux kernel accounts it, from `/proc/<pid>/status`: `VmRSS` (resident
- * now) and `VmHWM` (the peak resident size since the process started).
+ * A process's memory and CPU time as the Linux kernel accounts them: `VmRSS` (resident now) and
+ * `VmHWM` (the peak resident size since the process started) from `/proc/<pid>/status`, user and
+ * system time from `/proc/<pid>/stat`.
  */
 
 export interface ProcMemory {
@@ -49,4 +50,13 @@ export class RssSampler {
   }
 }
 
-export const MB = 1024 * 1024;
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far. */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
 import { BatchdClient, type BackendView, type BatchView } from './batchd-client.js';
 import { BatchdProcess } from './batchd-process.js';
@@ -20,6 +21,8 @@ export interface ProviderRunOptions {
   pollMs: number;
   timeoutMs: number;
   cpuProfileDir?: string;
+  /** When set, `/v1/batchd/backends` is read this often while the batch runs (see `lane`). */
+  sampleBackendMs?: number;
   /** Called with the ended batch while the server still runs (results, extra reads). */
   whileRunning?: (server: BatchdProcess, client: BatchdClient, batch: BatchView) => Promise<void>;
 }
@@ -34,6 +37,34 @@ export interface ProviderRunReport {
   serverSeconds: number;
   backend: BackendView;
   peakRssBytes: number;
+  /** CPU seconds batchd used from the create to the end. */
+  serverCpuSeconds: number;
+  /** Means over the samples of the backend's state while the batch ran (with `sampleBackendMs`). */
+  lane: { meanLimit: number; meanInFlight: number; samples: number };
+}
+
+/** Reads the backend's state every `intervalMs` until stopped; keeps running sums. */
+function sampleBackend(client: BatchdClient, intervalMs: number): () => Promise<ProviderRunReport['lane']> {
+  let stopped = false;
+  let limit = 0;
+  let inFlight = 0;
+  let samples = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const [backend] = await client.backends();
+      if (backend && !stopped) {
+        limit += backend.concurrency_limit;
+        inFlight += backend.in_flight;
+        samples += 1;
+      }
+      await delay(intervalMs);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return { meanLimit: limit / samples, meanInFlight: inFlight / samples, samples };
+  };
 }
 
 export function startBatchdFor(provider: FakeProvider, dir: string, concurrency: number, cpuProfileDir?: string): Promise<BatchdProcess> {
@@ -49,11 +80,15 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
   const server = await startBatchdFor(options.provider, join(options.dir, 'batchd'), options.concurrency, options.cpuProfileDir);
   const client = new BatchdClient(server.url);
   try {
+    const cpuAtStart = server.cpuSeconds();
     const start = performance.now();
     const created = await client.createBatch(options.body);
     const createSeconds = secondsSince(start);
+    const stopSampling = options.sampleBackendMs === undefined ? undefined : sampleBackend(client, options.sampleBackendMs);
     const batch = await client.waitForEnd(created.id, options.pollMs, options.timeoutMs);
     const seconds = secondsSince(start);
+    const lane = (await stopSampling?.()) ?? { meanLimit: Number.NaN, meanInFlight: Number.NaN, samples: 0 };
+    const serverCpuSeconds = server.cpuSeconds() - cpuAtStart;
     if (batch.request_counts.succeeded !== options.requests) {
       throw new Error(`expected ${options.requests} succeeded, got ${JSON.stringify(batch.request_counts)}`);
     }
@@ -62,7 +97,7 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
     const { peakRssBytes } = server.memory();
     await options.whileRunning?.(server, client, batch);
     const serverSeconds = (Date.parse(batch.ended_at ?? '') - Date.parse(batch.created_at)) / 1000;
-    return { batch, seconds, createSeconds, serverSeconds, backend, peakRssBytes };
+    return { batch, seconds, createSeconds, serverSeconds, backend, peakRssBytes, serverCpuSeconds, lane };
   } finally {
     client.close();
     await server.stop();

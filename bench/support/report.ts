@@ -34,6 +34,8 @@ export interface ScenarioResult {
   figures: Figure[];
   details: Record<string, Detail>;
   seconds: number;
+  /** The machine's 1-minute load average when the scenario started and ended: others' work competes. */
+  loadAverage: { start: number; end: number };
 }
 
 /** Builds a figure, computing its ratio and whether it meets its target. */

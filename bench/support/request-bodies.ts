@@ -6,7 +6,8 @@ import { once } from 'node:events';
  * every run and every baseline sees the same bytes.
  */
 
-export const MODEL = 'claude-sonnet-4-5';
+/** A current model name: the official SDK warns on every call that names a deprecated one. */
+export const MODEL = 'claude-sonnet-5-5';
 
 export interface MessageParams {
   model: string;

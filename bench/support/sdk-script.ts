@@ -22,8 +22,16 @@ export interface SdkScriptOptions {
 export interface SdkScriptReport {
   completed: number;
   seconds: number;
+  /** CPU seconds (user + system) the script used from its first call on. */
+  cpuSeconds: number;
   /** The error that ended the script, or null when every request completed. */
   error: { name: string; status: number | null; message: string } | null;
+}
+
+/** CPU seconds since `since`, a `process.cpuUsage()` reading. */
+function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1e6;
 }
 
 function main(options: SdkScriptOptions): Promise<SdkScriptReport> {
@@ -31,6 +39,8 @@ function main(options: SdkScriptOptions): Promise<SdkScriptReport> {
   let next = 0;
   let completed = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const cpuSeconds = () => cpuSecondsSince(cpuStart);
   return new Promise((resolve) => {
     const worker = async () => {
       while (next < options.requests) {
@@ -41,11 +51,12 @@ function main(options: SdkScriptOptions): Promise<SdkScriptReport> {
     };
     const workers = Array.from({ length: Math.min(options.concurrency, options.requests) }, worker);
     Promise.all(workers).then(
-      () => resolve({ completed, seconds: (performance.now() - start) / 1000, error: null }),
+      () => resolve({ completed, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSeconds(), error: null }),
       (error: unknown) => {
         const status = error instanceof Anthropic.APIError ? (error.status ?? null) : null;
         const { name, message } = error instanceof Error ? error : new Error(String(error));
-        resolve({ completed, seconds: (performance.now() - start) / 1000, error: { name, status, message: message.slice(0, 300) } });
+        const report = { completed, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSeconds() };
+        resolve({ ...report, error: { name, status, message: message.slice(0, 300) } });
       },
     );
   });
