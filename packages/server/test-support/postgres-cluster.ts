@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -9,7 +9,7 @@ import pg from 'pg';
 export interface PostgresCluster {
   /** Superuser URL of the `postgres` database, on 127.0.0.1. */
   url: string;
-  /** Stops the server (fast shutdown) and deletes its directory. */
+  /** Stops the server (fast shutdown), deletes its directory and waits for both. */
   stop(): Promise<void>;
 }
 
@@ -27,6 +27,34 @@ const SERVER_SETTINGS = [
 ];
 
 /**
+ * The process that owns the cluster, detached from the test run's process group. It runs
+ * `initdb`, then `postgres` (as the given user), with their stderr on its own. When its stdin
+ * closes, because the run stopped the cluster or died however it died, it stops whichever is
+ * running (a fast shutdown for the server). Whenever the server or a failed `initdb` exits, it
+ * deletes the cluster's directory and exits too.
+ */
+const KEEPER = `
+const { spawn } = require('node:child_process');
+const { rmSync } = require('node:fs');
+const [initdb, initArgs, postgres, serverArgs, dir, runAs] = JSON.parse(process.argv[1]);
+let child;
+let stopping = false;
+const finish = (code) => { rmSync(dir, { recursive: true, force: true }); process.exit(code); };
+const run = (bin, args, next) => {
+  child = spawn(bin, args, { ...runAs, cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.on('error', (error) => { console.error(bin + ': ' + error.message); finish(1); });
+  child.on('exit', (code, signal) => {
+    if (next && !stopping && code === 0) return next();
+    if (next && !stopping) console.error(bin + ' exited with ' + (code ?? signal));
+    finish(next ? 1 : 0);
+  });
+};
+process.stdin.on('close', () => { stopping = true; child.kill('SIGINT'); });
+process.stdin.resume();
+run(initdb, initArgs, () => run(postgres, serverArgs));
+`;
+
+/**
  * Creates a cluster with `initdb` in a fresh temp dir and starts `postgres` on a free loopback
  * port, with durability turned off (the data is thrown away). PostgreSQL refuses to run as
  * root, so under root both run as the `postgres` OS user, which then owns the directory.
@@ -38,39 +66,27 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'batchd-pg-'));
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   const data = join(dir, 'data');
+  const port = await freePort();
+  const initArgs = ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'];
+  const serverArgs = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
+  for (const setting of SERVER_SETTINGS) serverArgs.push('-c', setting);
+  const keeper = spawn(
+    process.execPath,
+    ['-e', KEEPER, JSON.stringify([join(bin, 'initdb'), initArgs, join(bin, 'postgres'), serverArgs, dir, runAs ?? {}])],
+    { detached: true, stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  keeper.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    log = (log + text).slice(-8000);
+  });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
-    const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'], {
-      ...runAs,
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    if (init.status !== 0) throw new Error(`initdb failed (${init.error?.message ?? `exit ${init.status}`}): ${init.stderr}`);
-    const port = await freePort();
-    const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
-    for (const setting of SERVER_SETTINGS) args.push('-c', setting);
-    const server = spawn(join(bin, 'postgres'), args, { ...runAs, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    server.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      log = (log + text).slice(-8000);
-    });
-    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    try {
-      await waitUntilReady(url, server, () => log);
-    } catch (error) {
-      await stopServer(server);
-      throw error;
-    }
-    return {
-      url,
-      async stop() {
-        await stopServer(server);
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    await waitUntilReady(url, keeper, () => log);
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    await stopKeeper(keeper);
     throw error;
   }
+  return { url, stop: () => stopKeeper(keeper) };
 }
 
 /** The directory holding `initdb` and `postgres`: from PATH, else Debian's versioned dirs. */
@@ -107,11 +123,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Polls with a connection attempt until the server accepts one, or fails if it exits. */
-async function waitUntilReady(url: string, server: ChildProcess, log: () => string): Promise<void> {
+/** Polls with a connection attempt until the server accepts one, or fails if its keeper exits. */
+async function waitUntilReady(url: string, keeper: ChildProcess, log: () => string): Promise<void> {
   const exited = new Promise<never>((_, reject) => {
-    server.once('exit', (code, signal) => reject(new Error(`postgres exited (${code ?? signal}) while starting:\n${log()}`)));
-    server.once('error', (error) => reject(new Error(`postgres could not be started: ${error.message}`)));
+    keeper.once('exit', (code, signal) => reject(new Error(`PostgreSQL did not start (exit ${code ?? signal}):\n${log()}`)));
+    keeper.once('error', (error) => reject(new Error(`PostgreSQL could not be started: ${error.message}`)));
   });
   exited.catch(() => undefined);
   const deadline = Date.now() + 30_000;
@@ -123,18 +139,18 @@ async function waitUntilReady(url: string, server: ChildProcess, log: () => stri
       return;
     } catch (error) {
       await client.end().catch(() => undefined);
-      if (server.exitCode !== null || server.signalCode !== null) await exited;
+      if (keeper.exitCode !== null || keeper.signalCode !== null) await exited;
       if (Date.now() > deadline) throw new Error(`postgres did not accept connections within 30 s: ${String(error)}\n${log()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 }
 
-/** Fast shutdown (SIGINT) of the server process, waiting for it to exit. */
-function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
+/** Closes the keeper's stdin, so it stops the server and deletes the directory, and waits for it. */
+function stopKeeper(keeper: ChildProcess): Promise<void> {
+  if (keeper.exitCode !== null || keeper.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    server.once('exit', () => resolve());
-    server.kill('SIGINT');
+    keeper.once('exit', () => resolve());
+    keeper.stdin?.end();
   });
 }

@@ -20,7 +20,7 @@ async function freshDatabase(options?: { migrated?: boolean }): Promise<string> 
 
 if (unavailable) {
   describe('postgres store', () => {
-    it.skip(`runs only with PostgreSQL (${unavailable})`, () => undefined);
+    it.skip(`runs only with PostgreSQL (${unavailable.replace(/\s+/g, ' ')})`, () => undefined);
   });
 } else {
   runStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
