@@ -63,10 +63,10 @@ run(initdb, initArgs, () => run(postgres, serverArgs));
 export async function startPostgresCluster(): Promise<PostgresCluster> {
   const bin = findBinDir();
   const runAs = process.getuid?.() === 0 ? postgresUser() : undefined;
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'batchd-pg-'));
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   const data = join(dir, 'data');
-  const port = await freePort();
   const initArgs = ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'];
   const serverArgs = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
   for (const setting of SERVER_SETTINGS) serverArgs.push('-c', setting);
