@@ -15,7 +15,7 @@ const TSC = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', im
 let server: ServerHandle;
 
 beforeAll(async () => {
-  server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 300 } });
+  server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 1000 } });
 });
 
 afterAll(async () => {
@@ -38,7 +38,7 @@ describe('the batches reference example', () => {
     const lines: string[] = [];
     await main(new BatchdClient({ baseURL: server.url, apiKey: TEST_API_KEY }), { pollInterval: 100, log: (line) => lines.push(line) });
     expectReferenceFlow(lines);
-    // The emulator takes 300 ms per request, so the example polled at least once.
+    // The emulator takes a second per request, so the example polled at least once.
     expect(lines.some((line) => line.endsWith('is still processing...'))).toBe(true);
   });
 
