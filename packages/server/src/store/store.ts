@@ -90,8 +90,12 @@ export interface BatchStore {
   /** Result lines of an ended batch, each ending in `\n`, in pages of at most `pageSize` lines. */
   readResults(batchId: string, pageSize: number): AsyncIterable<string>;
 
-  /** Leases up to `limit` runnable requests, spread round-robin across active batches. */
-  claimRequests(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedRequest[]>;
+  /**
+   * Leases up to `limit` runnable requests, spread round-robin across active batches. With
+   * `clusterLimit`, never lets more than that many requests be leased at once by all owners
+   * together (leases that have lapsed do not count).
+   */
+  claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]>;
   renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void>;
   /** Writes results for requests still leased by `owner`, updates counts and ends finished batches. */
   completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;

@@ -184,8 +184,19 @@ export class PostgresStore implements BatchStore {
     }
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedRequest[]> {
-    return claimRequests(this.pool, owner, limit, leaseUntil, now);
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
+    if (clusterLimit === undefined) return claimRequests(this.pool, owner, limit, leaseUntil, now);
+    // Claims that count the cluster's leases take turns, so two nodes never both see room for the same slot.
+    return this.transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('batchd-cluster-claim'))`);
+      const { rows } = await client.query<{ leased: number }>({
+        name: 'batchd-count-leased',
+        text: `SELECT count(*)::int AS leased FROM batchd.requests WHERE state = 'running' AND lease_until >= $1`,
+        values: [now],
+      });
+      const room = Math.min(limit, clusterLimit - rows[0]!.leased);
+      return room > 0 ? claimRequests(client, owner, room, leaseUntil, now) : [];
+    });
   }
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {

@@ -65,6 +65,7 @@ export class SqliteStore implements BatchStore {
       claim: prepare(`UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
         WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
         RETURNING key, custom_id, params, attempts`),
+      countLeased: prepare(`SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`),
       renew: prepare(`UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`),
       complete: prepare(`UPDATE requests SET state = 'done', result_type = ?, result = ?, lease_owner = NULL, lease_until = NULL
         WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
@@ -188,8 +189,11 @@ export class SqliteStore implements BatchStore {
     }
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedRequest[]> {
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
     return this.db.transaction((): ClaimedRequest[] => {
+      if (clusterLimit !== undefined) {
+        limit = Math.min(limit, clusterLimit - (this.sql.countLeased!.pluck().get(now) as number));
+      }
       const batches = this.sql.activeBatches!.pluck().all(now) as number[];
       const claimed: ClaimedRequest[] = [];
       for (let i = 0; i < batches.length && claimed.length < limit; i++) {

@@ -91,6 +91,19 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(JSON.parse(a[0]!.params)).toHaveProperty('n');
     });
 
+    it('keeps the requests leased by all owners together within a cluster limit', async () => {
+      await create(20);
+      const a = await store.claimRequests('a', 8, T0 + 1000, T0, 10);
+      const b = await store.claimRequests('b', 8, T0 + 1000, T0, 10);
+      expect(a).toHaveLength(8);
+      expect(b).toHaveLength(2);
+      expect(await store.claimRequests('c', 8, T0 + 1000, T0, 10)).toEqual([]);
+      await store.completeRequests('a', a.slice(0, 3).map((r) => ok(r.key)), T0 + 1);
+      expect(await store.claimRequests('c', 8, T0 + 1000, T0 + 1, 10)).toHaveLength(3);
+      // Lapsed leases no longer hold their place.
+      expect(await store.claimRequests('d', 8, T0 + 5000, T0 + 2000, 10)).toHaveLength(7);
+    });
+
     it('writes results only under a held lease, counts them and ends the batch', async () => {
       const batch = await create(2);
       const claimed = await store.claimRequests('a', 10, T0 + 1000, T0);
