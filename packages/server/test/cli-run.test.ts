@@ -1,12 +1,13 @@
-import type { MessageBatchIndividualResponse } from '@batchd/sdk';
+import { BatchdClient, type MessageBatchIndividualResponse } from '@batchd/sdk';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/test-support/run-cli.js';
+import { TEST_API_KEY } from './support/api.js';
 import { emulatorReply, resultsById, tally, userRequest, userRequests, type BatchRequest } from './support/batches.js';
 import { expectSchema } from './support/openapi.js';
-import { makeTempDir } from './support/server-process.js';
+import { makeTempDir, startServer } from './support/server-process.js';
 
 /** `batchd run FILE -o results.jsonl`: an embedded server, one command from requests to results. */
 
@@ -74,6 +75,23 @@ describe('batchd run', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(join(cwd, 'data/batchd.sqlite'))).toBe(true);
     expect(await readResults(join(cwd, 'out.jsonl'))).toHaveLength(2);
+  });
+
+  it('stops on SIGINT, closing the server, and leaves the batches to resume under serve', async () => {
+    const dbDir = await makeTempDir('batchd-run-db-');
+    const db = join(dbDir, 'batchd.sqlite');
+    const input = join(dir, 'stuck.jsonl');
+    await writeFile(input, jsonl([userRequest('stuck', 'Hi', { metadata: { user_id: 'emulator:latency=120000' } })]));
+    const result = await runCli(['run', input, '-o', join(dir, 'stuck-results.jsonl'), '--db', db], { interruptOn: /^submitted /m });
+    expect(result.code, result.stderr).toBe(130);
+    const last = result.stderr.trimEnd().split('\n').at(-1) ?? '';
+    const id = /^error: interrupted; batches (msgbatch_\w+) resume with `batchd serve --db (.+)`$/.exec(last);
+    expect(id?.slice(1), last).toEqual([expect.stringMatching(/^msgbatch_/), db]);
+
+    const resumed = await startServer({ dbDir });
+    const client = new BatchdClient({ baseURL: resumed.url, apiKey: TEST_API_KEY });
+    expect(await client.messages.batches.retrieve(id![1]!)).toMatchObject({ processing_status: 'in_progress' });
+    await resumed.kill();
   });
 
   it('exits 2 on bad arguments, before starting anything', async () => {

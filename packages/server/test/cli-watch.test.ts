@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.stop();
+  // One request is still sleeping in the emulator by design; there is nothing to wait for.
+  await server.kill();
 });
 
 /** The shared request builder, typed for the SDK. */
@@ -74,6 +75,16 @@ describe('batchd batches watch', () => {
     expect(lines.slice(0, -2).every((line) => /^\d\/5 \(\d+%\) \| .* \| ETA \S+$/.test(line))).toBe(true);
     expect(lines.at(-1)).toBe('error: 1 of 5 requests did not succeed: 1 errored');
     expect(result.stderr).not.toContain('\x1b[');
+  });
+
+  it('stops on Ctrl-C in a terminal, showing the cursor again, and exits 130', async () => {
+    const batch = await client.messages.batches.create({ requests: [request('stuck', 'Hi', { metadata: { user_id: 'emulator:latency=120000' } })] });
+    const result = await runCliInTerminal(['batches', 'watch', batch.id, ...clientFlags()], { interruptOn: FRAME });
+    expect(result.code, result.stdout).toBe(130);
+    const lastFrame = result.stdout.lastIndexOf('0% 0/1 | ');
+    expect(lastFrame).toBeGreaterThan(-1);
+    expect(result.stdout.indexOf('\x1b[?25h', lastFrame)).toBeGreaterThan(lastFrame);
+    expect(result.stdout).toContain('error:\x1b[39m interrupted');
   });
 
   it('of an unknown batch exits 1 with the request id', async () => {

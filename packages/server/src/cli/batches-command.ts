@@ -5,6 +5,7 @@ import { addClientFlags, clientFromFlags, type ClientFlags } from './client-flag
 import { CommandOutput } from './command-output.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatBatch, formatBatchTable, formatCounts } from './format-batch.js';
+import { interruptible } from './interruptible.js';
 import { ProgressDisplay } from './progress-display.js';
 import { readRequests } from './read-requests.js';
 import { failureSummary, totalRequests } from './request-counts.js';
@@ -30,9 +31,9 @@ function listLimit(raw: string): number {
 /** Shows progress until the batch has ended, prints it, and fails with exit code 3 when some requests did not succeed. */
 async function follow({ client, out }: Context, batch: MessageBatch): Promise<void> {
   const display = new ProgressDisplay();
-  const [ended = batch] = await waitForBatches(client.messages.batches, [batch], {
-    onProgress: (counts) => display.update(counts),
-  }).finally(() => display.stop());
+  const [ended = batch] = await interruptible((signal) =>
+    waitForBatches(client.messages.batches, [batch], { signal, onProgress: (counts) => display.update(counts) }),
+  ).finally(() => display.stop());
   out.print(ended, (colors) => formatBatch(ended, colors));
   const failure = failureSummary(ended.request_counts);
   if (failure) throw new CliError(failure, EXIT_CODES.requestsFailed);

@@ -21,6 +21,7 @@ export function reportError(error: unknown, stderr: NodeJS.WriteStream = process
 }
 
 function describe(error: unknown): string {
+  if (error instanceof APIUserAbortError) return 'interrupted';
   if (error instanceof APIConnectionError) {
     const cause = deepestCause(error);
     return cause ? `${error.message} (${cause})` : error.message;

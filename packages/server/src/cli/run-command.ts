@@ -9,6 +9,7 @@ import { CliError } from './cli-error.js';
 import { CommandOutput } from './command-output.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatCounts } from './format-batch.js';
+import { interruptible } from './interruptible.js';
 import { ProgressDisplay } from './progress-display.js';
 import { readRequests } from './read-requests.js';
 import { failureSummary, totalRequests } from './request-counts.js';
@@ -16,7 +17,19 @@ import { addServeOptions, resolveServeConfig } from './serve-command.js';
 import { waitForBatches } from './wait-for-batches.js';
 import { writeResults } from './write-results.js';
 
+/** When interrupted, calls still in flight get this long before they are aborted; they run again when the batches resume. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 type RunFlags = Record<string, string | undefined> & { output: string; json?: boolean };
+
+interface Job {
+  /** The embedded server. */
+  url: string;
+  db: string;
+  file: string;
+  output: string;
+  json: boolean;
+}
 
 /**
  * `batchd run FILE -o results.jsonl`: starts an embedded server (the `serve` options apply; it
@@ -41,39 +54,37 @@ export function registerRunCommand(program: Command): void {
     });
     const logger = pino({ level: config.logLevel }, pino.destination(2));
     const server = await startServer(config, { logger });
-    const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const { signal } = interrupt;
-    let created: MessageBatch[] = [];
     try {
-      const client = new BatchdClient({ baseURL: server.url, apiKey: 'batchd-run' });
-      const submission = await client.messages.batches.submit(readRequests(file), { signal });
-      created = submission.batches;
-      const requests = created.reduce((sum, batch) => sum + totalRequests(batch.request_counts), 0);
-      process.stderr.write(`submitted ${requests} requests in ${created.length} batch(es) on ${server.url} (${config.db})\n`);
-
-      const display = new ProgressDisplay();
-      await waitForBatches(client.messages.batches, created, { signal, onProgress: (counts) => display.update(counts) }).finally(() =>
-        display.stop(),
-      );
-      const counts = await writeResults(submission.results({ signal }), output);
-      const summary = { batches: submission.ids, output, requests: totalRequests(counts), request_counts: counts };
-      new CommandOutput(json === true).print(summary, (colors) =>
-        `${summary.requests} requests: ${formatCounts(counts, colors)}\nresults written to ${output}\n`,
-      );
-      const failure = failureSummary(counts);
-      if (failure) throw new CliError(`${failure} (see ${output})`, EXIT_CODES.requestsFailed);
-    } catch (error) {
-      if (error instanceof SubmitError) created = error.batches;
-      if (!signal.aborted) throw error;
-      const kept = created.length > 0 ? `; batches ${created.map((b) => b.id).join(', ')} resume with \`batchd serve --db ${config.db}\`` : '';
-      throw new CliError(`interrupted${kept}`, EXIT_CODES.interrupted);
+      const job = { url: server.url, db: config.db, file, output, json: json === true };
+      await interruptible((signal) => runJob(job, signal));
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await server.close();
+      await server.close(SHUTDOWN_GRACE_MS);
     }
   });
+}
+
+async function runJob({ url, db, file, output, json }: Job, signal: AbortSignal): Promise<void> {
+  const client = new BatchdClient({ baseURL: url, apiKey: 'batchd-run' });
+  let created: MessageBatch[] = [];
+  try {
+    const submission = await client.messages.batches.submit(readRequests(file), { signal });
+    created = submission.batches;
+    const requests = created.reduce((sum, batch) => sum + totalRequests(batch.request_counts), 0);
+    process.stderr.write(`submitted ${requests} requests in ${created.length} batch(es) on ${url} (${db})\n`);
+
+    const display = new ProgressDisplay();
+    await waitForBatches(client.messages.batches, created, { signal, onProgress: (counts) => display.update(counts) }).finally(() =>
+      display.stop(),
+    );
+    const counts = await writeResults(submission.results({ signal }), output);
+    const summary = { batches: submission.ids, output, requests: totalRequests(counts), request_counts: counts };
+    new CommandOutput(json).print(summary, (colors) => `${summary.requests} requests: ${formatCounts(counts, colors)}\nresults written to ${output}\n`);
+    const failure = failureSummary(counts);
+    if (failure) throw new CliError(`${failure} (see ${output})`, EXIT_CODES.requestsFailed);
+  } catch (error) {
+    if (error instanceof SubmitError) created = error.batches;
+    if (!signal.aborted) throw error;
+    const kept = created.length > 0 ? `; batches ${created.map((batch) => batch.id).join(', ')} resume with \`batchd serve --db ${db}\`` : '';
+    throw new CliError(`interrupted${kept}`, EXIT_CODES.interrupted);
+  }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Subprocesses for the CLI and example tests, above all the built `batchd` binary (`packages/server/dist/main.js`). */
@@ -15,6 +15,8 @@ export interface CliOptions {
   /** Added to the environment (after the scrubbed variables are removed). */
   env?: Record<string, string>;
   cwd?: string;
+  /** Interrupts the command, as Ctrl-C would, once its output (stdout and stderr) matches. */
+  interruptOn?: RegExp;
 }
 
 export interface CliResult {
@@ -30,13 +32,30 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs any program with the scrubbed environment, collecting its output. */
-export function runProcess(command: string, args: string[], options: CliOptions = {}): Promise<CliResult> {
+export function runProcess(
+  command: string,
+  args: string[],
+  options: CliOptions = {},
+  interrupt: (child: ChildProcessWithoutNullStreams) => void = (child) => child.kill('SIGINT'),
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: environment(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let interrupted = false;
+    const watch = () => {
+      if (interrupted || !options.interruptOn?.test(stdout + stderr)) return;
+      interrupted = true;
+      interrupt(child);
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      watch();
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      watch();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -46,7 +65,7 @@ export function runProcess(command: string, args: string[], options: CliOptions 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    if (options.input !== undefined || !options.interruptOn) child.stdin.end(options.input ?? '');
   });
 }
 
@@ -65,5 +84,6 @@ function shellQuote(word: string): string {
  */
 export function runCliInTerminal(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const command = [process.execPath, MAIN_JS, ...args].map(shellQuote).join(' ');
-  return runProcess('script', ['-qfec', command, '/dev/null'], options);
+  // Ctrl-C typed into the terminal: the terminal sends SIGINT to the command.
+  return runProcess('script', ['-qfec', command, '/dev/null'], options, (child) => child.stdin.write('\x03'));
 }
