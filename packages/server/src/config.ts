@@ -5,12 +5,14 @@ import { parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js'
 export interface Config {
   host: string;
   port: number;
-  /** SQLite file path. */
+  /** SQLite file path, or a `postgres://` URL. */
   db: string;
   /** Base of `results_url`; null means `http://HOST:PORT` as actually bound. */
   publicUrl: string | null;
   /** Most backend calls in flight at once. */
   concurrency: number;
+  /** Most requests leased by all nodes on one PostgreSQL database together; null for no such limit. */
+  clusterConcurrency: number | null;
   batchTtlMs: number;
   resultsTtlMs: number;
   emulatorLatencyMs: number;
@@ -90,9 +92,10 @@ function option<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
 export const SERVE_OPTIONS = [
   option({ key: 'host', flag: 'host', env: 'BATCHD_HOST', description: 'address to listen on', parse: text, defaultValue: '127.0.0.1' }),
   option({ key: 'port', flag: 'port', env: 'BATCHD_PORT', description: 'port to listen on (0 picks a free one)', parse: port, defaultValue: 8787 }),
-  option({ key: 'db', flag: 'db', env: 'BATCHD_DB', description: 'SQLite database file', parse: text, defaultValue: './data/batchd.sqlite' }),
+  option({ key: 'db', flag: 'db', env: 'BATCHD_DB', description: 'SQLite database file, or a postgres:// URL shared by many nodes', parse: text, defaultValue: './data/batchd.sqlite' }),
   option({ key: 'publicUrl', flag: 'public-url', env: 'BATCHD_PUBLIC_URL', description: 'base of results_url (default http://HOST:PORT)', parse: url, defaultValue: null }),
   option({ key: 'concurrency', flag: 'concurrency', env: 'BATCHD_CONCURRENCY', description: 'most backend calls in flight', parse: positiveInt, defaultValue: 64 }),
+  option({ key: 'clusterConcurrency', flag: 'cluster-concurrency', env: 'BATCHD_CLUSTER_CONCURRENCY', description: 'most requests in flight across all nodes on one database', parse: positiveInt, defaultValue: null }),
   option({ key: 'batchTtlMs', flag: 'batch-ttl', env: 'BATCHD_BATCH_TTL', description: 'time a batch may run before unsent requests expire', parse: parseDuration, defaultValue: 24 * UNITS.h! }),
   option({ key: 'resultsTtlMs', flag: 'results-ttl', env: 'BATCHD_RESULTS_TTL', description: 'time after creation that results stay available', parse: parseDuration, defaultValue: 29 * UNITS.d! }),
   option({ key: 'emulatorLatencyMs', flag: 'emulator-latency-ms', env: 'BATCHD_EMULATOR_LATENCY_MS', description: 'emulator delay per request, in ms', parse: nonNegativeInt, defaultValue: 0 }),

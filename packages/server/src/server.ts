@@ -3,13 +3,14 @@ import { createBackend } from './backends/create-backend.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
-import { Lanes } from './engine/lanes.js';
 import { Engine } from './engine/engine.js';
+import { Lanes } from './engine/lanes.js';
 import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/outcome.js';
 import { buildApp } from './http/app.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import type { BatchStore } from './store/store.js';
 
 export interface RunningServer {
   /** Where the server listens, e.g. `http://127.0.0.1:8787`. */
@@ -18,16 +19,20 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+export interface RunningWorker {
+  /** Stops claiming, lets calls in flight finish for up to `graceMs`, closes the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
 export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
+  /** False for an API-only node (`serve --no-engine`): batches are run by `batchd worker` nodes. */
+  runEngine?: boolean;
 }
 
-/** Wires store, backend, engine, maintenance and HTTP together and starts listening. */
-export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
-  const { logger, clock = systemClock } = deps;
-  const store = new SqliteStore(config.db);
-  const lanes = new Lanes(
+function buildLanes(config: ResolvedConfig, clock: Clock, logger: Logger): Lanes {
+  return new Lanes(
     config.backends.map(
       (spec) =>
         new BackendLane({
@@ -41,6 +46,15 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
         }),
     ),
   );
+}
+
+interface EngineParts {
+  wake(): void;
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Starts the engine and the maintenance loop on `store`, woken by the store's notifications when it has them. */
+function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, clock: Clock, logger: Logger): EngineParts {
   const engine = new Engine({
     store,
     lanes,
@@ -48,16 +62,30 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     logger,
     owner: newOwnerId(),
     maxHeld: 2 * config.backends.reduce((sum, spec) => sum + spec.concurrency, 0),
+    clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
   });
-  const maintenance = new Maintenance({
-    store,
-    clock,
-    logger,
-    intervalMs: config.maintenanceIntervalMs,
-    onRequeue: () => engine.wake(),
-  });
+  const maintenance = new Maintenance({ store, clock, logger, intervalMs: config.maintenanceIntervalMs, onRequeue: () => engine.wake() });
+  const unsubscribe = store.subscribeWork?.(() => engine.wake());
+  engine.start();
+  maintenance.start();
+  return {
+    wake: () => engine.wake(),
+    async stop(graceMs) {
+      unsubscribe?.();
+      await maintenance.stop();
+      await engine.stop(graceMs);
+    },
+  };
+}
+
+/** Wires store, backends, engine, maintenance and HTTP together and starts listening. */
+export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
+  const { logger, clock = systemClock } = deps;
+  const store = await openStore(config.db, logger);
+  const lanes = buildLanes(config, clock, logger);
+  let engine: EngineParts | undefined;
   let publicUrl = config.publicUrl ?? '';
   const app = buildApp({
     store,
@@ -68,7 +96,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     batchTtlMs: config.batchTtlMs,
     resultsTtlMs: config.resultsTtlMs,
     publicUrl: () => publicUrl,
-    onCreated: () => engine.wake(),
+    onCreated: () => engine?.wake(),
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -76,13 +104,26 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrl) publicUrl = url;
-  engine.start();
-  maintenance.start();
+  if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger);
   return {
     url,
     async close(graceMs = 10_000) {
       await app.close();
-      await maintenance.stop();
+      await engine?.stop(graceMs);
+      await lanes.close();
+      await store.close();
+    },
+  };
+}
+
+/** A node that only runs batches (`batchd worker`): the engine and maintenance, no HTTP. */
+export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Promise<RunningWorker> {
+  const { logger, clock = systemClock } = deps;
+  const store = await openStore(config.db, logger);
+  const lanes = buildLanes(config, clock, logger);
+  const engine = startEngine(config, store, lanes, clock, logger);
+  return {
+    async close(graceMs = 10_000) {
       await engine.stop(graceMs);
       await lanes.close();
       await store.close();

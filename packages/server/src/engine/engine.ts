@@ -14,6 +14,8 @@ export interface EngineOptions {
   owner: string;
   /** Most requests held at once, running or waiting for a backend slot. */
   maxHeld: number;
+  /** Most requests leased by every engine on the store together (nodes sharing one database). */
+  clusterLimit?: number;
   leaseMs: number;
   retry: RetryPolicy;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
@@ -80,7 +82,7 @@ export class Engine {
         const free = Math.min(this.options.lanes.availableForBatch(), this.options.maxHeld - this.inFlight.size);
         if (free <= 0) break;
         const now = this.options.clock.now();
-        const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now);
+        const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
         for (const request of claimed) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
       } while (this.pumpAgain && this.running);

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FakeProvider } from '../src/test-support/fake-provider.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
+import { api } from './support/api.js';
+import { createBatch, fetchResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from './support/batches.js';
+import { MAIN_JS, startServer } from './support/server-process.js';
+
+/**
+ * Several batchd processes on one PostgreSQL database: an API-only node and worker nodes that
+ * share the work, survive one of them being killed, and keep a cluster-wide in-flight limit.
+ */
+
+const UPSTREAM_KEY = 'sk-cluster-upstream';
+const unavailable = postgresUnavailable();
+const workers: ChildProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const worker of workers.splice(0)) if (worker.exitCode === null) worker.kill('SIGKILL');
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(() => {
+  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+});
+
+/** Starts `batchd worker` and resolves once it says it runs. */
+function startWorker(args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN_JS, 'worker', ...args], {
+    env: { ...process.env, BATCHD_BACKEND_API_KEY: UPSTREAM_KEY },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  workers.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('batchd worker running')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('shares 20,000 requests among 3 workers, survives kill -9 of one, and keeps the cluster-wide limit', async () => {
+    const database: TestDatabase = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const fake = await FakeProvider.start({ shape: 'anthropic', latencyMs: 10, apiKey: UPSTREAM_KEY, record: false });
+    cleanups.push(() => fake.close());
+    const backend = ['--backend', 'anthropic', '--backend-url', fake.url];
+    const shared = ['--db', database.url, ...backend, '--concurrency', '16', '--cluster-concurrency', '24', '--lease', '3s', '--maintenance-interval', '300ms'];
+
+    const apiNode = await startServer({ flags: { db: database.url, 'no-engine': true, backend: 'anthropic', 'backend-url': fake.url }, env: { BATCHD_BACKEND_API_KEY: UPSTREAM_KEY } });
+    cleanups.push(async () => void (await apiNode.stop()));
+    const client = api(apiNode.url);
+    const nodes = await Promise.all([startWorker(shared), startWorker(shared), startWorker(shared)]);
+
+    const sizes = [8000, 6000, 4000, 2000];
+    const batches = [];
+    for (const [index, size] of sizes.entries()) batches.push(await createBatch(client, userRequests(size, `b${index}`)));
+    await pollUntil(() => retrieveBatch(client, batches[0]!.id), (b) => b.request_counts.succeeded > 1000, { timeoutMs: 120_000 });
+    nodes[0]!.kill('SIGKILL');
+
+    for (const [index, batch] of batches.entries()) {
+      const ended = await waitUntilEnded(client, batch.id, sizes[index]!, { timeoutMs: 240_000 });
+      expect(ended.request_counts.succeeded).toBe(sizes[index]);
+      const results = await fetchResults(client, ended);
+      expect(results).toHaveLength(sizes[index]!);
+      resultsById(results, userRequests(sizes[index]!, `b${index}`).map((r) => r.custom_id));
+    }
+    expect(fake.maxInFlight).toBeLessThanOrEqual(24);
+    expect(fake.maxInFlight).toBeGreaterThan(16);
+  }, 300_000);
+});
