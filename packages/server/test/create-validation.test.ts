@@ -1,3 +1,4 @@
+import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Api, type ApiResponse } from './support/api.js';
 import { expectApiError, listBatches, userRequest, userRequests } from './support/batches.js';
@@ -145,32 +146,62 @@ describe('POST /v1/messages/batches rejects params that are not objects', () => 
 });
 
 describe('POST /v1/messages/batches limits the body size', () => {
-  /** A create body of about `totalBytes`, valid JSON, in requests of ~64 KiB (well under 100,000 of them). */
-  function* bigBody(totalBytes: number): Generator<Buffer> {
-    const filler = 'x'.repeat(64 * 1024);
-    yield Buffer.from('{"requests":[');
-    let sent = 0;
-    for (let i = 0; sent < totalBytes; i++) {
-      const item = Buffer.from(
-        `${i === 0 ? '' : ','}{"custom_id":"big-${i}","params":{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"${filler}"}]}}`,
-      );
-      sent += item.length;
-      yield item;
-    }
-    yield Buffer.from(']}');
+  const FILLER = 'x'.repeat(64 * 1024);
+  const HEAD = '{"requests":[';
+  const TAIL = ']}';
+  const item = (i: number) =>
+    `${i === 0 ? '' : ','}{"custom_id":"big-${i}","params":{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"${FILLER}"}]}}`;
+
+  /**
+   * A valid create body of exactly `totalBytes` bytes: requests of ~64 KiB each (a few thousand,
+   * far below 100,000) and whitespace before the closing brackets to reach the size. Returns the
+   * number of requests and a generator of its chunks, so the body never sits in memory.
+   */
+  function bodyOfSize(totalBytes: number): { requests: number; chunks: () => Generator<Buffer> } {
+    let used = HEAD.length + TAIL.length;
+    let requests = 0;
+    while (used + item(requests).length <= totalBytes) used += item(requests++).length;
+    const padding = totalBytes - used;
+    return {
+      requests,
+      *chunks() {
+        yield Buffer.from(HEAD);
+        for (let i = 0; i < requests; i++) yield Buffer.from(item(i));
+        for (let left = padding; left > 0; left -= FILLER.length) yield Buffer.alloc(Math.min(left, FILLER.length), 0x20);
+        yield Buffer.from(TAIL);
+      },
+    };
   }
 
-  it('answers 413 request_too_large to a body over 256 MiB, streamed', async () => {
-    const response = await postStreamed(`${server.url}/v1/messages/batches`, () => bigBody(MAX_BODY_BYTES + 1024 * 1024));
+  it('answers 413 request_too_large to a body of 256 MiB + 1 byte, streamed', async () => {
+    const body = bodyOfSize(MAX_BODY_BYTES + 1);
+    const response = await postStreamed(`${server.url}/v1/messages/batches`, body.chunks);
     expect(response.status, response.text.slice(0, 500)).toBe(413);
     const requestId = response.headers['request-id'];
     expect(requestId).toMatch(/^req_/);
-    const body = expectSchema<{ error: { type: string; message: string }; request_id: string }>(
+    const envelope = expectSchema<{ error: { type: string; message: string }; request_id: string }>(
       'BatchdRequestTooLargeResponse',
       JSON.parse(response.text),
     );
-    expect(body.error.type).toBe('request_too_large');
-    expect(body.request_id).toBe(requestId);
+    expect(envelope.error.type).toBe('request_too_large');
+    expect(envelope.request_id).toBe(requestId);
+  });
+
+  it('accepts a body of exactly 256 MiB', async () => {
+    // A server of its own, so that the server above still ends with no batches.
+    const other = await startServer({ flags: { 'log-level': 'warn' } });
+    try {
+      const body = bodyOfSize(MAX_BODY_BYTES);
+      const response = await postStreamed(`${other.url}/v1/messages/batches`, body.chunks);
+      expect(response.status, response.text.slice(0, 500)).toBe(200);
+      expect(response.bytesSent).toBe(MAX_BODY_BYTES);
+      const batch = expectSchema<MessageBatch>('MessageBatch', JSON.parse(response.text));
+      expect(batch.request_counts.processing).toBe(body.requests);
+    } finally {
+      // Only the answer to the create matters here; the thousands of large requests it queued
+      // are not worth processing.
+      await other.kill();
+    }
   });
 });
 

@@ -20,7 +20,7 @@ export const MAIN_JS = join(REPO_ROOT, 'packages/server/dist/main.js');
 
 const READY_LINE = /batchd listening on (http:\/\/\S+)/;
 const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 30_000;
 /** How much of each output stream is kept for diagnosis. */
 const OUTPUT_KEEP_CHARS = 64 * 1024;
 
