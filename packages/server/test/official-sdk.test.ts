@@ -6,6 +6,7 @@ import { api } from './support/api.js';
 import { MODEL, emulatorReply, pollUntil, userRequest, userRequests } from './support/batches.js';
 import { expectSchema } from './support/openapi.js';
 import { startServer, type ServerHandle } from './support/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
 
 /**
  * The official TypeScript SDK, unchanged, pointed at batchd with `baseURL`: the 1.x line (which
@@ -84,18 +85,30 @@ async function expectSdkError(call: () => Promise<unknown>, errorClass: ErrorCla
   expect(body.request_id).toBe(error.requestID);
 }
 
-describe.each(SDK_LINES)('$name against batchd', (line) => {
+const postgresMissing = postgresUnavailable();
+/** Every conformance test runs against batchd on each store. */
+const STORES = [
+  { store: 'SQLite', database: async (): Promise<TestDatabase | null> => null },
+  { store: 'PostgreSQL', database: (): Promise<TestDatabase | null> => createTestDatabase() },
+].filter((entry) => entry.store === 'SQLite' || postgresMissing === null);
+const CASES = SDK_LINES.flatMap((line) => STORES.map((store) => ({ ...line, ...store })));
+
+describe.each(CASES)('$name against batchd on $store', (line) => {
   let server: ServerHandle;
   let batches: BatchesResource;
+  let database: TestDatabase | null;
 
   beforeAll(async () => {
+    database = await line.database();
     // Slow enough that a batch of 20 is still running when it is canceled right after create.
-    server = await startServer({ flags: { 'log-level': 'warn', 'emulator-latency-ms': 200, concurrency: 2 } });
+    const flags = { 'log-level': 'warn', 'emulator-latency-ms': 200, concurrency: 2, ...(database ? { db: database.url } : {}) };
+    server = await startServer({ flags });
     batches = line.connect(server.url);
   });
 
   afterAll(async () => {
     await server.stop();
+    await database?.drop();
   });
 
   const created: MessageBatch[] = [];
