@@ -31,7 +31,7 @@ export interface ServerDeps {
   runEngine?: boolean;
 }
 
-function buildLanes(config: ResolvedConfig, clock: Clock, logger: Logger): Lanes {
+function buildLanes(config: ResolvedConfig, store: BatchStore, clock: Clock, logger: Logger): Lanes {
   return new Lanes(
     config.backends.map(
       (spec) =>
@@ -41,6 +41,7 @@ function buildLanes(config: ResolvedConfig, clock: Clock, logger: Logger): Lanes
           models: spec.models,
           ceiling: spec.concurrency,
           now: () => clock.now(),
+          onPause: (lane, until) => void store.pauseBackend?.(lane, until).catch((error: unknown) => logger.warn({ err: error }, 'recording a backend pause failed')),
           onAuthFailure: (lane, outcome) =>
             logger.error({ backend: lane, status: outcome.kind === 'error' ? outcome.status : 0 }, 'backend rejected our credentials: check its API key'),
         }),
@@ -84,7 +85,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
 export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger, clock = systemClock } = deps;
   const store = await openStore(config.db, logger);
-  const lanes = buildLanes(config, clock, logger);
+  const lanes = buildLanes(config, store, clock, logger);
   let engine: EngineParts | undefined;
   let publicUrl = config.publicUrl ?? '';
   const app = buildApp({
@@ -120,7 +121,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
 export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Promise<RunningWorker> {
   const { logger, clock = systemClock } = deps;
   const store = await openStore(config.db, logger);
-  const lanes = buildLanes(config, clock, logger);
+  const lanes = buildLanes(config, store, clock, logger);
   const engine = startEngine(config, store, lanes, clock, logger);
   return {
     async close(graceMs = 10_000) {

@@ -4,7 +4,6 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
-import { startServer } from '../server.js';
 import { CliError } from './cli-error.js';
 import { CommandOutput } from './command-output.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -53,7 +52,7 @@ export function registerRunCommand(program: Command): void {
       throw new CliError(`cannot write ${output}: ${error.message}`, EXIT_CODES.usage);
     });
     const logger = pino({ level: config.logLevel }, pino.destination(2));
-    const server = await startServer(config, { logger });
+    const server = await (await import('../server.js')).startServer(config, { logger });
     try {
       const job = { url: server.url, db: config.db, file, output, json: json === true };
       await interruptible((signal) => runJob(job, signal));

@@ -2,10 +2,7 @@ import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { loadConfig, SERVE_OPTIONS, type ResolvedConfig } from '../config.js';
-import { startServer, startWorker } from '../server.js';
 import { isPostgresUrl } from '../store/open-store.js';
-import { migratePostgres } from '../store/postgres/migrations.js';
-import { openSqliteDatabase } from '../store/sqlite/sqlite-database.js';
 
 /** Adds every `serve` option (flag, description, environment variable) to a command. */
 export function addServeOptions(command: Command): Command {
@@ -53,6 +50,8 @@ export function registerServeCommand(program: Command): void {
   serve.action(async (flags: Record<string, string | undefined> & { engine?: boolean }) => {
     const config = resolveServeConfig(serve, flags);
     const logger = pino({ level: config.logLevel }, pino.destination(2));
+    // The server's modules load only for the commands that run one, so client commands start fast.
+    const { startServer } = await import('../server.js');
     const server = await startServer(config, { logger, runEngine: flags.engine !== false });
     process.stdout.write(`batchd listening on ${server.url}\n`);
     closeOnSignal(() => server.close(), logger);
@@ -62,6 +61,7 @@ export function registerServeCommand(program: Command): void {
   worker.action(async (flags: Record<string, string | undefined>) => {
     const config = resolveServeConfig(worker, flags);
     const logger = pino({ level: config.logLevel }, pino.destination(2));
+    const { startWorker } = await import('../server.js');
     const running = await startWorker(config, { logger });
     process.stdout.write(`batchd worker running on ${isPostgresUrl(config.db) ? 'postgres' : config.db}\n`);
     closeOnSignal(() => running.close(), logger);
@@ -74,9 +74,11 @@ export function registerServeCommand(program: Command): void {
   migrate.action(async (flags: { db?: string }) => {
     const db = flags.db ?? process.env.BATCHD_DB ?? './data/batchd.sqlite';
     if (isPostgresUrl(db)) {
+      const { migratePostgres } = await import('../store/postgres/migrations.js');
       const applied = await migratePostgres(db);
       process.stdout.write(applied.length > 0 ? `applied migrations ${applied.join(', ')}\n` : 'database is up to date\n');
     } else {
+      const { openSqliteDatabase } = await import('../store/sqlite/sqlite-database.js');
       openSqliteDatabase(db).close();
       process.stdout.write('database is up to date\n');
     }

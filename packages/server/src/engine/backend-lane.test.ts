@@ -81,3 +81,25 @@ describe('backend lane', () => {
     expect(lane.stats.authFailures).toBe(1);
   });
 });
+
+describe('backend lane pauses', () => {
+  it('tells other nodes when the provider says a budget is spent, and takes their pauses', async () => {
+    let now = 1000;
+    const told: Array<[string, number]> = [];
+    const backend = new HeldBackend();
+    const lane = new BackendLane({ name: 'hosted', backend, models: ['*'], ceiling: 2, now: () => now, onPause: (name, until) => told.push([name, until]) });
+    const call = lane.call({ label: 'x' }, signal, 'batch');
+    await tick();
+    backend.rate = { exhaustedUntilMs: 1500 };
+    backend.open[0]!.settle(ok);
+    await call;
+    expect(told).toEqual([['hosted', 1500]]);
+    now = 1600;
+    expect(lane.paused).toBe(false);
+    lane.pause(1900);
+    expect(lane.paused).toBe(true);
+    lane.pause(1200);
+    now = 1800;
+    expect(lane.paused).toBe(true);
+  });
+});

@@ -22,6 +22,8 @@ export interface BackendLaneOptions {
   /** Most calls in flight; the adaptive limit stays at or below it. */
   ceiling: number;
   now?: () => number;
+  /** Told when the provider says a budget is spent until `until`, so other nodes can pause too. */
+  onPause?: (lane: string, until: number) => void;
   /** Told when the provider rejects our credentials (401/403), so an operator can act. */
   onAuthFailure?: (lane: string, outcome: BackendOutcome) => void;
 }
@@ -43,6 +45,7 @@ export class BackendLane {
   private readonly patterns: RegExp[];
   private readonly now: () => number;
   private readonly onAuthFailure: BackendLaneOptions['onAuthFailure'];
+  private readonly onPause: BackendLaneOptions['onPause'];
   private running = 0;
   private pausedUntil = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
@@ -55,6 +58,7 @@ export class BackendLane {
     this.now = options.now ?? Date.now;
     this.limit = new AdaptiveLimit({ ceiling: options.ceiling, now: this.now });
     this.onAuthFailure = options.onAuthFailure;
+    this.onPause = options.onPause;
   }
 
   serves(model: string): boolean {
@@ -117,7 +121,10 @@ export class BackendLane {
 
   private learn(outcome: BackendOutcome, latencyMs: number, inFlight: number): void {
     const exhaustedUntil = this.backend.rateLimit?.().exhaustedUntilMs;
-    if (exhaustedUntil !== undefined && exhaustedUntil > this.now()) this.pauseUntil(exhaustedUntil);
+    if (exhaustedUntil !== undefined && exhaustedUntil > this.pausedUntil && exhaustedUntil > this.now()) {
+      this.pause(exhaustedUntil);
+      this.onPause?.(this.name, exhaustedUntil);
+    }
     if (outcome.kind === 'message') {
       this.stats.succeeded++;
       this.limit.onSuccess(latencyMs);
@@ -134,8 +141,10 @@ export class BackendLane {
     if (status === 429 || status === 529 || status === 503 || outcome.errorType === 'timeout_error') this.limit.onOverload(inFlight);
   }
 
-  private pauseUntil(until: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, until);
+  /** Holds calls until `until`: the provider (or another node) said a budget is spent. */
+  pause(until: number): void {
+    if (until <= this.now() || until <= this.pausedUntil) return;
+    this.pausedUntil = until;
     clearTimeout(this.pauseTimer);
     this.pauseTimer = setTimeout(() => this.release(), this.pausedUntil - this.now());
     this.pauseTimer.unref();

@@ -26,6 +26,8 @@ export interface EngineOptions {
 
 /** Wait before writing results again after a failed write. */
 const FLUSH_RETRY_MS = 500;
+/** How often backend pauses recorded by other nodes are read. */
+const PAUSES_REFRESH_MS = 250;
 
 interface InFlight {
   controller: AbortController;
@@ -44,6 +46,7 @@ export class Engine {
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
   private flushRetry: NodeJS.Timeout | undefined;
+  private pausesReadAt = 0;
   private pumping = false;
   private pumpAgain = false;
   private running = false;
@@ -79,9 +82,10 @@ export class Engine {
     try {
       do {
         this.pumpAgain = false;
+        const now = this.options.clock.now();
+        await this.refreshPauses(now);
         const free = Math.min(this.options.lanes.availableForBatch(), this.options.maxHeld - this.inFlight.size);
         if (free <= 0) break;
-        const now = this.options.clock.now();
         const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
         for (const request of claimed) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
@@ -91,6 +95,14 @@ export class Engine {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
+  private async refreshPauses(now: number): Promise<void> {
+    const { store, lanes } = this.options;
+    if (!store.backendPauses || now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
+    this.pausesReadAt = now;
+    lanes.applyPauses(await store.backendPauses(now));
   }
 
   private dispatch(request: ClaimedRequest): void {

@@ -15,6 +15,14 @@ export class Lanes {
     return total;
   }
 
+  /** Applies pauses other nodes recorded, keyed by backend name. */
+  applyPauses(pauses: Map<string, number>): void {
+    for (const lane of this.all) {
+      const until = pauses.get(lane.name);
+      if (until !== undefined) lane.pause(until);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.all.map((lane) => lane.backend.close()));
   }

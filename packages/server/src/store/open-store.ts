@@ -1,6 +1,4 @@
 import type { Logger } from 'pino';
-import { PostgresStore } from './postgres/postgres-store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { BatchStore } from './store.js';
 
 /** True for `postgres://` and `postgresql://` URLs; anything else is a SQLite file path. */
@@ -8,8 +6,12 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//.test(db);
 }
 
-/** Opens the store `--db` names, applying pending migrations. */
+/** Opens the store `--db` names, applying pending migrations; only that store's driver is loaded. */
 export async function openStore(db: string, logger: Logger): Promise<BatchStore> {
-  if (!isPostgresUrl(db)) return new SqliteStore(db);
+  if (!isPostgresUrl(db)) {
+    const { SqliteStore } = await import('./sqlite/sqlite-store.js');
+    return new SqliteStore(db);
+  }
+  const { PostgresStore } = await import('./postgres/postgres-store.js');
   return PostgresStore.open(db, { onError: (error) => logger.warn({ err: error }, 'database connection error; reconnecting') });
 }

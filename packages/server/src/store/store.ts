@@ -116,5 +116,13 @@ export interface BatchStore {
    */
   subscribeWork?(listener: () => void): () => void;
 
+  /**
+   * Records that a backend's rate-limit budget is spent until `until`, for every node on the
+   * store. Optional: stores used by one process need not share pauses.
+   */
+  pauseBackend?(backend: string, until: number): Promise<void>;
+  /** Backends paused by any node, with the time each pause ends, for pauses still running at `now`. */
+  backendPauses?(now: number): Promise<Map<string, number>>;
+
   close(): Promise<void>;
 }

@@ -58,6 +58,16 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX requests_running ON batchd.requests (lease_until) WHERE state = 'running';
     `,
   },
+  {
+    version: 2,
+    name: 'backend pauses shared by all nodes',
+    sql: `
+      CREATE TABLE batchd.backend_pauses (
+        backend text PRIMARY KEY,
+        paused_until bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

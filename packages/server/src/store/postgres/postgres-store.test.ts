@@ -100,6 +100,21 @@ describe.skipIf(unavailable !== null)('postgres store across processes', () => {
     }
   });
 
+  it('shares backend pauses between nodes, keeping the latest end of each', async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      await a.pauseBackend('hosted', 5_000);
+      await b.pauseBackend('hosted', 4_000);
+      await b.pauseBackend('gpu', 2_000);
+      expect(await b.backendPauses(1_000)).toEqual(new Map([['hosted', 5_000], ['gpu', 2_000]]));
+      expect(await a.backendPauses(3_000)).toEqual(new Map([['hosted', 5_000]]));
+      expect(await a.backendPauses(5_000)).toEqual(new Map());
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('applies the migrations once when three connections migrate at the same time', async () => {
     const url = await freshDatabase({ migrated: false });
     const applied = await Promise.all([migratePostgres(url), migratePostgres(url), migratePostgres(url)]);

@@ -300,6 +300,24 @@ export class PostgresStore implements BatchStore {
    * Calls `listener` whenever a batch is created or requests are requeued by any process on
    * this database, and once after each (re)connection of the LISTEN connection.
    */
+  async pauseBackend(backend: string, until: number): Promise<void> {
+    await this.pool.query({
+      name: 'batchd-pause-backend',
+      text: `INSERT INTO batchd.backend_pauses (backend, paused_until) VALUES ($1, $2)
+        ON CONFLICT (backend) DO UPDATE SET paused_until = GREATEST(batchd.backend_pauses.paused_until, EXCLUDED.paused_until)`,
+      values: [backend, until],
+    });
+  }
+
+  async backendPauses(now: number): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ backend: string; paused_until: number }>({
+      name: 'batchd-backend-pauses',
+      text: `SELECT backend, paused_until FROM batchd.backend_pauses WHERE paused_until > $1`,
+      values: [now],
+    });
+    return new Map(rows.map((row) => [row.backend, row.paused_until]));
+  }
+
   subscribeWork(listener: () => void): () => void {
     return this.listener.subscribe(listener);
   }
