@@ -69,6 +69,18 @@ export interface ListPage {
   hasMore: boolean;
 }
 
+/** An API key as stored: only a SHA-256 hash of the key itself is kept. */
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  /** Hex SHA-256 of the key. */
+  hash: string;
+  /** The key's first characters, to tell keys apart in listings. */
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
 export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
 
@@ -115,6 +127,16 @@ export interface BatchStore {
    * without cross-process notifications leave it out; engines then rely on polling alone.
    */
   subscribeWork?(listener: () => void): () => void;
+
+  /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
+  queuedRequests(workspaceId: string): Promise<number>;
+
+  createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void>;
+  /** The key with this hash, revoked or not; null when there is none. */
+  findApiKey(hash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes a key by id; false when there is no such key. */
+  revokeApiKey(id: string, now: number): Promise<boolean>;
 
   /**
    * Records that a backend's rate-limit budget is spent until `until`, for every node on the

@@ -68,6 +68,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 3,
+    name: 'api keys',
+    sql: `
+      CREATE TABLE batchd.api_keys (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL,
+        hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        created_at bigint NOT NULL,
+        revoked_at bigint
+      );
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

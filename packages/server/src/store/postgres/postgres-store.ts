@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { resultLine } from '../result-line.js';
 import type {
+  ApiKeyRecord,
   BatchRecord,
   BatchStore,
   CancelOutcome,
@@ -30,6 +31,7 @@ export interface PostgresStoreOptions {
   onError?: (error: Error) => void;
 }
 
+const KEY_COLUMNS = `id, workspace_id AS "workspaceId", hash, prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const INT8_OID = 20;
 /** Batches the purge step works through per call. */
@@ -300,6 +302,39 @@ export class PostgresStore implements BatchStore {
    * Calls `listener` whenever a batch is created or requests are requeued by any process on
    * this database, and once after each (re)connection of the LISTEN connection.
    */
+  async queuedRequests(workspaceId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ queued: number }>({
+      name: 'batchd-queued-requests',
+      text: `SELECT COALESCE(SUM(processing), 0)::int AS queued FROM batchd.batches WHERE workspace_id = $1 AND status IN ('in_progress', 'canceling')`,
+      values: [workspaceId],
+    });
+    return rows[0]!.queued;
+  }
+
+  async createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void> {
+    await this.pool.query('INSERT INTO batchd.api_keys (id, workspace_id, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      key.id,
+      key.workspaceId,
+      key.hash,
+      key.prefix,
+      key.createdAt,
+    ]);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<ApiKeyRecord>({ name: 'batchd-find-key', text: `SELECT ${KEY_COLUMNS} FROM batchd.api_keys WHERE hash = $1`, values: [hash] });
+    return rows[0] ?? null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.pool.query<ApiKeyRecord>(`SELECT ${KEY_COLUMNS} FROM batchd.api_keys ORDER BY created_at, id`)).rows;
+  }
+
+  async revokeApiKey(id: string, now: number): Promise<boolean> {
+    const result = await this.pool.query('UPDATE batchd.api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1', [id, now]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async pauseBackend(backend: string, until: number): Promise<void> {
     await this.pool.query({
       name: 'batchd-pause-backend',

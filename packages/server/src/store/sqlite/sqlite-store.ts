@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type {
+  ApiKeyRecord,
   BatchRecord,
   BatchStore,
   CancelOutcome,
@@ -19,6 +20,7 @@ const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, err
   input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
   created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
+const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
 /** How many active batches one claim looks at, taking the longest-unserved first. */
 const CLAIM_FAN_OUT = 64;
 
@@ -310,6 +312,32 @@ export class SqliteStore implements BatchStore {
       }
     }
     return removed;
+  }
+
+  async queuedRequests(workspaceId: string): Promise<number> {
+    return this.db
+      .prepare(`SELECT COALESCE(SUM(processing), 0) FROM batches WHERE workspace_id = ? AND status IN ('in_progress', 'canceling')`)
+      .pluck()
+      .get(workspaceId) as number;
+  }
+
+  async createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void> {
+    this.db
+      .prepare('INSERT INTO api_keys (id, workspace_id, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(key.id, key.workspaceId, key.hash, key.prefix, key.createdAt);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const row = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`).get(hash) as ApiKeyRecord | undefined;
+    return row ?? null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyRecord[];
+  }
+
+  async revokeApiKey(id: string, now: number): Promise<boolean> {
+    return this.db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id).changes > 0;
   }
 
   async close(): Promise<void> {

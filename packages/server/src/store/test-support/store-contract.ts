@@ -104,6 +104,28 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(await store.claimRequests('d', 8, T0 + 5000, T0 + 2000, 10)).toHaveLength(7);
     });
 
+    it('keeps API keys by hash, lists and revokes them', async () => {
+      const key = { id: 'key_1', workspaceId: 'team-a', hash: 'a'.repeat(64), prefix: 'bk_abcd', createdAt: T0 };
+      await store.createApiKey(key);
+      await store.createApiKey({ ...key, id: 'key_2', workspaceId: 'team-b', hash: 'b'.repeat(64), createdAt: T0 + 1 });
+      expect(await store.findApiKey('a'.repeat(64))).toEqual({ ...key, revokedAt: null });
+      expect(await store.findApiKey('c'.repeat(64))).toBeNull();
+      await expect(store.createApiKey({ ...key, id: 'key_3' })).rejects.toThrow();
+      expect(await store.revokeApiKey('key_1', T0 + 5)).toBe(true);
+      expect(await store.revokeApiKey('key_9', T0 + 5)).toBe(false);
+      expect((await store.listApiKeys()).map((k) => [k.id, k.revokedAt])).toEqual([['key_1', T0 + 5], ['key_2', null]]);
+    });
+
+    it('counts the requests a workspace has waiting or running', async () => {
+      await create(5);
+      await create(3, { workspace: 'other' });
+      const claimed = await store.claimRequests('a', 2, T0 + 1000, T0);
+      const mine = claimed.filter((r) => r.customId.startsWith('r'));
+      await store.completeRequests('a', mine.map((r) => ok(r.key)), T0 + 1);
+      expect((await store.queuedRequests('w1')) + (await store.queuedRequests('other'))).toBe(8 - mine.length);
+      expect(await store.queuedRequests('nobody')).toBe(0);
+    });
+
     it('writes results only under a held lease, counts them and ends the batch', async () => {
       const batch = await create(2);
       const claimed = await store.claimRequests('a', 10, T0 + 1000, T0);
