@@ -22,6 +22,12 @@ export interface Config {
   /** Attempts per request before a retryable failure becomes an `errored` result. */
   maxAttempts: number;
   logLevel: string;
+  /** `keys` or `none`; null picks `none` on a loopback address and `keys` on any other. */
+  auth: 'keys' | 'none' | null;
+  /** Most requests a workspace may have waiting or running; none when null. */
+  maxQueuedRequests: number | null;
+  /** Most batch-endpoint requests per minute per workspace; none when null. */
+  rateLimitRpm: number | null;
   /** `emulator`, `anthropic` or `openai`: the single backend, when no config file lists several. */
   backend: string;
   backendUrl: string | null;
@@ -29,8 +35,14 @@ export interface Config {
 }
 
 /** The resolved configuration with the backends to route to. */
-export interface ResolvedConfig extends Config {
+export interface ResolvedConfig extends Omit<Config, 'auth'> {
   backends: BackendSpec[];
+  auth: 'keys' | 'none';
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -72,6 +84,10 @@ function port(raw: string, name: string): number {
 }
 
 const text: Parser<string> = (raw) => raw;
+const authMode: Parser<'keys' | 'none' | null> = (raw, name) => {
+  if (raw !== 'keys' && raw !== 'none') throw new Error(`${name}: expected keys or none, got "${raw}"`);
+  return raw;
+};
 const backendType: Parser<string> = (raw, name) => {
   if (raw !== 'emulator' && raw !== 'anthropic' && raw !== 'openai') throw new Error(`${name}: expected emulator, anthropic or openai, got "${raw}"`);
   return raw;
@@ -102,6 +118,9 @@ export const SERVE_OPTIONS = [
   option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival and lease recovery run', parse: parseDuration, defaultValue: 1000 }),
   option({ key: 'leaseMs', flag: 'lease', env: 'BATCHD_LEASE', description: 'lease on a claimed request, renewed while it runs', parse: parseDuration, defaultValue: 30_000 }),
   option({ key: 'maxAttempts', flag: 'max-attempts', env: 'BATCHD_MAX_ATTEMPTS', description: 'attempts per request on retryable failures', parse: positiveInt, defaultValue: 8 }),
+  option({ key: 'auth', flag: 'auth', env: 'BATCHD_AUTH', description: 'keys or none (default: none on loopback, keys elsewhere)', parse: authMode, defaultValue: null }),
+  option({ key: 'maxQueuedRequests', flag: 'max-queued-requests', env: 'BATCHD_MAX_QUEUED_REQUESTS', description: 'most requests a workspace may have waiting or running', parse: positiveInt, defaultValue: null }),
+  option({ key: 'rateLimitRpm', flag: 'rate-limit-rpm', env: 'BATCHD_RATE_LIMIT_RPM', description: 'most batch-endpoint requests per minute per workspace', parse: positiveInt, defaultValue: null }),
   option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic or openai (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
@@ -132,7 +151,8 @@ export function loadConfig(
     resolved[spec.key] = raw === undefined ? spec.defaultValue : spec.parse(raw, `--${spec.flag}`);
   }
   const config = resolved as unknown as Config;
-  return Object.freeze({ ...config, backends: resolveBackends(config, file.backends, env) });
+  const auth = config.auth ?? (isLoopback(config.host) ? 'none' : 'keys');
+  return Object.freeze({ ...config, auth, backends: resolveBackends(config, file.backends, env) });
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {

@@ -63,3 +63,13 @@ export function newRequestId(): string {
 export function newOwnerId(): string {
   return `node_${randomBase62(12)}`;
 }
+
+/** A new API key: `bk_` and 40 random base62 characters (about 238 bits). */
+export function newApiKey(): string {
+  return `bk_${randomBase62(40)}`;
+}
+
+/** Ids of API keys, shown in listings and used to revoke them. */
+export function newKeyId(): string {
+  return `key_${randomBase62(16)}`;
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerBatchesCommand } from './cli/batches-command.js';
+import { registerKeysCommand } from './cli/keys-command.js';
 import { reportError } from './cli/report-error.js';
 import { registerRunCommand } from './cli/run-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
@@ -17,6 +18,7 @@ const program = new Command('batchd')
 registerServeCommand(program);
 registerRunCommand(program);
 registerBatchesCommand(program);
+registerKeysCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createBackend } from './backends/create-backend.js';
 import { systemClock, type Clock } from './clock.js';
-import type { ResolvedConfig } from './config.js';
+import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
 import { Engine } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
@@ -98,7 +98,11 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     resultsTtlMs: config.resultsTtlMs,
     publicUrl: () => publicUrl,
     onCreated: () => engine?.wake(),
+    auth: config.auth,
+    rateLimitPerMinute: config.rateLimitRpm ?? undefined,
+    maxQueuedRequests: config.maxQueuedRequests ?? undefined,
   });
+  if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,27 +1,28 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
-import { ApiError, apiError, authenticationError, invalidRequest, notFound } from './api-error.js';
+import { ApiError, apiError, invalidRequest, notFound } from './api-error.js';
+import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.js';
 import { registerDashboard } from './dashboard-route.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { Lanes } from '../engine/lanes.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf'> {
   logger: Logger;
   lanes: Lanes;
+  auth: AuthMode;
+  /** Most batch-endpoint requests per minute for each workspace; none when absent. */
+  rateLimitPerMinute?: number;
 }
 
-/** The workspace every batch belongs to until workspaces and keys are configured. */
-export const DEFAULT_WORKSPACE = 'default';
-
-function apiKeyOf(request: FastifyRequest): string | undefined {
-  const key = request.headers['x-api-key'];
-  if (typeof key === 'string' && key.trim() !== '') return key;
-  const authorization = request.headers.authorization;
-  const bearer = authorization?.match(/^Bearer\s+(\S.*)$/i);
-  return bearer?.[1];
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The workspace the request's key opens (set for every `/v1/` request). */
+    workspace: string;
+  }
 }
 
 /** Turns framework errors (bad content type, oversized JSON, ...) into API errors. */
@@ -48,10 +49,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     routerOptions: { maxParamLength: 200 },
   });
 
+  const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
+  const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
+  app.decorateRequest('workspace', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
-    if (request.url.startsWith('/v1/') && apiKeyOf(request) === undefined) {
-      throw authenticationError('x-api-key header or Authorization: Bearer token is required');
+    if (!request.url.startsWith('/v1/')) return;
+    request.workspace = await authenticator.workspaceOf(request);
+    if (limiter && request.url.startsWith('/v1/messages/batches')) {
+      const waitMs = limiter.take(request.workspace);
+      if (waitMs > 0) {
+        throw new ApiError(429, 'rate_limit_error', `This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, {
+          'retry-after': String(Math.ceil(waitMs / 1000)),
+        });
+      }
     }
   });
 
@@ -67,7 +78,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
-  const workspaceOf = () => DEFAULT_WORKSPACE;
+  const workspaceOf = (request: FastifyRequest) => request.workspace;
   registerBatchRoutes(app, { ...deps, workspaceOf });
   registerMessagesRoute(app, deps.lanes);
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });

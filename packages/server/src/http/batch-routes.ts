@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
 import type { Clock } from '../clock.js';
 import type { BatchIdGenerator } from '../ids.js';
-import type { BatchRecord, BatchStore } from '../store/store.js';
-import { invalidRequest, notFound, requestTooLarge } from './api-error.js';
+import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
+import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
 import { toMessageBatch } from './wire.js';
 
@@ -20,6 +20,22 @@ export interface BatchRouteDeps {
   onCreated: () => void;
   /** The workspace a request acts in. */
   workspaceOf: (request: FastifyRequest) => string;
+  /** Most requests a workspace may have waiting or running; none when absent. */
+  maxQueuedRequests?: number;
+}
+
+/** Passes the chunks through, failing with 429 once the workspace's queue would pass `room` requests. */
+async function* withinQueueLimit(chunks: AsyncIterable<NewRequest[]>, room: number, limit: number): AsyncGenerator<NewRequest[]> {
+  let count = 0;
+  for await (const chunk of chunks) {
+    count += chunk.length;
+    if (count > room) {
+      throw new ApiError(429, 'rate_limit_error', `This batch would take the workspace's queue past its limit of ${limit} requests waiting or running.`, {
+        'retry-after': '60',
+      });
+    }
+    yield chunk;
+  }
 }
 
 type IdParams = { Params: { id: string } };
@@ -57,15 +73,21 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       try {
         if (declared > MAX_BATCH_BYTES) throw requestTooLarge(`Request of ${declared} bytes exceeds the maximum size of ${MAX_BATCH_BYTES} bytes`);
         const now = clock.now();
+        const workspace = deps.workspaceOf(request);
+        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS });
+        if (deps.maxQueuedRequests !== undefined) {
+          const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
+          requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
+        }
         const batch = await store.createBatch(
           {
             id: deps.ids.next(now),
-            workspaceId: deps.workspaceOf(request),
+            workspaceId: workspace,
             createdAt: now,
             expiresAt: now + deps.batchTtlMs,
             archiveAt: now + deps.resultsTtlMs,
           },
-          parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS }),
+          requests,
         );
         deps.onCreated();
         return wire(batch);

@@ -6,11 +6,14 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//.test(db);
 }
 
-/** Opens the store `--db` names, applying pending migrations; only that store's driver is loaded. */
-export async function openStore(db: string, logger: Logger): Promise<BatchStore> {
+/**
+ * Opens the store `--db` names, applying pending migrations; only that store's driver is loaded.
+ * `takeOver: false` opens a SQLite file beside the process that runs it, without recovering its work.
+ */
+export async function openStore(db: string, logger: Logger, options: { takeOver?: boolean } = {}): Promise<BatchStore> {
   if (!isPostgresUrl(db)) {
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
-    return new SqliteStore(db);
+    return new SqliteStore(db, options);
   }
   const { PostgresStore } = await import('./postgres/postgres-store.js');
   return PostgresStore.open(db, { onError: (error) => logger.warn({ err: error }, 'database connection error; reconnecting') });

@@ -43,7 +43,12 @@ export class SqliteStore implements BatchStore {
   private readonly sql: Record<string, Statement>;
   private claimTurn: number;
 
-  constructor(path: string) {
+  /**
+   * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
+   * creates a stopped process left; tools that only read or manage keys beside a running
+   * server pass false.
+   */
+  constructor(path: string, options: { takeOver?: boolean } = {}) {
     this.db = openSqliteDatabase(path);
     const prepare = (text: string) => this.db.prepare(text);
     this.sql = {
@@ -90,7 +95,7 @@ export class SqliteStore implements BatchStore {
       markPurged: prepare(`UPDATE batches SET purged = 1 WHERE seq = ?`),
     };
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
-    this.recover();
+    if (options.takeOver !== false) this.recover();
   }
 
   private recover(): void {

@@ -1,0 +1,58 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { BatchStore } from '../store/store.js';
+import { authenticationError } from './api-error.js';
+
+/** `keys`: every request needs a key made by `batchd keys create`; `none`: any key, one shared workspace. */
+export type AuthMode = 'keys' | 'none';
+
+/** The workspace every batch belongs to when authentication is off. */
+export const DEFAULT_WORKSPACE = 'default';
+
+/** How long a key's lookup is remembered; a revoked key stops working within this time. */
+const CACHE_MS = 5_000;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function apiKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['x-api-key'];
+  if (typeof key === 'string' && key.trim() !== '') return key;
+  const bearer = request.headers.authorization?.match(/^Bearer\s+(\S.*)$/i);
+  return bearer?.[1];
+}
+
+/**
+ * Finds the workspace a request acts in from its `x-api-key` or `Authorization: Bearer` key.
+ * Keys are looked up by their SHA-256 hash and the hashes compared in constant time; the key
+ * itself is never stored or logged.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, { workspace: string | null; until: number }>();
+
+  constructor(
+    readonly mode: AuthMode,
+    private readonly store: BatchStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The request's workspace; throws 401 `authentication_error` when its key does not open one. */
+  async workspaceOf(request: FastifyRequest): Promise<string> {
+    const key = apiKeyOf(request);
+    if (key === undefined) throw authenticationError('x-api-key header or Authorization: Bearer token is required');
+    if (this.mode === 'none') return DEFAULT_WORKSPACE;
+    const hash = hashApiKey(key);
+    const now = this.now();
+    let entry = this.cache.get(hash);
+    if (!entry || entry.until <= now) {
+      const record = await this.store.findApiKey(hash);
+      const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
+      entry = { workspace: valid ? record.workspaceId : null, until: now + CACHE_MS };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, entry);
+    }
+    if (entry.workspace === null) throw authenticationError('invalid x-api-key');
+    return entry.workspace;
+  }
+}
