@@ -1,3 +1,4 @@
+import type { MessageBatch } from '@batchd/sdk';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeProvider } from '../src/test-support/fake-provider.js';
@@ -56,7 +57,7 @@ describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` 
     const nodes = await Promise.all([startWorker(shared), startWorker(shared), startWorker(shared)]);
 
     const sizes = [8000, 6000, 4000, 2000];
-    const batches = [];
+    const batches: MessageBatch[] = [];
     for (const [index, size] of sizes.entries()) batches.push(await createBatch(client, userRequests(size, `b${index}`)));
     await pollUntil(() => retrieveBatch(client, batches[0]!.id), (b) => b.request_counts.succeeded > 1000, { timeoutMs: 120_000 });
     nodes[0]!.kill('SIGKILL');
