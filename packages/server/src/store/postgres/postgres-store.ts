@@ -17,7 +17,7 @@ import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
-import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from './postgres-rows.js';
+import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { settleBatches } from './settle-batches.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
 

@@ -14,11 +14,8 @@ import type {
 } from '../store.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { resultLine } from '../result-line.js';
-import { toBatchRecord, type BatchRow } from './sqlite-rows.js';
+import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 
-const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
-  input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
-  created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
 /** How many active batches one claim looks at, taking the longest-unserved first. */

@@ -1,16 +1,17 @@
-import type { BatchRecord } from '../store.js';
+import type { BatchRecord } from './store.js';
 
 /** The `batches` columns the store selects, in the shape {@link toBatchRecord} reads. */
 export const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
   input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
   created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
 
-/** A `batches` row as selected, with `bigint` columns already read as numbers. */
+/** A `batches` row as both stores select it (PostgreSQL's `bigint` columns already read as numbers). */
 export interface BatchRow {
   seq: number;
   id: string;
   workspace_id: string;
-  status: 'in_progress' | 'canceling' | 'ended' | 'deleted';
+  /** `creating` exists only in SQLite, for a create still streaming in; it is never selected as visible. */
+  status: 'creating' | 'in_progress' | 'canceling' | 'ended' | 'deleted';
   processing: number;
   succeeded: number;
   errored: number;
@@ -28,12 +29,15 @@ export interface BatchRow {
   archived_at: number | null;
 }
 
-/** The contract's view of a row; deleted batches are never selected as visible, so they map to `ended`. */
+/**
+ * The contract's view of a row. Deleted and creating batches are never selected as visible;
+ * they map to the nearest visible status.
+ */
 export function toBatchRecord(row: BatchRow): BatchRecord {
   return {
     id: row.id,
     workspaceId: row.workspace_id,
-    status: row.status === 'deleted' ? 'ended' : row.status,
+    status: row.status === 'deleted' ? 'ended' : row.status === 'creating' ? 'in_progress' : row.status,
     counts: {
       processing: row.processing,
       succeeded: row.succeeded,
