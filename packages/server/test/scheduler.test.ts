@@ -220,6 +220,21 @@ describe('scheduler against fake providers', () => {
     expect(lanes.map((l) => [l.name, l.calls])).toEqual([['hosted', 3], ['gpu', 3], ['local-emulator', 2]]);
   });
 
+  it('keeps answering the API while a backend that answers at once runs a large batch', async () => {
+    const server = await startServer({ flags: { concurrency: 256 } });
+    const client = api(server.url);
+    const batch = await createBatch(client, userRequests(20_000, 'busy'));
+    // Each retrieve is answered between engine turns, so some see the batch part way.
+    const seen = [];
+    for (let i = 0; i < 200; i++) {
+      const current = await retrieveBatch(client, batch.id);
+      seen.push(current);
+      if (current.processing_status === 'ended') break;
+    }
+    expect(seen.some((b) => b.processing_status === 'in_progress' && b.request_counts.succeeded > 0)).toBe(true);
+    await waitUntilEnded(client, batch.id, 20_000, { timeoutMs: 120_000 });
+  });
+
   it('drives an OpenAI-compatible provider and translates the answers', async () => {
     const fake = await provider({ shape: 'openai', latencyMs: 2 });
     const { client } = await serverFor(fake, { concurrency: 4 });

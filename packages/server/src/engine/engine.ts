@@ -48,6 +48,7 @@ export class Engine {
   private flushRetry: NodeJS.Timeout | undefined;
   private pausesReadAt = 0;
   private pumping = false;
+  private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
   private timers: NodeJS.Timeout[] = [];
@@ -70,7 +71,15 @@ export class Engine {
       this.pumpAgain = true;
       return;
     }
-    void this.pump();
+    if (this.pumpScheduled) return;
+    // Claim on the next turn of the event loop, never in the same chain of promise callbacks:
+    // with a backend that answers at once, that chain would otherwise starve HTTP and timers.
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (this.running && !this.pumping) void this.pump();
+      else if (this.pumping) this.pumpAgain = true;
+    });
   }
 
   get inFlightCount(): number {
