@@ -94,6 +94,7 @@ export const saturation: Scenario = {
         meanConcurrencyLimit: run.lane.meanLimit,
         meanInFlightInBatchd: run.lane.meanInFlight,
         meanInFlightAtProvider: (rate * param(params, 'latencyMs')) / 1000,
+        meanBackendsRequestMs: run.lane.meanRequestMs,
         sdkLowSeconds: low.report.seconds,
         sdkLow429s: low.received - low.report.completed,
         sdkHighSeconds: high.report.seconds,

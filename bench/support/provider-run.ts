@@ -39,8 +39,11 @@ export interface ProviderRunReport {
   peakRssBytes: number;
   /** CPU seconds batchd used from the create to the end. */
   serverCpuSeconds: number;
-  /** Means over the samples of the backend's state while the batch ran (with `sampleBackendMs`). */
-  lane: { meanLimit: number; meanInFlight: number; samples: number };
+  /**
+   * Means over the samples of the backend's state while the batch ran (with `sampleBackendMs`),
+   * and of how long each sample's request took: batchd's responsiveness while it works.
+   */
+  lane: { meanLimit: number; meanInFlight: number; meanRequestMs: number; samples: number };
 }
 
 /** Reads the backend's state every `intervalMs` until stopped; keeps running sums. */
@@ -48,11 +51,14 @@ function sampleBackend(client: BatchdClient, intervalMs: number): () => Promise<
   let stopped = false;
   let limit = 0;
   let inFlight = 0;
+  let requestMs = 0;
   let samples = 0;
   const loop = (async () => {
     while (!stopped) {
+      const start = performance.now();
       const [backend] = await client.backends();
       if (backend && !stopped) {
+        requestMs += performance.now() - start;
         limit += backend.concurrency_limit;
         inFlight += backend.in_flight;
         samples += 1;
@@ -63,7 +69,7 @@ function sampleBackend(client: BatchdClient, intervalMs: number): () => Promise<
   return async () => {
     stopped = true;
     await loop;
-    return { meanLimit: limit / samples, meanInFlight: inFlight / samples, samples };
+    return { meanLimit: limit / samples, meanInFlight: inFlight / samples, meanRequestMs: requestMs / samples, samples };
   };
 }
 
@@ -87,7 +93,7 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
     const stopSampling = options.sampleBackendMs === undefined ? undefined : sampleBackend(client, options.sampleBackendMs);
     const batch = await client.waitForEnd(created.id, options.pollMs, options.timeoutMs);
     const seconds = secondsSince(start);
-    const lane = (await stopSampling?.()) ?? { meanLimit: Number.NaN, meanInFlight: Number.NaN, samples: 0 };
+    const lane = (await stopSampling?.()) ?? { meanLimit: Number.NaN, meanInFlight: Number.NaN, meanRequestMs: Number.NaN, samples: 0 };
     const serverCpuSeconds = server.cpuSeconds() - cpuAtStart;
     if (batch.request_counts.succeeded !== options.requests) {
       throw new Error(`expected ${options.requests} succeeded, got ${JSON.stringify(batch.request_counts)}`);
