@@ -66,6 +66,7 @@ describe('fuzzing every endpoint', () => {
   let client: Api;
   let existingId: string;
   let cases = 0;
+  const failed: string[] = [];
 
   beforeAll(async () => {
     server = await startServer({ flags: { 'log-level': 'error' } });
@@ -74,11 +75,17 @@ describe('fuzzing every endpoint', () => {
   });
 
   afterAll(() => {
-    console.log(`[reliability] hostile input: ${cases} fuzzed cases, 0 answered 5xx or malformed, server alive`);
+    const outcome = failed.length === 0 ? '0 answered 5xx or malformed' : `failing properties: ${failed.join('; ')}`;
+    console.log(`[reliability] hostile input: ${cases} fuzzed cases, ${outcome}; server ${isAlive(server) ? 'alive' : 'exited'}`);
   });
 
   async function check<Ts extends unknown[]>(property: fc.IAsyncPropertyWithHooks<Ts>, numRuns: number): Promise<void> {
-    await fc.assert(property, { numRuns, seed: SEED, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS, markInterruptAsFailure: false });
+    try {
+      await fc.assert(property, { numRuns, seed: SEED, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS, markInterruptAsFailure: false });
+    } catch (error) {
+      failed.push(expect.getState().currentTestName?.split(' > ').pop() ?? 'a property');
+      throw error;
+    }
   }
 
   async function send(method: string, path: string, body?: string, headers: Record<string, string | null> = {}): Promise<void> {
