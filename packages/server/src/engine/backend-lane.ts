@@ -79,9 +79,19 @@ export class BackendLane {
     return Math.max(0, this.limit.limit - this.running - this.waiting.interactive.length - this.waiting.batch.length);
   }
 
-  /** Calls the backend once a slot is free, then learns from the answer. */
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1): Promise<BackendOutcome> {
+  /**
+   * Calls the backend once a slot is free, then learns from the answer. When `stillWanted`
+   * says no once the slot is free, the call is not made and the answer is null.
+   */
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt?: number): Promise<BackendOutcome>;
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt: number, stillWanted: () => boolean): Promise<BackendOutcome | null>;
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
     await this.acquire(priority);
+    if (stillWanted && !stillWanted()) {
+      this.running--;
+      this.release();
+      return null;
+    }
     const started = this.now();
     const inFlightAtStart = this.running;
     this.stats.calls++;

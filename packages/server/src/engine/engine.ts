@@ -93,7 +93,7 @@ export class Engine {
         this.pumpAgain = false;
         const now = this.options.clock.now();
         await this.refreshPauses(now);
-        const free = Math.min(this.options.lanes.availableForBatch(), this.options.maxHeld - this.inFlight.size);
+        const free = this.claimable();
         if (free <= 0) break;
         const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
         for (const request of claimed) this.dispatch(request);
@@ -104,6 +104,20 @@ export class Engine {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
+   * twice the lanes' current limits claimed, and tops up once half of that has gone, so claims
+   * are few and large and a freed slot never waits for one. Under a cluster-wide limit, where
+   * every leased request counts, it claims only for slots that are free.
+   */
+  private claimable(): number {
+    const { lanes, maxHeld, clusterLimit } = this.options;
+    const held = this.inFlight.size;
+    if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
+    const target = Math.min(maxHeld, 2 * lanes.openLimit());
+    return held > target / 2 ? 0 : target - held;
   }
 
   /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
@@ -143,9 +157,10 @@ export class Engine {
       this.complete(errored(request.key, 'not_found_error', `model: ${model} is not served by any configured backend`));
       return;
     }
-    const outcome = await lane.call(params, signal, 'batch', request.attempt);
+    // A request claimed ahead may wait for its slot past its batch's expiry: it is then not sent.
+    const outcome = await lane.call(params, signal, 'batch', request.attempt, () => this.options.clock.now() < request.expiresAt);
     const now = this.options.clock.now();
-    if (signal.aborted) {
+    if (signal.aborted || outcome === null) {
       this.enqueueRetry({ key: request.key, runAt: now });
       return;
     }

@@ -15,6 +15,13 @@ export class Lanes {
     return total;
   }
 
+  /** The sum of the adaptive limits of the lanes not paused: the calls that may run at once now. */
+  openLimit(): number {
+    let total = 0;
+    for (const lane of this.all) if (!lane.paused) total += lane.limit.limit;
+    return total;
+  }
+
   /** Applies pauses other nodes recorded, keyed by backend name. */
   applyPauses(pauses: Map<string, number>): void {
     for (const lane of this.all) {

@@ -138,6 +138,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     }
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
     reply.header('content-type', 'application/x-jsonl');
-    return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES)));
+    // One page read ahead at most: memory stays at a page or two whatever the batch's size.
+    return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES), { highWaterMark: 1 }));
   });
 }

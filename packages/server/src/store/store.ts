@@ -99,8 +99,8 @@ export interface BatchStore {
   listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage>;
   cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome>;
   deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
-  /** Result lines of an ended batch, each ending in `\n`, in pages of at most `pageSize` lines. */
-  readResults(batchId: string, pageSize: number): AsyncIterable<string>;
+  /** Result lines of an ended batch as UTF-8 bytes, each ending in `\n`, in pages of at most `pageSize` lines. */
+  readResults(batchId: string, pageSize: number): AsyncIterable<Buffer>;
 
   /**
    * Leases up to `limit` runnable requests, spread round-robin across active batches. With

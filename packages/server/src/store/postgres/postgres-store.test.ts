@@ -217,7 +217,7 @@ describe.skipIf(unavailable !== null)('postgres store across processes', () => {
       const pageLines: number[] = [];
       const ids: string[] = [];
       for await (const page of store.readResults(batch.id, 1000)) {
-        const lines = page.split('\n');
+        const lines = page.toString('utf8').split('\n');
         expect(lines.pop()).toBe('');
         pageLines.push(lines.length);
         for (const line of lines) ids.push((JSON.parse(line) as { custom_id: string }).custom_id);

@@ -165,7 +165,7 @@ export class PostgresStore implements BatchStore {
   }
 
   /** Keyset pages over the batch's requests in key order: one bounded query per page. */
-  async *readResults(batchId: string, pageSize: number): AsyncIterable<string> {
+  async *readResults(batchId: string, pageSize: number): AsyncIterable<Buffer> {
     const found = await this.pool.query<{ seq: number }>('SELECT seq FROM batchd.batches WHERE id = $1', [batchId]);
     const seq = found.rows[0]?.seq;
     if (seq === undefined) return;
@@ -181,7 +181,7 @@ export class PostgresStore implements BatchStore {
       let text = '';
       for (const row of rows) text += resultLine(row.custom_id, row.result_type, row.result);
       after = rows[rows.length - 1]!.key;
-      yield text;
+      yield Buffer.from(text);
       if (rows.length < pageSize) return;
     }
   }

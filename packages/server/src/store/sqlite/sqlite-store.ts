@@ -13,7 +13,6 @@ import type {
   Retry,
 } from '../store.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { resultLine } from '../result-line.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
@@ -61,8 +60,10 @@ export class SqliteStore implements BatchStore {
       listNewer: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND id > ? ORDER BY id ASC LIMIT ?`),
       markCanceling: prepare(`UPDATE batches SET status = 'canceling', cancel_initiated_at = ? WHERE seq = ? AND status = 'in_progress'`),
       markDeleted: prepare(`UPDATE batches SET status = 'deleted' WHERE seq = ?`),
-      resultsPage: prepare(`SELECT key, custom_id, result_type, result FROM requests
-        WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`),
+      // Each line is framed in SQL and read as bytes: stored results never become JavaScript strings.
+      resultsPage: prepare(`SELECT key, CAST('{"custom_id":"' || custom_id || '","result":'
+          || COALESCE(result, '{"type":"' || result_type || '"}') || '}' || char(10) AS BLOB)
+        FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`),
       activeBatches: prepare(`SELECT seq FROM batches WHERE status = 'in_progress' AND expires_at > ?
         ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`),
       takeTurn: prepare(`UPDATE batches SET claim_turn = ? WHERE seq = ?`),
@@ -173,25 +174,19 @@ export class SqliteStore implements BatchStore {
     return 'deleted';
   }
 
-  async *readResults(batchId: string, pageSize: number): AsyncIterable<string> {
+  async *readResults(batchId: string, pageSize: number): AsyncIterable<Buffer> {
     const seq = this.db.prepare('SELECT seq FROM batches WHERE id = ?').pluck().get(batchId) as number | undefined;
     if (seq === undefined) return;
     let after = 0;
     for (;;) {
-      const rows = this.sql.resultsPage!.all(seq, after, pageSize) as Array<{
-        key: number;
-        custom_id: string;
-        result_type: string | null;
-        result: string | null;
-      }>;
+      const rows = this.sql.resultsPage!.raw().all(seq, after, pageSize) as Array<[number, Buffer]>;
       if (rows.length === 0) return;
-      let text = '';
-      for (const row of rows) text += resultLine(row.custom_id, row.result_type, row.result);
-      after = rows[rows.length - 1]!.key;
-      yield text;
+      after = rows[rows.length - 1]![0];
+      yield Buffer.concat(rows.map((row) => row[1]));
       if (rows.length < pageSize) return;
     }
   }
+
 
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
     return this.db.transaction((): ClaimedRequest[] => {
