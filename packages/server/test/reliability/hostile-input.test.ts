@@ -97,8 +97,12 @@ describe('fuzzing every endpoint', () => {
   const json = fc.jsonValue({ maxDepth: 4 });
   const validId = fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/);
   const customId = fc.oneof(validId, fc.constantFrom('a', 'b', '', 'x'.repeat(65), 'a b', 'ä'), fc.string(), json);
+  const block = fc.record({ type: fc.constantFrom('text', 'image', 'x'), text: fc.oneof(fc.string(), json) }, { requiredKeys: [] });
   const message = fc.record(
-    { role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', ''), json), content: fc.oneof(fc.string(), json, fc.array(fc.record({ type: fc.constantFrom('text', 'image', 'x'), text: fc.oneof(fc.string(), json) }, { requiredKeys: [] }), { maxLength: 3 })) },
+    {
+      role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', ''), json),
+      content: fc.oneof(fc.string(), json, fc.array(block, { maxLength: 3 })),
+    },
     { requiredKeys: [] },
   );
   const params = fc.oneof(

@@ -86,7 +86,9 @@ describe('200 concurrent clients', () => {
         errors.push(`results ${batch.id}: ${results.status} ${results.text.slice(0, 200)}`);
         return false;
       }
-      const lines = results.text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { custom_id: string; result: { type: string; message?: { content: unknown } } });
+      if (!results.text.endsWith('\n') || results.text.includes('\n\n')) errors.push(`results ${batch.id}: not one line per result: ${JSON.stringify(results.text.slice(0, 200))}`);
+      type Line = { custom_id: string; result: { type: string; message?: { content: unknown } } };
+      const lines = results.text.slice(0, -1).split('\n').map((line) => JSON.parse(line) as Line);
       const ids = lines.map((line) => line.custom_id).sort();
       const expected = requests.map((request) => request.custom_id).sort();
       if (JSON.stringify(ids) !== JSON.stringify(expected)) errors.push(`results ${batch.id}: custom_ids ${ids.join(',')} instead of ${expected.join(',')}`);
