@@ -15,8 +15,6 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  // Results are read sequentially and in bulk; mapping the file saves a copy per page.
-  db.pragma('mmap_size = 1073741824');
   migrate(db);
   return db;
 }
