@@ -130,11 +130,17 @@ export class Engine {
 
   private dispatch(request: ClaimedRequest): void {
     const controller = new AbortController();
-    const done = this.run(request, controller.signal).finally(() => {
-      this.inFlight.delete(request.key);
-      if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
-      this.wake();
-    });
+    const done = this.run(request, controller.signal)
+      .catch((error: unknown) => {
+        // A request the engine cannot handle ends errored instead of taking the process down.
+        this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
+        this.complete(errored(request.key, 'api_error', 'batchd could not process this request'));
+      })
+      .finally(() => {
+        this.inFlight.delete(request.key);
+        if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
+        this.wake();
+      });
     this.inFlight.set(request.key, { controller, done });
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
 import { ApiError, apiError, invalidRequest, notFound } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
-import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.js';
+import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
 import { registerDashboard } from './dashboard-route.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
@@ -47,6 +47,26 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestIdHeader: false,
     // Batch ids are short; this bounds what a hostile client can make the router hold.
     routerOptions: { maxParamLength: 200 },
+    // Requests the router cannot even read (a bad percent-encoding) still get the envelope.
+    frameworkErrors: (error, request, reply) => {
+      const body = JSON.stringify(invalidRequest(error.message).toEnvelope(request.id));
+      void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
+    },
+  });
+
+  // A client that stops sending its request loses the connection after the upload idle time.
+  // The timer stops once the handler runs: answers may take long (a model call), bodies may not.
+  const watched = new WeakSet<object>();
+  app.addHook('onRequest', async (request) => {
+    const socket = request.raw.socket;
+    if (!watched.has(socket)) {
+      watched.add(socket);
+      socket.on('timeout', () => socket.destroy());
+    }
+    socket.setTimeout(UPLOAD_IDLE_MS);
+  });
+  app.addHook('preHandler', async (request) => {
+    request.raw.socket.setTimeout(0);
   });
 
   const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());

@@ -42,7 +42,7 @@ type IdParams = { Params: { id: string } };
 
 const RESULTS_PAGE_LINES = 1000;
 /** An upload that sends nothing for this long is answered 408 and its connection closed. */
-const UPLOAD_IDLE_MS = 30_000;
+export const UPLOAD_IDLE_MS = 30_000;
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 20;
@@ -67,7 +67,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    scope.post('/v1/messages/batches', async (request) => {
+    scope.post('/v1/messages/batches', async (request, reply) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       const body = request.raw;
       try {
@@ -92,7 +92,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         deps.onCreated();
         return wire(batch);
       } catch (error) {
-        await drainBody(body, 2 * MAX_BATCH_BYTES, UPLOAD_IDLE_MS);
+        // A stalled client is answered at once and its connection closed; others may still be sending.
+        if (error instanceof ApiError && error.status === 408) reply.header('connection', 'close');
+        else await drainBody(body, 2 * MAX_BATCH_BYTES, UPLOAD_IDLE_MS);
         throw error;
       }
     });
@@ -100,6 +102,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
 
   app.get<{ Querystring: Record<keyof BatchListParams, string | undefined> }>('/v1/messages/batches', async (request) => {
     const { limit: rawLimit, after_id: afterId, before_id: beforeId } = request.query;
+    for (const [name, value] of Object.entries({ limit: rawLimit, after_id: afterId, before_id: beforeId })) {
+      if (value !== undefined && typeof value !== 'string') throw invalidRequest(`${name}: give it once`);
+    }
     const limit = parseLimit(rawLimit);
     if (afterId !== undefined && beforeId !== undefined) throw invalidRequest('before_id and after_id cannot be used together');
     const page = await store.listBatches(deps.workspaceOf(request), { limit, afterId, beforeId });

@@ -25,8 +25,9 @@ async function nextChunk(chunks: AsyncIterator<Buffer>, idleMs: number): Promise
   }
 }
 
-/** Requests handed to the store at a time while the body streams in. */
+/** Requests handed to the store at a time while the body streams in: this many, or fewer whose params reach `CHUNK_BYTES`. */
 const CHUNK_SIZE = 1000;
+const CHUNK_BYTES = 1024 * 1024;
 
 type JsonValue = unknown;
 
@@ -43,6 +44,7 @@ function isPlainObject(value: JsonValue): value is Record<string, unknown> {
 export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits): AsyncGenerator<NewRequest[]> {
   const seen = new Set<string>();
   let pending: NewRequest[] = [];
+  let pendingChars = 0;
   let failure: ApiError | null = null;
   let sawRequests = false;
   let bytes = 0;
@@ -70,7 +72,9 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
       if (failure) return;
       const request = value as { custom_id: string; params: Record<string, unknown> };
       seen.add(request.custom_id);
-      pending.push({ customId: request.custom_id, params: JSON.stringify(request.params) });
+      const params = JSON.stringify(request.params);
+      pendingChars += params.length;
+      pending.push({ customId: request.custom_id, params });
       return;
     }
     if (key !== 'requests') {
@@ -124,9 +128,10 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
       throw invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
     }
     if (failure) throw failure;
-    if (pending.length >= CHUNK_SIZE) {
+    if (pending.length >= CHUNK_SIZE || pendingChars >= CHUNK_BYTES) {
       yield pending;
       pending = [];
+      pendingChars = 0;
     }
   }
   if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');

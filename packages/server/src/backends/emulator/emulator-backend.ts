@@ -109,7 +109,13 @@ export class EmulatorBackend implements Backend {
     if (signal.aborted) return ABORTED;
     if (directives.error !== undefined) return injectedError(directives.error);
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
-    return { kind: 'message', message: emulateMessage(request) };
+    try {
+      return { kind: 'message', message: emulateMessage(request) };
+    } catch (error) {
+      // Params nested too deeply to walk: the hosted API refuses such requests too.
+      if (!(error instanceof RangeError)) throw error;
+      return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: 'params: nested too deeply' };
+    }
   }
 
   close(): Promise<void> {
@@ -226,12 +232,24 @@ function toTokens(chars: number): number {
 }
 
 /** Characters are counted in code points, so a cut never splits a surrogate pair. */
+/** Characters (code points) in `text`, counted without copying it. */
 function charCount(text: string): number {
-  return [...text].length;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0xd800 || code > 0xdbff) count++;
+  }
+  return count;
 }
 
+/** The first `count` characters (code points) of `text`. */
 function takeChars(text: string, count: number): string {
-  return [...text].slice(0, count).join('');
+  let end = 0;
+  for (let taken = 0; taken < count && end < text.length; taken++) {
+    const code = text.charCodeAt(end);
+    end += code >= 0xd800 && code <= 0xdbff && end + 1 < text.length ? 2 : 1;
+  }
+  return text.slice(0, end);
 }
 
 /** JSON with object keys sorted at every level, so equal params hash equally whatever their key order. */
