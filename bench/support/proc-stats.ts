@@ -9,6 +9,10 @@ import { readFileSync } from 'node:fs';
 export interface ProcMemory {
   rssBytes: number;
   peakRssBytes: number;
+  /** The anonymous part of the resident size (heap, stacks, buffers). */
+  anonBytes: number;
+  /** The file-backed part (mapped files such as a memory-mapped database, code). */
+  fileBytes: number;
 }
 
 function field(status: string, name: string): number {
@@ -19,12 +23,26 @@ function field(status: string, name: string): number {
 
 export function readProcMemory(pid: number): ProcMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rssBytes: field(status, 'VmRSS'), peakRssBytes: field(status, 'VmHWM') };
+  return {
+    rssBytes: field(status, 'VmRSS'),
+    peakRssBytes: field(status, 'VmHWM'),
+    anonBytes: field(status, 'RssAnon'),
+    fileBytes: field(status, 'RssFile'),
+  };
+}
+
+export interface RssPeaks {
+  maxRssBytes: number;
+  maxAnonBytes: number;
+  maxFileBytes: number;
+  samples: number;
 }
 
 /** Samples a process's resident size every `intervalMs` until stopped; keeps the largest. */
 export class RssSampler {
   #max = 0;
+  #maxAnon = 0;
+  #maxFile = 0;
   #samples = 0;
   readonly #timer: NodeJS.Timeout;
 
@@ -35,7 +53,10 @@ export class RssSampler {
 
   #sample(): void {
     try {
-      this.#max = Math.max(this.#max, readProcMemory(this.pid).rssBytes);
+      const memory = readProcMemory(this.pid);
+      this.#max = Math.max(this.#max, memory.rssBytes);
+      this.#maxAnon = Math.max(this.#maxAnon, memory.anonBytes);
+      this.#maxFile = Math.max(this.#maxFile, memory.fileBytes);
       this.#samples += 1;
     } catch {
       // The process exited; the samples so far stand.
@@ -43,10 +64,10 @@ export class RssSampler {
   }
 
   /** Stops sampling (taking one last sample) and returns the largest resident size seen. */
-  stop(): { maxRssBytes: number; samples: number } {
+  stop(): RssPeaks {
     clearInterval(this.#timer);
     this.#sample();
-    return { maxRssBytes: this.#max, samples: this.#samples };
+    return { maxRssBytes: this.#max, maxAnonBytes: this.#maxAnon, maxFileBytes: this.#maxFile, samples: this.#samples };
   }
 }
 
