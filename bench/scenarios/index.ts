@@ -4,7 +4,8 @@ import { overhead } from './overhead.js';
 import { results } from './results.js';
 import type { Scenario } from './scenario.js';
 import { saturation } from './saturation.js';
+import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut];

@@ -13,13 +13,15 @@ import { readCpuSeconds, readProcMemory, type ProcMemory } from './proc-stats.js
 export interface BatchdOptions {
   /** Directory for the database (created when missing). */
   dir: string;
-  /** `serve` flags by name without dashes. */
-  flags?: Record<string, string | number>;
+  /** `serve` flags by name without dashes (`true` for a flag without a value). */
+  flags?: Record<string, string | number | true>;
+  /** `worker` runs the engine only and has no URL. Default `serve`. */
+  command?: 'serve' | 'worker';
   env?: Record<string, string>;
   cpuProfileDir?: string;
 }
 
-const READY = /batchd listening on (http:\/\/\S+)/;
+const READY = /batchd listening on (http:\/\/\S+)|batchd worker running/;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 30_000;
 const TAIL_CHARS = 16_384;
@@ -45,9 +47,10 @@ export class BatchdProcess {
   static async start(options: BatchdOptions): Promise<BatchdProcess> {
     if (!existsSync(BATCHD_MAIN)) throw new Error(`${BATCHD_MAIN} is missing: run \`npm run build\` first`);
     mkdirSync(options.dir, { recursive: true });
-    const flags = { 'log-level': 'warn', ...options.flags };
-    const args = ['serve', '--port', '0', '--db', join(options.dir, 'batchd.sqlite')];
-    for (const [name, value] of Object.entries(flags)) args.push(`--${name}`, String(value));
+    const flags: Record<string, string | number | true> = { 'log-level': 'warn', ...options.flags };
+    const command = options.command ?? 'serve';
+    const args = [command, ...(command === 'serve' ? ['--port', '0'] : []), '--db', join(options.dir, 'batchd.sqlite')];
+    for (const [name, value] of Object.entries(flags)) args.push(`--${name}`, ...(value === true ? [] : [String(value)]));
     const nodeArgs: string[] = [];
     if (options.cpuProfileDir) {
       mkdirSync(options.cpuProfileDir, { recursive: true });
@@ -74,7 +77,7 @@ export class BatchdProcess {
         const match = READY.exec(seen);
         if (match) {
           clearTimeout(timer);
-          resolve(match[1]!.replace(/\/+$/, ''));
+          resolve((match[1] ?? '').replace(/\/+$/, ''));
         }
       });
       void exited.then(() => {
