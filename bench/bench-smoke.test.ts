@@ -18,6 +18,7 @@ const FIGURES: Record<string, string[]> = {
   results: ['stream', 'server RSS growth'],
   'small-batch': ['create → ended p50', 'beyond provider latency p50'],
   'control-plane': ['retrieve p50', 'retrieve p99', 'list p50', 'list p99'],
+  'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
 };
 
 interface Report {
