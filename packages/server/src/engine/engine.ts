@@ -108,7 +108,7 @@ export class Engine {
 
   /**
    * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
-   * twice the lanes' current limits claimed, and tops up once half of that has gone, so claims
+   * twice the lanes' current limits claimed, and tops up once a quarter of that has gone, so claims
    * are few and large and a freed slot never waits for one. Under a cluster-wide limit, where
    * every leased request counts, it claims only for slots that are free.
    */
@@ -117,7 +117,7 @@ export class Engine {
     const held = this.inFlight.size;
     if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
     const target = Math.min(maxHeld, 2 * lanes.openLimit());
-    return held > target / 2 ? 0 : target - held;
+    return held > (target * 3) / 4 ? 0 : target - held;
   }
 
   /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
