@@ -24,6 +24,8 @@ export interface EngineOptions {
   flushSize?: number;
 }
 
+/** Results finishing within this long of each other are written in one transaction. */
+const FLUSH_DELAY_MS = 5;
 /** Wait before writing results again after a failed write. */
 const FLUSH_RETRY_MS = 500;
 /** How often backend pauses recorded by other nodes are read. */
@@ -193,10 +195,10 @@ export class Engine {
     }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.flushScheduled = false;
       void this.flush();
-    });
+    }, FLUSH_DELAY_MS);
   }
 
   private async flush(): Promise<void> {
