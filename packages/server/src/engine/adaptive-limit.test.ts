@@ -10,19 +10,19 @@ describe('adaptive limit', () => {
     expect(limit.limit).toBe(20);
   });
 
-  it('cuts to 0.9 of the calls in flight once per cool-down, then probes slowly', () => {
+  it('cuts to 0.95 of the calls in flight once per cool-down, then probes slowly', () => {
     let now = 0;
     const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, now: () => now });
     limit.onSuccess(50);
     limit.onOverload(33);
-    expect(limit.limit).toBe(29);
+    expect(limit.limit).toBe(31);
     limit.onOverload(20);
-    expect(limit.limit).toBe(29);
+    expect(limit.limit).toBe(31);
     now += 1000;
-    for (let i = 0; i < 2 * 29 - 1; i++) limit.onSuccess(50);
-    expect(limit.limit).toBe(29);
+    for (let i = 0; i < 3 * 31 - 1; i++) limit.onSuccess(50);
+    expect(limit.limit).toBe(31);
     limit.onSuccess(50);
-    expect(limit.limit).toBe(30);
+    expect(limit.limit).toBe(32);
   });
 
   it('does not grow while latency is well above the fastest seen', () => {

@@ -3,7 +3,7 @@
  * - slow start: +1 per success (the limit doubles each round trip) until the first overload;
  * - then +1 after `limit × probeRounds` successes, and only while latency stays near the
  *   fastest seen, so the limit probes above the provider's capacity rarely;
- * - on an overload signal (429, 529, 503, a timeout) it falls to 0.9 × the calls in flight,
+ * - on an overload signal (429, 529, 503, a timeout) it falls to 0.95 × the calls in flight,
  *   at most once per cool-down, so one burst of rejections cuts once.
  * `ceiling` bounds it (the operator's `--concurrency`).
  */
@@ -35,8 +35,8 @@ export class AdaptiveLimit {
   constructor(options: AdaptiveLimitOptions) {
     this.ceiling = options.ceiling;
     this.value = Math.min(options.initial ?? 8, options.ceiling);
-    this.probeRounds = options.probeRounds ?? 2;
-    this.backoff = options.backoff ?? 0.9;
+    this.probeRounds = options.probeRounds ?? 3;
+    this.backoff = options.backoff ?? 0.95;
     this.tolerance = options.latencyTolerance ?? 2;
     this.now = options.now ?? Date.now;
   }
