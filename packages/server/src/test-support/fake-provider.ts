@@ -61,7 +61,7 @@ const DEFAULT_FAULT_KINDS: readonly FakeFault[] = [429, 529, 500, 'drop', 'garba
 const DEFAULT_WINDOW_MS = 60_000;
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

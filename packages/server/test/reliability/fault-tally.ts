@@ -1,4 +1,4 @@
-import type { FakeFault } from '../../src/test-support/fake-provider.js';
+import { seededRandom, type FakeFault } from '../../src/test-support/fake-provider.js';
 
 /**
  * The faults a `FakeProvider` started with `faults: { rate, kinds, seed }` (and nothing in its
@@ -8,19 +8,8 @@ import type { FakeFault } from '../../src/test-support/fake-provider.js';
  * tests cross-check the count against what the provider and batchd observed.
  */
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export function tallyFaults(options: { rate: number; kinds: readonly FakeFault[]; seed: number }, calls: number): Map<FakeFault, number> {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const counts = new Map<FakeFault, number>(options.kinds.map((kind) => [kind, 0]));
   for (let call = 0; call < calls; call++) {
     if (random() >= options.rate) continue;
