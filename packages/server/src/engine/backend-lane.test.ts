@@ -103,3 +103,20 @@ describe('backend lane pauses', () => {
     expect(lane.paused).toBe(true);
   });
 });
+
+describe('backend lane pause end', () => {
+  it('lets waiting calls go when the pause ends, even when its timer fires before the clock says so', async () => {
+    let now = 1000;
+    const backend = new HeldBackend();
+    const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 2, now: () => now });
+    lane.pause(1010);
+    const waiting = lane.call({ label: 'w' }, signal, 'batch');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(backend.open).toHaveLength(0);
+    now = 1010;
+    while (backend.open.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    backend.open[0]!.settle(ok);
+    await waiting;
+    expect(lane.stats.calls).toBe(1);
+  });
+});

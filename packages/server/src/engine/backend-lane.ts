@@ -155,8 +155,13 @@ export class BackendLane {
   pause(until: number): void {
     if (until <= this.now() || until <= this.pausedUntil) return;
     this.pausedUntil = until;
+    this.resumeAtPauseEnd();
+  }
+
+  /** Hands slots to waiters when the pause ends; a timer that fires a little early waits again. */
+  private resumeAtPauseEnd(): void {
     clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.release(), this.pausedUntil - this.now());
+    this.pauseTimer = setTimeout(() => (this.paused ? this.resumeAtPauseEnd() : this.release()), Math.max(1, this.pausedUntil - this.now()));
     this.pauseTimer.unref();
   }
 
