@@ -17,7 +17,15 @@ const FIGURES: Record<string, string[]> = {
   saturation: ['batchd throughput', 'batchd 429 share', 'SDK 16 throughput', 'SDK 512 completed'],
   results: ['stream', 'server RSS growth'],
   'small-batch': ['create → ended p50', 'beyond provider latency p50'],
-  'control-plane': ['retrieve p50', 'retrieve p99', 'list p50', 'list p99'],
+  'control-plane': [
+    'retrieve p50',
+    'retrieve p99',
+    'list p50',
+    'list p99',
+    'retrieve p50, clients polling every 1 s',
+    'retrieve p99, clients polling every 1 s',
+    'retrieve p99, clients polling every 100 ms',
+  ],
   'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
 };
 

@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { BatchdClient, type BatchView } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
 import { figure } from '../support/report.js';
+import type { LoadClientsOptions, LoadClientsReport } from '../support/load-clients.js';
+import { runLoadClients } from '../support/run-script.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
 import { percentile } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
@@ -12,7 +14,31 @@ import { param, type Scenario } from './scenario.js';
  * (emulator, no latency) and run to the end; then retrieves of random batches and list pages
  * (the first page or one after a random id) are timed one at a time over one keep-alive
  * connection. Baseline: `GET /health` on the same server and connection, the HTTP floor.
+ *
+ * Then the same reads under load: `loadClients` clients in another process create small batches
+ * whose requests take `requestLatencyMs` (2 s), poll them until they end, list and read results for `loadSeconds`,
+ * while this process times retrieves and `/health` one at a time, alternating, as a client that
+ * is not itself overloaded. Twice: the clients polling every second (as the SDK's `wait` starts),
+ * which carries the target, and every 100 ms, ten times the polls, reported beside it.
  */
+
+interface LoadPhase {
+  retrieve: number[];
+  health: number[];
+  report: LoadClientsReport;
+}
+
+/** Runs the load clients and times reads in the middle of their window. */
+async function underLoad(load: LoadClientsOptions, retrievePath: () => string, client: BatchdClient): Promise<LoadPhase> {
+  const loadMs = load.durationMs;
+  const running = runLoadClients(load, loadMs + 120_000);
+  // Time the middle of the window: every client has started, none has stopped.
+  await delay(loadMs / 5);
+  const timed = await timeUntil(performance.now() + (loadMs * 3) / 5, retrievePath, client);
+  const report = await running;
+  if (report.errors.length > 0) throw new Error(`load clients failed: ${report.errors.join('; ')}`);
+  return { ...timed, report };
+}
 
 /** A small deterministic PRNG, so every run reads the same batches. */
 function randomIndex(seed: number): (size: number) => number {
@@ -46,6 +72,18 @@ async function waitAllEnded(client: BatchdClient, timeoutMs: number): Promise<vo
   }
 }
 
+/** Times retrieves and `/health` alternately until `untilMs` (a `performance.now()` reading). */
+async function timeUntil(untilMs: number, retrievePath: () => string, client: BatchdClient): Promise<{ retrieve: number[]; health: number[] }> {
+  const retrieve: number[] = [];
+  const health: number[] = [];
+  while (performance.now() < untilMs) {
+    retrieve.push(await client.timeGet(retrievePath()));
+    health.push(await client.timeGet('/health'));
+    await delay(5);
+  }
+  return { retrieve, health };
+}
+
 async function timeMany(count: number, paths: (i: number) => string, client: BatchdClient): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) times.push(await client.timeGet(paths(i)));
@@ -54,10 +92,10 @@ async function timeMany(count: number, paths: (i: number) => string, client: Bat
 
 export const controlPlane: Scenario = {
   name: 'control-plane',
-  summary: 'retrieve and list p50/p99 with 10,000 batches stored',
+  summary: 'retrieve and list p50/p99 with 10,000 batches stored, and retrieve under 200 clients',
   sizes: {
-    full: { batches: 10_000, createConcurrency: 8, samples: 2_000, warmup: 200 },
-    tiny: { batches: 50, createConcurrency: 8, samples: 50, warmup: 10 },
+    full: { batches: 10_000, createConcurrency: 8, samples: 2_000, warmup: 200, loadClients: 200, loadSeconds: 20, requestLatencyMs: 2_000 },
+    tiny: { batches: 50, createConcurrency: 8, samples: 50, warmup: 10, loadClients: 10, loadSeconds: 2, requestLatencyMs: 200 },
   },
 
   async run(params, context) {
@@ -92,6 +130,15 @@ export const controlPlane: Scenario = {
       const health = await timeMany(samples, () => '/health', client);
       const retrieve = await timeMany(samples, retrievePath, client);
       const list = await timeMany(samples, listPath, client);
+      const load = {
+        url: server.url,
+        clients: param(params, 'loadClients'),
+        durationMs: param(params, 'loadSeconds') * 1000,
+        requestLatencyMs: param(params, 'requestLatencyMs'),
+      };
+      const loaded = await underLoad({ ...load, pollMs: 1_000 }, retrievePath, client);
+      const busy = await underLoad({ ...load, pollMs: 100 }, retrievePath, client);
+
       const p99Target = { on: 'value', compare: '<=', limit: 5 } as const;
       return {
         figures: [
@@ -99,12 +146,27 @@ export const controlPlane: Scenario = {
           figure('retrieve p99', 'ms', percentile(retrieve, 99), { baseline: { name: 'GET /health p99', value: percentile(health, 99) }, target: p99Target }),
           figure('list p50', 'ms', percentile(list, 50), { baseline: { name: 'GET /health p50', value: percentile(health, 50) } }),
           figure('list p99', 'ms', percentile(list, 99), { baseline: { name: 'GET /health p99', value: percentile(health, 99) }, target: p99Target }),
+          figure('retrieve p50, clients polling every 1 s', 'ms', percentile(loaded.retrieve, 50), { baseline: { name: 'GET /health p50', value: percentile(loaded.health, 50) } }),
+          figure('retrieve p99, clients polling every 1 s', 'ms', percentile(loaded.retrieve, 99), {
+            baseline: { name: 'GET /health p99', value: percentile(loaded.health, 99) },
+            target: p99Target,
+          }),
+          figure('retrieve p99, clients polling every 100 ms', 'ms', percentile(busy.retrieve, 99), { baseline: { name: 'GET /health p99', value: percentile(busy.health, 99) } }),
         ],
         details: {
           createSeconds,
           createsPerSecond: batches / createSeconds,
           retrieveMaxMs: Math.max(...retrieve),
           listMaxMs: Math.max(...list),
+          loadClients: param(params, 'loadClients'),
+          loadSamples: loaded.retrieve.length,
+          loadBatches: loaded.report.batches,
+          loadRetrieves: loaded.report.retrieves,
+          loadClientsRetrieveP99Ms: loaded.report.retrieveP99Ms,
+          busySamples: busy.retrieve.length,
+          busyBatches: busy.report.batches,
+          busyRetrieves: busy.report.retrieves,
+          busyClientsRetrieveP99Ms: busy.report.retrieveP99Ms,
         },
       };
     } finally {

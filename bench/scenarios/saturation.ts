@@ -2,7 +2,7 @@ import { FakeProvider } from '../../packages/server/src/test-support/fake-provid
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
-import { runSdkScript } from '../support/run-sdk-script.js';
+import { runSdkScript } from '../support/run-script.js';
 import type { SdkScriptReport } from '../support/sdk-script.js';
 import { param, type Params, type Scenario } from './scenario.js';
 

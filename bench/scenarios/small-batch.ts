@@ -5,7 +5,7 @@ import { BatchdClient } from '../support/batchd-client.js';
 import { startBatchdFor } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
-import { runSdkScript } from '../support/run-sdk-script.js';
+import { runSdkScript } from '../support/run-script.js';
 import { median, secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 

@@ -27,11 +27,12 @@ export interface BackendView {
 type Body = Buffer | string | (() => Readable);
 
 export class BatchdClient {
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #agent: Agent;
   readonly #url: URL;
 
-  constructor(baseUrl: string, private readonly apiKey = 'bench-key') {
+  constructor(baseUrl: string, private readonly apiKey = 'bench-key', maxSockets = 64) {
     this.#url = new URL(baseUrl);
+    this.#agent = new Agent({ keepAlive: true, maxSockets });
   }
 
   /** Sends one request; resolves with the response, its body not yet read. */
