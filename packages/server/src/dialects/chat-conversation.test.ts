@@ -181,6 +181,8 @@ describe('chat messages as Messages turns', () => {
     ['messages.0: the first message after system messages must be a user message', [{ role: 'assistant', content: 'Hello, how can I help?' }, question]],
     ['messages.1: a tool message must follow an assistant message with tool_calls', [question, { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' }]],
     ['messages.1.content: an assistant message needs content or tool_calls', [question, { role: 'assistant', content: null }, question]],
+    ['messages.1.content: an assistant message needs content or tool_calls', [question, { role: 'assistant', content: '' }, question]],
+    ['messages.0.content: must not be empty', [{ role: 'user', content: '' }]],
     [
       'messages.1.tool_calls.0.function.arguments: not a JSON object',
       [question, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"location": "Par' } }] }],

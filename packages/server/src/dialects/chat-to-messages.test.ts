@@ -94,6 +94,7 @@ describe('chatToMessages', () => {
   it('takes the user id from safety_identifier before user', () => {
     expect(params({ ...base, user: 'u-1', safety_identifier: 'hash-9' }).metadata).toEqual({ user_id: 'hash-9' });
     expect(error({ ...base, user: 42 })).toBe('user: invalid value');
+    expect(error({ ...base, safety_identifier: 'x'.repeat(513) })).toBe('safety_identifier: at most 512 characters');
   });
 
   it('translates function tools and every tool_choice', () => {

@@ -84,8 +84,9 @@ describe('messageToChatCompletion', () => {
     ['tool_use', 'tool_calls'],
     ['refusal', 'content_filter'],
     [null, 'stop'],
+    ['constructor', 'stop'],
   ] as const)('maps stop_reason %s to finish_reason %s', (stopReason, finishReason) => {
-    const message = reply([{ type: 'text', text: 'x', citations: null }], stopReason);
+    const message = reply([{ type: 'text', text: 'x', citations: null }], stopReason as Message['stop_reason']);
     expect(messageToChatCompletion(message, { created }).choices[0]?.finish_reason).toBe(finishReason);
   });
 
