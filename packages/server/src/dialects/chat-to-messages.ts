@@ -12,8 +12,9 @@ import { arrayAt, invalid, isObject, type Json, keyName, objectAt, onlyKeys, str
  * `max_completion_tokens`, or else `max_tokens` (→ `max_tokens`; when neither is given, 4096,
  * since Messages requires one; both given and different is an error); `stop` (a string or a list
  * → `stop_sequences`); `temperature` (OpenAI's 0..2; above 1 is rejected, not clamped); `top_p`;
- * `safety_identifier`, or else `user` (→ `metadata.user_id`, at most 512 characters); function `tools` (name,
- * description, `parameters` → `input_schema`, an empty object schema when absent, `strict`);
+ * `safety_identifier`, or else `user` (→ `metadata.user_id`, at most 512 characters); function
+ * `tools` (name, description, `parameters` → `input_schema`, an empty object schema when absent,
+ * `strict`);
  * `tool_choice` `auto`/`none`/`required` (→ `any`)/a named function (→ `tool`);
  * `parallel_tool_calls: false` (→ `disable_parallel_tool_use` on the tool choice, `auto` when none
  * was given). Without tools, `tool_choice` `auto` or `none` and `parallel_tool_calls` are left out.
