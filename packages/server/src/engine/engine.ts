@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { BatchStore, ClaimedRequest, Completion, Retry } from '../store/store.js';
@@ -100,6 +101,8 @@ export class Engine {
         const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
         for (const request of claimed) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
+        // A synchronous store claims without yielding: let the API answer between claims.
+        if (this.pumpAgain) await nextTurn();
       } while (this.pumpAgain && this.running);
     } catch (error) {
       this.options.logger.error({ err: error }, 'claiming requests failed');

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { BatchStore } from '../store/store.js';
@@ -13,10 +14,14 @@ export interface MaintenanceOptions {
   purgeLimit?: number;
 }
 
+/** Request rows removed per purge transaction: each is short, so API calls are served between them. */
+const PURGE_CHUNK = 500;
+
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
  * their results TTL and purges the rows of deleted and archived batches. Ticks never overlap
- * and never throw; a failed step is logged and tried again on the next tick.
+ * and never throw; a failed step is logged and tried again on the next tick. Steps yield to the
+ * event loop between them, so a store that works synchronously never holds up the API for long.
  */
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined;
@@ -42,9 +47,10 @@ export class Maintenance {
       ['reclaim leases', () => store.reclaimExpiredLeases(clock.now())],
       ['expire batches', () => store.expireBatches(clock.now())],
       ['archive batches', () => store.archiveBatches(clock.now())],
-      ['purge', () => store.purge(purgeLimit)],
+      ['purge', () => this.purge(purgeLimit)],
     ];
     for (const [name, step] of steps) {
+      await nextTurn();
       try {
         const changed = await step();
         if (changed > 0) {
@@ -55,6 +61,18 @@ export class Maintenance {
         logger.error({ err: error, step: name }, 'maintenance step failed');
       }
     }
+  }
+
+  /** Purges up to `limit` rows in short transactions. */
+  private async purge(limit: number): Promise<number> {
+    let removed = 0;
+    while (removed < limit) {
+      const changed = await this.options.store.purge(Math.min(PURGE_CHUNK, limit - removed));
+      removed += changed;
+      if (changed === 0) break;
+      await nextTurn();
+    }
+    return removed;
   }
 
   async stop(): Promise<void> {
