@@ -65,4 +65,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
     `,
   },
+  {
+    version: 7,
+    name: 'maintenance indexes',
+    // Archival and purge look only at the few batches due; without these they scan every batch.
+    sql: `
+      CREATE INDEX batches_unarchived ON batches (archive_at) WHERE status = 'ended' AND archived_at IS NULL;
+      CREATE INDEX batches_to_purge ON batches (seq) WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL);
+    `,
+  },
 ];

@@ -64,8 +64,10 @@ export class SqliteStore implements BatchStore {
       resultsPage: prepare(`SELECT key, CAST('{"custom_id":"' || custom_id || '","result":'
           || COALESCE(result, '{"type":"' || result_type || '"}') || '}' || char(10) AS BLOB)
         FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`),
-      activeBatches: prepare(`SELECT seq FROM batches WHERE status = 'in_progress' AND expires_at > ?
-        ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`),
+      // The IN term is the partial index's own condition, so SQLite reads batches_active in
+      // claim_turn order instead of scanning and sorting every batch ever stored.
+      activeBatches: prepare(`SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
+        AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`),
       takeTurn: prepare(`UPDATE batches SET claim_turn = ? WHERE seq = ?`),
       claim: prepare(`UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
         WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
@@ -313,7 +315,7 @@ export class SqliteStore implements BatchStore {
 
   async queuedRequests(workspaceId: string): Promise<number> {
     return this.db
-      .prepare(`SELECT COALESCE(SUM(processing), 0) FROM batches WHERE workspace_id = ? AND status IN ('in_progress', 'canceling')`)
+      .prepare(`SELECT COALESCE(SUM(processing), 0) FROM batches INDEXED BY batches_active WHERE workspace_id = ? AND status IN ('in_progress', 'canceling')`)
       .pluck()
       .get(workspaceId) as number;
   }
