@@ -9,14 +9,15 @@ export interface MaintenanceOptions {
   intervalMs: number;
   /** Called when a step put requests back in the queue, so the engine looks at once. */
   onRequeue: () => void;
-  /** Most request rows of deleted or archived batches removed per tick. */
+  /** Most request rows of deleted or archived batches (and most create records) removed per tick. */
   purgeLimit?: number;
 }
 
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
- * their results TTL and purges the rows of deleted and archived batches. Ticks never overlap
- * and never throw; a failed step is logged and tried again on the next tick.
+ * their results TTL, purges the rows of deleted and archived batches and the create records too
+ * old to match a repeated create. Ticks never overlap and never throw; a failed step is logged
+ * and tried again on the next tick.
  */
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined;
@@ -43,6 +44,7 @@ export class Maintenance {
       ['expire batches', () => store.expireBatches(clock.now())],
       ['archive batches', () => store.archiveBatches(clock.now())],
       ['purge', () => store.purge(purgeLimit)],
+      ['purge create records', () => store.purgeCreateRecords(clock.now(), purgeLimit)],
     ];
     for (const [name, step] of steps) {
       try {
