@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import Anthropic from '@anthropic-ai/sdk';
 import type { BatchCreateParams } from '@anthropic-ai/sdk/resources/messages/batches';
-import type { MessageBatch } from '@batchd/sdk';
+import { BatchdClient, type MessageBatch } from '@batchd/sdk';
 import AnthropicV0 from 'anthropic-sdk-0';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, type ApiResponse } from './support/api.js';
@@ -11,9 +11,9 @@ import { MAIN_JS, startServer, type ServerHandle } from './support/server-proces
 
 /**
  * A create is made once however often the client sends it: an SDK retry after a lost answer
- * (`x-stainless-retry-count` above 0, same key, same body) and a repeated `Idempotency-Key`
- * both get the first batch. The official SDKs create through a proxy that lets batchd answer,
- * then drops the client's connection or answers 503 instead.
+ * (`x-stainless-retry-count` above 0, same API key, same body) and a repeated `Idempotency-Key`
+ * both get the first batch. The official SDKs (and batchd's own) create through a proxy that
+ * lets batchd answer, then drops the client's connection or answers 503 instead.
  */
 
 let server: ServerHandle;
@@ -43,6 +43,7 @@ interface BatchesCreate {
 const SDKS = {
   '@anthropic-ai/sdk 1.x': (baseURL: string, apiKey: string) => new Anthropic({ baseURL, apiKey }).messages.batches as unknown as BatchesCreate,
   '@anthropic-ai/sdk 0.x': (baseURL: string, apiKey: string) => new AnthropicV0({ baseURL, apiKey }).messages.batches as unknown as BatchesCreate,
+  '@batchd/sdk': (baseURL: string, apiKey: string) => new BatchdClient({ baseURL, apiKey }).messages.batches as unknown as BatchesCreate,
 };
 
 /** The ids of the workspace's batches, read from batchd directly. */
@@ -59,6 +60,7 @@ describe('creates the SDKs retry', () => {
     ['@anthropic-ai/sdk 1.x', 'drop'],
     ['@anthropic-ai/sdk 1.x', '503'],
     ['@anthropic-ai/sdk 0.x', 'drop'],
+    ['@batchd/sdk', '503'],
   ])('%s whose first create answer is lost (%s) gets the batch batchd made, and only that one', async (sdk, fault) => {
     const { key } = newKey();
     const seenBefore = proxy.creates.length;
