@@ -78,7 +78,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
     if (!request.url.startsWith('/v1/')) return;
-    ({ workspace: request.workspace, caller: request.caller } = await authenticator.identify(request));
+    const identity = await authenticator.identify(request);
+    request.workspace = identity.workspace;
+    request.caller = identity.caller;
     if (limiter && request.url.startsWith('/v1/messages/batches')) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
