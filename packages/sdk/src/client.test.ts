@@ -225,6 +225,14 @@ describe('BatchdClient retries', () => {
     expect(requests).toHaveLength(5);
   });
 
+  it('numbers each attempt in x-stainless-retry-count unless the caller set it', async () => {
+    const { baseURL, requests } = await serve(script((_req, res) => sendError(res, 503, 'overloaded_error', 'busy'), (_req, res) => void res.socket?.destroy(), ok));
+    const client = new BatchdClient({ apiKey: 'k', baseURL, sleep: recordingSleep().sleep });
+    await client.messages.batches.retrieve('msgbatch_01');
+    await client.messages.batches.retrieve('msgbatch_01', { headers: { 'x-stainless-retry-count': '7' } });
+    expect(requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1', '2', '7']);
+  });
+
   it('lets a request override maxRetries', async () => {
     const { baseURL, requests } = await serve((_req, res) => sendError(res, 429, 'rate_limit_error', 'later'));
     const client = new BatchdClient({ apiKey: 'k', baseURL, sleep: recordingSleep().sleep });

@@ -16,6 +16,8 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8787';
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 2;
 export const ANTHROPIC_VERSION = '2023-06-01';
+/** Which attempt a request is (0 the first), under the name the official SDKs send it. */
+const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
 
 export interface ClientOptions {
   /** Sent as `x-api-key`. Defaults to `BATCHD_API_KEY`, then `ANTHROPIC_API_KEY`; one is required. */
@@ -104,16 +106,21 @@ export class BatchdClient {
 
   /**
    * Sends a request, retrying as configured, and resolves with the first successful response.
-   * Error statuses throw the matching `APIError` subclass.
+   * Error statuses throw the matching `APIError` subclass. Each attempt says which it is in
+   * `x-stainless-retry-count` (0 first), as the official SDKs do, unless the caller set that
+   * header: a server can then answer a retried create with the batch the first attempt made.
    */
   async request(req: APIRequest): Promise<Response> {
     const url = this.buildURL(req.path, req.query);
     const maxRetries = checkCount('maxRetries', req.maxRetries ?? this.maxRetries);
     const timeout = checkCount('timeout', req.timeout ?? this.timeout);
-    const init: RequestInit = { method: req.method, headers: this.#headers(req), body: req.body ?? null };
+    const headers = this.#headers(req);
+    const countAttempts = !headers.has(RETRY_COUNT_HEADER);
+    const init: RequestInit = { method: req.method, headers, body: req.body ?? null };
     const { signal } = req;
     for (let retry = 0; ; retry++) {
       if (signal?.aborted) throw new APIUserAbortError();
+      if (countAttempts) headers.set(RETRY_COUNT_HEADER, String(retry));
       let response: Response;
       try {
         response = await this.#send(url, init, timeout, signal);

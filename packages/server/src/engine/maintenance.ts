@@ -10,18 +10,31 @@ export interface MaintenanceOptions {
   intervalMs: number;
   /** Called when a step put requests back in the queue, so the engine looks at once. */
   onRequeue: () => void;
-  /** Most request rows of deleted or archived batches removed per tick. */
+  /** Most request rows of deleted or archived batches (and most create records) removed per tick. */
   purgeLimit?: number;
 }
 
 /** Request rows removed per purge transaction: each is short, so API calls are served between them. */
 const PURGE_CHUNK = 500;
 
+/** Runs a purge step for up to `limit` rows in short transactions, yielding between them. */
+async function inChunks(purge: (limit: number) => Promise<number>, limit: number): Promise<number> {
+  let removed = 0;
+  while (removed < limit) {
+    const changed = await purge(Math.min(PURGE_CHUNK, limit - removed));
+    removed += changed;
+    if (changed === 0) break;
+    await nextTurn();
+  }
+  return removed;
+}
+
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
- * their results TTL and purges the rows of deleted and archived batches. Ticks never overlap
- * and never throw; a failed step is logged and tried again on the next tick. Steps yield to the
- * event loop between them, so a store that works synchronously never holds up the API for long.
+ * their results TTL, purges the rows of deleted and archived batches and the create records too
+ * old to match a repeated create. Ticks never overlap and never throw; a failed step is logged
+ * and tried again on the next tick. Steps yield to the event loop between them, so a store that
+ * works synchronously never holds up the API for long.
  */
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined;
@@ -47,7 +60,8 @@ export class Maintenance {
       ['reclaim leases', () => store.reclaimExpiredLeases(clock.now())],
       ['expire batches', () => store.expireBatches(clock.now())],
       ['archive batches', () => store.archiveBatches(clock.now())],
-      ['purge', () => this.purge(purgeLimit)],
+      ['purge', () => inChunks((limit) => store.purge(limit), purgeLimit)],
+      ['purge create records', () => inChunks((limit) => store.purgeCreateRecords(clock.now(), limit), purgeLimit)],
     ];
     for (const [name, step] of steps) {
       await nextTurn();
@@ -61,18 +75,6 @@ export class Maintenance {
         logger.error({ err: error, step: name }, 'maintenance step failed');
       }
     }
-  }
-
-  /** Purges up to `limit` rows in short transactions. */
-  private async purge(limit: number): Promise<number> {
-    let removed = 0;
-    while (removed < limit) {
-      const changed = await this.options.store.purge(Math.min(PURGE_CHUNK, limit - removed));
-      removed += changed;
-      if (changed === 0) break;
-      await nextTurn();
-    }
-    return removed;
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,7 @@ import { registerMessagesRoute } from './messages-route.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { Lanes } from '../engine/lanes.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'> {
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;
@@ -22,6 +22,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The workspace the request's key opens (set for every `/v1/` request). */
     workspace: string;
+    /** Who sent the request: the key's id, or its hash when keys are not checked (set for every `/v1/` request). */
+    caller: string;
   }
 }
 
@@ -72,10 +74,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
   const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
   app.decorateRequest('workspace', '');
+  app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
     if (!request.url.startsWith('/v1/')) return;
-    request.workspace = await authenticator.workspaceOf(request);
+    const identity = await authenticator.identify(request);
+    request.workspace = identity.workspace;
+    request.caller = identity.caller;
     if (limiter && request.url.startsWith('/v1/messages/batches')) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
@@ -99,7 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   const workspaceOf = (request: FastifyRequest) => request.workspace;
-  registerBatchRoutes(app, { ...deps, workspaceOf });
+  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerMessagesRoute(app, deps.lanes);
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerDashboard(app, new URL('../../../web/dist/', import.meta.url));

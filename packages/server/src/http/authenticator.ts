@@ -23,13 +23,19 @@ function apiKeyOf(request: FastifyRequest): string | undefined {
   return bearer?.[1];
 }
 
+/** Who sent a request: the workspace it acts in, and the caller (the key's id, or its hash when keys are not checked). */
+export interface Identity {
+  workspace: string;
+  caller: string;
+}
+
 /**
  * Finds the workspace a request acts in from its `x-api-key` or `Authorization: Bearer` key.
  * Keys are looked up by their SHA-256 hash and the hashes compared in constant time; the key
  * itself is never stored or logged.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { workspace: string | null; until: number }>();
+  private readonly cache = new Map<string, { identity: Identity | null; until: number }>();
 
   constructor(
     readonly mode: AuthMode,
@@ -37,22 +43,22 @@ export class Authenticator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The request's workspace; throws 401 `authentication_error` when its key does not open one. */
-  async workspaceOf(request: FastifyRequest): Promise<string> {
+  /** The request's workspace and caller; throws 401 `authentication_error` when its key does not open a workspace. */
+  async identify(request: FastifyRequest): Promise<Identity> {
     const key = apiKeyOf(request);
     if (key === undefined) throw authenticationError('x-api-key header or Authorization: Bearer token is required');
-    if (this.mode === 'none') return DEFAULT_WORKSPACE;
     const hash = hashApiKey(key);
+    if (this.mode === 'none') return { workspace: DEFAULT_WORKSPACE, caller: hash };
     const now = this.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.until <= now) {
       const record = await this.store.findApiKey(hash);
       const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
-      entry = { workspace: valid ? record.workspaceId : null, until: now + CACHE_MS };
+      entry = { identity: valid ? { workspace: record.workspaceId, caller: record.id } : null, until: now + CACHE_MS };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, entry);
     }
-    if (entry.workspace === null) throw authenticationError('invalid x-api-key');
-    return entry.workspace;
+    if (entry.identity === null) throw authenticationError('invalid x-api-key');
+    return entry.identity;
   }
 }

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
 import type { Clock } from '../clock.js';
 import type { BatchIdGenerator } from '../ids.js';
+import { IdempotencyKeyReused } from '../store/batch-creates.js';
 import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
+import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 import { toMessageBatch } from './wire.js';
 
 export interface BatchRouteDeps {
@@ -20,21 +23,34 @@ export interface BatchRouteDeps {
   onCreated: () => void;
   /** The workspace a request acts in. */
   workspaceOf: (request: FastifyRequest) => string;
+  /** Who sent a request (the API key's id, or its hash when keys are not checked). */
+  callerOf: (request: FastifyRequest) => string;
   /** Most requests a workspace may have waiting or running; none when absent. */
   maxQueuedRequests?: number;
 }
 
-/** Passes the chunks through, failing with 429 once the workspace's queue would pass `room` requests. */
-async function* withinQueueLimit(chunks: AsyncIterable<NewRequest[]>, room: number, limit: number): AsyncGenerator<NewRequest[]> {
+/**
+ * Passes the chunks through while the workspace's queue has room for them. Past `room` requests
+ * it fails with 429; given `onOver`, it hands the 429 there instead and reads on, passing no more.
+ */
+async function* withinQueueLimit(
+  chunks: AsyncIterable<NewRequest[]>,
+  room: number,
+  limit: number,
+  onOver?: (error: ApiError) => void,
+): AsyncGenerator<NewRequest[]> {
   let count = 0;
   for await (const chunk of chunks) {
     count += chunk.length;
-    if (count > room) {
-      throw new ApiError(429, 'rate_limit_error', `This batch would take the workspace's queue past its limit of ${limit} requests waiting or running.`, {
-        'retry-after': '60',
-      });
+    if (count <= room) {
+      yield chunk;
+      continue;
     }
-    yield chunk;
+    const error = new ApiError(429, 'rate_limit_error', `This batch would take the workspace's queue past its limit of ${limit} requests waiting or running.`, {
+      'retry-after': '60',
+    });
+    if (!onOver) throw error;
+    onOver(error);
   }
 }
 
@@ -74,22 +90,31 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         if (declared > MAX_BATCH_BYTES) throw requestTooLarge(`Request of ${declared} bytes exceeds the maximum size of ${MAX_BATCH_BYTES} bytes`);
         const now = clock.now();
         const workspace = deps.workspaceOf(request);
-        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS });
+        const idempotencyKey = idempotencyKeyOf(request);
+        const retried = isSdkRetry(request);
+        const digest = createHash('sha256');
+        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS }, digest);
+        // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
+        let overLimit: ApiError | null = null;
         if (deps.maxQueuedRequests !== undefined) {
           const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
-          requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
+          const mayRepeat = idempotencyKey !== undefined || retried;
+          requests = withinQueueLimit(requests, room, deps.maxQueuedRequests, mayRepeat ? (error) => (overLimit = error) : undefined);
         }
-        const batch = await store.createBatch(
-          {
-            id: deps.ids.next(now),
-            workspaceId: workspace,
-            createdAt: now,
-            expiresAt: now + deps.batchTtlMs,
-            archiveAt: now + deps.resultsTtlMs,
-          },
-          requests,
-        );
-        deps.onCreated();
+        const id = deps.ids.next(now);
+        const batch = await store
+          .createBatch({ id, workspaceId: workspace, createdAt: now, expiresAt: now + deps.batchTtlMs, archiveAt: now + deps.resultsTtlMs }, requests, {
+            caller: deps.callerOf(request),
+            bodyDigest: () => digest.digest('hex'),
+            idempotencyKey,
+            retried,
+            refuseNew: () => overLimit,
+          })
+          .catch((error: unknown) => {
+            throw error instanceof IdempotencyKeyReused ? invalidRequest(error.message) : error;
+          });
+        if (batch.id === id) deps.onCreated();
+        else reply.header('idempotent-replayed', 'true');
         return wire(batch);
       } catch (error) {
         // A stalled client is answered at once and its connection closed; others may still be sending.

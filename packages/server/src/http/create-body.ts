@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser, TokenType } from '@streamparser/json';
@@ -39,9 +40,10 @@ function isPlainObject(value: JsonValue): value is Record<string, unknown> {
  * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
  * the envelope as it goes: size, count, shape, `custom_id` pattern and uniqueness. Yields the
  * requests in chunks with each `params` as compact JSON text; throws an {@link ApiError} at the
- * first violation. Memory stays bounded by the chunk size, not the body size.
+ * first violation. Memory stays bounded by the chunk size, not the body size. Every byte read
+ * is also fed to `digest`, when given.
  */
-export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits): AsyncGenerator<NewRequest[]> {
+export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits, digest?: Hash): AsyncGenerator<NewRequest[]> {
   const seen = new Set<string>();
   let pending: NewRequest[] = [];
   let pendingChars = 0;
@@ -114,6 +116,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits)
     const chunk = next.value;
     bytes += chunk.length;
     if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
+    digest?.update(chunk);
     const text = decoder.write(chunk);
     if (!checkedFirstByte) {
       const start = text.trimStart();

@@ -1,4 +1,5 @@
 import type { MessageBatchRequestCounts } from '@batchd/sdk';
+import type { CreateOptions } from './batch-creates.js';
 
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
 export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
@@ -92,8 +93,14 @@ export interface BatchStore {
   /**
    * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
    * and the error is rethrown. Requests arrive in chunks as the body is parsed.
+   *
+   * With `options`, the create is recorded and, once its requests are all read and before the
+   * batch becomes visible, checked against earlier creates: when it repeats one (same key and
+   * body, or a retry with the same caller and body) nothing is stored and the earlier batch is
+   * returned as it is now; a key used with another body throws `IdempotencyKeyReused`. Creates
+   * with the same key in a workspace are serialised at that check: exactly one batch results.
    */
-  createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord>;
+  createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord>;
   getBatch(workspaceId: string, id: string): Promise<BatchRecord | null>;
   /** Newest first; `afterId` pages to older batches, `beforeId` to the page just newer. */
   listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage>;
@@ -119,6 +126,8 @@ export interface BatchStore {
   expireBatches(now: number): Promise<number>;
   archiveBatches(now: number): Promise<number>;
   purge(limit: number): Promise<number>;
+  /** Deletes up to `limit` create records too old to match a create at `now` (see `batch-creates.ts`). */
+  purgeCreateRecords(now: number, limit: number): Promise<number>;
 
   /**
    * Optional: calls `listener` whenever work may have arrived from any process sharing the

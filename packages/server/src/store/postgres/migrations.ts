@@ -82,6 +82,23 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 5,
+    name: 'batch creates, for idempotent creates',
+    sql: `
+      CREATE TABLE batchd.batch_creates (
+        batch_id text COLLATE "C" PRIMARY KEY,
+        workspace_id text NOT NULL,
+        caller text NOT NULL,
+        body_digest text NOT NULL,
+        idempotency_key text,
+        created_at bigint NOT NULL
+      );
+      CREATE UNIQUE INDEX batch_creates_by_key ON batchd.batch_creates (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX batch_creates_by_digest ON batchd.batch_creates (workspace_id, caller, body_digest, created_at);
+      CREATE INDEX batch_creates_by_age ON batchd.batch_creates (created_at);
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -13,6 +13,8 @@ import type {
   NewRequest,
   Retry,
 } from '../store.js';
+import type { CreateOptions } from '../batch-creates.js';
+import { purgeCreateRecords, settleCreate } from './postgres-batch-creates.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
@@ -41,6 +43,13 @@ const PURGE_FAN_OUT = 16;
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)),
 };
+
+/** Rolls back a create that repeats an earlier one, carrying the earlier batch out of the transaction. */
+class Repeated extends Error {
+  constructor(readonly batch: BatchRecord) {
+    super('the create repeats an earlier one');
+  }
+}
 
 /**
  * The store on PostgreSQL, shared by any number of processes on any number of machines:
@@ -97,20 +106,30 @@ export class PostgresStore implements BatchStore {
     }
   }
 
-  /** Inserts the batch, COPYs its requests as they arrive and commits once all have: one transaction. */
-  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord> {
-    return this.transaction(async (client) => {
-      const inserted = await client.query<{ seq: number }>(
-        `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at)
-         VALUES ($1, $2, 'in_progress', $3, $4, $5) RETURNING seq`,
-        [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt],
-      );
-      const seq = inserted.rows[0]!.seq;
-      const count = await copyRequests(client, seq, requests);
-      const { rows } = await client.query<BatchRow>(`UPDATE batchd.batches SET processing = $2 WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`, [seq, count]);
-      await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
-      return toBatchRecord(rows[0]!);
-    });
+  /**
+   * Inserts the batch, COPYs its requests as they arrive and commits once all have: one
+   * transaction, rolled back instead when the create repeats an earlier one.
+   */
+  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
+    try {
+      return await this.transaction(async (client) => {
+        const inserted = await client.query<{ seq: number }>(
+          `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at)
+           VALUES ($1, $2, 'in_progress', $3, $4, $5) RETURNING seq`,
+          [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt],
+        );
+        const seq = inserted.rows[0]!.seq;
+        const count = await copyRequests(client, seq, requests);
+        const earlier = options ? await settleCreate(client, batch, options) : null;
+        if (earlier) throw new Repeated(toBatchRecord(earlier));
+        const { rows } = await client.query<BatchRow>(`UPDATE batchd.batches SET processing = $2 WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`, [seq, count]);
+        await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
+        return toBatchRecord(rows[0]!);
+      });
+    } catch (error) {
+      if (error instanceof Repeated) return error.batch;
+      throw error;
+    }
   }
 
   async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
@@ -298,10 +317,10 @@ export class PostgresStore implements BatchStore {
     });
   }
 
-  /**
-   * Calls `listener` whenever a batch is created or requests are requeued by any process on
-   * this database, and once after each (re)connection of the LISTEN connection.
-   */
+  async purgeCreateRecords(now: number, limit: number): Promise<number> {
+    return purgeCreateRecords(this.pool, now, limit);
+  }
+
   async queuedRequests(workspaceId: string): Promise<number> {
     const { rows } = await this.pool.query<{ queued: number }>({
       name: 'batchd-queued-requests',
@@ -353,6 +372,10 @@ export class PostgresStore implements BatchStore {
     return new Map(rows.map((row) => [row.backend, row.paused_until]));
   }
 
+  /**
+   * Calls `listener` whenever a batch is created or requests are requeued by any process on
+   * this database, and once after each (re)connection of the LISTEN connection.
+   */
   subscribeWork(listener: () => void): () => void {
     return this.listener.subscribe(listener);
   }

@@ -66,6 +66,23 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 4,
+    name: 'batch creates, for idempotent creates',
+    sql: `
+      CREATE TABLE batch_creates (
+        batch_id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        body_digest TEXT NOT NULL,
+        idempotency_key TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX batch_creates_by_key ON batch_creates (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX batch_creates_by_digest ON batch_creates (workspace_id, caller, body_digest, created_at);
+      CREATE INDEX batch_creates_by_age ON batch_creates (created_at);
+    `,
+  },
+  {
     version: 7,
     name: 'maintenance indexes',
     // Archival and purge look only at the few batches due; without these they scan every batch.

@@ -12,6 +12,8 @@ import type {
   NewRequest,
   Retry,
 } from '../store.js';
+import type { CreateOptions } from '../batch-creates.js';
+import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 
@@ -37,6 +39,7 @@ interface BatchDelta {
 export class SqliteStore implements BatchStore {
   private readonly db: SqliteDatabase;
   private readonly sql: Record<string, Statement>;
+  private readonly creates: SqliteBatchCreates;
   private claimTurn: number;
 
   /**
@@ -94,6 +97,7 @@ export class SqliteStore implements BatchStore {
       purgeRequests: prepare(`DELETE FROM requests WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? LIMIT ?)`),
       markPurged: prepare(`UPDATE batches SET purged = 1 WHERE seq = ?`),
     };
+    this.creates = new SqliteBatchCreates(this.db);
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
     if (options.takeOver !== false) this.recover();
   }
@@ -111,11 +115,21 @@ export class SqliteStore implements BatchStore {
     this.sql.discardBatch!.run(seq);
   }
 
-  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord> {
+  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
     const { lastInsertRowid } = this.sql.insertBatch!.run(batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt);
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
       for (const request of chunk) this.sql.insertRequest!.run(seq, request.customId, request.params);
+    });
+    // Opens the batch, or discards it when it repeats an earlier create: one transaction.
+    const finish = this.db.transaction((count: number): BatchRecord => {
+      const earlierId = options ? this.creates.settle(batch, options) : null;
+      if (earlierId === null) {
+        this.sql.openBatch!.run(count, seq);
+        return this.batchBySeq(seq);
+      }
+      this.discard(seq);
+      return toBatchRecord(this.sql.getBatch!.get(batch.workspaceId, earlierId) as BatchRow);
     });
     let count = 0;
     try {
@@ -123,12 +137,11 @@ export class SqliteStore implements BatchStore {
         insertChunk(chunk);
         count += chunk.length;
       }
+      return finish(count);
     } catch (error) {
       this.db.transaction(() => this.discard(seq))();
       throw error;
     }
-    this.sql.openBatch!.run(count, seq);
-    return this.batchBySeq(seq);
   }
 
   private batchBySeq(seq: number): BatchRecord {
@@ -311,6 +324,10 @@ export class SqliteStore implements BatchStore {
       }
     }
     return removed;
+  }
+
+  async purgeCreateRecords(now: number, limit: number): Promise<number> {
+    return this.creates.purge(now, limit);
   }
 
   async queuedRequests(workspaceId: string): Promise<number> {
