@@ -91,7 +91,7 @@ export interface WebhookStore {
   /**
    * In one transaction: takes up to `limit` ended batches not yet announced, stores one delivery
    * per event of `eventsFor(batch)` for each endpoint of the batch's workspace (due at `now`),
-   * and marks the batches announced. Returns how many deliveries it stored.
+   * and marks the batches announced. Returns how many batches it announced.
    */
   announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => NewEvent[]): Promise<number>;
   /** Leases up to `limit` pending deliveries due at `now`: each counts an attempt and is due again at `leaseUntil`. */

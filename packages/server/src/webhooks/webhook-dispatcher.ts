@@ -24,7 +24,7 @@ export interface WebhookDispatcherOptions {
   fetch?: Fetch;
 }
 
-/** Ended batches announced per scan. */
+/** Ended batches announced per transaction; a scan repeats until none is left. */
 const ANNOUNCE_LIMIT = 100;
 /** Delivered and failed deliveries are kept this long. */
 const RETENTION_MS = 30 * 86_400_000;
@@ -62,9 +62,10 @@ export class WebhookDispatcher {
   private async runTick(): Promise<void> {
     const { store, clock, logger, publicUrl } = this.options;
     await this.step('announce ended batches', async () => {
-      while ((await store.announceEndedBatches(clock.now(), ANNOUNCE_LIMIT, (batch) => eventsFor(batch, publicUrl()))) > 0) {
-        if (this.stopping.signal.aborted) return;
-      }
+      let announced: number;
+      do {
+        announced = await store.announceEndedBatches(clock.now(), ANNOUNCE_LIMIT, (batch) => eventsFor(batch, publicUrl()));
+      } while (announced === ANNOUNCE_LIMIT && !this.stopping.signal.aborted);
     });
     const now = clock.now();
     if (now - this.lastPurge >= PURGE_EVERY_MS) {

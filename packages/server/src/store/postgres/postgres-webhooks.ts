@@ -118,7 +118,7 @@ export class PostgresWebhookStore implements WebhookStore {
         );
       }
       await client.query('UPDATE batchd.batches SET announced = true WHERE seq = ANY($1::bigint[])', [batches.map((row) => row.seq)]);
-      return columns.id.length;
+      return batches.length;
     });
   }
 

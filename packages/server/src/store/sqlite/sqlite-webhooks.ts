@@ -67,18 +67,16 @@ export class SqliteWebhookStore implements WebhookStore {
       const insert = this.db.prepare(`INSERT INTO webhook_deliveries (id, endpoint_id, batch_id, event_type, payload, state, next_attempt_at, created_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`);
       const markAnnounced = this.db.prepare('UPDATE batches SET announced = 1 WHERE seq = ?');
-      let stored = 0;
       for (const row of batches) {
         const endpoints = endpointsOf.all(row.workspace_id) as string[];
         if (endpoints.length > 0) {
           for (const event of eventsFor(toBatchRecord(row))) {
             for (const endpoint of endpoints) insert.run(newWebhookEventId(), endpoint, row.id, event.type, event.payload, now, now);
-            stored += endpoints.length;
           }
         }
         markAnnounced.run(row.seq);
       }
-      return stored;
+      return batches.length;
     })();
   }
 

@@ -75,8 +75,10 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
         yield [{ customId: 'a', params: '{}' }];
       })());
       seen.length = 0;
+      // Both ended batches are announced; only the one whose workspace has endpoints gets deliveries.
       expect(await store.webhooks.announceEndedBatches(T0 + 5, 10, events)).toBe(2);
       expect(seen.map((b) => [b.id, b.status])).toEqual([[ended.id, 'ended']]);
+      expect((await store.webhooks.listDeliveries('w1', a2.id, { limit: 10 })).deliveries.map((d) => d.batchId)).toEqual([ended.id]);
       expect(await store.webhooks.announceEndedBatches(T0 + 6, 10, events)).toBe(0);
       // A batch that ended while its workspace had no endpoint stays unannounced to later ones.
       await store.webhooks.createEndpoint(endpoint('w3'));
