@@ -50,6 +50,11 @@ function buildLanes(config: ResolvedConfig, store: BatchStore, clock: Clock, log
   );
 }
 
+/** `http://HOST:PORT`, with an IPv6 host in brackets. */
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 interface EngineParts {
   wake(): void;
   stop(graceMs: number): Promise<void>;
@@ -123,8 +128,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = httpUrl(config.host, port);
   if (!config.publicUrl) publicUrl = url;
   if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
@@ -143,7 +147,7 @@ export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Pro
   const { logger, clock = systemClock } = deps;
   const store = await openStore(config.db, logger);
   const lanes = buildLanes(config, store, clock, logger);
-  const publicUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
     async close(graceMs = 10_000) {
