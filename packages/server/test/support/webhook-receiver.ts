@@ -12,10 +12,10 @@ export interface ReceivedWebhook {
   answer: Answer;
 }
 
-/**
- * A webhook receiver on loopback. `script(n)` decides the answer to the n-th request (0-based);
- * held requests wait until `release()` answers them.
- */
+/** Decides the answer to the `index`-th request (0-based), which carries `headers`. */
+export type Script = (index: number, headers: Record<string, string>) => Answer;
+
+/** A webhook receiver on loopback answering as its script says; held requests wait until `release()` answers them. */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   private readonly held: ServerResponse[] = [];
@@ -31,7 +31,7 @@ export class WebhookReceiver {
     });
   }
 
-  static async start(script: (index: number) => Answer = () => 200): Promise<WebhookReceiver> {
+  static async start(script: Script = () => 200): Promise<WebhookReceiver> {
     let receiver: WebhookReceiver | undefined;
     const server = createServer((request, response) => void receiver!.handle(request, response, script));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -39,11 +39,11 @@ export class WebhookReceiver {
     return receiver;
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse, script: (index: number) => Answer): Promise<void> {
+  private async handle(request: IncomingMessage, response: ServerResponse, script: Script): Promise<void> {
     let body = '';
     for await (const chunk of request) body += chunk;
-    const answer = script(this.received.length);
     const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key, String(value)]));
+    const answer = script(this.received.length, headers);
     this.received.push({ headers, body, answer });
     if (answer === 'drop') request.socket.destroy();
     else if (answer === 'hold') this.held.push(response);
