@@ -18,7 +18,8 @@ const encoder = new TextEncoder();
 
 function header(headers: WebhookHeaders, name: string): string {
   let value: string | string[] | null | undefined;
-  if (headers instanceof Headers) value = headers.get(name);
+  // Duck-typed: a `Headers` from another fetch implementation is not an instance of the global one.
+  if (typeof headers.get === 'function') value = (headers as Headers).get(name);
   else value = Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
   const text = Array.isArray(value) ? value.join(' ') : value;
   if (text === undefined || text === null || text === '') throw new WebhookVerificationError(`Missing the ${name} header.`);
