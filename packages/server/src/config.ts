@@ -122,7 +122,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'batchTtlMs', flag: 'batch-ttl', env: 'BATCHD_BATCH_TTL', description: 'time a batch may run before unsent requests expire', parse: parseDuration, defaultValue: 24 * UNITS.h! }),
   option({ key: 'resultsTtlMs', flag: 'results-ttl', env: 'BATCHD_RESULTS_TTL', description: 'time after creation that results stay available', parse: parseDuration, defaultValue: 29 * UNITS.d! }),
   option({ key: 'emulatorLatencyMs', flag: 'emulator-latency-ms', env: 'BATCHD_EMULATOR_LATENCY_MS', description: 'emulator delay per request, in ms', parse: nonNegativeInt, defaultValue: 0 }),
-  option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival and lease recovery run', parse: parseDuration, defaultValue: 1000 }),
+  option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival, lease recovery and the webhook scan run', parse: parseDuration, defaultValue: 1000 }),
   option({ key: 'leaseMs', flag: 'lease', env: 'BATCHD_LEASE', description: 'lease on a claimed request, renewed while it runs', parse: parseDuration, defaultValue: 30_000 }),
   option({ key: 'maxAttempts', flag: 'max-attempts', env: 'BATCHD_MAX_ATTEMPTS', description: 'attempts per request on retryable failures', parse: positiveInt, defaultValue: 8 }),
   option({ key: 'auth', flag: 'auth', env: 'BATCHD_AUTH', description: 'keys or none (default: none on loopback, keys elsewhere)', parse: authMode, defaultValue: null }),
