@@ -64,6 +64,13 @@ describe('batchd webhooks', () => {
     // The unused endpoint got its own delivery of the same event.
     expect(table.stdout).toContain(second.id);
 
+    expect((await webhooks('retry', id!, delivery!.id)).stdout).toBe(`${delivery!.id} is pending\n`);
+    await pollUntil(
+      async () => (await json<{ data: WebhookDelivery[] }>('deliveries', id!)).data[0]!,
+      (again) => again.status === 'delivered' && again.attempts === 3,
+      { what: 'the retried delivery to be delivered' },
+    );
+
     expect((await webhooks('remove', second.id)).stdout).toBe(`removed ${second.id}\n`);
     const again = await webhooks('remove', second.id);
     expect(again.code).toBe(1);

@@ -52,7 +52,7 @@ export class Webhooks {
     return PagePromise.fromFetch(fetchPage, query);
   }
 
-  /** Sends a delivered or failed delivery again, once, as soon as a sender is free. */
+  /** Sends a delivered or failed delivery again as soon as a sender is free; a failing attempt is retried where its schedule left off. */
   retryDelivery(id: string, deliveryId: string, options?: RequestOptions): Promise<WebhookDelivery> {
     const path = `${endpointPath(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`;
     return this.#client.requestJSON<WebhookDelivery>({ ...options, method: 'POST', path });

@@ -104,6 +104,17 @@ export function registerWebhooksCommand(program: Command): void {
     });
 
   webhooks
+    .command('retry')
+    .description('send a delivered or failed delivery again')
+    .argument('<id>', 'endpoint id (whep_…)')
+    .argument('<delivery>', 'delivery id (evt_…)')
+    .action(async (id: string, deliveryId: string, _flags: object, command: Command) => {
+      const { client, out } = context(command);
+      const delivery = await client.webhooks.retryDelivery(id, deliveryId);
+      out.print(delivery, (colors) => `${colors.bold(delivery.id)} is ${formatStatus(delivery, colors)}\n`);
+    });
+
+  webhooks
     .command('deliveries')
     .description("show the newest deliveries of an endpoint, or of every endpoint, with each one's attempts")
     .argument('[id]', 'endpoint id (whep_…); every endpoint when left out')
