@@ -78,6 +78,8 @@ describe('webhook endpoints API', () => {
       [{ url: 'not a url' }, 'is not an absolute URL'],
       [{ url: 'https://user:pw@example.com/' }, 'user name or password'],
       [{ url: 'https://example.com/', description: 7 }, '"description": must be a string'],
+      [{ url: 'https://example.com/', description: 'a\u0000b' }, 'must not contain NUL'],
+      [{ url: 'https://example.com/', description: 'x'.repeat(501) }, 'at most 500 characters'],
       [{ url: 'https://example.com/', events: ['batch.ended'] }, '"events": unexpected field'],
       [['https://example.com/'], 'must be a JSON object'],
     ] as const) {
@@ -101,6 +103,9 @@ describe('webhook endpoints API', () => {
       expectApiError(response, 404, 'not_found_error');
     }
     expectApiError(await alice.get(`${path}/${endpoint.id}/deliveries?limit=0`), 400, 'invalid_request_error');
+    expectApiError(await alice.get(`${path}/${endpoint.id}/deliveries?after_id=%00`), 400, 'invalid_request_error');
+    expectApiError(await alice.post(`${path}/${endpoint.id}/deliveries/evt_%00/retry`), 404, 'not_found_error');
+    expectApiError(await alice.get(`${path}/whep_%00`), 404, 'not_found_error');
     expect((await alice.delete(`${path}/${endpoint.id}`)).body).toEqual({ id: endpoint.id, type: 'webhook_endpoint_deleted' });
     expectApiError(await alice.get(`${path}/${endpoint.id}`), 404, 'not_found_error');
   });

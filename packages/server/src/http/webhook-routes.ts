@@ -17,6 +17,10 @@ export const MAX_ENDPOINTS = 20;
 const MAX_URL_LENGTH = 2048;
 const MAX_DESCRIPTION_LENGTH = 500;
 
+/** Ids as batchd makes them; anything else is answered without reaching the store. */
+const ENDPOINT_ID = /^whep_[0-9A-Za-z]{1,64}$/;
+const DELIVERY_ID = /^evt_[0-9A-Za-z]{1,64}$/;
+
 const iso = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 function toEndpoint(endpoint: WebhookEndpointRecord) {
@@ -73,6 +77,7 @@ function parseCreate(body: unknown): { url: string; description: string | null }
   if (typeof description === 'string' && description.length > MAX_DESCRIPTION_LENGTH) {
     throw invalidRequest(`"description": at most ${MAX_DESCRIPTION_LENGTH} characters.`);
   }
+  if (typeof description === 'string' && description.includes('\u0000')) throw invalidRequest('"description": must not contain NUL characters.');
   return { url: parsed.href, description: description ?? null };
 }
 
@@ -90,7 +95,7 @@ function parseLimit(raw: string | undefined): number {
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   const { webhooks, clock, workspaceOf } = deps;
   const endpointOf = async (request: FastifyRequest, id: string) => {
-    const endpoint = await webhooks.getEndpoint(workspaceOf(request), id);
+    const endpoint = ENDPOINT_ID.test(id) ? await webhooks.getEndpoint(workspaceOf(request), id) : null;
     if (!endpoint) throw notFound(`No webhook endpoint with id ${JSON.stringify(id)}.`);
     return endpoint;
   };
@@ -112,21 +117,26 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
 
   app.delete<{ Params: { id: string } }>(`${ENDPOINTS_PATH}/:id`, async (request) => {
     const { id } = request.params;
-    if (!(await webhooks.deleteEndpoint(workspaceOf(request), id))) throw notFound(`No webhook endpoint with id ${JSON.stringify(id)}.`);
+    if (!ENDPOINT_ID.test(id) || !(await webhooks.deleteEndpoint(workspaceOf(request), id))) {
+      throw notFound(`No webhook endpoint with id ${JSON.stringify(id)}.`);
+    }
     return { id, type: 'webhook_endpoint_deleted' };
   });
 
   app.get<{ Params: { id: string }; Querystring: { limit?: string; after_id?: string } }>(`${ENDPOINTS_PATH}/:id/deliveries`, async (request) => {
     const endpoint = await endpointOf(request, request.params.id);
-    const page = await webhooks.listDeliveries(endpoint.workspaceId, endpoint.id, { limit: parseLimit(request.query.limit), afterId: request.query.after_id });
+    const afterId = request.query.after_id;
+    if (afterId !== undefined && !DELIVERY_ID.test(afterId)) throw invalidRequest('after_id: expected a delivery id (evt_…).');
+    const page = await webhooks.listDeliveries(endpoint.workspaceId, endpoint.id, { limit: parseLimit(request.query.limit), afterId });
     const data = page.deliveries.map(toDelivery);
     return { data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   });
 
   app.post<{ Params: { id: string; deliveryId: string } }>(`${ENDPOINTS_PATH}/:id/deliveries/:deliveryId/retry`, async (request) => {
     const endpoint = await endpointOf(request, request.params.id);
-    const delivery = await webhooks.retryDelivery(endpoint.workspaceId, endpoint.id, request.params.deliveryId, clock.now());
-    if (!delivery) throw notFound(`No delivery with id ${JSON.stringify(request.params.deliveryId)} for this endpoint.`);
+    const { deliveryId } = request.params;
+    const delivery = DELIVERY_ID.test(deliveryId) ? await webhooks.retryDelivery(endpoint.workspaceId, endpoint.id, deliveryId, clock.now()) : null;
+    if (!delivery) throw notFound(`No delivery with id ${JSON.stringify(deliveryId)} for this endpoint.`);
     return toDelivery(delivery);
   });
 }
