@@ -8,6 +8,7 @@ import {
 } from './core/error.js';
 import { isRetryableResponse, retryDelay, serverRetryDelay, sleep as timerSleep, type Sleep } from './internal/backoff.js';
 import { Batches } from './resources/batches.js';
+import { Webhooks } from './resources/webhooks.js';
 
 /** The `fetch` signature the client calls; Web `fetch` and undici's both fit. */
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
@@ -71,6 +72,8 @@ export class BatchdClient {
   readonly maxRetries: number;
   readonly sleep: Sleep;
   readonly messages: { readonly batches: Batches };
+  /** batchd's webhook endpoints and delivery logs. */
+  readonly webhooks: Webhooks;
   readonly #fetch: Fetch;
   readonly #defaultHeaders: HeadersInit | undefined;
 
@@ -92,6 +95,7 @@ export class BatchdClient {
     this.#defaultHeaders = options.defaultHeaders;
     this.sleep = options.sleep ?? timerSleep;
     this.messages = { batches: new Batches(this) };
+    this.webhooks = new Webhooks(this);
   }
 
   /** `path` joined to `baseURL` (or used as is when absolute), with `query` appended. */

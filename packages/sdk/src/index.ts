@@ -34,6 +34,14 @@ export { Page, PagePromise, type PageParams, type PageResponse } from './core/pa
 export { JSONLStream } from './internal/jsonl.js';
 export type { Sleep } from './internal/backoff.js';
 export { Batches } from './resources/batches.js';
+export { Webhooks } from './resources/webhooks.js';
+export * from './webhook-types.js';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+  type WebhookHeaders,
+} from './webhooks/verify-webhook.js';
 export {
   BatchSubmission,
   type RequestSource,

@@ -32,12 +32,19 @@ export interface Config {
   backend: string;
   backendUrl: string | null;
   backendTimeoutMs: number;
+  /** Longest a receiver may take to answer one webhook attempt. */
+  webhookTimeoutMs: number;
 }
 
 /** The resolved configuration with the backends to route to. */
 export interface ResolvedConfig extends Omit<Config, 'auth'> {
   backends: BackendSpec[];
   auth: 'keys' | 'none';
+  /**
+   * Multiplies the webhook retry schedule (about a day at 1). Tests set a small
+   * `BATCHD_WEBHOOK_RETRY_SCALE` so that retries take seconds; it has no flag.
+   */
+  webhookRetryScale: number;
 }
 
 /** True for addresses only this machine can reach. */
@@ -115,7 +122,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'batchTtlMs', flag: 'batch-ttl', env: 'BATCHD_BATCH_TTL', description: 'time a batch may run before unsent requests expire', parse: parseDuration, defaultValue: 24 * UNITS.h! }),
   option({ key: 'resultsTtlMs', flag: 'results-ttl', env: 'BATCHD_RESULTS_TTL', description: 'time after creation that results stay available', parse: parseDuration, defaultValue: 29 * UNITS.d! }),
   option({ key: 'emulatorLatencyMs', flag: 'emulator-latency-ms', env: 'BATCHD_EMULATOR_LATENCY_MS', description: 'emulator delay per request, in ms', parse: nonNegativeInt, defaultValue: 0 }),
-  option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival and lease recovery run', parse: parseDuration, defaultValue: 1000 }),
+  option({ key: 'maintenanceIntervalMs', flag: 'maintenance-interval', env: 'BATCHD_MAINTENANCE_INTERVAL', description: 'how often expiry, archival, lease recovery and the webhook scan run', parse: parseDuration, defaultValue: 1000 }),
   option({ key: 'leaseMs', flag: 'lease', env: 'BATCHD_LEASE', description: 'lease on a claimed request, renewed while it runs', parse: parseDuration, defaultValue: 30_000 }),
   option({ key: 'maxAttempts', flag: 'max-attempts', env: 'BATCHD_MAX_ATTEMPTS', description: 'attempts per request on retryable failures', parse: positiveInt, defaultValue: 8 }),
   option({ key: 'auth', flag: 'auth', env: 'BATCHD_AUTH', description: 'keys or none (default: none on loopback, keys elsewhere)', parse: authMode, defaultValue: null }),
@@ -124,6 +131,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic or openai (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
+  option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 
@@ -152,7 +160,14 @@ export function loadConfig(
   }
   const config = resolved as unknown as Config;
   const auth = config.auth ?? (isLoopback(config.host) ? 'none' : 'keys');
-  return Object.freeze({ ...config, auth, backends: resolveBackends(config, file.backends, env) });
+  return Object.freeze({ ...config, auth, backends: resolveBackends(config, file.backends, env), webhookRetryScale: retryScale(env.BATCHD_WEBHOOK_RETRY_SCALE) });
+}
+
+function retryScale(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`BATCHD_WEBHOOK_RETRY_SCALE: expected a positive number, got "${raw}"`);
+  return value;
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {

@@ -73,3 +73,18 @@ export function newApiKey(): string {
 export function newKeyId(): string {
   return `key_${randomBase62(16)}`;
 }
+
+/** Ids of webhook endpoints. */
+export function newWebhookEndpointId(): string {
+  return `whep_${randomBase62(24)}`;
+}
+
+/** Ids of webhook deliveries, sent as `webhook-id` (the same on every attempt, so receivers can deduplicate). */
+export function newWebhookEventId(): string {
+  return `evt_${randomBase62(24)}`;
+}
+
+/** A webhook signing secret: `whsec_` and the base64 of 32 random bytes. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}

@@ -5,6 +5,7 @@ import { registerKeysCommand } from './cli/keys-command.js';
 import { reportError } from './cli/report-error.js';
 import { registerRunCommand } from './cli/run-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
+import { registerWebhooksCommand } from './cli/webhooks-command.js';
 
 const program = new Command('batchd')
   .description('A self-hosted Message Batches service')
@@ -19,6 +20,7 @@ registerServeCommand(program);
 registerRunCommand(program);
 registerBatchesCommand(program);
 registerKeysCommand(program);
+registerWebhooksCommand(program);
 
 try {
   await program.parseAsync(process.argv);

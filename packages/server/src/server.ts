@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore } from './store/store.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface RunningServer {
   /** Where the server listens, e.g. `http://127.0.0.1:8787`. */
@@ -49,33 +50,54 @@ function buildLanes(config: ResolvedConfig, store: BatchStore, clock: Clock, log
   );
 }
 
+/** `http://HOST:PORT`, with an IPv6 host in brackets. */
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 interface EngineParts {
   wake(): void;
   stop(graceMs: number): Promise<void>;
 }
 
-/** Starts the engine and the maintenance loop on `store`, woken by the store's notifications when it has them. */
-function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, clock: Clock, logger: Logger): EngineParts {
+/**
+ * Starts the engine, the maintenance loop and the webhook dispatcher on `store`, the engine woken
+ * by the store's notifications when it has them. `publicUrl` is the base of `results_url` in events.
+ */
+function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, clock: Clock, logger: Logger, publicUrl: () => string): EngineParts {
+  const owner = newOwnerId();
   const engine = new Engine({
     store,
     lanes,
     clock,
     logger,
-    owner: newOwnerId(),
+    owner,
     maxHeld: 2 * config.backends.reduce((sum, spec) => sum + spec.concurrency, 0),
     clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
   });
   const maintenance = new Maintenance({ store, clock, logger, intervalMs: config.maintenanceIntervalMs, onRequeue: () => engine.wake() });
+  const webhooks = new WebhookDispatcher({
+    store: store.webhooks,
+    clock,
+    logger,
+    owner,
+    publicUrl,
+    intervalMs: config.maintenanceIntervalMs,
+    timeoutMs: config.webhookTimeoutMs,
+    retryScale: config.webhookRetryScale,
+  });
   const unsubscribe = store.subscribeWork?.(() => engine.wake());
   engine.start();
   maintenance.start();
+  webhooks.start();
   return {
     wake: () => engine.wake(),
     async stop(graceMs) {
       unsubscribe?.();
       await maintenance.stop();
+      await webhooks.stop();
       await engine.stop(graceMs);
     },
   };
@@ -106,10 +128,9 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = httpUrl(config.host, port);
   if (!config.publicUrl) publicUrl = url;
-  if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger);
+  if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
     url,
     async close(graceMs = 10_000) {
@@ -126,7 +147,8 @@ export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Pro
   const { logger, clock = systemClock } = deps;
   const store = await openStore(config.db, logger);
   const lanes = buildLanes(config, store, clock, logger);
-  const engine = startEngine(config, store, lanes, clock, logger);
+  const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
+  const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
     async close(graceMs = 10_000) {
       await engine.stop(graceMs);

@@ -1,12 +1,13 @@
 import { h, on } from './dom.js';
 import type { Route } from './routes.js';
 
-type NavPage = 'list' | 'create' | 'backends' | 'key';
+type NavPage = 'list' | 'create' | 'backends' | 'webhooks' | 'key';
 
 const NAV: Array<{ page: NavPage; href: string; label: string }> = [
   { page: 'list', href: '#/', label: 'Batches' },
   { page: 'create', href: '#/new', label: 'New batch' },
   { page: 'backends', href: '#/backends', label: 'Backends' },
+  { page: 'webhooks', href: '#/webhooks', label: 'Webhooks' },
   { page: 'key', href: '#/key', label: 'API key' },
 ];
 

@@ -3,6 +3,7 @@ import './styles/controls.css';
 import './styles/batches.css';
 import './styles/detail.css';
 import './styles/results.css';
+import './styles/webhooks.css';
 import './styles/phone.css';
 import { mountApiKeyPage } from './api-key-page.js';
 import { mountBackendsPage } from './backends-page.js';
@@ -13,6 +14,7 @@ import { renderLayout } from './layout.js';
 import { mountResultsPage } from './results-page.js';
 import { href, parseRoute, type Route } from './routes.js';
 import { storedApiKey } from './session.js';
+import { mountWebhooksPage } from './webhooks-page.js';
 
 const TITLES: Record<Route['page'], string> = {
   list: 'Batches',
@@ -20,6 +22,7 @@ const TITLES: Record<Route['page'], string> = {
   results: 'Results',
   create: 'New batch',
   backends: 'Backends',
+  webhooks: 'Webhooks',
   key: 'API key',
 };
 
@@ -52,6 +55,9 @@ function render(): void {
       break;
     case 'backends':
       leave = mountBackendsPage(main);
+      break;
+    case 'webhooks':
+      leave = mountWebhooksPage(main);
       break;
     case 'key':
       mountApiKeyPage(main, {

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'results'; id: string }
   | { page: 'create' }
   | { page: 'backends' }
+  | { page: 'webhooks' }
   | { page: 'key' };
 
 const STATUSES: readonly string[] = ['in_progress', 'canceling', 'ended'] satisfies MessageBatchProcessingStatus[];
@@ -23,6 +24,7 @@ export function parseRoute(hash: string): Route {
   const [first, id, sub] = parts;
   if (first === 'new' && parts.length === 1) return { page: 'create' };
   if (first === 'backends' && parts.length === 1) return { page: 'backends' };
+  if (first === 'webhooks' && parts.length === 1) return { page: 'webhooks' };
   if (first === 'key' && parts.length === 1) return { page: 'key' };
   if (first === 'batches' && id !== undefined && parts.length === 2) return { page: 'detail', id };
   if (first === 'batches' && id !== undefined && sub === 'results' && parts.length === 3) return { page: 'results', id };
@@ -41,6 +43,8 @@ export function href(route: Route): string {
       return '#/new';
     case 'backends':
       return '#/backends';
+    case 'webhooks':
+      return '#/webhooks';
     case 'key':
       return '#/key';
   }

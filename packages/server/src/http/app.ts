@@ -8,6 +8,7 @@ import { registerDashboard } from './dashboard-route.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import { RateLimiter } from './rate-limiter.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'> {
@@ -107,6 +108,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerMessagesRoute(app, deps.lanes);
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
+  registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf });
   registerDashboard(app, new URL('../../../web/dist/', import.meta.url));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { MessageBatchRequestCounts } from '@batchd/sdk';
 import type { CreateOptions } from './batch-creates.js';
+import type { WebhookStore } from './webhook-store.js';
 
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
 export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
@@ -154,6 +155,9 @@ export interface BatchStore {
   pauseBackend?(backend: string, until: number): Promise<void>;
   /** Backends paused by any node, with the time each pause ends, for pauses still running at `now`. */
   backendPauses?(now: number): Promise<Map<string, number>>;
+
+  /** Webhook endpoints and deliveries, kept in the same database. */
+  readonly webhooks: WebhookStore;
 
   close(): Promise<void>;
 }

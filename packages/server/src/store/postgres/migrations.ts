@@ -99,6 +99,51 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX batch_creates_by_age ON batchd.batch_creates (created_at);
     `,
   },
+  {
+    version: 6,
+    name: 'webhook endpoints and deliveries',
+    sql: `
+      ALTER TABLE batchd.batches ADD COLUMN announced boolean NOT NULL DEFAULT false;
+      UPDATE batchd.batches SET announced = true WHERE status IN ('ended', 'deleted');
+      CREATE INDEX batches_unannounced ON batchd.batches (seq) WHERE NOT announced AND status IN ('ended', 'deleted');
+      CREATE TABLE batchd.webhook_endpoints (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL,
+        url text NOT NULL,
+        secret text NOT NULL,
+        description text,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX webhook_endpoints_by_workspace ON batchd.webhook_endpoints (workspace_id, created_at);
+      CREATE TABLE batchd.webhook_deliveries (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        endpoint_id text NOT NULL,
+        batch_id text NOT NULL,
+        event_type text NOT NULL,
+        payload text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint,
+        lease_owner text,
+        last_status integer,
+        last_error text,
+        created_at bigint NOT NULL,
+        delivered_at bigint
+      );
+      CREATE INDEX webhook_deliveries_due ON batchd.webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_by_endpoint ON batchd.webhook_deliveries (endpoint_id, seq);
+      CREATE INDEX webhook_deliveries_settled ON batchd.webhook_deliveries (created_at) WHERE state <> 'pending';
+      CREATE TABLE batchd.webhook_attempts (
+        delivery_seq bigint NOT NULL,
+        attempt integer NOT NULL,
+        attempted_at bigint NOT NULL,
+        status integer,
+        error text,
+        PRIMARY KEY (delivery_seq, attempt)
+      );
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -20,6 +20,7 @@ import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
 
@@ -58,6 +59,7 @@ class Repeated extends Error {
  */
 export class PostgresStore implements BatchStore {
   private readonly listener: WorkListener;
+  readonly webhooks: PostgresWebhookStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -65,6 +67,7 @@ export class PostgresStore implements BatchStore {
     onError: (error: Error) => void,
   ) {
     this.listener = new WorkListener(config, onError);
+    this.webhooks = new PostgresWebhookStore(pool);
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */

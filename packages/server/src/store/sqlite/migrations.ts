@@ -83,6 +83,51 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 5,
+    name: 'webhook endpoints and deliveries',
+    sql: `
+      ALTER TABLE batches ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+      UPDATE batches SET announced = 1 WHERE status IN ('ended', 'deleted');
+      CREATE INDEX batches_unannounced ON batches (seq) WHERE announced = 0 AND status IN ('ended', 'deleted');
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        description TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_endpoints_by_workspace ON webhook_endpoints (workspace_id, created_at);
+      CREATE TABLE webhook_deliveries (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        endpoint_id TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        lease_owner TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, seq);
+      CREATE INDEX webhook_deliveries_settled ON webhook_deliveries (created_at) WHERE state <> 'pending';
+      CREATE TABLE webhook_attempts (
+        delivery_seq INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        attempted_at INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        PRIMARY KEY (delivery_seq, attempt)
+      );
+    `,
+  },
+  {
     version: 7,
     name: 'maintenance indexes',
     // Archival and purge look only at the few batches due; without these they scan every batch.

@@ -16,6 +16,7 @@ import type { CreateOptions } from '../batch-creates.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import { SqliteWebhookStore } from './sqlite-webhooks.js';
 
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
@@ -41,6 +42,7 @@ export class SqliteStore implements BatchStore {
   private readonly sql: Record<string, Statement>;
   private readonly creates: SqliteBatchCreates;
   private claimTurn: number;
+  readonly webhooks: SqliteWebhookStore;
 
   /**
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
@@ -49,6 +51,7 @@ export class SqliteStore implements BatchStore {
    */
   constructor(path: string, options: { takeOver?: boolean } = {}) {
     this.db = openSqliteDatabase(path);
+    this.webhooks = new SqliteWebhookStore(this.db);
     const prepare = (text: string) => this.db.prepare(text);
     this.sql = {
       insertBatch: prepare(`INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at)

@@ -1,0 +1,159 @@
+import { newWebhookEventId } from '../../ids.js';
+import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import type { BatchRecord } from '../store.js';
+import {
+  DELIVERY_COLUMNS,
+  ENDPOINT_COLUMNS,
+  stateAfter,
+  toDeliveryRecords,
+  toEndpointRecord,
+  type AttemptRow,
+  type DeliveryRow,
+  type EndpointRow,
+} from '../webhook-rows.js';
+import type {
+  AttemptResult,
+  ClaimedDelivery,
+  DeliveryPage,
+  NewEvent,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+  WebhookStore,
+} from '../webhook-store.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM webhook_endpoints WHERE workspace_id = ? AND id = ?)';
+
+/** Webhook endpoints and deliveries in the SQLite file of a {@link SqliteStore}. */
+export class SqliteWebhookStore implements WebhookStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO webhook_endpoints (id, workspace_id, url, secret, description, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(endpoint.id, endpoint.workspaceId, endpoint.url, endpoint.secret, endpoint.description, endpoint.createdAt);
+  }
+
+  async listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? ORDER BY created_at, id`)
+      .all(workspaceId) as EndpointRow[];
+    return rows.map(toEndpointRecord);
+  }
+
+  async getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpointRecord | null> {
+    const row = this.db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND id = ?`).get(workspaceId, id) as
+      | EndpointRow
+      | undefined;
+    return row ? toEndpointRecord(row) : null;
+  }
+
+  async deleteEndpoint(workspaceId: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const { changes } = this.db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?').run(workspaceId, id);
+      if (changes === 0) return false;
+      this.db.prepare('DELETE FROM webhook_attempts WHERE delivery_seq IN (SELECT seq FROM webhook_deliveries WHERE endpoint_id = ?)').run(id);
+      this.db.prepare('DELETE FROM webhook_deliveries WHERE endpoint_id = ?').run(id);
+      return true;
+    })();
+  }
+
+  async announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => NewEvent[]): Promise<number> {
+    return this.db.transaction(() => {
+      const batches = this.db
+        .prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE announced = 0 AND status IN ('ended', 'deleted') ORDER BY seq LIMIT ?`)
+        .all(limit) as BatchRow[];
+      const endpointsOf = this.db.prepare('SELECT id FROM webhook_endpoints WHERE workspace_id = ?').pluck();
+      const insert = this.db.prepare(`INSERT INTO webhook_deliveries (id, endpoint_id, batch_id, event_type, payload, state, next_attempt_at, created_at)
+        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`);
+      const markAnnounced = this.db.prepare('UPDATE batches SET announced = 1 WHERE seq = ?');
+      for (const row of batches) {
+        const endpoints = endpointsOf.all(row.workspace_id) as string[];
+        if (endpoints.length > 0) {
+          for (const event of eventsFor(toBatchRecord(row))) {
+            for (const endpoint of endpoints) insert.run(newWebhookEventId(), endpoint, row.id, event.type, event.payload, now, now);
+          }
+        }
+        markAnnounced.run(row.seq);
+      }
+      return batches.length;
+    })();
+  }
+
+  async claimDeliveries(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(`UPDATE webhook_deliveries SET attempts = attempts + 1, lease_owner = ?, next_attempt_at = ?
+          WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+          RETURNING id, endpoint_id, payload, attempts`)
+        .all(owner, leaseUntil, now, limit) as Array<{ id: string; endpoint_id: string; payload: string; attempts: number }>;
+      // Deleting an endpoint deletes its deliveries in the same transaction, so every claimed one has its endpoint.
+      const endpoint = this.db.prepare('SELECT url, secret FROM webhook_endpoints WHERE id = ?');
+      return rows.map((row) => {
+        const { url, secret } = endpoint.get(row.endpoint_id) as { url: string; secret: string };
+        return { id: row.id, url, secret, payload: row.payload, attempt: row.attempts };
+      });
+    })();
+  }
+
+  async recordAttempt(owner: string, id: string, attempt: number, result: AttemptResult, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const state = stateAfter(result);
+      const row = this.db
+        .prepare(`UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL, last_status = ?, last_error = ?,
+            delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
+          WHERE id = ? AND lease_owner = ? AND attempts = ? AND state = 'pending' RETURNING seq`)
+        .get(state, state === 'pending' ? result.retryAt : null, result.status, result.error, state, now, id, owner, attempt) as { seq: number } | undefined;
+      if (!row) return false;
+      this.db
+        .prepare('INSERT INTO webhook_attempts (delivery_seq, attempt, attempted_at, status, error) VALUES (?, ?, ?, ?, ?)')
+        .run(row.seq, attempt, now, result.status, result.error);
+      return true;
+    })();
+  }
+
+  async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<DeliveryPage> {
+    const after = page.afterId === undefined ? null : this.db.prepare('SELECT seq FROM webhook_deliveries WHERE id = ?').pluck().get(page.afterId);
+    const rows = this.db
+      .prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${IN_WORKSPACE} AND seq < ? ORDER BY seq DESC LIMIT ?`)
+      .all(workspaceId, endpointId, after ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as DeliveryRow[];
+    const kept = rows.slice(0, page.limit);
+    return { deliveries: this.withAttempts(kept), hasMore: rows.length > page.limit };
+  }
+
+  async retryDelivery(workspaceId: string, endpointId: string, id: string, now: number): Promise<WebhookDeliveryRecord | null> {
+    this.db
+      .prepare(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_owner = NULL
+        WHERE ${IN_WORKSPACE} AND id = ? AND state <> 'pending'`)
+      .run(now, workspaceId, endpointId, id);
+    const row = this.db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${IN_WORKSPACE} AND id = ?`).get(workspaceId, endpointId, id) as
+      | DeliveryRow
+      | undefined;
+    return row ? this.withAttempts([row])[0]! : null;
+  }
+
+  async purgeDeliveries(before: number, limit: number): Promise<number> {
+    return this.db.transaction(() => {
+      const seqs = this.db
+        .prepare(`SELECT seq FROM webhook_deliveries WHERE state <> 'pending' AND created_at < ? LIMIT ?`)
+        .pluck()
+        .all(before, limit) as number[];
+      const attempts = this.db.prepare('DELETE FROM webhook_attempts WHERE delivery_seq = ?');
+      const delivery = this.db.prepare('DELETE FROM webhook_deliveries WHERE seq = ?');
+      for (const seq of seqs) {
+        attempts.run(seq);
+        delivery.run(seq);
+      }
+      return seqs.length;
+    })();
+  }
+
+  private withAttempts(rows: DeliveryRow[]): WebhookDeliveryRecord[] {
+    if (rows.length === 0) return [];
+    const attempts = this.db
+      .prepare(`SELECT delivery_seq, attempt, attempted_at, status, error FROM webhook_attempts
+        WHERE delivery_seq IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(rows.map((row) => row.seq))) as AttemptRow[];
+    return toDeliveryRecords(rows, attempts);
+  }
+}

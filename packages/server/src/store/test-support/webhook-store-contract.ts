@@ -1,0 +1,175 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BatchRecord, BatchStore } from '../store.js';
+import type { AttemptResult, NewEvent, WebhookEndpointRecord } from '../webhook-store.js';
+
+/**
+ * The webhook behaviour every store must show: endpoints per workspace, the outbox scan over
+ * ended batches, leased claims, attempts and the delivery log. Each store's test file calls this
+ * with a factory that makes a fresh, empty store.
+ */
+export function runWebhookStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
+  describe(`${name} webhook store contract`, () => {
+    let store: BatchStore;
+    let nextId = 1000;
+    const T0 = 1_800_000_000_000;
+    const DAY = 86_400_000;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const endpoint = (workspaceId: string, createdAt = T0): WebhookEndpointRecord => ({
+      id: `whep_${nextId++}`,
+      workspaceId,
+      url: `http://127.0.0.1:9/${nextId}`,
+      secret: `whsec_secret${nextId}`,
+      description: null,
+      createdAt,
+    });
+    /** A batch of `workspace` with one request, ended by the engine at `T0`. */
+    async function endedBatch(workspace: string): Promise<BatchRecord> {
+      const id = `msgbatch_01HOOK${String(nextId++).padStart(18, '0')}`;
+      await store.createBatch({ id, workspaceId: workspace, createdAt: T0, expiresAt: T0 + DAY, archiveAt: T0 + 29 * DAY }, (async function* () {
+        yield [{ customId: 'only', params: '{}' }];
+      })());
+      const [claimed] = await store.claimRequests('engine', 10, T0 + 60_000, T0);
+      await store.completeRequests('engine', [{ key: claimed!.key, type: 'succeeded', result: '{"type":"succeeded"}' }], T0);
+      return (await store.getBatch(workspace, id))!;
+    }
+    const seen: BatchRecord[] = [];
+    const events = (batch: BatchRecord): NewEvent[] => {
+      seen.push(batch);
+      return [{ type: 'batch.ended', payload: JSON.stringify({ type: 'batch.ended', data: { id: batch.id } }) }];
+    };
+    const failed = (retryAt: number | null): AttemptResult => ({ status: 500, error: 'HTTP 500', delivered: false, retryAt });
+    const delivered: AttemptResult = { status: 204, error: null, delivered: true, retryAt: null };
+
+    it('keeps endpoints per workspace and removes them with their deliveries', async () => {
+      const a1 = endpoint('w1');
+      const a2 = { ...endpoint('w1', T0 + 1), description: 'second' };
+      const b1 = endpoint('w2');
+      for (const e of [a2, a1, b1]) await store.webhooks.createEndpoint(e);
+      expect(await store.webhooks.listEndpoints('w1')).toEqual([a1, a2]);
+      expect(await store.webhooks.getEndpoint('w2', a1.id)).toBeNull();
+      expect(await store.webhooks.getEndpoint('w1', a1.id)).toEqual(a1);
+      await endedBatch('w1');
+      await store.webhooks.announceEndedBatches(T0, 10, events);
+      expect(await store.webhooks.deleteEndpoint('w2', a1.id)).toBe(false);
+      expect(await store.webhooks.deleteEndpoint('w1', a1.id)).toBe(true);
+      expect(await store.webhooks.listEndpoints('w1')).toEqual([a2]);
+      expect((await store.webhooks.listDeliveries('w1', a1.id, { limit: 10 })).deliveries).toEqual([]);
+      // Only the remaining endpoint's delivery is left to send.
+      const claimed = await store.webhooks.claimDeliveries('sender', 10, T0 + 1000, T0);
+      expect(claimed.map((c) => c.url)).toEqual([a2.url]);
+    });
+
+    it('announces each ended batch once, to every endpoint of its workspace', async () => {
+      const [a1, a2, b1] = [endpoint('w1'), endpoint('w1'), endpoint('w2')];
+      for (const e of [a1, a2, b1]) await store.webhooks.createEndpoint(e);
+      const ended = await endedBatch('w1');
+      const quiet = await endedBatch('w3');
+      await store.createBatch({ id: 'msgbatch_01HOOKrunning', workspaceId: 'w1', createdAt: T0, expiresAt: T0 + DAY, archiveAt: T0 + DAY }, (async function* () {
+        yield [{ customId: 'a', params: '{}' }];
+      })());
+      seen.length = 0;
+      // Both ended batches are announced; only the one whose workspace has endpoints gets deliveries.
+      expect(await store.webhooks.announceEndedBatches(T0 + 5, 10, events)).toBe(2);
+      expect(seen.map((b) => [b.id, b.status])).toEqual([[ended.id, 'ended']]);
+      expect((await store.webhooks.listDeliveries('w1', a2.id, { limit: 10 })).deliveries.map((d) => d.batchId)).toEqual([ended.id]);
+      expect(await store.webhooks.announceEndedBatches(T0 + 6, 10, events)).toBe(0);
+      // A batch that ended while its workspace had no endpoint stays unannounced to later ones.
+      await store.webhooks.createEndpoint(endpoint('w3'));
+      expect(await store.webhooks.announceEndedBatches(T0 + 7, 10, events)).toBe(0);
+      expect(seen.map((b) => b.id)).not.toContain(quiet.id);
+
+      const [delivery] = (await store.webhooks.listDeliveries('w1', a1.id, { limit: 10 })).deliveries;
+      expect(delivery).toMatchObject({ endpointId: a1.id, batchId: ended.id, eventType: 'batch.ended', state: 'pending', attempts: 0, nextAttemptAt: T0 + 5, attemptLog: [] });
+      expect(delivery!.id).toMatch(/^evt_/);
+      expect(JSON.parse(delivery!.payload)).toEqual({ type: 'batch.ended', data: { id: ended.id } });
+      expect((await store.webhooks.listDeliveries('w2', a1.id, { limit: 10 })).deliveries).toEqual([]);
+      expect((await store.webhooks.listDeliveries('w2', b1.id, { limit: 10 })).deliveries).toEqual([]);
+    });
+
+    it('leases a due delivery to one sender, takes it back when the lease lapses, and logs each attempt', async () => {
+      const e = endpoint('w1');
+      await store.webhooks.createEndpoint(e);
+      await endedBatch('w1');
+      await store.webhooks.announceEndedBatches(T0, 10, events);
+      const [first] = await store.webhooks.claimDeliveries('a', 10, T0 + 1000, T0);
+      expect(first).toMatchObject({ url: e.url, secret: e.secret, attempt: 1 });
+      expect(await store.webhooks.claimDeliveries('b', 10, T0 + 2000, T0 + 999)).toEqual([]);
+      // Sender a's lease lapsed (it died): b takes over, and a late report from a changes nothing.
+      const [second] = await store.webhooks.claimDeliveries('b', 10, T0 + 3000, T0 + 1000);
+      expect(second).toMatchObject({ id: first!.id, attempt: 2 });
+      expect(await store.webhooks.recordAttempt('a', first!.id, 1, delivered, T0 + 1001)).toBe(false);
+      expect(await store.webhooks.recordAttempt('b', first!.id, 2, failed(T0 + 5000), T0 + 1002)).toBe(true);
+      expect(await store.webhooks.claimDeliveries('b', 10, T0 + 9000, T0 + 4999)).toEqual([]);
+      const [third] = await store.webhooks.claimDeliveries('b', 10, T0 + 9000, T0 + 5000);
+      expect(third!.attempt).toBe(3);
+      expect(await store.webhooks.recordAttempt('b', first!.id, 3, delivered, T0 + 5003)).toBe(true);
+      expect(await store.webhooks.claimDeliveries('b', 10, T0 + 99_000, T0 + 90_000)).toEqual([]);
+      const [log] = (await store.webhooks.listDeliveries('w1', e.id, { limit: 10 })).deliveries;
+      expect(log).toMatchObject({ state: 'delivered', attempts: 3, nextAttemptAt: null, lastStatus: 204, lastError: null, deliveredAt: T0 + 5003 });
+      expect(log!.attemptLog).toEqual([
+        { attempt: 2, attemptedAt: T0 + 1002, status: 500, error: 'HTTP 500' },
+        { attempt: 3, attemptedAt: T0 + 5003, status: 204, error: null },
+      ]);
+    });
+
+    it('fails a delivery with no retry left, and sends it again when asked', async () => {
+      const e = endpoint('w1');
+      await store.webhooks.createEndpoint(e);
+      await endedBatch('w1');
+      await store.webhooks.announceEndedBatches(T0, 10, events);
+      const [claimed] = await store.webhooks.claimDeliveries('a', 10, T0 + 1000, T0);
+      await store.webhooks.recordAttempt('a', claimed!.id, 1, { status: null, error: 'no answer', delivered: false, retryAt: null }, T0 + 10);
+      const [gone] = (await store.webhooks.listDeliveries('w1', e.id, { limit: 10 })).deliveries;
+      expect(gone).toMatchObject({ state: 'failed', nextAttemptAt: null, lastStatus: null, lastError: 'no answer' });
+      expect(await store.webhooks.claimDeliveries('a', 10, T0 + 99_000, T0 + 90_000)).toEqual([]);
+      expect(await store.webhooks.retryDelivery('w2', e.id, claimed!.id, T0 + 100)).toBeNull();
+      expect(await store.webhooks.retryDelivery('w1', e.id, claimed!.id, T0 + 100)).toMatchObject({ state: 'pending', nextAttemptAt: T0 + 100 });
+      expect(await store.webhooks.claimDeliveries('a', 10, T0 + 2000, T0 + 100)).toMatchObject([{ id: claimed!.id, attempt: 2 }]);
+    });
+
+    it('pages the delivery log newest first and purges old settled deliveries', async () => {
+      const e = endpoint('w1');
+      await store.webhooks.createEndpoint(e);
+      for (let i = 0; i < 5; i++) {
+        await endedBatch('w1');
+        await store.webhooks.announceEndedBatches(T0 + i, 10, events);
+      }
+      const first = await store.webhooks.listDeliveries('w1', e.id, { limit: 2 });
+      expect(first.hasMore).toBe(true);
+      expect(first.deliveries.map((d) => d.createdAt)).toEqual([T0 + 4, T0 + 3]);
+      const rest = await store.webhooks.listDeliveries('w1', e.id, { limit: 10, afterId: first.deliveries[1]!.id });
+      expect(rest.deliveries.map((d) => d.createdAt)).toEqual([T0 + 2, T0 + 1, T0]);
+      expect(rest.hasMore).toBe(false);
+
+      const claimed = await store.webhooks.claimDeliveries('a', 3, T0 + 1000, T0 + 10);
+      for (const c of claimed) await store.webhooks.recordAttempt('a', c.id, 1, delivered, T0 + 20);
+      // Settled deliveries created before T0 + 2 go; pending ones stay however old.
+      expect(await store.webhooks.purgeDeliveries(T0 + 2, 100)).toBe(2);
+      const left = (await store.webhooks.listDeliveries('w1', e.id, { limit: 10 })).deliveries;
+      expect(left.map((d) => [d.createdAt, d.state])).toEqual([
+        [T0 + 4, 'pending'],
+        [T0 + 3, 'pending'],
+        [T0 + 2, 'delivered'],
+      ]);
+    });
+
+    it('never leases one delivery to two concurrent senders', async () => {
+      for (const workspace of ['w1', 'w2']) await store.webhooks.createEndpoint(endpoint(workspace));
+      for (let i = 0; i < 12; i++) await endedBatch(i % 2 === 0 ? 'w1' : 'w2');
+      const announced = await Promise.all([1, 2, 3].map(() => store.webhooks.announceEndedBatches(T0, 100, events)));
+      expect(announced.reduce((a, b) => a + b, 0)).toBe(12);
+      const claims = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => store.webhooks.claimDeliveries(owner, 5, T0 + 1000, T0)));
+      // A claim may come up short when another took rows it had picked; what is left is claimed next.
+      const ids = [...claims.flat(), ...(await store.webhooks.claimDeliveries('e', 20, T0 + 1000, T0))].map((c) => c.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(12);
+    });
+  });
+}

@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ClaimedDelivery, WebhookStore } from '../store/webhook-store.js';
+import { eventsFor } from './events.js';
+import { nextAttemptAt } from './retry-schedule.js';
+import { sendWebhook, type Fetch } from './send-webhook.js';
+
+export interface WebhookDispatcherOptions {
+  store: WebhookStore;
+  clock: Clock;
+  logger: Logger;
+  /** Lease owner id of this process. */
+  owner: string;
+  /** Base of the `results_url` in event payloads. */
+  publicUrl: () => string;
+  /** How often to look for ended batches and due deliveries. */
+  intervalMs: number;
+  /** Longest a receiver may take to answer one attempt. */
+  timeoutMs: number;
+  /** Multiplies the retry schedule (1 in production). */
+  retryScale: number;
+  /** Most attempts in flight at once. Default 16. */
+  concurrency?: number;
+  fetch?: Fetch;
+}
+
+/** Ended batches announced per transaction; a scan repeats until none is left. */
+const ANNOUNCE_LIMIT = 100;
+/** Delivered and failed deliveries are kept this long. */
+const RETENTION_MS = 30 * 86_400_000;
+const PURGE_EVERY_MS = 3_600_000;
+const PURGE_LIMIT = 5_000;
+
+/**
+ * Sends webhook events, in its own loop beside the engine (which never waits for it). Each tick
+ * announces batches that ended (the outbox scan, durable in the store), then claims due
+ * deliveries under a lease and sends them with bounded concurrency. A delivery whose attempt
+ * was cut short by a crash is due again when its lease lapses. Ticks never overlap and never throw.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private lastPurge = -Infinity;
+
+  constructor(private readonly options: WebhookDispatcherOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    void this.tick();
+  }
+
+  async tick(): Promise<void> {
+    if (this.ticking || this.stopping.signal.aborted) return;
+    this.ticking = this.runTick().finally(() => {
+      this.ticking = null;
+    });
+    await this.ticking;
+  }
+
+  private async runTick(): Promise<void> {
+    const { store, clock, logger, publicUrl } = this.options;
+    await this.step('announce ended batches', async () => {
+      let announced: number;
+      do {
+        announced = await store.announceEndedBatches(clock.now(), ANNOUNCE_LIMIT, (batch) => eventsFor(batch, publicUrl()));
+      } while (announced === ANNOUNCE_LIMIT && !this.stopping.signal.aborted);
+    });
+    const now = clock.now();
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await this.step('purge deliveries', async () => {
+        const purged = await store.purgeDeliveries(now - RETENTION_MS, PURGE_LIMIT);
+        if (purged > 0) logger.debug({ purged }, 'purged webhook deliveries');
+      });
+    }
+    await this.step('claim deliveries', async () => {
+      const room = (this.options.concurrency ?? 16) - this.inFlight.size;
+      if (room <= 0 || this.stopping.signal.aborted) return;
+      const at = clock.now();
+      const claimed = await store.claimDeliveries(this.options.owner, room, at + 2 * this.options.timeoutMs, at);
+      for (const delivery of claimed) this.send(delivery);
+    });
+  }
+
+  private async step(name: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.options.logger.error({ err: error, step: name }, 'webhook step failed');
+    }
+  }
+
+  /** Sends one attempt and records it; a free slot then looks for more due deliveries. */
+  private send(delivery: ClaimedDelivery): void {
+    const { store, clock, logger, owner, timeoutMs, retryScale, fetch = globalThis.fetch } = this.options;
+    const attempt = (async () => {
+      const outcome = await sendWebhook(fetch, delivery, clock.now(), timeoutMs, this.stopping.signal);
+      // A process stopping leaves the attempt unrecorded: the delivery is due again when its lease lapses.
+      if (this.stopping.signal.aborted) return;
+      const now = clock.now();
+      const delivered = outcome.error === null;
+      const retryAt = delivered ? null : nextAttemptAt(delivery.attempt, now, retryScale);
+      await store.recordAttempt(owner, delivery.id, delivery.attempt, { ...outcome, delivered, retryAt }, now);
+      const log = { delivery: delivery.id, attempt: delivery.attempt, status: outcome.status };
+      if (delivered) logger.debug(log, 'webhook delivered');
+      else logger.warn({ ...log, error: outcome.error, retryAt }, retryAt === null ? 'webhook failed for good' : 'webhook attempt failed');
+    })()
+      .catch((error: unknown) => logger.error({ err: error, delivery: delivery.id }, 'recording a webhook attempt failed'))
+      .finally(() => {
+        this.inFlight.delete(attempt);
+        void this.tick();
+      });
+    this.inFlight.add(attempt);
+  }
+
+  /** Stops ticking and abandons attempts in flight (they are retried when their leases lapse). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.stopping.abort();
+    await this.ticking;
+    await Promise.all(this.inFlight);
+  }
+}
