@@ -2,8 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatchIndividualResponse } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, TEST_API_KEY, type Api } from './support/api.js';
-import { createBatch, expectApiError, parseResults, pollUntil, retrieveBatch, resultsById, tally, userRequest, waitUntilEnded, type BatchRequest } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
+import { createBatch, expectApiError, followResults, parseResults, pollUntil, retrieveBatch, resultsById, tally, userRequest, waitUntilEnded, type BatchRequest } from './support/batches.js';
 import { startServer, type ServerHandle } from './support/server-process.js';
 
 /** `GET …/results?partial=true[&follow=true]` against a real batchd running the emulator. */
@@ -23,28 +22,6 @@ afterAll(async () => {
 /** A request the emulator answers after `ms`. */
 const after = (customId: string, ms: number): BatchRequest => userRequest(customId, 'Hi', { metadata: { user_id: `emulator:latency=${ms}` } });
 const resultsPath = (id: string, query = '') => `/v1/messages/batches/${id}/results${query}`;
-
-/** Follows a batch's results, checking every line as it arrives; resolves once the server ends the stream. */
-async function follow(id: string, onLine: (line: MessageBatchIndividualResponse, index: number) => Promise<void> = async () => undefined): Promise<MessageBatchIndividualResponse[]> {
-  const response = await fetch(`${server.url}${resultsPath(id, '?partial=true&follow=true')}`, { headers: { 'x-api-key': TEST_API_KEY } });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toMatch(/^application\/x-jsonl/);
-  expect(response.headers.get('request-id')).toMatch(/^req_/);
-  const lines: MessageBatchIndividualResponse[] = [];
-  let pending = '';
-  for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    const complete = pending.split('\n');
-    pending = complete.pop()!;
-    for (const text of complete) {
-      const line = expectSchema<MessageBatchIndividualResponse>('MessageBatchIndividualResponse', JSON.parse(text));
-      lines.push(line);
-      await onLine(line, lines.length - 1);
-    }
-  }
-  expect(pending, 'the stream ends with a complete line').toBe('');
-  return lines;
-}
 
 describe('results while a batch runs', () => {
   it('answers 400 naming a bad partial or follow, and 400 as before for an unfinished batch without partial', async () => {
@@ -92,7 +69,7 @@ describe('results while a batch runs', () => {
     const requests = [after('a', 0), after('b', 400), userRequest('bad', 'Hi', { metadata: { user_id: 'emulator:error=not_found_error' } }), after('c', 800), after('d', 2000)];
     const batch = await createBatch(client, requests);
     let firstSeenWhile: string | undefined;
-    const lines = await follow(batch.id, async (_line, index) => {
+    const lines = await followResults(server.url, batch.id, async (_line, index) => {
       if (index === 0) firstSeenWhile = (await retrieveBatch(client, batch.id)).processing_status;
     });
     expect(firstSeenWhile, 'the first result arrives while the batch runs').toBe('in_progress');
@@ -106,7 +83,7 @@ describe('results while a batch runs', () => {
   it('with follow, streams the canceled requests of a batch canceled on the way', async () => {
     const requests = [after('first', 0), ...Array.from({ length: 40 }, (_, i) => after(`later-${i}`, 500))];
     const batch = await createBatch(client, requests);
-    const lines = await follow(batch.id, async (_line, index) => {
+    const lines = await followResults(server.url, batch.id, async (_line, index) => {
       if (index === 0) expect((await client.post(`/v1/messages/batches/${batch.id}/cancel`)).status).toBe(200);
     });
     resultsById(lines, requests.map((r) => r.custom_id));
@@ -122,7 +99,7 @@ describe('results while a batch runs', () => {
     const batch = await createBatch(client, requests);
     await waitUntilEnded(client, batch.id, requests.length);
     const normal = parseResults(await client.get(resultsPath(batch.id)));
-    expect(await follow(batch.id)).toEqual(normal);
+    expect(await followResults(server.url, batch.id)).toEqual(normal);
   });
 });
 

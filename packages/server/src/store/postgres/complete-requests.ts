@@ -13,14 +13,16 @@ WITH input AS (
     AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
 ), locked AS (
   SELECT b.seq FROM batchd.batches b
-  WHERE b.seq IN (SELECT r.batch_seq FROM batchd.requests r JOIN input i ON r.key = i.key WHERE r.state = 'running' AND r.lease_owner = $1)
+  WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND lease_owner = $1)
   ORDER BY b.seq FOR UPDATE
 ), done AS (
   UPDATE batchd.requests r
   SET state = 'done', result_type = i.kind, result = i.result, lease_owner = NULL, lease_until = NULL,
     completion_seq = nextval('batchd.completion_seqs')
-  FROM input i, locked l
-  WHERE r.key = i.key AND r.batch_seq = l.seq AND r.state = 'running' AND r.lease_owner = $1
+  FROM input i
+  -- The count refers to no request row, so it is checked once, before the scan: every batch is
+  -- locked before any number is taken, and the requests are still found by key.
+  WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1 AND (SELECT count(*) FROM locked) >= 0
   RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
 ), tally AS (
   SELECT batch_seq,
