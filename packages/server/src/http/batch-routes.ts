@@ -7,7 +7,7 @@ import type { BatchIdGenerator } from '../ids.js';
 import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
-import { completedResults } from './results-follower.js';
+import { resultsSoFar } from './results-so-far.js';
 import { toMessageBatch } from './wire.js';
 
 export interface BatchRouteDeps {
@@ -166,7 +166,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
     if (batch.status === 'ended') return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES), { highWaterMark: 1 }));
     const stop = new AbortController();
-    const lines = completedResults(store, batch.workspaceId, batch.id, {
+    const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
       pageSize: RESULTS_PAGE_LINES,
       follow: following,
       signal: stop.signal,

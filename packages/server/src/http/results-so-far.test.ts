@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { BatchStore, Completion } from '../store/store.js';
-import { completedResults, type FollowOptions } from './results-follower.js';
+import { resultsSoFar, type FollowOptions } from './results-so-far.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-follower-'));
 let files = 0;
@@ -32,7 +32,7 @@ async function batchOf(count: number, path = join(dir, `follow-${files++}.sqlite
 }
 
 function follow(store: BatchStore, batchId: string, options: Partial<FollowOptions> = {}) {
-  return completedResults(store, 'w', batchId, { pageSize: 2, follow: true, signal: new AbortController().signal, pollMs: 60_000, ...options });
+  return resultsSoFar(store, 'w', batchId, { pageSize: 2, follow: true, signal: new AbortController().signal, pollMs: 60_000, ...options });
 }
 
 async function customIds(lines: AsyncIterable<Buffer>): Promise<string[]> {
@@ -57,7 +57,7 @@ function afterEachRead(store: BatchStore, onRead: () => Promise<void>): BatchSto
   });
 }
 
-describe('completedResults', () => {
+describe('resultsSoFar', () => {
   it('without follow, streams the results written so far and stops', async () => {
     const { store, batch, keys } = await batchOf(4);
     await store.completeRequests('a', [ok(keys[2]!), ok(keys[0]!)], T0 + 1);
