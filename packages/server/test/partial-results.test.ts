@@ -1,9 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import type { MessageBatchIndividualResponse } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, TEST_API_KEY, type Api } from './support/api.js';
 import { createBatch, expectApiError, followResults, parseResults, pollUntil, retrieveBatch, resultsById, tally, userRequest, waitUntilEnded, type BatchRequest } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { makeTempDir, startServer, type ServerHandle } from './support/server-process.js';
 
 /** `GET …/results?partial=true[&follow=true]` against a real batchd running the emulator. */
 
@@ -116,5 +119,37 @@ describe('follow streams on shutdown', () => {
     );
     expect(await idle.stop()).toEqual({ code: 0, signal: null });
     expect(await body).toBe('cut');
+  });
+});
+
+describe('results of batches from before completion order was kept', () => {
+  it('are all returned with partial, for a running batch and for an ended one', async () => {
+    const dbDir = await makeTempDir();
+    const legacy = new Database(join(dbDir, 'batchd.sqlite'));
+    legacy.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version < 3)) {
+      legacy.exec(migration.sql);
+      legacy.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+    }
+    const now = Date.now();
+    const insertBatch = legacy.prepare(`INSERT INTO batches (id, workspace_id, status, processing, errored, created_at, expires_at, archive_at, ended_at)
+      VALUES (?, 'default', ?, ?, ?, ?, ?, ?, ?) RETURNING seq`);
+    const insertRequest = legacy.prepare(`INSERT INTO requests (batch_seq, custom_id, params, state, result_type, result) VALUES (?, ?, ?, ?, ?, ?)`);
+    const failed = (customId: string) => JSON.stringify({ type: 'errored', error: { type: 'error', error: { type: 'api_error', message: `old ${customId}` }, request_id: null } });
+    const running = insertBatch.pluck().get('msgbatch_01LEGACYRUNNING', 'in_progress', 1, 2, now, now + 3_600_000, now + 7_200_000, null) as number;
+    const ended = insertBatch.pluck().get('msgbatch_01LEGACYENDED', 'ended', 0, 1, now, now + 3_600_000, now + 7_200_000, now) as number;
+    for (const id of ['old-a', 'old-b']) insertRequest.run(running, id, '{}', 'done', 'errored', failed(id));
+    insertRequest.run(running, 'still-running', JSON.stringify(after('still-running', 60_000).params), 'queued', null, null);
+    insertRequest.run(ended, 'done-before', '{}', 'done', 'errored', failed('done-before'));
+    legacy.close();
+
+    const upgraded = await startServer({ dbDir, flags: { 'log-level': 'warn' } });
+    const upgradedClient = api(upgraded.url);
+    const soFar = parseResults(await upgradedClient.get(resultsPath('msgbatch_01LEGACYRUNNING', '?partial=true')));
+    expect(soFar.map((line) => line.custom_id)).toEqual(['old-a', 'old-b']);
+    expect((await retrieveBatch(upgradedClient, 'msgbatch_01LEGACYRUNNING')).processing_status).toBe('in_progress');
+    const all = parseResults(await upgradedClient.get(resultsPath('msgbatch_01LEGACYENDED', '?partial=true')));
+    expect(all.map((line) => line.custom_id)).toEqual(['done-before']);
+    await upgraded.kill();
   });
 });
