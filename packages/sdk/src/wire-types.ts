@@ -172,6 +172,14 @@ export interface BatchListParams {
   limit?: number;
 }
 
+/** What `results` reads; a batchd extension of the Message Batches API. */
+export interface BatchResultsParams {
+  /** Stream the results finished so far, also while the batch is still running (`?partial=true`). */
+  partial?: boolean;
+  /** With `partial`, keep the stream open and receive each result as it finishes, until the batch ends (`&follow=true`). */
+  follow?: boolean;
+}
+
 /** The pattern every `custom_id` must match. */
 export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 

@@ -2,7 +2,7 @@ import { BatchdClient, type BatchCreateRequest, type DeletedMessageBatch, type M
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../src/cli/test-support/run-cli.js';
+import { runCli, type CliOptions, type CliResult } from '../src/cli/test-support/run-cli.js';
 import { TEST_API_KEY } from './support/api.js';
 import { emulatorReply, resultsById, userRequest, userRequests, type BatchRequest } from './support/batches.js';
 import { expectSchema } from './support/openapi.js';
@@ -32,7 +32,7 @@ function jsonl(requests: BatchRequest[]): string {
 }
 
 /** `batchd batches ARGS --base-url URL --api-key KEY`. */
-function batches(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+function batches(args: string[], options: Pick<CliOptions, 'input' | 'env' | 'interruptOn'> = {}): Promise<CliResult> {
   return runCli(['batches', ...args, '--base-url', server.url, '--api-key', TEST_API_KEY], options);
 }
 
@@ -257,5 +257,27 @@ describe('errors', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^error: Batch msgbatch_\w+ has no results_url/);
+  });
+});
+
+describe('batchd batches results of a running batch', () => {
+  it('--partial writes the results so far; --follow writes each as it finishes, until the batch has ended', async () => {
+    const { id } = await createBatch([slow('soon', 300), slow('later', 3000)]);
+    // Interrupted at its first line, the follower shows that line was written while the batch still ran.
+    const interrupted = await batches(['results', id, '--follow'], { interruptOn: /"custom_id":"soon"/ });
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    expect(interrupted.stdout).not.toContain('"later"');
+    const partial = await batches(['results', id, '--partial']);
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stdout).toBe(interrupted.stdout);
+
+    const path = join(dir, 'followed.jsonl');
+    const followed = await batches(['results', id, '--follow', '-o', path]);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toBe(`wrote 2 results to ${path}: 2 succeeded, 0 errored, 0 canceled, 0 expired\n`);
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    expect(lines[0]).toBe(partial.stdout.trimEnd());
+    resultsById(lines.map((line) => expectSchema<MessageBatchIndividualResponse>('MessageBatchIndividualResponse', JSON.parse(line))), ['soon', 'later']);
+    expect((await sdk().messages.batches.retrieve(id)).processing_status).toBe('ended');
   });
 });

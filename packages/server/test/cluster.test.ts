@@ -4,12 +4,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeProvider } from '../src/test-support/fake-provider.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
 import { api } from './support/api.js';
-import { createBatch, fetchResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from './support/batches.js';
+import { createBatch, fetchResults, followResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from './support/batches.js';
 import { MAIN_JS, startServer } from './support/server-process.js';
 
 /**
  * Several batchd processes on one PostgreSQL database: an API-only node and worker nodes that
- * share the work, survive one of them being killed, and keep a cluster-wide in-flight limit.
+ * share the work, survive one of them being killed, and keep a cluster-wide in-flight limit, while
+ * the API node follows a batch's results as they land.
  */
 
 const UPSTREAM_KEY = 'sk-cluster-upstream';
@@ -59,6 +60,8 @@ describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` 
     const sizes = [8000, 6000, 4000, 2000];
     const batches: MessageBatch[] = [];
     for (const [index, size] of sizes.entries()) batches.push(await createBatch(client, userRequests(size, `b${index}`)));
+    // The API node runs no engine: its follow stream finds the workers' results by polling.
+    const followed = followResults(apiNode.url, batches[1]!.id);
     await pollUntil(() => retrieveBatch(client, batches[0]!.id), (b) => b.request_counts.succeeded > 1000, { timeoutMs: 120_000 });
     nodes[0]!.kill('SIGKILL');
 
@@ -69,6 +72,7 @@ describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` 
       expect(results).toHaveLength(sizes[index]!);
       resultsById(results, userRequests(sizes[index]!, `b${index}`).map((r) => r.custom_id));
     }
+    resultsById(await followed, userRequests(sizes[1]!, 'b1').map((r) => r.custom_id));
     expect(fake.maxInFlight).toBeLessThanOrEqual(24);
     expect(fake.maxInFlight).toBeGreaterThan(16);
   }, 300_000);

@@ -23,8 +23,9 @@ async function downloadResults(client: BatchdClient, batch: MessageBatch & { res
 }
 
 /**
- * The actions on one batch, each confirmed first: cancel while it runs, and once it has ended,
- * view or download its results and delete it. `onChanged` is called after a cancel.
+ * The actions on one batch, each confirmed first: view its results (those so far while it runs),
+ * cancel while it runs, and once it has ended, download its results and delete it. `onChanged`
+ * is called after a cancel.
  */
 export function batchActions(client: BatchdClient, initial: MessageBatch, feedback: HTMLElement, onChanged: () => void): BatchActions {
   let batch = initial;
@@ -88,7 +89,7 @@ export function batchActions(client: BatchdClient, initial: MessageBatch, feedba
     batch = next;
     const ended = next.processing_status === 'ended';
     const hasResults = ended && next.results_url !== null && next.archived_at === null;
-    results.hidden = !hasResults;
+    results.hidden = !hasResults && (ended || next.archived_at !== null);
     download.disabled = !hasResults;
     cancel.disabled = next.processing_status !== 'in_progress';
     remove.disabled = !ended;

@@ -12,8 +12,9 @@ const ROW_HEIGHT = 44;
 const SLICE_MS = 30;
 
 /**
- * The results of an ended batch, streamed in as the server sends them. The list is virtual, so
- * a batch of a hundred thousand results keeps only a screenful of rows in the DOM.
+ * The results of a batch, streamed in as the server sends them; while the batch runs, each result
+ * appears as it finishes, until the batch has ended. The list is virtual, so a batch of a hundred
+ * thousand results keeps only a screenful of rows in the DOM.
  */
 export function mountResultsPage(main: HTMLElement, id: string): () => void {
   const client = apiClient();
@@ -81,31 +82,44 @@ export function mountResultsPage(main: HTMLElement, id: string): () => void {
   on(typeSelect, 'change', applyFilter);
   on(search, 'input', applyFilter);
 
+  const redraw = () => {
+    list.setCount(matches.length, false);
+    showCounts();
+  };
+  // Redraws once the results that arrived together are in, e.g. while waiting for the next ones.
+  let redrawQueued = false;
+  const redrawSoon = () => {
+    if (redrawQueued) return;
+    redrawQueued = true;
+    setTimeout(() => {
+      redrawQueued = false;
+      redraw();
+    });
+  };
+
   const stream = async () => {
     const batch = await client.messages.batches.retrieve(id, { signal: controller.signal });
-    if (batch.processing_status !== 'ended') {
-      loading = false;
-      banner.replaceChildren(h('div', { class: 'banner banner-info', role: 'status' }, 'This batch has not ended yet: its results exist once it has.'));
-      showCounts();
-      return;
+    const running = batch.processing_status !== 'ended';
+    if (running) {
+      banner.replaceChildren(h('div', { class: 'banner banner-info', role: 'status' }, 'This batch is still running: results appear here as they finish.'));
     }
-    const results = await client.messages.batches.results(id, { signal: controller.signal });
+    const results = await client.messages.batches.results(id, { partial: running, follow: running }, { signal: controller.signal });
     let sliceStart = performance.now();
     for await (const item of results) {
       const record = toRecord(item);
       records.push(record);
       counts[record.type]++;
       if (wanted(record)) matches.push(records.length - 1);
+      redrawSoon();
       if (performance.now() - sliceStart > SLICE_MS) {
-        list.setCount(matches.length, false);
-        showCounts();
+        redraw();
         await yieldToBrowser();
         sliceStart = performance.now();
       }
     }
     loading = false;
-    list.setCount(matches.length, false);
-    showCounts();
+    banner.replaceChildren();
+    redraw();
   };
   stream().catch((error: unknown) => {
     if (isAbort(error) || controller.signal.aborted) return;

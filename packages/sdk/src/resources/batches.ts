@@ -5,6 +5,7 @@ import { JSONLStream, type LineCheck } from '../internal/jsonl.js';
 import type {
   BatchCreateParams,
   BatchListParams,
+  BatchResultsParams,
   DeletedMessageBatch,
   MessageBatch,
   MessageBatchIndividualResponse,
@@ -83,18 +84,39 @@ export class Batches {
    * Streams the results of an ended batch, one `MessageBatchIndividualResponse` per JSONL line,
    * decoded as they arrive. Retrieves the batch first and fetches its `results_url`; throws a
    * `BatchdError` when the batch has no `results_url` yet (it has not ended).
+   *
+   * With `{ partial: true }` it reads the results finished so far straight from batchd, also
+   * while the batch runs, in the order they finished; adding `follow: true` keeps the stream open
+   * until the batch has ended, yielding each result as it finishes. The options come last, as in
+   * the official SDK; `results(id, options)` still works.
    */
-  async results(id: string, options?: RequestOptions): Promise<JSONLStream<MessageBatchIndividualResponse>> {
-    const batch = await this.retrieve(id, options);
-    if (!batch.results_url) {
-      throw new BatchdError(
-        `Batch ${id} has no results_url: its processing_status is ${batch.processing_status}; results exist once it has ended.`,
-      );
+  results(id: string, options?: RequestOptions): Promise<JSONLStream<MessageBatchIndividualResponse>>;
+  results(id: string, params: BatchResultsParams | undefined, options?: RequestOptions): Promise<JSONLStream<MessageBatchIndividualResponse>>;
+  async results(
+    id: string,
+    paramsOrOptions?: BatchResultsParams | RequestOptions,
+    maybeOptions?: RequestOptions,
+  ): Promise<JSONLStream<MessageBatchIndividualResponse>> {
+    const withParams = maybeOptions !== undefined || isResultsParams(paramsOrOptions);
+    const params = withParams ? ((paramsOrOptions as BatchResultsParams | undefined) ?? {}) : {};
+    const options = withParams ? maybeOptions : (paramsOrOptions as RequestOptions | undefined);
+    if (params.follow && !params.partial) throw new BatchdError('results: follow needs partial: true.');
+    let path = `${batchPath(id)}/results`;
+    if (!params.partial) {
+      const batch = await this.retrieve(id, options);
+      if (!batch.results_url) {
+        throw new BatchdError(
+          `Batch ${id} has no results_url: its processing_status is ${batch.processing_status}; results exist once it has ended.`,
+        );
+      }
+      path = batch.results_url;
     }
+    const query = params.partial ? { partial: 'true', follow: params.follow ? 'true' : undefined } : undefined;
     const response = await this.#client.request({
       ...options,
       method: 'GET',
-      path: batch.results_url,
+      path,
+      query,
       accept: 'application/binary',
     });
     if (!response.body) throw new APIConnectionError({ message: `The results of batch ${id} arrived without a body.` });
@@ -138,6 +160,11 @@ export class Batches {
   ): Promise<MessageBatch | null> {
     return retryFailed(this, id, originalRequests, options);
   }
+}
+
+/** Whether the second argument of `results` is its params rather than request options. */
+function isResultsParams(value: BatchResultsParams | RequestOptions | undefined): value is BatchResultsParams {
+  return value !== undefined && ('partial' in value || 'follow' in value);
 }
 
 function batchPath(id: string): string {

@@ -114,12 +114,17 @@ export function registerBatchesCommand(program: Command): void {
 
   batches
     .command('results')
-    .description('stream the results of an ended batch as JSONL')
+    .description('stream the results of an ended batch as JSONL, or of a running one with --partial or --follow')
     .argument('<id>', 'batch id')
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action(async (id: string, flags: { output?: string }, command: Command) => {
+    .option('--partial', 'the results finished so far, also while the batch runs, in the order they finished')
+    .option('--follow', 'like --partial, then each result as it finishes, until the batch has ended')
+    .action(async (id: string, flags: { output?: string; partial?: boolean; follow?: boolean }, command: Command) => {
       const { client, out } = context(command);
-      const counts = await writeResults(await client.messages.batches.results(id), flags.output);
+      const partial = flags.partial === true || flags.follow === true;
+      const counts = await interruptible(async (signal) =>
+        writeResults(await client.messages.batches.results(id, { partial, follow: flags.follow === true }, { signal }), flags.output, { live: partial }),
+      );
       if (flags.output === undefined) return;
       const written = { batch_id: id, output: flags.output, results: totalRequests(counts), result_counts: counts };
       out.print(written, (colors) => `wrote ${written.results} results to ${flags.output}: ${formatCounts(counts, colors)}\n`);

@@ -9,19 +9,22 @@ const CHUNK_CHARS = 64 * 1024;
 
 /**
  * Writes results as JSONL, one compact object per line, to the file at `path` or to stdout, with
- * backpressure; resolves with the results counted by type.
+ * backpressure; resolves with the results counted by type. `live` hands each line over as it
+ * arrives, for results that trickle in, instead of in large chunks.
  */
 export async function writeResults(
   results: AsyncIterable<MessageBatchIndividualResponse>,
   path: string | undefined,
+  options: { live?: boolean } = {},
 ): Promise<MessageBatchRequestCounts> {
   const counts = emptyCounts();
+  const chunkChars = options.live ? 0 : CHUNK_CHARS;
   async function* lines(): AsyncGenerator<string> {
     let chunk = '';
     for await (const item of results) {
       countResult(counts, item.result);
       chunk += `${JSON.stringify(item)}\n`;
-      if (chunk.length >= CHUNK_CHARS) {
+      if (chunk.length >= chunkChars) {
         yield chunk;
         chunk = '';
       }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
 import type { Clock } from '../clock.js';
@@ -9,6 +10,7 @@ import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
 import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
+import { resultsSoFar } from './results-so-far.js';
 import { toMessageBatch } from './wire.js';
 
 export interface BatchRouteDeps {
@@ -57,8 +59,17 @@ async function* withinQueueLimit(
 type IdParams = { Params: { id: string } };
 
 const RESULTS_PAGE_LINES = 1000;
+/** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
+const FOLLOW_POLL_MS = 250;
 /** An upload that sends nothing for this long is answered 408 and its connection closed. */
 export const UPLOAD_IDLE_MS = 30_000;
+
+/** A `true`/`false` query flag; absent is false. */
+function parseFlag(name: string, raw: unknown): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw invalidRequest(`${name}: Input should be true or false`);
+}
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 20;
@@ -161,14 +172,51 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     return { id: request.params.id, type: 'message_batch_deleted' };
   });
 
-  app.get<IdParams>('/v1/messages/batches/:id/results', async (request, reply) => {
+  // Follow streams still open when the server closes; each entry cuts its stream short.
+  const followers = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const cut of followers) cut();
+  });
+
+  app.get<IdParams & { Querystring: Record<string, unknown> }>('/v1/messages/batches/:id/results', async (request, reply) => {
+    const partial = parseFlag('partial', request.query.partial);
+    const following = parseFlag('follow', request.query.follow);
+    if (following && !partial) throw invalidRequest('follow: Input is allowed only with partial=true');
     const batch = await findBatch(request);
-    if (batch.status !== 'ended') {
+    if (batch.status !== 'ended' && !partial) {
       throw invalidRequest(`Message batch ${batch.id} is still processing; results are available once processing_status is "ended".`);
     }
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
-    return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES), { highWaterMark: 1 }));
+    if (batch.status === 'ended') return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES), { highWaterMark: 1 }));
+    const stop = new AbortController();
+    const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
+      pageSize: RESULTS_PAGE_LINES,
+      follow: following,
+      signal: stop.signal,
+      pollMs: FOLLOW_POLL_MS,
+    });
+    if (!following) return reply.send(Readable.from(lines, { highWaterMark: 1 }));
+    // A follow stream may wait long for its first line: the headers go out at once, and the
+    // stream is written here rather than by the framework.
+    reply.hijack();
+    const response = reply.raw;
+    const cut = () => {
+      stop.abort();
+      response.destroy();
+    };
+    followers.add(cut);
+    response.on('close', () => stop.abort());
+    try {
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
+      response.writeHead(200);
+      response.flushHeaders();
+      await pipeline(Readable.from(lines, { highWaterMark: 1 }), response);
+    } catch (error) {
+      if (!stop.signal.aborted) request.log.error({ err: error, requestId: request.id }, 'following results failed');
+    } finally {
+      followers.delete(cut);
+    }
   });
 }

@@ -1,6 +1,7 @@
 import type { MessageBatchRequestCounts } from '@batchd/sdk';
 import type { CreateOptions } from './batch-creates.js';
 import type { WebhookStore } from './webhook-store.js';
+import type { CompletedResultsStore } from './completed-results.js';
 
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
 export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
@@ -90,7 +91,7 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
  * The store contract. Every method is one atomic transition. Writes by the engine are guarded
  * by the lease owner: a worker that lost its lease changes nothing.
  */
-export interface BatchStore {
+export interface BatchStore extends CompletedResultsStore {
   /**
    * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
    * and the error is rethrown. Requests arrive in chunks as the body is parsed.

@@ -1,6 +1,6 @@
 import type { MessageBatch, MessageBatchIndividualResponse, MessageBatchesPage } from '@batchd/sdk';
 import { expect } from 'vitest';
-import type { Api, ApiResponse } from './api.js';
+import { TEST_API_KEY, type Api, type ApiResponse } from './api.js';
 import { expectSchema } from './openapi.js';
 
 /** Shared steps of the black-box tests: batch requests, polling, and checked responses. */
@@ -148,6 +148,34 @@ export function parseResults(response: ApiResponse): MessageBatchIndividualRespo
 export async function fetchResults(client: Api, batch: MessageBatch): Promise<MessageBatchIndividualResponse[]> {
   expect(batch.results_url).toBe(`${new URL(batch.results_url!).origin}/v1/messages/batches/${batch.id}/results`);
   return parseResults(await client.get(batch.results_url!));
+}
+
+/**
+ * Follows a batch's results (`?partial=true&follow=true` on `baseUrl`), checking every line as it
+ * arrives and calling `onLine` before reading on; resolves once the server ends the stream.
+ */
+export async function followResults(
+  baseUrl: string,
+  id: string,
+  onLine: (line: MessageBatchIndividualResponse, index: number) => Promise<void> = async () => undefined,
+): Promise<MessageBatchIndividualResponse[]> {
+  const response = await fetch(`${baseUrl}/v1/messages/batches/${id}/results?partial=true&follow=true`, { headers: { 'x-api-key': TEST_API_KEY } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^application\/x-jsonl/);
+  expect(response.headers.get('request-id'), 'request-id header').toMatch(/^req_\w+$/);
+  const lines: MessageBatchIndividualResponse[] = [];
+  let pending = '';
+  for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const complete = pending.split('\n');
+    pending = complete.pop()!;
+    for (const text of complete) {
+      lines.push(expectSchema<MessageBatchIndividualResponse>('MessageBatchIndividualResponse', JSON.parse(text)));
+      await onLine(lines.at(-1)!, lines.length - 1);
+    }
+  }
+  expect(pending, 'the stream ends with a complete line').toBe('');
+  return lines;
 }
 
 /** Results keyed by custom_id, failing if any custom_id appears twice or any expected one is missing. */

@@ -2,19 +2,27 @@ import type pg from 'pg';
 import type { Completion } from '../store.js';
 
 /**
- * One statement: writes the results of the requests `$1` still leases, tallies them per batch,
- * locks those batches in `seq` order (so concurrent completions never deadlock), adds the tallies
- * to the counts and usage, and ends each batch whose last request this was.
+ * One statement: locks the batches of the requests `$1` still leases in `seq` order (so
+ * concurrent completions never deadlock), writes their results, each numbered while its batch is
+ * locked (so a batch's completion numbers commit in order), tallies them per batch, adds the
+ * tallies to the counts and usage, and ends each batch whose last request this was.
  */
 const COMPLETE_SQL = `
 WITH input AS (
   SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
     AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
+), locked AS (
+  SELECT b.seq FROM batchd.batches b
+  WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND lease_owner = $1)
+  ORDER BY b.seq FOR UPDATE
 ), done AS (
   UPDATE batchd.requests r
-  SET state = 'done', result_type = i.kind, result = i.result, lease_owner = NULL, lease_until = NULL
+  SET state = 'done', result_type = i.kind, result = i.result, lease_owner = NULL, lease_until = NULL,
+    completion_seq = nextval('batchd.completion_seqs')
   FROM input i
-  WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1
+  -- The count refers to no request row, so it is checked once, before the scan: every batch is
+  -- locked before any number is taken, and the requests are still found by key.
+  WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1 AND (SELECT count(*) FROM locked) >= 0
   RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
 ), tally AS (
   SELECT batch_seq,
@@ -26,8 +34,6 @@ WITH input AS (
     sum(cache_creation)::bigint AS cache_creation,
     sum(cache_read)::bigint AS cache_read
   FROM done GROUP BY batch_seq
-), locked AS (
-  SELECT b.seq FROM batchd.batches b WHERE b.seq IN (SELECT batch_seq FROM tally) ORDER BY b.seq FOR UPDATE
 )
 UPDATE batchd.batches b SET
   processing = b.processing - t.finished,
@@ -39,7 +45,7 @@ UPDATE batchd.batches b SET
   cache_read_input_tokens = b.cache_read_input_tokens + t.cache_read,
   status = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN 'ended' ELSE b.status END,
   ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $9 ELSE b.ended_at END
-FROM tally t JOIN locked l ON l.seq = t.batch_seq
+FROM tally t
 WHERE b.seq = t.batch_seq`;
 
 /**

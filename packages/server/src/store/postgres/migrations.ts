@@ -83,6 +83,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     `,
   },
   {
+    version: 4,
+    name: 'completion order of requests',
+    // Requests already done in unfinished batches are numbered in key order, below every number
+    // the sequence gives later; ended batches are read in key order and need none.
+    sql: `
+      ALTER TABLE batchd.requests ADD COLUMN completion_seq bigint;
+      UPDATE batchd.requests SET completion_seq = key
+        WHERE state = 'done' AND batch_seq IN (SELECT seq FROM batchd.batches WHERE status IN ('in_progress', 'canceling'));
+      CREATE SEQUENCE batchd.completion_seqs;
+      SELECT setval('batchd.completion_seqs', GREATEST((SELECT max(key) FROM batchd.requests), 1));
+      CREATE INDEX requests_by_completion ON batchd.requests (batch_seq, completion_seq) WHERE completion_seq IS NOT NULL;
+    `,
+  },
+  {
     version: 5,
     name: 'batch creates, for idempotent creates',
     sql: `

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
 import type { Completion, NewRequest } from '../store.js';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
+import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -26,6 +27,7 @@ if (unavailable) {
 } else {
   runStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runBatchCreatesContract('postgres', async () => PostgresStore.open(await freshDatabase()));
+  runCompletedResultsContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }
 
 const T0 = 1_800_000_000_000;

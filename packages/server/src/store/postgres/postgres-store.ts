@@ -15,10 +15,12 @@ import type {
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
 import { purgeCreateRecords, settleCreate } from './postgres-batch-creates.js';
+import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
+import { readCompletedResults } from './postgres-completed-results.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
@@ -60,6 +62,7 @@ class Repeated extends Error {
 export class PostgresStore implements BatchStore {
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
+  private readonly completionSignal = new CompletionSignal();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -159,7 +162,7 @@ export class PostgresStore implements BatchStore {
 
   /** Marks the batch canceling and cancels its queued requests, under the batch row's lock. */
   async cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome> {
-    return this.transaction(async (client): Promise<CancelOutcome> => {
+    const outcome = await this.transaction(async (client): Promise<CancelOutcome> => {
       const found = await client.query<BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND id = $2 AND ${VISIBLE} FOR UPDATE`,
         [workspaceId, id],
@@ -175,6 +178,8 @@ export class PostgresStore implements BatchStore {
       const { rows } = await client.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE seq = $1`, [row.seq]);
       return { kind: 'ok', batch: toBatchRecord(rows[0]!) };
     });
+    if (outcome.kind === 'ok') this.completionSignal.notify();
+    return outcome;
   }
 
   async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
@@ -208,6 +213,14 @@ export class PostgresStore implements BatchStore {
     }
   }
 
+  readCompletedResults(batchId: string, afterSeq: number, pageSize: number): AsyncIterable<CompletedPage> {
+    return readCompletedResults(this.pool, batchId, afterSeq, pageSize);
+  }
+
+  subscribeCompletions(listener: () => void): () => void {
+    return this.completionSignal.subscribe(listener);
+  }
+
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
     if (clusterLimit === undefined) return claimRequests(this.pool, owner, limit, leaseUntil, now);
     // Claims that count the cluster's leases take turns, so two nodes never both see room for the same slot.
@@ -235,6 +248,7 @@ export class PostgresStore implements BatchStore {
   async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
     if (completions.length === 0) return;
     await completeRequests(this.pool, owner, completions, now);
+    this.completionSignal.notify();
   }
 
   /** Requeues the requests still leased by `owner`, settles their batches and wakes idle workers. */
@@ -251,6 +265,7 @@ export class PostgresStore implements BatchStore {
       });
       await this.requeued(client, rows, now);
     });
+    this.completionSignal.notify();
   }
 
   /** After requests went back to the queue: settle their batches, and notify if any stayed queued. */
@@ -261,7 +276,7 @@ export class PostgresStore implements BatchStore {
   }
 
   async reclaimExpiredLeases(now: number): Promise<number> {
-    return this.transaction(async (client) => {
+    const reclaimed = await this.transaction(async (client) => {
       const { rows } = await client.query<{ batch_seq: number }>(
         `UPDATE batchd.requests r SET state = 'queued', lease_owner = NULL, lease_until = NULL
          WHERE r.key IN (SELECT key FROM batchd.requests WHERE state = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
@@ -271,10 +286,12 @@ export class PostgresStore implements BatchStore {
       await this.requeued(client, rows, now);
       return rows.length;
     });
+    if (reclaimed > 0) this.completionSignal.notify();
+    return reclaimed;
   }
 
   async expireBatches(now: number): Promise<number> {
-    return this.transaction(async (client) => {
+    const expired = await this.transaction(async (client) => {
       const { rows } = await client.query<{ seq: number }>(
         `SELECT seq FROM batchd.batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= $1
          ORDER BY seq FOR UPDATE SKIP LOCKED`,
@@ -283,6 +300,8 @@ export class PostgresStore implements BatchStore {
       await settleBatches(client, rows.map((row) => row.seq), now, true);
       return rows.length;
     });
+    if (expired > 0) this.completionSignal.notify();
+    return expired;
   }
 
   async archiveBatches(now: number): Promise<number> {

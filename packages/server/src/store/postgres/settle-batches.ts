@@ -6,8 +6,8 @@ const LOCK_SQL = `SELECT seq FROM batchd.batches
 
 /**
  * Ends the queued requests of batches that may no longer send them (canceled when canceling,
- * expired when past `expires_at`), moves them out of `processing` in the counts, and ends each
- * batch left with nothing in flight.
+ * expired when past `expires_at`), numbering them under the batch locks taken before, moves
+ * them out of `processing` in the counts, and ends each batch left with nothing in flight.
  */
 const SETTLE_SQL = `
 WITH target AS (
@@ -15,7 +15,7 @@ WITH target AS (
   FROM batchd.batches
   WHERE seq = ANY($1::bigint[]) AND (status = 'canceling' OR (status = 'in_progress' AND expires_at <= $2))
 ), settled AS (
-  UPDATE batchd.requests r SET state = 'done', result_type = t.kind
+  UPDATE batchd.requests r SET state = 'done', result_type = t.kind, completion_seq = nextval('batchd.completion_seqs')
   FROM target t
   WHERE r.batch_seq = t.seq AND r.state = 'queued'
   RETURNING r.batch_seq, t.kind

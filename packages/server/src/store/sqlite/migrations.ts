@@ -66,6 +66,20 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 3,
+    name: 'completion order of requests',
+    // Requests already done in unfinished batches are numbered in key order, below every number
+    // given later; ended batches are read in key order and need none.
+    sql: `
+      ALTER TABLE requests ADD COLUMN completion_seq INTEGER;
+      UPDATE requests SET completion_seq = key
+        WHERE state = 'done' AND batch_seq IN (SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling'));
+      CREATE TABLE completion_counter (id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL);
+      INSERT INTO completion_counter (id, last_seq) VALUES (1, COALESCE((SELECT MAX(key) FROM requests), 0));
+      CREATE INDEX requests_by_completion ON requests (batch_seq, completion_seq) WHERE completion_seq IS NOT NULL;
+    `,
+  },
+  {
     version: 4,
     name: 'batch creates, for idempotent creates',
     sql: `

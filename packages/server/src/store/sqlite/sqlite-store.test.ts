@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
+import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-sqlite-'));
@@ -12,6 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runBatchCreatesContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
+runCompletedResultsContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
 describe('sqlite store on reopen', () => {
   it('releases leases and discards unfinished creates left by a stopped process', async () => {
@@ -46,5 +50,38 @@ describe('sqlite store on reopen', () => {
     release();
     await stalled.catch(() => undefined);
     await first.close();
+  });
+});
+
+describe('sqlite store migrating to completion numbers', () => {
+  it('numbers the requests already done in unfinished batches', async () => {
+    const path = join(dir, 'legacy.sqlite');
+    const legacy = new Database(path);
+    legacy.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version < 3)) {
+      legacy.exec(migration.sql);
+      legacy.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+    }
+    legacy.exec(`INSERT INTO batches (seq, id, workspace_id, status, processing, succeeded, created_at, expires_at, archive_at) VALUES
+      (1, 'msgbatch_01RUNNING', 'w', 'in_progress', 1, 2, 0, 9e15, 9e15), (2, 'msgbatch_01ENDED', 'w', 'ended', 0, 1, 0, 9e15, 9e15)`);
+    legacy.exec(`INSERT INTO requests (batch_seq, custom_id, params, state, result_type, result) VALUES
+      (1, 'old-b', '{}', 'done', 'succeeded', '{"type":"succeeded"}'), (1, 'old-a', '{}', 'done', 'errored', '{"type":"errored"}'),
+      (1, 'new', '{}', 'queued', NULL, NULL), (2, 'before', '{}', 'done', 'succeeded', '{"type":"succeeded"}')`);
+    legacy.close();
+
+    const store = new SqliteStore(path);
+    const customIds = async (pages: AsyncIterable<{ lines: Buffer } | Buffer>) => {
+      let text = '';
+      for await (const page of pages) text += Buffer.isBuffer(page) ? page : page.lines;
+      return text.split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { custom_id: string }).custom_id);
+    };
+    expect(await customIds(store.readCompletedResults('msgbatch_01RUNNING', 0, 10))).toEqual(['old-b', 'old-a']);
+    const [request] = await store.claimRequests('owner', 1, 1000, 0);
+    await store.completeRequests('owner', [{ key: request!.key, type: 'succeeded', result: '{"type":"succeeded"}' }], 1);
+    expect(await customIds(store.readCompletedResults('msgbatch_01RUNNING', 0, 10))).toEqual(['old-b', 'old-a', 'new']);
+    // An ended batch has no numbers; its results are read in request order.
+    expect(await customIds(store.readCompletedResults('msgbatch_01ENDED', 0, 10))).toEqual([]);
+    expect(await customIds(store.readResults('msgbatch_01ENDED', 10))).toEqual(['before']);
+    await store.close();
   });
 });

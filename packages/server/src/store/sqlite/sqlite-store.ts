@@ -14,6 +14,8 @@ import type {
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
+import { CompletionSignal, type CompletedPage } from '../completed-results.js';
+import { SqliteCompletions } from './sqlite-completions.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
@@ -41,6 +43,8 @@ export class SqliteStore implements BatchStore {
   private readonly db: SqliteDatabase;
   private readonly sql: Record<string, Statement>;
   private readonly creates: SqliteBatchCreates;
+  private readonly completions: SqliteCompletions;
+  private readonly completionSignal = new CompletionSignal();
   private claimTurn: number;
   readonly webhooks: SqliteWebhookStore;
 
@@ -80,7 +84,7 @@ export class SqliteStore implements BatchStore {
         RETURNING key, custom_id, params, attempts`),
       countLeased: prepare(`SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`),
       renew: prepare(`UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`),
-      complete: prepare(`UPDATE requests SET state = 'done', result_type = ?, result = ?, lease_owner = NULL, lease_until = NULL
+      complete: prepare(`UPDATE requests SET state = 'done', result_type = ?, result = ?, completion_seq = ?, lease_owner = NULL, lease_until = NULL
         WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
       retry: prepare(`UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL
         WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
@@ -90,7 +94,6 @@ export class SqliteStore implements BatchStore {
         WHERE seq = ?`),
       endIfDone: prepare(`UPDATE batches SET status = 'ended', ended_at = ?
         WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`),
-      settleQueued: prepare(`UPDATE requests SET state = 'done', result_type = ? WHERE batch_seq = ? AND state = 'queued'`),
       countSettled: prepare(`UPDATE batches SET processing = processing - ?, canceled = canceled + ?, expired = expired + ? WHERE seq = ?`),
       reclaim: prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL
         WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`),
@@ -101,6 +104,7 @@ export class SqliteStore implements BatchStore {
       markPurged: prepare(`UPDATE batches SET purged = 1 WHERE seq = ?`),
     };
     this.creates = new SqliteBatchCreates(this.db);
+    this.completions = new SqliteCompletions(this.db);
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
     if (options.takeOver !== false) this.recover();
   }
@@ -174,7 +178,7 @@ export class SqliteStore implements BatchStore {
   }
 
   async cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome> {
-    return this.db.transaction((): CancelOutcome => {
+    const outcome = this.db.transaction((): CancelOutcome => {
       const row = this.findRow(workspaceId, id);
       if (!row) return { kind: 'not_found' };
       if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
@@ -182,6 +186,8 @@ export class SqliteStore implements BatchStore {
       this.settle(row.seq, now);
       return { kind: 'ok', batch: this.batchBySeq(row.seq) };
     })();
+    if (outcome.kind === 'ok') this.completionSignal.notify();
+    return outcome;
   }
 
   async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
@@ -205,6 +211,13 @@ export class SqliteStore implements BatchStore {
     }
   }
 
+  readCompletedResults(batchId: string, afterSeq: number, pageSize: number): AsyncIterable<CompletedPage> {
+    return this.completions.read(batchId, afterSeq, pageSize);
+  }
+
+  subscribeCompletions(listener: () => void): () => void {
+    return this.completionSignal.subscribe(listener);
+  }
 
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
     return this.db.transaction((): ClaimedRequest[] => {
@@ -242,8 +255,9 @@ export class SqliteStore implements BatchStore {
   async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
     this.db.transaction(() => {
       const deltas = new Map<number, BatchDelta>();
+      let completionSeq = this.completions.reserve(completions.length);
       for (const completion of completions) {
-        const row = this.sql.complete!.get(completion.type, completion.result, completion.key, owner) as { batch_seq: number } | undefined;
+        const row = this.sql.complete!.get(completion.type, completion.result, ++completionSeq, completion.key, owner) as { batch_seq: number } | undefined;
         if (!row) continue;
         let delta = deltas.get(row.batch_seq);
         if (!delta) {
@@ -265,6 +279,7 @@ export class SqliteStore implements BatchStore {
         this.sql.endIfDone!.run(now, seq);
       }
     })();
+    this.completionSignal.notify();
   }
 
   async retryRequests(owner: string, retries: Retry[], now: number): Promise<void> {
@@ -276,6 +291,7 @@ export class SqliteStore implements BatchStore {
       }
       for (const seq of touched) this.settle(seq, now);
     })();
+    this.completionSignal.notify();
   }
 
   /**
@@ -287,26 +303,30 @@ export class SqliteStore implements BatchStore {
     if (!row || (row.status !== 'in_progress' && row.status !== 'canceling')) return;
     const type = row.status === 'canceling' ? 'canceled' : row.expires_at <= now ? 'expired' : null;
     if (type) {
-      const { changes } = this.sql.settleQueued!.run(type, seq);
+      const changes = this.completions.settleQueued(type, seq);
       if (changes > 0) this.sql.countSettled!.run(changes, type === 'canceled' ? changes : 0, type === 'expired' ? changes : 0, seq);
     }
     this.sql.endIfDone!.run(now, seq);
   }
 
   async reclaimExpiredLeases(now: number): Promise<number> {
-    return this.db.transaction(() => {
+    const reclaimed = this.db.transaction(() => {
       const rows = this.sql.reclaim!.all(now) as Array<{ batch_seq: number }>;
       for (const seq of new Set(rows.map((r) => r.batch_seq))) this.settle(seq, now);
       return rows.length;
     })();
+    if (reclaimed > 0) this.completionSignal.notify();
+    return reclaimed;
   }
 
   async expireBatches(now: number): Promise<number> {
-    return this.db.transaction(() => {
+    const expired = this.db.transaction(() => {
       const seqs = this.sql.overdue!.pluck().all(now) as number[];
       for (const seq of seqs) this.settle(seq, now);
       return seqs.length;
     })();
+    if (expired > 0) this.completionSignal.notify();
+    return expired;
   }
 
   async archiveBatches(now: number): Promise<number> {
