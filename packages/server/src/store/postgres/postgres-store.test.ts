@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
 import type { Completion, NewRequest } from '../store.js';
+import { runFileStoreContract } from '../test-support/file-store-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -24,6 +25,7 @@ if (unavailable) {
   });
 } else {
   runStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
+  runFileStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }
 
 const T0 = 1_800_000_000_000;

@@ -9,6 +9,7 @@ import type {
   Completion,
   DeleteOutcome,
   ListPage,
+  ListQuery,
   NewBatch,
   NewRequest,
   Retry,
@@ -17,6 +18,7 @@ import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
+import { PostgresFiles } from './postgres-files.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { settleBatches } from './settle-batches.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
@@ -48,6 +50,7 @@ const TYPES: pg.CustomTypesConfig = {
  * lease owner, and maintenance steps lock what they change, so all nodes may run them at once.
  */
 export class PostgresStore implements BatchStore {
+  readonly files: PostgresFiles;
   private readonly listener: WorkListener;
 
   private constructor(
@@ -56,6 +59,7 @@ export class PostgresStore implements BatchStore {
     onError: (error: Error) => void,
   ) {
     this.listener = new WorkListener(config, onError);
+    this.files = new PostgresFiles(pool, (work) => this.transaction(work));
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */
@@ -101,13 +105,18 @@ export class PostgresStore implements BatchStore {
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>): Promise<BatchRecord> {
     return this.transaction(async (client) => {
       const inserted = await client.query<{ seq: number }>(
-        `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at)
-         VALUES ($1, $2, 'in_progress', $3, $4, $5) RETURNING seq`,
-        [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt],
+        `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
+         VALUES ($1, $2, 'in_progress', $3, $4, $5, $6, $7) RETURNING seq`,
+        [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
       );
       const seq = inserted.rows[0]!.seq;
       const count = await copyRequests(client, seq, requests);
-      const { rows } = await client.query<BatchRow>(`UPDATE batchd.batches SET processing = $2 WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`, [seq, count]);
+      const { rows } = await client.query<BatchRow>(
+        `UPDATE batchd.batches SET processing = $2,
+           status = CASE WHEN $2 = 0 THEN 'ended' ELSE status END, ended_at = CASE WHEN $2 = 0 THEN created_at END
+         WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`,
+        [seq, count],
+      );
       await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
       return toBatchRecord(rows[0]!);
     });
@@ -121,14 +130,15 @@ export class PostgresStore implements BatchStore {
     return rows[0] ? toBatchRecord(rows[0]) : null;
   }
 
-  async listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage> {
+  async listBatches(workspaceId: string, page: ListQuery): Promise<ListPage> {
     const newer = page.beforeId !== undefined;
-    const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND ${VISIBLE}`;
+    const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND dialect = $2 AND ${VISIBLE}`;
+    const scope = [workspaceId, page.dialect ?? 'messages'];
     const { rows } = newer
-      ? await this.pool.query<BatchRow>(`${base} AND id > $2 ORDER BY id ASC LIMIT $3`, [workspaceId, page.beforeId, page.limit + 1])
+      ? await this.pool.query<BatchRow>(`${base} AND id > $3 ORDER BY id ASC LIMIT $4`, [...scope, page.beforeId, page.limit + 1])
       : page.afterId !== undefined
-        ? await this.pool.query<BatchRow>(`${base} AND id < $2 ORDER BY id DESC LIMIT $3`, [workspaceId, page.afterId, page.limit + 1])
-        : await this.pool.query<BatchRow>(`${base} ORDER BY id DESC LIMIT $2`, [workspaceId, page.limit + 1]);
+        ? await this.pool.query<BatchRow>(`${base} AND id < $3 ORDER BY id DESC LIMIT $4`, [...scope, page.afterId, page.limit + 1])
+        : await this.pool.query<BatchRow>(`${base} ORDER BY id DESC LIMIT $3`, [...scope, page.limit + 1]);
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
     if (newer) kept.reverse();

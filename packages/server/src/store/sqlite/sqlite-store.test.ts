@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runFileStoreContract } from '../test-support/file-store-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -10,6 +11,7 @@ let files = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
+runFileStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
 describe('sqlite store on reopen', () => {
   it('releases leases and discards unfinished creates left by a stopped process', async () => {
