@@ -37,3 +37,31 @@ export interface ChatCompletionRequest {
   tool_choice?: ChatToolChoice;
   parallel_tool_calls?: boolean;
 }
+
+/** Why a chat completion's generation stopped. */
+export type ChatFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+/** The `chat.completion` object a chat completions server answers (non-streaming). */
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  /** When the completion was made, in seconds since the epoch. */
+  created: number;
+  model: string;
+  choices: ChatCompletionChoice[];
+  usage: ChatCompletionUsage;
+}
+
+export interface ChatCompletionChoice {
+  index: number;
+  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ChatToolCall[] };
+  logprobs: null;
+  finish_reason: ChatFinishReason;
+}
+
+export interface ChatCompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
