@@ -25,7 +25,7 @@ export interface BatchRouteDeps {
 }
 
 /** Passes the chunks through, failing with 429 once the workspace's queue would pass `room` requests. */
-async function* withinQueueLimit(chunks: AsyncIterable<NewRequest[]>, room: number, limit: number): AsyncGenerator<NewRequest[]> {
+export async function* withinQueueLimit(chunks: AsyncIterable<NewRequest[]>, room: number, limit: number): AsyncGenerator<NewRequest[]> {
   let count = 0;
   for await (const chunk of chunks) {
     count += chunk.length;
@@ -59,7 +59,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
 
   async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
     const batch = await store.getBatch(deps.workspaceOf(request), request.params.id);
-    if (!batch) throw missing(request.params.id);
+    if (!batch || batch.dialect !== 'messages') throw missing(request.params.id);
     return batch;
   }
 
@@ -121,6 +121,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   app.get<IdParams>('/v1/messages/batches/:id', async (request) => wire(await findBatch(request)));
 
   app.post<IdParams>('/v1/messages/batches/:id/cancel', async (request) => {
+    await findBatch(request);
     const outcome = await store.cancelBatch(deps.workspaceOf(request), request.params.id, clock.now());
     if (outcome.kind === 'not_found') throw missing(request.params.id);
     if (outcome.kind === 'ended') throw invalidRequest(`Message batch ${request.params.id} has already ended and cannot be canceled.`);
@@ -128,6 +129,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   });
 
   app.delete<IdParams>('/v1/messages/batches/:id', async (request) => {
+    await findBatch(request);
     const outcome = await store.deleteBatch(deps.workspaceOf(request), request.params.id);
     if (outcome === 'not_found') throw missing(request.params.id);
     if (outcome === 'not_ended') {
