@@ -9,6 +9,7 @@ import { mountBackendsPage } from './backends-page.js';
 import { mountBatchDetailPage } from './batch-detail-page.js';
 import { mountBatchListPage } from './batch-list-page.js';
 import { mountCreatePage } from './create-page.js';
+import { mountOpenAIBatchPage } from './openai-batch-page.js';
 import { renderLayout } from './layout.js';
 import { mountResultsPage } from './results-page.js';
 import { href, parseRoute, type Route } from './routes.js';
@@ -18,6 +19,7 @@ const TITLES: Record<Route['page'], string> = {
   list: 'Batches',
   detail: 'Batch',
   results: 'Results',
+  openai: 'OpenAI batch',
   create: 'New batch',
   backends: 'Backends',
   key: 'API key',
@@ -46,6 +48,9 @@ function render(): void {
       break;
     case 'results':
       leave = mountResultsPage(main, route.id);
+      break;
+    case 'openai':
+      leave = mountOpenAIBatchPage(main, route.id);
       break;
     case 'create':
       mountCreatePage(main);

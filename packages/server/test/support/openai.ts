@@ -1,7 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { expect } from 'vitest';
-import { pollUntil } from './batches.js';
 
 /** The official `openai` client pointed at a batchd server, without retries so failures show at once. */
 export function openAIClient(url: string, apiKey = 'any-key'): OpenAI {
@@ -28,9 +27,17 @@ export async function uploadLines(client: OpenAI, lines: unknown[], filename = '
 
 const FINAL: ReadonlySet<Batch['status']> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
+const WAIT_MS = 60_000;
+
 /** Polls a batch until its status is final. */
 export async function waitForBatch(client: OpenAI, id: string): Promise<Batch> {
-  return pollUntil(() => client.batches.retrieve(id), (batch) => FINAL.has(batch.status), { what: `batch ${id} to finish` });
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const batch = await client.batches.retrieve(id);
+    if (FINAL.has(batch.status)) return batch;
+    if (Date.now() > deadline) throw new Error(`batch ${id} did not finish within ${WAIT_MS} ms; last seen ${JSON.stringify(batch)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The lines of a file's content, parsed. */
