@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
+import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from './support/server-process.js';
 import {
   CHAT_MODEL,
   chatLine,
@@ -43,8 +46,10 @@ async function runBatch(lines: unknown[], metadata?: Record<string, string>) {
 describe('OpenAI files', () => {
   it('uploads, lists, retrieves, reads and deletes input files', async () => {
     const text = `${JSON.stringify(chatLine('a', 'héllo'))}\n${JSON.stringify(chatLine('b', 'there'))}\n`;
-    const uploaded = [];
-    for (let i = 0; i < 3; i++) uploaded.push(await client.files.create({ file: await toFile(Buffer.from(text), `in-${i}.jsonl`), purpose: 'batch' }));
+    const path = join(await makeTempDir(), 'in-0.jsonl');
+    await writeFile(path, text);
+    const uploaded = [await client.files.create({ file: createReadStream(path), purpose: 'batch' })];
+    for (let i = 1; i < 3; i++) uploaded.push(await client.files.create({ file: await toFile(Buffer.from(text), `in-${i}.jsonl`), purpose: 'batch' }));
     expect(uploaded[0]).toMatchObject({ object: 'file', bytes: Buffer.byteLength(text), filename: 'in-0.jsonl', purpose: 'batch', status: 'processed' });
     expect(uploaded[0]!.id).toMatch(/^file-\w+$/);
 
