@@ -61,6 +61,11 @@ describe('OpenAI files', () => {
     const ascending = await client.files.list({ order: 'asc', after: uploaded[0]!.id, purpose: 'batch' });
     expect(ascending.data.map((f) => f.id)).toEqual([uploaded[1]!.id, uploaded[2]!.id]);
 
+    const large = Array.from({ length: 12_000 }, (_, i) => JSON.stringify(chatLine(`big-${i}`, 'x'.repeat(200)))).join('\n');
+    const big = await client.files.create({ file: await toFile(Buffer.from(large), 'big.jsonl'), purpose: 'batch' });
+    expect(big.bytes).toBe(Buffer.byteLength(large));
+    expect(await (await client.files.content(big.id)).text()).toBe(large);
+
     expect(await client.files.delete(uploaded[0]!.id)).toEqual({ id: uploaded[0]!.id, object: 'file', deleted: true });
     await expect(client.files.retrieve(uploaded[0]!.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
@@ -70,7 +75,9 @@ describe('OpenAI files', () => {
     await expect(fineTune).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error', param: 'purpose' } });
     const tooLong = client.files.create({ file: await toFile(Buffer.from('{}\n'.repeat(50_001)), 'long.jsonl'), purpose: 'batch' });
     await expect(tooLong).rejects.toMatchObject({ status: 400, error: { message: expect.stringContaining('50000 lines') } });
-    expect((await client.files.list()).data.map((f) => f.filename)).not.toContain('long.jsonl');
+    const kept = (await client.files.list()).data.map((f) => f.filename);
+    expect(kept).not.toContain('long.jsonl');
+    expect(kept).not.toContain('x.jsonl');
   });
 });
 

@@ -58,6 +58,7 @@ describe('checkInputFile', () => {
       line('d', { body: { messages: [] } }),
       line('', {}),
       line('a'),
+      line('e', { body: { model: 'm', stream: true } }),
     ].join('\n');
     const errors = await check(text, '\n', Buffer.from([0xff, 0x0a]));
     expect(errors.map((error) => [error.line, error.code, error.param])).toEqual([
@@ -67,7 +68,8 @@ describe('checkInputFile', () => {
       [5, 'missing_required_parameter', 'body.model'],
       [6, 'missing_required_parameter', 'custom_id'],
       [7, 'duplicate_custom_id', 'custom_id'],
-      [8, 'invalid_json_line', null],
+      [8, 'invalid_value', 'body.stream'],
+      [9, 'invalid_json_line', null],
     ]);
   });
 

@@ -67,7 +67,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
 
-/** One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`. */
+/** One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`, not streaming. */
 function checkLine(text: string | null, line: number, endpoint: string): CheckedLine {
   const fail = (code: string, message: string, param: string | null = null): BatchLineError => ({ code, message, param, line });
   let parsed: unknown;
@@ -83,6 +83,7 @@ function checkLine(text: string | null, line: number, endpoint: string): Checked
   if (url !== endpoint) return fail('invalid_url', `Line ${line}: url ${JSON.stringify(url)} does not match the batch's endpoint ${endpoint}.`, 'url');
   if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');
   if (typeof body.model !== 'string' || body.model === '') return fail('missing_required_parameter', `Line ${line}: body.model must be a string.`, 'body.model');
+  if (body.stream === true) return fail('invalid_value', `Line ${line}: batch requests cannot stream; remove body.stream.`, 'body.stream');
   return { customId, body, line };
 }
 
