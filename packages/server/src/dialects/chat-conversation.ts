@@ -12,7 +12,8 @@ import { arrayAt, invalid, isObject, type Json, objectAt, onlyKeys, stringAt, un
  * - `assistant` messages: text (a string, or text and refusal parts, and a `refusal` string)
  *   becomes text blocks, each of `tool_calls` a `tool_use` block with its `arguments` parsed (they
  *   must be a JSON object; empty arguments read as `{}`). A message with only string content keeps
- *   it as a string.
+ *   it as a string. Empty user content, and an assistant message with neither text nor tool calls,
+ *   are errors, as Messages refuses empty turns.
  * - `tool` messages become `tool_result` blocks in a user turn (`tool_call_id` → `tool_use_id`,
  *   string content as is, text parts as text blocks). A tool message must follow an assistant
  *   message with `tool_calls` or another tool message, as chat completions requires.
@@ -87,6 +88,7 @@ function imageBlock(part: Json, path: string): Json {
 function userContent(message: Json, path: string): string | Json[] {
   onlyKeys(message, path, ['role', 'content']);
   const { content } = message;
+  if (content === '') throw invalid(`${path}.content`, 'must not be empty');
   if (typeof content === 'string') return content;
   return parts(content, `${path}.content`).map(({ part, path: partPath, type }) => {
     if (type === 'text') return textBlock(partText(part, partPath));
@@ -123,7 +125,8 @@ function assistantContent(message: Json, path: string): string | Json[] {
   const { content, refusal, tool_calls: toolCalls } = message;
   const blocks: Json[] = [];
   if (typeof content === 'string') {
-    if ((refusal === undefined || refusal === null) && (toolCalls === undefined || toolCalls === null)) return content;
+    const textOnly = (refusal === undefined || refusal === null) && (toolCalls === undefined || toolCalls === null);
+    if (textOnly && content !== '') return content;
     if (content !== '') blocks.push(textBlock(content));
   } else if (content !== undefined && content !== null) {
     for (const { part, path: partPath, type } of parts(content, `${path}.content`)) {

@@ -35,9 +35,14 @@ export function arrayAt(value: unknown, path: string): unknown[] {
   return value;
 }
 
+/** A key as it appears in a param path: as is when it is an identifier, else quoted as JSON. */
+export function keyName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
+}
+
 /** Rejects any key of `object` outside `allowed` whose value is not null. */
 export function onlyKeys(object: Json, path: string, allowed: readonly string[]): void {
   for (const [key, value] of Object.entries(object)) {
-    if (value !== null && !allowed.includes(key)) throw unsupported(`${path}.${key}`);
+    if (value !== null && !allowed.includes(key)) throw unsupported(`${path}.${keyName(key)}`);
   }
 }

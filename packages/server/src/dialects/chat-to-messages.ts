@@ -1,5 +1,5 @@
 import { conversation } from './chat-conversation.js';
-import { arrayAt, invalid, isObject, type Json, objectAt, onlyKeys, stringAt, unsupported, Untranslatable } from './chat-input.js';
+import { arrayAt, invalid, isObject, type Json, keyName, objectAt, onlyKeys, stringAt, unsupported, Untranslatable } from './chat-input.js';
 
 /**
  * Translates a chat completions request body (`POST /v1/chat/completions`, unchecked JSON) into
@@ -12,8 +12,9 @@ import { arrayAt, invalid, isObject, type Json, objectAt, onlyKeys, stringAt, un
  * `max_completion_tokens`, or else `max_tokens` (→ `max_tokens`; when neither is given, 4096,
  * since Messages requires one; both given and different is an error); `stop` (a string or a list
  * → `stop_sequences`); `temperature` (OpenAI's 0..2; above 1 is rejected, not clamped); `top_p`;
- * `safety_identifier`, or else `user` (→ `metadata.user_id`); function `tools` (name,
- * description, `parameters` → `input_schema`, an empty object schema when absent, `strict`);
+ * `safety_identifier`, or else `user` (→ `metadata.user_id`, at most 512 characters); function
+ * `tools` (name, description, `parameters` → `input_schema`, an empty object schema when absent,
+ * `strict`);
  * `tool_choice` `auto`/`none`/`required` (→ `any`)/a named function (→ `tool`);
  * `parallel_tool_calls: false` (→ `disable_parallel_tool_use` on the tool choice, `auto` when none
  * was given). Without tools, `tool_choice` `auto` or `none` and `parallel_tool_calls` are left out.
@@ -33,6 +34,9 @@ export type ChatToMessagesResult = { params: Record<string, unknown> } | { error
 
 /** `max_tokens` when the request gives no limit; Messages requires one. */
 export const DEFAULT_MAX_TOKENS = 4096;
+
+/** The longest `metadata.user_id` Messages accepts. */
+const MAX_USER_ID_LENGTH = 512;
 
 const TRANSLATED = [
   'model', 'messages', 'max_tokens', 'max_completion_tokens', 'stop', 'temperature', 'top_p', 'user',
@@ -149,7 +153,7 @@ function translate(raw: unknown): Json {
   if (!isObject(raw)) throw invalid('body', 'not a JSON object');
   const body = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null));
   for (const key of Object.keys(body)) {
-    if (!KNOWN_KEYS.includes(key)) throw unsupported(key);
+    if (!KNOWN_KEYS.includes(key)) throw unsupported(keyName(key));
   }
   checkDefaults(body);
   const model = stringAt(body.model, 'model');
@@ -168,8 +172,12 @@ function translate(raw: unknown): Json {
     if (topP < 0 || topP > 1) throw invalid('top_p', 'must be between 0 and 1');
     params.top_p = topP;
   }
-  const userId = body.safety_identifier ?? body.user;
-  if (userId !== undefined) params.metadata = { user_id: stringAt(userId, body.safety_identifier === undefined ? 'user' : 'safety_identifier') };
+  const userParam = body.safety_identifier === undefined ? 'user' : 'safety_identifier';
+  if (body[userParam] !== undefined) {
+    const userId = stringAt(body[userParam], userParam);
+    if (userId.length > MAX_USER_ID_LENGTH) throw invalid(userParam, `at most ${MAX_USER_ID_LENGTH} characters`);
+    params.metadata = { user_id: userId };
+  }
   toolParams(body, params);
   return params;
 }

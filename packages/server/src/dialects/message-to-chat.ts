@@ -14,7 +14,7 @@ import type { ChatCompletion, ChatFinishReason, ChatToolCall } from '../backends
  *   out. `refusal` is always null: a refused Message's text (if any) stays in `content`.
  * - `finish_reason`: `end_turn`, `stop_sequence` and `pause_turn` → `stop`; `max_tokens` and
  *   `model_context_window_exceeded` → `length`; `tool_use` → `tool_calls`; `refusal` →
- *   `content_filter`; a missing stop reason → `stop`.
+ *   `content_filter`; a missing or unknown stop reason → `stop`.
  * - Usage: `prompt_tokens` counts every input token (uncached, cache reads and cache writes),
  *   `prompt_tokens_details.cached_tokens` the cache reads, `completion_tokens` the output tokens.
  */
@@ -35,6 +35,10 @@ const FINISH_REASONS: Readonly<Record<StopReason, ChatFinishReason>> = {
   tool_use: 'tool_calls',
   refusal: 'content_filter',
 };
+
+function finishReason(stopReason: string | null): ChatFinishReason {
+  return stopReason !== null && Object.hasOwn(FINISH_REASONS, stopReason) ? FINISH_REASONS[stopReason as StopReason] : 'stop';
+}
 
 function count(value: number | null | undefined): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
@@ -71,7 +75,7 @@ export function messageToChatCompletion(message: Message, options: MessageToChat
         index: 0,
         message: chatMessage,
         logprobs: null,
-        finish_reason: message.stop_reason === null ? 'stop' : FINISH_REASONS[message.stop_reason] ?? 'stop',
+        finish_reason: finishReason(message.stop_reason),
       },
     ],
     usage: {

@@ -54,11 +54,12 @@ function errorOf(errorType: string): OpenAIError {
   return Object.hasOwn(ERRORS, errorType) ? (ERRORS[errorType] as OpenAIError) : SERVER_ERROR;
 }
 
-/** The HTTP status OpenAI answers for the error OpenAI's shape gives `errorType`. */
+/** The HTTP status OpenAI answers with the error `errorType` becomes. */
 export function chatErrorStatus(errorType: string): number {
   return errorOf(errorType).status;
 }
 
+/** `errorType` and `message` as an OpenAI error body. */
 export function chatErrorBody(errorType: string, message: string): ChatErrorBody {
   const { type, code } = errorOf(errorType);
   const param = errorType === 'invalid_request_error' ? (PARAM_PREFIX.exec(message)?.[1] ?? null) : null;
