@@ -199,6 +199,9 @@ describe('OpenAI batches', () => {
     const noKey = await fetch(`${server.url}/v1/batches`);
     expect(noKey.status).toBe(401);
     expect(await noKey.json()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+    const repeated = await fetch(`${server.url}/v1/files?after=a&after=b`, { headers: { authorization: `Bearer ${client.apiKey}` } });
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'after' } });
     const badEndpoint = client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
     await expect(badEndpoint).rejects.toMatchObject({ status: 400, error: { param: 'endpoint' } });
     await expect(client.batches.retrieve('batch_missing')).rejects.toBeInstanceOf(OpenAI.NotFoundError);

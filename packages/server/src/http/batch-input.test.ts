@@ -43,10 +43,10 @@ describe('checkInputFile', () => {
 
   it('accepts lines split anywhere across chunks, CRLF endings and blank lines', async () => {
     const text = `${line('a')}\r\n\n${line('é')}\n${line('c')}`;
-    expect(await check(text.slice(0, 10), text.slice(10, 11), text.slice(11))).toEqual([]);
+    expect(await check(text.slice(0, 10), text.slice(10, 11), text.slice(11))).toEqual({ errors: [], requests: 3 });
     const bytes = Buffer.from(text);
     const at = bytes.indexOf(Buffer.from('é')) + 1;
-    expect(await check(bytes.subarray(0, at), bytes.subarray(at))).toEqual([]);
+    expect((await check(bytes.subarray(0, at), bytes.subarray(at))).errors).toEqual([]);
   });
 
   it('lists each bad line with its number, code and param', async () => {
@@ -60,7 +60,8 @@ describe('checkInputFile', () => {
       line('a'),
       line('e', { body: { model: 'm', stream: true } }),
     ].join('\n');
-    const errors = await check(text, '\n', Buffer.from([0xff, 0x0a]));
+    const { errors, requests } = await check(text, '\n', Buffer.from([0xff, 0x0a]));
+    expect(requests).toBe(9);
     expect(errors.map((error) => [error.line, error.code, error.param])).toEqual([
       [2, 'invalid_json_line', null],
       [3, 'invalid_value', 'method'],
@@ -74,16 +75,18 @@ describe('checkInputFile', () => {
   });
 
   it('lists an empty file as one error, and at most 100 bad lines', async () => {
-    expect(await check('\n \n')).toEqual([{ code: 'empty_file', message: expect.any(String), param: null, line: null }]);
-    expect(await check('x\n'.repeat(500))).toHaveLength(100);
+    expect(await check('\n \n')).toEqual({ errors: [{ code: 'empty_file', message: expect.any(String), param: null, line: null }], requests: 0 });
+    expect((await check('x\n'.repeat(500))).errors).toHaveLength(100);
   });
 });
 
 describe('inputRequests', () => {
   it('yields the requests with their bodies as JSON text, a thousand per chunk', async () => {
     const text = Array.from({ length: 2500 }, (_, i) => line(`r${i}`)).join('\n');
-    const chunks = await collect(inputRequests(stream(text), '/v1/chat/completions'));
+    const chunks = await collect(inputRequests(stream(text), '/v1/chat/completions', 2500));
     expect(chunks.map((chunk) => chunk.length)).toEqual([1000, 1000, 500]);
     expect(chunks[2]![499]).toEqual({ customId: 'r2499', params: '{"model":"m","messages":[]}' });
+    const cut = text.slice(0, text.indexOf('r2000') - 20);
+    await expect(collect(inputRequests(stream(cut), '/v1/chat/completions', 2500))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('deleted') });
   });
 });

@@ -97,10 +97,10 @@ async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string): A
 
 /**
  * Reads an input file through and lists what is wrong with it (at most 100 problems): lines
- * that are not valid requests, repeated `custom_id`s, or no request at all. Empty when the file
- * may run as a batch.
+ * that are not valid requests, repeated `custom_id`s, or no request at all; and counts its
+ * requests. No errors when the file may run as a batch.
  */
-export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<BatchLineError[]> {
+export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<{ errors: BatchLineError[]; requests: number }> {
   const errors: BatchLineError[] = [];
   const seen = new Set<string>();
   let requests = 0;
@@ -110,22 +110,29 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
     else if (seen.has(checked.customId)) {
       errors.push({ code: 'duplicate_custom_id', message: `custom_id ${JSON.stringify(checked.customId)} appears more than once.`, param: 'custom_id', line: checked.line });
     } else seen.add(checked.customId);
-    if (errors.length >= MAX_LISTED_ERRORS) return errors;
+    if (errors.length >= MAX_LISTED_ERRORS) return { errors, requests };
   }
   if (requests === 0) errors.push({ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null });
-  return errors;
+  return { errors, requests };
 }
 
-/** The requests of an input file {@link checkInputFile} passed, each body kept as JSON text, in chunks. */
-export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string): AsyncGenerator<NewRequest[]> {
+/**
+ * The `expected` requests of an input file {@link checkInputFile} passed, each body kept as JSON
+ * text, in chunks; fails if the file no longer reads the same (it was deleted meanwhile).
+ */
+export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string, expected: number): AsyncGenerator<NewRequest[]> {
+  const changed = () => invalidRequest('input_file_id: the file was deleted while the batch was being created.');
   let batch: NewRequest[] = [];
+  let count = 0;
   for await (const checked of checkedLines(chunks, endpoint)) {
-    if ('code' in checked) throw new Error(`input line ${checked.line} changed after it was checked`);
+    if ('code' in checked) throw changed();
+    count++;
     batch.push({ customId: checked.customId, params: JSON.stringify(checked.body) });
     if (batch.length === REQUESTS_PER_CHUNK) {
       yield batch;
       batch = [];
     }
   }
+  if (count !== expected) throw changed();
   if (batch.length > 0) yield batch;
 }

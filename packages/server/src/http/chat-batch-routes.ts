@@ -6,6 +6,7 @@ import { invalidRequest, notFound } from './api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from './batch-routes.js';
 import { toOpenAIBatch, type ChatBatchAttributes } from './openai-wire.js';
+import { singleValues } from './query-params.js';
 
 export interface ChatBatchRouteDeps {
   store: BatchStore;
@@ -73,7 +74,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId);
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
-    const errors = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
+    const { errors, requests: count } = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,
       endpoint: ENDPOINT,
@@ -81,7 +82,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
       metadata,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT);
+    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count);
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
@@ -103,8 +104,8 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
     return toOpenAIBatch(batch);
   });
 
-  app.get<{ Querystring: Record<'after' | 'limit', string | undefined> }>('/v1/batches', async (request) => {
-    const { after, limit } = request.query;
+  app.get<{ Querystring: Partial<Record<'after' | 'limit', unknown>> }>('/v1/batches', async (request) => {
+    const { after, limit } = singleValues(request.query, ['after', 'limit']);
     const page = await store.listBatches(deps.workspaceOf(request), { limit: parseBatchLimit(limit), afterId: after, dialect: 'chat' });
     const data = page.batches.map(toOpenAIBatch);
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };

@@ -6,6 +6,7 @@ import type { FileRecord } from '../store/file-store.js';
 import type { BatchRecord, BatchStore } from '../store/store.js';
 import { invalidRequest, notFound } from './api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
+import { singleValues } from './query-params.js';
 import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from './openai-wire.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 
@@ -17,7 +18,7 @@ export interface FileRouteDeps {
 }
 
 type IdParams = { Params: { id: string } };
-type ListQuery = { Querystring: Record<'after' | 'limit' | 'order' | 'purpose', string | undefined> };
+type ListQuery = { Querystring: Partial<Record<'after' | 'limit' | 'order' | 'purpose', unknown>> };
 
 /** The only purpose files are kept for: input files of batches. */
 const BATCH_PURPOSE = 'batch';
@@ -94,7 +95,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   });
 
   app.get<ListQuery>('/v1/files', async (request) => {
-    const { after, limit: rawLimit, order = 'desc', purpose } = request.query;
+    const { after, limit: rawLimit, order = 'desc', purpose } = singleValues(request.query, ['after', 'limit', 'order', 'purpose']);
     if (order !== 'asc' && order !== 'desc') throw invalidRequest('order: must be "asc" or "desc"');
     const page = await store.files.listFiles(deps.workspaceOf(request), { limit: parseFileLimit(rawLimit), after, order, purpose });
     const data = page.files.map(toFileObject);
