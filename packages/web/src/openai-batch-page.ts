@@ -73,7 +73,7 @@ function render(batch: OpenAIBatch): HTMLElement {
       card('Batch', definitions([['Endpoint', batch.endpoint], ['Input file', batch.input_file_id], ...Object.entries(batch.metadata ?? {})])),
       errors.length === 0
         ? null
-        : h('section', { class: 'card card-wide' }, h('h2', {}, 'Input file errors'), h('ul', { class: 'validation-errors' }, ...errors.map((e) => h('li', { 'data-line': e.line ?? '' }, `${e.line === null ? '' : `Line ${e.line}: `}${e.message} (${e.code})`)))),
+        : h('section', { class: 'card card-wide' }, h('h2', {}, 'Input file errors'), h('ul', { class: 'validation-errors' }, ...errors.map((e) => h('li', { 'data-line': e.line ?? '' }, `${e.message} (${e.code})`)))),
       files.length === 0 ? null : h('section', { class: 'card card-wide' }, h('h2', {}, 'Result files'), ...files),
     ),
   );

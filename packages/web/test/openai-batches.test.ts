@@ -61,6 +61,7 @@ describe('OpenAI batches in the dashboard', () => {
       await page.goto(`${url}/#/openai/${failed.id}`);
       await page.waitForSelector('.validation-errors li');
       expect(await textOf(page, '.validation-errors li[data-line="1"]')).toContain('invalid_json_line');
+      await screenshot(page, 'openai-batch-failed');
     } finally {
       await context.close();
     }

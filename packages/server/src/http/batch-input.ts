@@ -108,7 +108,8 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
     requests++;
     if ('code' in checked) errors.push(checked);
     else if (seen.has(checked.customId)) {
-      errors.push({ code: 'duplicate_custom_id', message: `custom_id ${JSON.stringify(checked.customId)} appears more than once.`, param: 'custom_id', line: checked.line });
+      const message = `Line ${checked.line}: custom_id ${JSON.stringify(checked.customId)} was used on an earlier line.`;
+      errors.push({ code: 'duplicate_custom_id', message, param: 'custom_id', line: checked.line });
     } else seen.add(checked.customId);
     if (errors.length >= MAX_LISTED_ERRORS) return { errors, requests };
   }
