@@ -135,7 +135,9 @@ describe('OpenAI batches', () => {
       [4, 'duplicate_custom_id', 'custom_id'],
       [5, 'missing_required_parameter', 'body.model'],
     ]);
-    expect(await client.batches.retrieve(batch.id)).toEqual(batch);
+    const again = await client.batches.retrieve(batch.id);
+    expect(again).toEqual(batch);
+    expect(again._request_id).toMatch(/^req_\w+$/);
   });
 
   it('lists batches newest first in cursor pages, apart from message batches', async () => {
