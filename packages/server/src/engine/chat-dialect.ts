@@ -1,13 +1,12 @@
 import type { Backend, BackendCall, ChatOutcome } from '../backends/backend.js';
 import type { ChatCompletion } from '../backends/openai/chat-completions.js';
+import { isObject } from '../dialects/chat-input.js';
 import { chatToMessages } from '../dialects/chat-to-messages.js';
 import { messageToChatCompletion } from '../dialects/message-to-chat.js';
 import { chatErrorBody, chatErrorStatus } from '../dialects/openai-error.js';
 import { newRequestId } from '../ids.js';
 import type { Completion, UsageTotals } from '../store/store.js';
 import type { RequestDialect } from './request-dialect.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Sends a chat completions request to `backend`: as it is to a backend that speaks chat

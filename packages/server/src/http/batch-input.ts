@@ -1,3 +1,4 @@
+import { isObject } from '../dialects/chat-input.js';
 import type { NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest } from './api-error.js';
 import type { BatchLineError } from './openai-wire.js';
@@ -62,8 +63,6 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line:
   }
   if (rest.length > 0) yield { line: ++line, text: decode(rest) };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
 

@@ -1,3 +1,4 @@
+import { isObject } from '../dialects/chat-input.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { BatchIdGenerator } from '../ids.js';
@@ -24,8 +25,6 @@ type IdParams = { Params: { id: string } };
 const ENDPOINT = '/v1/chat/completions';
 const COMPLETION_WINDOW = '24h';
 const METADATA_PAIRS = 16;
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The create body's fields, checked: OpenAI's limits on metadata (16 pairs, keys of 64 and values of 512 characters). */
 function parseCreate(body: unknown): { inputFileId: string; metadata: Record<string, string> | null } {
