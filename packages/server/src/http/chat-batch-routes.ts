@@ -1,6 +1,6 @@
-import { isObject } from '../dialects/chat-input.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
+import { isObject } from '../dialects/chat-input.js';
 import type { BatchIdGenerator } from '../ids.js';
 import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { invalidRequest, notFound } from './api-error.js';
