@@ -75,7 +75,23 @@ describe('OpenAI files', () => {
     await expect(fineTune).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error', param: 'purpose' } });
     const tooLong = client.files.create({ file: await toFile(Buffer.from('{}\n'.repeat(50_001)), 'long.jsonl'), purpose: 'batch' });
     await expect(tooLong).rejects.toMatchObject({ status: 400, error: { message: expect.stringContaining('50000 lines') } });
+    const upload = async (form: FormData | string) => {
+      const response = await fetch(`${server.url}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${client.apiKey}` } });
+      return { status: response.status, body: (await response.json()) as { error: { message: string; param: string | null } } };
+    };
+    const form = (...files: Array<[string, string]>) => {
+      const data = new FormData();
+      for (const [field, name] of files) data.append(field, new Blob(['{}\n']), name);
+      data.append('purpose', 'batch');
+      return data;
+    };
+    expect(await upload('plain text')).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('multipart/form-data') } } });
+    expect(await upload(form())).toMatchObject({ status: 400, body: { error: { param: 'file' } } });
+    expect(await upload(form(['data', 'wrong-field.jsonl']))).toMatchObject({ status: 400, body: { error: { param: 'data' } } });
+    expect((await upload(form(['file', 'one.jsonl'], ['file', 'two.jsonl']))).status).toBe(413);
     const kept = (await client.files.list()).data.map((f) => f.filename);
+    expect(kept).not.toContain('wrong-field.jsonl');
+    expect(kept).not.toContain('one.jsonl');
     expect(kept).not.toContain('long.jsonl');
     expect(kept).not.toContain('x.jsonl');
   });
