@@ -18,7 +18,8 @@ import {
 
 /**
  * The OpenAI Files and Batch APIs, driven with the official `openai` SDK against a real batchd
- * (emulator backend, one slot so slow requests hold the others back, batches expiring after 3 s).
+ * (emulator backend, one slot so slow requests hold the others back, batches expiring after 3 s,
+ * at most 20 requests queued per workspace).
  */
 
 let server: ServerHandle;
@@ -32,7 +33,7 @@ function createKey(workspace: string): string {
 }
 
 beforeAll(async () => {
-  server = await startServer({ flags: { auth: 'keys', concurrency: 1, 'batch-ttl': '3s', 'maintenance-interval': '200ms' } });
+  server = await startServer({ flags: { auth: 'keys', concurrency: 1, 'batch-ttl': '3s', 'maintenance-interval': '200ms', 'max-queued-requests': 20 } });
   client = openAIClient(server.url, createKey('team-a'));
   otherWorkspace = openAIClient(server.url, createKey('team-b'));
 });
@@ -220,6 +221,9 @@ describe('OpenAI batches', () => {
     const repeated = await fetch(`${server.url}/v1/files?after=a&after=b`, { headers: { authorization: `Bearer ${client.apiKey}` } });
     expect(repeated.status).toBe(400);
     expect(await repeated.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'after' } });
+    const tooMany = await uploadLines(client, Array.from({ length: 21 }, (_, i) => chatLine(`q${i}`, 'queued')));
+    const overQueue = client.batches.create({ input_file_id: tooMany.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await expect(overQueue).rejects.toMatchObject({ status: 429, error: { type: 'rate_limit_error' } });
     const badEndpoint = client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
     await expect(badEndpoint).rejects.toMatchObject({ status: 400, error: { param: 'endpoint' } });
     await expect(client.batches.retrieve('batch_missing')).rejects.toBeInstanceOf(OpenAI.NotFoundError);

@@ -6,6 +6,8 @@ import type { FileRecord } from '../store/file-store.js';
 import type { BatchRecord, BatchStore } from '../store/store.js';
 import { invalidRequest, notFound } from './api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
+import { UPLOAD_IDLE_MS } from './batch-routes.js';
+import { drainBody } from './create-body.js';
 import { singleValues } from './query-params.js';
 import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from './openai-wire.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
@@ -62,7 +64,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     return file;
   }
 
-  app.post('/v1/files', async (request, reply) => {
+  app.post('/v1/files', async (request) => {
     if (!request.isMultipart()) throw invalidRequest('Upload files as multipart/form-data with fields "file" and "purpose".');
     const workspace = deps.workspaceOf(request);
     let purpose: unknown;
@@ -86,9 +88,10 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
       checkPurpose(purpose);
       if (!file) throw invalidRequest('file: a file is required.');
     } catch (error) {
-      // The rest of a rejected upload is not read: its connection closes after the answer.
-      reply.header('connection', 'close');
       if (file) await store.files.deleteFile(workspace, file.id);
+      // The answer waits for the rest of the upload (read and dropped), so the client gets to read it.
+      request.raw.unpipe();
+      await drainBody(request.raw, 2 * MAX_FILE_BYTES, UPLOAD_IDLE_MS);
       throw error;
     }
     return toFileObject(file);
