@@ -6,12 +6,22 @@ const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, byte
 /**
  * Files on PostgreSQL: one row per file and its content in `file_chunks`, one `bytea` row per
  * chunk as it arrived, all written in one transaction, so a file is visible only once whole.
+ *
+ * Content is read through `readers`, a pool of its own: a batch create holds a connection of the
+ * main pool for its whole transaction while it reads its input file, so reads from that same
+ * pool could wait forever once every connection is held by a create.
  */
 export class PostgresFiles implements FileStore {
   constructor(
     private readonly pool: pg.Pool,
+    private readonly readers: pg.Pool,
     private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
   ) {}
+
+  /** Closes the readers' pool. */
+  async close(): Promise<void> {
+    await this.readers.end();
+  }
 
   async createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord> {
     return this.transaction(async (client) => {
@@ -51,11 +61,11 @@ export class PostgresFiles implements FileStore {
 
   /** One chunk per query, so memory holds one chunk whatever the file's size. */
   async *readFile(workspaceId: string, id: string): AsyncIterable<Buffer> {
-    const found = await this.pool.query<{ seq: number }>('SELECT seq FROM batchd.files WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    const found = await this.readers.query<{ seq: number }>('SELECT seq FROM batchd.files WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
     const seq = found.rows[0]?.seq;
     if (seq === undefined) return;
     for (let part = 0; ; part++) {
-      const { rows } = await this.pool.query<{ data: Buffer }>({
+      const { rows } = await this.readers.query<{ data: Buffer }>({
         name: 'batchd-file-chunk',
         text: 'SELECT data FROM batchd.file_chunks WHERE file_seq = $1 AND part = $2',
         values: [seq, part],

@@ -36,6 +36,8 @@ export interface PostgresStoreOptions {
 const KEY_COLUMNS = `id, workspace_id AS "workspaceId", hash, prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const INT8_OID = 20;
+/** Connections of the pool file content is read through. */
+const FILE_READERS = 4;
 /** Batches the purge step works through per call. */
 const PURGE_FAN_OUT = 16;
 
@@ -59,7 +61,9 @@ export class PostgresStore implements BatchStore {
     onError: (error: Error) => void,
   ) {
     this.listener = new WorkListener(config, onError);
-    this.files = new PostgresFiles(pool, (work) => this.transaction(work));
+    const readers = new pg.Pool({ ...config, max: FILE_READERS });
+    readers.on('error', onError);
+    this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */
@@ -369,6 +373,7 @@ export class PostgresStore implements BatchStore {
 
   async close(): Promise<void> {
     await this.listener.close();
+    await this.files.close();
     await this.pool.end();
   }
 }
