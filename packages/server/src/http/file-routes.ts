@@ -69,6 +69,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     const workspace = deps.workspaceOf(request);
     let purpose: unknown;
     let file: FileRecord | undefined;
+    // The upload is read here, in the handler: a client that stops sending loses its connection
+    // after the upload idle time, which ends the upload and stores nothing.
+    request.raw.socket.setTimeout(UPLOAD_IDLE_MS);
     try {
       for await (const part of request.parts({ limits: { files: 1, fields: 8, fileSize: MAX_FILE_BYTES + 1 } })) {
         if (part.type === 'field') {
@@ -93,6 +96,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
       request.raw.unpipe();
       await drainBody(request.raw, 2 * MAX_FILE_BYTES, UPLOAD_IDLE_MS);
       throw error;
+    } finally {
+      request.raw.socket.setTimeout(0);
     }
     return toFileObject(file);
   });
