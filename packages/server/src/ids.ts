@@ -35,13 +35,16 @@ function incrementBase62(digits: string): string {
 }
 
 /**
- * Makes batch ids that sort by creation time, byte for byte: `msgbatch_01` + 8 base62 digits of
- * milliseconds + 14 random base62 digits, incremented instead of redrawn within one millisecond so
- * that ids from one process are strictly increasing. List pagination relies on this order.
+ * Makes ids that sort by creation time, byte for byte: a prefix (`msgbatch_01` for message
+ * batches) + 8 base62 digits of milliseconds + 14 random base62 digits, incremented instead of
+ * redrawn within one millisecond so that ids from one process are strictly increasing. List
+ * pagination relies on this order.
  */
 export class BatchIdGenerator {
   private lastTime = -1;
   private lastRandom = '';
+
+  constructor(private readonly prefix = 'msgbatch_01') {}
 
   next(nowMs: number): string {
     if (nowMs <= this.lastTime) {
@@ -50,7 +53,7 @@ export class BatchIdGenerator {
       this.lastTime = nowMs;
       this.lastRandom = randomBase62(RANDOM_DIGITS);
     }
-    return `msgbatch_01${encodeBase62(this.lastTime, TIME_DIGITS)}${this.lastRandom}`;
+    return `${this.prefix}${encodeBase62(this.lastTime, TIME_DIGITS)}${this.lastRandom}`;
   }
 }
 

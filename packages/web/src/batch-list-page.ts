@@ -4,6 +4,7 @@ import { field, h, on, setText } from './dom.js';
 import { errorBanner } from './error-banner.js';
 import { takeFlash } from './flash.js';
 import { loadListView } from './list-view.js';
+import { openAIBatchList } from './openai-batch-list.js';
 import { startPolling } from './poller.js';
 import { href, type StatusFilter } from './routes.js';
 import { apiClient } from './session.js';
@@ -53,6 +54,7 @@ export function mountBatchListPage(main: HTMLElement, initialStatus: StatusFilte
   const newer = h('button', { type: 'button', class: 'button', disabled: true }, '← Newer');
   const older = h('button', { type: 'button', class: 'button', disabled: true }, 'Older →');
   const pageLabel = h('span', { class: 'muted' });
+  const openAI = openAIBatchList();
 
   const render = (batches: MessageBatch[]) => {
     const now = Date.now();
@@ -112,8 +114,12 @@ export function mountBatchListPage(main: HTMLElement, initialStatus: StatusFilte
       h('div', { class: 'table-wrap' }, table),
       empty,
       h('nav', { class: 'pager', 'aria-label': 'Pages' }, newer, pageLabel, older),
+      openAI.element,
     ),
   );
   table.hidden = true;
-  return () => poller.stop();
+  return () => {
+    poller.stop();
+    openAI.stop();
+  };
 }

@@ -12,7 +12,7 @@ const NAV: Array<{ page: NavPage; href: string; label: string }> = [
 ];
 
 function navPageOf(route: Route): NavPage {
-  return route.page === 'detail' || route.page === 'results' ? 'list' : route.page;
+  return route.page === 'detail' || route.page === 'results' || route.page === 'openai' ? 'list' : route.page;
 }
 
 /** The page frame: a skip button, the header with navigation, and the main region pages render into. */

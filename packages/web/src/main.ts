@@ -10,6 +10,7 @@ import { mountBackendsPage } from './backends-page.js';
 import { mountBatchDetailPage } from './batch-detail-page.js';
 import { mountBatchListPage } from './batch-list-page.js';
 import { mountCreatePage } from './create-page.js';
+import { mountOpenAIBatchPage } from './openai-batch-page.js';
 import { renderLayout } from './layout.js';
 import { mountResultsPage } from './results-page.js';
 import { href, parseRoute, type Route } from './routes.js';
@@ -20,6 +21,7 @@ const TITLES: Record<Route['page'], string> = {
   list: 'Batches',
   detail: 'Batch',
   results: 'Results',
+  openai: 'OpenAI batch',
   create: 'New batch',
   backends: 'Backends',
   webhooks: 'Webhooks',
@@ -49,6 +51,9 @@ function render(): void {
       break;
     case 'results':
       leave = mountResultsPage(main, route.id);
+      break;
+    case 'openai':
+      leave = mountOpenAIBatchPage(main, route.id);
       break;
     case 'create':
       mountCreatePage(main);

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'list'; status: StatusFilter }
   | { page: 'detail'; id: string }
   | { page: 'results'; id: string }
+  | { page: 'openai'; id: string }
   | { page: 'create' }
   | { page: 'backends' }
   | { page: 'webhooks' }
@@ -28,6 +29,7 @@ export function parseRoute(hash: string): Route {
   if (first === 'key' && parts.length === 1) return { page: 'key' };
   if (first === 'batches' && id !== undefined && parts.length === 2) return { page: 'detail', id };
   if (first === 'batches' && id !== undefined && sub === 'results' && parts.length === 3) return { page: 'results', id };
+  if (first === 'openai' && id !== undefined && parts.length === 2) return { page: 'openai', id };
   return { page: 'list', status: parseStatus(new URLSearchParams(search).get('status')) };
 }
 
@@ -39,6 +41,8 @@ export function href(route: Route): string {
       return `#/batches/${encodeURIComponent(route.id)}`;
     case 'results':
       return `#/batches/${encodeURIComponent(route.id)}/results`;
+    case 'openai':
+      return `#/openai/${encodeURIComponent(route.id)}`;
     case 'create':
       return '#/new';
     case 'backends':

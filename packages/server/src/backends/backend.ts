@@ -1,5 +1,6 @@
 import type { Message } from '@batchd/sdk';
 import type { OpenStream } from './http-endpoint.js';
+import type { ChatCompletion } from './openai/chat-completions.js';
 import type { RateLimitState } from './rate-limits.js';
 
 /** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
@@ -26,10 +27,20 @@ export type BackendOutcome =
       retryAfterMs?: number;
     };
 
+export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
+
+/** A provider's answer to a chat completions request, classified like {@link BackendOutcome}. */
+export type ChatOutcome = { kind: 'completion'; completion: ChatCompletion } | ErrorOutcome;
+
 /** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */
 export interface Backend {
   readonly name: string;
   send(call: BackendCall): Promise<BackendOutcome>;
+  /**
+   * Sends a chat completions request (`params` in that shape) as it is, for backends whose
+   * provider speaks chat completions; others are reached through translation to Messages.
+   */
+  sendChat?(call: BackendCall): Promise<ChatOutcome>;
   /** Opens a streaming call (`stream: true`), for backends whose provider streams events. */
   stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */

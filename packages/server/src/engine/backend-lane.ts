@@ -1,4 +1,4 @@
-import type { Backend, BackendOutcome } from '../backends/backend.js';
+import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
@@ -86,6 +86,11 @@ export class BackendLane {
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt?: number): Promise<BackendOutcome>;
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt: number, stillWanted: () => boolean): Promise<BackendOutcome | null>;
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
+    return this.callWith((backend) => backend.send({ params, signal, attempt }), priority, stillWanted);
+  }
+
+  /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */
+  async callWith<O extends BackendOutcome | ChatOutcome>(send: (backend: Backend) => Promise<O>, priority: Priority, stillWanted?: () => boolean): Promise<O | null> {
     await this.acquire(priority);
     if (stillWanted && !stillWanted()) {
       this.running--;
@@ -96,7 +101,7 @@ export class BackendLane {
     const inFlightAtStart = this.running;
     this.stats.calls++;
     try {
-      const outcome = await this.backend.send({ params, signal, attempt });
+      const outcome = await send(this.backend);
       this.learn(outcome, this.now() - started, inFlightAtStart);
       return outcome;
     } finally {
@@ -129,13 +134,13 @@ export class BackendLane {
     }
   }
 
-  private learn(outcome: BackendOutcome, latencyMs: number, inFlight: number): void {
+  private learn(outcome: BackendOutcome | ChatOutcome, latencyMs: number, inFlight: number): void {
     const exhaustedUntil = this.backend.rateLimit?.().exhaustedUntilMs;
     if (exhaustedUntil !== undefined && exhaustedUntil > this.pausedUntil && exhaustedUntil > this.now()) {
       this.pause(exhaustedUntil);
       this.onPause?.(this.name, exhaustedUntil);
     }
-    if (outcome.kind === 'message') {
+    if (outcome.kind !== 'error') {
       this.stats.succeeded++;
       this.limit.onSuccess(latencyMs);
       return;

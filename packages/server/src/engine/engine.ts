@@ -1,10 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore, ClaimedRequest, Completion, Retry } from '../store/store.js';
+import type { BatchStore, ClaimedRequest, Completion, Dialect, Retry } from '../store/store.js';
+import { chatDialect } from './chat-dialect.js';
 import type { Lanes } from './lanes.js';
-import { decide, errored, type RetryPolicy } from './outcome.js';
-import { validateParams } from './validate-params.js';
+import { messagesDialect } from './messages-dialect.js';
+import { retryAt, type RetryPolicy } from './outcome.js';
+import type { RequestDialect } from './request-dialect.js';
 
 export interface EngineOptions {
   store: BatchStore;
@@ -56,8 +58,11 @@ export class Engine {
   private running = false;
   private timers: NodeJS.Timeout[] = [];
   private idle: Array<() => void> = [];
+  private readonly dialects: Record<Dialect, RequestDialect>;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.dialects = { messages: messagesDialect, chat: chatDialect(() => options.clock.now()) };
+  }
 
   start(): void {
     this.running = true;
@@ -139,7 +144,7 @@ export class Engine {
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
         this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
-        this.complete(errored(request.key, 'api_error', 'batchd could not process this request'));
+        this.complete(this.dialects[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
         this.inFlight.delete(request.key);
@@ -149,35 +154,34 @@ export class Engine {
     this.inFlight.set(request.key, { controller, done });
   }
 
+  /** Runs one request through its dialect: parse, route by model, call, then store, retry or fail. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
-    let params: Record<string, unknown>;
-    try {
-      params = JSON.parse(request.params) as Record<string, unknown>;
-    } catch {
-      this.complete(errored(request.key, 'invalid_request_error', 'params: not valid JSON'));
+    const dialect = this.dialects[request.dialect];
+    const parsed = dialect.parse(request.params);
+    if ('invalid' in parsed) {
+      this.complete(dialect.errored(request.key, 'invalid_request_error', parsed.invalid));
       return;
     }
-    const invalid = validateParams(params);
-    if (invalid !== null) {
-      this.complete(errored(request.key, 'invalid_request_error', invalid));
-      return;
-    }
-    const model = params.model as string;
-    const lane = this.options.lanes.for(model);
+    const lane = this.options.lanes.for(parsed.model);
     if (!lane) {
-      this.complete(errored(request.key, 'not_found_error', `model: ${model} is not served by any configured backend`));
+      this.complete(dialect.errored(request.key, 'not_found_error', `model: ${parsed.model} is not served by any configured backend`));
       return;
     }
     // A request claimed ahead may wait for its slot past its batch's expiry: it is then not sent.
-    const outcome = await lane.call(params, signal, 'batch', request.attempt, () => this.options.clock.now() < request.expiresAt);
+    const stillWanted = () => this.options.clock.now() < request.expiresAt;
+    const outcome = await dialect.call(request.key, lane, parsed.params, signal, request.attempt, stillWanted);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
       this.enqueueRetry({ key: request.key, runAt: now });
       return;
     }
-    const decision = decide(request.key, outcome, request.attempt, now, request.expiresAt, this.options.retry);
-    if (decision.kind === 'complete') this.complete(decision.completion);
-    else this.enqueueRetry({ key: request.key, runAt: decision.runAt });
+    if (outcome.kind === 'succeeded') {
+      this.complete(outcome.completion);
+      return;
+    }
+    const runAt = retryAt(outcome, request.attempt, now, request.expiresAt, this.options.retry);
+    if (runAt === null) this.complete(dialect.errored(request.key, outcome.errorType, outcome.message));
+    else this.enqueueRetry({ key: request.key, runAt });
   }
 
   private complete(completion: Completion): void {

@@ -1,5 +1,5 @@
 import type { Message } from '@batchd/sdk';
-import type { BackendOutcome } from '../backends/backend.js';
+import type { ErrorOutcome } from '../backends/backend.js';
 import type { Completion, UsageTotals } from '../store/store.js';
 
 /** How the engine retries a request whose call failed in a way that may pass. */
@@ -42,21 +42,12 @@ export function errored(key: number, errorType: string, message: string): Comple
   return { key, type: 'errored', result: JSON.stringify(result) };
 }
 
-/** What to do with a request after its call: store a result, or try again at `runAt`. */
-export type Decision = { kind: 'complete'; completion: Completion } | { kind: 'retry'; runAt: number };
-
-export function decide(
-  key: number,
-  outcome: BackendOutcome,
-  attempt: number,
-  now: number,
-  expiresAt: number,
-  policy: RetryPolicy,
-): Decision {
-  if (outcome.kind === 'message') return { kind: 'complete', completion: succeeded(key, outcome.message) };
-  if (outcome.retryable && attempt < policy.maxAttempts) {
-    const runAt = now + retryDelay(policy, attempt, outcome.retryAfterMs);
-    if (runAt < expiresAt) return { kind: 'retry', runAt };
-  }
-  return { kind: 'complete', completion: errored(key, outcome.errorType, outcome.message) };
+/**
+ * When to call again after a failed call: null when the failure will not pass, the attempts are
+ * used up, or the next try would come after the batch expires.
+ */
+export function retryAt(outcome: ErrorOutcome, attempt: number, now: number, expiresAt: number, policy: RetryPolicy): number | null {
+  if (!outcome.retryable || attempt >= policy.maxAttempts) return null;
+  const runAt = now + retryDelay(policy, attempt, outcome.retryAfterMs);
+  return runAt < expiresAt ? runAt : null;
 }

@@ -1,4 +1,5 @@
 import type { ErrorResponse, ErrorType } from '@batchd/sdk';
+import type { FastifyError } from 'fastify';
 
 /** An error answered to an API client, in the Message Batches error envelope. */
 export class ApiError extends Error {
@@ -25,3 +26,12 @@ export const authenticationError = (message: string) => new ApiError(401, 'authe
 export const notFound = (message: string) => new ApiError(404, 'not_found_error', message);
 export const requestTooLarge = (message: string) => new ApiError(413, 'request_too_large', message);
 export const apiError = (message: string) => new ApiError(500, 'api_error', message);
+
+/** Turns framework errors (bad content type, oversized JSON, ...) into API errors. */
+export function toApiError(error: FastifyError | Error): ApiError {
+  if (error instanceof ApiError) return error;
+  const status = (error as FastifyError).statusCode;
+  if (status === 413) return new ApiError(413, 'request_too_large', error.message);
+  if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);
+  return apiError('Internal server error');
+}

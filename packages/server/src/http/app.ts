@@ -1,12 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
-import { ApiError, apiError, invalidRequest, notFound } from './api-error.js';
+import { ApiError, invalidRequest, notFound, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
 import { registerDashboard } from './dashboard-route.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
+import { registerOpenAIRoutes } from './openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
@@ -28,14 +29,8 @@ declare module 'fastify' {
   }
 }
 
-/** Turns framework errors (bad content type, oversized JSON, ...) into API errors. */
-function toApiError(error: FastifyError | Error): ApiError {
-  if (error instanceof ApiError) return error;
-  const status = (error as FastifyError).statusCode;
-  if (status === 413) return new ApiError(413, 'request_too_large', error.message);
-  if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);
-  return apiError('Internal server error');
-}
+/** The batch endpoints `--rate-limit-rpm` counts. */
+const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files'];
 
 /**
  * Builds the HTTP application (without listening): request ids, authentication, the error
@@ -82,7 +77,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const identity = await authenticator.identify(request);
     request.workspace = identity.workspace;
     request.caller = identity.caller;
-    if (limiter && request.url.startsWith('/v1/messages/batches')) {
+    if (limiter && LIMITED_PATHS.some((path) => request.url.startsWith(path))) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
         throw new ApiError(429, 'rate_limit_error', `This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, {
@@ -107,6 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const workspaceOf = (request: FastifyRequest) => request.workspace;
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerMessagesRoute(app, deps.lanes);
+  registerOpenAIRoutes(app, { ...deps, workspaceOf });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf });
   registerDashboard(app, new URL('../../../web/dist/', import.meta.url));

@@ -35,7 +35,7 @@ export interface BatchRouteDeps {
  * Passes the chunks through while the workspace's queue has room for them. Past `room` requests
  * it fails with 429; given `onOver`, it hands the 429 there instead and reads on, passing no more.
  */
-async function* withinQueueLimit(
+export async function* withinQueueLimit(
   chunks: AsyncIterable<NewRequest[]>,
   room: number,
   limit: number,
@@ -86,7 +86,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
 
   async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
     const batch = await store.getBatch(deps.workspaceOf(request), request.params.id);
-    if (!batch) throw missing(request.params.id);
+    if (!batch || batch.dialect !== 'messages') throw missing(request.params.id);
     return batch;
   }
 
@@ -157,6 +157,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   app.get<IdParams>('/v1/messages/batches/:id', async (request) => wire(await findBatch(request)));
 
   app.post<IdParams>('/v1/messages/batches/:id/cancel', async (request) => {
+    await findBatch(request);
     const outcome = await store.cancelBatch(deps.workspaceOf(request), request.params.id, clock.now());
     if (outcome.kind === 'not_found') throw missing(request.params.id);
     if (outcome.kind === 'ended') throw invalidRequest(`Message batch ${request.params.id} has already ended and cannot be canceled.`);
@@ -164,6 +165,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   });
 
   app.delete<IdParams>('/v1/messages/batches/:id', async (request) => {
+    await findBatch(request);
     const outcome = await store.deleteBatch(deps.workspaceOf(request), request.params.id);
     if (outcome === 'not_found') throw missing(request.params.id);
     if (outcome === 'not_ended') {

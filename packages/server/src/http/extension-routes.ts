@@ -55,7 +55,7 @@ export function registerExtensionRoutes(app: FastifyInstance, deps: ExtensionRou
 
   app.get<{ Params: { id: string } }>('/v1/messages/batches/:id/usage', async (request) => {
     const batch = await deps.store.getBatch(deps.workspaceOf(request), request.params.id);
-    if (!batch) throw notFound(`No message batch with id ${JSON.stringify(request.params.id)}.`);
+    if (!batch || batch.dialect !== 'messages') throw notFound(`No message batch with id ${JSON.stringify(request.params.id)}.`);
     return { id: batch.id, type: 'message_batch_usage', usage: batch.usage };
   });
 

@@ -1,9 +1,9 @@
-import type { BatchRecord } from './store.js';
+import type { BatchRecord, Dialect } from './store.js';
 
 /** The `batches` columns the store selects, in the shape {@link toBatchRecord} reads. */
 export const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
   input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
-  created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at`;
+  created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at, dialect, attributes`;
 
 /** A `batches` row as both stores select it (PostgreSQL's `bigint` columns already read as numbers). */
 export interface BatchRow {
@@ -27,6 +27,8 @@ export interface BatchRow {
   ended_at: number | null;
   cancel_initiated_at: number | null;
   archived_at: number | null;
+  dialect: Dialect;
+  attributes: string | null;
 }
 
 /**
@@ -57,5 +59,7 @@ export function toBatchRecord(row: BatchRow): BatchRecord {
     endedAt: row.ended_at,
     cancelInitiatedAt: row.cancel_initiated_at,
     archivedAt: row.archived_at,
+    dialect: row.dialect,
+    attributes: row.attributes,
   };
 }

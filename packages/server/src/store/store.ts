@@ -2,9 +2,16 @@ import type { MessageBatchRequestCounts } from '@batchd/sdk';
 import type { CreateOptions } from './batch-creates.js';
 import type { WebhookStore } from './webhook-store.js';
 import type { CompletedResultsStore } from './completed-results.js';
+import type { FileStore } from './file-store.js';
 
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
 export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
+
+/**
+ * The API a batch came in through: `messages` (Message Batches, params in Messages shape) or
+ * `chat` (the OpenAI Batch API, params in chat completions shape).
+ */
+export type Dialect = 'messages' | 'chat';
 
 export interface UsageTotals {
   input_tokens: number;
@@ -27,6 +34,9 @@ export interface BatchRecord {
   endedAt: number | null;
   cancelInitiatedAt: number | null;
   archivedAt: number | null;
+  dialect: Dialect;
+  /** What the dialect's API keeps about the batch besides the above, as JSON text; null for none. */
+  attributes: string | null;
 }
 
 export interface NewBatch {
@@ -35,6 +45,9 @@ export interface NewBatch {
   createdAt: number;
   expiresAt: number;
   archiveAt: number;
+  /** Defaults to `messages`. */
+  dialect?: Dialect;
+  attributes?: string;
 }
 
 /** One request of a create, with its `params` kept as the JSON text it arrived as. */
@@ -49,6 +62,8 @@ export interface ClaimedRequest {
   batchId: string;
   customId: string;
   params: string;
+  /** The shape of `params`, and of the result the engine writes. */
+  dialect: Dialect;
   /** Attempts including this one. */
   attempt: number;
   expiresAt: number;
@@ -65,6 +80,14 @@ export interface Completion {
 export interface Retry {
   key: number;
   runAt: number;
+}
+
+export interface ListQuery {
+  limit: number;
+  afterId?: string;
+  beforeId?: string;
+  /** Only batches of this dialect; defaults to `messages`. */
+  dialect?: Dialect;
 }
 
 export interface ListPage {
@@ -92,9 +115,13 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
  * by the lease owner: a worker that lost its lease changes nothing.
  */
 export interface BatchStore extends CompletedResultsStore {
+  /** Uploaded files, and the result files of chat batches. */
+  readonly files: FileStore;
+
   /**
    * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
-   * and the error is rethrown. Requests arrive in chunks as the body is parsed.
+   * and the error is rethrown. Requests arrive in chunks as the body is parsed. A batch with no
+   * requests is stored ended.
    *
    * With `options`, the create is recorded and, once its requests are all read and before the
    * batch becomes visible, checked against earlier creates: when it repeats one (same key and
@@ -105,7 +132,7 @@ export interface BatchStore extends CompletedResultsStore {
   createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord>;
   getBatch(workspaceId: string, id: string): Promise<BatchRecord | null>;
   /** Newest first; `afterId` pages to older batches, `beforeId` to the page just newer. */
-  listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage>;
+  listBatches(workspaceId: string, page: ListQuery): Promise<ListPage>;
   cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome>;
   deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
   /** Result lines of an ended batch as UTF-8 bytes, each ending in `\n`, in pages of at most `pageSize` lines. */

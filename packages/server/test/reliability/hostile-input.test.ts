@@ -281,14 +281,16 @@ describe('stalled uploads', () => {
   }
 
   /** Sends the headers and the start of a body on a raw socket, then nothing. */
-  function stall(url: string, what: string, method: string, path: string, chunked: boolean): Promise<StallOutcome> {
+  function stall(url: string, what: string, method: string, path: string, chunked: boolean, multipart = false): Promise<StallOutcome> {
     const { port } = new URL(url);
     return new Promise((resolve) => {
       const started = Date.now();
       let response = '';
       const socket = connect(Number(port), '127.0.0.1', () => {
-        const framing = chunked ? 'transfer-encoding: chunked\r\n\r\n5\r\n{"req\r\n' : 'content-length: 1000\r\n\r\n{"req';
-        socket.write(`${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${TEST_API_KEY}\r\ncontent-type: application/json\r\n${framing}`);
+        const start = multipart ? '--x\r\ncontent-disposition: form-data; name="file"; filename="in.jsonl"\r\n\r\n{"req' : '{"req';
+        const framing = chunked ? `transfer-encoding: chunked\r\n\r\n${start.length.toString(16)}\r\n${start}\r\n` : `content-length: 1000\r\n\r\n${start}`;
+        const type = multipart ? 'multipart/form-data; boundary=x' : 'application/json';
+        socket.write(`${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${TEST_API_KEY}\r\ncontent-type: ${type}\r\n${framing}`);
       });
       const done = (closed: boolean) => {
         clearTimeout(limit);
@@ -312,6 +314,8 @@ describe('stalled uploads', () => {
       stall(server.url, 'POST /v1/messages', 'POST', '/v1/messages', false),
       stall(server.url, 'cancel', 'POST', `/v1/messages/batches/${id}/cancel`, false),
       stall(server.url, 'delete', 'DELETE', `/v1/messages/batches/${id}`, true),
+      stall(server.url, 'file upload', 'POST', '/v1/files', false, true),
+      stall(server.url, 'file upload, chunked', 'POST', '/v1/files', true, true),
     ]);
     const problems: string[] = [];
     for (const outcome of outcomes) {

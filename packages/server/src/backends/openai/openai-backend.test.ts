@@ -160,3 +160,23 @@ describe('OpenAIBackend', () => {
     expect(await send(openai)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });
   });
 });
+
+describe('OpenAIBackend.sendChat', () => {
+  const body = { model: 'gpt-small', messages: [{ role: 'user', content: 'Hi' }], seed: 3, logprobs: true };
+  const sendChat = (backend: OpenAIBackend) => backend.sendChat({ params: body, signal: new AbortController().signal });
+
+  it('posts a chat completions body as given, its model mapped, and answers the completion as given', async () => {
+    const { fake, openai } = await setup({}, { modelMap: { 'gpt-small': 'llama-3.1-8b' } });
+    const outcome = await sendChat(openai);
+    const sent = { ...body, model: 'llama-3.1-8b' };
+    expect(fake.requests[0]!.body).toEqual(sent);
+    expect(outcome).toEqual({ kind: 'completion', completion: openAICompletion(sent) });
+  });
+
+  it('classifies failures as send does, and a 2xx without choices as an invalid response body', async () => {
+    const { fake, openai } = await setup();
+    fake.inject(429, 'garbage');
+    expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });
+    expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body: not a chat completion' });
+  });
+});

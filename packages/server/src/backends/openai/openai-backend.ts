@@ -1,4 +1,5 @@
-import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+import type { Backend, BackendCall, BackendOutcome, ChatOutcome } from '../backend.js';
+import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { HttpEndpoint } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
@@ -16,6 +17,9 @@ import { toOpenAI } from './to-openai.js';
  *   is aborted and answered as a retryable `timeout_error`. A 2xx whose body is not a usable chat
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
+ * - `sendChat` POSTs a chat completions request as given (its model mapped by `modelMap` when
+ *   listed) and answers the provider's completion unchanged; a 2xx without `choices` is an
+ *   invalid response body.
  * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
  *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
  */
@@ -93,6 +97,19 @@ export class OpenAIBackend implements Backend {
     if (completion === undefined) return invalidResponseBody(status);
     const result = fromOpenAI(completion, { model: requested, stopSequences: translated.body.stop });
     return 'error' in result ? invalidResponseBody(status, result.error) : { kind: 'message', message: result.message };
+  }
+
+  async sendChat(call: BackendCall): Promise<ChatOutcome> {
+    const requested = call.params.model;
+    const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
+    const body = mapped === undefined ? call.params : { ...call.params, model: mapped };
+    const exchange = await this.#endpoint.post(JSON.stringify(body), call.signal);
+    if (exchange.kind === 'error') return exchange;
+    const { status, headers, text } = exchange;
+    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
+    const completion = parseJson(text) as ChatCompletion | undefined;
+    if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(status, 'not a chat completion');
+    return { kind: 'completion', completion };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ClaimedRequest } from '../store.js';
+import type { ClaimedRequest, Dialect } from '../store.js';
 
 /** How many active batches one claim looks at, taking the longest-unserved first. */
 const CLAIM_FAN_OUT = 64;
@@ -16,7 +16,7 @@ const MAX_PASSES = 4;
  */
 const CLAIM_SQL = `
 WITH active AS MATERIALIZED (
-  SELECT b.seq, b.id, b.expires_at, b.claim_turn FROM batchd.batches b
+  SELECT b.seq, b.id, b.expires_at, b.claim_turn, b.dialect FROM batchd.batches b
   WHERE b.status = 'in_progress' AND b.expires_at > $3
     AND EXISTS (SELECT 1 FROM batchd.requests q WHERE q.batch_seq = b.seq AND q.state = 'queued' AND q.run_at <= $3)
   ORDER BY b.claim_turn, b.seq
@@ -24,7 +24,7 @@ WITH active AS MATERIALIZED (
 ), share AS (
   SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
 ), locked AS (
-  SELECT a.seq, a.id, a.expires_at, a.claim_turn, q.key, q.run_at
+  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at
   FROM active a CROSS JOIN LATERAL (
     SELECT r.key, r.run_at FROM batchd.requests r
     WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
@@ -33,7 +33,7 @@ WITH active AS MATERIALIZED (
     FOR UPDATE SKIP LOCKED
   ) q
 ), picked AS (
-  SELECT ranked.seq, ranked.id, ranked.expires_at, ranked.key FROM (
+  SELECT ranked.seq, ranked.id, ranked.expires_at, ranked.dialect, ranked.key FROM (
     SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
   ) ranked
   ORDER BY ranked.place, ranked.claim_turn, ranked.seq
@@ -43,14 +43,14 @@ WITH active AS MATERIALIZED (
   SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
   FROM picked p
   WHERE r.key = p.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at
+  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect
 ), turned AS (
   UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
   WHERE b.seq IN (
     SELECT t.seq FROM batchd.batches t WHERE t.seq IN (SELECT seq FROM picked) ORDER BY t.seq FOR UPDATE SKIP LOCKED
   )
 )
-SELECT key, custom_id, params, attempts, batch_id, expires_at FROM claimed ORDER BY key`;
+SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect FROM claimed ORDER BY key`;
 
 interface ClaimRow {
   key: number;
@@ -59,6 +59,7 @@ interface ClaimRow {
   attempts: number;
   batch_id: string;
   expires_at: number;
+  dialect: Dialect;
 }
 
 /**
@@ -81,7 +82,15 @@ export async function claimRequests(
       values: [owner, leaseUntil, now, limit - claimed.length],
     });
     for (const row of rows) {
-      claimed.push({ key: row.key, batchId: row.batch_id, customId: row.custom_id, params: row.params, attempt: row.attempts, expiresAt: row.expires_at });
+      claimed.push({
+        key: row.key,
+        batchId: row.batch_id,
+        customId: row.custom_id,
+        params: row.params,
+        dialect: row.dialect,
+        attempt: row.attempts,
+        expiresAt: row.expires_at,
+      });
     }
     if (rows.length === 0) break;
   }

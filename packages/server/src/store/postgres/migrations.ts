@@ -158,6 +158,30 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 7,
+    name: 'files and chat batches',
+    sql: `
+      CREATE TABLE batchd.files (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        workspace_id text NOT NULL,
+        purpose text NOT NULL,
+        filename text NOT NULL,
+        bytes bigint NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX files_by_workspace ON batchd.files (workspace_id, id);
+      CREATE TABLE batchd.file_chunks (
+        file_seq bigint NOT NULL,
+        part integer NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (file_seq, part)
+      );
+      ALTER TABLE batchd.batches ADD COLUMN dialect text NOT NULL DEFAULT 'messages' CHECK (dialect IN ('messages', 'chat'));
+      ALTER TABLE batchd.batches ADD COLUMN attributes text;
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

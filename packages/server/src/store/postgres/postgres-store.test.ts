@@ -4,6 +4,7 @@ import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../.
 import type { Completion, NewRequest } from '../store.js';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
+import { runFileStoreContract } from '../test-support/file-store-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -28,6 +29,7 @@ if (unavailable) {
   runStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runBatchCreatesContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runCompletedResultsContract('postgres', async () => PostgresStore.open(await freshDatabase()));
+  runFileStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }
 
 const T0 = 1_800_000_000_000;
@@ -126,6 +128,26 @@ describe.skipIf(unavailable !== null)('postgres store across processes', () => {
     expect(applied.filter((versions) => versions.length > 0)).toHaveLength(1);
     expect(await scalar(url, 'SELECT count(*) AS value FROM batchd.migrations')).toBe(POSTGRES_MIGRATIONS.length);
     expect(await migratePostgres(url)).toEqual([]);
+  });
+
+  it('creates batches from stored files while every pooled connection is held by a create', async () => {
+    const store = await PostgresStore.open(await freshDatabase(), { poolSize: 2 });
+    try {
+      const file = await store.files.createFile(
+        { id: 'file-pooled', workspaceId: 'w', purpose: 'batch', filename: 'in.jsonl', createdAt: T0 },
+        (async function* () {
+          for (let i = 0; i < 3; i++) yield Buffer.from(`chunk ${i}`);
+        })(),
+      );
+      async function* fromFile(): AsyncGenerator<NewRequest[]> {
+        let n = 0;
+        for await (const chunk of store.files.readFile('w', file.id)) yield [{ customId: `c${n++}`, params: JSON.stringify({ text: chunk.toString() }) }];
+      }
+      const batches = await Promise.all([1, 2, 3].map(() => store.createBatch(newBatch(), fromFile())));
+      expect(batches.map((batch) => batch.counts.processing)).toEqual([3, 3, 3]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('copies a 100,000-request create in one transaction, and stores nothing when it fails half way', async () => {

@@ -9,6 +9,7 @@ import type {
   Completion,
   DeleteOutcome,
   ListPage,
+  ListQuery,
   NewBatch,
   NewRequest,
   Retry,
@@ -21,6 +22,7 @@ import { completeRequests } from './complete-requests.js';
 import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
 import { readCompletedResults } from './postgres-completed-results.js';
+import { PostgresFiles } from './postgres-files.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
@@ -39,6 +41,8 @@ export interface PostgresStoreOptions {
 const KEY_COLUMNS = `id, workspace_id AS "workspaceId", hash, prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const INT8_OID = 20;
+/** Connections of the pool file content is read through. */
+const FILE_READERS = 4;
 /** Batches the purge step works through per call. */
 const PURGE_FAN_OUT = 16;
 
@@ -60,6 +64,7 @@ class Repeated extends Error {
  * lease owner, and maintenance steps lock what they change, so all nodes may run them at once.
  */
 export class PostgresStore implements BatchStore {
+  readonly files: PostgresFiles;
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
   private readonly completionSignal = new CompletionSignal();
@@ -71,6 +76,9 @@ export class PostgresStore implements BatchStore {
   ) {
     this.listener = new WorkListener(config, onError);
     this.webhooks = new PostgresWebhookStore(pool);
+    const readers = new pg.Pool({ ...config, max: FILE_READERS });
+    readers.on('error', onError);
+    this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */
@@ -114,21 +122,27 @@ export class PostgresStore implements BatchStore {
 
   /**
    * Inserts the batch, COPYs its requests as they arrive and commits once all have: one
-   * transaction, rolled back instead when the create repeats an earlier one.
+   * transaction, rolled back instead when the create repeats an earlier one. A batch with no
+   * requests is stored ended.
    */
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
     try {
       return await this.transaction(async (client) => {
         const inserted = await client.query<{ seq: number }>(
-          `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at)
-           VALUES ($1, $2, 'in_progress', $3, $4, $5) RETURNING seq`,
-          [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt],
+          `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
+           VALUES ($1, $2, 'in_progress', $3, $4, $5, $6, $7) RETURNING seq`,
+          [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
         );
         const seq = inserted.rows[0]!.seq;
         const count = await copyRequests(client, seq, requests);
         const earlier = options ? await settleCreate(client, batch, options) : null;
         if (earlier) throw new Repeated(toBatchRecord(earlier));
-        const { rows } = await client.query<BatchRow>(`UPDATE batchd.batches SET processing = $2 WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`, [seq, count]);
+        const { rows } = await client.query<BatchRow>(
+          `UPDATE batchd.batches SET processing = $2,
+             status = CASE WHEN $2 = 0 THEN 'ended' ELSE status END, ended_at = CASE WHEN $2 = 0 THEN created_at END
+           WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`,
+          [seq, count],
+        );
         await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
         return toBatchRecord(rows[0]!);
       });
@@ -146,14 +160,15 @@ export class PostgresStore implements BatchStore {
     return rows[0] ? toBatchRecord(rows[0]) : null;
   }
 
-  async listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage> {
+  async listBatches(workspaceId: string, page: ListQuery): Promise<ListPage> {
     const newer = page.beforeId !== undefined;
-    const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND ${VISIBLE}`;
+    const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND dialect = $2 AND ${VISIBLE}`;
+    const scope = [workspaceId, page.dialect ?? 'messages'];
     const { rows } = newer
-      ? await this.pool.query<BatchRow>(`${base} AND id > $2 ORDER BY id ASC LIMIT $3`, [workspaceId, page.beforeId, page.limit + 1])
+      ? await this.pool.query<BatchRow>(`${base} AND id > $3 ORDER BY id ASC LIMIT $4`, [...scope, page.beforeId, page.limit + 1])
       : page.afterId !== undefined
-        ? await this.pool.query<BatchRow>(`${base} AND id < $2 ORDER BY id DESC LIMIT $3`, [workspaceId, page.afterId, page.limit + 1])
-        : await this.pool.query<BatchRow>(`${base} ORDER BY id DESC LIMIT $2`, [workspaceId, page.limit + 1]);
+        ? await this.pool.query<BatchRow>(`${base} AND id < $3 ORDER BY id DESC LIMIT $4`, [...scope, page.afterId, page.limit + 1])
+        : await this.pool.query<BatchRow>(`${base} ORDER BY id DESC LIMIT $3`, [...scope, page.limit + 1]);
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
     if (newer) kept.reverse();
@@ -404,6 +419,7 @@ export class PostgresStore implements BatchStore {
 
   async close(): Promise<void> {
     await this.listener.close();
+    await this.files.close();
     await this.pool.end();
   }
 }

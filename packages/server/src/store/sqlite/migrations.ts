@@ -142,6 +142,31 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 6,
+    name: 'files and chat batches',
+    sql: `
+      CREATE TABLE files (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        workspace_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('uploading', 'stored'))
+      );
+      CREATE INDEX files_by_workspace ON files (workspace_id, id);
+      CREATE TABLE file_chunks (
+        file_seq INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (file_seq, part)
+      );
+      ALTER TABLE batches ADD COLUMN dialect TEXT NOT NULL DEFAULT 'messages' CHECK (dialect IN ('messages', 'chat'));
+      ALTER TABLE batches ADD COLUMN attributes TEXT;
+    `,
+  },
+  {
     version: 7,
     name: 'maintenance indexes',
     // Archival and purge look only at the few batches due; without these they scan every batch.

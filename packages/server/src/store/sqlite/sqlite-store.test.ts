@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
+import { runFileStoreContract } from '../test-support/file-store-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -16,6 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 runStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runBatchCreatesContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runCompletedResultsContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
+runFileStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
 describe('sqlite store on reopen', () => {
   it('releases leases and discards unfinished creates left by a stopped process', async () => {

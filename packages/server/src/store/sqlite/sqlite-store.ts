@@ -8,6 +8,7 @@ import type {
   Completion,
   DeleteOutcome,
   ListPage,
+  ListQuery,
   NewBatch,
   NewRequest,
   Retry,
@@ -19,6 +20,7 @@ import { SqliteCompletions } from './sqlite-completions.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
+import { SqliteFiles } from './sqlite-files.js';
 
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
@@ -40,6 +42,7 @@ interface BatchDelta {
  * are released and creates it did not finish are discarded.
  */
 export class SqliteStore implements BatchStore {
+  readonly files: SqliteFiles;
   private readonly db: SqliteDatabase;
   private readonly sql: Record<string, Statement>;
   private readonly creates: SqliteBatchCreates;
@@ -56,18 +59,20 @@ export class SqliteStore implements BatchStore {
   constructor(path: string, options: { takeOver?: boolean } = {}) {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
+    this.files = new SqliteFiles(this.db);
     const prepare = (text: string) => this.db.prepare(text);
     this.sql = {
-      insertBatch: prepare(`INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at)
-        VALUES (?, ?, 'creating', ?, ?, ?)`),
+      insertBatch: prepare(`INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
+        VALUES (?, ?, 'creating', ?, ?, ?, ?, ?)`),
       insertRequest: prepare(`INSERT INTO requests (batch_seq, custom_id, params, state) VALUES (?, ?, ?, 'queued')`),
       openBatch: prepare(`UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`),
+      endEmptyBatch: prepare(`UPDATE batches SET status = 'ended', ended_at = created_at WHERE seq = ?`),
       discardRequests: prepare(`DELETE FROM requests WHERE batch_seq = ?`),
       discardBatch: prepare(`DELETE FROM batches WHERE seq = ?`),
       getBatch: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND id = ? AND ${VISIBLE}`),
       getBatchBySeq: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE seq = ?`),
-      listOlder: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND id < ? ORDER BY id DESC LIMIT ?`),
-      listNewer: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND id > ? ORDER BY id ASC LIMIT ?`),
+      listOlder: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+      listNewer: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id > ? ORDER BY id ASC LIMIT ?`),
       markCanceling: prepare(`UPDATE batches SET status = 'canceling', cancel_initiated_at = ? WHERE seq = ? AND status = 'in_progress'`),
       markDeleted: prepare(`UPDATE batches SET status = 'deleted' WHERE seq = ?`),
       // Each line is framed in SQL and read as bytes: stored results never become JavaScript strings.
@@ -115,6 +120,7 @@ export class SqliteStore implements BatchStore {
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
       for (const seq of unfinished) this.discard(seq);
     })();
+    this.files.discardUnfinished();
   }
 
   private discard(seq: number): void {
@@ -123,7 +129,15 @@ export class SqliteStore implements BatchStore {
   }
 
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
-    const { lastInsertRowid } = this.sql.insertBatch!.run(batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt);
+    const { lastInsertRowid } = this.sql.insertBatch!.run(
+      batch.id,
+      batch.workspaceId,
+      batch.createdAt,
+      batch.expiresAt,
+      batch.archiveAt,
+      batch.dialect ?? 'messages',
+      batch.attributes ?? null,
+    );
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
       for (const request of chunk) this.sql.insertRequest!.run(seq, request.customId, request.params);
@@ -132,7 +146,8 @@ export class SqliteStore implements BatchStore {
     const finish = this.db.transaction((count: number): BatchRecord => {
       const earlierId = options ? this.creates.settle(batch, options) : null;
       if (earlierId === null) {
-        this.sql.openBatch!.run(count, seq);
+        if (count === 0) this.sql.endEmptyBatch!.run(seq);
+        else this.sql.openBatch!.run(count, seq);
         return this.batchBySeq(seq);
       }
       this.discard(seq);
@@ -164,12 +179,13 @@ export class SqliteStore implements BatchStore {
     return row ? toBatchRecord(row) : null;
   }
 
-  async listBatches(workspaceId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<ListPage> {
+  async listBatches(workspaceId: string, page: ListQuery): Promise<ListPage> {
     const newer = page.beforeId !== undefined;
+    const dialect = page.dialect ?? 'messages';
     const rows = (
       newer
-        ? this.sql.listNewer!.all(workspaceId, page.beforeId, page.limit + 1)
-        : this.sql.listOlder!.all(workspaceId, page.afterId ?? '\u{10FFFF}', page.limit + 1)
+        ? this.sql.listNewer!.all(workspaceId, dialect, page.beforeId, page.limit + 1)
+        : this.sql.listOlder!.all(workspaceId, dialect, page.afterId ?? '\u{10FFFF}', page.limit + 1)
     ) as BatchRow[];
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
@@ -239,7 +255,15 @@ export class SqliteStore implements BatchStore {
         if (rows.length === 0) continue;
         const batch = this.batchBySeq(seq);
         for (const row of rows) {
-          claimed.push({ key: row.key, batchId: batch.id, customId: row.custom_id, params: row.params, attempt: row.attempts, expiresAt: batch.expiresAt });
+          claimed.push({
+            key: row.key,
+            batchId: batch.id,
+            customId: row.custom_id,
+            params: row.params,
+            dialect: batch.dialect,
+            attempt: row.attempts,
+            expiresAt: batch.expiresAt,
+          });
         }
       }
       return claimed;

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { checkedUpload, checkInputFile, inputRequests, MAX_FILE_BYTES, MAX_FILE_LINES } from './batch-input.js';
+
+async function* stream(...parts: Array<string | Buffer>): AsyncGenerator<Buffer> {
+  for (const part of parts) yield Buffer.isBuffer(part) ? part : Buffer.from(part);
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+const line = (customId: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] }, ...extra });
+
+describe('checkedUpload', () => {
+  it('passes an upload through unchanged in chunks of about 1 MiB', async () => {
+    const piece = Buffer.alloc(300 * 1024, 'a');
+    const chunks = await collect(checkedUpload(stream(piece, piece, piece, piece, 'tail\n')));
+    expect(chunks.map((chunk) => chunk.length)).toEqual([4 * piece.length, 5]);
+    expect(Buffer.concat(chunks).toString()).toBe(`${'a'.repeat(4 * piece.length)}tail\n`);
+  });
+
+  it('fails past the size limit with 413', async () => {
+    const mebibyte = Buffer.alloc(1024 * 1024);
+    async function* huge(): AsyncGenerator<Buffer> {
+      for (let sent = 0; sent <= MAX_FILE_BYTES; sent += mebibyte.length) yield mebibyte;
+    }
+    await expect(collect(checkedUpload(huge()))).rejects.toMatchObject({ status: 413, type: 'request_too_large' });
+  });
+
+  it('fails past the line limit, counting a last line without a newline', async () => {
+    const lines = '{}\n'.repeat(MAX_FILE_LINES);
+    expect(await collect(checkedUpload(stream(lines)))).toHaveLength(1);
+    await expect(collect(checkedUpload(stream(lines, '{}')))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('50000 lines') });
+    await expect(collect(checkedUpload(stream(lines, '{}\n')))).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('checkInputFile', () => {
+  const check = (...parts: Array<string | Buffer>) => checkInputFile(stream(...parts), '/v1/chat/completions');
+
+  it('accepts lines split anywhere across chunks, CRLF endings and blank lines', async () => {
+    const text = `${line('a')}\r\n\n${line('é')}\n${line('c')}`;
+    expect(await check(text.slice(0, 10), text.slice(10, 11), text.slice(11))).toEqual({ errors: [], requests: 3 });
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf(Buffer.from('é')) + 1;
+    expect((await check(bytes.subarray(0, at), bytes.subarray(at))).errors).toEqual([]);
+  });
+
+  it('lists each bad line with its number, code and param', async () => {
+    const text = [
+      line('a'),
+      '[1, 2]',
+      line('b', { method: 'GET' }),
+      line('c', { body: 'text' }),
+      line('d', { body: { messages: [] } }),
+      line('', {}),
+      line('a'),
+      line('e', { body: { model: 'm', stream: true } }),
+    ].join('\n');
+    const { errors, requests } = await check(text, '\n', Buffer.from([0xff, 0x0a]));
+    expect(requests).toBe(9);
+    expect(errors.map((error) => [error.line, error.code, error.param])).toEqual([
+      [2, 'invalid_json_line', null],
+      [3, 'invalid_value', 'method'],
+      [4, 'invalid_value', 'body'],
+      [5, 'missing_required_parameter', 'body.model'],
+      [6, 'missing_required_parameter', 'custom_id'],
+      [7, 'duplicate_custom_id', 'custom_id'],
+      [8, 'invalid_value', 'body.stream'],
+      [9, 'invalid_json_line', null],
+    ]);
+  });
+
+  it('lists an empty file as one error, and at most 100 bad lines', async () => {
+    expect(await check('\n \n')).toEqual({ errors: [{ code: 'empty_file', message: expect.any(String), param: null, line: null }], requests: 0 });
+    expect((await check('x\n'.repeat(500))).errors).toHaveLength(100);
+  });
+});
+
+describe('inputRequests', () => {
+  it('yields the requests with their bodies as JSON text, a thousand per chunk', async () => {
+    const text = Array.from({ length: 2500 }, (_, i) => line(`r${i}`)).join('\n');
+    const chunks = await collect(inputRequests(stream(text), '/v1/chat/completions', 2500));
+    expect(chunks.map((chunk) => chunk.length)).toEqual([1000, 1000, 500]);
+    expect(chunks[2]![499]).toEqual({ customId: 'r2499', params: '{"model":"m","messages":[]}' });
+    const cut = text.slice(0, text.indexOf('r2000') - 20);
+    await expect(collect(inputRequests(stream(cut), '/v1/chat/completions', 2500))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('deleted') });
+  });
+});

@@ -1,0 +1,123 @@
+import type { FileRecord } from '../store/file-store.js';
+import type { BatchRecord } from '../store/store.js';
+
+/** One problem found in a batch's input file, as OpenAI lists them in `errors.data`. */
+export interface BatchLineError {
+  code: string;
+  message: string;
+  param: string | null;
+  line: number | null;
+}
+
+/** What a chat batch keeps besides the stored batch itself (`BatchRecord.attributes`). */
+export interface ChatBatchAttributes {
+  input_file_id: string;
+  endpoint: string;
+  completion_window: string;
+  metadata: Record<string, string> | null;
+  /** Set when the input file was rejected: the batch is then `failed` and has no requests. */
+  errors: { object: 'list'; data: BatchLineError[] } | null;
+}
+
+export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+
+/** Files a chat batch's results are read from: `output` holds the succeeded requests, `errors` the others. */
+export type ResultFilePart = 'output' | 'errors';
+
+const RESULT_FILE_ID = /^file-(batch_[0-9A-Za-z]+)-(output|errors)$/;
+
+/** The id of a batch's output or error file. */
+export const resultFileId = (batchId: string, part: ResultFilePart) => `file-${batchId}-${part}`;
+
+/** The batch and part a result file id names, or null for any other id. */
+export function parseResultFileId(id: string): { batchId: string; part: ResultFilePart } | null {
+  const match = RESULT_FILE_ID.exec(id);
+  return match ? { batchId: match[1]!, part: match[2] as ResultFilePart } : null;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+const secondsOrNull = (ms: number | null) => (ms === null ? null : seconds(ms));
+
+export function chatAttributes(batch: BatchRecord): ChatBatchAttributes {
+  return JSON.parse(batch.attributes ?? '{}') as ChatBatchAttributes;
+}
+
+/** Where a chat batch is, in OpenAI's status set, from its stored state (finalizing never shows: results are written as they finish). */
+export function openAIStatus(batch: BatchRecord): OpenAIBatchStatus {
+  if (chatAttributes(batch).errors !== null) return 'failed';
+  if (batch.status === 'in_progress') return 'in_progress';
+  if (batch.status === 'canceling') return 'cancelling';
+  if (batch.cancelInitiatedAt !== null) return 'cancelled';
+  return batch.counts.expired > 0 ? 'expired' : 'completed';
+}
+
+/** A chat batch as OpenAI's batch object, every key present. */
+export function toOpenAIBatch(batch: BatchRecord) {
+  const attributes = chatAttributes(batch);
+  const status = openAIStatus(batch);
+  const { succeeded, errored, canceled, expired, processing } = batch.counts;
+  const failed = errored + canceled + expired;
+  const ended = batch.status === 'ended' && status !== 'failed';
+  const at = (when: OpenAIBatchStatus) => (status === when ? secondsOrNull(batch.endedAt) : null);
+  const usage = batch.usage;
+  const input = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
+  return {
+    id: batch.id,
+    object: 'batch' as const,
+    endpoint: attributes.endpoint,
+    errors: attributes.errors,
+    input_file_id: attributes.input_file_id,
+    completion_window: attributes.completion_window,
+    status,
+    output_file_id: ended && succeeded > 0 ? resultFileId(batch.id, 'output') : null,
+    error_file_id: ended && failed > 0 ? resultFileId(batch.id, 'errors') : null,
+    created_at: seconds(batch.createdAt),
+    in_progress_at: status === 'failed' ? null : seconds(batch.createdAt),
+    expires_at: seconds(batch.expiresAt),
+    finalizing_at: at('completed'),
+    completed_at: at('completed'),
+    failed_at: status === 'failed' ? seconds(batch.createdAt) : null,
+    expired_at: at('expired'),
+    cancelling_at: secondsOrNull(batch.cancelInitiatedAt),
+    cancelled_at: at('cancelled'),
+    request_counts: { total: processing + succeeded + failed, completed: succeeded, failed },
+    metadata: attributes.metadata,
+    usage: {
+      input_tokens: input,
+      input_tokens_details: { cached_tokens: usage.cache_read_input_tokens },
+      output_tokens: usage.output_tokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: input + usage.output_tokens,
+    },
+  };
+}
+
+/** An uploaded file as OpenAI's file object. */
+export function toFileObject(file: FileRecord) {
+  return {
+    id: file.id,
+    object: 'file' as const,
+    bytes: file.bytes,
+    created_at: seconds(file.createdAt),
+    expires_at: null,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: 'processed' as const,
+    status_details: null,
+  };
+}
+
+/** A batch's output or error file as OpenAI's file object, `bytes` counted from its content. */
+export function toResultFileObject(batch: BatchRecord, part: ResultFilePart, bytes: number) {
+  return {
+    id: resultFileId(batch.id, part),
+    object: 'file' as const,
+    bytes,
+    created_at: seconds(batch.endedAt ?? batch.createdAt),
+    expires_at: seconds(batch.archiveAt),
+    filename: `${batch.id}_${part}.jsonl`,
+    purpose: 'batch_output',
+    status: 'processed' as const,
+    status_details: null,
+  };
+}

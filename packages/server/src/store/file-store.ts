@@ -1,0 +1,55 @@
+/** A stored file; times are milliseconds since the epoch. */
+export interface FileRecord {
+  id: string;
+  workspaceId: string;
+  purpose: string;
+  filename: string;
+  bytes: number;
+  createdAt: number;
+}
+
+export type NewFile = Omit<FileRecord, 'bytes'>;
+
+export interface FileListQuery {
+  limit: number;
+  /** Files after this id in `order`. */
+  after?: string;
+  order: 'asc' | 'desc';
+  purpose?: string;
+}
+
+export interface FileListPage {
+  files: FileRecord[];
+  hasMore: boolean;
+}
+
+/** One finished request of a batch, as stored: its result text is null for canceled and expired ones. */
+export interface ResultRow {
+  key: number;
+  customId: string;
+  type: 'succeeded' | 'errored' | 'canceled' | 'expired';
+  result: string | null;
+}
+
+/**
+ * Files kept in the store, their content in chunks as it streamed in (never whole in memory),
+ * and the finished requests of a batch, from which result files are read.
+ */
+export interface FileStore {
+  /**
+   * Stores a file from `chunks` as they arrive, visible once all have been stored; if `chunks`
+   * throws, nothing stays stored and the error is rethrown.
+   */
+  createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord>;
+  getFile(workspaceId: string, id: string): Promise<FileRecord | null>;
+  listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage>;
+  /** The content of a file of the workspace, chunk by chunk; nothing when there is no such file. */
+  readFile(workspaceId: string, id: string): AsyncIterable<Buffer>;
+  /** Deletes a file and its content; false when the workspace has no such file. */
+  deleteFile(workspaceId: string, id: string): Promise<boolean>;
+  /**
+   * The finished requests of a batch in key order, in pages of at most `pageSize`: those that
+   * succeeded, or all the others.
+   */
+  readResultRows(batchId: string, succeeded: boolean, pageSize: number): AsyncIterable<ResultRow[]>;
+}

@@ -1,0 +1,105 @@
+import type pg from 'pg';
+import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow } from '../file-store.js';
+
+const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt"`;
+
+/**
+ * Files on PostgreSQL: one row per file and its content in `file_chunks`, one `bytea` row per
+ * chunk as it arrived, all written in one transaction, so a file is visible only once whole.
+ *
+ * Content is read through `readers`, a pool of its own: a batch create holds a connection of the
+ * main pool for its whole transaction while it reads its input file, so reads from that same
+ * pool could wait forever once every connection is held by a create.
+ */
+export class PostgresFiles implements FileStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly readers: pg.Pool,
+    private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Closes the readers' pool. */
+  async close(): Promise<void> {
+    await this.readers.end();
+  }
+
+  async createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord> {
+    return this.transaction(async (client) => {
+      const inserted = await client.query<{ seq: number }>(
+        `INSERT INTO batchd.files (id, workspace_id, purpose, filename, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+        [file.id, file.workspaceId, file.purpose, file.filename, file.createdAt],
+      );
+      const seq = inserted.rows[0]!.seq;
+      let bytes = 0;
+      let part = 0;
+      for await (const chunk of chunks) {
+        await client.query('INSERT INTO batchd.file_chunks (file_seq, part, data) VALUES ($1, $2, $3)', [seq, part++, chunk]);
+        bytes += chunk.length;
+      }
+      await client.query('UPDATE batchd.files SET bytes = $2 WHERE seq = $1', [seq, bytes]);
+      return { ...file, bytes };
+    });
+  }
+
+  async getFile(workspaceId: string, id: string): Promise<FileRecord | null> {
+    const { rows } = await this.pool.query<FileRecord>(`SELECT ${FILE_COLUMNS} FROM batchd.files WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+    return rows[0] ?? null;
+  }
+
+  async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
+    const asc = query.order === 'asc';
+    const values: unknown[] = [workspaceId, query.limit + 1];
+    let where = 'workspace_id = $1';
+    if (query.after !== undefined) where += ` AND id ${asc ? '>' : '<'} $${values.push(query.after)}`;
+    if (query.purpose !== undefined) where += ` AND purpose = $${values.push(query.purpose)}`;
+    const { rows } = await this.pool.query<FileRecord>(
+      `SELECT ${FILE_COLUMNS} FROM batchd.files WHERE ${where} ORDER BY id ${asc ? 'ASC' : 'DESC'} LIMIT $2`,
+      values,
+    );
+    return { files: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  }
+
+  /** One chunk per query, so memory holds one chunk whatever the file's size. */
+  async *readFile(workspaceId: string, id: string): AsyncIterable<Buffer> {
+    const found = await this.readers.query<{ seq: number }>('SELECT seq FROM batchd.files WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    const seq = found.rows[0]?.seq;
+    if (seq === undefined) return;
+    for (let part = 0; ; part++) {
+      const { rows } = await this.readers.query<{ data: Buffer }>({
+        name: 'batchd-file-chunk',
+        text: 'SELECT data FROM batchd.file_chunks WHERE file_seq = $1 AND part = $2',
+        values: [seq, part],
+      });
+      if (rows.length === 0) return;
+      yield rows[0]!.data;
+    }
+  }
+
+  async deleteFile(workspaceId: string, id: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ seq: number }>('DELETE FROM batchd.files WHERE workspace_id = $1 AND id = $2 RETURNING seq', [workspaceId, id]);
+      if (rows.length === 0) return false;
+      await client.query('DELETE FROM batchd.file_chunks WHERE file_seq = $1', [rows[0]!.seq]);
+      return true;
+    });
+  }
+
+  async *readResultRows(batchId: string, succeeded: boolean, pageSize: number): AsyncIterable<ResultRow[]> {
+    const found = await this.pool.query<{ seq: number }>('SELECT seq FROM batchd.batches WHERE id = $1', [batchId]);
+    const seq = found.rows[0]?.seq;
+    if (seq === undefined) return;
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.pool.query<ResultRow>({
+        name: 'batchd-result-rows',
+        text: `SELECT key, custom_id AS "customId", result_type AS type, result FROM batchd.requests
+          WHERE batch_seq = $1 AND key > $2 AND state = 'done' AND (result_type = 'succeeded') = $3 ORDER BY key LIMIT $4`,
+        values: [seq, after, succeeded, pageSize],
+      });
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+}

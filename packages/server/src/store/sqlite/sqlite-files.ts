@@ -1,0 +1,101 @@
+import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow } from '../file-store.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+const FILE_COLUMNS = `id, workspace_id AS workspaceId, purpose, filename, bytes, created_at AS createdAt`;
+
+/**
+ * Files on SQLite: one row per file and its content in `file_chunks`, one row per chunk as it
+ * arrived. A file is `uploading` until its last chunk is stored; uploads a stopped process left
+ * unfinished are removed by {@link SqliteFiles.discardUnfinished}.
+ */
+export class SqliteFiles implements FileStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Removes the files whose upload never finished. */
+  discardUnfinished(): void {
+    const seqs = this.db.prepare(`SELECT seq FROM files WHERE status = 'uploading'`).pluck().all() as number[];
+    for (const seq of seqs) this.remove(seq);
+  }
+
+  private remove(seq: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM file_chunks WHERE file_seq = ?').run(seq);
+      this.db.prepare('DELETE FROM files WHERE seq = ?').run(seq);
+    })();
+  }
+
+  async createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord> {
+    const { lastInsertRowid } = this.db
+      .prepare(`INSERT INTO files (id, workspace_id, purpose, filename, created_at, status) VALUES (?, ?, ?, ?, ?, 'uploading')`)
+      .run(file.id, file.workspaceId, file.purpose, file.filename, file.createdAt);
+    const seq = Number(lastInsertRowid);
+    const insertChunk = this.db.prepare('INSERT INTO file_chunks (file_seq, part, data) VALUES (?, ?, ?)');
+    let bytes = 0;
+    let part = 0;
+    try {
+      for await (const chunk of chunks) {
+        insertChunk.run(seq, part++, chunk);
+        bytes += chunk.length;
+      }
+    } catch (error) {
+      this.remove(seq);
+      throw error;
+    }
+    this.db.prepare(`UPDATE files SET status = 'stored', bytes = ? WHERE seq = ?`).run(bytes, seq);
+    return { ...file, bytes };
+  }
+
+  async getFile(workspaceId: string, id: string): Promise<FileRecord | null> {
+    const row = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = ? AND id = ? AND status = 'stored'`).get(workspaceId, id);
+    return (row as FileRecord | undefined) ?? null;
+  }
+
+  async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
+    const asc = query.order === 'asc';
+    const after = query.after ?? (asc ? '' : '\u{10FFFF}');
+    const purpose = query.purpose === undefined ? '' : 'AND purpose = ?';
+    const values: unknown[] = [workspaceId, after, ...(query.purpose === undefined ? [] : [query.purpose]), query.limit + 1];
+    const rows = this.db
+      .prepare(
+        `SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = ? AND status = 'stored' AND id ${asc ? '>' : '<'} ? ${purpose}
+         ORDER BY id ${asc ? 'ASC' : 'DESC'} LIMIT ?`,
+      )
+      .all(...values) as FileRecord[];
+    return { files: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  }
+
+  async *readFile(workspaceId: string, id: string): AsyncIterable<Buffer> {
+    const seq = this.db.prepare(`SELECT seq FROM files WHERE workspace_id = ? AND id = ? AND status = 'stored'`).pluck().get(workspaceId, id);
+    if (seq === undefined) return;
+    const chunk = this.db.prepare('SELECT data FROM file_chunks WHERE file_seq = ? AND part = ?').pluck();
+    for (let part = 0; ; part++) {
+      const data = chunk.get(seq, part) as Buffer | undefined;
+      if (data === undefined) return;
+      yield data;
+    }
+  }
+
+  async deleteFile(workspaceId: string, id: string): Promise<boolean> {
+    const seq = this.db.prepare(`SELECT seq FROM files WHERE workspace_id = ? AND id = ? AND status = 'stored'`).pluck().get(workspaceId, id);
+    if (seq === undefined) return false;
+    this.remove(seq as number);
+    return true;
+  }
+
+  async *readResultRows(batchId: string, succeeded: boolean, pageSize: number): AsyncIterable<ResultRow[]> {
+    const seq = this.db.prepare('SELECT seq FROM batches WHERE id = ?').pluck().get(batchId);
+    if (seq === undefined) return;
+    const page = this.db.prepare(
+      `SELECT key, custom_id AS customId, result_type AS type, result FROM requests
+       WHERE batch_seq = ? AND key > ? AND state = 'done' AND (result_type = 'succeeded') = ? ORDER BY key LIMIT ?`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = page.all(seq, after, succeeded ? 1 : 0, pageSize) as ResultRow[];
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+}
