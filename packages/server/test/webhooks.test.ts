@@ -3,6 +3,7 @@ import { verifyWebhook, type WebhookDelivery, type WebhookEndpoint } from '@batc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Api, type RequestOptions } from './support/api.js';
 import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
+import { chatLine, openAIClient, uploadLines, waitForBatch } from './support/openai.js';
 import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
 import { WebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
@@ -32,11 +33,15 @@ async function receiver(script?: (index: number) => Answer): Promise<WebhookRece
   return started;
 }
 
-/** Raw requests in a workspace of its own, with a key made by `batchd keys create`. */
-function workspace(name: string): Api {
+/** A key of workspace `name`, made by `batchd keys create`. */
+function newKey(name: string): string {
   const run = spawnSync(process.execPath, [MAIN_JS, 'keys', 'create', '--workspace', name, '--db', server.dbPath, '--json'], { encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(0);
-  const { key } = JSON.parse(run.stdout) as { key: string };
+  return (JSON.parse(run.stdout) as { key: string }).key;
+}
+
+/** Raw requests in a workspace of its own, with a key made by `batchd keys create`. */
+function workspace(name: string, key = newKey(name)): Api {
   const base = api(server.url);
   const keyed = (options: RequestOptions = {}): RequestOptions => ({ ...options, headers: { 'x-api-key': key, ...options.headers } });
   return {
@@ -135,6 +140,28 @@ describe('webhook deliveries', () => {
     expect(delivery).toMatchObject({ id: request!.headers['webhook-id'], event_type: 'batch.ended', batch_id: batch.id, attempts: 1, last_status_code: 200 });
     expect(delivery!.attempt_log).toEqual([{ attempt: 1, attempted_at: expect.any(String), status_code: 200, error: null }]);
     expect(elsewhere.received).toEqual([]);
+  });
+
+  it("announces an OpenAI batch's final status with OpenAI's batch object", async () => {
+    const key = newKey('hooks-openai');
+    const team = workspace('hooks-openai', key);
+    const openai = openAIClient(server.url, key);
+    const hooks = await receiver();
+    const endpoint = await addEndpoint(team, hooks.url);
+
+    const good = await uploadLines(openai, [chatLine('a', 'Hello'), chatLine('b', 'Again')]);
+    const completed = await openai.batches.create({ input_file_id: good.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await waitForBatch(openai, completed.id);
+    const bad = await uploadLines(openai, ['not json']);
+    const failed = await openai.batches.create({ input_file_id: bad.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect(failed.status).toBe('failed');
+
+    const requests = await hooks.waitForRequests(2);
+    const events = await Promise.all(requests.map((request) => verifyWebhook(request.body, request.headers, endpoint.secret)));
+    const byBatch = new Map(events.map((event) => [(event.data as { id: string }).id, event]));
+    expect(byBatch.get(completed.id)).toMatchObject({ type: 'batch.completed', data: { object: 'batch', status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } } });
+    expect(byBatch.get(failed.id)).toMatchObject({ type: 'batch.failed', data: { object: 'batch', status: 'failed' } });
+    expect(byBatch.get(completed.id)!.data).toEqual(JSON.parse(JSON.stringify(await openai.batches.retrieve(completed.id))));
   });
 
   it('retries a receiver that answers 500, drops the connection and hangs, and logs every attempt', async () => {

@@ -1,19 +1,24 @@
 import { formatTimestamp } from '../clock.js';
+import { openAIStatus, toOpenAIBatch } from '../http/openai-wire.js';
 import { toMessageBatch } from '../http/wire.js';
 import type { BatchRecord } from '../store/store.js';
 import type { NewEvent } from '../store/webhook-store.js';
 
-/** The event types an ended batch announces. Anthropic-dialect batches announce `batch.ended`. */
-export function eventTypesFor(_batch: BatchRecord): string[] {
-  return ['batch.ended'];
+/**
+ * The event types an ended batch announces: message batches announce `batch.ended`; OpenAI
+ * (chat) batches announce their final status, as OpenAI's webhooks do: `batch.completed`,
+ * `batch.failed`, `batch.expired` or `batch.cancelled`.
+ */
+export function eventTypesFor(batch: BatchRecord): string[] {
+  return batch.dialect === 'chat' ? [`batch.${openAIStatus(batch)}`] : ['batch.ended'];
 }
 
 /**
- * The events of an ended batch, each a Standard Webhooks body:
- * `{"type", "timestamp", "data": <the MessageBatch as the API returns it>}`.
+ * The events of an ended batch, each a Standard Webhooks body: `{"type", "timestamp", "data"}`
+ * with the batch as its API returns it (a MessageBatch, or OpenAI's batch object).
  */
 export function eventsFor(batch: BatchRecord, publicUrl: string): NewEvent[] {
-  const data = toMessageBatch(batch, publicUrl);
+  const data = batch.dialect === 'chat' ? toOpenAIBatch(batch) : toMessageBatch(batch, publicUrl);
   const timestamp = formatTimestamp(batch.endedAt ?? batch.createdAt);
   return eventTypesFor(batch).map((type) => ({ type, payload: JSON.stringify({ type, timestamp, data }) }));
 }
