@@ -139,7 +139,8 @@ describe('the dashboard in chromium', () => {
     await page.click('.result-row');
     expect(await textOf(page, '.result-view .text-block')).toBe('[emulator] Question q-2');
     await page.click('.result-view summary:has-text("Show JSON")');
-    expect(await textOf(page, '.json-toggle pre')).toContain('"custom_id": "q-2"');
+    // The JSON is rendered on the toggle event, which follows the click.
+    await expect.poll(() => textOf(page, '.json-toggle pre'), SETTLE).toContain('"custom_id": "q-2"');
     await screenshot(page, 'dashboard-results');
   });
 
