@@ -3,10 +3,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { BatchCreateParams } from '@anthropic-ai/sdk/resources/messages/batches';
 import { BatchdClient, type MessageBatch } from '@batchd/sdk';
 import AnthropicV0 from 'anthropic-sdk-0';
+import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, type ApiResponse } from './support/api.js';
 import { expectApiError, userRequest, userRequests, type BatchRequest } from './support/batches.js';
 import { startCreateFaultProxy, type CreateFault, type CreateFaultProxy } from './support/create-fault-proxy.js';
+import { chatLine, uploadLines } from './support/openai.js';
 import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
 
 /**
@@ -150,5 +152,42 @@ describe('with a queue limit', () => {
     expect(limitedProxy.creates[1]!.body.id).toBe(batch.id);
     const another = await api(limited.url).post('/v1/messages/batches', body);
     expectApiError(another, 429, 'rate_limit_error');
+  });
+});
+
+describe('OpenAI batch creates', () => {
+  const create = (client: OpenAI, fileId: string, options?: OpenAI.RequestOptions) =>
+    client.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' }, options);
+
+  it('the official openai SDK whose first create answer is dropped gets the batch batchd made, and only that one', async () => {
+    const { key } = newKey();
+    const file = await uploadLines(new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key }), [chatLine('a', 'Hello')]);
+    const seenBefore = proxy.creates.length;
+    proxy.failNextCreates('drop');
+    const batch = await create(new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: key }), file.id);
+    const seen = proxy.creates.slice(seenBefore);
+    expect(seen.map((seenCreate) => [seenCreate.retryCount, seenCreate.status, seenCreate.fault])).toEqual([
+      ['0', 200, 'drop'],
+      ['1', 200, null],
+    ]);
+    expect(seen[0]!.body.id).toBe(batch.id);
+    expect(seen[1]!.headers['idempotent-replayed']).toBe('true');
+    const listed = await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key }).batches.list();
+    expect(listed.data.map((listedBatch) => listedBatch.id)).toEqual([batch.id]);
+  });
+
+  it('honours Idempotency-Key: the same body gets the first batch, another body a 400 in OpenAI\'s envelope', async () => {
+    const { key } = newKey();
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const file = await uploadLines(client, [chatLine('a', 'Hello')]);
+    const other = await uploadLines(client, [chatLine('b', 'Again')]);
+    const headers = { 'Idempotency-Key': 'nightly-run' };
+    const first = await create(client, file.id, { headers });
+    const again = await create(client, file.id, { headers });
+    expect(again.id).toBe(first.id);
+    const refused = await create(client, other.id, { headers }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining(first.id) });
+    expect((await client.batches.list()).data.map((batch) => batch.id)).toEqual([first.id]);
   });
 });

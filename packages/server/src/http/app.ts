@@ -102,7 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const workspaceOf = (request: FastifyRequest) => request.workspace;
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerMessagesRoute(app, deps.lanes);
-  registerOpenAIRoutes(app, { ...deps, workspaceOf });
+  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf });
   registerDashboard(app, new URL('../../../web/dist/', import.meta.url));

@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { isObject } from '../dialects/chat-input.js';
 import type { BatchIdGenerator } from '../ids.js';
+import { IdempotencyKeyReused } from '../store/batch-creates.js';
 import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { invalidRequest, notFound } from './api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from './batch-routes.js';
 import { toOpenAIBatch, type ChatBatchAttributes } from './openai-wire.js';
 import { singleValues } from './query-params.js';
+import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 
 export interface ChatBatchRouteDeps {
   store: BatchStore;
@@ -17,6 +20,8 @@ export interface ChatBatchRouteDeps {
   resultsTtlMs: number;
   onCreated: () => void;
   workspaceOf: (request: FastifyRequest) => string;
+  /** Who sent a request (the API key's id, or its hash when keys are not checked). */
+  callerOf: (request: FastifyRequest) => string;
   maxQueuedRequests?: number;
 }
 
@@ -68,8 +73,12 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
     return batch;
   }
 
-  app.post('/v1/batches', async (request) => {
+  // Creates are made once, as message batch creates are: a repeated Idempotency-Key or an SDK
+  // retry of the same body gets the first batch.
+  app.post('/v1/batches', async (request, reply) => {
     const { inputFileId, metadata } = parseCreate(request.body);
+    const idempotencyKey = idempotencyKeyOf(request);
+    const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId);
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
@@ -87,19 +96,31 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
     }
     const now = clock.now();
-    const batch = await store.createBatch(
-      {
-        id: deps.batchIds.next(now),
-        workspaceId: workspace,
-        createdAt: now,
-        expiresAt: now + deps.batchTtlMs,
-        archiveAt: now + deps.resultsTtlMs,
-        dialect: 'chat',
-        attributes: JSON.stringify(attributes),
-      },
-      requests,
-    );
-    deps.onCreated();
+    const id = deps.batchIds.next(now);
+    const batch = await store
+      .createBatch(
+        {
+          id,
+          workspaceId: workspace,
+          createdAt: now,
+          expiresAt: now + deps.batchTtlMs,
+          archiveAt: now + deps.resultsTtlMs,
+          dialect: 'chat',
+          attributes: JSON.stringify(attributes),
+        },
+        requests,
+        {
+          caller: deps.callerOf(request),
+          bodyDigest: () => createHash('sha256').update(JSON.stringify(request.body)).digest('hex'),
+          idempotencyKey,
+          retried,
+        },
+      )
+      .catch((error: unknown) => {
+        throw error instanceof IdempotencyKeyReused ? invalidRequest(error.message) : error;
+      });
+    if (batch.id === id) deps.onCreated();
+    else reply.header('idempotent-replayed', 'true');
     return toOpenAIBatch(batch);
   });
 

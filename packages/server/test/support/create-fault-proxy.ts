@@ -27,6 +27,9 @@ export interface CreateFaultProxy {
   readonly creates: SeenCreate[];
 }
 
+/** Batch creates of both APIs. */
+const CREATE_PATHS = new Set(['/v1/messages/batches', '/v1/batches']);
+
 const proxies = new Set<() => Promise<void>>();
 afterAll(async () => {
   await Promise.all([...proxies].map((close) => close()));
@@ -34,14 +37,14 @@ afterAll(async () => {
 
 /**
  * An HTTP proxy on loopback in front of `target` (a batchd URL): every request is forwarded,
- * and creates (`POST /v1/messages/batches`) get the faults asked for once batchd has answered,
+ * and creates (`POST /v1/messages/batches` or `/v1/batches`) get the faults asked for once batchd has answered,
  * so batchd made the batch but the client never hears of it. Closed when the test file ends.
  */
 export async function startCreateFaultProxy(target: string): Promise<CreateFaultProxy> {
   const faults: CreateFault[] = [];
   const creates: SeenCreate[] = [];
   const server = createServer((req, res) => {
-    const isCreate = req.method === 'POST' && req.url?.split('?')[0] === '/v1/messages/batches';
+    const isCreate = req.method === 'POST' && CREATE_PATHS.has(req.url?.split('?')[0] ?? '');
     const fault = isCreate ? (faults.shift() ?? null) : null;
     const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
       if (!isCreate) {
