@@ -1,4 +1,3 @@
-import type { Statement } from 'better-sqlite3';
 import type {
   ApiKeyRecord,
   BatchRecord,
@@ -18,14 +17,12 @@ import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { SqliteCompletions } from './sqlite-completions.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
 
-const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
-/** How many active batches one claim looks at, taking the longest-unserved first. */
-const CLAIM_FAN_OUT = 64;
 
 interface BatchDelta {
   processing: number;
@@ -44,7 +41,7 @@ interface BatchDelta {
 export class SqliteStore implements BatchStore {
   readonly files: SqliteFiles;
   private readonly db: SqliteDatabase;
-  private readonly sql: Record<string, Statement>;
+  private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
   private readonly completions: SqliteCompletions;
   private readonly completionSignal = new CompletionSignal();
@@ -60,54 +57,7 @@ export class SqliteStore implements BatchStore {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
-    const prepare = (text: string) => this.db.prepare(text);
-    this.sql = {
-      insertBatch: prepare(`INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-        VALUES (?, ?, 'creating', ?, ?, ?, ?, ?)`),
-      insertRequest: prepare(`INSERT INTO requests (batch_seq, custom_id, params, state) VALUES (?, ?, ?, 'queued')`),
-      openBatch: prepare(`UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`),
-      endEmptyBatch: prepare(`UPDATE batches SET status = 'ended', ended_at = created_at WHERE seq = ?`),
-      discardRequests: prepare(`DELETE FROM requests WHERE batch_seq = ?`),
-      discardBatch: prepare(`DELETE FROM batches WHERE seq = ?`),
-      getBatch: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND id = ? AND ${VISIBLE}`),
-      getBatchBySeq: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE seq = ?`),
-      listOlder: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id < ? ORDER BY id DESC LIMIT ?`),
-      listNewer: prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id > ? ORDER BY id ASC LIMIT ?`),
-      markCanceling: prepare(`UPDATE batches SET status = 'canceling', cancel_initiated_at = ? WHERE seq = ? AND status = 'in_progress'`),
-      markDeleted: prepare(`UPDATE batches SET status = 'deleted' WHERE seq = ?`),
-      // Each line is framed in SQL and read as bytes: stored results never become JavaScript strings.
-      resultsPage: prepare(`SELECT key, CAST('{"custom_id":"' || custom_id || '","result":'
-          || COALESCE(result, '{"type":"' || result_type || '"}') || '}' || char(10) AS BLOB)
-        FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`),
-      // The IN term is the partial index's own condition, so SQLite reads batches_active in
-      // claim_turn order instead of scanning and sorting every batch ever stored.
-      activeBatches: prepare(`SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
-        AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`),
-      takeTurn: prepare(`UPDATE batches SET claim_turn = ? WHERE seq = ?`),
-      claim: prepare(`UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
-        WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
-        RETURNING key, custom_id, params, attempts`),
-      countLeased: prepare(`SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`),
-      renew: prepare(`UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`),
-      complete: prepare(`UPDATE requests SET state = 'done', result_type = ?, result = ?, completion_seq = ?, lease_owner = NULL, lease_until = NULL
-        WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
-      retry: prepare(`UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL
-        WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`),
-      applyDelta: prepare(`UPDATE batches SET processing = processing - ?, succeeded = succeeded + ?, errored = errored + ?,
-        input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
-        cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?
-        WHERE seq = ?`),
-      endIfDone: prepare(`UPDATE batches SET status = 'ended', ended_at = ?
-        WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`),
-      countSettled: prepare(`UPDATE batches SET processing = processing - ?, canceled = canceled + ?, expired = expired + ? WHERE seq = ?`),
-      reclaim: prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL
-        WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`),
-      overdue: prepare(`SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= ?`),
-      archive: prepare(`UPDATE batches SET archived_at = ? WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= ?`),
-      toPurge: prepare(`SELECT seq, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`),
-      purgeRequests: prepare(`DELETE FROM requests WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? LIMIT ?)`),
-      markPurged: prepare(`UPDATE batches SET purged = 1 WHERE seq = ?`),
-    };
+    this.sql = prepareStatements(this.db);
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
@@ -124,12 +74,12 @@ export class SqliteStore implements BatchStore {
   }
 
   private discard(seq: number): void {
-    this.sql.discardRequests!.run(seq);
-    this.sql.discardBatch!.run(seq);
+    this.sql.discardRequests.run(seq);
+    this.sql.discardBatch.run(seq);
   }
 
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
-    const { lastInsertRowid } = this.sql.insertBatch!.run(
+    const { lastInsertRowid } = this.sql.insertBatch.run(
       batch.id,
       batch.workspaceId,
       batch.createdAt,
@@ -140,18 +90,18 @@ export class SqliteStore implements BatchStore {
     );
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
-      for (const request of chunk) this.sql.insertRequest!.run(seq, request.customId, request.params);
+      for (const request of chunk) this.sql.insertRequest.run(seq, request.customId, request.params);
     });
     // Opens the batch, or discards it when it repeats an earlier create: one transaction.
     const finish = this.db.transaction((count: number): BatchRecord => {
       const earlierId = options ? this.creates.settle(batch, options) : null;
       if (earlierId === null) {
-        if (count === 0) this.sql.endEmptyBatch!.run(seq);
-        else this.sql.openBatch!.run(count, seq);
+        if (count === 0) this.sql.endEmptyBatch.run(seq);
+        else this.sql.openBatch.run(count, seq);
         return this.batchBySeq(seq);
       }
       this.discard(seq);
-      return toBatchRecord(this.sql.getBatch!.get(batch.workspaceId, earlierId) as BatchRow);
+      return toBatchRecord(this.sql.getBatch.get(batch.workspaceId, earlierId) as BatchRow);
     });
     let count = 0;
     try {
@@ -167,11 +117,11 @@ export class SqliteStore implements BatchStore {
   }
 
   private batchBySeq(seq: number): BatchRecord {
-    return toBatchRecord(this.sql.getBatchBySeq!.get(seq) as BatchRow);
+    return toBatchRecord(this.sql.getBatchBySeq.get(seq) as BatchRow);
   }
 
   private findRow(workspaceId: string, id: string): BatchRow | undefined {
-    return this.sql.getBatch!.get(workspaceId, id) as BatchRow | undefined;
+    return this.sql.getBatch.get(workspaceId, id) as BatchRow | undefined;
   }
 
   async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
@@ -184,8 +134,8 @@ export class SqliteStore implements BatchStore {
     const dialect = page.dialect ?? 'messages';
     const rows = (
       newer
-        ? this.sql.listNewer!.all(workspaceId, dialect, page.beforeId, page.limit + 1)
-        : this.sql.listOlder!.all(workspaceId, dialect, page.afterId ?? '\u{10FFFF}', page.limit + 1)
+        ? this.sql.listNewer.all(workspaceId, dialect, page.beforeId, page.limit + 1)
+        : this.sql.listOlder.all(workspaceId, dialect, page.afterId ?? '\u{10FFFF}', page.limit + 1)
     ) as BatchRow[];
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
@@ -198,7 +148,7 @@ export class SqliteStore implements BatchStore {
       const row = this.findRow(workspaceId, id);
       if (!row) return { kind: 'not_found' };
       if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
-      this.sql.markCanceling!.run(now, row.seq);
+      this.sql.markCanceling.run(now, row.seq);
       this.settle(row.seq, now);
       return { kind: 'ok', batch: this.batchBySeq(row.seq) };
     })();
@@ -210,7 +160,7 @@ export class SqliteStore implements BatchStore {
     const row = this.findRow(workspaceId, id);
     if (!row) return 'not_found';
     if (row.status !== 'ended') return 'not_ended';
-    this.sql.markDeleted!.run(row.seq);
+    this.sql.markDeleted.run(row.seq);
     return 'deleted';
   }
 
@@ -219,7 +169,7 @@ export class SqliteStore implements BatchStore {
     if (seq === undefined) return;
     let after = 0;
     for (;;) {
-      const rows = this.sql.resultsPage!.raw().all(seq, after, pageSize) as Array<[number, Buffer]>;
+      const rows = this.sql.resultsPage.raw().all(seq, after, pageSize) as Array<[number, Buffer]>;
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![0];
       yield Buffer.concat(rows.map((row) => row[1]));
@@ -238,15 +188,15 @@ export class SqliteStore implements BatchStore {
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
     return this.db.transaction((): ClaimedRequest[] => {
       if (clusterLimit !== undefined) {
-        limit = Math.min(limit, clusterLimit - (this.sql.countLeased!.pluck().get(now) as number));
+        limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
       }
-      const batches = this.sql.activeBatches!.pluck().all(now) as number[];
+      const batches = this.sql.activeBatches.pluck().all(now) as number[];
       const claimed: ClaimedRequest[] = [];
       for (let i = 0; i < batches.length && claimed.length < limit; i++) {
         const seq = batches[i]!;
         const share = Math.ceil((limit - claimed.length) / (batches.length - i));
-        this.sql.takeTurn!.run(this.claimTurn++, seq);
-        const rows = this.sql.claim!.all(owner, leaseUntil, seq, now, share) as Array<{
+        this.sql.takeTurn.run(this.claimTurn++, seq);
+        const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share) as Array<{
           key: number;
           custom_id: string;
           params: string;
@@ -272,7 +222,7 @@ export class SqliteStore implements BatchStore {
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {
     this.db.transaction(() => {
-      for (const key of keys) this.sql.renew!.run(leaseUntil, key, owner);
+      for (const key of keys) this.sql.renew.run(leaseUntil, key, owner);
     })();
   }
 
@@ -281,7 +231,7 @@ export class SqliteStore implements BatchStore {
       const deltas = new Map<number, BatchDelta>();
       let completionSeq = this.completions.reserve(completions.length);
       for (const completion of completions) {
-        const row = this.sql.complete!.get(completion.type, completion.result, ++completionSeq, completion.key, owner) as { batch_seq: number } | undefined;
+        const row = this.sql.complete.get(completion.type, completion.result, ++completionSeq, completion.key, owner) as { batch_seq: number } | undefined;
         if (!row) continue;
         let delta = deltas.get(row.batch_seq);
         if (!delta) {
@@ -299,8 +249,8 @@ export class SqliteStore implements BatchStore {
         }
       }
       for (const [seq, d] of deltas) {
-        this.sql.applyDelta!.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, seq);
-        this.sql.endIfDone!.run(now, seq);
+        this.sql.applyDelta.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, seq);
+        this.sql.endIfDone.run(now, seq);
       }
     })();
     this.completionSignal.notify();
@@ -310,7 +260,7 @@ export class SqliteStore implements BatchStore {
     this.db.transaction(() => {
       const touched = new Set<number>();
       for (const retry of retries) {
-        const row = this.sql.retry!.get(retry.runAt, retry.key, owner) as { batch_seq: number } | undefined;
+        const row = this.sql.retry.get(retry.runAt, retry.key, owner) as { batch_seq: number } | undefined;
         if (row) touched.add(row.batch_seq);
       }
       for (const seq of touched) this.settle(seq, now);
@@ -323,19 +273,19 @@ export class SqliteStore implements BatchStore {
    * canceling, expired when it is past `expires_at`. Then ends the batch if nothing is left.
    */
   private settle(seq: number, now: number): void {
-    const row = this.sql.getBatchBySeq!.get(seq) as BatchRow | undefined;
+    const row = this.sql.getBatchBySeq.get(seq) as BatchRow | undefined;
     if (!row || (row.status !== 'in_progress' && row.status !== 'canceling')) return;
     const type = row.status === 'canceling' ? 'canceled' : row.expires_at <= now ? 'expired' : null;
     if (type) {
       const changes = this.completions.settleQueued(type, seq);
-      if (changes > 0) this.sql.countSettled!.run(changes, type === 'canceled' ? changes : 0, type === 'expired' ? changes : 0, seq);
+      if (changes > 0) this.sql.countSettled.run(changes, type === 'canceled' ? changes : 0, type === 'expired' ? changes : 0, seq);
     }
-    this.sql.endIfDone!.run(now, seq);
+    this.sql.endIfDone.run(now, seq);
   }
 
   async reclaimExpiredLeases(now: number): Promise<number> {
     const reclaimed = this.db.transaction(() => {
-      const rows = this.sql.reclaim!.all(now) as Array<{ batch_seq: number }>;
+      const rows = this.sql.reclaim.all(now) as Array<{ batch_seq: number }>;
       for (const seq of new Set(rows.map((r) => r.batch_seq))) this.settle(seq, now);
       return rows.length;
     })();
@@ -345,7 +295,7 @@ export class SqliteStore implements BatchStore {
 
   async expireBatches(now: number): Promise<number> {
     const expired = this.db.transaction(() => {
-      const seqs = this.sql.overdue!.pluck().all(now) as number[];
+      const seqs = this.sql.overdue.pluck().all(now) as number[];
       for (const seq of seqs) this.settle(seq, now);
       return seqs.length;
     })();
@@ -354,20 +304,20 @@ export class SqliteStore implements BatchStore {
   }
 
   async archiveBatches(now: number): Promise<number> {
-    return this.sql.archive!.run(now, now).changes;
+    return this.sql.archive.run(now, now).changes;
   }
 
   async purge(limit: number): Promise<number> {
     let removed = 0;
-    const batches = this.sql.toPurge!.all() as Array<{ seq: number; status: string }>;
+    const batches = this.sql.toPurge.all() as Array<{ seq: number; status: string }>;
     for (const batch of batches) {
       const wanted = limit - removed;
       if (wanted <= 0) break;
-      const { changes } = this.sql.purgeRequests!.run(batch.seq, wanted);
+      const { changes } = this.sql.purgeRequests.run(batch.seq, wanted);
       removed += changes;
       if (changes < wanted) {
-        if (batch.status === 'deleted') this.sql.discardBatch!.run(batch.seq);
-        else this.sql.markPurged!.run(batch.seq);
+        if (batch.status === 'deleted') this.sql.discardBatch.run(batch.seq);
+        else this.sql.markPurged.run(batch.seq);
       }
     }
     return removed;
