@@ -182,6 +182,14 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       ALTER TABLE batchd.batches ADD COLUMN attributes text;
     `,
   },
+  {
+    version: 8,
+    name: 'archival index',
+    // Archival looks only at the ended batches not yet archived, not at every batch stored.
+    sql: `
+      CREATE INDEX batches_unarchived ON batchd.batches (archive_at) WHERE status = 'ended' AND archived_at IS NULL;
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */
