@@ -27,6 +27,7 @@ import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
+import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** Pooled connections for queries and creates (the work listener has its own). Default 10. */
@@ -101,23 +102,9 @@ export class PostgresStore implements BatchStore {
     return new PostgresStore(pool, config, onError);
   }
 
-  /**
-   * Runs `work` in a transaction on one pooled connection: committed if it returns, rolled back
-   * if it throws (the error is rethrown). A connection that cannot roll back is discarded.
-   */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
-      client.release(!rolledBack);
-      throw error;
-    }
+  /** Runs `work` in one transaction (see {@link inTransaction}). */
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   /**

@@ -21,6 +21,7 @@ import type {
   WebhookEndpointRecord,
   WebhookStore,
 } from '../webhook-store.js';
+import { inTransaction } from './transaction.js';
 
 const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM batchd.webhook_endpoints WHERE workspace_id = $1 AND id = $2)';
 
@@ -32,19 +33,8 @@ const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM batchd.webhook_endpoints WH
 export class PostgresWebhookStore implements WebhookStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
-      client.release(!rolledBack);
-      throw error;
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
