@@ -1,8 +1,7 @@
-import type { BatchdClient, MessageBatch } from '@batchd/sdk';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { MessageBatch } from '@batchd/sdk';
+import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
-import { addClientFlags, clientFromFlags, type ClientFlags } from './client-flags.js';
-import { CommandOutput } from './command-output.js';
+import { addClientFlags, clientContext, integerFrom, type ClientContext } from './client-flags.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatBatch, formatBatchTable, formatCounts } from './format-batch.js';
 import { interruptible } from './interruptible.js';
@@ -12,24 +11,8 @@ import { failureSummary, totalRequests } from './request-counts.js';
 import { waitForBatches } from './wait-for-batches.js';
 import { writeResults } from './write-results.js';
 
-interface Context {
-  client: BatchdClient;
-  out: CommandOutput;
-}
-
-function context(command: Command): Context {
-  const flags = command.optsWithGlobals<ClientFlags>();
-  return { client: clientFromFlags(flags), out: new CommandOutput(flags.json === true) };
-}
-
-function listLimit(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new InvalidArgumentError('expected an integer from 1 to 1000');
-  return value;
-}
-
 /** Shows progress until the batch has ended, prints it, and fails with exit code 3 when some requests did not succeed. */
-async function follow({ client, out }: Context, batch: MessageBatch): Promise<void> {
+async function follow({ client, out }: ClientContext, batch: MessageBatch): Promise<void> {
   const display = new ProgressDisplay();
   const [ended = batch] = await interruptible((signal) =>
     waitForBatches(client.messages.batches, [batch], { signal, onProgress: (counts) => display.update(counts) }),
@@ -54,7 +37,7 @@ export function registerBatchesCommand(program: Command): void {
     .argument('<file>', 'JSONL of {custom_id, params} lines, or a JSON {"requests": [...]} document; - reads stdin')
     .option('--wait', 'show progress until the batch has ended, then print it')
     .action(async (file: string, flags: { wait?: boolean }, command: Command) => {
-      const ctx = context(command);
+      const ctx = clientContext(command);
       const requests = [];
       for await (const request of readRequests(file)) requests.push(request);
       const batch = await ctx.client.messages.batches.create({ requests });
@@ -68,11 +51,11 @@ export function registerBatchesCommand(program: Command): void {
   batches
     .command('list')
     .description('list batches, newest first')
-    .option('--limit <n>', 'batches per page, 1 to 1000 (server default 20)', listLimit)
+    .option('--limit <n>', 'batches per page, 1 to 1000 (server default 20)', integerFrom(1, 1000))
     .option('--after-id <id>', 'the page of batches older than this one')
     .option('--before-id <id>', 'the page of batches newer than this one')
     .action(async (flags: { limit?: number; afterId?: string; beforeId?: string }, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const page = await client.messages.batches.list({ limit: flags.limit, after_id: flags.afterId, before_id: flags.beforeId });
       const { data, has_more, first_id, last_id } = page;
       out.print({ data, has_more, first_id, last_id }, (colors) => {
@@ -87,7 +70,7 @@ export function registerBatchesCommand(program: Command): void {
     .description('show a batch')
     .argument('<id>', 'batch id')
     .action(async (id: string, _flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const batch = await client.messages.batches.retrieve(id);
       out.print(batch, (colors) => formatBatch(batch, colors));
     });
@@ -97,7 +80,7 @@ export function registerBatchesCommand(program: Command): void {
     .description('cancel a batch: requests not yet sent end canceled')
     .argument('<id>', 'batch id')
     .action(async (id: string, _flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const batch = await client.messages.batches.cancel(id);
       out.print(batch, (colors) => `canceling ${colors.bold(batch.id)}\n${formatBatch(batch, colors)}`);
     });
@@ -107,7 +90,7 @@ export function registerBatchesCommand(program: Command): void {
     .description('delete an ended batch and its results')
     .argument('<id>', 'batch id')
     .action(async (id: string, _flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const deleted = await client.messages.batches.delete(id);
       out.print(deleted, (colors) => `deleted ${colors.bold(deleted.id)}\n`);
     });
@@ -120,7 +103,7 @@ export function registerBatchesCommand(program: Command): void {
     .option('--partial', 'the results finished so far, also while the batch runs, in the order they finished')
     .option('--follow', 'like --partial, then each result as it finishes, until the batch has ended')
     .action(async (id: string, flags: { output?: string; partial?: boolean; follow?: boolean }, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const partial = flags.partial === true || flags.follow === true;
       const counts = await interruptible(async (signal) =>
         writeResults(await client.messages.batches.results(id, { partial, follow: flags.follow === true }, { signal }), flags.output, { live: partial }),
@@ -135,7 +118,7 @@ export function registerBatchesCommand(program: Command): void {
     .description('show live progress until the batch has ended')
     .argument('<id>', 'batch id')
     .action(async (id: string, _flags: object, command: Command) => {
-      const ctx = context(command);
+      const ctx = clientContext(command);
       await follow(ctx, await ctx.client.messages.batches.retrieve(id));
     });
 }

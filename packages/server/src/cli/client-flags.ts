@@ -1,6 +1,7 @@
 import { BatchdClient, BatchdError } from '@batchd/sdk';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { CommandOutput } from './command-output.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 /** The options every client command accepts (declared on `batchd batches`, usable after any subcommand). */
@@ -33,4 +34,24 @@ export function clientFromFlags(flags: ClientFlags): BatchdClient {
     if (!(error instanceof BatchdError)) throw error;
     throw new CliError('no API key: pass --api-key or set BATCHD_API_KEY (or ANTHROPIC_API_KEY)', EXIT_CODES.usage);
   }
+}
+
+/** What a client command works with: the client its flags name, and where it prints. */
+export interface ClientContext {
+  client: BatchdClient;
+  out: CommandOutput;
+}
+
+export function clientContext(command: Command): ClientContext {
+  const flags = command.optsWithGlobals<ClientFlags>();
+  return { client: clientFromFlags(flags), out: new CommandOutput(flags.json === true) };
+}
+
+/** A commander parser for an integer from `min` to `max`. */
+export function integerFrom(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return value;
+  };
 }

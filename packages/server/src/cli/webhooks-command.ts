@@ -1,25 +1,8 @@
-import type { BatchdClient, WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
-import { InvalidArgumentError, type Command } from 'commander';
-import { addClientFlags, clientFromFlags, type ClientFlags } from './client-flags.js';
-import { CommandOutput } from './command-output.js';
+import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
+import type { Command } from 'commander';
+import { addClientFlags, clientContext, integerFrom } from './client-flags.js';
 import { formatTable } from './format-table.js';
 import type { Palette } from './palette.js';
-
-interface Context {
-  client: BatchdClient;
-  out: CommandOutput;
-}
-
-function context(command: Command): Context {
-  const flags = command.optsWithGlobals<ClientFlags>();
-  return { client: clientFromFlags(flags), out: new CommandOutput(flags.json === true) };
-}
-
-function deliveryLimit(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 100) throw new InvalidArgumentError('expected an integer from 1 to 100');
-  return value;
-}
 
 function formatEndpoints(endpoints: WebhookEndpoint[], colors: Palette): string {
   if (endpoints.length === 0) return 'no webhook endpoints\n';
@@ -79,7 +62,7 @@ export function registerWebhooksCommand(program: Command): void {
     .argument('<url>', 'the http or https URL events are POSTed to')
     .option('--description <text>', 'a note for people reading the list')
     .action(async (url: string, flags: { description?: string }, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const endpoint = await client.webhooks.create({ url, description: flags.description });
       out.print(endpoint, (colors) => `added ${colors.bold(endpoint.id)} for ${endpoint.url}\nsecret ${endpoint.secret}\n`);
     });
@@ -88,7 +71,7 @@ export function registerWebhooksCommand(program: Command): void {
     .command('list')
     .description('list the endpoints (--json includes their secrets)')
     .action(async (_flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const data = await client.webhooks.list();
       out.print({ data }, (colors) => formatEndpoints(data, colors));
     });
@@ -98,7 +81,7 @@ export function registerWebhooksCommand(program: Command): void {
     .description('remove an endpoint and its delivery log')
     .argument('<id>', 'endpoint id (whep_…)')
     .action(async (id: string, _flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const deleted = await client.webhooks.delete(id);
       out.print(deleted, (colors) => `removed ${colors.bold(deleted.id)}\n`);
     });
@@ -109,7 +92,7 @@ export function registerWebhooksCommand(program: Command): void {
     .argument('<id>', 'endpoint id (whep_…)')
     .argument('<delivery>', 'delivery id (evt_…)')
     .action(async (id: string, deliveryId: string, _flags: object, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const delivery = await client.webhooks.retryDelivery(id, deliveryId);
       out.print(delivery, (colors) => `${colors.bold(delivery.id)} is ${formatStatus(delivery, colors)}\n`);
     });
@@ -118,9 +101,9 @@ export function registerWebhooksCommand(program: Command): void {
     .command('deliveries')
     .description("show the newest deliveries of an endpoint, or of every endpoint, with each one's attempts")
     .argument('[id]', 'endpoint id (whep_…); every endpoint when left out')
-    .option('--limit <n>', 'deliveries per endpoint, 1 to 100 (default 20)', deliveryLimit)
+    .option('--limit <n>', 'deliveries per endpoint, 1 to 100 (default 20)', integerFrom(1, 100))
     .action(async (id: string | undefined, flags: { limit?: number }, command: Command) => {
-      const { client, out } = context(command);
+      const { client, out } = clientContext(command);
       const ids = id !== undefined ? [id] : (await client.webhooks.list()).map((endpoint) => endpoint.id);
       const pages = await Promise.all(ids.map((endpoint) => client.webhooks.deliveries(endpoint, { limit: flags.limit })));
       const data = pages.flatMap((page) => page.data).sort((a, b) => b.created_at.localeCompare(a.created_at));
