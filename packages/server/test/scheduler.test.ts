@@ -160,6 +160,21 @@ describe('scheduler against fake providers', () => {
     expect(lanes[0]!.calls).toBe(100 + lanes[0]!.rateLimited);
   });
 
+  it('finds a provider\'s capacity and holds at it, probing above it rarely', async () => {
+    const fake = await provider({ latencyMs: 20, capacity: 8, capacityRetryAfterMs: 200 });
+    const { client } = await serverFor(fake, { concurrency: 64 });
+    const batch = await createBatch(client, userRequests(1200, 'capacity'));
+    const ended = await waitUntilEnded(client, batch.id, 1200, { timeoutMs: 60_000 });
+    expect(ended.request_counts.succeeded).toBe(1200);
+    const [lane] = (await client.get('/v1/batchd/backends')).body.data as Array<{ rateLimited: number; calls: number; concurrency_limit: number }>;
+    expect(lane!.calls).toBe(1200 + lane!.rateLimited);
+    // Slow start overshoots by a call, then each probe of the capacity costs about one 429, and
+    // the probes grow further apart; a limit that kept probing would collect hundreds here.
+    expect(lane!.rateLimited).toBeLessThanOrEqual(12);
+    expect(lane!.concurrency_limit).toBeGreaterThanOrEqual(7);
+    expect(lane!.concurrency_limit).toBeLessThanOrEqual(9);
+  });
+
   it('lets an interactive /v1/messages call go ahead of queued batch work', async () => {
     const fake = await provider({ latencyMs: 60 });
     const { client } = await serverFor(fake, { concurrency: 4 });

@@ -1,46 +1,98 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
+/** Feeds `count` successes of calls that found every slot taken. */
+function succeed(limit: AdaptiveLimit, count: number, latencyMs = 50): void {
+  for (let i = 0; i < count; i++) limit.onSuccess(latencyMs);
+}
+
 describe('adaptive limit', () => {
   it('grows by one per success until the first overload, up to the ceiling', () => {
     const limit = new AdaptiveLimit({ ceiling: 20, initial: 4, now: () => 0 });
-    for (let i = 0; i < 10; i++) limit.onSuccess(50);
+    succeed(limit, 10);
     expect(limit.limit).toBe(14);
-    for (let i = 0; i < 50; i++) limit.onSuccess(50);
+    succeed(limit, 50);
     expect(limit.limit).toBe(20);
   });
 
-  it('cuts to 0.95 of the calls in flight once per cool-down, then probes slowly', () => {
+  it('learns nothing from calls that started with slots to spare', () => {
+    const limit = new AdaptiveLimit({ ceiling: 20, initial: 4, now: () => 0 });
+    for (let i = 0; i < 50; i++) limit.onSuccess(50, false);
+    expect(limit.limit).toBe(4);
+  });
+
+  it('cuts to 0.95 of the calls in flight once per epoch, and again for calls started after a cut', () => {
+    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, now: () => 0 });
+    const before = limit.epoch;
+    limit.onOverload(33, before);
+    expect(limit.limit).toBe(31);
+    limit.onOverload(20, before);
+    expect(limit.limit).toBe(31);
+    limit.onOverload(31, limit.epoch);
+    expect(limit.limit).toBe(29);
+  });
+
+  it('climbs back to one below the level it was turned away at, holds, and probes it after the interval', () => {
     let now = 0;
-    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, now: () => now });
-    limit.onSuccess(50);
-    limit.onOverload(33);
+    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, now: () => now });
+    limit.onOverload(33, limit.epoch);
     expect(limit.limit).toBe(31);
-    limit.onOverload(20);
-    expect(limit.limit).toBe(31);
-    now += 1000;
-    for (let i = 0; i < 3 * 31 - 1; i++) limit.onSuccess(50);
-    expect(limit.limit).toBe(31);
-    limit.onSuccess(50);
+    succeed(limit, 31);
     expect(limit.limit).toBe(32);
+    succeed(limit, 1000);
+    expect(limit.limit).toBe(32);
+    now = 1000;
+    succeed(limit, 32);
+    expect(limit.limit).toBe(33);
+  });
+
+  it('doubles the wait after each probe turned away at the same level', () => {
+    let now = 0;
+    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, now: () => now });
+    limit.onOverload(33, limit.epoch);
+    succeed(limit, 31);
+    now = 1000;
+    succeed(limit, 32);
+    expect(limit.limit).toBe(33);
+    limit.onOverload(33, limit.epoch);
+    succeed(limit, 31);
+    expect(limit.limit).toBe(32);
+    now = 2999;
+    succeed(limit, 100);
+    expect(limit.limit).toBe(32);
+    now = 3000;
+    succeed(limit, 32);
+    expect(limit.limit).toBe(33);
+  });
+
+  it('forgets the level once a probe holds, then probes upwards every few round trips', () => {
+    let now = 0;
+    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, probeRounds: 3, now: () => now });
+    limit.onOverload(33, limit.epoch);
+    succeed(limit, 31);
+    now = 1000;
+    succeed(limit, 32);
+    expect(limit.limit).toBe(33);
+    succeed(limit, 3 * 33 - 1);
+    expect(limit.limit).toBe(33);
+    succeed(limit, 1);
+    expect(limit.limit).toBe(34);
+    succeed(limit, 3 * 34);
+    expect(limit.limit).toBe(35);
   });
 
   it('does not grow while latency is well above the fastest seen', () => {
     const limit = new AdaptiveLimit({ ceiling: 100, initial: 10, now: () => 0 });
     limit.onSuccess(20);
-    limit.onOverload(10);
+    limit.onOverload(10, limit.epoch);
     const before = limit.limit;
-    for (let i = 0; i < 500; i++) limit.onSuccess(400);
+    succeed(limit, 500, 400);
     expect(limit.limit).toBe(before);
   });
 
   it('never drops below one call', () => {
-    let now = 0;
-    const limit = new AdaptiveLimit({ ceiling: 4, initial: 1, now: () => now });
-    for (let i = 0; i < 5; i++) {
-      now += 1000;
-      limit.onOverload(0);
-    }
+    const limit = new AdaptiveLimit({ ceiling: 4, initial: 1, now: () => 0 });
+    for (let i = 0; i < 5; i++) limit.onOverload(0, limit.epoch);
     expect(limit.limit).toBe(1);
   });
 });

@@ -28,6 +28,15 @@ export interface BackendLaneOptions {
   onAuthFailure?: (lane: string, outcome: BackendOutcome) => void;
 }
 
+/** What a call's answer is learnt against: the lane as it was when the call started. */
+interface CallStart {
+  /** Calls in flight, this one included. */
+  inFlight: number;
+  /** Every slot was taken: the limit, not the work, bounded the calls. */
+  limitBound: boolean;
+  epoch: number;
+}
+
 function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${escaped.join('.*')}$`);
@@ -49,7 +58,7 @@ export class BackendLane {
   private running = 0;
   private pausedUntil = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
-  private readonly waiting: Record<Priority, Array<() => void>> = { interactive: [], batch: [] };
+  private readonly waiting: Record<Priority, Array<(inFlight: number) => void>> = { interactive: [], batch: [] };
 
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
@@ -91,18 +100,19 @@ export class BackendLane {
 
   /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */
   async callWith<O extends BackendOutcome | ChatOutcome>(send: (backend: Backend) => Promise<O>, priority: Priority, stillWanted?: () => boolean): Promise<O | null> {
-    await this.acquire(priority);
+    const inFlightAtStart = await this.acquire(priority);
     if (stillWanted && !stillWanted()) {
       this.running--;
       this.release();
       return null;
     }
     const started = this.now();
-    const inFlightAtStart = this.running;
+    const limitBound = inFlightAtStart >= this.limit.limit;
+    const epoch = this.limit.epoch;
     this.stats.calls++;
     try {
       const outcome = await send(this.backend);
-      this.learn(outcome, this.now() - started, inFlightAtStart);
+      this.learn(outcome, this.now() - started, { inFlight: inFlightAtStart, limitBound, epoch });
       return outcome;
     } finally {
       this.running--;
@@ -134,7 +144,7 @@ export class BackendLane {
     }
   }
 
-  private learn(outcome: BackendOutcome | ChatOutcome, latencyMs: number, inFlight: number): void {
+  private learn(outcome: BackendOutcome | ChatOutcome, latencyMs: number, start: CallStart): void {
     const exhaustedUntil = this.backend.rateLimit?.().exhaustedUntilMs;
     if (exhaustedUntil !== undefined && exhaustedUntil > this.pausedUntil && exhaustedUntil > this.now()) {
       this.pause(exhaustedUntil);
@@ -142,7 +152,7 @@ export class BackendLane {
     }
     if (outcome.kind !== 'error') {
       this.stats.succeeded++;
-      this.limit.onSuccess(latencyMs);
+      this.limit.onSuccess(latencyMs, start.limitBound);
       return;
     }
     const { status } = outcome;
@@ -153,7 +163,7 @@ export class BackendLane {
       this.stats.authFailures++;
       this.onAuthFailure?.(this.name, outcome);
     }
-    if (status === 429 || status === 529 || status === 503 || outcome.errorType === 'timeout_error') this.limit.onOverload(inFlight);
+    if (status === 429 || status === 529 || status === 503 || outcome.errorType === 'timeout_error') this.limit.onOverload(start.inFlight, start.epoch);
   }
 
   /** Holds calls until `until`: the provider (or another node) said a budget is spent. */
@@ -170,13 +180,16 @@ export class BackendLane {
     this.pauseTimer.unref();
   }
 
-  /** Takes a slot at once when one is free and nobody of equal or higher priority waits. */
-  private acquire(priority: Priority): Promise<void> {
+  /**
+   * Takes a slot at once when one is free and nobody of equal or higher priority waits; resolves
+   * to the calls in flight once it has its slot, itself included.
+   */
+  private acquire(priority: Priority): Promise<number> {
     const free = !this.paused && this.running < this.limit.limit;
     const ahead = priority === 'interactive' ? this.waiting.interactive.length : this.waiting.interactive.length + this.waiting.batch.length;
     if (free && ahead === 0) {
       this.running++;
-      return Promise.resolve();
+      return Promise.resolve(this.running);
     }
     return new Promise((resolve) => this.waiting[priority].push(resolve));
   }
@@ -187,7 +200,7 @@ export class BackendLane {
       const next = this.waiting.interactive.shift() ?? this.waiting.batch.shift();
       if (!next) return;
       this.running++;
-      next();
+      next(this.running);
     }
   }
 }
