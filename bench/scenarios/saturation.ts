@@ -2,7 +2,7 @@ import { FakeProvider } from '../../packages/server/src/test-support/fake-provid
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
-import { runSdkScript } from '../support/run-script.js';
+import { runBareLoop, runSdkScript } from '../support/run-script.js';
 import type { SdkScriptReport } from '../support/sdk-script.js';
 import { param, type Params, type Scenario } from './scenario.js';
 
@@ -34,6 +34,17 @@ async function sdkArm(params: Params, concurrency: number, timeoutMs: number): P
   }
 }
 
+/** A keep-alive HTTP loop sending exactly `capacity` calls at a time: what is attainable here. */
+async function bareArm(params: Params, timeoutMs: number) {
+  const provider = await startProvider(params);
+  try {
+    const options = { url: provider.url, requests: param(params, 'requests'), concurrency: param(params, 'capacity'), textLength: param(params, 'textLength'), maxTokens: 64 };
+    return await runBareLoop(options, timeoutMs);
+  } finally {
+    await provider.close();
+  }
+}
+
 export const saturation: Scenario = {
   name: 'saturation',
   summary: 'provider with capacity C=32 in flight and latency L=50 ms: throughput as a fraction of C/L and share of 429s',
@@ -50,6 +61,7 @@ export const saturation: Scenario = {
 
     const provider = await startProvider(params);
     let run;
+    let service;
     try {
       run = await runBatchAgainstProvider({
         provider,
@@ -62,6 +74,7 @@ export const saturation: Scenario = {
         sampleBackendMs: 50,
         cpuProfileDir: context.cpuProfileDir,
       });
+      service = provider.service;
     } finally {
       await provider.close();
     }
@@ -74,6 +87,9 @@ export const saturation: Scenario = {
     if (low.report.error) throw new Error(`the SDK script at ${param(params, 'sdkLow')} failed: ${low.report.error.message}`);
     const lowRate = low.report.completed / low.report.seconds;
     const high = await sdkArm(params, param(params, 'sdkHigh'), timeoutMs);
+    const bare = await bareArm(params, timeoutMs);
+    if (bare.refused > 0) throw new Error(`the bare loop at the capacity was refused ${bare.refused} times`);
+    const bareRate = bare.completed / bare.seconds;
     const highRate = high.report.completed / high.report.seconds;
     const idealBaseline = { name: 'C/L', value: ideal };
 
@@ -81,6 +97,7 @@ export const saturation: Scenario = {
       figures: [
         figure('batchd throughput', 'req/s', rate, { baseline: idealBaseline, target: { on: 'ratio', compare: '>=', limit: 0.95 } }),
         figure('batchd 429 share', '%', share429, { target: { on: 'value', compare: '<=', limit: 1 } }),
+        figure('bare loop at C', 'req/s', bareRate, { baseline: idealBaseline }),
         figure(`SDK ${param(params, 'sdkLow')} throughput`, 'req/s', lowRate, { baseline: idealBaseline }),
         figure(`SDK ${param(params, 'sdkHigh')} completed`, '%', (100 * high.report.completed) / requests),
       ],
@@ -95,6 +112,8 @@ export const saturation: Scenario = {
         meanInFlightInBatchd: run.lane.meanInFlight,
         meanInFlightAtProvider: (rate * param(params, 'latencyMs')) / 1000,
         meanBackendsRequestMs: run.lane.meanRequestMs,
+        providerMeanServiceMs: service.meanServiceMs,
+        providerUtilization: service.utilization,
         sdkLowSeconds: low.report.seconds,
         sdkLow429s: low.received - low.report.completed,
         sdkHighSeconds: high.report.seconds,
@@ -102,6 +121,7 @@ export const saturation: Scenario = {
         sdkHigh429Share: high.received === 0 ? 0 : (100 * (high.received - high.report.completed)) / high.received,
         sdkHighError: high.report.error ? `${high.report.error.name} (${high.report.error.status ?? 'no status'}): ${high.report.error.message}` : null,
         batchdVsSdkLow: rate / lowRate,
+        batchdVsBareLoop: rate / bareRate,
       },
     };
   },

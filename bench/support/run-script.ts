@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { BareLoopOptions, BareLoopReport } from './bare-loop.js';
 import { BENCH_DIST, REPO_ROOT } from './repo-paths.js';
 import type { LoadClientsOptions, LoadClientsReport } from './load-clients.js';
 import type { SdkScriptOptions, SdkScriptReport } from './sdk-script.js';
@@ -33,6 +34,11 @@ function runScript<Options, Report>(script: string, options: Options, timeoutMs:
 /** The plain-SDK baseline, run as a user would run it. */
 export function runSdkScript(options: SdkScriptOptions, timeoutMs: number): Promise<SdkScriptReport> {
   return runScript('support/sdk-script.js', options, timeoutMs);
+}
+
+/** A bare HTTP loop told the provider's capacity: the ceiling any client can reach. */
+export function runBareLoop(options: BareLoopOptions, timeoutMs: number): Promise<BareLoopReport> {
+  return runScript('support/bare-loop.js', options, timeoutMs);
 }
 
 /** Many API clients creating, polling and listing, as background load. */

@@ -107,6 +107,7 @@ export class FakeProvider {
   #maxInFlight = 0;
   #windowStart = 0;
   #windowUsed = 0;
+  readonly #service = { served: 0, busyMs: 0, firstAdmittedAt: 0, lastClosedAt: 0 };
 
   private constructor(server: Server, options: FakeProviderOptions) {
     this.#server = server;
@@ -140,6 +141,18 @@ export class FakeProvider {
     return this.#maxInFlight;
   }
 
+  /**
+   * How the admitted requests occupied the provider: how many closed, their mean time from
+   * arrival to close, and the share of `capacity` they kept busy from the first arrival to the
+   * last close (1 when every slot was taken all along).
+   */
+  get service(): { served: number; meanServiceMs: number; utilization: number } {
+    const { served, busyMs, firstAdmittedAt, lastClosedAt } = this.#service;
+    const spanMs = lastClosedAt - firstAdmittedAt;
+    const capacity = this.#options.capacity ?? this.#maxInFlight;
+    return { served, meanServiceMs: served === 0 ? 0 : busyMs / served, utilization: spanMs <= 0 ? 0 : busyMs / (capacity * spanMs) };
+  }
+
   /** Makes the next requests fail with these faults, one each, in order. */
   inject(...faults: FakeFault[]): void {
     this.#injected.push(...faults);
@@ -155,12 +168,19 @@ export class FakeProvider {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const capacity = this.#options.capacity;
     const admitted = capacity === undefined || this.#admitted < capacity;
+    const arrivedAt = performance.now();
     this.#inFlight += 1;
     if (admitted) this.#admitted += 1;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+    if (admitted && this.#service.firstAdmittedAt === 0) this.#service.firstAdmittedAt = arrivedAt;
     response.on('close', () => {
       this.#inFlight -= 1;
-      if (admitted) this.#admitted -= 1;
+      if (!admitted) return;
+      this.#admitted -= 1;
+      const closedAt = performance.now();
+      this.#service.served += 1;
+      this.#service.busyMs += closedAt - arrivedAt;
+      this.#service.lastClosedAt = closedAt;
     });
     const text = await readBody(request);
     const body = parseJson(text);
