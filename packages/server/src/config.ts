@@ -34,6 +34,8 @@ export interface Config {
   backendTimeoutMs: number;
   /** Longest a receiver may take to answer one webhook attempt. */
   webhookTimeoutMs: number;
+  /** Ended batches of at least this many requests are served from a results file (SQLite only). */
+  resultsFileMinRequests: number;
 }
 
 /** The resolved configuration with the backends to route to. */
@@ -132,6 +134,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
+  option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 

@@ -17,6 +17,9 @@ export interface MaintenanceOptions {
 /** Request rows removed per purge transaction: each is short, so API calls are served between them. */
 const PURGE_CHUNK = 500;
 
+/** Results files written per tick at most: each may take a second or two for a large batch. */
+const RESULTS_FILES_PER_TICK = 4;
+
 /** Runs a purge step for up to `limit` rows in short transactions, yielding between them. */
 async function inChunks(purge: (limit: number) => Promise<number>, limit: number): Promise<number> {
   let removed = 0;
@@ -32,7 +35,7 @@ async function inChunks(purge: (limit: number) => Promise<number>, limit: number
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
  * their results TTL, purges the rows of deleted and archived batches and the create records too
- * old to match a repeated create. Ticks never overlap and never throw; a failed step is logged
+ * old to match a repeated create, and writes the results files of large batches that ended. Ticks never overlap and never throw; a failed step is logged
  * and tried again on the next tick. Steps yield to the event loop between them, so a store that
  * works synchronously never holds up the API for long.
  */
@@ -62,6 +65,7 @@ export class Maintenance {
       ['archive batches', () => store.archiveBatches(clock.now())],
       ['purge', () => inChunks((limit) => store.purge(limit), purgeLimit)],
       ['purge create records', () => inChunks((limit) => store.purgeCreateRecords(clock.now(), limit), purgeLimit)],
+      ['file results', () => store.fileResults?.(RESULTS_FILES_PER_TICK, (batch, error) => logger.warn({ err: error, batch }, 'writing a results file failed; its results are served from the database')) ?? Promise.resolve(0)],
     ];
     for (const [name, step] of steps) {
       await nextTurn();

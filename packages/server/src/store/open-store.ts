@@ -8,9 +8,10 @@ export function isPostgresUrl(db: string): boolean {
 
 /**
  * Opens the store `--db` names, applying pending migrations; only that store's driver is loaded.
- * `takeOver: false` opens a SQLite file beside the process that runs it, without recovering its work.
+ * `takeOver: false` opens a SQLite file beside the process that runs it, without recovering its
+ * work; `resultsFileMinRequests` turns on results files for a SQLite store.
  */
-export async function openStore(db: string, logger: Logger, options: { takeOver?: boolean } = {}): Promise<BatchStore> {
+export async function openStore(db: string, logger: Logger, options: { takeOver?: boolean; resultsFileMinRequests?: number } = {}): Promise<BatchStore> {
   if (!isPostgresUrl(db)) {
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
     return new SqliteStore(db, options);

@@ -157,6 +157,12 @@ export interface BatchStore extends CompletedResultsStore {
   purge(limit: number): Promise<number>;
   /** Deletes up to `limit` create records too old to match a create at `now` (see `batch-creates.ts`). */
   purgeCreateRecords(now: number, limit: number): Promise<number>;
+  /**
+   * Optional: writes the results of up to `limit` large batches that have ended to files they
+   * are then served from (see `sqlite-results-files.ts`); a batch whose file fails is reported to
+   * `onFailure` and served from the store. Returns how many batches it looked at.
+   */
+  fileResults?(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number>;
 
   /**
    * Optional: calls `listener` whenever work may have arrived from any process sharing the

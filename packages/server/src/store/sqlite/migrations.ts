@@ -175,4 +175,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX batches_to_purge ON batches (seq) WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL);
     `,
   },
+  {
+    version: 8,
+    name: 'results files',
+    // Ended batches not yet looked at for a results file (see sqlite-results-files.ts).
+    sql: `
+      ALTER TABLE batches ADD COLUMN results_filed INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX batches_unfiled ON batches (seq) WHERE results_filed = 0 AND status = 'ended' AND archived_at IS NULL;
+    `,
+  },
 ];

@@ -51,7 +51,7 @@ const STATEMENTS = {
     WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`,
   overdue: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= ?`,
   archive: `UPDATE batches SET archived_at = ? WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= ?`,
-  toPurge: `SELECT seq, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`,
+  toPurge: `SELECT seq, id, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`,
   purgeRequests: `DELETE FROM requests WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? LIMIT ?)`,
   markPurged: `UPDATE batches SET purged = 1 WHERE seq = ?`,
 };

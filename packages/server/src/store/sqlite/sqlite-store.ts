@@ -21,6 +21,7 @@ import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
+import { SqliteResultsFiles } from './sqlite-results-files.js';
 
 const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
 
@@ -46,18 +47,25 @@ export class SqliteStore implements BatchStore {
   private readonly completions: SqliteCompletions;
   private readonly completionSignal = new CompletionSignal();
   private claimTurn: number;
+  private readonly resultsFiles: SqliteResultsFiles | null;
   readonly webhooks: SqliteWebhookStore;
 
   /**
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
    * creates a stopped process left; tools that only read or manage keys beside a running
-   * server pass false.
+   * server pass false. With `resultsFileMinRequests`, ended batches of at least that many
+   * requests get a results file in the directory `<path>.results`.
    */
-  constructor(path: string, options: { takeOver?: boolean } = {}) {
+  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number } = {}) {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
     this.sql = prepareStatements(this.db);
+    const minRequests = options.resultsFileMinRequests;
+    this.resultsFiles =
+      minRequests === undefined || path === ':memory:'
+        ? null
+        : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests }, (seq, pageSize) => this.resultPages(seq, pageSize));
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
@@ -71,6 +79,7 @@ export class SqliteStore implements BatchStore {
       for (const seq of unfinished) this.discard(seq);
     })();
     this.files.discardUnfinished();
+    this.resultsFiles?.discardUnfinished();
   }
 
   private discard(seq: number): void {
@@ -165,8 +174,15 @@ export class SqliteStore implements BatchStore {
   }
 
   async *readResults(batchId: string, pageSize: number): AsyncIterable<Buffer> {
-    const seq = this.db.prepare('SELECT seq FROM batches WHERE id = ?').pluck().get(batchId) as number | undefined;
-    if (seq === undefined) return;
+    const row = this.db.prepare('SELECT seq, results_filed AS filed FROM batches WHERE id = ?').get(batchId) as { seq: number; filed: number } | undefined;
+    if (row === undefined) return;
+    const { seq, filed } = row;
+    const file = filed === 1 ? await this.resultsFiles?.open(batchId) : null;
+    if (file) yield* file;
+    else yield* this.resultPages(seq, pageSize);
+  }
+
+  private *resultPages(seq: number, pageSize: number): Generator<Buffer> {
     let after = 0;
     for (;;) {
       const rows = this.sql.resultsPage.raw().all(seq, after, pageSize) as Array<[number, Buffer]>;
@@ -175,6 +191,10 @@ export class SqliteStore implements BatchStore {
       yield Buffer.concat(rows.map((row) => row[1]));
       if (rows.length < pageSize) return;
     }
+  }
+
+  async fileResults(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number> {
+    return this.resultsFiles?.fileEnded(limit, onFailure) ?? 0;
   }
 
   readCompletedResults(batchId: string, afterSeq: number, pageSize: number): AsyncIterable<CompletedPage> {
@@ -309,7 +329,8 @@ export class SqliteStore implements BatchStore {
 
   async purge(limit: number): Promise<number> {
     let removed = 0;
-    const batches = this.sql.toPurge.all() as Array<{ seq: number; status: string }>;
+    const batches = this.sql.toPurge.all() as Array<{ seq: number; id: string; status: string }>;
+    await this.resultsFiles?.remove(batches.map((batch) => batch.id));
     for (const batch of batches) {
       const wanted = limit - removed;
       if (wanted <= 0) break;

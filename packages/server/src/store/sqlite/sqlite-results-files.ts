@@ -1,0 +1,114 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+export interface ResultsFilesOptions {
+  /** Directory of the files; created when the first one is written. */
+  dir: string;
+  /** Batches with fewer requests are served from the database alone. */
+  minRequests: number;
+}
+
+/** Reads a batch's result lines from the database, in pages. */
+export type ResultPages = (seq: number, pageSize: number) => Iterable<Buffer>;
+
+/** Lines per page read from the database while a file is written: about 0.7 MB of results. */
+const WRITE_PAGE_LINES = 256;
+/** Bytes per chunk read from a file while it is served. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The results of large ended Messages batches, written once to a JSONL file each so they are
+ * served at the speed of a file read, without decoding rows. The database stays the source of
+ * truth: a file is written to a temporary name, synced, then renamed, so a file present under its
+ * batch's name is whole; `results_filed` records that the batch was looked at (file written, or
+ * too small to need one). A file that could not be written leaves its batch served from the
+ * database. Files of purged batches are removed with their rows.
+ */
+export class SqliteResultsFiles {
+  private readonly pending;
+  private readonly markFiled;
+  private readonly markSmallFiled;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly options: ResultsFilesOptions,
+    private readonly pages: ResultPages,
+  ) {
+    const ended = `results_filed = 0 AND status = 'ended' AND archived_at IS NULL`;
+    const requests = `(succeeded + errored + canceled + expired)`;
+    this.pending = db.prepare(`SELECT seq, id FROM batches INDEXED BY batches_unfiled WHERE ${ended} AND dialect = 'messages' AND ${requests} >= ? ORDER BY seq LIMIT ?`);
+    this.markFiled = db.prepare('UPDATE batches SET results_filed = 1 WHERE seq = ?');
+    this.markSmallFiled = db.prepare(`UPDATE batches SET results_filed = 1 WHERE seq IN (SELECT seq FROM batches INDEXED BY batches_unfiled WHERE ${ended} AND (dialect <> 'messages' OR ${requests} < ?))`);
+  }
+
+  private path(batchId: string): string {
+    return join(this.options.dir, `${batchId}.jsonl`);
+  }
+
+  /** The file's bytes in chunks, or null when the batch has none. */
+  async open(batchId: string): Promise<AsyncIterable<Buffer> | null> {
+    try {
+      const file = await open(this.path(batchId), 'r');
+      return file.createReadStream({ highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
+    } catch (error) {
+      // Batches too small for a file, and those whose file could not be written.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the files of up to `limit` large batches that ended since the last call, and marks
+   * the small ones as needing none. Returns how many batches it looked at.
+   */
+  async fileEnded(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number> {
+    const marked = this.markSmallFiled.run(this.options.minRequests).changes;
+    const batches = this.pending.all(this.options.minRequests, limit) as Array<{ seq: number; id: string }>;
+    for (const batch of batches) {
+      try {
+        await this.write(batch.seq, batch.id);
+      } catch (error) {
+        onFailure(batch.id, error);
+      }
+      this.markFiled.run(batch.seq);
+    }
+    return marked + batches.length;
+  }
+
+  private async write(seq: number, batchId: string): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    const path = this.path(batchId);
+    const temporary = `${path}.tmp`;
+    const file = await open(temporary, 'w');
+    try {
+      // Each page is read synchronously; awaiting its write lets the API answer between pages.
+      for (const page of this.pages(seq, WRITE_PAGE_LINES)) await file.write(page);
+      await file.sync();
+    } catch (error) {
+      await file.close();
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    await file.close();
+    await rename(temporary, path);
+  }
+
+  /** Removes the files of these batches, if they have any. */
+  async remove(batchIds: string[]): Promise<void> {
+    await Promise.all(batchIds.map((id) => rm(this.path(id), { force: true })));
+  }
+
+  /** Removes files a stopped process left half written. */
+  discardUnfinished(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.options.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.endsWith('.tmp')) rmSync(join(this.options.dir, name), { force: true });
+  }
+}
