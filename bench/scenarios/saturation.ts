@@ -13,7 +13,7 @@ import { param, type Params, type Scenario } from './scenario.js';
  */
 
 function startProvider(params: Params): Promise<FakeProvider> {
-  return FakeProvider.start({ shape: 'anthropic', capacity: param(params, 'capacity'), latencyMs: param(params, 'latencyMs') });
+  return FakeProvider.start({ shape: 'anthropic', capacity: param(params, 'capacity'), latencyMs: param(params, 'latencyMs'), record: false });
 }
 
 interface SdkArm {
@@ -28,7 +28,7 @@ async function sdkArm(params: Params, concurrency: number, timeoutMs: number): P
       { url: provider.url, requests: param(params, 'requests'), concurrency, textLength: param(params, 'textLength'), maxTokens: 64 },
       timeoutMs,
     );
-    return { report, received: provider.requests.length };
+    return { report, received: provider.received };
   } finally {
     await provider.close();
   }

@@ -101,6 +101,7 @@ export class FakeProvider {
   readonly #injected: FakeFault[] = [];
   readonly #socketNumbers = new WeakMap<Socket, number>();
   #connections = 0;
+  #received = 0;
   #inFlight = 0;
   /** Requests in flight that were not turned away for capacity. */
   #admitted = 0;
@@ -136,6 +137,11 @@ export class FakeProvider {
     return this.#connections;
   }
 
+  /** Requests received so far, recorded or not, turned away or not. */
+  get received(): number {
+    return this.#received;
+  }
+
   /** The most requests that were in flight at once. */
   get maxInFlight(): number {
     return this.#maxInFlight;
@@ -169,6 +175,7 @@ export class FakeProvider {
     const capacity = this.#options.capacity;
     const admitted = capacity === undefined || this.#admitted < capacity;
     const arrivedAt = performance.now();
+    this.#received += 1;
     this.#inFlight += 1;
     if (admitted) this.#admitted += 1;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
