@@ -31,7 +31,7 @@ function resultsFile(id: string): string {
 }
 
 async function endedBatch(requests: ReturnType<typeof userRequests>): Promise<string> {
-  const batch = await sdk.messages.batches.create({ requests: requests as Anthropic.Messages.Batches.BatchCreateParams['requests'] });
+  const batch = await sdk.messages.batches.create({ requests: requests as unknown as Anthropic.Messages.Batches.BatchCreateParams['requests'] });
   await pollUntil(() => sdk.messages.batches.retrieve(batch.id), (b) => b.processing_status === 'ended', { what: `${batch.id} to end` });
   return batch.id;
 }

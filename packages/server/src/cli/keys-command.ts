@@ -37,7 +37,7 @@ export function registerKeysCommand(program: Command): void {
       if (!WORKSPACE_PATTERN.test(flags.workspace)) throw new CliError('--workspace must match ^[a-zA-Z0-9_-]{1,64}$', EXIT_CODES.usage);
       const key = newApiKey();
       const record = { id: newKeyId(), workspaceId: flags.workspace, hash: hashApiKey(key), prefix: key.slice(0, 7), createdAt: Date.now() };
-      await withStore(flags.db, (store) => store.createApiKey(record));
+      await withStore(flags.db, (store) => store.apiKeys.create(record));
       if (flags.json) process.stdout.write(`${JSON.stringify({ id: record.id, workspace: record.workspaceId, key })}\n`);
       else process.stdout.write(`${key}\n`);
       if (!flags.json) process.stderr.write(`created ${record.id} for workspace ${record.workspaceId}; the key is shown only this once\n`);
@@ -49,7 +49,7 @@ export function registerKeysCommand(program: Command): void {
     .option(...db)
     .option('--json', 'print JSON')
     .action(async (flags: { db?: string; json?: boolean }) => {
-      const records = await withStore(flags.db, (store) => store.listApiKeys());
+      const records = await withStore(flags.db, (store) => store.apiKeys.list());
       const rows = records.map((k) => ({
         id: k.id,
         workspace: k.workspaceId,
@@ -70,7 +70,7 @@ export function registerKeysCommand(program: Command): void {
     .description('revoke a key; requests with it get 401 within seconds')
     .option(...db)
     .action(async (id: string, flags: { db?: string }) => {
-      const revoked = await withStore(flags.db, (store) => store.revokeApiKey(id, Date.now()));
+      const revoked = await withStore(flags.db, (store) => store.apiKeys.revoke(id, Date.now()));
       if (!revoked) throw new CliError(`no key with id ${id}`, EXIT_CODES.failed);
       process.stdout.write(`revoked ${id}\n`);
     });

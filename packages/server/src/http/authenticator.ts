@@ -52,7 +52,7 @@ export class Authenticator {
     const now = this.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.until <= now) {
-      const record = await this.store.findApiKey(hash);
+      const record = await this.store.apiKeys.find(hash);
       const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
       entry = { identity: valid ? { workspace: record.workspaceId, caller: record.id } : null, until: now + CACHE_MS };
       if (this.cache.size > 10_000) this.cache.clear();

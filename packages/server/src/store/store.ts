@@ -2,6 +2,7 @@ import type { MessageBatchRequestCounts } from '@batchd/sdk';
 import type { CreateOptions } from './batch-creates.js';
 import type { WebhookStore } from './webhook-store.js';
 import type { CompletedResultsStore } from './completed-results.js';
+import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
 
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
@@ -96,16 +97,6 @@ export interface ListPage {
 }
 
 /** An API key as stored: only a SHA-256 hash of the key itself is kept. */
-export interface ApiKeyRecord {
-  id: string;
-  workspaceId: string;
-  /** Hex SHA-256 of the key. */
-  hash: string;
-  /** The key's first characters, to tell keys apart in listings. */
-  prefix: string;
-  createdAt: number;
-  revokedAt: number | null;
-}
 
 export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
 export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
@@ -117,6 +108,8 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
 export interface BatchStore extends CompletedResultsStore {
   /** Uploaded files, and the result files of chat batches. */
   readonly files: FileStore;
+  /** The API keys that open workspaces (`--auth keys`). */
+  readonly apiKeys: ApiKeyStore;
 
   /**
    * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
@@ -174,13 +167,6 @@ export interface BatchStore extends CompletedResultsStore {
 
   /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
   queuedRequests(workspaceId: string): Promise<number>;
-
-  createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void>;
-  /** The key with this hash, revoked or not; null when there is none. */
-  findApiKey(hash: string): Promise<ApiKeyRecord | null>;
-  listApiKeys(): Promise<ApiKeyRecord[]>;
-  /** Revokes a key by id; false when there is no such key. */
-  revokeApiKey(id: string, now: number): Promise<boolean>;
 
   /**
    * Records that a backend's rate-limit budget is spent until `until`, for every node on the

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { resultLine } from '../result-line.js';
 import type {
-  ApiKeyRecord,
   BatchRecord,
   BatchStore,
   CancelOutcome,
@@ -23,6 +22,7 @@ import { copyRequests } from './copy-requests.js';
 import { applyMigrations } from './migrations.js';
 import { readCompletedResults } from './postgres-completed-results.js';
 import { PostgresFiles } from './postgres-files.js';
+import { PostgresApiKeys } from './postgres-api-keys.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
@@ -39,7 +39,6 @@ export interface PostgresStoreOptions {
   onError?: (error: Error) => void;
 }
 
-const KEY_COLUMNS = `id, workspace_id AS "workspaceId", hash, prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const INT8_OID = 20;
 /** Connections of the pool file content is read through. */
@@ -66,6 +65,7 @@ class Repeated extends Error {
  */
 export class PostgresStore implements BatchStore {
   readonly files: PostgresFiles;
+  readonly apiKeys: PostgresApiKeys;
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
   private readonly completionSignal = new CompletionSignal();
@@ -77,6 +77,7 @@ export class PostgresStore implements BatchStore {
   ) {
     this.listener = new WorkListener(config, onError);
     this.webhooks = new PostgresWebhookStore(pool);
+    this.apiKeys = new PostgresApiKeys(pool);
     const readers = new pg.Pool({ ...config, max: FILE_READERS });
     readers.on('error', onError);
     this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
@@ -352,30 +353,6 @@ export class PostgresStore implements BatchStore {
       values: [workspaceId],
     });
     return rows[0]!.queued;
-  }
-
-  async createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void> {
-    await this.pool.query('INSERT INTO batchd.api_keys (id, workspace_id, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      key.id,
-      key.workspaceId,
-      key.hash,
-      key.prefix,
-      key.createdAt,
-    ]);
-  }
-
-  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query<ApiKeyRecord>({ name: 'batchd-find-key', text: `SELECT ${KEY_COLUMNS} FROM batchd.api_keys WHERE hash = $1`, values: [hash] });
-    return rows[0] ?? null;
-  }
-
-  async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return (await this.pool.query<ApiKeyRecord>(`SELECT ${KEY_COLUMNS} FROM batchd.api_keys ORDER BY created_at, id`)).rows;
-  }
-
-  async revokeApiKey(id: string, now: number): Promise<boolean> {
-    const result = await this.pool.query('UPDATE batchd.api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1', [id, now]);
-    return (result.rowCount ?? 0) > 0;
   }
 
   async pauseBackend(backend: string, until: number): Promise<void> {

@@ -1,5 +1,4 @@
 import type {
-  ApiKeyRecord,
   BatchRecord,
   BatchStore,
   CancelOutcome,
@@ -22,8 +21,7 @@ import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
-
-const KEY_COLUMNS = `id, workspace_id AS workspaceId, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt`;
+import { SqliteApiKeys } from './sqlite-api-keys.js';
 
 interface BatchDelta {
   processing: number;
@@ -41,6 +39,7 @@ interface BatchDelta {
  */
 export class SqliteStore implements BatchStore {
   readonly files: SqliteFiles;
+  readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
   private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
@@ -60,6 +59,7 @@ export class SqliteStore implements BatchStore {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
+    this.apiKeys = new SqliteApiKeys(this.db);
     this.sql = prepareStatements(this.db);
     const minRequests = options.resultsFileMinRequests;
     this.resultsFiles =
@@ -353,25 +353,6 @@ export class SqliteStore implements BatchStore {
       .prepare(`SELECT COALESCE(SUM(processing), 0) FROM batches INDEXED BY batches_active WHERE workspace_id = ? AND status IN ('in_progress', 'canceling')`)
       .pluck()
       .get(workspaceId) as number;
-  }
-
-  async createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<void> {
-    this.db
-      .prepare('INSERT INTO api_keys (id, workspace_id, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(key.id, key.workspaceId, key.hash, key.prefix, key.createdAt);
-  }
-
-  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
-    const row = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`).get(hash) as ApiKeyRecord | undefined;
-    return row ?? null;
-  }
-
-  async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return this.db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyRecord[];
-  }
-
-  async revokeApiKey(id: string, now: number): Promise<boolean> {
-    return this.db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id).changes > 0;
   }
 
   async close(): Promise<void> {

@@ -106,14 +106,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
 
     it('keeps API keys by hash, lists and revokes them', async () => {
       const key = { id: 'key_1', workspaceId: 'team-a', hash: 'a'.repeat(64), prefix: 'bk_abcd', createdAt: T0 };
-      await store.createApiKey(key);
-      await store.createApiKey({ ...key, id: 'key_2', workspaceId: 'team-b', hash: 'b'.repeat(64), createdAt: T0 + 1 });
-      expect(await store.findApiKey('a'.repeat(64))).toEqual({ ...key, revokedAt: null });
-      expect(await store.findApiKey('c'.repeat(64))).toBeNull();
-      await expect(store.createApiKey({ ...key, id: 'key_3' })).rejects.toThrow();
-      expect(await store.revokeApiKey('key_1', T0 + 5)).toBe(true);
-      expect(await store.revokeApiKey('key_9', T0 + 5)).toBe(false);
-      expect((await store.listApiKeys()).map((k) => [k.id, k.revokedAt])).toEqual([['key_1', T0 + 5], ['key_2', null]]);
+      await store.apiKeys.create(key);
+      await store.apiKeys.create({ ...key, id: 'key_2', workspaceId: 'team-b', hash: 'b'.repeat(64), createdAt: T0 + 1 });
+      expect(await store.apiKeys.find('a'.repeat(64))).toEqual({ ...key, revokedAt: null });
+      expect(await store.apiKeys.find('c'.repeat(64))).toBeNull();
+      await expect(store.apiKeys.create({ ...key, id: 'key_3' })).rejects.toThrow();
+      expect(await store.apiKeys.revoke('key_1', T0 + 5)).toBe(true);
+      expect(await store.apiKeys.revoke('key_9', T0 + 5)).toBe(false);
+      expect((await store.apiKeys.list()).map((k) => [k.id, k.revokedAt])).toEqual([['key_1', T0 + 5], ['key_2', null]]);
     });
 
     it('counts the requests a workspace has waiting or running', async () => {
