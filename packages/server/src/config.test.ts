@@ -72,4 +72,18 @@ describe('backend config', () => {
     expect(loadConfig({ BATCHD_WEBHOOK_RETRY_SCALE: '0.001' }, { webhookTimeout: '2s' })).toMatchObject({ webhookTimeoutMs: 2000, webhookRetryScale: 0.001 });
     expect(() => loadConfig({ BATCHD_WEBHOOK_RETRY_SCALE: '0' }, {})).toThrow('BATCHD_WEBHOOK_RETRY_SCALE: expected a positive number, got "0"');
   });
+
+  it('sends webhooks anywhere on loopback and to public addresses only elsewhere, unless told', () => {
+    expect(loadConfig({}, {}).webhookTargets).toBe('any');
+    expect(loadConfig({}, { host: '0.0.0.0' }).webhookTargets).toBe('public');
+    expect(loadConfig({ BATCHD_WEBHOOK_TARGETS: 'any' }, { host: '0.0.0.0' }).webhookTargets).toBe('any');
+    expect(loadConfig({}, { webhookTargets: 'public' }).webhookTargets).toBe('public');
+    expect(() => loadConfig({}, { webhookTargets: 'private' })).toThrow('--webhook-targets: expected any or public, got "private"');
+  });
+
+  it('reads the results file threshold', () => {
+    expect(loadConfig({}, {}).resultsFileMinRequests).toBe(1000);
+    expect(loadConfig({ BATCHD_RESULTS_FILE_MIN_REQUESTS: '50' }, {}).resultsFileMinRequests).toBe(50);
+    expect(() => loadConfig({}, { resultsFileMinRequests: '0' })).toThrow('--results-file-min-requests');
+  });
 });

@@ -36,12 +36,15 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Ended batches of at least this many requests are served from a results file (SQLite only). */
   resultsFileMinRequests: number;
+  /** `any`, or `public` to send webhooks only to public addresses; null picks `any` on a loopback address and `public` on any other. */
+  webhookTargets: 'any' | 'public' | null;
 }
 
 /** The resolved configuration with the backends to route to. */
-export interface ResolvedConfig extends Omit<Config, 'auth'> {
+export interface ResolvedConfig extends Omit<Config, 'auth' | 'webhookTargets'> {
   backends: BackendSpec[];
   auth: 'keys' | 'none';
+  webhookTargets: 'any' | 'public';
   /**
    * Multiplies the webhook retry schedule (about a day at 1). Tests set a small
    * `BATCHD_WEBHOOK_RETRY_SCALE` so that retries take seconds; it has no flag.
@@ -97,6 +100,10 @@ const authMode: Parser<'keys' | 'none' | null> = (raw, name) => {
   if (raw !== 'keys' && raw !== 'none') throw new Error(`${name}: expected keys or none, got "${raw}"`);
   return raw;
 };
+const webhookTargets: Parser<'any' | 'public' | null> = (raw, name) => {
+  if (raw !== 'any' && raw !== 'public') throw new Error(`${name}: expected any or public, got "${raw}"`);
+  return raw;
+};
 const backendType: Parser<string> = (raw, name) => {
   if (raw !== 'emulator' && raw !== 'anthropic' && raw !== 'openai') throw new Error(`${name}: expected emulator, anthropic or openai, got "${raw}"`);
   return raw;
@@ -134,6 +141,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
+  option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
@@ -163,7 +171,8 @@ export function loadConfig(
   }
   const config = resolved as unknown as Config;
   const auth = config.auth ?? (isLoopback(config.host) ? 'none' : 'keys');
-  return Object.freeze({ ...config, auth, backends: resolveBackends(config, file.backends, env), webhookRetryScale: retryScale(env.BATCHD_WEBHOOK_RETRY_SCALE) });
+  const targets = config.webhookTargets ?? (isLoopback(config.host) ? 'any' : 'public');
+  return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env), webhookRetryScale: retryScale(env.BATCHD_WEBHOOK_RETRY_SCALE) });
 }
 
 function retryScale(raw: string | undefined): number {

@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore } from './store/store.js';
+import { publicOnlyFetch } from './webhooks/public-fetch.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface RunningServer {
@@ -87,6 +88,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     intervalMs: config.maintenanceIntervalMs,
     timeoutMs: config.webhookTimeoutMs,
     retryScale: config.webhookRetryScale,
+    fetch: config.webhookTargets === 'public' ? publicOnlyFetch() : undefined,
   });
   const unsubscribe = store.subscribeWork?.(() => engine.wake());
   engine.start();
@@ -121,6 +123,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     publicUrl: () => publicUrl,
     onCreated: () => engine?.wake(),
     auth: config.auth,
+    webhookTargets: config.webhookTargets,
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
   });

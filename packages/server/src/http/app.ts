@@ -16,6 +16,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;
+  /** Where webhooks may be sent: `public` refuses endpoints on this host or a private network. */
+  webhookTargets: 'any' | 'public';
   /** Most batch-endpoint requests per minute for each workspace; none when absent. */
   rateLimitPerMinute?: number;
 }
@@ -104,7 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerMessagesRoute(app, deps.lanes);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
-  registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf });
+  registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
   registerDashboard(app, new URL('../../../web/dist/', import.meta.url));
   return app;
 }

@@ -55,6 +55,7 @@ async function serve(name: string) {
     publicUrl: () => '',
     onCreated: () => undefined,
     auth: 'none',
+    webhookTargets: 'any',
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const path = `/v1/messages/batches/${batch.id}/results?partial=true&follow=true`;

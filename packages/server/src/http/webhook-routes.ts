@@ -1,14 +1,18 @@
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { formatTimestamp } from '../clock.js';
 import { newWebhookEndpointId, newWebhookSecret } from '../ids.js';
 import type { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookStore } from '../store/webhook-store.js';
+import { isPublicAddress } from '../webhooks/public-fetch.js';
 import { invalidRequest, notFound } from './api-error.js';
 
 export interface WebhookRouteDeps {
   webhooks: WebhookStore;
   clock: Clock;
   workspaceOf: (request: FastifyRequest) => string;
+  /** `public`: URLs naming this host or a private address are refused (see `public-fetch.ts`). */
+  targets: 'any' | 'public';
 }
 
 const ENDPOINTS_PATH = '/v1/batchd/webhooks';
@@ -57,8 +61,15 @@ function toDelivery(delivery: WebhookDeliveryRecord) {
   };
 }
 
+/** False for URLs naming this host or a private address; names are checked again when each call connects. */
+function reachesPublicHost(url: URL): boolean {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return false;
+  return isIP(host) === 0 || isPublicAddress(host);
+}
+
 /** The `{url, description?}` of a create, checked field by field. */
-function parseCreate(body: unknown): { url: string; description: string | null } {
+function parseCreate(body: unknown, targets: 'any' | 'public'): { url: string; description: string | null } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('The body must be a JSON object with a "url".');
   const { url, description, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
@@ -73,6 +84,9 @@ function parseCreate(body: unknown): { url: string; description: string | null }
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidRequest(`"url": must be http or https, got ${parsed.protocol.replace(/:$/, '')}.`);
   if (parsed.username !== '' || parsed.password !== '') throw invalidRequest('"url": must not carry a user name or password.');
+  if (targets === 'public' && !reachesPublicHost(parsed)) {
+    throw invalidRequest(`"url": ${parsed.hostname} is not a public address; this server sends webhooks to public addresses only.`);
+  }
   if (description !== undefined && description !== null && typeof description !== 'string') throw invalidRequest('"description": must be a string.');
   if (typeof description === 'string' && description.length > MAX_DESCRIPTION_LENGTH) {
     throw invalidRequest(`"description": at most ${MAX_DESCRIPTION_LENGTH} characters.`);
@@ -101,7 +115,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
   };
 
   app.post(ENDPOINTS_PATH, async (request) => {
-    const { url, description } = parseCreate(request.body);
+    const { url, description } = parseCreate(request.body, deps.targets);
     const workspaceId = workspaceOf(request);
     if ((await webhooks.listEndpoints(workspaceId)).length >= MAX_ENDPOINTS) {
       throw invalidRequest(`This workspace already has ${MAX_ENDPOINTS} webhook endpoints, the most it may have; remove one first.`);
