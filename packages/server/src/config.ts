@@ -170,8 +170,9 @@ export function loadConfig(
     resolved[spec.key] = raw === undefined ? spec.defaultValue : spec.parse(raw, `--${spec.flag}`);
   }
   const config = resolved as unknown as Config;
-  const auth = config.auth ?? (isLoopback(config.host) ? 'none' : 'keys');
-  const targets = config.webhookTargets ?? (isLoopback(config.host) ? 'any' : 'public');
+  const loopback = isLoopback(config.host);
+  const auth = config.auth ?? (loopback ? 'none' : 'keys');
+  const targets = config.webhookTargets ?? (loopback ? 'any' : 'public');
   return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env), webhookRetryScale: retryScale(env.BATCHD_WEBHOOK_RETRY_SCALE) });
 }
 

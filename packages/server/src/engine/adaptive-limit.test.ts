@@ -6,6 +6,21 @@ function succeed(limit: AdaptiveLimit, count: number, latencyMs = 50): void {
   for (let i = 0; i < count; i++) limit.onSuccess(latencyMs);
 }
 
+/**
+ * A limit turned away at 33 calls, climbed back to 32, and probing 33 once the first probe
+ * interval (1 s) has passed; `setNow` moves its clock.
+ */
+function probingAt33(probeRounds = 3): { limit: AdaptiveLimit; setNow: (ms: number) => void } {
+  let now = 0;
+  const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, probeRounds, now: () => now });
+  limit.onOverload(33, limit.epoch);
+  succeed(limit, 31);
+  now = 1000;
+  succeed(limit, 32);
+  expect(limit.limit).toBe(33);
+  return { limit, setNow: (ms) => (now = ms) };
+}
+
 describe('adaptive limit', () => {
   it('grows by one per success until the first overload, up to the ceiling', () => {
     const limit = new AdaptiveLimit({ ceiling: 20, initial: 4, now: () => 0 });
@@ -47,32 +62,20 @@ describe('adaptive limit', () => {
   });
 
   it('doubles the wait after each probe turned away at the same level', () => {
-    let now = 0;
-    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, now: () => now });
-    limit.onOverload(33, limit.epoch);
-    succeed(limit, 31);
-    now = 1000;
-    succeed(limit, 32);
-    expect(limit.limit).toBe(33);
+    const { limit, setNow } = probingAt33();
     limit.onOverload(33, limit.epoch);
     succeed(limit, 31);
     expect(limit.limit).toBe(32);
-    now = 2999;
+    setNow(2999);
     succeed(limit, 100);
     expect(limit.limit).toBe(32);
-    now = 3000;
+    setNow(3000);
     succeed(limit, 32);
     expect(limit.limit).toBe(33);
   });
 
   it('forgets the level once a probe holds, then probes upwards every few round trips', () => {
-    let now = 0;
-    const limit = new AdaptiveLimit({ ceiling: 100, initial: 40, probeIntervalMs: 1000, probeRounds: 3, now: () => now });
-    limit.onOverload(33, limit.epoch);
-    succeed(limit, 31);
-    now = 1000;
-    succeed(limit, 32);
-    expect(limit.limit).toBe(33);
+    const { limit } = probingAt33(3);
     succeed(limit, 3 * 33 - 1);
     expect(limit.limit).toBe(33);
     succeed(limit, 1);

@@ -84,9 +84,8 @@ export class AdaptiveLimit {
       this.overloadLevel = 0;
       this.probeWaitMs = this.probeIntervalMs;
       this.grow();
-    } else if (limit < this.overloadLevel - 1) {
-      if (this.successes >= limit) this.grow();
-    } else if (this.now() >= this.nextProbeAt && this.successes >= limit) {
+    } else if (this.successes >= limit && (limit < this.overloadLevel - 1 || this.now() >= this.nextProbeAt)) {
+      // A round trip below the level climbs one; one below it, only a due probe does.
       this.grow();
     }
   }
@@ -100,7 +99,7 @@ export class AdaptiveLimit {
    * An answer that says the provider is over capacity, to a call that started in `epoch` with
    * `inFlight` calls out (itself included).
    */
-  onOverload(inFlight: number, epoch = this.cuts): void {
+  onOverload(inFlight: number, epoch: number): void {
     this.slowStart = false;
     if (epoch < this.cuts) return;
     const now = this.now();

@@ -35,8 +35,8 @@ async function inChunks(purge: (limit: number) => Promise<number>, limit: number
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
  * their results TTL, purges the rows of deleted and archived batches and the create records too
- * old to match a repeated create, and writes the results files of large batches that ended. Ticks never overlap and never throw; a failed step is logged
- * and tried again on the next tick. Steps yield to the event loop between them, so a store that
+ * old to match a repeated create, and writes the results files of large batches that ended.
+ * Ticks never overlap and never throw; a failed step is logged and tried again on the next tick. Steps yield to the event loop between them, so a store that
  * works synchronously never holds up the API for long.
  */
 export class Maintenance {

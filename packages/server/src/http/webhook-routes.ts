@@ -1,10 +1,9 @@
-import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { formatTimestamp } from '../clock.js';
 import { newWebhookEndpointId, newWebhookSecret } from '../ids.js';
 import type { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookStore } from '../store/webhook-store.js';
-import { isPublicAddress } from '../webhooks/public-fetch.js';
+import { refusedHost } from '../webhooks/public-fetch.js';
 import { invalidRequest, notFound } from './api-error.js';
 
 export interface WebhookRouteDeps {
@@ -61,13 +60,6 @@ function toDelivery(delivery: WebhookDeliveryRecord) {
   };
 }
 
-/** False for URLs naming this host or a private address; names are checked again when each call connects. */
-function reachesPublicHost(url: URL): boolean {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return false;
-  return isIP(host) === 0 || isPublicAddress(host);
-}
-
 /** The `{url, description?}` of a create, checked field by field. */
 function parseCreate(body: unknown, targets: 'any' | 'public'): { url: string; description: string | null } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('The body must be a JSON object with a "url".');
@@ -84,7 +76,7 @@ function parseCreate(body: unknown, targets: 'any' | 'public'): { url: string; d
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidRequest(`"url": must be http or https, got ${parsed.protocol.replace(/:$/, '')}.`);
   if (parsed.username !== '' || parsed.password !== '') throw invalidRequest('"url": must not carry a user name or password.');
-  if (targets === 'public' && !reachesPublicHost(parsed)) {
+  if (targets === 'public' && refusedHost(parsed) !== null) {
     throw invalidRequest(`"url": ${parsed.hostname} is not a public address; this server sends webhooks to public addresses only.`);
   }
   if (description !== undefined && description !== null && typeof description !== 'string') throw invalidRequest('"description": must be a string.');

@@ -26,6 +26,26 @@ export function isPublicAddress(address: string): boolean {
   return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** A URL's host as an address is written: lower case, IPv6 without its brackets. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+/** An address written out (not a name) that is not public. */
+function isPrivateLiteral(host: string): boolean {
+  return isIP(host) !== 0 && !isPublicAddress(host);
+}
+
+/**
+ * The host a URL names when it is this machine or an address that is not public (`localhost`,
+ * a private or link-local literal); null for public literals and for other names, which are
+ * checked when a call connects.
+ */
+export function refusedHost(url: URL): string | null {
+  const host = hostOf(url);
+  return host === 'localhost' || host.endsWith('.localhost') || isPrivateLiteral(host) ? host : null;
+}
+
 function refusal(address: string): Error {
   return new Error(`${address} is not a public address; batchd sends webhooks to public addresses only (--webhook-targets public)`);
 }
@@ -50,8 +70,8 @@ function publicLookup(hostname: string, options: LookupOptions, callback: (error
 export function publicOnlyFetch(): Fetch {
   const agent = new Agent({ connect: { lookup: publicLookup } });
   return async (input, init) => {
-    const host = new URL(input).hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host) !== 0 && !isPublicAddress(host)) throw refusal(host);
+    const host = hostOf(new URL(input));
+    if (isPrivateLiteral(host)) throw refusal(host);
     return (await undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as Response;
   };
 }

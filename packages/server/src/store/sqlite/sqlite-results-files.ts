@@ -84,16 +84,18 @@ export class SqliteResultsFiles {
     const temporary = `${path}.tmp`;
     const file = await open(temporary, 'w');
     try {
-      // Each page is read synchronously; awaiting its write lets the API answer between pages.
-      for (const page of this.pages(seq, WRITE_PAGE_LINES)) await file.write(page);
-      await file.sync();
+      try {
+        // Each page is read synchronously; awaiting its write lets the API answer between pages.
+        for (const page of this.pages(seq, WRITE_PAGE_LINES)) await file.write(page);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, path);
     } catch (error) {
-      await file.close();
       await rm(temporary, { force: true });
       throw error;
     }
-    await file.close();
-    await rename(temporary, path);
   }
 
   /** Removes the files of these batches, if they have any. */

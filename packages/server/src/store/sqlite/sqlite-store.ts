@@ -330,7 +330,7 @@ export class SqliteStore implements BatchStore {
   async purge(limit: number): Promise<number> {
     let removed = 0;
     const batches = this.sql.toPurge.all() as Array<{ seq: number; id: string; status: string }>;
-    await this.resultsFiles?.remove(batches.map((batch) => batch.id));
+    const purged: string[] = [];
     for (const batch of batches) {
       const wanted = limit - removed;
       if (wanted <= 0) break;
@@ -339,8 +339,11 @@ export class SqliteStore implements BatchStore {
       if (changes < wanted) {
         if (batch.status === 'deleted') this.sql.discardBatch.run(batch.seq);
         else this.sql.markPurged.run(batch.seq);
+        purged.push(batch.id);
       }
     }
+    // A batch's file goes once its last rows have; until then it is never served (deleted or archived).
+    await this.resultsFiles?.remove(purged);
     return removed;
   }
 
