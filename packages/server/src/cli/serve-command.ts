@@ -53,6 +53,7 @@ export function registerServeCommand(program: Command): void {
     // The server's modules load only for the commands that run one, so client commands start fast.
     const { startServer } = await import('../server.js');
     const server = await startServer(config, { logger, runEngine: flags.engine !== false });
+    if (server.metricsUrl) process.stdout.write(`batchd metrics on ${server.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd listening on ${server.url}\n`);
     closeOnSignal(() => server.close(), logger);
   });
