@@ -46,6 +46,8 @@ declare module 'fastify' {
 /** The batch endpoints `--rate-limit-rpm` counts: these paths and every path below them. */
 const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files'];
 
+const routeMissing = (request: FastifyRequest) => notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
+
 /**
  * Builds the HTTP application (without listening): request ids, authentication, the error
  * envelope on every failure, and the routes.
@@ -94,9 +96,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.hostAllowed && !deps.hostAllowed(request.host)) {
       throw new ApiError(403, 'permission_error', `Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
     }
-    // Unmatched requests end in the 404 handler, which answers nothing else.
+    // A request no route matched is answered 404 at once, before its body is read.
+    if (request.is404) throw routeMissing(request);
     const { access, rateLimited } = request.routeOptions.config;
-    if (request.is404 || access === 'public' || (access === 'operator' && deps.auth === 'none')) return;
+    if (access === 'public' || (access === 'operator' && deps.auth === 'none')) return;
     const identity = await authenticator.identify(request);
     request.workspace = identity.workspace;
     request.caller = identity.caller;
@@ -116,10 +119,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(failure.status).headers(failure.headers).send(failure.toEnvelope(request.id));
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const failure = notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
-    return reply.status(404).send(failure.toEnvelope(request.id));
-  });
+  // Reached by the dashboard's files when a path names no file.
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(routeMissing(request).toEnvelope(request.id)));
 
   app.get('/health', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   const workspaceOf = (request: FastifyRequest) => request.workspace;
