@@ -27,6 +27,8 @@ export interface RunningServer {
 }
 
 export interface RunningWorker {
+  /** Where the `--metrics-port` listener listens, when there is one. */
+  metricsUrl?: string;
   /** Stops claiming, lets calls in flight finish for up to `graceMs`, closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -66,6 +68,13 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
   await app.listen({ host, port });
   const address = app.server.address();
   return httpUrl(host, typeof address === 'object' && address ? address.port : port);
+}
+
+/** The `--metrics-port` listener, when one is asked for. */
+async function startMetrics(config: ResolvedConfig, lanes: Lanes, logger: Logger): Promise<{ app: FastifyInstance; url: string } | undefined> {
+  if (config.metricsPort === null) return undefined;
+  const app = buildMetricsApp(lanes, logger);
+  return { app, url: await listen(app, config.metricsHost, config.metricsPort) };
 }
 
 interface EngineParts {
@@ -143,15 +152,14 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   const url = await listen(app, config.host, config.port);
-  const metrics = config.metricsPort === null ? undefined : buildMetricsApp(lanes, logger);
-  const metricsUrl = metrics && (await listen(metrics, config.metricsHost, config.metricsPort!));
+  const metrics = await startMetrics(config, lanes, logger);
   if (!config.publicUrl) publicUrl = url;
   if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
     url,
-    metricsUrl,
+    metricsUrl: metrics?.url,
     async close(graceMs = 10_000) {
-      await metrics?.close();
+      await metrics?.app.close();
       await app.close();
       await engine?.stop(graceMs);
       await lanes.close();
@@ -167,8 +175,11 @@ export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Pro
   const lanes = buildLanes(config, store, clock, logger);
   const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
+  const metrics = await startMetrics(config, lanes, logger);
   return {
+    metricsUrl: metrics?.url,
     async close(graceMs = 10_000) {
+      await metrics?.app.close();
       await engine.stop(graceMs);
       await lanes.close();
       await store.close();

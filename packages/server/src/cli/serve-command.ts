@@ -64,6 +64,7 @@ export function registerServeCommand(program: Command): void {
     const logger = pino({ level: config.logLevel }, pino.destination(2));
     const { startWorker } = await import('../server.js');
     const running = await startWorker(config, { logger });
+    if (running.metricsUrl) process.stdout.write(`batchd metrics on ${running.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd worker running on ${isPostgresUrl(config.db) ? 'postgres' : config.db}\n`);
     closeOnSignal(() => running.close(), logger);
   });

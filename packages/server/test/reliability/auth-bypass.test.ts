@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL } from '../support/batches.js';
 import { createKey, withKey } from '../support/keys.js';
 import { errorType, rawRequest, type RawResponse } from '../support/raw-http.js';
 import { registeredRoutes, type RegisteredRoute } from '../support/registered-routes.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
+import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from '../support/server-process.js';
 
 /**
  * No way in without a key under `--auth keys`: authentication and the rate limit are decided on
@@ -133,6 +135,27 @@ describe('no way in without a key (--auth keys)', () => {
     const other = await rawRequest(metricsUrl!, 'GET', '/v1/messages/batches');
     expect(other.status).toBe(404);
     expect(errorType(other)).toBe('not_found_error');
+  });
+
+  it('serves /metrics without a key on the --metrics-port of a worker', async () => {
+    const dir = await makeTempDir();
+    const worker = spawn(process.execPath, [MAIN_JS, 'worker', '--db', join(dir, 'worker.sqlite'), '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const metricsUrl = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        worker.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /batchd metrics on (\S+)/.exec(seen);
+          if (match) resolve(match[1]!);
+        });
+        worker.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${seen}`)));
+      });
+      const scraped = await fetch(metricsUrl);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('batchd_backend_in_flight{backend="emulator"} 0');
+    } finally {
+      worker.kill('SIGKILL');
+    }
   });
 
   it('leaves health and the dashboard open', async () => {

@@ -51,7 +51,7 @@ describe.each(STORES)('follow streams on $store', ({ database: makeDatabase }) =
     const over = await follow(alice, batch.id);
     expect(over.status).toBe(429);
     expect(over.headers.get('request-id')).toMatch(/^req_\w+$/);
-    expect((await over.json()).error.type).toBe('rate_limit_error');
+    expect(((await over.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
     // Another workspace has places of its own.
     const bobBatch = await createBatch(withKey(server.url, bob), userRequests(1, 'other'));
     const bobs = await follow(bob, bobBatch.id);
