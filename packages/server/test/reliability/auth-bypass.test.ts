@@ -175,5 +175,8 @@ describe('--rate-limit-rpm on the route that matched', () => {
       statuses.push((await rawRequest(server.url, 'GET', target, { 'x-api-key': key })).status);
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
+    // OpenAI's batch endpoints draw on the same budget; batchd's other routes do not.
+    expect((await rawRequest(server.url, 'GET', '/%761/files', { 'x-api-key': key })).status).toBe(429);
+    expect((await rawRequest(server.url, 'GET', '/v1/batchd/backends', { 'x-api-key': key })).status).toBe(200);
   });
 });
