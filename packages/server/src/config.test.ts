@@ -38,6 +38,12 @@ describe('config', () => {
     expect(() => loadConfig({}, { publicUrl: 'not a url' })).toThrow(/--public-url/);
     expect(loadConfig({}, { publicUrl: 'https://batches.example.test/' }).publicUrl).toBe('https://batches.example.test');
   });
+
+  it('opens no metrics listener unless given a port', () => {
+    expect(loadConfig({}, {})).toMatchObject({ metricsHost: '127.0.0.1', metricsPort: null });
+    expect(loadConfig({ BATCHD_METRICS_PORT: '9100', BATCHD_METRICS_HOST: '10.0.0.5' }, {})).toMatchObject({ metricsHost: '10.0.0.5', metricsPort: 9100 });
+    expect(() => loadConfig({}, { metricsPort: '70000' })).toThrow('--metrics-port: expected a port number, got "70000"');
+  });
 });
 
 describe('backend config', () => {

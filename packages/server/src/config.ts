@@ -38,6 +38,10 @@ export interface Config {
   resultsFileMinRequests: number;
   /** `any`, or `public` to send webhooks only to public addresses; null picks `any` on a loopback address and `public` on any other. */
   webhookTargets: 'any' | 'public' | null;
+  /** Address of the `/metrics` listener that needs no key. */
+  metricsHost: string;
+  /** Port of the `/metrics` listener that needs no key; no such listener when null. */
+  metricsPort: number | null;
 }
 
 /** The resolved configuration with the backends to route to. */
@@ -143,6 +147,8 @@ export const SERVE_OPTIONS = [
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
   option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
+  option({ key: 'metricsHost', flag: 'metrics-host', env: 'BATCHD_METRICS_HOST', description: 'address of the --metrics-port listener', parse: text, defaultValue: '127.0.0.1' }),
+  option({ key: 'metricsPort', flag: 'metrics-port', env: 'BATCHD_METRICS_PORT', description: 'port of a listener serving GET /metrics without a key (0 picks a free one)', parse: port, defaultValue: null }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 

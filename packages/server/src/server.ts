@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBackend } from './backends/create-backend.js';
 import { systemClock, type Clock } from './clock.js';
@@ -8,6 +9,8 @@ import { Lanes } from './engine/lanes.js';
 import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/outcome.js';
 import { buildApp } from './http/app.js';
+import { loopbackHostCheck } from './http/host-check.js';
+import { buildMetricsApp } from './http/lane-metrics.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore } from './store/store.js';
@@ -17,11 +20,15 @@ import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 export interface RunningServer {
   /** Where the server listens, e.g. `http://127.0.0.1:8787`. */
   url: string;
+  /** Where the `--metrics-port` listener listens, when there is one. */
+  metricsUrl?: string;
   /** Stops accepting requests, lets calls in flight finish for up to `graceMs`, closes the store. */
   close(graceMs?: number): Promise<void>;
 }
 
 export interface RunningWorker {
+  /** Where the `--metrics-port` listener listens, when there is one. */
+  metricsUrl?: string;
   /** Stops claiming, lets calls in flight finish for up to `graceMs`, closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -54,6 +61,20 @@ function buildLanes(config: ResolvedConfig, store: BatchStore, clock: Clock, log
 /** `http://HOST:PORT`, with an IPv6 host in brackets. */
 function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Starts `app` listening; returns its URL as bound. */
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return httpUrl(host, typeof address === 'object' && address ? address.port : port);
+}
+
+/** The `--metrics-port` listener, when one is asked for. */
+async function startMetrics(config: ResolvedConfig, lanes: Lanes, logger: Logger): Promise<{ app: FastifyInstance; url: string } | undefined> {
+  if (config.metricsPort === null) return undefined;
+  const app = buildMetricsApp(lanes, logger);
+  return { app, url: await listen(app, config.metricsHost, config.metricsPort) };
 }
 
 interface EngineParts {
@@ -126,17 +147,19 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     webhookTargets: config.webhookTargets,
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
+    // Without keys, a page the user opens could reach a loopback server through a name of its own.
+    hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = httpUrl(config.host, port);
+  const url = await listen(app, config.host, config.port);
+  const metrics = await startMetrics(config, lanes, logger);
   if (!config.publicUrl) publicUrl = url;
   if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
     url,
+    metricsUrl: metrics?.url,
     async close(graceMs = 10_000) {
+      await metrics?.app.close();
       await app.close();
       await engine?.stop(graceMs);
       await lanes.close();
@@ -152,8 +175,11 @@ export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Pro
   const lanes = buildLanes(config, store, clock, logger);
   const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
+  const metrics = await startMetrics(config, lanes, logger);
   return {
+    metricsUrl: metrics?.url,
     async close(graceMs = 10_000) {
+      await metrics?.app.close();
       await engine.stop(graceMs);
       await lanes.close();
       await store.close();

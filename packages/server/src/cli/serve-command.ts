@@ -53,6 +53,7 @@ export function registerServeCommand(program: Command): void {
     // The server's modules load only for the commands that run one, so client commands start fast.
     const { startServer } = await import('../server.js');
     const server = await startServer(config, { logger, runEngine: flags.engine !== false });
+    if (server.metricsUrl) process.stdout.write(`batchd metrics on ${server.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd listening on ${server.url}\n`);
     closeOnSignal(() => server.close(), logger);
   });
@@ -63,6 +64,7 @@ export function registerServeCommand(program: Command): void {
     const logger = pino({ level: config.logLevel }, pino.destination(2));
     const { startWorker } = await import('../server.js');
     const running = await startWorker(config, { logger });
+    if (running.metricsUrl) process.stdout.write(`batchd metrics on ${running.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd worker running on ${isPostgresUrl(config.db) ? 'postgres' : config.db}\n`);
     closeOnSignal(() => running.close(), logger);
   });

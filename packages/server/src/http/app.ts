@@ -12,7 +12,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;
@@ -20,19 +20,33 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'
   webhookTargets: 'any' | 'public';
   /** Most batch-endpoint requests per minute for each workspace; none when absent. */
   rateLimitPerMinute?: number;
+  /** When given, only requests whose Host it accepts are served; others get 403 (see `host-check.ts`). */
+  hostAllowed?: (host: string) => boolean;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The workspace the request's key opens (set for every `/v1/` request). */
+    /** The workspace the request's key opens (set for every request that needs a key). */
     workspace: string;
-    /** Who sent the request: the key's id, or its hash when keys are not checked (set for every `/v1/` request). */
+    /** Who sent the request: the key's id, or its hash when keys are not checked (set for every request that needs a key). */
     caller: string;
+  }
+  interface FastifyContextConfig {
+    /**
+     * Who may call the route. `public`: anyone (health, the dashboard's files); `operator`: a key
+     * only under `--auth keys` (metrics); absent: a key always. Decided on the route the router
+     * matched, never on the raw URL.
+     */
+    access?: 'public' | 'operator';
+    /** Counted by `--rate-limit-rpm` (set from the route's path when it is registered). */
+    rateLimited?: boolean;
   }
 }
 
-/** The batch endpoints `--rate-limit-rpm` counts. */
+/** The batch endpoints `--rate-limit-rpm` counts: these paths and every path below them. */
 const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files'];
+
+const routeMissing = (request: FastifyRequest) => notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
 
 /**
  * Builds the HTTP application (without listening): request ids, authentication, the error
@@ -69,17 +83,27 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     request.raw.socket.setTimeout(0);
   });
 
+  app.addHook('onRoute', (route) => {
+    if (LIMITED_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) route.config = { ...route.config, rateLimited: true };
+  });
+
   const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
   const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
   app.decorateRequest('workspace', '');
   app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
-    if (!request.url.startsWith('/v1/')) return;
+    if (deps.hostAllowed && !deps.hostAllowed(request.host)) {
+      throw new ApiError(403, 'permission_error', `Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
+    }
+    // A request no route matched is answered 404 at once, before its body is read.
+    if (request.is404) throw routeMissing(request);
+    const { access, rateLimited } = request.routeOptions.config;
+    if (access === 'public' || (access === 'operator' && deps.auth === 'none')) return;
     const identity = await authenticator.identify(request);
     request.workspace = identity.workspace;
     request.caller = identity.caller;
-    if (limiter && LIMITED_PATHS.some((path) => request.url.startsWith(path))) {
+    if (limiter && rateLimited) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
         throw new ApiError(429, 'rate_limit_error', `This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, {
@@ -95,14 +119,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(failure.status).headers(failure.headers).send(failure.toEnvelope(request.id));
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const failure = notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
-    return reply.status(404).send(failure.toEnvelope(request.id));
-  });
+  // Reached by the dashboard's files when a path names no file.
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(routeMissing(request).toEnvelope(request.id)));
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   const workspaceOf = (request: FastifyRequest) => request.workspace;
-  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
+  // A stream that outlives its key's revocation is cut: the key must still open the same workspace.
+  const keyStillOpens = (request: FastifyRequest) =>
+    authenticator.identify(request).then(
+      (identity) => identity.workspace === request.workspace,
+      () => false,
+    );
+  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens });
   registerMessagesRoute(app, deps.lanes);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });

@@ -9,6 +9,7 @@ import { IdempotencyKeyReused } from '../store/batch-creates.js';
 import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
+import { FollowStreams } from './follow-streams.js';
 import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 import { resultsSoFar } from './results-so-far.js';
 import { toMessageBatch } from './wire.js';
@@ -27,6 +28,8 @@ export interface BatchRouteDeps {
   workspaceOf: (request: FastifyRequest) => string;
   /** Who sent a request (the API key's id, or its hash when keys are not checked). */
   callerOf: (request: FastifyRequest) => string;
+  /** Whether the request's key still opens the workspace it opened (false once revoked). */
+  keyStillOpens: (request: FastifyRequest) => Promise<boolean>;
   /** Most requests a workspace may have waiting or running; none when absent. */
   maxQueuedRequests?: number;
 }
@@ -174,11 +177,8 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     return { id: request.params.id, type: 'message_batch_deleted' };
   });
 
-  // Follow streams still open when the server closes; each entry cuts its stream short.
-  const followers = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const cut of followers) cut();
-  });
+  const followers = new FollowStreams(deps.keyStillOpens);
+  app.addHook('preClose', async () => followers.cutAll());
 
   app.get<IdParams & { Querystring: Record<string, unknown> }>('/v1/messages/batches/:id/results', async (request, reply) => {
     const partial = parseFlag('partial', request.query.partial);
@@ -200,15 +200,15 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       pollMs: FOLLOW_POLL_MS,
     });
     if (!following) return reply.send(Readable.from(lines, { highWaterMark: 1 }));
-    // A follow stream may wait long for its first line: the headers go out at once, and the
-    // stream is written here rather than by the framework.
-    reply.hijack();
     const response = reply.raw;
     const cut = () => {
       stop.abort();
       response.destroy();
     };
-    followers.add(cut);
+    const release = followers.admit(request, batch.workspaceId, cut);
+    // A follow stream may wait long for its first line: the headers go out at once, and the
+    // stream is written here rather than by the framework.
+    reply.hijack();
     response.on('close', () => stop.abort());
     try {
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
@@ -218,7 +218,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     } catch (error) {
       if (!stop.signal.aborted) request.log.error({ err: error, requestId: request.id }, 'following results failed');
     } finally {
-      followers.delete(cut);
+      release();
     }
   });
 }
