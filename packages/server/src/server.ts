@@ -126,6 +126,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     webhookTargets: config.webhookTargets,
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
+    uploadTimeoutMs: config.uploadTimeoutMs,
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   await app.listen({ host: config.host, port: config.port });

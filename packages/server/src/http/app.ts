@@ -9,6 +9,7 @@ import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import { registerOpenAIRoutes } from './openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
+import { watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 
@@ -20,6 +21,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'
   webhookTargets: 'any' | 'public';
   /** Most batch-endpoint requests per minute for each workspace; none when absent. */
   rateLimitPerMinute?: number;
+  /** Longest a request's body may take to arrive. */
+  uploadTimeoutMs: number;
 }
 
 declare module 'fastify' {
@@ -54,20 +57,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
 
-  // A client that stops sending its request loses the connection after the upload idle time.
-  // The timer stops once the handler runs: answers may take long (a model call), bodies may not.
-  const watched = new WeakSet<object>();
-  app.addHook('onRequest', async (request) => {
-    const socket = request.raw.socket;
-    if (!watched.has(socket)) {
-      watched.add(socket);
-      socket.on('timeout', () => socket.destroy());
-    }
-    socket.setTimeout(UPLOAD_IDLE_MS);
-  });
-  app.addHook('preHandler', async (request) => {
-    request.raw.socket.setTimeout(0);
-  });
+  watchUploads(app, { idleMs: UPLOAD_IDLE_MS, timeoutMs: deps.uploadTimeoutMs });
 
   const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
   const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
