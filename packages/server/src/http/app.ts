@@ -66,6 +66,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
     if (!request.url.startsWith('/v1/')) return;
+    // No store keeps a NUL in text: ids and query values with one are refused before any lookup.
+    if (/%00/i.test(request.url)) throw invalidRequest('The URL must not contain NUL characters (%00).');
     const identity = await authenticator.identify(request);
     request.workspace = identity.workspace;
     request.caller = identity.caller;

@@ -82,6 +82,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
           continue;
         }
         if (part.fieldname !== 'file') throw invalidRequest(`${part.fieldname}: unexpected file field; send the file as "file".`);
+        if (part.filename.includes('\u0000')) throw invalidRequest('file: the file name must not contain NUL characters.');
         const now = deps.clock.now();
         file = await store.files.createFile(
           { id: deps.fileIds.next(now), workspaceId: workspace, purpose: BATCH_PURPOSE, filename: part.filename || 'upload.jsonl', createdAt: now },
