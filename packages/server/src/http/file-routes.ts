@@ -11,6 +11,7 @@ import { drainBody } from './create-body.js';
 import { singleValues } from './query-params.js';
 import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from './openai-wire.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
+import { wholeResults } from './whole-results.js';
 
 export interface FileRouteDeps {
   store: BatchStore;
@@ -120,7 +121,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   app.get<IdParams>('/v1/files/:id/content', async (request, reply) => {
     const result = await resultFile(request);
     const content = result
-      ? resultFileContent(store.files, result.batch.id, result.part)
+      ? wholeResults(resultFileContent(store.files, result.batch.id, result.part), store, result.batch)
       : store.files.readFile(deps.workspaceOf(request), (await uploadedFile(request)).id);
     reply.header('content-type', 'application/octet-stream');
     return reply.send(Readable.from(content, { highWaterMark: 1 }));
