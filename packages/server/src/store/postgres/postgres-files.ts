@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withSpooled } from './spool.js';
-import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow } from '../file-store.js';
+import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 
 const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt"`;
 
@@ -105,5 +105,16 @@ export class PostgresFiles implements FileStore {
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.key;
     }
+  }
+
+  async resultRowSizes(batchId: string, succeeded: boolean): Promise<ResultRowSizes[]> {
+    const { rows } = await this.pool.query<ResultRowSizes>(
+      `SELECT result_type AS type, result IS NOT NULL AS ran, count(*) AS rows, sum(length(key::text)) AS "keyDigits",
+         sum(octet_length(to_json(custom_id)::text)) AS "customIdBytes", COALESCE(sum(octet_length(result)), 0) AS "resultBytes"
+       FROM batchd.requests WHERE batch_seq = (SELECT seq FROM batchd.batches WHERE id = $1) AND state = 'done' AND (result_type = 'succeeded') = $2
+       GROUP BY result_type, result IS NOT NULL`,
+      [batchId, succeeded],
+    );
+    return rows;
   }
 }
