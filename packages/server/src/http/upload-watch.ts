@@ -22,6 +22,7 @@ export function watchUploads(app: FastifyInstance, limits: { idleMs: number; tim
     const deadline = setTimeout(() => {
       if (!body.complete) body.destroy(new ApiError(408, 'invalid_request_error', `The upload took longer than the upload timeout of ${limits.timeoutMs} ms.`));
     }, limits.timeoutMs);
+    deadline.unref();
     const stop = () => clearTimeout(deadline);
     body.once('end', stop);
     body.once('close', stop);
