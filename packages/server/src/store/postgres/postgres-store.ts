@@ -115,19 +115,21 @@ export class PostgresStore implements BatchStore {
   /**
    * Spools the requests to a temporary file as they arrive, then inserts the batch, COPYs them
    * and commits: one transaction, begun once the upload is whole, rolled back instead when the
-   * create repeats an earlier one. A batch with no requests is stored ended.
+   * create repeats an earlier one. A batch with no requests is stored ended. The batch's `seq` is
+   * drawn first, so the spooled rows name it.
    */
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
+    const drawn = await this.pool.query<{ seq: number }>(`SELECT nextval(pg_get_serial_sequence('batchd.batches', 'seq')) AS seq`);
+    const seq = drawn.rows[0]!.seq;
     try {
-      return await spoolRequests(requests, (spooled) =>
+      return await spoolRequests(seq, requests, (spooled) =>
         this.transaction(async (client) => {
-          const inserted = await client.query<{ seq: number }>(
-            `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-             VALUES ($1, $2, 'in_progress', $3, $4, $5, $6, $7) RETURNING seq`,
-            [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
+          await client.query(
+            `INSERT INTO batchd.batches (seq, id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
+             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8)`,
+            [seq, batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
           );
-          const seq = inserted.rows[0]!.seq;
-          await spooled.copyInto(client, seq);
+          await spooled.copyInto(client);
           const earlier = options ? await settleCreate(client, batch, options) : null;
           if (earlier) throw new Repeated(toBatchRecord(earlier));
           const { rows } = await client.query<BatchRow>(
