@@ -14,11 +14,11 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
-import { purgeCreateRecords, settleCreate } from './postgres-batch-creates.js';
+import { purgeCreateRecords } from './postgres-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
-import { spoolRequests } from './copy-requests.js';
+import { createBatch } from './postgres-create-batch.js';
 import { applyMigrations } from './migrations.js';
 import { readCompletedResults } from './postgres-completed-results.js';
 import { PostgresFiles } from './postgres-files.js';
@@ -54,13 +54,6 @@ const PURGE_FAN_OUT = 16;
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)),
 };
-
-/** Rolls back a create that repeats an earlier one, carrying the earlier batch out of the transaction. */
-class Repeated extends Error {
-  constructor(readonly batch: BatchRecord) {
-    super('the create repeats an earlier one');
-  }
-}
 
 /**
  * The store on PostgreSQL, shared by any number of processes on any number of machines:
@@ -112,40 +105,9 @@ export class PostgresStore implements BatchStore {
     return inTransaction(this.pool, work);
   }
 
-  /**
-   * Spools the requests to a temporary file as they arrive, then inserts the batch, COPYs them
-   * and commits: one transaction, begun once the upload is whole, rolled back instead when the
-   * create repeats an earlier one. A batch with no requests is stored ended. The batch's `seq` is
-   * drawn first, so the spooled rows name it.
-   */
+  /** Stores the batch and its requests (see {@link createBatch}). */
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
-    const drawn = await this.pool.query<{ seq: number }>(`SELECT nextval(pg_get_serial_sequence('batchd.batches', 'seq')) AS seq`);
-    const seq = drawn.rows[0]!.seq;
-    try {
-      return await spoolRequests(seq, requests, (spooled) =>
-        this.transaction(async (client) => {
-          await client.query(
-            `INSERT INTO batchd.batches (seq, id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8)`,
-            [seq, batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
-          );
-          await spooled.copyInto(client);
-          const earlier = options ? await settleCreate(client, batch, options) : null;
-          if (earlier) throw new Repeated(toBatchRecord(earlier));
-          const { rows } = await client.query<BatchRow>(
-            `UPDATE batchd.batches SET processing = $2,
-               status = CASE WHEN $2 = 0 THEN 'ended' ELSE status END, ended_at = CASE WHEN $2 = 0 THEN created_at END
-             WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`,
-            [seq, spooled.count],
-          );
-          await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
-          return toBatchRecord(rows[0]!);
-        }),
-      );
-    } catch (error) {
-      if (error instanceof Repeated) return error.batch;
-      throw error;
-    }
+    return createBatch(this.pool, batch, requests, options);
   }
 
   async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
