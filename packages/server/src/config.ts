@@ -32,6 +32,8 @@ export interface Config {
   backend: string;
   backendUrl: string | null;
   backendTimeoutMs: number;
+  /** Longest a request's body may take to arrive, from its headers to its last byte. */
+  uploadTimeoutMs: number;
   /** Longest a receiver may take to answer one webhook attempt. */
   webhookTimeoutMs: number;
   /** Ended batches of at least this many requests are served from a results file (SQLite only). */
@@ -144,6 +146,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic or openai (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
+  option({ key: 'uploadTimeoutMs', flag: 'upload-timeout', env: 'BATCHD_UPLOAD_TIMEOUT', description: 'longest a request body may take to arrive; the connection is then closed', parse: parseDuration, defaultValue: 15 * UNITS.m! }),
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
   option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),

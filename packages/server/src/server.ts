@@ -149,6 +149,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
+    uploadTimeoutMs: config.uploadTimeoutMs,
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   const url = await listen(app, config.host, config.port);

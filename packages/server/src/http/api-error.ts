@@ -1,5 +1,6 @@
 import type { ErrorResponse, ErrorType } from '@batchd/sdk';
 import type { FastifyError } from 'fastify';
+import { isStoreBusy } from '../store/store.js';
 
 /** An error answered to an API client, in the Message Batches error envelope. */
 export class ApiError extends Error {
@@ -27,9 +28,10 @@ export const notFound = (message: string) => new ApiError(404, 'not_found_error'
 export const requestTooLarge = (message: string) => new ApiError(413, 'request_too_large', message);
 export const apiError = (message: string) => new ApiError(500, 'api_error', message);
 
-/** Turns framework errors (bad content type, oversized JSON, ...) into API errors. */
+/** Turns framework errors (bad content type, oversized JSON, ...) and a busy store into API errors. */
 export function toApiError(error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error;
+  if (isStoreBusy(error)) return new ApiError(503, 'overloaded_error', 'The server is busy; try again shortly.', { 'retry-after': '1' });
   const status = (error as FastifyError).statusCode;
   if (status === 413) return new ApiError(413, 'request_too_large', error.message);
   if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);

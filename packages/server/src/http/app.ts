@@ -9,6 +9,7 @@ import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import { registerOpenAIRoutes } from './openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
+import { watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 
@@ -22,6 +23,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf'
   rateLimitPerMinute?: number;
   /** When given, only requests whose Host it accepts are served; others get 403 (see `host-check.ts`). */
   hostAllowed?: (host: string) => boolean;
+  /** Longest a request's body may take to arrive. */
+  uploadTimeoutMs: number;
 }
 
 declare module 'fastify' {
@@ -68,20 +71,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
 
-  // A client that stops sending its request loses the connection after the upload idle time.
-  // The timer stops once the handler runs: answers may take long (a model call), bodies may not.
-  const watched = new WeakSet<object>();
-  app.addHook('onRequest', async (request) => {
-    const socket = request.raw.socket;
-    if (!watched.has(socket)) {
-      watched.add(socket);
-      socket.on('timeout', () => socket.destroy());
-    }
-    socket.setTimeout(UPLOAD_IDLE_MS);
-  });
-  app.addHook('preHandler', async (request) => {
-    request.raw.socket.setTimeout(0);
-  });
+  watchUploads(app, { idleMs: UPLOAD_IDLE_MS, timeoutMs: deps.uploadTimeoutMs });
 
   app.addHook('onRoute', (route) => {
     if (LIMITED_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) route.config = { ...route.config, rateLimited: true };
@@ -103,6 +93,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const identity = await authenticator.identify(request);
     request.workspace = identity.workspace;
     request.caller = identity.caller;
+    // No store keeps a NUL in text: ids and query values with one are refused before any lookup.
+    if (/%00/i.test(request.url)) throw invalidRequest('The URL must not contain NUL characters (%00).');
     if (limiter && rateLimited) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {

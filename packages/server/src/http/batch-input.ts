@@ -66,7 +66,10 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line:
 
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
 
-/** One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`, not streaming. */
+/**
+ * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
+ * not streaming. A `custom_id` with a NUL, which no store can keep as text, fails the whole create.
+ */
 function checkLine(text: string | null, line: number, endpoint: string): CheckedLine {
   const fail = (code: string, message: string, param: string | null = null): BatchLineError => ({ code, message, param, line });
   let parsed: unknown;
@@ -78,6 +81,7 @@ function checkLine(text: string | null, line: number, endpoint: string): Checked
   if (!isObject(parsed)) return fail('invalid_json_line', `Line ${line} is not a JSON object.`);
   const { custom_id: customId, method, url, body } = parsed;
   if (typeof customId !== 'string' || customId === '') return fail('missing_required_parameter', `Line ${line} has no custom_id string.`, 'custom_id');
+  if (customId.includes('\u0000')) throw invalidRequest(`custom_id: line ${line} has a custom_id with a NUL character.`);
   if (method !== 'POST') return fail('invalid_value', `Line ${line}: method must be "POST".`, 'method');
   if (url !== endpoint) return fail('invalid_url', `Line ${line}: url ${JSON.stringify(url)} does not match the batch's endpoint ${endpoint}.`, 'url');
   if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');

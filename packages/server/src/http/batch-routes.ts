@@ -12,6 +12,7 @@ import { drainBody, parseCreateBody } from './create-body.js';
 import { FollowStreams } from './follow-streams.js';
 import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 import { resultsSoFar } from './results-so-far.js';
+import { wholeResults } from './whole-results.js';
 import { toMessageBatch } from './wire.js';
 
 export interface BatchRouteDeps {
@@ -191,7 +192,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
-    if (batch.status === 'ended') return reply.send(Readable.from(store.readResults(batch.id, RESULTS_PAGE_LINES), { highWaterMark: 1 }));
+    if (batch.status === 'ended') return reply.send(Readable.from(wholeResults(store.readResults(batch.id, RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
     const stop = new AbortController();
     const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
       pageSize: RESULTS_PAGE_LINES,

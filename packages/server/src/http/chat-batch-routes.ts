@@ -36,6 +36,7 @@ function parseCreate(body: unknown): { inputFileId: string; metadata: Record<str
   if (!isObject(body)) throw invalidRequest('The body must be a JSON object.');
   const { input_file_id: inputFileId, endpoint, completion_window: window, metadata } = body;
   if (typeof inputFileId !== 'string' || inputFileId === '') throw invalidRequest('input_file_id: a file id is required.');
+  if (inputFileId.includes('\u0000')) throw invalidRequest('input_file_id: must not contain NUL characters.');
   if (endpoint !== ENDPOINT) throw invalidRequest(`endpoint: batchd runs batches of ${ENDPOINT} only, got ${JSON.stringify(endpoint ?? null)}.`);
   if (window !== COMPLETION_WINDOW) throw invalidRequest(`completion_window: must be "${COMPLETION_WINDOW}", got ${JSON.stringify(window ?? null)}.`);
   if (metadata === undefined || metadata === null) return { inputFileId, metadata: null };

@@ -11,6 +11,7 @@ import { drainBody } from './create-body.js';
 import { singleValues } from './query-params.js';
 import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from './openai-wire.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
+import { wholeResults } from './whole-results.js';
 
 export interface FileRouteDeps {
   store: BatchStore;
@@ -82,6 +83,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
           continue;
         }
         if (part.fieldname !== 'file') throw invalidRequest(`${part.fieldname}: unexpected file field; send the file as "file".`);
+        if (part.filename.includes('\u0000')) throw invalidRequest('file: the file name must not contain NUL characters.');
         const now = deps.clock.now();
         file = await store.files.createFile(
           { id: deps.fileIds.next(now), workspaceId: workspace, purpose: BATCH_PURPOSE, filename: part.filename || 'upload.jsonl', createdAt: now },
@@ -119,7 +121,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   app.get<IdParams>('/v1/files/:id/content', async (request, reply) => {
     const result = await resultFile(request);
     const content = result
-      ? resultFileContent(store.files, result.batch.id, result.part)
+      ? wholeResults(resultFileContent(store.files, result.batch.id, result.part), store, result.batch)
       : store.files.readFile(deps.workspaceOf(request), (await uploadedFile(request)).id);
     reply.header('content-type', 'application/octet-stream');
     return reply.send(Readable.from(content, { highWaterMark: 1 }));

@@ -56,6 +56,7 @@ async function serve(name: string) {
     onCreated: () => undefined,
     auth: 'none',
     webhookTargets: 'any',
+    uploadTimeoutMs: 60_000,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const path = `/v1/messages/batches/${batch.id}/results?partial=true&follow=true`;

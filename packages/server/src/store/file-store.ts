@@ -32,6 +32,22 @@ export interface ResultRow {
 }
 
 /**
+ * Sums over the finished requests of a batch that ended one way (`type`, with a stored result
+ * or without, `ran`): what sizes their lines of a result file without reading their results.
+ */
+export interface ResultRowSizes {
+  type: ResultRow['type'];
+  ran: boolean;
+  rows: number;
+  /** Digits of the rows' keys in decimal. */
+  keyDigits: number;
+  /** Bytes of the rows' custom_ids as JSON strings, quotes and escapes included. */
+  customIdBytes: number;
+  /** Bytes of the rows' stored results. */
+  resultBytes: number;
+}
+
+/**
  * Files kept in the store, their content in chunks as it streamed in (never whole in memory),
  * and the finished requests of a batch, from which result files are read.
  */
@@ -52,4 +68,6 @@ export interface FileStore {
    * succeeded, or all the others.
    */
   readResultRows(batchId: string, succeeded: boolean, pageSize: number): AsyncIterable<ResultRow[]>;
+  /** The sizes of the rows {@link readResultRows} reads, one entry per way they ended, from the lengths the database keeps. */
+  resultRowSizes(batchId: string, succeeded: boolean): Promise<ResultRowSizes[]>;
 }

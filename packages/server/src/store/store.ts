@@ -181,3 +181,11 @@ export interface BatchStore extends CompletedResultsStore {
 
   close(): Promise<void>;
 }
+
+/** What a PostgreSQL store's pool says when no connection frees up, or none can be made, within its wait bound. */
+const BUSY_MESSAGES = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+
+/** True for an error saying the store had no connection to spare in time: the caller may try again shortly. */
+export function isStoreBusy(error: unknown): boolean {
+  return error instanceof Error && BUSY_MESSAGES.has(error.message);
+}

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { NewRequest } from '../store.js';
+import { withSpooled } from './spool.js';
 
 const SPECIAL = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -12,24 +13,38 @@ function field(value: string): string {
   return value.replace(SPECIAL, (char) => ESCAPES[char]!);
 }
 
-/**
- * Streams `requests` into the `requests` table of batch `batchSeq` with one `COPY ... FROM
- * STDIN`, a chunk at a time and with backpressure, inside the caller's transaction. If
- * `requests` throws, the COPY is aborted (the transaction is then failed) and the error is
- * rethrown. Returns the number of rows copied.
- */
-export async function copyRequests(client: pg.ClientBase, batchSeq: number, requests: AsyncIterable<NewRequest[]>): Promise<number> {
+/** The lines of COPY's text format for `requests` of batch `batchSeq`, counting them into `counted`. */
+async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]>, counted: { count: number }): AsyncGenerator<Buffer> {
   const prefix = `${batchSeq}\t`;
-  let count = 0;
-  async function* lines(): AsyncGenerator<string> {
-    for await (const chunk of requests) {
-      let text = '';
-      for (const request of chunk) text += `${prefix}${field(request.customId)}\t${field(request.params)}\n`;
-      count += chunk.length;
-      if (text !== '') yield text;
-    }
+  for await (const chunk of requests) {
+    let text = '';
+    for (const request of chunk) text += `${prefix}${field(request.customId)}\t${field(request.params)}\n`;
+    counted.count += chunk.length;
+    if (text !== '') yield Buffer.from(text);
   }
-  const copy = client.query(copyFrom('COPY batchd.requests (batch_seq, custom_id, params) FROM STDIN'));
-  await pipeline(Readable.from(lines(), { objectMode: false }), copy);
-  return count;
+}
+
+/** Requests spooled by {@link spoolRequests}, ready to be copied. */
+export interface SpooledRequests {
+  count: number;
+  /** Streams the requests into the `requests` table with one `COPY ... FROM STDIN`, inside the caller's transaction. */
+  copyInto(client: pg.ClientBase): Promise<void>;
+}
+
+/**
+ * Reads `requests` of batch `batchSeq` to their end into a temporary file, as COPY's text
+ * format, then runs `work` with them. If `requests` throws, `work` never runs and the error is
+ * rethrown.
+ */
+export async function spoolRequests<T>(batchSeq: number, requests: AsyncIterable<NewRequest[]>, work: (spooled: SpooledRequests) => Promise<T>): Promise<T> {
+  const counted = { count: 0 };
+  return withSpooled(copyLines(batchSeq, requests, counted), (content) =>
+    work({
+      count: counted.count,
+      async copyInto(client) {
+        const copy = client.query(copyFrom('COPY batchd.requests (batch_seq, custom_id, params) FROM STDIN'));
+        await pipeline(Readable.from(content()), copy);
+      },
+    }),
+  );
 }

@@ -1,15 +1,16 @@
 import type pg from 'pg';
-import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow } from '../file-store.js';
+import { withSpooled } from './spool.js';
+import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 
 const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt"`;
 
 /**
  * Files on PostgreSQL: one row per file and its content in `file_chunks`, one `bytea` row per
- * chunk as it arrived, all written in one transaction, so a file is visible only once whole.
+ * chunk of up to 1 MiB, all written in one transaction, so a file is visible only once whole.
  *
- * Content is read through `readers`, a pool of its own: a batch create holds a connection of the
- * main pool for its whole transaction while it reads its input file, so reads from that same
- * pool could wait forever once every connection is held by a create.
+ * Uploads are spooled to a temporary file first, so the transaction never waits on a client.
+ * Content is read through `readers`, a pool of its own, so that reading input files (a batch
+ * create reads its file twice) never takes connections from the API's queries.
  */
 export class PostgresFiles implements FileStore {
   constructor(
@@ -23,22 +24,25 @@ export class PostgresFiles implements FileStore {
     await this.readers.end();
   }
 
+  /** Spools the upload to a temporary file as it arrives, then stores it in one transaction. */
   async createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord> {
-    return this.transaction(async (client) => {
-      const inserted = await client.query<{ seq: number }>(
-        `INSERT INTO batchd.files (id, workspace_id, purpose, filename, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
-        [file.id, file.workspaceId, file.purpose, file.filename, file.createdAt],
-      );
-      const seq = inserted.rows[0]!.seq;
-      let bytes = 0;
-      let part = 0;
-      for await (const chunk of chunks) {
-        await client.query('INSERT INTO batchd.file_chunks (file_seq, part, data) VALUES ($1, $2, $3)', [seq, part++, chunk]);
-        bytes += chunk.length;
-      }
-      await client.query('UPDATE batchd.files SET bytes = $2 WHERE seq = $1', [seq, bytes]);
-      return { ...file, bytes };
-    });
+    return withSpooled(chunks, (content) =>
+      this.transaction(async (client) => {
+        const inserted = await client.query<{ seq: number }>(
+          `INSERT INTO batchd.files (id, workspace_id, purpose, filename, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+          [file.id, file.workspaceId, file.purpose, file.filename, file.createdAt],
+        );
+        const seq = inserted.rows[0]!.seq;
+        let bytes = 0;
+        let part = 0;
+        for await (const chunk of content()) {
+          await client.query('INSERT INTO batchd.file_chunks (file_seq, part, data) VALUES ($1, $2, $3)', [seq, part++, chunk]);
+          bytes += chunk.length;
+        }
+        await client.query('UPDATE batchd.files SET bytes = $2 WHERE seq = $1', [seq, bytes]);
+        return { ...file, bytes };
+      }),
+    );
   }
 
   async getFile(workspaceId: string, id: string): Promise<FileRecord | null> {
@@ -101,5 +105,16 @@ export class PostgresFiles implements FileStore {
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.key;
     }
+  }
+
+  async resultRowSizes(batchId: string, succeeded: boolean): Promise<ResultRowSizes[]> {
+    const { rows } = await this.pool.query<ResultRowSizes>(
+      `SELECT result_type AS type, result IS NOT NULL AS ran, count(*) AS rows, sum(length(key::text)) AS "keyDigits",
+         sum(octet_length(to_json(custom_id)::text)) AS "customIdBytes", COALESCE(sum(octet_length(result)), 0) AS "resultBytes"
+       FROM batchd.requests WHERE batch_seq = (SELECT seq FROM batchd.batches WHERE id = $1) AND state = 'done' AND (result_type = 'succeeded') = $2
+       GROUP BY result_type, result IS NOT NULL`,
+      [batchId, succeeded],
+    );
+    return rows;
   }
 }

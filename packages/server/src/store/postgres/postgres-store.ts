@@ -14,11 +14,11 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
-import { purgeCreateRecords, settleCreate } from './postgres-batch-creates.js';
+import { purgeCreateRecords } from './postgres-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
-import { copyRequests } from './copy-requests.js';
+import { createBatch } from './postgres-create-batch.js';
 import { applyMigrations } from './migrations.js';
 import { readCompletedResults } from './postgres-completed-results.js';
 import { PostgresFiles } from './postgres-files.js';
@@ -32,6 +32,8 @@ import { inTransaction } from './transaction.js';
 export interface PostgresStoreOptions {
   /** Pooled connections for queries and creates (the work listener has its own). Default 10. */
   poolSize?: number;
+  /** Longest a query waits for a pooled connection before failing with a {@link isStoreBusy} error. Default 10 s. */
+  poolWaitMs?: number;
   /**
    * Errors of idle pooled connections and of the work listener connection; the pool and the
    * listener replace the connection themselves. Ignored by default.
@@ -43,6 +45,8 @@ const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const INT8_OID = 20;
 /** Connections of the pool file content is read through. */
 const FILE_READERS = 4;
+/** Longest a query waits for a pooled connection by default; then the caller is told the store is busy. */
+const POOL_WAIT_MS = 10_000;
 /** Batches the purge step works through per call. */
 const PURGE_FAN_OUT = 16;
 
@@ -50,13 +54,6 @@ const PURGE_FAN_OUT = 16;
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)),
 };
-
-/** Rolls back a create that repeats an earlier one, carrying the earlier batch out of the transaction. */
-class Repeated extends Error {
-  constructor(readonly batch: BatchRecord) {
-    super('the create repeats an earlier one');
-  }
-}
 
 /**
  * The store on PostgreSQL, shared by any number of processes on any number of machines:
@@ -72,7 +69,7 @@ export class PostgresStore implements BatchStore {
 
   private constructor(
     private readonly pool: pg.Pool,
-    config: pg.ClientConfig,
+    config: pg.PoolConfig,
     onError: (error: Error) => void,
   ) {
     this.listener = new WorkListener(config, onError);
@@ -86,7 +83,7 @@ export class PostgresStore implements BatchStore {
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const onError = options.onError ?? (() => undefined);
-    const config: pg.ClientConfig = { connectionString: url, types: TYPES, application_name: 'batchd' };
+    const config: pg.PoolConfig = { connectionString: url, types: TYPES, application_name: 'batchd', connectionTimeoutMillis: options.poolWaitMs ?? POOL_WAIT_MS };
     const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
     pool.on('error', onError);
     try {
@@ -108,36 +105,9 @@ export class PostgresStore implements BatchStore {
     return inTransaction(this.pool, work);
   }
 
-  /**
-   * Inserts the batch, COPYs its requests as they arrive and commits once all have: one
-   * transaction, rolled back instead when the create repeats an earlier one. A batch with no
-   * requests is stored ended.
-   */
+  /** Stores the batch and its requests (see {@link createBatch}). */
   async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
-    try {
-      return await this.transaction(async (client) => {
-        const inserted = await client.query<{ seq: number }>(
-          `INSERT INTO batchd.batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-           VALUES ($1, $2, 'in_progress', $3, $4, $5, $6, $7) RETURNING seq`,
-          [batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
-        );
-        const seq = inserted.rows[0]!.seq;
-        const count = await copyRequests(client, seq, requests);
-        const earlier = options ? await settleCreate(client, batch, options) : null;
-        if (earlier) throw new Repeated(toBatchRecord(earlier));
-        const { rows } = await client.query<BatchRow>(
-          `UPDATE batchd.batches SET processing = $2,
-             status = CASE WHEN $2 = 0 THEN 'ended' ELSE status END, ended_at = CASE WHEN $2 = 0 THEN created_at END
-           WHERE seq = $1 RETURNING ${BATCH_COLUMNS}`,
-          [seq, count],
-        );
-        await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
-        return toBatchRecord(rows[0]!);
-      });
-    } catch (error) {
-      if (error instanceof Repeated) return error.batch;
-      throw error;
-    }
+    return createBatch(this.pool, batch, requests, options);
   }
 
   async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {

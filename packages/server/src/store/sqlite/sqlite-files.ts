@@ -1,4 +1,4 @@
-import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow } from '../file-store.js';
+import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 const FILE_COLUMNS = `id, workspace_id AS workspaceId, purpose, filename, bytes, created_at AS createdAt`;
@@ -97,5 +97,18 @@ export class SqliteFiles implements FileStore {
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.key;
     }
+  }
+
+  async resultRowSizes(batchId: string, succeeded: boolean): Promise<ResultRowSizes[]> {
+    const seq = this.db.prepare('SELECT seq FROM batches WHERE id = ?').pluck().get(batchId);
+    if (seq === undefined) return [];
+    const groups = this.db
+      .prepare(
+        `SELECT result_type AS type, result IS NOT NULL AS ran, count(*) AS rows, sum(length(key)) AS keyDigits,
+           sum(octet_length(json_quote(custom_id))) AS customIdBytes, COALESCE(sum(octet_length(result)), 0) AS resultBytes
+         FROM requests WHERE batch_seq = ? AND state = 'done' AND (result_type = 'succeeded') = ? GROUP BY result_type, result IS NOT NULL`,
+      )
+      .all(seq, succeeded ? 1 : 0) as Array<Omit<ResultRowSizes, 'ran'> & { ran: number }>;
+    return groups.map((group) => ({ ...group, ran: group.ran === 1 }));
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -115,6 +116,30 @@ describe('results files of a SQLite store', () => {
     const { onFailure } = failuresOf();
     expect(await reopened.fileResults(10, onFailure)).toBe(1);
     expect(readFileSync(join(`${path}.results`, 'msgbatch_01crashed.jsonl'), 'utf8')).toBe(expected);
+    await reopened.close();
+  });
+
+  it('removes on reopen the file of a batch purged, or archived, when the process stopped before removing it', async () => {
+    const { store, path } = openStore();
+    for (const id of ['msgbatch_01kept', 'msgbatch_01purged', 'msgbatch_01archived']) await endedBatch(store, id, 3);
+    const { onFailure } = failuresOf();
+    expect(await store.fileResults(10, onFailure)).toBe(3);
+    const fileOf = (id: string) => join(`${path}.results`, `${id}.jsonl`);
+    const contents = readFileSync(fileOf('msgbatch_01purged'));
+    expect(await store.deleteBatch('w', 'msgbatch_01purged')).toBe('deleted');
+    await store.purge(100);
+    await store.close();
+    // The stop came after the rows were purged, before the file was removed.
+    writeFileSync(fileOf('msgbatch_01purged'), contents);
+    const archived = new Database(path);
+    archived.prepare("UPDATE batches SET archived_at = ? WHERE id = 'msgbatch_01archived'").run(T0 + 1e8);
+    archived.close();
+
+    const reopened = new SqliteStore(path, { resultsFileMinRequests: 3 });
+    expect(existsSync(fileOf('msgbatch_01purged'))).toBe(false);
+    expect(existsSync(fileOf('msgbatch_01archived'))).toBe(false);
+    expect(existsSync(fileOf('msgbatch_01kept'))).toBe(true);
+    expect((await resultsText(reopened, 'msgbatch_01kept')).split('\n').filter(Boolean)).toHaveLength(3);
     await reopened.close();
   });
 

@@ -24,12 +24,13 @@ const READ_CHUNK_BYTES = 256 * 1024;
  * truth: a file is written to a temporary name, synced, then renamed, so a file present under its
  * batch's name is whole; `results_filed` records that the batch was looked at (file written, or
  * too small to need one). A file that could not be written leaves its batch served from the
- * database. Files of purged batches are removed with their rows.
+ * database. Files of purged batches are removed with their rows, and on open if a stop came between.
  */
 export class SqliteResultsFiles {
   private readonly pending;
   private readonly markFiled;
   private readonly markSmallFiled;
+  private readonly served;
 
   constructor(
     db: SqliteDatabase,
@@ -40,6 +41,7 @@ export class SqliteResultsFiles {
     const requests = `(succeeded + errored + canceled + expired)`;
     this.pending = db.prepare(`SELECT seq, id FROM batches INDEXED BY batches_unfiled WHERE ${ended} AND dialect = 'messages' AND ${requests} >= ? ORDER BY seq LIMIT ?`);
     this.markFiled = db.prepare('UPDATE batches SET results_filed = 1 WHERE seq = ?');
+    this.served = db.prepare(`SELECT 1 FROM batches WHERE id = ? AND status <> 'deleted' AND archived_at IS NULL`).pluck();
     this.markSmallFiled = db.prepare(`UPDATE batches SET results_filed = 1 WHERE seq IN (SELECT seq FROM batches INDEXED BY batches_unfiled WHERE ${ended} AND (dialect <> 'messages' OR ${requests} < ?))`);
   }
 
@@ -103,14 +105,21 @@ export class SqliteResultsFiles {
     await Promise.all(batchIds.map((id) => rm(this.path(id), { force: true })));
   }
 
-  /** Removes files a stopped process left half written. */
-  discardUnfinished(): void {
+  /**
+   * Removes the files a stopped process left behind: half written ones, and those of batches
+   * deleted, archived or gone (a process stopped between purging a batch's rows and removing its
+   * file), whose contents must not outlive them.
+   */
+  discardLeftovers(): void {
     let names: string[];
     try {
       names = readdirSync(this.options.dir);
     } catch {
       return;
     }
-    for (const name of names) if (name.endsWith('.tmp')) rmSync(join(this.options.dir, name), { force: true });
+    for (const name of names) {
+      const orphan = name.endsWith('.jsonl') && this.served.get(name.slice(0, -'.jsonl'.length)) === undefined;
+      if (orphan || name.endsWith('.tmp')) rmSync(join(this.options.dir, name), { force: true });
+    }
   }
 }

@@ -79,7 +79,7 @@ export class SqliteStore implements BatchStore {
       for (const seq of unfinished) this.discard(seq);
     })();
     this.files.discardUnfinished();
-    this.resultsFiles?.discardUnfinished();
+    this.resultsFiles?.discardLeftovers();
   }
 
   private discard(seq: number): void {

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
+import { systemClock } from '../clock.js';
+import { Lanes } from '../engine/lanes.js';
+import { BatchIdGenerator } from '../ids.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { BatchStore } from '../store/store.js';
+import { buildApp } from './app.js';
+import { DEFAULT_WORKSPACE } from './authenticator.js';
+
+/**
+ * The results of an ended batch over real HTTP, when the batch is deleted and its rows purged
+ * while they stream: the body is cut off with an error, never ended cleanly but short.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'batchd-whole-results-'));
+const unavailable = postgresUnavailable();
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  for (const database of databases) await database.drop();
+});
+
+/** More than one page of the results route (1000 lines). */
+const REQUESTS = 2500;
+
+async function openStore(kind: string): Promise<BatchStore> {
+  if (kind === 'SQLite') return new SqliteStore(join(dir, `${Date.now()}-${Math.random()}.sqlite`));
+  const database = await createTestDatabase();
+  databases.push(database);
+  return PostgresStore.open(database.url);
+}
+
+/** An ended batch of {@link REQUESTS} succeeded requests. */
+async function endedBatch(store: BatchStore, id: string): Promise<void> {
+  const now = Date.now();
+  await store.createBatch(
+    { id, workspaceId: DEFAULT_WORKSPACE, createdAt: now, expiresAt: now + 3_600_000, archiveAt: now + 7_200_000 },
+    (async function* () {
+      yield Array.from({ length: REQUESTS }, (_, i) => ({ customId: `r${i}`, params: '{}' }));
+    })(),
+  );
+  const claimed = await store.claimRequests('owner', REQUESTS, now + 60_000, now);
+  await store.completeRequests('owner', claimed.map((request) => ({ key: request.key, type: 'succeeded', result: `{"type":"succeeded","message":{"n":${request.key}}}` })), now);
+}
+
+/** The store, except that a batch's results pause after their first page while `afterFirstPage` runs. */
+function pausing(store: BatchStore, afterFirstPage: (batchId: string) => Promise<void>): BatchStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'readResults') {
+        return async function* (batchId: string, pageSize: number) {
+          let first = true;
+          for await (const page of target.readResults(batchId, pageSize)) {
+            yield page;
+            if (first) await afterFirstPage(batchId);
+            first = false;
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe.each(['SQLite', 'PostgreSQL'])('results read while the batch is deleted, on %s', (kind) => {
+  it.skipIf(kind === 'PostgreSQL' && unavailable !== null)('end in an interrupted body', async () => {
+    const store = await openStore(kind);
+    const [whole, deleted] = ['msgbatch_01WHOLE', 'msgbatch_01DELETED'];
+    await endedBatch(store, whole);
+    await endedBatch(store, deleted);
+    const app = buildApp({
+      store: pausing(store, async (batchId) => {
+        if (batchId !== deleted) return;
+        expect(await store.deleteBatch(DEFAULT_WORKSPACE, deleted)).toBe('deleted');
+        while ((await store.purge(10_000)) > 0);
+      }),
+      lanes: new Lanes([]),
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      ids: new BatchIdGenerator(),
+      batchTtlMs: 3_600_000,
+      resultsTtlMs: 7_200_000,
+      publicUrl: () => '',
+      onCreated: () => undefined,
+      auth: 'none',
+      webhookTargets: 'any',
+      uploadTimeoutMs: 60_000,
+    });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const results = (id: string) => fetch(`${url}/v1/messages/batches/${id}/results`, { headers: { 'x-api-key': 'k' } });
+      const complete = await results(whole);
+      expect((await complete.text()).split('\n').filter(Boolean)).toHaveLength(REQUESTS);
+
+      const cut = await results(deleted);
+      expect(cut.status).toBe(200);
+      await expect(cut.text()).rejects.toThrow();
+      expect(await store.getBatch(DEFAULT_WORKSPACE, deleted)).toBeNull();
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+});
