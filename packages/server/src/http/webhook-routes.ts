@@ -118,10 +118,19 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
       throw invalidRequest(`This workspace already has ${MAX_ENDPOINTS} webhook endpoints, the most it may have; remove one first.`);
     }
     const createdAt = clock.now();
-    const endpoint = { id: newWebhookEndpointId(), workspaceId, url, secret: newWebhookSecret(), description, createdAt };
-    const record = { ...endpoint, consecutiveFailures: 0, pausedUntil: null, disabledAt: null };
-    await webhooks.createEndpoint(record);
-    return toEndpoint(record, createdAt);
+    const endpoint: WebhookEndpointRecord = {
+      id: newWebhookEndpointId(),
+      workspaceId,
+      url,
+      secret: newWebhookSecret(),
+      description,
+      createdAt,
+      consecutiveFailures: 0,
+      pausedUntil: null,
+      disabledAt: null,
+    };
+    await webhooks.createEndpoint(endpoint);
+    return toEndpoint(endpoint, createdAt);
   });
 
   app.get(ENDPOINTS_PATH, async (request) => {
