@@ -54,8 +54,6 @@ export interface WebhookDeliveryRecord {
 export interface ClaimedDelivery {
   id: string;
   endpointId: string;
-  /** The endpoint's failures in a row when claimed. */
-  consecutiveFailures: number;
   url: string;
   secret: string;
   payload: string;
@@ -77,10 +75,20 @@ export interface AttemptResult {
   delivered: boolean;
   /** When to try again; null ends an undelivered delivery `failed`. */
   retryAt: number | null;
-  /** Pause the endpoint until then (its breaker opens); null leaves its pause as it is. */
-  pauseUntil: number | null;
+  /** When a failure pauses the endpoint (a delivery ends its pause). */
+  pause: PausePolicy;
   /** The receiver is gone (`410`): disable the endpoint and fail its pending deliveries. */
   disable: boolean;
+}
+
+/**
+ * An endpoint's circuit breaker: the failed attempt that makes `afterFailures` in a row pauses it
+ * for `firstMs`; each further one in a row pauses it twice as long as the one before, at most `longestMs`.
+ */
+export interface PausePolicy {
+  afterFailures: number;
+  firstMs: number;
+  longestMs: number;
 }
 
 /** How many deliveries one claim may take: in all, and with those already leased, per endpoint and per workspace. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ClaimedDelivery, WebhookStore } from '../store/webhook-store.js';
-import { pauseUntil } from './circuit-breaker.js';
+import type { ClaimedDelivery, PausePolicy, WebhookStore } from '../store/webhook-store.js';
+import { pausePolicy } from './circuit-breaker.js';
 import { eventsFor } from './events.js';
 import { nextAttemptAt } from './retry-schedule.js';
 import { sendWebhook, type Fetch } from './send-webhook.js';
@@ -47,8 +47,11 @@ export class WebhookDispatcher {
   private ticking: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  private readonly pause: PausePolicy;
 
-  constructor(private readonly options: WebhookDispatcherOptions) {}
+  constructor(private readonly options: WebhookDispatcherOptions) {
+    this.pause = pausePolicy(options.retryScale);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
@@ -107,13 +110,12 @@ export class WebhookDispatcher {
       const now = clock.now();
       const delivered = outcome.error === null;
       const retryAt = delivered ? null : nextAttemptAt(delivery.attempt, now, retryScale);
-      const paused = delivered ? null : pauseUntil(delivery.consecutiveFailures + 1, now, retryScale);
       const disable = outcome.status === 410;
-      await store.recordAttempt(owner, delivery.id, delivery.attempt, { ...outcome, delivered, retryAt, pauseUntil: paused, disable }, now);
+      await store.recordAttempt(owner, delivery.id, delivery.attempt, { ...outcome, delivered, retryAt, pause: this.pause, disable }, now);
       const log = { delivery: delivery.id, endpoint: delivery.endpointId, attempt: delivery.attempt, status: outcome.status };
       if (delivered) logger.debug(log, 'webhook delivered');
       else if (disable) logger.warn(log, 'webhook endpoint disabled: its receiver answered 410 Gone');
-      else logger.warn({ ...log, error: outcome.error, retryAt, pausedUntil: paused }, retryAt === null ? 'webhook failed for good' : 'webhook attempt failed');
+      else logger.warn({ ...log, error: outcome.error, retryAt }, retryAt === null ? 'webhook failed for good' : 'webhook attempt failed');
     })()
       .catch((error: unknown) => logger.error({ err: error, delivery: delivery.id }, 'recording a webhook attempt failed'))
       .finally(() => {

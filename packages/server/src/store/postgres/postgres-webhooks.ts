@@ -149,14 +149,14 @@ export class PostgresWebhookStore implements WebhookStore {
     if (candidates.length === 0) return [];
     const picked = pickFairly(candidates, leased, limits);
     // Rows another process claimed meanwhile are locked (skipped) or no longer due: the claim comes up short.
-    const { rows } = await this.pool.query<{ seq: number; id: string; endpoint_id: string; consecutive_failures: number; url: string; secret: string; payload: string; attempts: number }>({
+    const { rows } = await this.pool.query<{ seq: number; id: string; endpoint_id: string; url: string; secret: string; payload: string; attempts: number }>({
       name: 'batchd-claim-deliveries',
       text: `UPDATE batchd.webhook_deliveries d SET attempts = d.attempts + 1, lease_owner = $1, next_attempt_at = $2
         FROM batchd.webhook_endpoints e
         WHERE d.seq IN (SELECT seq FROM batchd.webhook_deliveries WHERE seq = ANY($4::bigint[]) AND state = 'pending' AND next_attempt_at <= $3
           FOR UPDATE SKIP LOCKED)
         AND e.id = d.endpoint_id
-        RETURNING d.seq, d.id, d.endpoint_id, e.consecutive_failures, e.url, e.secret, d.payload, d.attempts`,
+        RETURNING d.seq, d.id, d.endpoint_id, e.url, e.secret, d.payload, d.attempts`,
       values: [owner, leaseUntil, now, picked],
     });
     const order = new Map(picked.map((seq, index) => [seq, index]));
@@ -165,7 +165,6 @@ export class PostgresWebhookStore implements WebhookStore {
       .map((row) => ({
         id: row.id,
         endpointId: row.endpoint_id,
-        consecutiveFailures: row.consecutive_failures,
         url: row.url,
         secret: row.secret,
         payload: row.payload,
@@ -185,7 +184,8 @@ export class PostgresWebhookStore implements WebhookStore {
         health AS (
           UPDATE batchd.webhook_endpoints SET
             consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures + 1 END,
-            paused_until = CASE WHEN $9 THEN NULL ELSE coalesce($10, paused_until) END,
+            paused_until = CASE WHEN $9 THEN NULL WHEN consecutive_failures + 1 >= $10
+              THEN $8 + LEAST($13::bigint << LEAST(consecutive_failures + 1 - $10, 30), $14) ELSE paused_until END,
             disabled_at = CASE WHEN $11 THEN $8 ELSE disabled_at END
           WHERE id IN (SELECT endpoint_id FROM done)),
         gone AS (
@@ -202,9 +202,11 @@ export class PostgresWebhookStore implements WebhookStore {
         result.error,
         now,
         result.delivered,
-        result.pauseUntil,
+        result.pause.afterFailures,
         result.disable,
         DISABLED_ERROR,
+        result.pause.firstMs,
+        result.pause.longestMs,
       ],
     });
     return rows.length > 0;

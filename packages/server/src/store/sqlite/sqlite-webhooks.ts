@@ -114,13 +114,13 @@ export class SqliteWebhookStore implements WebhookStore {
           WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq, id, endpoint_id, payload, attempts`)
         .all(owner, leaseUntil, JSON.stringify(picked)) as Array<{ seq: number; id: string; endpoint_id: string; payload: string; attempts: number }>;
       // Deleting an endpoint deletes its deliveries in the same transaction, so every claimed one has its endpoint.
-      const endpoint = this.db.prepare('SELECT url, secret, consecutive_failures FROM webhook_endpoints WHERE id = ?');
+      const endpoint = this.db.prepare('SELECT url, secret FROM webhook_endpoints WHERE id = ?');
       const order = new Map(picked.map((seq, index) => [seq, index]));
       return rows
         .sort((a, b) => order.get(a.seq)! - order.get(b.seq)!)
         .map((row) => {
-          const { url, secret, consecutive_failures } = endpoint.get(row.endpoint_id) as { url: string; secret: string; consecutive_failures: number };
-          return { id: row.id, endpointId: row.endpoint_id, consecutiveFailures: consecutive_failures, url, secret, payload: row.payload, attempt: row.attempts };
+          const { url, secret } = endpoint.get(row.endpoint_id) as { url: string; secret: string };
+          return { id: row.id, endpointId: row.endpoint_id, url, secret, payload: row.payload, attempt: row.attempts };
         });
     })();
   }
@@ -136,16 +136,29 @@ export class SqliteWebhookStore implements WebhookStore {
         | { seq: number; endpoint_id: string }
         | undefined;
       if (!row) return false;
+      const { pause } = result;
       this.db
         .prepare('INSERT INTO webhook_attempts (delivery_seq, attempt, attempted_at, status, error) VALUES (?, ?, ?, ?, ?)')
         .run(row.seq, attempt, now, result.status, result.error);
       this.db
         .prepare(`UPDATE webhook_endpoints SET
             consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
-            paused_until = CASE WHEN ? THEN NULL ELSE coalesce(?, paused_until) END,
+            paused_until = CASE WHEN ? THEN NULL WHEN consecutive_failures + 1 >= ?
+              THEN ? + min(? << min(consecutive_failures + 1 - ?, 30), ?) ELSE paused_until END,
             disabled_at = CASE WHEN ? THEN ? ELSE disabled_at END
           WHERE id = ?`)
-        .run(Number(result.delivered), Number(result.delivered), result.pauseUntil, Number(result.disable), now, row.endpoint_id);
+        .run(
+          Number(result.delivered),
+          Number(result.delivered),
+          pause.afterFailures,
+          now,
+          pause.firstMs,
+          pause.afterFailures,
+          pause.longestMs,
+          Number(result.disable),
+          now,
+          row.endpoint_id,
+        );
       if (result.disable) {
         this.db
           .prepare(`UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, lease_owner = NULL, last_error = ?

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchRecord, BatchStore } from '../store.js';
 import { DISABLED_ERROR } from '../webhook-rows.js';
-import type { AttemptResult, ClaimLimits, NewEvent, WebhookEndpointRecord } from '../webhook-store.js';
+import type { AttemptResult, ClaimLimits, NewEvent, PausePolicy, WebhookEndpointRecord } from '../webhook-store.js';
 
 /**
  * The webhook behaviour every store must show: endpoints per workspace, the outbox scan over
@@ -48,15 +48,10 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       seen.push(batch);
       return [{ type: 'batch.ended', payload: JSON.stringify({ type: 'batch.ended', data: { id: batch.id } }) }];
     };
-    const failed = (retryAt: number | null, pauseUntil: number | null = null): AttemptResult => ({
-      status: 500,
-      error: 'HTTP 500',
-      delivered: false,
-      retryAt,
-      pauseUntil,
-      disable: false,
-    });
-    const delivered: AttemptResult = { status: 204, error: null, delivered: true, retryAt: null, pauseUntil: null, disable: false };
+    /** Pauses on the second failure in a row: 1 s, then 2 s, at most 3 s. */
+    const pause: PausePolicy = { afterFailures: 2, firstMs: 1000, longestMs: 3000 };
+    const failed = (retryAt: number | null): AttemptResult => ({ status: 500, error: 'HTTP 500', delivered: false, retryAt, pause, disable: false });
+    const delivered: AttemptResult = { status: 204, error: null, delivered: true, retryAt: null, pause, disable: false };
     /** Claim limits that leave only the total to matter. */
     const upTo = (total: number): ClaimLimits => ({ total, perEndpoint: total, perWorkspace: total });
 
@@ -138,7 +133,7 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       await endedBatch('w1');
       await store.webhooks.announceEndedBatches(T0, 10, events);
       const [claimed] = await store.webhooks.claimDeliveries('a', upTo(10), T0 + 1000, T0);
-      await store.webhooks.recordAttempt('a', claimed!.id, 1, { status: null, error: 'no answer', delivered: false, retryAt: null, pauseUntil: null, disable: false }, T0 + 10);
+      await store.webhooks.recordAttempt('a', claimed!.id, 1, { status: null, error: 'no answer', delivered: false, retryAt: null, pause, disable: false }, T0 + 10);
       const [gone] = (await store.webhooks.listDeliveries('w1', e.id, { limit: 10 })).deliveries;
       expect(gone).toMatchObject({ state: 'failed', nextAttemptAt: null, lastStatus: null, lastError: 'no answer' });
       expect(await store.webhooks.claimDeliveries('a', upTo(10), T0 + 99_000, T0 + 90_000)).toEqual([]);
@@ -210,24 +205,33 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       expect((await store.webhooks.claimDeliveries('b', limits, T0 + 60_000, T0 + 50)).map((c) => c.url)).toHaveLength(1);
     });
 
-    it('pauses an endpoint as told, counts its failures in a row, and resumes it on a delivery', async () => {
+    it('pauses an endpoint that keeps failing, longer each time, and resumes it on a delivery', async () => {
       const e = endpoint('w1');
       await store.webhooks.createEndpoint(e);
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < 4; i++) {
         await endedBatch('w1');
         await store.webhooks.announceEndedBatches(T0, 10, events);
       }
-      const [one, two] = await store.webhooks.claimDeliveries('a', upTo(10), T0 + 1000, T0);
-      expect(one).toMatchObject({ endpointId: e.id, consecutiveFailures: 0 });
-      await store.webhooks.recordAttempt('a', one!.id, 1, failed(T0 + 100), T0 + 10);
-      await store.webhooks.recordAttempt('a', two!.id, 1, failed(T0 + 100, T0 + 5000), T0 + 11);
-      expect(await store.webhooks.getEndpoint('w1', e.id)).toMatchObject({ consecutiveFailures: 2, pausedUntil: T0 + 5000, disabledAt: null });
-      // Both are due again, but the endpoint is paused.
-      expect(await store.webhooks.claimDeliveries('a', upTo(10), T0 + 9000, T0 + 4999)).toEqual([]);
-      const again = await store.webhooks.claimDeliveries('a', upTo(10), T0 + 9000, T0 + 5000);
-      expect(again.map((c) => c.consecutiveFailures)).toEqual([2, 2]);
-      await store.webhooks.recordAttempt('a', again[0]!.id, 2, delivered, T0 + 5001);
-      expect(await store.webhooks.getEndpoint('w1', e.id)).toMatchObject({ consecutiveFailures: 0, pausedUntil: null });
+      const health = async () => {
+        const { consecutiveFailures, pausedUntil } = (await store.webhooks.getEndpoint('w1', e.id))!;
+        return [consecutiveFailures, pausedUntil];
+      };
+      const claimed = await store.webhooks.claimDeliveries('a', upTo(10), T0 + 100_000, T0);
+      expect(claimed.map((c) => c.endpointId)).toEqual([e.id, e.id, e.id, e.id]);
+      await store.webhooks.recordAttempt('a', claimed[0]!.id, 1, failed(T0 + 100), T0 + 10);
+      expect(await health()).toEqual([1, null]);
+      await store.webhooks.recordAttempt('a', claimed[1]!.id, 1, failed(T0 + 100), T0 + 20);
+      expect(await health()).toEqual([2, T0 + 1020]);
+      await store.webhooks.recordAttempt('a', claimed[2]!.id, 1, failed(T0 + 100), T0 + 30);
+      expect(await health()).toEqual([3, T0 + 2030]);
+      await store.webhooks.recordAttempt('a', claimed[3]!.id, 1, failed(T0 + 100), T0 + 40);
+      expect(await health()).toEqual([4, T0 + 3040]);
+      // All four are due again, but the endpoint is paused.
+      expect(await store.webhooks.claimDeliveries('a', upTo(10), T0 + 9000, T0 + 3039)).toEqual([]);
+      const again = await store.webhooks.claimDeliveries('a', upTo(10), T0 + 9000, T0 + 3040);
+      expect(again).toHaveLength(4);
+      await store.webhooks.recordAttempt('a', again[0]!.id, 2, delivered, T0 + 3041);
+      expect(await health()).toEqual([0, null]);
     });
 
     it('disables an endpoint whose receiver is gone: its pending deliveries fail and no new ones are stored', async () => {
@@ -240,7 +244,7 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       const other = endpoint('w1');
       await store.webhooks.createEndpoint(other);
       const [claimed] = await store.webhooks.claimDeliveries('a', upTo(1), T0 + 1000, T0 + 5);
-      const answer: AttemptResult = { status: 410, error: 'the receiver answered HTTP 410', delivered: false, retryAt: T0 + 500, pauseUntil: null, disable: true };
+      const answer: AttemptResult = { status: 410, error: 'the receiver answered HTTP 410', delivered: false, retryAt: T0 + 500, pause, disable: true };
       expect(await store.webhooks.recordAttempt('a', claimed!.id, 1, answer, T0 + 20)).toBe(true);
       expect(await store.webhooks.getEndpoint('w1', gone.id)).toMatchObject({ disabledAt: T0 + 20 });
       const log = (await store.webhooks.listDeliveries('w1', gone.id, { limit: 10 })).deliveries;
