@@ -1,43 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { api, type Api, type RequestOptions } from './support/api.js';
+import { api } from './support/api.js';
 import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
+import { createKey, keysCli, withKey } from './support/keys.js';
+import { startServer } from './support/server-process.js';
 
 /** Workspaces and API keys: each key opens one workspace, and no workspace sees another's batches. */
-
-function keysCli(server: ServerHandle, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [MAIN_JS, 'keys', ...args, '--db', server.dbPath], { encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function createKey(server: ServerHandle, workspace: string): { id: string; key: string } {
-  const run = keysCli(server, 'create', '--workspace', workspace, '--json');
-  expect(run.status).toBe(0);
-  return JSON.parse(run.stdout) as { id: string; key: string };
-}
-
-/** Raw requests to `server` carrying `key`. */
-function withKey(server: ServerHandle, key: string): Api {
-  const base = api(server.url);
-  const keyed = (options: RequestOptions = {}): RequestOptions => ({ ...options, headers: { 'x-api-key': key, ...options.headers } });
-  return {
-    request: (method, path, options) => base.request(method, path, keyed(options)),
-    get: (path, options) => base.get(path, keyed(options)),
-    post: (path, json, options) => base.post(path, json, keyed(options)),
-    delete: (path, options) => base.delete(path, keyed(options)),
-  };
-}
 
 describe('workspaces and keys', () => {
   it('scopes every endpoint to the workspace of the key, and never stores or logs the key', async () => {
     const server = await startServer({ flags: { auth: 'keys', 'emulator-latency-ms': 20 } });
-    const a = createKey(server, 'team-a');
-    const b = createKey(server, 'team-b');
+    const a = createKey(server.dbPath, 'team-a');
+    const b = createKey(server.dbPath, 'team-b');
     expect(a.key).toMatch(/^bk_[0-9A-Za-z]{40}$/);
-    const alice = withKey(server, a.key);
-    const bob = withKey(server, b.key);
+    const alice = withKey(server.url, a.key);
+    const bob = withKey(server.url, b.key);
 
     const batch = await createBatch(alice, userRequests(3, 'a'));
     await waitUntilEnded(alice, batch.id, 3);
@@ -62,7 +39,7 @@ describe('workspaces and keys', () => {
       Anthropic.AuthenticationError,
     );
 
-    const listed = keysCli(server, 'list', '--json');
+    const listed = keysCli(server.dbPath, 'list', '--json');
     expect(listed.stdout).not.toContain(a.key);
     expect(JSON.parse(listed.stdout).data.map((k: { workspace: string }) => k.workspace)).toEqual(['team-a', 'team-b']);
     const { stdout, stderr } = server.output();
@@ -71,26 +48,26 @@ describe('workspaces and keys', () => {
 
   it('answers 401 to a missing, unknown or revoked key', async () => {
     const server = await startServer({ flags: { auth: 'keys' } });
-    const { id, key } = createKey(server, 'team-a');
+    const { id, key } = createKey(server.dbPath, 'team-a');
     expect((await api(server.url).get('/v1/messages/batches', { headers: { 'x-api-key': null } })).status).toBe(401);
-    expect((await withKey(server, 'bk_unknown').get('/v1/messages/batches')).status).toBe(401);
-    expect((await withKey(server, key).get('/v1/messages/batches')).status).toBe(200);
-    expect(keysCli(server, 'revoke', id).status).toBe(0);
-    expect(keysCli(server, 'revoke', 'key_missing').status).toBe(1);
-    const after = await pollUntil(() => withKey(server, key).get('/v1/messages/batches'), (r) => r.status === 401, { timeoutMs: 15_000, intervalMs: 200 });
+    expect((await withKey(server.url, 'bk_unknown').get('/v1/messages/batches')).status).toBe(401);
+    expect((await withKey(server.url, key).get('/v1/messages/batches')).status).toBe(200);
+    expect(keysCli(server.dbPath, 'revoke', id).status).toBe(0);
+    expect(keysCli(server.dbPath, 'revoke', 'key_missing').status).toBe(1);
+    const after = await pollUntil(() => withKey(server.url, key).get('/v1/messages/batches'), (r) => r.status === 401, { timeoutMs: 15_000, intervalMs: 200 });
     expect(after.body.error.type).toBe('authentication_error');
   });
 
   it('requires keys by default on an address other machines can reach', async () => {
     const server = await startServer({ flags: { host: '0.0.0.0' } });
-    const response = await withKey(server, 'any-key-at-all').get('/v1/messages/batches');
+    const response = await withKey(server.url, 'any-key-at-all').get('/v1/messages/batches');
     expect(response.status).toBe(401);
   });
 
   it('limits the requests a workspace may queue, without touching other workspaces', async () => {
     const server = await startServer({ flags: { auth: 'keys', 'max-queued-requests': 10, 'emulator-latency-ms': 5000, concurrency: 1 } });
-    const alice = withKey(server, createKey(server, 'team-a').key);
-    const bob = withKey(server, createKey(server, 'team-b').key);
+    const alice = withKey(server.url, createKey(server.dbPath, 'team-a').key);
+    const bob = withKey(server.url, createKey(server.dbPath, 'team-b').key);
     await createBatch(alice, userRequests(8, 'first'));
     const over = await alice.post('/v1/messages/batches', { requests: userRequests(5, 'second') });
     expect(over.status).toBe(429);
@@ -103,8 +80,8 @@ describe('workspaces and keys', () => {
 
   it('limits batch-endpoint requests per minute per workspace', async () => {
     const server = await startServer({ flags: { auth: 'keys', 'rate-limit-rpm': 5 } });
-    const alice = withKey(server, createKey(server, 'team-a').key);
-    const bob = withKey(server, createKey(server, 'team-b').key);
+    const alice = withKey(server.url, createKey(server.dbPath, 'team-a').key);
+    const bob = withKey(server.url, createKey(server.dbPath, 'team-b').key);
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await alice.get('/v1/messages/batches')).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
