@@ -29,8 +29,12 @@ export interface WebhookDispatcherOptions {
 const ANNOUNCE_LIMIT = 100;
 /** Delivered and failed deliveries are kept this long. */
 const RETENTION_MS = 30 * 86_400_000;
-/** Deliveries purged per transaction; a tick repeats until none is left. */
+/**
+ * Deliveries purged per transaction, and most transactions per tick: up to 10,000 a tick, far
+ * more than ticks make, so a backlog drains without holding up sending.
+ */
 const PURGE_LIMIT = 1_000;
+const PURGE_STEPS = 10;
 /** Attempts in flight at once to one endpoint, and to all endpoints of one workspace (over every process). */
 const PER_ENDPOINT = 2;
 const PER_WORKSPACE = 4;
@@ -77,10 +81,11 @@ export class WebhookDispatcher {
     await this.step('purge deliveries', async () => {
       const before = clock.now() - RETENTION_MS;
       let purged: number;
+      let steps = 0;
       do {
         purged = await store.purgeDeliveries(before, PURGE_LIMIT);
         if (purged > 0) logger.debug({ purged }, 'purged webhook deliveries');
-      } while (purged === PURGE_LIMIT && !this.stopping.signal.aborted);
+      } while (purged === PURGE_LIMIT && ++steps < PURGE_STEPS && !this.stopping.signal.aborted);
     });
     await this.step('claim deliveries', async () => {
       const room = (this.options.concurrency ?? 16) - this.inFlight.size;
