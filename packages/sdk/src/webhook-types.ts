@@ -10,6 +10,12 @@ export interface WebhookEndpoint {
   /** `whsec_…`: the key `verifyWebhook` checks signatures with. */
   secret: string;
   created_at: string;
+  /** Attempts that failed in a row; a delivered one resets it. */
+  consecutive_failures: number;
+  /** Set while the endpoint is paused after failing five times in a row: nothing is sent to it before then. */
+  paused_until: string | null;
+  /** Set once its receiver answered `410 Gone`: nothing is sent to it any more; register the URL again. */
+  disabled_at: string | null;
 }
 
 export interface WebhookEndpointCreateParams {

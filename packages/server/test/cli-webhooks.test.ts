@@ -41,7 +41,7 @@ describe('batchd webhooks', () => {
     const second = await json<WebhookEndpoint>('add', 'https://hooks.example.com/unused');
 
     const listed = await webhooks('list');
-    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+URL\s+DESCRIPTION\s+CREATED$/);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+URL\s+DESCRIPTION\s+CREATED\s+STATE$/);
     expect(listed.stdout).toMatch(new RegExp(`${id}\\s+${hooks.url}\\s+CLI receiver\\s+\\d{4}-`));
     expect(listed.stdout).not.toContain(secret!);
     expect((await json<{ data: WebhookEndpoint[] }>('list')).data.map((e) => [e.id, e.secret])).toEqual([

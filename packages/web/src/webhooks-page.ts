@@ -29,6 +29,16 @@ function deliveryRow(delivery: WebhookDelivery, now: number): HTMLTableRowElemen
   );
 }
 
+/** A warning when events no longer reach the endpoint: disabled by a 410, or paused after failing again and again. */
+function health(endpoint: WebhookEndpoint): HTMLElement[] {
+  if (endpoint.disabled_at !== null) {
+    return [h('p', { class: 'banner banner-error' }, `Disabled ${formatDateTime(endpoint.disabled_at)}: its receiver answered 410 Gone. Add the URL again to receive events.`)];
+  }
+  if (endpoint.paused_until === null) return [];
+  const failures = `${endpoint.consecutive_failures} failed attempts in a row`;
+  return [h('p', { class: 'banner banner-info' }, `Paused until ${formatDateTime(endpoint.paused_until)} after ${failures}.`)];
+}
+
 function endpointSection(endpoint: WebhookEndpoint, deliveries: WebhookDelivery[], onRemove: () => void): HTMLElement {
   const now = Date.now();
   const log =
@@ -50,6 +60,7 @@ function endpointSection(endpoint: WebhookEndpoint, deliveries: WebhookDelivery[
     { class: 'card webhook-endpoint', 'data-endpoint-id': endpoint.id },
     h('div', { class: 'actions' }, h('h2', {}, endpoint.url), remove),
     h('p', { class: 'muted' }, [endpoint.id, endpoint.description, `added ${formatDateTime(endpoint.created_at)}`].filter(Boolean).join(' · ')),
+    ...health(endpoint),
     log,
   );
 }

@@ -67,4 +67,20 @@ describe('the webhooks page in chromium', () => {
     await expect(client.webhooks.retrieve(endpointId!)).rejects.toThrow(/No webhook endpoint/);
     await context.close();
   });
+
+  it('marks an endpoint disabled once its receiver answers 410 Gone', async () => {
+    const gone = await WebhookReceiver.start(() => 410);
+    const client = new BatchdClient({ apiKey: API_KEY, baseURL: server.url });
+    const endpoint = await client.webhooks.create({ url: gone.url });
+    const { page, context } = await openDashboard(browser, server.url, { apiKey: API_KEY });
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const card = page.locator(`.webhook-endpoint[data-endpoint-id="${endpoint.id}"]`);
+    await card.locator('.empty').waitFor(SETTLE);
+    await client.messages.batches.create({ requests: [request('gone-1')] });
+    await card.locator('.banner-error').waitFor(SETTLE);
+    expect(await card.locator('.banner-error').textContent()).toMatch(/^Disabled .+: its receiver answered 410 Gone\. Add the URL again to receive events\.$/);
+    expect(gone.received).toHaveLength(1);
+    await context.close();
+    await gone.close();
+  });
 });

@@ -4,11 +4,17 @@ import { addClientFlags, clientContext, integerFrom } from './client-flags.js';
 import { formatTable } from './format-table.js';
 import type { Palette } from './palette.js';
 
+/** `active`, `paused until …` (it kept failing) or `disabled` (its receiver answered 410 Gone). */
+function formatState(endpoint: WebhookEndpoint, colors: Palette): string {
+  if (endpoint.disabled_at !== null) return colors.red('disabled');
+  return endpoint.paused_until === null ? colors.green('active') : colors.yellow(`paused until ${endpoint.paused_until}`);
+}
+
 function formatEndpoints(endpoints: WebhookEndpoint[], colors: Palette): string {
   if (endpoints.length === 0) return 'no webhook endpoints\n';
   return formatTable(
-    [{ title: 'ID' }, { title: 'URL' }, { title: 'DESCRIPTION' }, { title: 'CREATED' }],
-    endpoints.map((e) => [e.id, e.url, e.description ?? '-', e.created_at]),
+    [{ title: 'ID' }, { title: 'URL' }, { title: 'DESCRIPTION' }, { title: 'CREATED' }, { title: 'STATE' }],
+    endpoints.map((e) => [e.id, e.url, e.description ?? '-', e.created_at, formatState(e, colors)]),
     colors.bold,
   );
 }

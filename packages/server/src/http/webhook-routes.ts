@@ -26,7 +26,9 @@ const DELIVERY_ID = /^evt_[0-9A-Za-z]{1,64}$/;
 
 const iso = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
-function toEndpoint(endpoint: WebhookEndpointRecord) {
+/** An endpoint as the API shows it at `now`: a pause that has ended is no longer shown. */
+function toEndpoint(endpoint: WebhookEndpointRecord, now: number) {
+  const paused = endpoint.pausedUntil !== null && endpoint.pausedUntil > now;
   return {
     id: endpoint.id,
     type: 'webhook_endpoint',
@@ -34,6 +36,9 @@ function toEndpoint(endpoint: WebhookEndpointRecord) {
     description: endpoint.description,
     secret: endpoint.secret,
     created_at: formatTimestamp(endpoint.createdAt),
+    consecutive_failures: endpoint.consecutiveFailures,
+    paused_until: paused ? iso(endpoint.pausedUntil) : null,
+    disabled_at: iso(endpoint.disabledAt),
   };
 }
 
@@ -112,14 +117,28 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     if ((await webhooks.listEndpoints(workspaceId)).length >= MAX_ENDPOINTS) {
       throw invalidRequest(`This workspace already has ${MAX_ENDPOINTS} webhook endpoints, the most it may have; remove one first.`);
     }
-    const endpoint = { id: newWebhookEndpointId(), workspaceId, url, secret: newWebhookSecret(), description, createdAt: clock.now() };
+    const createdAt = clock.now();
+    const endpoint: WebhookEndpointRecord = {
+      id: newWebhookEndpointId(),
+      workspaceId,
+      url,
+      secret: newWebhookSecret(),
+      description,
+      createdAt,
+      consecutiveFailures: 0,
+      pausedUntil: null,
+      disabledAt: null,
+    };
     await webhooks.createEndpoint(endpoint);
-    return toEndpoint(endpoint);
+    return toEndpoint(endpoint, createdAt);
   });
 
-  app.get(ENDPOINTS_PATH, async (request) => ({ data: (await webhooks.listEndpoints(workspaceOf(request))).map(toEndpoint) }));
+  app.get(ENDPOINTS_PATH, async (request) => {
+    const now = clock.now();
+    return { data: (await webhooks.listEndpoints(workspaceOf(request))).map((endpoint) => toEndpoint(endpoint, now)) };
+  });
 
-  app.get<{ Params: { id: string } }>(`${ENDPOINTS_PATH}/:id`, async (request) => toEndpoint(await endpointOf(request, request.params.id)));
+  app.get<{ Params: { id: string } }>(`${ENDPOINTS_PATH}/:id`, async (request) => toEndpoint(await endpointOf(request, request.params.id), clock.now()));
 
   app.delete<{ Params: { id: string } }>(`${ENDPOINTS_PATH}/:id`, async (request) => {
     const { id } = request.params;
@@ -140,6 +159,9 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
 
   app.post<{ Params: { id: string; deliveryId: string } }>(`${ENDPOINTS_PATH}/:id/deliveries/:deliveryId/retry`, async (request) => {
     const endpoint = await endpointOf(request, request.params.id);
+    if (endpoint.disabledAt !== null) {
+      throw invalidRequest('This endpoint is disabled: its receiver answered 410 Gone. Register the URL again to receive events.');
+    }
     const { deliveryId } = request.params;
     const delivery = DELIVERY_ID.test(deliveryId) ? await webhooks.retryDelivery(endpoint.workspaceId, endpoint.id, deliveryId, clock.now()) : null;
     if (!delivery) throw notFound(`No delivery with id ${JSON.stringify(deliveryId)} for this endpoint.`);

@@ -1,7 +1,7 @@
 import type { DeliveryAttempt, DeliveryState, WebhookDeliveryRecord, WebhookEndpointRecord } from './webhook-store.js';
 
 /** The `webhook_endpoints` columns both stores select, in the shape {@link toEndpointRecord} reads. */
-export const ENDPOINT_COLUMNS = 'id, workspace_id, url, secret, description, created_at';
+export const ENDPOINT_COLUMNS = 'id, workspace_id, url, secret, description, created_at, consecutive_failures, paused_until, disabled_at';
 
 export interface EndpointRow {
   id: string;
@@ -10,10 +10,23 @@ export interface EndpointRow {
   secret: string;
   description: string | null;
   created_at: number;
+  consecutive_failures: number;
+  paused_until: number | null;
+  disabled_at: number | null;
 }
 
 export function toEndpointRecord(row: EndpointRow): WebhookEndpointRecord {
-  return { id: row.id, workspaceId: row.workspace_id, url: row.url, secret: row.secret, description: row.description, createdAt: row.created_at };
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    url: row.url,
+    secret: row.secret,
+    description: row.description,
+    createdAt: row.created_at,
+    consecutiveFailures: row.consecutive_failures,
+    pausedUntil: row.paused_until,
+    disabledAt: row.disabled_at,
+  };
 }
 
 /** The `webhook_deliveries` columns both stores select, in the shape {@link toDeliveryRecord} reads. */
@@ -70,6 +83,9 @@ export function toDeliveryRecords(rows: DeliveryRow[], attempts: AttemptRow[]): 
 }
 
 /** The state an attempt leaves a delivery in. */
-export function stateAfter(result: { delivered: boolean; retryAt: number | null }): DeliveryState {
-  return result.delivered ? 'delivered' : result.retryAt === null ? 'failed' : 'pending';
+export function stateAfter(result: { delivered: boolean; retryAt: number | null; disable: boolean }): DeliveryState {
+  return result.delivered ? 'delivered' : result.retryAt === null || result.disable ? 'failed' : 'pending';
 }
+
+/** The error left on the pending deliveries of an endpoint disabled by a `410 Gone`. */
+export const DISABLED_ERROR = 'the endpoint was disabled: its receiver answered HTTP 410 Gone';

@@ -10,6 +10,12 @@ export interface WebhookEndpointRecord {
   secret: string;
   description: string | null;
   createdAt: number;
+  /** Attempts that failed in a row; a delivered one resets it. */
+  consecutiveFailures: number;
+  /** Nothing is sent to it before this time (its circuit breaker is open); null when never paused. */
+  pausedUntil: number | null;
+  /** When a receiver answered `410 Gone`: nothing is sent to it any more. */
+  disabledAt: number | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -47,6 +53,7 @@ export interface WebhookDeliveryRecord {
 /** A delivery leased to one sender, with what it needs to send it. */
 export interface ClaimedDelivery {
   id: string;
+  endpointId: string;
   url: string;
   secret: string;
   payload: string;
@@ -68,6 +75,27 @@ export interface AttemptResult {
   delivered: boolean;
   /** When to try again; null ends an undelivered delivery `failed`. */
   retryAt: number | null;
+  /** When a failure pauses the endpoint (a delivery ends its pause). */
+  pause: PausePolicy;
+  /** The receiver is gone (`410`): disable the endpoint and fail its pending deliveries. */
+  disable: boolean;
+}
+
+/**
+ * An endpoint's circuit breaker: the failed attempt that makes `afterFailures` in a row pauses it
+ * for `firstMs`; each further one in a row pauses it twice as long as the one before, at most `longestMs`.
+ */
+export interface PausePolicy {
+  afterFailures: number;
+  firstMs: number;
+  longestMs: number;
+}
+
+/** How many deliveries one claim may take: in all, and with those already leased, per endpoint and per workspace. */
+export interface ClaimLimits {
+  total: number;
+  perEndpoint: number;
+  perWorkspace: number;
 }
 
 export interface DeliveryPage {
@@ -90,13 +118,19 @@ export interface WebhookStore {
 
   /**
    * In one transaction: takes up to `limit` ended batches not yet announced, stores one delivery
-   * per event of `eventsFor(batch)` for each endpoint of the batch's workspace (due at `now`),
+   * per event of `eventsFor(batch)` for each enabled endpoint of the batch's workspace (due at `now`),
    * and marks the batches announced. Returns how many batches it announced.
    */
   announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => NewEvent[]): Promise<number>;
-  /** Leases up to `limit` pending deliveries due at `now`: each counts an attempt and is due again at `leaseUntil`. */
-  claimDeliveries(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedDelivery[]>;
-  /** Records an attempt of a delivery still leased by `owner` for that attempt; false when the lease was lost. */
+  /**
+   * Leases pending deliveries due at `now` of endpoints neither paused nor disabled, fairly (see
+   * `fair-claim.ts`): each counts an attempt and is due again at `leaseUntil`.
+   */
+  claimDeliveries(owner: string, limits: ClaimLimits, leaseUntil: number, now: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records an attempt of a delivery still leased by `owner` for that attempt, and its endpoint's
+   * health (failures in a row, pause, disabling); false when the lease was lost.
+   */
   recordAttempt(owner: string, id: string, attempt: number, result: AttemptResult, now: number): Promise<boolean>;
 
   /** Newest first; `afterId` pages to older deliveries. */

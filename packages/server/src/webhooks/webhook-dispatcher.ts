@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ClaimedDelivery, WebhookStore } from '../store/webhook-store.js';
+import type { ClaimedDelivery, PausePolicy, WebhookStore } from '../store/webhook-store.js';
+import { pausePolicy } from './circuit-breaker.js';
 import { eventsFor } from './events.js';
 import { nextAttemptAt } from './retry-schedule.js';
 import { sendWebhook, type Fetch } from './send-webhook.js';
@@ -17,9 +18,9 @@ export interface WebhookDispatcherOptions {
   intervalMs: number;
   /** Longest a receiver may take to answer one attempt. */
   timeoutMs: number;
-  /** Multiplies the retry schedule (1 in production). */
+  /** Multiplies the retry schedule and the endpoints' pauses (1 in production). */
   retryScale: number;
-  /** Most attempts in flight at once. Default 16. */
+  /** Most attempts this process has in flight at once. Default 16. */
   concurrency?: number;
   fetch?: Fetch;
 }
@@ -28,23 +29,33 @@ export interface WebhookDispatcherOptions {
 const ANNOUNCE_LIMIT = 100;
 /** Delivered and failed deliveries are kept this long. */
 const RETENTION_MS = 30 * 86_400_000;
-const PURGE_EVERY_MS = 3_600_000;
-const PURGE_LIMIT = 5_000;
+/**
+ * Deliveries purged per transaction, and most transactions per tick: up to 10,000 a tick, far
+ * more than ticks make, so a backlog drains without holding up sending.
+ */
+const PURGE_LIMIT = 1_000;
+const PURGE_STEPS = 10;
+/** Attempts in flight at once to one endpoint, and to all endpoints of one workspace (over every process). */
+const PER_ENDPOINT = 2;
+const PER_WORKSPACE = 4;
 
 /**
  * Sends webhook events, in its own loop beside the engine (which never waits for it). Each tick
- * announces batches that ended (the outbox scan, durable in the store), then claims due
- * deliveries under a lease and sends them with bounded concurrency. A delivery whose attempt
- * was cut short by a crash is due again when its lease lapses. Ticks never overlap and never throw.
+ * announces batches that ended (the outbox scan, durable in the store), purges old settled
+ * deliveries, then claims due deliveries under a lease, fairly across workspaces and endpoints,
+ * and sends them with bounded concurrency. A delivery whose attempt was cut short by a crash is
+ * due again when its lease lapses. Ticks never overlap and never throw.
  */
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
-  private lastPurge = -Infinity;
+  private readonly pause: PausePolicy;
 
-  constructor(private readonly options: WebhookDispatcherOptions) {}
+  constructor(private readonly options: WebhookDispatcherOptions) {
+    this.pause = pausePolicy(options.retryScale);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
@@ -67,19 +78,21 @@ export class WebhookDispatcher {
         announced = await store.announceEndedBatches(clock.now(), ANNOUNCE_LIMIT, (batch) => eventsFor(batch, publicUrl()));
       } while (announced === ANNOUNCE_LIMIT && !this.stopping.signal.aborted);
     });
-    const now = clock.now();
-    if (now - this.lastPurge >= PURGE_EVERY_MS) {
-      this.lastPurge = now;
-      await this.step('purge deliveries', async () => {
-        const purged = await store.purgeDeliveries(now - RETENTION_MS, PURGE_LIMIT);
+    await this.step('purge deliveries', async () => {
+      const before = clock.now() - RETENTION_MS;
+      let purged: number;
+      let steps = 0;
+      do {
+        purged = await store.purgeDeliveries(before, PURGE_LIMIT);
         if (purged > 0) logger.debug({ purged }, 'purged webhook deliveries');
-      });
-    }
+      } while (purged === PURGE_LIMIT && ++steps < PURGE_STEPS && !this.stopping.signal.aborted);
+    });
     await this.step('claim deliveries', async () => {
       const room = (this.options.concurrency ?? 16) - this.inFlight.size;
       if (room <= 0 || this.stopping.signal.aborted) return;
       const at = clock.now();
-      const claimed = await store.claimDeliveries(this.options.owner, room, at + 2 * this.options.timeoutMs, at);
+      const limits = { total: room, perEndpoint: PER_ENDPOINT, perWorkspace: PER_WORKSPACE };
+      const claimed = await store.claimDeliveries(this.options.owner, limits, at + 2 * this.options.timeoutMs, at);
       for (const delivery of claimed) this.send(delivery);
     });
   }
@@ -102,9 +115,11 @@ export class WebhookDispatcher {
       const now = clock.now();
       const delivered = outcome.error === null;
       const retryAt = delivered ? null : nextAttemptAt(delivery.attempt, now, retryScale);
-      await store.recordAttempt(owner, delivery.id, delivery.attempt, { ...outcome, delivered, retryAt }, now);
-      const log = { delivery: delivery.id, attempt: delivery.attempt, status: outcome.status };
+      const disable = outcome.status === 410;
+      await store.recordAttempt(owner, delivery.id, delivery.attempt, { ...outcome, delivered, retryAt, pause: this.pause, disable }, now);
+      const log = { delivery: delivery.id, endpoint: delivery.endpointId, attempt: delivery.attempt, status: outcome.status };
       if (delivered) logger.debug(log, 'webhook delivered');
+      else if (disable) logger.warn(log, 'webhook endpoint disabled: its receiver answered 410 Gone');
       else logger.warn({ ...log, error: outcome.error, retryAt }, retryAt === null ? 'webhook failed for good' : 'webhook attempt failed');
     })()
       .catch((error: unknown) => logger.error({ err: error, delivery: delivery.id }, 'recording a webhook attempt failed'))

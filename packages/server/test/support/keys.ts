@@ -3,20 +3,20 @@ import { expect } from 'vitest';
 import { api, type Api, type RequestOptions } from './api.js';
 import { MAIN_JS } from './server-process.js';
 
-/** Runs `batchd keys ARGS --db DB`. */
+/** Runs `batchd keys ARGS --db DB` (a SQLite path or a PostgreSQL URL). */
 export function keysCli(db: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [MAIN_JS, 'keys', ...args, '--db', db], { encoding: 'utf8' });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/** Makes a key for `workspace` with `batchd keys create`. */
+/** A new API key opening `workspace`. */
 export function createKey(db: string, workspace: string): { id: string; key: string } {
   const run = keysCli(db, 'create', '--workspace', workspace, '--json');
-  expect(run.status).toBe(0);
+  expect(run.status, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as { id: string; key: string };
 }
 
-/** Raw requests to `url` carrying `key`. */
+/** Raw requests to the server at `url` carrying `key`. */
 export function withKey(url: string, key: string): Api {
   const base = api(url);
   const keyed = (options: RequestOptions = {}): RequestOptions => ({ ...options, headers: { 'x-api-key': key, ...options.headers } });

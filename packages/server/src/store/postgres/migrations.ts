@@ -190,6 +190,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX batches_unarchived ON batchd.batches (archive_at) WHERE status = 'ended' AND archived_at IS NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'webhook fairness and endpoint health',
+    // Claims look at each endpoint's oldest due deliveries (no longer at all due ones) and at the
+    // few leased ones; endpoints count failures in a row (a growing pause) and are disabled by a 410.
+    sql: `
+      ALTER TABLE batchd.webhook_endpoints ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0;
+      ALTER TABLE batchd.webhook_endpoints ADD COLUMN paused_until bigint;
+      ALTER TABLE batchd.webhook_endpoints ADD COLUMN disabled_at bigint;
+      CREATE INDEX webhook_deliveries_due_by_endpoint ON batchd.webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_leased ON batchd.webhook_deliveries (endpoint_id) WHERE lease_owner IS NOT NULL;
+      DROP INDEX batchd.webhook_deliveries_due;
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -2,8 +2,10 @@ import type pg from 'pg';
 import { newWebhookEventId } from '../../ids.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import type { BatchRecord } from '../store.js';
+import { pickFairly, type ClaimCandidate, type LeasedCount } from '../fair-claim.js';
 import {
   DELIVERY_COLUMNS,
+  DISABLED_ERROR,
   ENDPOINT_COLUMNS,
   stateAfter,
   toDeliveryRecords,
@@ -15,6 +17,7 @@ import {
 import type {
   AttemptResult,
   ClaimedDelivery,
+  ClaimLimits,
   DeliveryPage,
   NewEvent,
   WebhookDeliveryRecord,
@@ -39,8 +42,19 @@ export class PostgresWebhookStore implements WebhookStore {
 
   async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO batchd.webhook_endpoints (id, workspace_id, url, secret, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [endpoint.id, endpoint.workspaceId, endpoint.url, endpoint.secret, endpoint.description, endpoint.createdAt],
+      `INSERT INTO batchd.webhook_endpoints (id, workspace_id, url, secret, description, created_at, consecutive_failures, paused_until, disabled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        endpoint.id,
+        endpoint.workspaceId,
+        endpoint.url,
+        endpoint.secret,
+        endpoint.description,
+        endpoint.createdAt,
+        endpoint.consecutiveFailures,
+        endpoint.pausedUntil,
+        endpoint.disabledAt,
+      ],
     );
   }
 
@@ -82,7 +96,7 @@ export class PostgresWebhookStore implements WebhookStore {
       );
       if (batches.length === 0) return 0;
       const { rows: endpoints } = await client.query<{ id: string; workspace_id: string }>(
-        'SELECT id, workspace_id FROM batchd.webhook_endpoints WHERE workspace_id = ANY($1::text[])',
+        'SELECT id, workspace_id FROM batchd.webhook_endpoints WHERE workspace_id = ANY($1::text[]) AND disabled_at IS NULL',
         [[...new Set(batches.map((row) => row.workspace_id))]],
       );
       const columns = { id: [] as string[], endpoint: [] as string[], batch: [] as string[], type: [] as string[], payload: [] as string[] };
@@ -112,33 +126,90 @@ export class PostgresWebhookStore implements WebhookStore {
     });
   }
 
-  async claimDeliveries(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.pool.query<{ id: string; url: string; secret: string; payload: string; attempts: number }>({
+  async claimDeliveries(owner: string, limits: ClaimLimits, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
+    const [{ rows: candidates }, { rows: leased }] = await Promise.all([
+      this.pool.query<ClaimCandidate>({
+        name: 'batchd-delivery-candidates',
+        text: `SELECT d.seq, e.id AS endpoint_id, e.workspace_id, d.next_attempt_at
+          FROM batchd.webhook_endpoints e CROSS JOIN LATERAL (
+            SELECT seq, next_attempt_at FROM batchd.webhook_deliveries
+            WHERE endpoint_id = e.id AND state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, seq LIMIT $2) d
+          WHERE e.disabled_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= $1)
+          ORDER BY e.id, d.next_attempt_at, d.seq`,
+        values: [now, limits.perEndpoint],
+      }),
+      this.pool.query<LeasedCount>({
+        name: 'batchd-leased-deliveries',
+        text: `SELECT d.endpoint_id, e.workspace_id, count(*)::int AS leased
+          FROM batchd.webhook_deliveries d JOIN batchd.webhook_endpoints e ON e.id = d.endpoint_id
+          WHERE d.lease_owner IS NOT NULL AND d.state = 'pending' AND d.next_attempt_at > $1 GROUP BY d.endpoint_id, e.workspace_id`,
+        values: [now],
+      }),
+    ]);
+    if (candidates.length === 0) return [];
+    const picked = pickFairly(candidates, leased, limits);
+    // Rows another process claimed meanwhile are locked (skipped) or no longer due: the claim comes up short.
+    const { rows } = await this.pool.query<{ seq: number; id: string; endpoint_id: string; url: string; secret: string; payload: string; attempts: number }>({
       name: 'batchd-claim-deliveries',
       text: `UPDATE batchd.webhook_deliveries d SET attempts = d.attempts + 1, lease_owner = $1, next_attempt_at = $2
         FROM batchd.webhook_endpoints e
-        WHERE d.seq IN (SELECT seq FROM batchd.webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $3
-          ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+        WHERE d.seq IN (SELECT seq FROM batchd.webhook_deliveries WHERE seq = ANY($4::bigint[]) AND state = 'pending' AND next_attempt_at <= $3
+          FOR UPDATE SKIP LOCKED)
         AND e.id = d.endpoint_id
-        RETURNING d.id, e.url, e.secret, d.payload, d.attempts`,
-      values: [owner, leaseUntil, now, limit],
+        RETURNING d.seq, d.id, d.endpoint_id, e.url, e.secret, d.payload, d.attempts`,
+      values: [owner, leaseUntil, now, picked],
     });
-    return rows.map((row) => ({ id: row.id, url: row.url, secret: row.secret, payload: row.payload, attempt: row.attempts }));
+    const order = new Map(picked.map((seq, index) => [seq, index]));
+    return rows
+      .sort((a, b) => order.get(a.seq)! - order.get(b.seq)!)
+      .map((row) => ({
+        id: row.id,
+        endpointId: row.endpoint_id,
+        url: row.url,
+        secret: row.secret,
+        payload: row.payload,
+        attempt: row.attempts,
+      }));
   }
 
   async recordAttempt(owner: string, id: string, attempt: number, result: AttemptResult, now: number): Promise<boolean> {
     const state = stateAfter(result);
-    const { rowCount } = await this.pool.query({
+    const { rows } = await this.pool.query({
       name: 'batchd-record-attempt',
       text: `WITH done AS (
           UPDATE batchd.webhook_deliveries SET state = $4, next_attempt_at = $5, lease_owner = NULL, last_status = $6, last_error = $7,
             delivered_at = CASE WHEN $4 = 'delivered' THEN $8 ELSE delivered_at END
-          WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'pending' RETURNING seq)
-        INSERT INTO batchd.webhook_attempts (delivery_seq, attempt, attempted_at, status, error)
-        SELECT seq, $3, $8, $6, $7 FROM done`,
-      values: [id, owner, attempt, state, state === 'pending' ? result.retryAt : null, result.status, result.error, now],
+          WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'pending' RETURNING seq, endpoint_id),
+        logged AS (INSERT INTO batchd.webhook_attempts (delivery_seq, attempt, attempted_at, status, error) SELECT seq, $3, $8, $6, $7 FROM done),
+        health AS (
+          UPDATE batchd.webhook_endpoints SET
+            consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures + 1 END,
+            paused_until = CASE WHEN $9 THEN NULL WHEN consecutive_failures + 1 >= $10
+              THEN $8 + LEAST($13::bigint << LEAST(consecutive_failures + 1 - $10, 30), $14) ELSE paused_until END,
+            disabled_at = CASE WHEN $11 THEN $8 ELSE disabled_at END
+          WHERE id IN (SELECT endpoint_id FROM done)),
+        gone AS (
+          UPDATE batchd.webhook_deliveries SET state = 'failed', next_attempt_at = NULL, lease_owner = NULL, last_error = $12
+          WHERE $11 AND endpoint_id IN (SELECT endpoint_id FROM done) AND state = 'pending' AND id <> $1)
+        SELECT endpoint_id FROM done`,
+      values: [
+        id,
+        owner,
+        attempt,
+        state,
+        state === 'pending' ? result.retryAt : null,
+        result.status,
+        result.error,
+        now,
+        result.delivered,
+        result.pause.afterFailures,
+        result.disable,
+        DISABLED_ERROR,
+        result.pause.firstMs,
+        result.pause.longestMs,
+      ],
     });
-    return (rowCount ?? 0) > 0;
+    return rows.length > 0;
   }
 
   async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<DeliveryPage> {

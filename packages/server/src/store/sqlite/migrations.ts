@@ -184,4 +184,18 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX batches_unfiled ON batches (seq) WHERE results_filed = 0 AND status = 'ended' AND archived_at IS NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'webhook fairness and endpoint health',
+    // Claims look at each endpoint's oldest due deliveries (no longer at all due ones) and at the
+    // few leased ones; endpoints count failures in a row (a growing pause) and are disabled by a 410.
+    sql: `
+      ALTER TABLE webhook_endpoints ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE webhook_endpoints ADD COLUMN paused_until INTEGER;
+      ALTER TABLE webhook_endpoints ADD COLUMN disabled_at INTEGER;
+      CREATE INDEX webhook_deliveries_due_by_endpoint ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (endpoint_id) WHERE lease_owner IS NOT NULL;
+      DROP INDEX webhook_deliveries_due;
+    `,
+  },
 ];

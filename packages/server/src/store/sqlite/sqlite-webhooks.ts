@@ -1,8 +1,10 @@
 import { newWebhookEventId } from '../../ids.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import type { BatchRecord } from '../store.js';
+import { pickFairly, type ClaimCandidate, type LeasedCount } from '../fair-claim.js';
 import {
   DELIVERY_COLUMNS,
+  DISABLED_ERROR,
   ENDPOINT_COLUMNS,
   stateAfter,
   toDeliveryRecords,
@@ -14,6 +16,7 @@ import {
 import type {
   AttemptResult,
   ClaimedDelivery,
+  ClaimLimits,
   DeliveryPage,
   NewEvent,
   WebhookDeliveryRecord,
@@ -30,8 +33,19 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO webhook_endpoints (id, workspace_id, url, secret, description, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(endpoint.id, endpoint.workspaceId, endpoint.url, endpoint.secret, endpoint.description, endpoint.createdAt);
+      .prepare(`INSERT INTO webhook_endpoints (id, workspace_id, url, secret, description, created_at, consecutive_failures, paused_until, disabled_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        endpoint.id,
+        endpoint.workspaceId,
+        endpoint.url,
+        endpoint.secret,
+        endpoint.description,
+        endpoint.createdAt,
+        endpoint.consecutiveFailures,
+        endpoint.pausedUntil,
+        endpoint.disabledAt,
+      );
   }
 
   async listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]> {
@@ -63,7 +77,7 @@ export class SqliteWebhookStore implements WebhookStore {
       const batches = this.db
         .prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE announced = 0 AND status IN ('ended', 'deleted') ORDER BY seq LIMIT ?`)
         .all(limit) as BatchRow[];
-      const endpointsOf = this.db.prepare('SELECT id FROM webhook_endpoints WHERE workspace_id = ?').pluck();
+      const endpointsOf = this.db.prepare('SELECT id FROM webhook_endpoints WHERE workspace_id = ? AND disabled_at IS NULL').pluck();
       const insert = this.db.prepare(`INSERT INTO webhook_deliveries (id, endpoint_id, batch_id, event_type, payload, state, next_attempt_at, created_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`);
       const markAnnounced = this.db.prepare('UPDATE batches SET announced = 1 WHERE seq = ?');
@@ -80,19 +94,34 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async claimDeliveries(owner: string, limit: number, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(owner: string, limits: ClaimLimits, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
+      const candidates = this.db
+        .prepare(`SELECT d.seq, d.endpoint_id, e.workspace_id, d.next_attempt_at FROM webhook_endpoints e
+          JOIN webhook_deliveries d ON d.seq IN (SELECT seq FROM webhook_deliveries WHERE endpoint_id = e.id AND state = 'pending' AND next_attempt_at <= ?
+            ORDER BY next_attempt_at, seq LIMIT ?)
+          WHERE e.disabled_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= ?)
+          ORDER BY d.endpoint_id, d.next_attempt_at, d.seq`)
+        .all(now, limits.perEndpoint, now) as ClaimCandidate[];
+      if (candidates.length === 0) return [];
+      const leased = this.db
+        .prepare(`SELECT d.endpoint_id, e.workspace_id, count(*) AS leased FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+          WHERE d.lease_owner IS NOT NULL AND d.state = 'pending' AND d.next_attempt_at > ? GROUP BY d.endpoint_id, e.workspace_id`)
+        .all(now) as LeasedCount[];
+      const picked = pickFairly(candidates, leased, limits);
       const rows = this.db
         .prepare(`UPDATE webhook_deliveries SET attempts = attempts + 1, lease_owner = ?, next_attempt_at = ?
-          WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-          RETURNING id, endpoint_id, payload, attempts`)
-        .all(owner, leaseUntil, now, limit) as Array<{ id: string; endpoint_id: string; payload: string; attempts: number }>;
+          WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq, id, endpoint_id, payload, attempts`)
+        .all(owner, leaseUntil, JSON.stringify(picked)) as Array<{ seq: number; id: string; endpoint_id: string; payload: string; attempts: number }>;
       // Deleting an endpoint deletes its deliveries in the same transaction, so every claimed one has its endpoint.
       const endpoint = this.db.prepare('SELECT url, secret FROM webhook_endpoints WHERE id = ?');
-      return rows.map((row) => {
-        const { url, secret } = endpoint.get(row.endpoint_id) as { url: string; secret: string };
-        return { id: row.id, url, secret, payload: row.payload, attempt: row.attempts };
-      });
+      const order = new Map(picked.map((seq, index) => [seq, index]));
+      return rows
+        .sort((a, b) => order.get(a.seq)! - order.get(b.seq)!)
+        .map((row) => {
+          const { url, secret } = endpoint.get(row.endpoint_id) as { url: string; secret: string };
+          return { id: row.id, endpointId: row.endpoint_id, url, secret, payload: row.payload, attempt: row.attempts };
+        });
     })();
   }
 
@@ -102,12 +131,40 @@ export class SqliteWebhookStore implements WebhookStore {
       const row = this.db
         .prepare(`UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL, last_status = ?, last_error = ?,
             delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-          WHERE id = ? AND lease_owner = ? AND attempts = ? AND state = 'pending' RETURNING seq`)
-        .get(state, state === 'pending' ? result.retryAt : null, result.status, result.error, state, now, id, owner, attempt) as { seq: number } | undefined;
+          WHERE id = ? AND lease_owner = ? AND attempts = ? AND state = 'pending' RETURNING seq, endpoint_id`)
+        .get(state, state === 'pending' ? result.retryAt : null, result.status, result.error, state, now, id, owner, attempt) as
+        | { seq: number; endpoint_id: string }
+        | undefined;
       if (!row) return false;
+      const { pause } = result;
       this.db
         .prepare('INSERT INTO webhook_attempts (delivery_seq, attempt, attempted_at, status, error) VALUES (?, ?, ?, ?, ?)')
         .run(row.seq, attempt, now, result.status, result.error);
+      this.db
+        .prepare(`UPDATE webhook_endpoints SET
+            consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+            paused_until = CASE WHEN ? THEN NULL WHEN consecutive_failures + 1 >= ?
+              THEN ? + min(? << min(consecutive_failures + 1 - ?, 30), ?) ELSE paused_until END,
+            disabled_at = CASE WHEN ? THEN ? ELSE disabled_at END
+          WHERE id = ?`)
+        .run(
+          Number(result.delivered),
+          Number(result.delivered),
+          pause.afterFailures,
+          now,
+          pause.firstMs,
+          pause.afterFailures,
+          pause.longestMs,
+          Number(result.disable),
+          now,
+          row.endpoint_id,
+        );
+      if (result.disable) {
+        this.db
+          .prepare(`UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+            WHERE endpoint_id = ? AND state = 'pending'`)
+          .run(DISABLED_ERROR, row.endpoint_id);
+      }
       return true;
     })();
   }
