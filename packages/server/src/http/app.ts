@@ -5,6 +5,7 @@ import { ApiError, invalidRequest, notFound, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
 import { registerDashboard } from './dashboard-route.js';
+import { acceptEmptyBodies } from './empty-body.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import { registerOpenAIRoutes } from './openai-routes.js';
@@ -53,6 +54,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
     },
   });
+  acceptEmptyBodies(app);
 
   // A client that stops sending its request loses the connection after the upload idle time.
   // The timer stops once the handler runs: answers may take long (a model call), bodies may not.
