@@ -117,7 +117,8 @@ export interface MessageBatchSucceededResult {
 
 export interface MessageBatchErroredResult {
   type: 'errored';
-  error: ErrorResponse;
+  /** batchd adds `message`, a copy of `error.error.message`; results stored by earlier versions lack it. */
+  error: ErrorResponse & { message?: string };
 }
 
 export interface MessageBatchCanceledResult {

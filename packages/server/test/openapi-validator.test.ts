@@ -65,6 +65,14 @@ describe('expectSchema (OpenAPI fixture validator)', () => {
         error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: required' }, request_id: null },
       },
     });
+    // batchd's errored results also carry the message beside the envelope's fields.
+    expectSchema('MessageBatchIndividualResponse', {
+      custom_id: 'b2',
+      result: {
+        type: 'errored',
+        error: { type: 'error', error: { type: 'api_error', message: 'down' }, request_id: null, message: 'down' },
+      },
+    });
     expectSchema('MessageBatchIndividualResponse', { custom_id: 'c', result: { type: 'canceled' } });
     expectSchema('MessageBatchIndividualResponse', { custom_id: 'd', result: { type: 'expired' } });
     expect(schemaErrors('MessageBatchIndividualResponse', { custom_id: 'e', result: { type: 'vanished' } })).not.toEqual([]);

@@ -90,6 +90,7 @@ describe('per-request params validation', () => {
       expect(result.error.type, customId).toBe('error');
       expect(result.error.error.type, customId).toBe('invalid_request_error');
       expect(result.error.error.message.length, customId).toBeGreaterThan(0);
+      expect(result.error.message, customId).toBe(result.error.error.message);
       expect(result.error.request_id, customId).toBeNull();
     }
 

@@ -92,7 +92,7 @@ describe('engine', () => {
     let text = '';
     for await (const page of store.readResults(id, 100)) text += page;
     return new Map(text.trim().split('\n').map((line) => {
-      const parsed = JSON.parse(line) as { custom_id: string; result: { type: string; error?: { error: { type: string; message: string } } } };
+      const parsed = JSON.parse(line) as { custom_id: string; result: { type: string; error?: { error: { type: string; message: string }; message?: string } } };
       return [parsed.custom_id, parsed.result] as const;
     }));
   }
@@ -147,6 +147,7 @@ describe('engine', () => {
     expect(result.type).toBe('errored');
     expect(result.error!.error.type).toBe('invalid_request_error');
     expect(result.error!.error.message).toMatch(/^stream/);
+    expect(result.error!.message).toBe(result.error!.error.message);
     expect(backend.calls.size).toBe(0);
   });
 

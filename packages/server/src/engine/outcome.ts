@@ -37,8 +37,13 @@ export function succeeded(key: number, message: Message): Completion {
   return { key, type: 'succeeded', result: `{"type":"succeeded","message":${JSON.stringify(message)}}`, usage: usageOf(message) };
 }
 
+/**
+ * An errored result in the hosted API's shape. Its `error` also carries `message` (the schema
+ * allows extra fields there), so `result.error.message`, as the Python SDK's documentation prints
+ * it, reads the message too.
+ */
 export function errored(key: number, errorType: string, message: string): Completion {
-  const result = { type: 'errored', error: { type: 'error', error: { type: errorType, message }, request_id: null } };
+  const result = { type: 'errored', error: { type: 'error', error: { type: errorType, message }, request_id: null, message } };
   return { key, type: 'errored', result: JSON.stringify(result) };
 }
 

@@ -5,6 +5,7 @@ import { ApiError, invalidRequest, notFound, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
 import { registerDashboard } from './dashboard-route.js';
+import { acceptEmptyBodies } from './empty-body.js';
 import { registerExtensionRoutes } from './extension-routes.js';
 import { registerMessagesRoute } from './messages-route.js';
 import { registerOpenAIRoutes } from './openai-routes.js';
@@ -70,6 +71,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
     },
   });
+  acceptEmptyBodies(app);
 
   watchUploads(app, { idleMs: UPLOAD_IDLE_MS, timeoutMs: deps.uploadTimeoutMs });
 

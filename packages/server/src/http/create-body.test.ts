@@ -57,6 +57,7 @@ describe('parseCreateBody', () => {
     ['a trailing comma in requests', '{"requests":[{"custom_id":"a","params":{}},]}', /not valid JSON/],
     ['trailing garbage', '{"requests":[{"custom_id":"a","params":{}}]} x', /not valid JSON/],
     ['no requests', '{}', /requests: Field required/],
+    ['an empty body', '', /requests: Field required/],
     ['empty requests', '{"requests":[]}', /at least 1 item/],
     ['requests not a list', '{"requests":{"a":{}}}', /valid list/],
     ['extra top-level key', '{"requests":[{"custom_id":"a","params":{}}],"model":"m"}', /model: Extra inputs/],

@@ -137,6 +137,8 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
       pendingChars = 0;
     }
   }
+  // An empty body is no body: nothing holds the requests.
+  if (bytes === 0) throw invalidRequest('requests: Field required');
   if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');
   if (!sawRequests) throw invalidRequest('requests: Field required');
   if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');

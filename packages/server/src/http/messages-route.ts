@@ -30,7 +30,8 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
   app.post('/v1/messages', { bodyLimit: 32 * 1024 * 1024 }, async (request, reply) => {
-    const params = request.body as Record<string, unknown>;
+    // No body is an empty object: the answer names the first missing field.
+    const params = (request.body ?? {}) as Record<string, unknown>;
     const streaming = typeof params === 'object' && params !== null && params.stream === true;
     const invalid = validateParams(streaming ? { ...params, stream: false } : params);
     if (invalid !== null) throw invalidRequest(invalid);

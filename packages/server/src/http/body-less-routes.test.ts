@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../clock.js';
+import { Lanes } from '../engine/lanes.js';
+import { BatchIdGenerator } from '../ids.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { buildApp } from './app.js';
+
+/**
+ * Every POST and DELETE route the app has, now or later, called as the official Python SDKs call
+ * body-less operations: `Content-Type: application/json`, an empty body. None may answer with a
+ * body-parsing error; each answers as it would to no body at all.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'batchd-body-less-'));
+const store = new SqliteStore(join(dir, 'db.sqlite'));
+const app = buildApp({
+  store,
+  lanes: new Lanes([]),
+  clock: systemClock,
+  logger: pino({ level: 'silent' }),
+  ids: new BatchIdGenerator(),
+  batchTtlMs: 3_600_000,
+  resultsTtlMs: 7_200_000,
+  publicUrl: () => '',
+  onCreated: () => undefined,
+  auth: 'none',
+  webhookTargets: 'any',
+});
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+afterAll(async () => {
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The app's routes, read from the router's printed tree (`├── /path (METHOD, …)`, four columns a level). */
+function routesOf(tree: string): Array<{ method: string; path: string }> {
+  const routes: Array<{ method: string; path: string }> = [];
+  const segments: string[] = [];
+  for (const line of tree.split('\n')) {
+    const node = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
+    if (!node) continue;
+    segments.length = node[1]!.length / 4;
+    segments.push(node[2]!);
+    for (const method of node[3]?.split(', ') ?? []) routes.push({ method, path: segments.join('') });
+  }
+  return routes;
+}
+
+const routes = routesOf(app.printRoutes({ commonPrefix: false })).filter((route) => route.method === 'POST' || route.method === 'DELETE');
+
+/** POSTs go with `Content-Length: 0`, DELETEs with no length: as the SDKs send them. */
+async function send(method: string, path: string, contentType?: string) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'x-api-key': 'k', ...(contentType ? { 'content-type': contentType } : {}) },
+    body: method === 'POST' ? '' : undefined,
+  });
+  return { status: response.status, body: (await response.json()) as { error?: unknown } };
+}
+
+describe('body-less requests as the Python SDKs send them', () => {
+  it('reach every POST and DELETE route', () => {
+    const names = routes.map((route) => `${route.method} ${route.path}`);
+    expect(names).toEqual(expect.arrayContaining(['POST /v1/messages/batches/:id/cancel', 'DELETE /v1/messages/batches/:id', 'POST /v1/batches/:id/cancel', 'DELETE /v1/files/:id']));
+    expect(names).toEqual(expect.arrayContaining(['POST /v1/batchd/webhooks/:id/deliveries/:deliveryId/retry', 'DELETE /v1/batchd/webhooks/:id']));
+  });
+
+  it.each(routes)('$method $path answers as to no body', async ({ method, path }) => {
+    const filled = path.replace(/:(\w+)/g, (_match, name: string) => `${name}_none`);
+    const asPython = await send(method, filled, 'application/json');
+    const bare = await send(method, filled);
+    expect(bare.status, JSON.stringify(bare.body)).toBeLessThan(500);
+    expect(JSON.stringify(asPython.body)).not.toMatch(/body cannot be empty/i);
+    expect(asPython.status, JSON.stringify(asPython.body)).toBe(bare.status);
+    expect(asPython.body.error).toEqual(bare.body.error);
+  });
+});

@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream';
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { acceptEmptyBodies } from './empty-body.js';
+
+/** The app's body parsing on its own: what a route receives for each kind of body. */
+async function echoApp() {
+  const app = Fastify();
+  acceptEmptyBodies(app);
+  const echo = async (request: { body: unknown }) => ({ body: request.body === undefined ? 'none' : request.body });
+  app.post('/echo', echo);
+  app.delete('/echo', echo);
+  await app.ready();
+  return app;
+}
+
+describe('acceptEmptyBodies', () => {
+  it.each([
+    ['POST', 'application/json'],
+    ['POST', 'text/plain'],
+    ['POST', 'application/x-unknown'],
+    ['DELETE', 'application/json'],
+    ['DELETE', 'application/octet-stream'],
+  ])('gives a route no body for an empty %s body declared %s', async (method, contentType) => {
+    const app = await echoApp();
+    const response = await app.inject({ method: method as 'POST', url: '/echo', headers: { 'content-type': contentType, 'content-length': '0' } });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ body: 'none' });
+  });
+
+  it('gives a route no body for a JSON body sent without a length that turns out empty', async () => {
+    const app = await echoApp();
+    const response = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: Readable.from([]) });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ body: 'none' });
+  });
+
+  it('still parses JSON bodies, and still refuses bad and poisoned ones', async () => {
+    const app = await echoApp();
+    const post = (payload: string) => app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+    expect((await post('{"a":1}')).json()).toEqual({ body: { a: 1 } });
+    expect((await post('{"a":')).statusCode).toBe(400);
+    expect((await post('{"__proto__":{"x":1}}')).statusCode).toBe(400);
+    const unknownType = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/x-unknown' }, payload: 'x' });
+    expect(unknownType.statusCode).toBe(415);
+  });
+});

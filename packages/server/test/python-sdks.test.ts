@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
+import { pythonWithSdks, REPO_ROOT, run } from './support/python-venv.js';
+import { startServer, type ServerHandle } from './support/server-process.js';
+
+/**
+ * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on
+ * PostgreSQL: the pytest suite in `test/python/` (which also runs `examples/python/`), in a venv
+ * made once. A failing pytest fails here with its output.
+ */
+
+const SUITE = join(REPO_ROOT, 'packages/server/test/python');
+const SUITE_TIMEOUT_MS = 240_000;
+// One call in flight: the cancel tests rely on requests that are never sent.
+const FLAGS = { concurrency: 1 };
+
+let python: string;
+beforeAll(async () => {
+  python = await pythonWithSdks();
+}, SUITE_TIMEOUT_MS);
+
+async function pytestAgainst(server: ServerHandle): Promise<void> {
+  const env = { ...process.env, BATCHD_BASE_URL: server.url, BATCHD_API_KEY: 'python-key', PYTHONDONTWRITEBYTECODE: '1' };
+  const { code, output } = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', SUITE], env);
+  expect(code, output).toBe(0);
+  expect(output).toMatch(/ passed/);
+  expect(output).not.toMatch(/skipped|xfail/);
+}
+
+describe('the official Python SDKs', () => {
+  it('pass the Python suite on SQLite', async () => {
+    await pytestAgainst(await startServer({ flags: FLAGS }));
+  }, SUITE_TIMEOUT_MS);
+
+  const unavailable = postgresUnavailable();
+  let database: TestDatabase | undefined;
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it.skipIf(unavailable !== null)('pass the Python suite on PostgreSQL', async () => {
+    database = await createTestDatabase();
+    await pytestAgainst(await startServer({ flags: { ...FLAGS, db: database.url } }));
+  }, SUITE_TIMEOUT_MS);
+});
