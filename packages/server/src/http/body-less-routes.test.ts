@@ -29,6 +29,7 @@ const app = buildApp({
   onCreated: () => undefined,
   auth: 'none',
   webhookTargets: 'any',
+  uploadTimeoutMs: 60_000,
 });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 afterAll(async () => {

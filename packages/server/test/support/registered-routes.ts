@@ -33,6 +33,7 @@ export async function registeredRoutes(): Promise<RegisteredRoute[]> {
     onCreated: () => undefined,
     auth: 'keys',
     webhookTargets: 'any',
+    uploadTimeoutMs: 60_000,
   });
   try {
     await app.ready();
