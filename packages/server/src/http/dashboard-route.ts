@@ -15,7 +15,8 @@ const NOT_BUILT_HINT =
   'The API is served under /v1/.\n';
 
 /**
- * Serves the dashboard's production build (`packages/web/dist`) at `/`. The files need no API
+ * Serves the dashboard's production build at `/` (the root build copies `packages/web/dist` into
+ * `packages/server/dashboard`, which the server package ships). The files need no API
  * key; the dashboard sends the key the user entered with its API calls. Routes registered by the
  * API (`/v1/*`, `/health`, `/metrics`) take precedence over the static files, and a path matching
  * no file gets the API's 404 envelope. Without a build, `/` answers a plain-text hint.
