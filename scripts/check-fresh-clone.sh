@@ -58,8 +58,9 @@ start_server() {
 }
 
 step "cloning $repo"
-git clone --quiet "$repo" "$work/clone"
+git clone --quiet --no-checkout "$repo" "$work/clone"
 cd "$work/clone"
+git checkout --quiet --detach "$(git -C "$repo" rev-parse HEAD)"
 step "npm install (the README's install command)"
 npm install --no-audit --no-fund
 npx batchd --help >/dev/null
