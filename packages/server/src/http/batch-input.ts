@@ -81,7 +81,11 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
   for await (const chunk of chunks) {
     let start = 0;
     for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, start)) {
-      yield finish(chunk.subarray(start, at));
+      const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
+      const next = finish(chunk.subarray(start, at));
+      // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
+      if (long) await setImmediate();
+      yield next;
       start = at + 1;
     }
     pendingBytes += chunk.length - start;
