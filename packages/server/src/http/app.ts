@@ -129,6 +129,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
-  registerDashboard(app, new URL('../../../web/dist/', import.meta.url));
+  registerDashboard(app, new URL('../../dashboard/', import.meta.url));
   return app;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkedUpload, checkInputFile, inputRequests, MAX_FILE_BYTES, MAX_FILE_LINES } from './batch-input.js';
+import { checkedUpload, checkInputFile, inputRequests, MAX_FILE_BYTES, MAX_FILE_LINES, MAX_LINE_BYTES } from './batch-input.js';
 
 async function* stream(...parts: Array<string | Buffer>): AsyncGenerator<Buffer> {
   for (const part of parts) yield Buffer.isBuffer(part) ? part : Buffer.from(part);
@@ -72,6 +72,19 @@ describe('checkInputFile', () => {
       [8, 'invalid_value', 'body.stream'],
       [9, 'invalid_json_line', null],
     ]);
+  });
+
+  it('takes a line of the longest length in many chunks, and lists a longer one without keeping it', async () => {
+    const longest = line('long', { body: { model: 'm', messages: [], note: '' } });
+    const padding = MAX_LINE_BYTES - longest.length;
+    const atLimit = longest.replace('"note":""', `"note":"${'a'.repeat(padding)}"`);
+    const pieces = (text: string) => Array.from({ length: Math.ceil(text.length / 1_000_000) }, (_, i) => text.slice(i * 1_000_000, (i + 1) * 1_000_000));
+    const text = `${atLimit}\r\n${atLimit.replace('"note":"', '"note":"b')}\n${line('next')}`;
+    expect(await check(...pieces(text))).toEqual({
+      errors: [{ code: 'line_too_long', message: `Line 2 is longer than the maximum of ${MAX_LINE_BYTES} bytes.`, param: null, line: 2 }],
+      requests: 3,
+    });
+    expect((await check(atLimit.replace('"note":"', '"note":"b'))).errors.map((error) => error.code)).toEqual(['line_too_long']);
   });
 
   it('lists an empty file as one error, and at most 100 bad lines', async () => {

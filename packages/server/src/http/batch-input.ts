@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { isObject } from '../dialects/chat-input.js';
 import type { NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest } from './api-error.js';
@@ -6,11 +7,14 @@ import type { BatchLineError } from './openai-wire.js';
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
 export const MAX_FILE_LINES = 50_000;
+/** Longest line of a batch input file: the bound on one request's params (`POST /v1/messages` takes 32 MiB). */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 /** Most line errors a failed batch lists. */
 const MAX_LISTED_ERRORS = 100;
 const STORED_CHUNK_BYTES = 1024 * 1024;
 const REQUESTS_PER_CHUNK = 1000;
 const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Passes an upload through in chunks of about 1 MiB, as it arrives, failing with 413 once it
@@ -40,28 +44,58 @@ export async function* checkedUpload(stream: AsyncIterable<Buffer>): AsyncGenera
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
 
-/** The lines of a file as it streams, numbered from 1, without their `\n` or `\r\n`; a line that is not UTF-8 is null. */
-async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; text: string | null }> {
+/** A line of a file: its text without `\n` or `\r\n`, null when it is not UTF-8 or is longer than {@link MAX_LINE_BYTES}. */
+interface FileLine {
+  line: number;
+  text: string | null;
+  tooLong: boolean;
+}
+
+/**
+ * The lines of a file as it streams, numbered from 1. A line's bytes are kept as the chunks
+ * they came in and joined once, when its end arrives; a line past {@link MAX_LINE_BYTES} is
+ * dropped as it streams. Between chunks the event loop gets a turn, so other requests are
+ * answered while a large file is read.
+ */
+async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLine> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const decode = (bytes: Buffer): string | null => {
+  let line = 0;
+  let pieces: Buffer[] = [];
+  let pendingBytes = 0;
+  let tooLong = false;
+  const finish = (tail: Buffer): FileLine => {
+    line++;
+    const dropped = tooLong;
+    let bytes = dropped || pieces.length === 0 ? tail : Buffer.concat([...pieces, tail]);
+    pieces = [];
+    pendingBytes = 0;
+    tooLong = false;
+    if (bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, -1);
+    if (dropped || bytes.length > MAX_LINE_BYTES) return { line, text: null, tooLong: true };
     try {
-      return decoder.decode(bytes).replace(/\r$/, '');
+      return { line, text: decoder.decode(bytes), tooLong: false };
     } catch {
-      return null;
+      return { line, text: null, tooLong: false };
     }
   };
-  let line = 0;
-  let rest = Buffer.alloc(0);
   for await (const chunk of chunks) {
-    const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
-    for (let at = data.indexOf(LF); at !== -1; at = data.indexOf(LF, start)) {
-      yield { line: ++line, text: decode(data.subarray(start, at)) };
+    for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, start)) {
+      const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
+      const next = finish(chunk.subarray(start, at));
+      // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
+      if (long) await setImmediate();
+      yield next;
       start = at + 1;
     }
-    rest = Buffer.from(data.subarray(start));
+    pendingBytes += chunk.length - start;
+    // A line's bytes may be one more than the limit: the `\r` of a `\r\n` ending.
+    if (pendingBytes > MAX_LINE_BYTES + 1) tooLong = true;
+    if (tooLong) pieces = [];
+    else if (start < chunk.length) pieces.push(chunk.subarray(start));
+    await setImmediate();
   }
-  if (rest.length > 0) yield { line: ++line, text: decode(rest) };
+  if (pendingBytes > 0) yield finish(Buffer.alloc(0));
 }
 
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
@@ -70,8 +104,9 @@ type CheckedLine = { customId: string; body: Record<string, unknown>; line: numb
  * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
  * not streaming. A `custom_id` with a NUL, which no store can keep as text, fails the whole create.
  */
-function checkLine(text: string | null, line: number, endpoint: string): CheckedLine {
+function checkLine({ line, text, tooLong }: FileLine, endpoint: string): CheckedLine {
   const fail = (code: string, message: string, param: string | null = null): BatchLineError => ({ code, message, param, line });
+  if (tooLong) return fail('line_too_long', `Line ${line} is longer than the maximum of ${MAX_LINE_BYTES} bytes.`);
   let parsed: unknown;
   try {
     parsed = text === null ? undefined : JSON.parse(text);
@@ -92,9 +127,9 @@ function checkLine(text: string | null, line: number, endpoint: string): Checked
 
 /** The lines of an input file that are not blank, each checked. */
 async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string): AsyncGenerator<CheckedLine> {
-  for await (const { line, text } of fileLines(chunks)) {
-    if (text !== null && text.trim() === '') continue;
-    yield checkLine(text, line, endpoint);
+  for await (const fileLine of fileLines(chunks)) {
+    if (fileLine.text !== null && fileLine.text.trim() === '') continue;
+    yield checkLine(fileLine, endpoint);
   }
 }
 

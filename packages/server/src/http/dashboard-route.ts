@@ -15,10 +15,11 @@ const NOT_BUILT_HINT =
   'The API is served under /v1/.\n';
 
 /**
- * Serves the dashboard's production build (`packages/web/dist`) at `/`. Its routes are `public`:
- * they serve files, never data, and the dashboard sends the key the user entered with its API
- * calls. Routes registered by the API (`/v1/*`, `/health`, `/metrics`) take precedence over the
- * static files, and a path matching no file gets the API's 404 envelope. Without a build, `/` answers a plain-text hint.
+ * Serves the dashboard's production build at `/` (the root build copies `packages/web/dist` into
+ * `packages/server/dashboard`, which the server package ships). Its routes are `public`: they
+ * serve files, never data, and the dashboard sends the key the user entered with its API calls. Routes registered by the
+ * API (`/v1/*`, `/health`, `/metrics`) take precedence over the static files, and a path matching
+ * no file gets the API's 404 envelope. Without a build, `/` answers a plain-text hint.
  */
 export function registerDashboard(app: FastifyInstance, distDir: URL | string): void {
   const root = typeof distDir === 'string' ? distDir : fileURLToPath(distDir);
