@@ -22,6 +22,12 @@ registerBatchesCommand(program);
 registerKeysCommand(program);
 registerWebhooksCommand(program);
 
+// A reader that stops early (`batchd batches list | head`) ends the command quietly, as other tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
