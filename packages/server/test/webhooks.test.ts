@@ -109,8 +109,8 @@ describe('webhook endpoints API', () => {
     }
     expectApiError(await alice.get(`${path}/${endpoint.id}/deliveries?limit=0`), 400, 'invalid_request_error');
     expectApiError(await alice.get(`${path}/${endpoint.id}/deliveries?after_id=%00`), 400, 'invalid_request_error');
-    expectApiError(await alice.post(`${path}/${endpoint.id}/deliveries/evt_%00/retry`), 404, 'not_found_error');
-    expectApiError(await alice.get(`${path}/whep_%00`), 404, 'not_found_error');
+    expectApiError(await alice.post(`${path}/${endpoint.id}/deliveries/evt_%00/retry`), 400, 'invalid_request_error');
+    expectApiError(await alice.get(`${path}/whep_%00`), 400, 'invalid_request_error');
     expect((await alice.delete(`${path}/${endpoint.id}`)).body).toEqual({ id: endpoint.id, type: 'webhook_endpoint_deleted' });
     expectApiError(await alice.get(`${path}/${endpoint.id}`), 404, 'not_found_error');
   });
