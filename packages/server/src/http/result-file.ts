@@ -1,23 +1,25 @@
 import type { FileStore, ResultRow } from '../store/file-store.js';
+import { QUARANTINE_MESSAGE } from '../store/quarantine.js';
 import type { ResultFilePart } from './openai-wire.js';
 
 const PAGE_ROWS = 1000;
 
-/** Why a request that never ran has no response, as OpenAI's error file says it. */
-const NOT_RUN: Readonly<Record<string, string>> = {
+/** Why a request has no response, as OpenAI's error file says it: it never ran, or was quarantined. */
+const NO_RESPONSE: Readonly<Record<string, string>> = {
   expired: '{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}',
   canceled: '{"code":"batch_cancelled","message":"This request was not executed because the batch was cancelled."}',
+  errored: JSON.stringify({ code: 'server_error', message: QUARANTINE_MESSAGE }),
 };
 
 /**
  * One line of an output or error file: `{"id","custom_id","response","error"}`. A request that ran
  * has its stored response (`{"status_code","request_id","body"}`) and a null error; one that never
- * ran has a null response and the error saying why.
+ * ran, or never finished (quarantined), has a null response and the error saying why.
  */
 export function resultFileLine(row: ResultRow): string {
   const head = `{"id":"batch_req_${row.key}","custom_id":${JSON.stringify(row.customId)}`;
   if (row.result !== null) return `${head},"response":${row.result},"error":null}\n`;
-  return `${head},"response":null,"error":${NOT_RUN[row.type] ?? NOT_RUN.expired}}\n`;
+  return `${head},"response":null,"error":${NO_RESPONSE[row.type] ?? NO_RESPONSE.expired}}\n`;
 }
 
 /** The content of a batch's output or error file, page by page, each line ending in `\n`. */

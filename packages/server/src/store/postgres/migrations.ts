@@ -190,6 +190,12 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX batches_unarchived ON batchd.batches (archive_at) WHERE status = 'ended' AND archived_at IS NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'lease losses',
+    // How often a request's lease lapsed while it ran (see quarantine.ts).
+    sql: `ALTER TABLE batchd.requests ADD COLUMN lease_losses integer NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -184,4 +184,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX batches_unfiled ON batches (seq) WHERE results_filed = 0 AND status = 'ended' AND archived_at IS NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'lease losses',
+    // How often a request's lease lapsed while it ran (see quarantine.ts).
+    sql: `ALTER TABLE requests ADD COLUMN lease_losses INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

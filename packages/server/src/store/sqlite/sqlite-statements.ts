@@ -47,8 +47,6 @@ const STATEMENTS = {
   endIfDone: `UPDATE batches SET status = 'ended', ended_at = ?
     WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`,
   countSettled: `UPDATE batches SET processing = processing - ?, canceled = canceled + ?, expired = expired + ? WHERE seq = ?`,
-  reclaim: `UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL
-    WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`,
   overdue: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= ?`,
   archive: `UPDATE batches SET archived_at = ? WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= ?`,
   toPurge: `SELECT seq, id, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`,

@@ -12,9 +12,11 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { SqliteCompletions } from './sqlite-completions.js';
+import { SqliteLeases } from './sqlite-leases.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
@@ -44,6 +46,7 @@ export class SqliteStore implements BatchStore {
   private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
   private readonly completions: SqliteCompletions;
+  private readonly leases: SqliteLeases;
   private readonly completionSignal = new CompletionSignal();
   private claimTurn: number;
   private readonly resultsFiles: SqliteResultsFiles | null;
@@ -53,9 +56,10 @@ export class SqliteStore implements BatchStore {
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
    * creates a stopped process left; tools that only read or manage keys beside a running
    * server pass false. With `resultsFileMinRequests`, ended batches of at least that many
-   * requests get a results file in the directory `<path>.results`.
+   * requests get a results file in the directory `<path>.results`. `clock` (the system's by
+   * default) dates the batches that taking over ends.
    */
-  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number } = {}) {
+  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
@@ -68,13 +72,15 @@ export class SqliteStore implements BatchStore {
         : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests }, (seq, pageSize) => this.resultPages(seq, pageSize));
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
+    this.leases = new SqliteLeases(this.db, this.completions);
     this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
-    if (options.takeOver !== false) this.recover();
+    if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
   }
 
-  private recover(): void {
+  /** Every lease left by the process before lapsed when it stopped. */
+  private recover(now: number): void {
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL WHERE state = 'running'`).run();
+      this.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
       for (const seq of unfinished) this.discard(seq);
     })();
@@ -305,12 +311,16 @@ export class SqliteStore implements BatchStore {
 
   async reclaimExpiredLeases(now: number): Promise<number> {
     const reclaimed = this.db.transaction(() => {
-      const rows = this.sql.reclaim.all(now) as Array<{ batch_seq: number }>;
-      for (const seq of new Set(rows.map((r) => r.batch_seq))) this.settle(seq, now);
-      return rows.length;
+      const seqs = this.leases.release(now);
+      this.settleAll(seqs, now);
+      return seqs.length;
     })();
     if (reclaimed > 0) this.completionSignal.notify();
     return reclaimed;
+  }
+
+  private settleAll(seqs: number[], now: number): void {
+    for (const seq of new Set(seqs)) this.settle(seq, now);
   }
 
   async expireBatches(now: number): Promise<number> {
