@@ -48,7 +48,6 @@ export class SqliteStore implements BatchStore {
   private readonly completions: SqliteCompletions;
   private readonly leases: SqliteLeases;
   private readonly completionSignal = new CompletionSignal();
-  private claimTurn: number;
   private readonly resultsFiles: SqliteResultsFiles | null;
   readonly webhooks: SqliteWebhookStore;
 
@@ -73,7 +72,6 @@ export class SqliteStore implements BatchStore {
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
     this.leases = new SqliteLeases(this.db, this.completions);
-    this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
     if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
   }
 
@@ -212,44 +210,11 @@ export class SqliteStore implements BatchStore {
   }
 
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
-    return this.db.transaction((): ClaimedRequest[] => {
-      if (clusterLimit !== undefined) {
-        limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
-      }
-      const batches = this.sql.activeBatches.pluck().all(now) as number[];
-      const claimed: ClaimedRequest[] = [];
-      for (let i = 0; i < batches.length && claimed.length < limit; i++) {
-        const seq = batches[i]!;
-        const share = Math.ceil((limit - claimed.length) / (batches.length - i));
-        this.sql.takeTurn.run(this.claimTurn++, seq);
-        const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share) as Array<{
-          key: number;
-          custom_id: string;
-          params: string;
-          attempts: number;
-        }>;
-        if (rows.length === 0) continue;
-        const batch = this.batchBySeq(seq);
-        for (const row of rows) {
-          claimed.push({
-            key: row.key,
-            batchId: batch.id,
-            customId: row.custom_id,
-            params: row.params,
-            dialect: batch.dialect,
-            attempt: row.attempts,
-            expiresAt: batch.expiresAt,
-          });
-        }
-      }
-      return claimed;
-    })();
+    return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit))();
   }
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {
-    this.db.transaction(() => {
-      for (const key of keys) this.sql.renew.run(leaseUntil, key, owner);
-    })();
+    this.db.transaction(() => this.leases.renew(owner, keys, leaseUntil))();
   }
 
   async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
