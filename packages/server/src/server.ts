@@ -129,7 +129,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
 /** Wires store, backends, engine, maintenance and HTTP together and starts listening. */
 export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger, clock = systemClock } = deps;
-  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests });
+  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, clock });
   const lanes = buildLanes(config, store, clock, logger);
   let engine: EngineParts | undefined;
   let publicUrl = config.publicUrl ?? '';
@@ -172,7 +172,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
 /** A node that only runs batches (`batchd worker`): the engine and maintenance, no HTTP. */
 export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Promise<RunningWorker> {
   const { logger, clock = systemClock } = deps;
-  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests });
+  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, clock });
   const lanes = buildLanes(config, store, clock, logger);
   const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);

@@ -179,6 +179,47 @@ describe('engine', () => {
     expect([...backend.calls.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('writes an answer at once, grouping only the answers that arrive while a write is under way', async () => {
+    const answer = new Map<string, () => void>();
+    const backend = new ScriptedBackend(async (text) => {
+      await new Promise<void>((resolve) => answer.set(text, resolve));
+      return reply(text);
+    });
+    dir = mkdtempSync(join(tmpdir(), 'batchd-engine-'));
+    const writes: number[] = [];
+    let endFirstWrite!: () => void;
+    const firstWrite = new Promise<void>((resolve) => (endFirstWrite = resolve));
+    class SlowStore extends SqliteStore {
+      override async completeRequests(...args: Parameters<SqliteStore['completeRequests']>) {
+        writes.push(args[1].length);
+        if (writes.length === 1) await firstWrite;
+        return super.completeRequests(...args);
+      }
+    }
+    store = new SlowStore(join(dir, 'db.sqlite'));
+    const now = Date.now();
+    const batch = await store.createBatch(
+      { id: 'msgbatch_01window', workspaceId: 'w', createdAt: now, expiresAt: now + 60_000, archiveAt: now + 120_000 },
+      (async function* () {
+        yield ['a', 'b', 'c'].map((text) => ({ customId: text, params: params(text) }));
+      })(),
+    );
+    startEngine(backend, 3);
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((resolve) => setTimeout(resolve, 2));
+    };
+    await until(() => answer.size === 3);
+    answer.get('a')!();
+    await until(() => writes.length === 1);
+    answer.get('b')!();
+    answer.get('c')!();
+    await until(() => backend.inFlight === 0);
+    expect(writes, 'the first answer is written alone, and nothing else while that write is under way').toEqual([1]);
+    endFirstWrite();
+    expect((await ended(batch.id)).counts.succeeded).toBe(3);
+    expect(writes, 'the answers that arrived during the first write are written together right after it').toEqual([1, 2]);
+  });
+
   it('on stop puts unfinished calls back in the queue for the next engine', async () => {
     let hang = true;
     const backend = new ScriptedBackend(async (text, _call, signal) => {

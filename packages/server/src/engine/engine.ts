@@ -23,12 +23,8 @@ export interface EngineOptions {
   retry: RetryPolicy;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
   pollIntervalMs?: number;
-  /** Most results held before they are written in one transaction. */
-  flushSize?: number;
 }
 
-/** Results finishing within this long of each other are written in one transaction. */
-const FLUSH_DELAY_MS = 5;
 /** Wait before writing results again after a failed write. */
 const FLUSH_RETRY_MS = 500;
 /** How often backend pauses recorded by other nodes are read. */
@@ -194,18 +190,19 @@ export class Engine {
     this.scheduleFlush();
   }
 
-  /** Coalesces results finishing together into one write, a few milliseconds or `flushSize` rows. */
+  /**
+   * Writes results as they arrive: on the next turn of the event loop when no write is under way
+   * (answers read in the same turn go together), else in one group the moment that write ends.
+   * An answer thus waits for at most the write under way and its own: the window in which a
+   * crash loses answers already received.
+   */
   private scheduleFlush(): void {
-    if (this.completions.length + this.retries.length >= (this.options.flushSize ?? 512)) {
-      void this.flush();
-      return;
-    }
-    if (this.flushScheduled) return;
+    if (this.flushing || this.flushScheduled || this.flushRetry) return;
     this.flushScheduled = true;
-    setTimeout(() => {
+    setImmediate(() => {
       this.flushScheduled = false;
       void this.flush();
-    }, FLUSH_DELAY_MS);
+    });
   }
 
   private async flush(): Promise<void> {
@@ -240,6 +237,7 @@ export class Engine {
     } finally {
       this.flushing = null;
     }
+    if (!this.flushRetry && this.completions.length + this.retries.length > 0) void this.flush();
   }
 
   /** Renews the leases of requests running and of those whose results are not written yet. */

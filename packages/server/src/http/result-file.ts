@@ -1,12 +1,14 @@
 import type { FileStore, ResultRow } from '../store/file-store.js';
+import { QUARANTINE_MESSAGE } from '../store/quarantine.js';
 import type { ResultFilePart } from './openai-wire.js';
 
 const PAGE_ROWS = 1000;
 
-/** Why a request that never ran has no response, as OpenAI's error file says it. */
-const NOT_RUN: Readonly<Record<string, string>> = {
+/** Why a request has no response, as OpenAI's error file says it: it never ran, or was quarantined. */
+const NO_RESPONSE: Readonly<Record<string, string>> = {
   expired: '{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}',
   canceled: '{"code":"batch_cancelled","message":"This request was not executed because the batch was cancelled."}',
+  errored: JSON.stringify({ code: 'server_error', message: QUARANTINE_MESSAGE }),
 };
 
 /** The fixed parts of a line, all ASCII: `{"id":"batch_req_KEY","custom_id":ID` then the response and error. */
@@ -17,12 +19,12 @@ const RAN_TAIL = ',"error":null}\n';
 const NOT_RUN_HEAD = ',"response":null,"error":';
 const NOT_RUN_TAIL = '}\n';
 
-const notRunError = (type: string): string => NOT_RUN[type] ?? NOT_RUN.expired!;
+const notRunError = (type: string): string => NO_RESPONSE[type] ?? NO_RESPONSE.expired!;
 
 /**
  * One line of an output or error file: `{"id","custom_id","response","error"}`. A request that ran
  * has its stored response (`{"status_code","request_id","body"}`) and a null error; one that never
- * ran has a null response and the error saying why.
+ * ran, or never finished (quarantined), has a null response and the error saying why.
  */
 export function resultFileLine(row: ResultRow): string {
   const head = `${ID_HEAD}${row.key}${CUSTOM_ID_HEAD}${JSON.stringify(row.customId)}`;

@@ -9,7 +9,7 @@ import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletio
  * (`POST /v1/chat/completions`), for tests and benchmarks.
  *
  * Each request is handled in this order:
- * 1. recorded (path, headers, parsed body, connection number), unless `record` is false;
+ * 1. recorded (path, headers, parsed body, connection number, whether answered), unless `record` is false;
  * 2. checked against `apiKey`: 401, its message echoing the key received, as a careless provider's might;
  * 3. answered 429 with `retry-after` and `retry-after-ms` when it arrived with `capacity` requests
  *    already admitted and in flight;
@@ -55,6 +55,8 @@ export interface ReceivedRequest {
   body: unknown;
   /** The number of the connection it arrived on, counting from 1. */
   connection: number;
+  /** Whether the whole answer was handed to the connection. */
+  answered: boolean;
 }
 
 const DEFAULT_FAULT_KINDS: readonly FakeFault[] = [429, 529, 500, 'drop', 'garbage'];
@@ -193,7 +195,9 @@ export class FakeProvider {
     const body = parseJson(text);
     const path = request.url ?? '/';
     if (this.#options.record !== false) {
-      this.requests.push({ path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0 });
+      const received: ReceivedRequest = { path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0, answered: false };
+      this.requests.push(received);
+      response.on('finish', () => (received.answered = true));
     }
 
     const { shape, apiKey } = this.#options;

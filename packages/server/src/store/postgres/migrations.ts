@@ -191,6 +191,12 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     `,
   },
   {
+    version: 9,
+    name: 'lease losses',
+    // How often a request's lease lapsed while it ran (see quarantine.ts).
+    sql: `ALTER TABLE batchd.requests ADD COLUMN lease_losses integer NOT NULL DEFAULT 0;`,
+  },
+  {
     version: 10,
     name: 'webhook fairness and endpoint health',
     // Claims look at each endpoint's oldest due deliveries (no longer at all due ones) and at the

@@ -5,6 +5,7 @@ import type { Completion, NewRequest } from '../store.js';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
 import { runFileStoreContract } from '../test-support/file-store-contract.js';
+import { runQuarantineContract } from '../test-support/quarantine-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -30,6 +31,7 @@ if (unavailable) {
   runBatchCreatesContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runCompletedResultsContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runFileStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
+  runQuarantineContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }
 
 const T0 = 1_800_000_000_000;

@@ -26,6 +26,7 @@ import { PostgresApiKeys } from './postgres-api-keys.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
+import { reclaimLeases } from './reclaim-leases.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
 import { inTransaction } from './transaction.js';
 
@@ -236,28 +237,23 @@ export class PostgresStore implements BatchStore {
           RETURNING r.batch_seq`,
         values: [owner, retries.map((r) => r.key), retries.map((r) => r.runAt)],
       });
-      await this.requeued(client, rows, now);
+      await this.requeued(client, rows.map((row) => row.batch_seq), now);
     });
     this.completionSignal.notify();
   }
 
-  /** After requests went back to the queue: settle their batches, and notify if any stayed queued. */
-  private async requeued(client: pg.PoolClient, rows: Array<{ batch_seq: number }>, now: number): Promise<void> {
-    if (rows.length === 0) return;
-    await settleBatches(client, [...new Set(rows.map((row) => row.batch_seq))].sort((a, b) => a - b), now);
+  /** After requests of the batches `seqs` went back to the queue: settle those batches, and notify if any stayed queued. */
+  private async requeued(client: pg.PoolClient, seqs: number[], now: number): Promise<void> {
+    if (seqs.length === 0) return;
+    await settleBatches(client, [...new Set(seqs)].sort((a, b) => a - b), now);
     await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
   }
 
   async reclaimExpiredLeases(now: number): Promise<number> {
     const reclaimed = await this.transaction(async (client) => {
-      const { rows } = await client.query<{ batch_seq: number }>(
-        `UPDATE batchd.requests r SET state = 'queued', lease_owner = NULL, lease_until = NULL
-         WHERE r.key IN (SELECT key FROM batchd.requests WHERE state = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
-         RETURNING r.batch_seq`,
-        [now],
-      );
-      await this.requeued(client, rows, now);
-      return rows.length;
+      const seqs = await reclaimLeases(client, now);
+      await this.requeued(client, seqs, now);
+      return seqs.length;
     });
     if (reclaimed > 0) this.completionSignal.notify();
     return reclaimed;

@@ -185,6 +185,12 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 9,
+    name: 'lease losses',
+    // How often a request's lease lapsed while it ran (see quarantine.ts).
+    sql: `ALTER TABLE requests ADD COLUMN lease_losses INTEGER NOT NULL DEFAULT 0;`,
+  },
+  {
     version: 10,
     name: 'webhook fairness and endpoint health',
     // Claims look at each endpoint's oldest due deliveries (no longer at all due ones) and at the

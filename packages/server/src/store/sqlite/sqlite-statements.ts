@@ -4,8 +4,6 @@ import type { SqliteDatabase } from './sqlite-database.js';
 
 /** Batches any API call may see: not being created, not deleted. */
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
-/** How many active batches one claim looks at, taking the longest-unserved first. */
-const CLAIM_FAN_OUT = 64;
 
 /** The SQL of `SqliteStore`'s statements, by name. */
 const STATEMENTS = {
@@ -26,16 +24,6 @@ const STATEMENTS = {
   resultsPage: `SELECT key, CAST('{"custom_id":"' || custom_id || '","result":'
       || COALESCE(result, '{"type":"' || result_type || '"}') || '}' || char(10) AS BLOB)
     FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`,
-  // The IN term is the partial index's own condition, so SQLite reads batches_active in
-  // claim_turn order instead of scanning and sorting every batch ever stored.
-  activeBatches: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
-    AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`,
-  takeTurn: `UPDATE batches SET claim_turn = ? WHERE seq = ?`,
-  claim: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
-    WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
-    RETURNING key, custom_id, params, attempts`,
-  countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
-  renew: `UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   complete: `UPDATE requests SET state = 'done', result_type = ?, result = ?, completion_seq = ?, lease_owner = NULL, lease_until = NULL
     WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`,
   retry: `UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL
@@ -47,8 +35,6 @@ const STATEMENTS = {
   endIfDone: `UPDATE batches SET status = 'ended', ended_at = ?
     WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`,
   countSettled: `UPDATE batches SET processing = processing - ?, canceled = canceled + ?, expired = expired + ? WHERE seq = ?`,
-  reclaim: `UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL
-    WHERE state = 'running' AND lease_until < ? RETURNING batch_seq`,
   overdue: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= ?`,
   archive: `UPDATE batches SET archived_at = ? WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= ?`,
   toPurge: `SELECT seq, id, status FROM batches WHERE purged = 0 AND (status = 'deleted' OR archived_at IS NOT NULL) LIMIT 16`,

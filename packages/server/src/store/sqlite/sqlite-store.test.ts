@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
 import { runFileStoreContract } from '../test-support/file-store-contract.js';
+import { runQuarantineContract } from '../test-support/quarantine-contract.js';
 import { runStoreContract } from '../test-support/store-contract.js';
+import { MAX_LEASE_LOSSES } from '../quarantine.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -18,6 +20,7 @@ runStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files+
 runBatchCreatesContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runCompletedResultsContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runFileStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
+runQuarantineContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
 describe('sqlite store on reopen', () => {
   it('releases leases and discards unfinished creates left by a stopped process', async () => {
@@ -52,6 +55,29 @@ describe('sqlite store on reopen', () => {
     release();
     await stalled.catch(() => undefined);
     await first.close();
+  });
+
+  it('counts each reopen that finds a request running as a lost lease, and quarantines it on the third', async () => {
+    const path = join(dir, 'reopen-quarantine.sqlite');
+    const T0 = 1_800_000_000_000;
+    let store = new SqliteStore(path);
+    const batch = await store.createBatch(
+      { id: 'msgbatch_01deadly', workspaceId: 'w', createdAt: T0, expiresAt: T0 + 1e7, archiveAt: T0 + 1e8 },
+      (async function* () {
+        yield [{ customId: 'deadly', params: '{}' }];
+      })(),
+    );
+    for (let stop = 1; stop <= MAX_LEASE_LOSSES; stop++) {
+      expect(await store.claimRequests(`process-${stop}`, 1, T0 + 1e6, T0)).toHaveLength(1);
+      // The process stops holding the lease; the next one to open the file takes over.
+      await store.close();
+      store = new SqliteStore(path, { clock: { now: () => T0 + stop } });
+    }
+    expect(await store.claimRequests('last', 1, T0 + 1e6, T0)).toEqual([]);
+    const ended = (await store.getBatch('w', batch.id))!;
+    expect(ended).toMatchObject({ status: 'ended', endedAt: T0 + MAX_LEASE_LOSSES });
+    expect(ended.counts).toMatchObject({ processing: 0, errored: 1 });
+    await store.close();
   });
 });
 

@@ -12,9 +12,11 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { SqliteCompletions } from './sqlite-completions.js';
+import { SqliteLeases } from './sqlite-leases.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
@@ -44,8 +46,8 @@ export class SqliteStore implements BatchStore {
   private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
   private readonly completions: SqliteCompletions;
+  private readonly leases: SqliteLeases;
   private readonly completionSignal = new CompletionSignal();
-  private claimTurn: number;
   private readonly resultsFiles: SqliteResultsFiles | null;
   readonly webhooks: SqliteWebhookStore;
 
@@ -53,9 +55,10 @@ export class SqliteStore implements BatchStore {
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
    * creates a stopped process left; tools that only read or manage keys beside a running
    * server pass false. With `resultsFileMinRequests`, ended batches of at least that many
-   * requests get a results file in the directory `<path>.results`.
+   * requests get a results file in the directory `<path>.results`. `clock` (the system's by
+   * default) dates the batches that taking over ends.
    */
-  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number } = {}) {
+  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
@@ -68,13 +71,14 @@ export class SqliteStore implements BatchStore {
         : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests }, (seq, pageSize) => this.resultPages(seq, pageSize));
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
-    this.claimTurn = (this.db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
-    if (options.takeOver !== false) this.recover();
+    this.leases = new SqliteLeases(this.db, this.completions);
+    if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
   }
 
-  private recover(): void {
+  /** Every lease left by the process before lapsed when it stopped. */
+  private recover(now: number): void {
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL WHERE state = 'running'`).run();
+      this.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
       for (const seq of unfinished) this.discard(seq);
     })();
@@ -206,44 +210,11 @@ export class SqliteStore implements BatchStore {
   }
 
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
-    return this.db.transaction((): ClaimedRequest[] => {
-      if (clusterLimit !== undefined) {
-        limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
-      }
-      const batches = this.sql.activeBatches.pluck().all(now) as number[];
-      const claimed: ClaimedRequest[] = [];
-      for (let i = 0; i < batches.length && claimed.length < limit; i++) {
-        const seq = batches[i]!;
-        const share = Math.ceil((limit - claimed.length) / (batches.length - i));
-        this.sql.takeTurn.run(this.claimTurn++, seq);
-        const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share) as Array<{
-          key: number;
-          custom_id: string;
-          params: string;
-          attempts: number;
-        }>;
-        if (rows.length === 0) continue;
-        const batch = this.batchBySeq(seq);
-        for (const row of rows) {
-          claimed.push({
-            key: row.key,
-            batchId: batch.id,
-            customId: row.custom_id,
-            params: row.params,
-            dialect: batch.dialect,
-            attempt: row.attempts,
-            expiresAt: batch.expiresAt,
-          });
-        }
-      }
-      return claimed;
-    })();
+    return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit))();
   }
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {
-    this.db.transaction(() => {
-      for (const key of keys) this.sql.renew.run(leaseUntil, key, owner);
-    })();
+    this.db.transaction(() => this.leases.renew(owner, keys, leaseUntil))();
   }
 
   async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
@@ -305,12 +276,16 @@ export class SqliteStore implements BatchStore {
 
   async reclaimExpiredLeases(now: number): Promise<number> {
     const reclaimed = this.db.transaction(() => {
-      const rows = this.sql.reclaim.all(now) as Array<{ batch_seq: number }>;
-      for (const seq of new Set(rows.map((r) => r.batch_seq))) this.settle(seq, now);
-      return rows.length;
+      const seqs = this.leases.release(now);
+      this.settleAll(seqs, now);
+      return seqs.length;
     })();
     if (reclaimed > 0) this.completionSignal.notify();
     return reclaimed;
+  }
+
+  private settleAll(seqs: number[], now: number): void {
+    for (const seq of new Set(seqs)) this.settle(seq, now);
   }
 
   async expireBatches(now: number): Promise<number> {

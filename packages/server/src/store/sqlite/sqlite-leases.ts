@@ -1,0 +1,90 @@
+import type { Statement } from 'better-sqlite3';
+import { MAX_LEASE_LOSSES, QUARANTINED_RESULT } from '../quarantine.js';
+import type { ClaimedRequest, Dialect } from '../store.js';
+import type { SqliteCompletions } from './sqlite-completions.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+/** How many active batches one claim looks at, taking the longest-unserved first. */
+const CLAIM_FAN_OUT = 64;
+
+const STATEMENTS = {
+  // The IN term is the partial index's own condition, so SQLite reads batches_active in
+  // claim_turn order instead of scanning and sorting every batch ever stored.
+  activeBatches: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
+    AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`,
+  takeTurn: `UPDATE batches SET claim_turn = ? WHERE seq = ?`,
+  claim: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
+    WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
+    RETURNING key, custom_id, params, attempts`,
+  batchOf: `SELECT id, dialect, expires_at AS expiresAt FROM batches WHERE seq = ?`,
+  countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
+  renew: `UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`,
+  lapsed: `SELECT r.key, r.batch_seq AS batchSeq, r.lease_losses AS losses, b.dialect
+    FROM requests r JOIN batches b ON b.seq = r.batch_seq WHERE r.state = 'running' AND r.lease_until < ?`,
+  requeue: `UPDATE requests SET state = 'queued', lease_owner = NULL, lease_until = NULL, lease_losses = lease_losses + 1 WHERE key = ?`,
+  quarantine: `UPDATE requests SET state = 'done', result_type = 'errored', result = ?, completion_seq = ?,
+    lease_owner = NULL, lease_until = NULL, lease_losses = lease_losses + 1 WHERE key = ?`,
+  countQuarantined: `UPDATE batches SET processing = processing - 1, errored = errored + 1 WHERE seq = ?`,
+};
+
+/**
+ * Leases on SQLite: claiming requests round-robin across active batches, renewing leases, and
+ * releasing lapsed ones, each request back in the queue or quarantined on its last allowed loss
+ * (see `quarantine.ts`). Every method runs inside the caller's write transaction.
+ */
+export class SqliteLeases {
+  private readonly sql: Record<keyof typeof STATEMENTS, Statement>;
+  private claimTurn: number;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly completions: SqliteCompletions,
+  ) {
+    this.sql = Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as SqliteLeases['sql'];
+    this.claimTurn = (db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
+  }
+
+  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): ClaimedRequest[] {
+    if (clusterLimit !== undefined) limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
+    const batches = this.sql.activeBatches.pluck().all(now) as number[];
+    const claimed: ClaimedRequest[] = [];
+    for (let i = 0; i < batches.length && claimed.length < limit; i++) {
+      const seq = batches[i]!;
+      const share = Math.ceil((limit - claimed.length) / (batches.length - i));
+      this.sql.takeTurn.run(this.claimTurn++, seq);
+      const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share) as Array<{ key: number; custom_id: string; params: string; attempts: number }>;
+      if (rows.length === 0) continue;
+      const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; expiresAt: number };
+      for (const row of rows) {
+        claimed.push({
+          key: row.key,
+          batchId: batch.id,
+          customId: row.custom_id,
+          params: row.params,
+          dialect: batch.dialect,
+          attempt: row.attempts,
+          expiresAt: batch.expiresAt,
+        });
+      }
+    }
+    return claimed;
+  }
+
+  renew(owner: string, keys: number[], leaseUntil: number): void {
+    for (const key of keys) this.sql.renew.run(leaseUntil, key, owner);
+  }
+
+  /** Releases every lease that lapsed before `until`; returns the batch of each request released, to settle. */
+  release(until: number): number[] {
+    const rows = this.sql.lapsed.all(until) as Array<{ key: number; batchSeq: number; losses: number; dialect: Dialect }>;
+    for (const row of rows) {
+      if (row.losses + 1 < MAX_LEASE_LOSSES) {
+        this.sql.requeue.run(row.key);
+        continue;
+      }
+      this.sql.quarantine.run(row.dialect === 'messages' ? QUARANTINED_RESULT : null, this.completions.reserve(1) + 1, row.key);
+      this.sql.countQuarantined.run(row.batchSeq);
+    }
+    return rows.map((row) => row.batchSeq);
+  }
+}
