@@ -1,9 +1,9 @@
 import type { Backend, BackendCall, ChatOutcome } from '../backends/backend.js';
 import type { ChatCompletion } from '../backends/openai/chat-completions.js';
-import { isObject } from '../dialects/chat-input.js';
-import { chatToMessages } from '../dialects/chat-to-messages.js';
-import { messageToChatCompletion } from '../dialects/message-to-chat.js';
-import { chatErrorBody, chatErrorStatus } from '../dialects/openai-error.js';
+import { isObject } from '../json.js';
+import { chatToMessages } from '../translate/chat-to-messages.js';
+import { messageToChatCompletion } from '../translate/message-to-chat.js';
+import { chatErrorBody, chatErrorStatus } from '../wire/openai-error.js';
 import { newRequestId } from '../ids.js';
 import type { Completion, UsageTotals } from '../store/store.js';
 import type { RequestDialect } from './request-dialect.js';

@@ -1,6 +1,6 @@
 import { errored, succeeded } from './outcome.js';
 import type { RequestDialect } from './request-dialect.js';
-import { validateParams } from './validate-params.js';
+import { validateParams } from '../translate/validate-params.js';
 
 /** Message batch requests: Messages params, checked here, and `{"type":"succeeded"|"errored",...}` results. */
 export const messagesDialect: RequestDialect = {

@@ -13,7 +13,7 @@ import { FollowStreams } from './follow-streams.js';
 import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 import { resultsSoFar } from './results-so-far.js';
 import { wholeResults } from './whole-results.js';
-import { toMessageBatch } from './wire.js';
+import { toMessageBatch } from '../wire/message-batch.js';
 
 export interface BatchRouteDeps {
   store: BatchStore;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { BackendOutcome } from '../backends/backend.js';
 import type { Lanes } from '../engine/lanes.js';
-import { validateParams } from '../engine/validate-params.js';
+import { validateParams } from '../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from './api-error.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */

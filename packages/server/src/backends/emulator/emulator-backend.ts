@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import { validateParams } from '../../engine/validate-params.js';
+import { validateParams } from '../../translate/validate-params.js';
 import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
 
 /**

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAICompletion } from '../../test-support/fake-answers.js';
 import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../test-support/fake-provider.js';
 import type { BackendOutcome } from '../backend.js';
-import { fromOpenAI } from './from-openai.js';
+import { fromOpenAI } from '../../translate/from-openai.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
-import { toOpenAI } from './to-openai.js';
+import { toOpenAI } from '../../translate/to-openai.js';
 
 const API_KEY = 'sk-openai-test-abcdef';
 

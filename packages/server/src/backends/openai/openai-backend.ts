@@ -3,8 +3,8 @@ import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { HttpEndpoint } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
-import { fromOpenAI } from './from-openai.js';
-import { toOpenAI } from './to-openai.js';
+import { fromOpenAI } from '../../translate/from-openai.js';
+import { toOpenAI } from '../../translate/to-openai.js';
 
 /**
  * An OpenAI-compatible chat completions server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI):
