@@ -8,7 +8,7 @@ import { messageToChatCompletion } from './message-to-chat.js';
  * `invalid_request_error` naming it, without a call) and the `Message` answered translated back.
  */
 export async function sendChat(backend: Backend, call: BackendCall, createdSeconds: () => number): Promise<ChatOutcome> {
-  if (backend.sendChat) return backend.sendChat(call);
+  if ('sendChat' in backend) return backend.sendChat(call);
   const translated = chatToMessages(call.params);
   if ('error' in translated) return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: translated.error };
   const outcome = await backend.send({ ...call, params: translated.params });

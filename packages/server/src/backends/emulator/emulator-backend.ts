@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 
 /**
  * The built-in emulator: answers every request offline with a deterministic `Message` derived only
@@ -79,7 +79,7 @@ const timerSleep = async (ms: number, signal: AbortSignal): Promise<void> => {
   await delay(ms, undefined, { signal });
 };
 
-export class EmulatorBackend implements Backend {
+export class EmulatorBackend implements MessagesBackend {
   readonly name = 'emulator';
   readonly #latencyMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
