@@ -13,7 +13,7 @@ let hooks: WebhookReceiver;
 
 beforeAll(async () => {
   [server, hooks] = await Promise.all([
-    startServer({ flags: { 'maintenance-interval': '100ms', 'log-level': 'warn' }, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' } }),
+    startServer({ flags: { 'maintenance-interval': '100ms', 'log-level': 'warn', 'webhook-retry-base': '1ms' } }),
     WebhookReceiver.start((index) => (index === 0 ? 503 : 200)),
   ]);
 });

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 function startWorker(args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN_JS, 'worker', ...args], {
-    env: { ...process.env, BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' },
+    env: { ...process.env, BATCHD_WEBHOOK_RETRY_BASE: '1ms' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   workers.push(child);

@@ -9,8 +9,8 @@ import { WebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
 /**
  * Webhooks against a real batchd and real receivers on loopback: the API, signed deliveries
- * checked with the SDK's `verifyWebhook`, and retries. The retry schedule is scaled down
- * (`BATCHD_WEBHOOK_RETRY_SCALE`) so that four attempts take a few seconds, most of it the hung one.
+ * checked with the SDK's `verifyWebhook`, and retries. The retry schedule is shortened
+ * (`--webhook-retry-base 1ms`) so that four attempts take a few seconds, most of it the hung one.
  */
 
 let server: ServerHandle;
@@ -18,8 +18,7 @@ const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
   server = await startServer({
-    flags: { auth: 'keys', 'webhook-timeout': '2s', 'maintenance-interval': '100ms', 'log-level': 'error' },
-    env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' },
+    flags: { auth: 'keys', 'webhook-timeout': '2s', 'maintenance-interval': '100ms', 'log-level': 'error', 'webhook-retry-base': '1ms' },
   });
 });
 

@@ -13,7 +13,7 @@ let hooks: WebhookReceiver;
 
 beforeAll(async () => {
   [server, browser, hooks] = await Promise.all([
-    startServer({ flags: { 'maintenance-interval': '100ms' }, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' } }),
+    startServer({ flags: { 'maintenance-interval': '100ms', 'webhook-retry-base': '1ms' } }),
     launchBrowser(),
     WebhookReceiver.start((index) => (index === 0 ? 500 : 200)),
   ]);

@@ -61,8 +61,8 @@ describe('webhooks and the engine', () => {
 
   it('announces a batch that ended just before a kill -9, and resends an attempt a kill cut short', async () => {
     // A scan interval of an hour: after the scan at start, none runs before the kill.
-    const flags = { 'webhook-timeout': '1s', 'maintenance-interval': '1h', 'log-level': 'error' };
-    let server = await startServer({ flags, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.001' } });
+    const flags = { 'webhook-timeout': '1s', 'maintenance-interval': '1h', 'log-level': 'error', 'webhook-retry-base': '5ms' };
+    let server = await startServer({ flags });
     const { client, hooks, endpoint } = await setUp(server, 'hold');
     const batch = await createBatch(client, userRequests(1, 'crash'));
     await waitUntilEnded(client, batch.id, 1);
