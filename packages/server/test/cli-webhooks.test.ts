@@ -1,10 +1,10 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../src/cli/test-support/run-cli.js';
-import { api, TEST_API_KEY } from './support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { runCli, type CliResult } from '../test-support/process/run-cli.js';
+import { api, TEST_API_KEY } from '../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /** `batchd webhooks …` run as a subprocess against a running batchd. */
 

@@ -1,11 +1,11 @@
 import type { MessageBatch } from '@batchd/sdk';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FakeProvider } from '../src/test-support/fake-provider.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { api } from './support/api.js';
-import { createBatch, fetchResults, followResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from './support/batches.js';
-import { MAIN_JS, startServer } from './support/server-process.js';
+import { FakeProvider } from '../test-support/fakes/fake-provider.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, fetchResults, followResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { MAIN_JS, startServer } from '../test-support/process/server-process.js';
 
 /**
  * Several batchd processes on one PostgreSQL database: an API-only node and worker nodes that

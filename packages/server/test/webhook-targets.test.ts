@@ -2,11 +2,11 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
-import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type Api } from '../test-support/api/api.js';
+import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 import { isPublicAddress } from '../src/webhooks/public-address.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /**
  * `--webhook-targets public`, through the process: endpoints on this host, a private network or any

@@ -1,11 +1,11 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { api } from './support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { MAIN_JS, startServer } from './support/server-process.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { MAIN_JS, startServer } from '../test-support/process/server-process.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /** Webhooks sent by several `batchd worker` processes on one PostgreSQL database: each attempt by exactly one of them. */
 

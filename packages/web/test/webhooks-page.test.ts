@@ -1,8 +1,8 @@
 import { BatchdClient, verifyWebhook } from '@batchd/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../../server/test/support/server-process.js';
-import { WebhookReceiver } from '../../server/test/support/webhook-receiver.js';
+import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
+import { WebhookReceiver } from '../../server/test-support/fakes/webhook-receiver.js';
 import { API_KEY, launchBrowser, openDashboard, screenshot, textOf } from './support/browser.js';
 import { request } from './support/requests.js';
 

@@ -1,11 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anthropicMessage } from '../../src/test-support/fake-answers.js';
-import { FakeProvider } from '../../src/test-support/fake-provider.js';
-import { api, TEST_API_KEY } from '../support/api.js';
-import { createBatch, fetchResults, listBatches, pollUntil, resultsById, tally, userRequests, waitUntilEnded } from '../support/batches.js';
-import { restartServer, startServer, type ServerHandle } from '../support/server-process.js';
+import { anthropicMessage } from '../../test-support/fakes/fake-answers.js';
+import { FakeProvider } from '../../test-support/fakes/fake-provider.js';
+import { api, TEST_API_KEY } from '../../test-support/api/api.js';
+import { createBatch, fetchResults, listBatches, pollUntil, resultsById, tally, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { restartServer, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Crash safety: batchd is killed with SIGKILL three times while a 10,000-request batch runs

@@ -1,11 +1,11 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
-import type { Api } from '../support/api.js';
-import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../support/batches.js';
-import { createKey, withKey } from '../support/keys.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
-import { WebhookReceiver, type Answer } from '../support/webhook-receiver.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
+import type { Api } from '../../test-support/api/api.js';
+import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { createKey, withKey } from '../../test-support/api/keys.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { WebhookReceiver, type Answer } from '../../test-support/fakes/webhook-receiver.js';
 
 /**
  * Webhooks stay fair and safe against receivers that misbehave, on both stores: a workspace whose

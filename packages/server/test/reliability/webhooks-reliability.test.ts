@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { verifyWebhook, type WebhookDelivery, type WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type Api } from '../support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../support/batches.js';
-import { restartServer, startServer, type ServerHandle } from '../support/server-process.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { api, type Api } from '../../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { restartServer, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { WebhookReceiver } from '../../test-support/fakes/webhook-receiver.js';
 
 /** Webhooks never hold up the engine, and an event survives a crash of the process sending it. */
 

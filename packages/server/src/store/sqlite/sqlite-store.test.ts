@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
-import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
-import { runFileStoreContract } from '../test-support/file-store-contract.js';
-import { runStoreContract } from '../test-support/store-contract.js';
+import { runBatchCreatesContract } from '../../../test-support/contracts/batch-creates-contract.js';
+import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
+import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
+import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
