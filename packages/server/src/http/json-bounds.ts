@@ -53,7 +53,7 @@ export class BoundedValue {
   /** Throws once the value, read up to byte offset `end` (exclusive), is over its size limit. */
   checkSize(end: number): void {
     if (end - this.start > this.limits.maxBytes) {
-      throw requestTooLarge(`${this.path}: exceeds the maximum size of ${this.limits.maxBytes} bytes (${this.limits.maxBytes / MiB} MiB) of JSON`);
+      throw requestTooLarge(`${this.path}: exceeds the maximum size of ${this.limits.maxBytes} bytes of JSON`);
     }
   }
 }
