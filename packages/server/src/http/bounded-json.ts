@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Tokenizer } from '@streamparser/json';
 import { ApiError, invalidRequest } from './api-error.js';
@@ -9,7 +10,7 @@ import { BoundedValue, type JsonLimits } from './json-bounds.js';
  * outsized object is refused before anything is built from it, and one whose `declaredBytes`
  * (its content-length) are too many before anything is read.
  */
-export async function readBoundedJson(body: AsyncIterable<Buffer>, limits: JsonLimits, path: string, declaredBytes = 0): Promise<unknown> {
+export async function readBoundedJson(body: Readable, limits: JsonLimits, path: string, declaredBytes = 0): Promise<unknown> {
   const bounds = new BoundedValue(limits, path, 0);
   bounds.checkSize(declaredBytes);
   const tokenizer = new Tokenizer({ stringBufferSize: 4096 });
@@ -22,7 +23,8 @@ export async function readBoundedJson(body: AsyncIterable<Buffer>, limits: JsonL
   const decoder = new StringDecoder('utf8');
   const parts: string[] = [];
   let bytes = 0;
-  for await (const chunk of body) {
+  // The body is left open when refused, for the caller to drain.
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     bounds.checkSize(bytes);
     const text = decoder.write(chunk);

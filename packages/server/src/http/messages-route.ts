@@ -1,9 +1,12 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../backends/backend.js';
 import type { Lanes } from '../engine/lanes.js';
 import { validateParams } from '../engine/validate-params.js';
 import { ApiError, invalidRequest, notFound } from './api-error.js';
+import { UPLOAD_IDLE_MS } from './batch-routes.js';
 import { readBoundedJson } from './bounded-json.js';
+import { drainBody } from './create-body.js';
 import { PARAMS_LIMITS } from './json-bounds.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */
@@ -34,9 +37,15 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
   app.register(async (scope) => {
     // The body is checked against the params bounds as it streams, and parsed only once it passed them.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: AsyncIterable<Buffer>) =>
-      readBoundedJson(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0)),
-    );
+    scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => {
+      try {
+        return await readBoundedJson(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
+      } catch (error) {
+        // A client still sending reads the answer once what is left of its body is drained.
+        await drainBody(payload, 2 * PARAMS_LIMITS.maxBytes, UPLOAD_IDLE_MS);
+        throw error;
+      }
+    });
     scope.post('/v1/messages', async (request, reply) => {
       const params = request.body as Record<string, unknown>;
       const streaming = typeof params === 'object' && params !== null && params.stream === true;
