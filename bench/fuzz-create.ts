@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -223,7 +223,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  console.log(`Budget: server peak RSS ≤ ${BUDGET.peakRssMiB} MiB, every /health answered within ${BUDGET.healthMs} ms.\n`);
+  console.log(`Budget: server peak RSS ≤ ${BUDGET.peakRssMiB} MiB, every /health answered within ${BUDGET.healthMs} ms.`);
+  console.log(`Machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (a loaded machine lengthens /health times).\n`);
   console.log('| case | sent MB | answer | ended | peak RSS MiB | longest /health ms | within budget |');
   console.log('|---|---:|---|---|---:|---:|---|');
   for (const row of rows) {
