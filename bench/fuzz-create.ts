@@ -56,7 +56,12 @@ function* repeated(open: string, item: (i: number) => string, count: number, clo
   yield piece + close;
 }
 
-const text = (bytes: number) => () => repeated('"', () => 'x'.repeat(MiB), Math.ceil(bytes / (MiB + 1)), '"');
+const text = (bytes: number) =>
+  function* string() {
+    yield '"';
+    for (let left = bytes; left > 0; left -= MiB) yield 'x'.repeat(Math.min(MiB, left));
+    yield '"';
+  };
 const emptyObjects = (count: number) => () => repeated('[', () => '{}', count, ']');
 const manyKeys = (count: number) => () => repeated('{', (i) => `"k${i}":${i}`, count, '}');
 const one = function* one() {

@@ -35,7 +35,7 @@ const FLUSH_RETRY_MS = 500;
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
-const PARAMS_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 interface InFlight {
   controller: AbortController;
