@@ -6,6 +6,7 @@ import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
+import { ParamsBudget } from './params-budget.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
@@ -29,6 +30,8 @@ export interface EngineOptions {
 
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
+/** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
+const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 interface InFlight {
   controller: AbortController;
@@ -54,6 +57,7 @@ export class Engine {
   private idle: Array<() => void> = [];
   /** How requests are handled, by the dialect they came in through. */
   private readonly kinds: Record<Dialect, RequestKind>;
+  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
 
   constructor(private readonly options: EngineOptions) {
     this.kinds = { messages: messagesRequests, chat: chatRequests(() => options.clock.now()) };
@@ -150,8 +154,18 @@ export class Engine {
     this.inFlight.set(request.key, { controller, done });
   }
 
-  /** Runs one request as its kind says: parse, route by model, call, then store, retry or fail. */
+  /** Runs one request as its kind says, once its params fit in the budget. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
+    const giveBack = await this.paramsBudget.take(request.params.length);
+    try {
+      await this.runWithin(request, signal);
+    } finally {
+      giveBack();
+    }
+  }
+
+  /** Parses, routes by model, calls, then stores, retries or fails. */
+  private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const kind = this.kinds[request.dialect];
     const parsed = kind.parse(request.params);
     if ('invalid' in parsed) {

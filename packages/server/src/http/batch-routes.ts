@@ -10,6 +10,7 @@ import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
 import { drainBody, parseCreateBody } from './create-body.js';
 import { FollowStreams } from './follow-streams.js';
+import { PARAMS_LIMITS } from './json-bounds.js';
 import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
 import { resultsSoFar } from './results-so-far.js';
 import { wholeResults } from './whole-results.js';
@@ -108,7 +109,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         const idempotencyKey = idempotencyKeyOf(request);
         const retried = isSdkRetry(request);
         const digest = createHash('sha256');
-        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS }, digest);
+        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS }, digest);
         // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
         let overLimit: ApiError | null = null;
         if (deps.maxQueuedRequests !== undefined) {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendOutcome } from '../backends/backend.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from '../backends/openai/openai-backend.js';
-import { openAICompletion } from '../test-support/fake-answers.js';
-import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../test-support/fake-provider.js';
+import { openAICompletion } from '../../test-support/fakes/fake-answers.js';
+import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../test-support/fakes/fake-provider.js';
 import { fromOpenAI } from './from-openai.js';
 import { sendMessages } from './send-messages.js';
 import { toOpenAI } from './to-openai.js';

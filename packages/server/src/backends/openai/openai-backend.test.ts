@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAICompletion } from '../../test-support/fake-answers.js';
-import { FakeProvider, type FakeProviderOptions } from '../../test-support/fake-provider.js';
+import { openAICompletion } from '../../../test-support/fakes/fake-answers.js';
+import { FakeProvider, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
 
 const API_KEY = 'sk-openai-test-abcdef';

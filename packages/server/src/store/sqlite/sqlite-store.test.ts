@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
-import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
-import { runFileStoreContract } from '../test-support/file-store-contract.js';
-import { runQuarantineContract } from '../test-support/quarantine-contract.js';
-import { runStoreContract } from '../test-support/store-contract.js';
+import { runBatchCreatesContract } from '../../../test-support/contracts/batch-creates-contract.js';
+import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
+import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
+import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
+import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
 import { MAX_LEASE_LOSSES } from '../quarantine.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -111,5 +111,10 @@ describe('sqlite store migrating to completion numbers', () => {
     expect(await customIds(store.readCompletedResults('msgbatch_01ENDED', 0, 10))).toEqual([]);
     expect(await customIds(store.readResults('msgbatch_01ENDED', 10))).toEqual(['before']);
     await store.close();
+    // The large columns come last, so reading the others never walks their overflow pages.
+    const migrated = new Database(path, { readonly: true });
+    const columns = migrated.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('requests');
+    migrated.close();
+    expect(columns.slice(-2)).toEqual(['result', 'params']);
   });
 });

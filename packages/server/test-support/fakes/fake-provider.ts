@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
-import type { Json } from '../json.js';
+import type { Json } from '../../src/json.js';
 
 /**
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the

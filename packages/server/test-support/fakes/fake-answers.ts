@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isObject, type Json } from '../json.js';
+import { isObject, type Json } from '../../src/json.js';
 
 /**
  * The bodies the fake providers answer with, in the Anthropic Messages or OpenAI chat completions
