@@ -16,7 +16,7 @@ export interface CallContext {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt: number;
-  /** Asked once a slot is free: false when the request is no longer wanted (its batch expired). */
+  /** Asked once a slot is free: false when the request is no longer wanted (its batch expired or is being canceled). */
   stillWanted: () => boolean;
 }
 

@@ -127,6 +127,8 @@ export interface BatchStore extends CompletedResultsStore {
   /** Newest first; `afterId` pages to older batches, `beforeId` to the page just newer. */
   listBatches(workspaceId: string, page: ListQuery): Promise<ListPage>;
   cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome>;
+  /** Ids of the batches being canceled: their requests claimed but not yet sent are given back, to end canceled. */
+  cancelingBatchIds(): Promise<string[]>;
   deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
   /** Result lines of an ended batch as UTF-8 bytes, each ending in `\n`, in pages of at most `pageSize` lines. */
   readResults(batchId: string, pageSize: number): AsyncIterable<Buffer>;

@@ -169,6 +169,10 @@ export class SqliteStore implements BatchStore {
     return outcome;
   }
 
+  async cancelingBatchIds(): Promise<string[]> {
+    return this.sql.cancelingIds.pluck().all() as string[];
+  }
+
   async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
     const row = this.findRow(workspaceId, id);
     if (!row) return 'not_found';
