@@ -10,7 +10,7 @@ import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/outcome.js';
 import { buildApp } from './http/app.js';
 import { loopbackHostCheck } from './http/host-check.js';
-import { buildMetricsApp } from './http/lane-metrics.js';
+import { buildMetricsApp } from './http/batchd/lane-metrics.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore } from './store/store.js';

@@ -1,17 +1,17 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { newRequestId } from '../ids.js';
-import { ApiError, invalidRequest, notFound, toApiError } from './api-error.js';
+import { invalidRequest, notFound, permissionError, rateLimitError, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
-import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
-import { registerDashboard } from './dashboard-route.js';
+import { registerBatchRoutes, type BatchRouteDeps } from './anthropic/batch-routes.js';
+import { registerDashboard } from './batchd/dashboard-route.js';
 import { acceptEmptyBodies } from './empty-body.js';
-import { registerExtensionRoutes } from './extension-routes.js';
-import { registerMessagesRoute } from './messages-route.js';
-import { registerOpenAIRoutes } from './openai-routes.js';
+import { registerExtensionRoutes } from './batchd/extension-routes.js';
+import { registerMessagesRoute } from './anthropic/messages-route.js';
+import { registerOpenAIRoutes } from './openai/openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
-import { watchUploads } from './upload-watch.js';
-import { registerWebhookRoutes } from './webhook-routes.js';
+import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
+import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
@@ -86,7 +86,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
     if (deps.hostAllowed && !deps.hostAllowed(request.host)) {
-      throw new ApiError(403, 'permission_error', `Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
+      throw permissionError(`Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
     }
     // A request no route matched is answered 404 at once, before its body is read.
     if (request.is404) throw routeMissing(request);
@@ -100,9 +100,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (limiter && rateLimited) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
-        throw new ApiError(429, 'rate_limit_error', `This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, {
-          'retry-after': String(Math.ceil(waitMs / 1000)),
-        });
+        throw rateLimitError(`This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, Math.ceil(waitMs / 1000));
       }
     }
   });

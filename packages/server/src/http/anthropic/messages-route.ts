@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { BackendOutcome } from '../backends/backend.js';
-import type { Lanes } from '../engine/lanes.js';
-import { validateParams } from '../engine/validate-params.js';
-import { ApiError, invalidRequest, notFound } from './api-error.js';
+import type { BackendOutcome } from '../../backends/backend.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { validateParams } from '../../engine/validate-params.js';
+import { ApiError, invalidRequest, notFound } from '../api-error.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */
 const STATUS_OF_TYPE: Record<string, number> = {

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
-import type { FileStore } from '../store/file-store.js';
-import { PostgresStore } from '../store/postgres/postgres-store.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { BatchStore } from '../store/store.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
+import type { FileStore } from '../../store/file-store.js';
+import { PostgresStore } from '../../store/postgres/postgres-store.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import type { BatchStore } from '../../store/store.js';
 import { resultFileBytes, resultFileContent, resultFileLine } from './result-file.js';
 
 /** The size of a chat batch's output and error files, from the sizes the database keeps, against their content. */

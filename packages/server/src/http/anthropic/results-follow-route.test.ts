@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../clock.js';
-import { Lanes } from '../engine/lanes.js';
-import { BatchIdGenerator } from '../ids.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { BatchStore } from '../store/store.js';
-import { buildApp } from './app.js';
-import { DEFAULT_WORKSPACE } from './authenticator.js';
+import { systemClock } from '../../clock.js';
+import { Lanes } from '../../engine/lanes.js';
+import { BatchIdGenerator } from '../../ids.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import type { BatchStore } from '../../store/store.js';
+import { buildApp } from '../app.js';
+import { DEFAULT_WORKSPACE } from '../authenticator.js';
 
 /** The follow route over real HTTP, on an app without an engine: what happens to a follower when its reader or the server goes. */
 

@@ -1,8 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
-import { isObject } from '../dialects/chat-input.js';
-import type { NewRequest } from '../store/store.js';
-import { ApiError, invalidRequest } from './api-error.js';
-import type { BatchLineError } from './openai-wire.js';
+import { isObject } from '../../dialects/chat-input.js';
+import type { NewRequest } from '../../store/store.js';
+import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
+import type { BatchLineError } from '../openai-wire.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -28,7 +28,7 @@ export async function* checkedUpload(stream: AsyncIterable<Buffer>): AsyncGenera
   let lastByte = LF;
   for await (const chunk of stream) {
     bytes += chunk.length;
-    if (bytes > MAX_FILE_BYTES) throw new ApiError(413, 'request_too_large', `File is larger than the maximum of ${MAX_FILE_BYTES} bytes.`);
+    if (bytes > MAX_FILE_BYTES) throw requestTooLarge(`File is larger than the maximum of ${MAX_FILE_BYTES} bytes.`);
     for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines++;
     if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
     if (lines > MAX_FILE_LINES) throw invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);

@@ -1,17 +1,17 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.js';
-import type { BatchIdGenerator } from '../ids.js';
-import type { FileRecord } from '../store/file-store.js';
-import type { BatchRecord, BatchStore } from '../store/store.js';
-import { invalidRequest, notFound } from './api-error.js';
+import type { Clock } from '../../clock.js';
+import type { BatchIdGenerator } from '../../ids.js';
+import type { FileRecord } from '../../store/file-store.js';
+import type { BatchRecord, BatchStore } from '../../store/store.js';
+import { invalidRequest, notFound } from '../api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
-import { UPLOAD_IDLE_MS } from './batch-routes.js';
-import { drainBody } from './create-body.js';
-import { singleValues } from './query-params.js';
-import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from './openai-wire.js';
+import { UPLOAD_IDLE_MS } from '../upload-watch.js';
+import { drainBody } from '../drain-body.js';
+import { singleValues } from '../query-params.js';
+import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../openai-wire.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
-import { wholeResults } from './whole-results.js';
+import { wholeResults } from '../whole-results.js';
 
 export interface FileRouteDeps {
   store: BatchStore;

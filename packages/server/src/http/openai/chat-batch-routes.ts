@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.js';
-import { isObject } from '../dialects/chat-input.js';
-import type { BatchIdGenerator } from '../ids.js';
-import { IdempotencyKeyReused } from '../store/batch-creates.js';
-import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
-import { invalidRequest, notFound } from './api-error.js';
+import type { Clock } from '../../clock.js';
+import { isObject } from '../../dialects/chat-input.js';
+import type { BatchIdGenerator } from '../../ids.js';
+import { IdempotencyKeyReused } from '../../store/batch-creates.js';
+import type { BatchRecord, BatchStore, NewRequest } from '../../store/store.js';
+import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
-import { withinQueueLimit } from './batch-routes.js';
-import { toOpenAIBatch, type ChatBatchAttributes } from './openai-wire.js';
-import { singleValues } from './query-params.js';
-import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
+import { withinQueueLimit } from '../queue-limit.js';
+import { toOpenAIBatch, type ChatBatchAttributes } from '../openai-wire.js';
+import { singleValues } from '../query-params.js';
+import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
 export interface ChatBatchRouteDeps {
   store: BatchStore;

@@ -1,9 +1,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import type { Lanes } from '../engine/lanes.js';
-import { newRequestId } from '../ids.js';
-import { notFound } from './api-error.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { newRequestId } from '../../ids.js';
+import { notFound } from '../api-error.js';
 
 /** What a backend lane is doing, for the dashboard and operators. */
 export function laneStatus(lanes: Lanes) {

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.js';
-import { formatTimestamp } from '../clock.js';
-import { newWebhookEndpointId, newWebhookSecret } from '../ids.js';
-import type { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookStore } from '../store/webhook-store.js';
-import { refusedHost } from '../webhooks/public-fetch.js';
-import { invalidRequest, notFound } from './api-error.js';
+import type { Clock } from '../../clock.js';
+import { formatTimestamp } from '../../clock.js';
+import { newWebhookEndpointId, newWebhookSecret } from '../../ids.js';
+import type { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookStore } from '../../store/webhook-store.js';
+import { refusedHost } from '../../webhooks/public-fetch.js';
+import { invalidRequest, notFound } from '../api-error.js';
 
 export interface WebhookRouteDeps {
   webhooks: WebhookStore;

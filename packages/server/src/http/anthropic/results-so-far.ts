@@ -1,4 +1,4 @@
-import type { BatchStore } from '../store/store.js';
+import type { BatchStore } from '../../store/store.js';
 
 export interface FollowOptions {
   /** Lines per page read from the store. */

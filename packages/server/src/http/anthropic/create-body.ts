@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser, TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
-import type { NewRequest } from '../store/store.js';
-import { ApiError, invalidRequest, requestTooLarge } from './api-error.js';
+import type { NewRequest } from '../../store/store.js';
+import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 
 export interface CreateBodyLimits {
   maxBytes: number;
@@ -17,7 +17,7 @@ export interface CreateBodyLimits {
 async function nextChunk(chunks: AsyncIterator<Buffer>, idleMs: number): Promise<IteratorResult<Buffer>> {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ApiError(408, 'invalid_request_error', `The upload stalled: no data for ${idleMs} ms.`)), idleMs);
+    timer = setTimeout(() => reject(uploadTimedOut(`The upload stalled: no data for ${idleMs} ms.`)), idleMs);
   });
   try {
     return await Promise.race([chunks.next(), stalled]);
@@ -143,40 +143,4 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   if (!sawRequests) throw invalidRequest('requests: Field required');
   if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');
   if (pending.length > 0) yield pending;
-}
-
-/**
- * Reads and discards what is left of a request body so the client, still sending, can read the
- * error answer; a body that keeps going past `capBytes`, or stalls for `idleMs`, gets its
- * connection closed instead.
- */
-export function drainBody(body: Readable, capBytes: number, idleMs: number): Promise<void> {
-  if (body.readableEnded || body.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    let bytes = 0;
-    let idle = setTimeout(giveUp, idleMs);
-    function finish() {
-      clearTimeout(idle);
-      body.removeListener('data', onData);
-      resolve();
-    }
-    function giveUp() {
-      body.destroy();
-      finish();
-    }
-    function onData(chunk: Buffer) {
-      bytes += chunk.length;
-      clearTimeout(idle);
-      if (bytes > capBytes) return giveUp();
-      idle = setTimeout(giveUp, idleMs);
-    }
-    // The parser read through an async iterator, whose 'readable' listener would keep the
-    // stream from flowing.
-    body.removeAllListeners('readable');
-    body.on('data', onData);
-    body.once('end', finish);
-    body.once('error', finish);
-    body.once('close', finish);
-    body.resume();
-  });
 }

@@ -3,17 +3,20 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
-import type { Clock } from '../clock.js';
-import type { BatchIdGenerator } from '../ids.js';
-import { IdempotencyKeyReused } from '../store/batch-creates.js';
-import type { BatchRecord, BatchStore, NewRequest } from '../store/store.js';
-import { ApiError, invalidRequest, notFound, requestTooLarge } from './api-error.js';
-import { drainBody, parseCreateBody } from './create-body.js';
-import { FollowStreams } from './follow-streams.js';
-import { idempotencyKeyOf, isSdkRetry } from './repeat-headers.js';
+import type { Clock } from '../../clock.js';
+import type { BatchIdGenerator } from '../../ids.js';
+import { IdempotencyKeyReused } from '../../store/batch-creates.js';
+import type { BatchRecord, BatchStore, NewRequest } from '../../store/store.js';
+import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-error.js';
+import { parseCreateBody } from './create-body.js';
+import { drainBody } from '../drain-body.js';
+import { FollowStreams } from '../follow-streams.js';
+import { withinQueueLimit } from '../queue-limit.js';
+import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
+import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { resultsSoFar } from './results-so-far.js';
-import { wholeResults } from './whole-results.js';
-import { toMessageBatch } from './wire.js';
+import { wholeResults } from '../whole-results.js';
+import { toMessageBatch } from '../wire.js';
 
 export interface BatchRouteDeps {
   store: BatchStore;
@@ -35,38 +38,11 @@ export interface BatchRouteDeps {
   maxQueuedRequests?: number;
 }
 
-/**
- * Passes the chunks through while the workspace's queue has room for them. Past `room` requests
- * it fails with 429; given `onOver`, it hands the 429 there instead and reads on, passing no more.
- */
-export async function* withinQueueLimit(
-  chunks: AsyncIterable<NewRequest[]>,
-  room: number,
-  limit: number,
-  onOver?: (error: ApiError) => void,
-): AsyncGenerator<NewRequest[]> {
-  let count = 0;
-  for await (const chunk of chunks) {
-    count += chunk.length;
-    if (count <= room) {
-      yield chunk;
-      continue;
-    }
-    const error = new ApiError(429, 'rate_limit_error', `This batch would take the workspace's queue past its limit of ${limit} requests waiting or running.`, {
-      'retry-after': '60',
-    });
-    if (!onOver) throw error;
-    onOver(error);
-  }
-}
-
 type IdParams = { Params: { id: string } };
 
 const RESULTS_PAGE_LINES = 1000;
 /** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
 const FOLLOW_POLL_MS = 250;
-/** An upload that sends nothing for this long is answered 408 and its connection closed. */
-export const UPLOAD_IDLE_MS = 30_000;
 
 /** A `true`/`false` query flag; absent is false. */
 function parseFlag(name: string, raw: unknown): boolean {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Lanes } from '../engine/lanes.js';
-import type { BatchStore } from '../store/store.js';
-import { notFound } from './api-error.js';
+import type { Lanes } from '../../engine/lanes.js';
+import type { BatchStore } from '../../store/store.js';
+import { notFound } from '../api-error.js';
 import { laneStatus, registerMetricsRoute } from './lane-metrics.js';
 
 export interface ExtensionRouteDeps {

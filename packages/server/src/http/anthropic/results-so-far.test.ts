@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { BatchStore, Completion } from '../store/store.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import type { BatchStore, Completion } from '../../store/store.js';
 import { resultsSoFar, type FollowOptions } from './results-so-far.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-follower-'));
