@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { newApiKey, newKeyId } from '../ids.js';
-import { hashApiKey } from '../http/authenticator.js';
+import { hashApiKey } from '../store/api-key-store.js';
 import type { BatchStore } from '../store/store.js';
 import { CliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';

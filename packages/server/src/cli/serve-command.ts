@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { loadConfig, SERVE_OPTIONS, type ResolvedConfig } from '../config.js';
-import { isPostgresUrl } from '../store/open-store.js';
+import { isPostgresUrl, migrateStore } from '../store/open-store.js';
 
 /** Adds every `serve` option (flag, description, environment variable) to a command. */
 export function addServeOptions(command: Command): Command {
@@ -75,14 +75,7 @@ export function registerServeCommand(program: Command): void {
     .option('--db <value>', 'SQLite database file or postgres:// URL (env BATCHD_DB)');
   migrate.action(async (flags: { db?: string }) => {
     const db = flags.db ?? process.env.BATCHD_DB ?? './data/batchd.sqlite';
-    if (isPostgresUrl(db)) {
-      const { migratePostgres } = await import('../store/postgres/migrations.js');
-      const applied = await migratePostgres(db);
-      process.stdout.write(applied.length > 0 ? `applied migrations ${applied.join(', ')}\n` : 'database is up to date\n');
-    } else {
-      const { openSqliteDatabase } = await import('../store/sqlite/sqlite-database.js');
-      openSqliteDatabase(db).close();
-      process.stdout.write('database is up to date\n');
-    }
+    const applied = await migrateStore(db);
+    process.stdout.write(applied.length > 0 ? `applied migrations ${applied.join(', ')}\n` : 'database is up to date\n');
   });
 }

@@ -13,8 +13,11 @@ import { RateLimiter } from './rate-limiter.js';
 import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
+import type { BatchesStore, BatchStore } from '../store/store.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
+  /** Batches, with the API keys that open workspaces and the webhooks kept beside them. */
+  store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks'>;
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;
@@ -79,7 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (LIMITED_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) route.config = { ...route.config, rateLimited: true };
   });
 
-  const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
+  const authenticator = new Authenticator(deps.auth, deps.store.apiKeys, () => deps.clock.now());
   const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
   app.decorateRequest('workspace', '');
   app.decorateRequest('caller', '');

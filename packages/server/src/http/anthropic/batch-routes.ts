@@ -6,7 +6,7 @@ import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type Message
 import type { Clock } from '../../clock.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
-import type { BatchRecord, BatchStore, NewRequest } from '../../store/store.js';
+import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-error.js';
 import { parseCreateBody } from './create-body.js';
 import { drainBody } from '../drain-body.js';
@@ -19,7 +19,7 @@ import { wholeResults } from '../whole-results.js';
 import { toMessageBatch } from '../wire.js';
 
 export interface BatchRouteDeps {
-  store: BatchStore;
+  store: BatchesStore;
   clock: Clock;
   ids: BatchIdGenerator;
   batchTtlMs: number;

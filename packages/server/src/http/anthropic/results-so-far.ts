@@ -1,4 +1,4 @@
-import type { BatchStore } from '../../store/store.js';
+import type { BatchesStore } from '../../store/store.js';
 
 export interface FollowOptions {
   /** Lines per page read from the store. */
@@ -17,7 +17,7 @@ export interface FollowOptions {
  * once the batch has ended and every result up to its end has been read: the batch is read
  * before its results, so results written between the two reads are never left behind.
  */
-export async function* resultsSoFar(store: BatchStore, workspaceId: string, batchId: string, options: FollowOptions): AsyncGenerator<Buffer> {
+export async function* resultsSoFar(store: BatchesStore, workspaceId: string, batchId: string, options: FollowOptions): AsyncGenerator<Buffer> {
   const { pageSize, follow, signal, pollMs } = options;
   let signalled = false;
   let wake: (() => void) | null = null;

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Lanes } from '../../engine/lanes.js';
-import type { BatchStore } from '../../store/store.js';
+import type { BatchesStore } from '../../store/store.js';
 import { notFound } from '../api-error.js';
 import { laneStatus, registerMetricsRoute } from './lane-metrics.js';
 
 export interface ExtensionRouteDeps {
-  store: BatchStore;
+  store: BatchesStore;
   lanes: Lanes;
   workspaceOf: (request: FastifyRequest) => string;
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import { isObject } from '../../dialects/chat-input.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
-import type { BatchRecord, BatchStore, NewRequest } from '../../store/store.js';
+import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
@@ -13,7 +13,7 @@ import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
 export interface ChatBatchRouteDeps {
-  store: BatchStore;
+  store: BatchesStore;
   clock: Clock;
   batchIds: BatchIdGenerator;
   batchTtlMs: number;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
-import type { BatchRecord, BatchStore } from '../../store/store.js';
+import type { BatchRecord, BatchesStore } from '../../store/store.js';
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
@@ -14,7 +14,7 @@ import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
 
 export interface FileRouteDeps {
-  store: BatchStore;
+  store: BatchesStore;
   clock: Clock;
   fileIds: BatchIdGenerator;
   workspaceOf: (request: FastifyRequest) => string;
