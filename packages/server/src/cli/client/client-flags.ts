@@ -1,8 +1,8 @@
 import { BatchdClient, BatchdError } from '@batchd/sdk';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CliError } from './cli-error.js';
+import { CliError } from '../cli-error.js';
 import { CommandOutput } from './command-output.js';
-import { EXIT_CODES } from './exit-codes.js';
+import { EXIT_CODES } from '../exit-codes.js';
 
 /** The options every client command accepts (declared on `batchd batches`, usable after any subcommand). */
 export interface ClientFlags {

@@ -1,10 +1,10 @@
 import type { MessageBatch } from '@batchd/sdk';
 import type { Command } from 'commander';
-import { CliError } from './cli-error.js';
+import { CliError } from '../cli-error.js';
 import { addClientFlags, clientContext, integerFrom, type ClientContext } from './client-flags.js';
-import { EXIT_CODES } from './exit-codes.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { formatBatch, formatBatchTable, formatCounts } from './format-batch.js';
-import { interruptible } from './interruptible.js';
+import { interruptible } from '../interruptible.js';
 import { ProgressDisplay } from './progress-display.js';
 import { readRequests } from './read-requests.js';
 import { failureSummary, totalRequests } from './request-counts.js';

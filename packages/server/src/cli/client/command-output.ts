@@ -1,4 +1,4 @@
-import { palette, type Palette } from './palette.js';
+import { palette, type Palette } from '../palette.js';
 
 /** Where a command's answer goes: text for people, or one JSON document with `--json`. */
 export class CommandOutput {

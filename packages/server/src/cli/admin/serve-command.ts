@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { loadConfig, SERVE_OPTIONS, type ResolvedConfig } from '../config.js';
-import { isPostgresUrl, migrateStore } from '../store/open-store.js';
+import { loadConfig, SERVE_OPTIONS, type ResolvedConfig } from '../../config.js';
+import { isPostgresUrl, migrateStore } from '../../store/open-store.js';
 
 /** Adds every `serve` option (flag, description, environment variable) to a command. */
 export function addServeOptions(command: Command): Command {
@@ -51,7 +51,7 @@ export function registerServeCommand(program: Command): void {
     const config = resolveServeConfig(serve, flags);
     const logger = pino({ level: config.logLevel }, pino.destination(2));
     // The server's modules load only for the commands that run one, so client commands start fast.
-    const { startServer } = await import('../server.js');
+    const { startServer } = await import('../../server.js');
     const server = await startServer(config, { logger, runEngine: flags.engine !== false });
     if (server.metricsUrl) process.stdout.write(`batchd metrics on ${server.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd listening on ${server.url}\n`);
@@ -62,7 +62,7 @@ export function registerServeCommand(program: Command): void {
   worker.action(async (flags: Record<string, string | undefined>) => {
     const config = resolveServeConfig(worker, flags);
     const logger = pino({ level: config.logLevel }, pino.destination(2));
-    const { startWorker } = await import('../server.js');
+    const { startWorker } = await import('../../server.js');
     const running = await startWorker(config, { logger });
     if (running.metricsUrl) process.stdout.write(`batchd metrics on ${running.metricsUrl}/metrics\n`);
     process.stdout.write(`batchd worker running on ${isPostgresUrl(config.db) ? 'postgres' : config.db}\n`);

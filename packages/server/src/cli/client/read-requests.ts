@@ -1,8 +1,8 @@
 import type { BatchCreateRequest } from '@batchd/sdk';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CliError } from './cli-error.js';
-import { EXIT_CODES } from './exit-codes.js';
+import { CliError } from '../cli-error.js';
+import { EXIT_CODES } from '../exit-codes.js';
 
 /**
  * Reads batch requests from `path` (`-` for stdin): either JSONL, one `{custom_id, params}` object

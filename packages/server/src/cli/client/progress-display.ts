@@ -1,7 +1,7 @@
 import type { MessageBatchRequestCounts } from '@batchd/sdk';
 import cliProgress from 'cli-progress';
 import { formatCounts } from './format-batch.js';
-import { palette, type Palette } from './palette.js';
+import { palette, type Palette } from '../palette.js';
 import { totalRequests } from './request-counts.js';
 
 /**

@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { newApiKey, newKeyId } from '../ids.js';
-import { hashApiKey } from '../store/api-key-store.js';
-import type { BatchStore } from '../store/store.js';
-import { CliError } from './cli-error.js';
-import { EXIT_CODES } from './exit-codes.js';
-import { formatTable } from './format-table.js';
+import { newApiKey, newKeyId } from '../../ids.js';
+import { hashApiKey } from '../../store/api-key-store.js';
+import type { BatchStore } from '../../store/store.js';
+import { CliError } from '../cli-error.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { formatTable } from '../format-table.js';
 
 const WORKSPACE_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
 async function withStore<T>(db: string | undefined, work: (store: BatchStore) => Promise<T>): Promise<T> {
-  const [{ openStore }, { default: pino }] = await Promise.all([import('../store/open-store.js'), import('pino')]);
+  const [{ openStore }, { default: pino }] = await Promise.all([import('../../store/open-store.js'), import('pino')]);
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const store = await openStore(db ?? process.env.BATCHD_DB ?? './data/batchd.sqlite', logger, { takeOver: false });
   try {

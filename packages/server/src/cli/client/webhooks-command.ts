@@ -1,8 +1,8 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import type { Command } from 'commander';
 import { addClientFlags, clientContext, integerFrom } from './client-flags.js';
-import { formatTable } from './format-table.js';
-import type { Palette } from './palette.js';
+import { formatTable } from '../format-table.js';
+import type { Palette } from '../palette.js';
 
 /** `active`, `paused until …` (it kept failing) or `disabled` (its receiver answered 410 Gone). */
 function formatState(endpoint: WebhookEndpoint, colors: Palette): string {

@@ -1,6 +1,6 @@
 import type { MessageBatch, MessageBatchProcessingStatus, MessageBatchRequestCounts } from '@batchd/sdk';
-import { formatTable } from './format-table.js';
-import type { Palette } from './palette.js';
+import { formatTable } from '../format-table.js';
+import type { Palette } from '../palette.js';
 import { totalRequests } from './request-counts.js';
 
 /** `3 succeeded, 1 errored, 0 canceled, 0 expired, 2 processing`, non-zero counts coloured by state. */
