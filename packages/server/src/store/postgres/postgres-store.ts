@@ -13,6 +13,7 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
+import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
@@ -57,19 +58,20 @@ const TYPES: pg.CustomTypesConfig = {
  * claims lock rows with `FOR UPDATE SKIP LOCKED`, every write by the engine is guarded by the
  * lease owner, and maintenance steps lock what they change, so all nodes may run them at once.
  */
-export class PostgresStore implements BatchStore {
+export class PostgresStore extends StoreWithUpkeep implements BatchStore {
   readonly files: PostgresFiles;
   readonly apiKeys: PostgresApiKeys;
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
   private readonly completionSignal = new CompletionSignal();
-  private readonly upkeep: PostgresUpkeep;
+  protected readonly upkeep: PostgresUpkeep;
 
   private constructor(
     private readonly pool: pg.Pool,
     config: pg.PoolConfig,
     onError: (error: Error) => void,
   ) {
+    super();
     this.listener = new WorkListener(config, onError);
     this.webhooks = new PostgresWebhookStore(pool);
     this.apiKeys = new PostgresApiKeys(pool);
@@ -221,26 +223,6 @@ export class PostgresStore implements BatchStore {
       await settleRequeued(client, rows.map((row) => row.batch_seq), now);
     });
     this.completionSignal.notify();
-  }
-
-  reclaimExpiredLeases(now: number): Promise<number> {
-    return this.upkeep.reclaimExpiredLeases(now);
-  }
-
-  expireBatches(now: number): Promise<number> {
-    return this.upkeep.expireBatches(now);
-  }
-
-  archiveBatches(now: number): Promise<number> {
-    return this.upkeep.archiveBatches(now);
-  }
-
-  purge(limit: number): Promise<number> {
-    return this.upkeep.purge(limit);
-  }
-
-  purgeCreateRecords(now: number, limit: number): Promise<number> {
-    return this.upkeep.purgeCreateRecords(now, limit);
   }
 
   async queuedRequests(workspaceId: string): Promise<number> {

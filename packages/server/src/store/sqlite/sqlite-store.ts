@@ -12,6 +12,7 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
+import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
@@ -40,7 +41,7 @@ interface BatchDelta {
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
  * are released and creates it did not finish are discarded.
  */
-export class SqliteStore implements BatchStore {
+export class SqliteStore extends StoreWithUpkeep implements BatchStore {
   readonly files: SqliteFiles;
   readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
@@ -50,7 +51,7 @@ export class SqliteStore implements BatchStore {
   private readonly leases: SqliteLeases;
   private readonly completionSignal = new CompletionSignal();
   private readonly resultsFiles: SqliteResultsFiles | null;
-  private readonly upkeep: SqliteUpkeep;
+  protected readonly upkeep: SqliteUpkeep;
   readonly webhooks: SqliteWebhookStore;
 
   /**
@@ -61,6 +62,7 @@ export class SqliteStore implements BatchStore {
    * default) dates the batches that taking over ends.
    */
   constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
+    super();
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
@@ -256,26 +258,6 @@ export class SqliteStore implements BatchStore {
       for (const seq of touched) this.upkeep.settle(seq, now);
     })();
     this.completionSignal.notify();
-  }
-
-  reclaimExpiredLeases(now: number): Promise<number> {
-    return this.upkeep.reclaimExpiredLeases(now);
-  }
-
-  expireBatches(now: number): Promise<number> {
-    return this.upkeep.expireBatches(now);
-  }
-
-  archiveBatches(now: number): Promise<number> {
-    return this.upkeep.archiveBatches(now);
-  }
-
-  purge(limit: number): Promise<number> {
-    return this.upkeep.purge(limit);
-  }
-
-  purgeCreateRecords(now: number, limit: number): Promise<number> {
-    return this.upkeep.purgeCreateRecords(now, limit);
   }
 
   fileResults(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number> {
