@@ -10,6 +10,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['packages/server/test-support/postgres-global-setup.ts'],
+    globalSetup: ['packages/server/test-support/postgres/postgres-global-setup.ts'],
   },
 });

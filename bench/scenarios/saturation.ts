@@ -1,4 +1,4 @@
-import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
-import { startPostgresCluster } from '../../packages/server/test-support/postgres-cluster.js';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
+import { startPostgresCluster } from '../../packages/server/test-support/postgres/postgres-cluster.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
 import { BACKEND_KEY } from '../support/provider-run.js';

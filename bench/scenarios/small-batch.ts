@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { startBatchdFor } from '../support/provider-run.js';
 import { figure } from '../support/report.js';

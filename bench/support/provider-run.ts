@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeProvider } from '../../packages/server/src/test-support/fake-provider.js';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient, type BackendView, type BatchView } from './batchd-client.js';
 import { BatchdProcess } from './batchd-process.js';
 import { secondsSince } from './stats.js';

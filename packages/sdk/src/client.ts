@@ -7,7 +7,10 @@ import {
   type APIErrorBody,
 } from './core/error.js';
 import { isRetryableResponse, retryDelay, serverRetryDelay, sleep as timerSleep, type Sleep } from './internal/backoff.js';
+import { Backends } from './resources/backends.js';
 import { Batches } from './resources/batches.js';
+import { OpenAIBatches } from './resources/openai-batches.js';
+import { OpenAIFiles } from './resources/openai-files.js';
 import { Webhooks } from './resources/webhooks.js';
 
 /** The `fetch` signature the client calls; Web `fetch` and undici's both fit. */
@@ -74,6 +77,10 @@ export class BatchdClient {
   readonly messages: { readonly batches: Batches };
   /** batchd's webhook endpoints and delivery logs. */
   readonly webhooks: Webhooks;
+  /** What each backend lane is doing. */
+  readonly backends: Backends;
+  /** Batches and files of the OpenAI-format API, read with the same key. */
+  readonly openai: { readonly batches: OpenAIBatches; readonly files: OpenAIFiles };
   readonly #fetch: Fetch;
   readonly #defaultHeaders: HeadersInit | undefined;
 
@@ -96,6 +103,8 @@ export class BatchdClient {
     this.sleep = options.sleep ?? timerSleep;
     this.messages = { batches: new Batches(this) };
     this.webhooks = new Webhooks(this);
+    this.backends = new Backends(this);
+    this.openai = { batches: new OpenAIBatches(this), files: new OpenAIFiles(this) };
   }
 
   /** `path` joined to `baseURL` (or used as is when absolute), with `query` appended. */

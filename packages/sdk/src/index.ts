@@ -33,7 +33,10 @@ export {
 export { Page, PagePromise, type PageParams, type PageResponse } from './core/pagination.js';
 export { JSONLStream } from './internal/jsonl.js';
 export type { Sleep } from './internal/backoff.js';
+export { Backends } from './resources/backends.js';
 export { Batches } from './resources/batches.js';
+export { OpenAIBatches } from './resources/openai-batches.js';
+export { OpenAIFiles } from './resources/openai-files.js';
 export { Webhooks } from './resources/webhooks.js';
 export * from './webhook-types.js';
 export {

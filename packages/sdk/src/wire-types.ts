@@ -189,3 +189,81 @@ export const MAX_BATCH_REQUESTS = 100_000;
 
 /** The largest create body accepted, in bytes (256 MB). */
 export const MAX_BATCH_BYTES = 256 * 1024 * 1024;
+
+/** Token totals of a batch's results. */
+export interface BatchUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** `GET /v1/messages/batches/{id}/usage`, a batchd extension. */
+export interface MessageBatchUsage {
+  id: string;
+  type: 'message_batch_usage';
+  usage: BatchUsage;
+}
+
+/** One backend lane as `GET /v1/batchd/backends` reports it. */
+export interface BackendStatus {
+  name: string;
+  type: string;
+  concurrency_limit: number;
+  in_flight: number;
+  paused: boolean;
+  calls: number;
+  succeeded: number;
+  rateLimited: number;
+  overloaded: number;
+  serverErrors: number;
+  authFailures: number;
+}
+
+export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+
+/** A batch made through the OpenAI Batch API (`/v1/batches`), every key present. */
+export interface OpenAIBatch {
+  id: string;
+  object: 'batch';
+  endpoint: string;
+  errors: { object: 'list'; data: Array<{ code: string; message: string; param: string | null; line: number | null }> } | null;
+  input_file_id: string;
+  completion_window: string;
+  status: OpenAIBatchStatus;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  created_at: number;
+  in_progress_at: number | null;
+  expires_at: number;
+  finalizing_at: number | null;
+  completed_at: number | null;
+  failed_at: number | null;
+  expired_at: number | null;
+  cancelling_at: number | null;
+  cancelled_at: number | null;
+  request_counts: { total: number; completed: number; failed: number };
+  metadata: Record<string, string> | null;
+  usage: {
+    input_tokens: number;
+    input_tokens_details: { cached_tokens: number };
+    output_tokens: number;
+    output_tokens_details: { reasoning_tokens: number };
+    total_tokens: number;
+  };
+}
+
+/** A page of `GET /v1/batches`, newest first. */
+export interface OpenAIBatchList {
+  object: 'list';
+  data: OpenAIBatch[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+export interface OpenAIBatchListParams {
+  /** The id of the last batch of the previous page. */
+  after?: string;
+  limit?: number;
+}

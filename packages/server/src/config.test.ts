@@ -73,10 +73,10 @@ describe('backend config', () => {
     expect(() => loadConfig({}, {}, file({ backends: [{ type: 'emulator', concurrency: 0 }] }))).toThrow('backends[0]: concurrency must be a positive integer');
   });
 
-  it('reads the webhook timeout, and the retry scale from the environment only', () => {
-    expect(loadConfig({}, {})).toMatchObject({ webhookTimeoutMs: 15_000, webhookRetryScale: 1 });
-    expect(loadConfig({ BATCHD_WEBHOOK_RETRY_SCALE: '0.001' }, { webhookTimeout: '2s' })).toMatchObject({ webhookTimeoutMs: 2000, webhookRetryScale: 0.001 });
-    expect(() => loadConfig({ BATCHD_WEBHOOK_RETRY_SCALE: '0' }, {})).toThrow('BATCHD_WEBHOOK_RETRY_SCALE: expected a positive number, got "0"');
+  it('reads the webhook timeout and the first retry wait', () => {
+    expect(loadConfig({}, {})).toMatchObject({ webhookTimeoutMs: 15_000, webhookRetryBaseMs: 5_000 });
+    expect(loadConfig({ BATCHD_WEBHOOK_RETRY_BASE: '5ms' }, { webhookTimeout: '2s' })).toMatchObject({ webhookTimeoutMs: 2000, webhookRetryBaseMs: 5 });
+    expect(() => loadConfig({}, { webhookRetryBase: '0ms' })).toThrow('--webhook-retry-base: expected a duration of at least 1ms, got "0ms"');
   });
 
   it('sends webhooks anywhere on loopback and to public addresses only elsewhere, unless told', () => {

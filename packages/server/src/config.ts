@@ -36,6 +36,8 @@ export interface Config {
   uploadTimeoutMs: number;
   /** Longest a receiver may take to answer one webhook attempt. */
   webhookTimeoutMs: number;
+  /** Wait before the first retry of a webhook delivery; the rest of the schedule is in proportion to it. */
+  webhookRetryBaseMs: number;
   /** Ended batches of at least this many requests are served from a results file (SQLite only). */
   resultsFileMinRequests: number;
   /** `any`, or `public` to send webhooks only to public addresses; null picks `any` on a loopback address and `public` on any other. */
@@ -51,11 +53,6 @@ export interface ResolvedConfig extends Omit<Config, 'auth' | 'webhookTargets'> 
   backends: BackendSpec[];
   auth: 'keys' | 'none';
   webhookTargets: 'any' | 'public';
-  /**
-   * Multiplies the webhook retry schedule (about a day at 1). Tests set a small
-   * `BATCHD_WEBHOOK_RETRY_SCALE` so that retries take seconds; it has no flag.
-   */
-  webhookRetryScale: number;
 }
 
 /** True for addresses only this machine can reach. */
@@ -81,6 +78,12 @@ export function parseDuration(raw: string, name = 'duration'): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
   if (!match) throw new Error(`${name}: expected a duration like 500ms, 3s, 10m, 24h or 29d, got "${raw}"`);
   return Math.round(Number(match[1]) * UNITS[match[2]!]!);
+}
+
+function positiveDuration(raw: string, name: string): number {
+  const value = parseDuration(raw, name);
+  if (value < 1) throw new Error(`${name}: expected a duration of at least 1ms, got "${raw}"`);
+  return value;
 }
 
 function positiveInt(raw: string, name: string): number {
@@ -148,6 +151,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
   option({ key: 'uploadTimeoutMs', flag: 'upload-timeout', env: 'BATCHD_UPLOAD_TIMEOUT', description: 'longest a request body may take to arrive; the connection is then closed', parse: parseDuration, defaultValue: 15 * UNITS.m! }),
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
+  option({ key: 'webhookRetryBaseMs', flag: 'webhook-retry-base', env: 'BATCHD_WEBHOOK_RETRY_BASE', description: 'first wait before a failed webhook delivery is retried; the later waits and endpoint pauses keep their proportion to it', parse: positiveDuration, defaultValue: 5_000 }),
   option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
   option({ key: 'metricsHost', flag: 'metrics-host', env: 'BATCHD_METRICS_HOST', description: 'address of the --metrics-port listener', parse: text, defaultValue: '127.0.0.1' }),
@@ -182,14 +186,7 @@ export function loadConfig(
   const loopback = isLoopback(config.host);
   const auth = config.auth ?? (loopback ? 'none' : 'keys');
   const targets = config.webhookTargets ?? (loopback ? 'any' : 'public');
-  return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env), webhookRetryScale: retryScale(env.BATCHD_WEBHOOK_RETRY_SCALE) });
-}
-
-function retryScale(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 1;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`BATCHD_WEBHOOK_RETRY_SCALE: expected a positive number, got "${raw}"`);
-  return value;
+  return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env) });
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {

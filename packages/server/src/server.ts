@@ -15,6 +15,7 @@ import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore, QueueStore } from './store/store.js';
 import { publicOnlyFetch } from './webhooks/public-fetch.js';
+import { retryScaleFor } from './webhooks/retry-schedule.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface RunningServer {
@@ -108,7 +109,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     publicUrl,
     intervalMs: config.maintenanceIntervalMs,
     timeoutMs: config.webhookTimeoutMs,
-    retryScale: config.webhookRetryScale,
+    retryScale: retryScaleFor(config.webhookRetryBaseMs),
     fetch: config.webhookTargets === 'public' ? publicOnlyFetch() : undefined,
   });
   const unsubscribe = store.subscribeWork?.(() => engine.wake());

@@ -2,11 +2,11 @@ import { BatchdClient, type BatchCreateRequest, type DeletedMessageBatch, type M
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliOptions, type CliResult } from '../src/cli/test-support/run-cli.js';
-import { TEST_API_KEY } from './support/api.js';
-import { emulatorReply, resultsById, userRequest, userRequests, type BatchRequest } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { makeTempDir, startServer, type ServerHandle } from './support/server-process.js';
+import { runCli, type CliOptions, type CliResult } from '../test-support/process/run-cli.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { emulatorReply, resultsById, userRequest, userRequests, type BatchRequest } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `batchd batches …` run as a subprocess against a running batchd. */
 

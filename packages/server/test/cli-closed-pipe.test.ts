@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { MAIN_JS } from './support/server-process.js';
+import { MAIN_JS } from '../test-support/process/server-process.js';
 
 /** `batchd … | head` closes the pipe before the command has written everything it has. */
 it('ends quietly with its own exit code when the reader of its output goes away', async () => {

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/test-support/run-cli.js';
-import { TEST_API_KEY } from './support/api.js';
-import { emulatorReply, resultsById, tally, userRequest, userRequests, type BatchRequest } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { makeTempDir, startServer } from './support/server-process.js';
+import { runCli } from '../test-support/process/run-cli.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { emulatorReply, resultsById, tally, userRequest, userRequests, type BatchRequest } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { makeTempDir, startServer } from '../test-support/process/server-process.js';
 
 /** `batchd run FILE -o results.jsonl`: an embedded server, one command from requests to results. */
 

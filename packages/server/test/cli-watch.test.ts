@@ -1,10 +1,10 @@
 import { BatchdClient, type BatchCreateRequest, type MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, runCliInTerminal } from '../src/cli/test-support/run-cli.js';
-import { TEST_API_KEY } from './support/api.js';
-import { userRequest } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { runCli, runCliInTerminal } from '../test-support/process/run-cli.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { userRequest } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `batchd batches watch`, in a pseudo-terminal (progress bar, colours) and on plain pipes. */
 

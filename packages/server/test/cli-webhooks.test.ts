@@ -1,10 +1,10 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../src/cli/test-support/run-cli.js';
-import { api, TEST_API_KEY } from './support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { runCli, type CliResult } from '../test-support/process/run-cli.js';
+import { api, TEST_API_KEY } from '../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /** `batchd webhooks …` run as a subprocess against a running batchd. */
 
@@ -13,7 +13,7 @@ let hooks: WebhookReceiver;
 
 beforeAll(async () => {
   [server, hooks] = await Promise.all([
-    startServer({ flags: { 'maintenance-interval': '100ms', 'log-level': 'warn' }, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' } }),
+    startServer({ flags: { 'maintenance-interval': '100ms', 'log-level': 'warn', 'webhook-retry-base': '1ms' } }),
     WebhookReceiver.start((index) => (index === 0 ? 503 : 200)),
   ]);
 });

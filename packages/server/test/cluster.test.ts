@@ -1,11 +1,11 @@
 import type { MessageBatch } from '@batchd/sdk';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FakeProvider } from '../src/test-support/fake-provider.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { api } from './support/api.js';
-import { createBatch, fetchResults, followResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from './support/batches.js';
-import { MAIN_JS, startServer } from './support/server-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeProvider } from '../test-support/fakes/fake-provider.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, fetchResults, followResults, pollUntil, resultsById, retrieveBatch, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer } from '../test-support/process/server-process.js';
+import { killWorkers, startWorker } from '../test-support/process/worker-process.js';
 
 /**
  * Several batchd processes on one PostgreSQL database: an API-only node and worker nodes that
@@ -14,34 +14,14 @@ import { MAIN_JS, startServer } from './support/server-process.js';
  */
 
 const UPSTREAM_KEY = 'sk-cluster-upstream';
+const WORKER_ENV = { BATCHD_BACKEND_API_KEY: UPSTREAM_KEY };
 const unavailable = postgresUnavailable();
-const workers: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
-  for (const worker of workers.splice(0)) if (worker.exitCode === null) worker.kill('SIGKILL');
+  killWorkers();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-afterAll(() => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
-});
-
-/** Starts `batchd worker` and resolves once it says it runs. */
-function startWorker(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN_JS, 'worker', ...args], {
-    env: { ...process.env, BATCHD_BACKEND_API_KEY: UPSTREAM_KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('batchd worker running')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
-}
 
 describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   it('shares 20,000 requests among 3 workers, survives kill -9 of one, and keeps the cluster-wide limit', async () => {
@@ -55,7 +35,7 @@ describe.skipIf(unavailable !== null)(`a cluster on PostgreSQL${unavailable ? ` 
     const apiNode = await startServer({ flags: { db: database.url, 'no-engine': true, backend: 'anthropic', 'backend-url': fake.url }, env: { BATCHD_BACKEND_API_KEY: UPSTREAM_KEY } });
     cleanups.push(async () => void (await apiNode.stop()));
     const client = api(apiNode.url);
-    const nodes = await Promise.all([startWorker(shared), startWorker(shared), startWorker(shared)]);
+    const nodes = await Promise.all([1, 2, 3].map(() => startWorker(shared, WORKER_ENV)));
 
     const sizes = [8000, 6000, 4000, 2000];
     const batches: MessageBatch[] = [];

@@ -1,10 +1,10 @@
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api, type ApiResponse } from './support/api.js';
-import { expectApiError, listBatches, userRequest, userRequests } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
-import { postStreamed } from './support/stream-body.js';
+import { api, type Api, type ApiResponse } from '../test-support/api/api.js';
+import { expectApiError, listBatches, userRequest, userRequests } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { postStreamed } from '../test-support/process/stream-body.js';
 
 /**
  * Create-time checks of `POST /v1/messages/batches`: the envelope is validated before anything is

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api } from './support/api.js';
-import { createBatch, fetchResults, resultsById, userRequest, waitUntilEnded } from './support/batches.js';
-import { startServer } from './support/server-process.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, fetchResults, resultsById, userRequest, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer } from '../test-support/process/server-process.js';
 
 /**
  * The emulator's directives script every result type a batch can produce, so batch-handling code

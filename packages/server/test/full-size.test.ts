@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL, countsTotal, pollUntil } from './support/batches.js';
-import { expectSchema, schemaErrors } from './support/openapi.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { MODEL, countsTotal, pollUntil } from '../test-support/api/batches.js';
+import { expectSchema, schemaErrors } from '../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** A batch of the largest size the API allows, created and read back through the official SDK. */
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
-import { createBatch, expectApiError, expectOk, expectRequestId, userRequests } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type Api } from '../test-support/api/api.js';
+import { createBatch, expectApiError, expectOk, expectRequestId, userRequests } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** Transport rules shared by every route: health, authentication, request ids, error envelopes. */
 

@@ -5,11 +5,11 @@ import { BatchdClient, type MessageBatch } from '@batchd/sdk';
 import AnthropicV0 from 'anthropic-sdk-0';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, type ApiResponse } from './support/api.js';
-import { expectApiError, userRequest, userRequests, type BatchRequest } from './support/batches.js';
-import { startCreateFaultProxy, type CreateFault, type CreateFaultProxy } from './support/create-fault-proxy.js';
-import { chatLine, uploadLines } from './support/openai.js';
-import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
+import { api, type ApiResponse } from '../test-support/api/api.js';
+import { expectApiError, userRequest, userRequests, type BatchRequest } from '../test-support/api/batches.js';
+import { startCreateFaultProxy, type CreateFault, type CreateFaultProxy } from '../test-support/fakes/create-fault-proxy.js';
+import { chatLine, uploadLines } from '../test-support/api/openai.js';
+import { MAIN_JS, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * A create is made once however often the client sends it: an SDK retry after a lost answer

@@ -1,6 +1,6 @@
 import type { MessageBatch } from '@batchd/sdk';
 import { describe, expect, it } from 'vitest';
-import { api } from './support/api.js';
+import { api } from '../test-support/api/api.js';
 import {
   createBatch,
   expectApiError,
@@ -16,8 +16,8 @@ import {
   timestampMicros,
   userRequests,
   waitUntilEnded,
-} from './support/batches.js';
-import { restartServer, startServer } from './support/server-process.js';
+} from '../test-support/api/batches.js';
+import { restartServer, startServer } from '../test-support/process/server-process.js';
 
 /**
  * A batch's life after creation: cancel, delete, expiry at `expires_at`, archival of results at

@@ -1,8 +1,8 @@
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
-import { createBatch, expectApiError, listBatches, userRequests } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type Api } from '../test-support/api/api.js';
+import { createBatch, expectApiError, listBatches, userRequests } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * `GET /v1/messages/batches`: newest first; `limit` 1..1000 (default 20); `after_id` pages toward

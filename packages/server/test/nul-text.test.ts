@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { api } from './support/api.js';
-import { chatLine } from './support/openai.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { chatLine } from '../test-support/api/openai.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * A NUL character, which PostgreSQL cannot keep in text, wherever a client can put one into

@@ -2,11 +2,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { DeletedMessageBatch, MessageBatch, MessageBatchIndividualResponse } from '@batchd/sdk';
 import AnthropicV0 from 'anthropic-sdk-0';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from './support/api.js';
-import { MODEL, emulatorReply, pollUntil, userRequest, userRequests } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { MODEL, emulatorReply, pollUntil, userRequest, userRequests } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
 
 /**
  * The official TypeScript SDK, unchanged, pointed at batchd with `baseURL`: the 1.x line (which

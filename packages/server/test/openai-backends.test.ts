@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAICompletion } from '../src/test-support/fake-answers.js';
-import { FakeProvider } from '../src/test-support/fake-provider.js';
-import { makeTempDir, startServer } from './support/server-process.js';
-import { chatLine, expectResponse, fileLines, openAIClient, uploadLines, waitForBatch } from './support/openai.js';
+import { openAICompletion } from '../test-support/fakes/fake-answers.js';
+import { FakeProvider } from '../test-support/fakes/fake-provider.js';
+import { makeTempDir, startServer } from '../test-support/process/server-process.js';
+import { chatLine, expectResponse, fileLines, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
 
 /**
  * OpenAI batch requests on real providers (fake ones, over HTTP): a chat completions server gets

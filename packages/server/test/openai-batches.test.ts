@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from './support/server-process.js';
+import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 import {
   CHAT_MODEL,
   chatLine,
@@ -14,7 +14,7 @@ import {
   openAIClient,
   uploadLines,
   waitForBatch,
-} from './support/openai.js';
+} from '../test-support/api/openai.js';
 
 /**
  * The OpenAI Files and Batch APIs, driven with the official `openai` SDK against a real batchd

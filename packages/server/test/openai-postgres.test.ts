@@ -1,8 +1,8 @@
 import { toFile } from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { startServer } from './support/server-process.js';
-import { chatLine, expectResponse, fileLines, openAIClient, waitForBatch } from './support/openai.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { startServer } from '../test-support/process/server-process.js';
+import { chatLine, expectResponse, fileLines, openAIClient, waitForBatch } from '../test-support/api/openai.js';
 
 /** The OpenAI Files and Batch APIs on a PostgreSQL store, driven with the official `openai` SDK. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectSchema, schemaErrors, toJsonSchema } from './support/openapi.js';
+import { expectSchema, schemaErrors, toJsonSchema } from '../test-support/api/openapi.js';
 
 const batch = {
   id: 'msgbatch_013Zva2CMHLNnXjNJJKqJ2EF',

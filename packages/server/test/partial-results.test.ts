@@ -3,10 +3,10 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { MessageBatchIndividualResponse } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, TEST_API_KEY, type Api } from './support/api.js';
-import { createBatch, expectApiError, followResults, parseResults, pollUntil, retrieveBatch, resultsById, tally, userRequest, waitUntilEnded, type BatchRequest } from './support/batches.js';
+import { api, TEST_API_KEY, type Api } from '../test-support/api/api.js';
+import { createBatch, expectApiError, followResults, parseResults, pollUntil, retrieveBatch, resultsById, tally, userRequest, waitUntilEnded, type BatchRequest } from '../test-support/api/batches.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
-import { makeTempDir, startServer, type ServerHandle } from './support/server-process.js';
+import { makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `GET …/results?partial=true[&follow=true]` against a real batchd running the emulator. */
 

@@ -1,6 +1,6 @@
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
+import { api, type Api } from '../test-support/api/api.js';
 import {
   type BatchRequest,
   MODEL,
@@ -17,8 +17,8 @@ import {
   userRequest,
   userRequests,
   waitUntilEnded,
-} from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+} from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * How batchd processes each request once a batch is created: `params` are checked per request

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, type ApiResponse } from './support/api.js';
-import { expectApiError, expectOk, userRequest } from './support/batches.js';
-import { chatLine, openAIClient, uploadLines } from './support/openai.js';
-import { pythonRequest, type EmptyFraming, type PythonRequestOptions, type PythonSdk } from './support/python-sdk-requests.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type ApiResponse } from '../test-support/api/api.js';
+import { expectApiError, expectOk, userRequest } from '../test-support/api/batches.js';
+import { chatLine, openAIClient, uploadLines } from '../test-support/api/openai.js';
+import { pythonRequest, type EmptyFraming, type PythonRequestOptions, type PythonSdk } from '../test-support/process/python-sdk-requests.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * Every route of the Anthropic, OpenAI and batchd surfaces, called as the official Python SDKs

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { pythonWithSdks, REPO_ROOT, run } from './support/python-venv.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { pythonWithSdks, REPO_ROOT, run } from '../test-support/process/python-venv.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on

@@ -2,9 +2,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
-import { pollUntil, userRequest, userRequests } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type Api } from '../test-support/api/api.js';
+import { pollUntil, userRequest, userRequests } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * Results files through the process: once a large batch has ended, batchd writes its results to a

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeProvider, type FakeProviderOptions } from '../src/test-support/fake-provider.js';
-import { api, type Api } from './support/api.js';
+import { FakeProvider, type FakeProviderOptions } from '../test-support/fakes/fake-provider.js';
+import { api, type Api } from '../test-support/api/api.js';
 import {
   createBatch,
   fetchResults,
@@ -15,8 +15,8 @@ import {
   tally,
   userRequests,
   waitUntilEnded,
-} from './support/batches.js';
-import { restartServer, startServer, type ServerHandle } from './support/server-process.js';
+} from '../test-support/api/batches.js';
+import { restartServer, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * The engine against fake providers that are real HTTP servers on loopback: faults, permanent

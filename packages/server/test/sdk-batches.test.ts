@@ -10,10 +10,10 @@ import {
   type MessageBatchIndividualResponse,
 } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_API_KEY } from './support/api.js';
-import { emulatorReply, expectBatchInvariants, resultsById, tally, userRequest, userRequests } from './support/batches.js';
-import { expectSchema } from './support/openapi.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { emulatorReply, expectBatchInvariants, resultsById, tally, userRequest, userRequests } from '../test-support/api/batches.js';
+import { expectSchema } from '../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `client.messages.batches` of our SDK against a running batchd: the six operations and typed errors. */
 

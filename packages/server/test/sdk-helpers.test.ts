@@ -1,8 +1,8 @@
 import { BatchdClient, type BatchCreateRequest, type MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_API_KEY } from './support/api.js';
-import { countsTotal, emulatorReply, resultsById, userRequest, userRequests } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { countsTotal, emulatorReply, resultsById, userRequest, userRequests } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** The SDK helpers (`wait`, `submit`, `resultsMap`, `retryFailed`) against a running batchd. */
 

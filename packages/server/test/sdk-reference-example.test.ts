@@ -2,10 +2,10 @@ import { BatchdClient } from '@batchd/sdk';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../examples/batches-reference.js';
-import { runProcess } from '../src/cli/test-support/run-cli.js';
-import { TEST_API_KEY } from './support/api.js';
-import { emulatorReply } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { runProcess } from '../test-support/process/run-cli.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { emulatorReply } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `examples/batches-reference.ts`, the API reference's batches flow, runs as written against batchd. */
 

@@ -1,8 +1,8 @@
 import { BatchdClient, type BatchCreateRequest } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_API_KEY } from './support/api.js';
-import { MODEL, countsTotal } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { TEST_API_KEY } from '../test-support/api/api.js';
+import { MODEL, countsTotal } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
 /** `submit()` of more requests than one batch may hold: split at 100,000 and merged back. */
 

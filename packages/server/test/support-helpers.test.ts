@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiResponse } from './support/api.js';
-import { parseResults, resultsById, timestampMicros } from './support/batches.js';
+import type { ApiResponse } from '../test-support/api/api.js';
+import { parseResults, resultsById, timestampMicros } from '../test-support/api/batches.js';
 
 /** The checks the black-box tests rely on reject what they are meant to reject. */
 

@@ -2,11 +2,11 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type Api } from './support/api.js';
-import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { startServer, type ServerHandle } from './support/server-process.js';
+import { api, type Api } from '../test-support/api/api.js';
+import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 import { isPublicAddress } from '../src/webhooks/public-address.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /**
  * `--webhook-targets public`, through the process: endpoints on this host, a private network or any
@@ -21,8 +21,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const FLAGS = { 'maintenance-interval': '100ms', 'webhook-timeout': '2s', 'log-level': 'error' };
-const ENV = { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' };
+const FLAGS = { 'maintenance-interval': '100ms', 'webhook-timeout': '2s', 'log-level': 'error', 'webhook-retry-base': '1ms' };
 
 /** Hosts that reach this machine or a private network: plain ones, and the disguises of the report. */
 const REFUSED_HOSTS = [
@@ -43,7 +42,7 @@ async function deliveryOf(client: Api, endpointId: string): Promise<WebhookDeliv
 describe('webhook targets', () => {
   it('sends webhooks to public addresses only when told to', async () => {
     receiver = await WebhookReceiver.start();
-    const open = await startServer({ flags: { ...FLAGS, 'webhook-targets': 'any' }, env: ENV });
+    const open = await startServer({ flags: { ...FLAGS, 'webhook-targets': 'any' } });
     servers.push(open);
     const registered = await api(open.url).post('/v1/batchd/webhooks', { url: receiver.url });
     expect(registered.status, registered.text).toBe(200);
@@ -56,7 +55,7 @@ describe('webhook targets', () => {
     expect(byName.status, byName.text).toBe(200);
     await open.stop();
 
-    const strict = await startServer({ flags: { ...FLAGS, 'webhook-targets': 'public' }, env: ENV, dbDir: open.dbDir });
+    const strict = await startServer({ flags: { ...FLAGS, 'webhook-targets': 'public' }, dbDir: open.dbDir });
     servers.push(strict);
     const client = api(strict.url);
     for (const host of REFUSED_HOSTS) {

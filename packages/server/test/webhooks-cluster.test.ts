@@ -1,38 +1,23 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/test-database.js';
-import { api } from './support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { MAIN_JS, startServer } from './support/server-process.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { startServer } from '../test-support/process/server-process.js';
+import { killWorkers, startWorker } from '../test-support/process/worker-process.js';
+import { WebhookReceiver } from '../test-support/fakes/webhook-receiver.js';
 
 /** Webhooks sent by several `batchd worker` processes on one PostgreSQL database: each attempt by exactly one of them. */
 
 const unavailable = postgresUnavailable();
-const workers: ChildProcess[] = [];
+/** Retries in milliseconds, so the failed first attempts are sent again at once. */
+const WORKER_ENV = { BATCHD_WEBHOOK_RETRY_BASE: '1ms' };
 const cleanups: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+  killWorkers();
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-function startWorker(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN_JS, 'worker', ...args], {
-    env: { ...process.env, BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('batchd worker running')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
-}
 
 describe.skipIf(unavailable !== null)(`webhooks from a cluster on PostgreSQL${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   it('sends each attempt of each event once, whichever of three workers claims it', async () => {
@@ -54,7 +39,7 @@ describe.skipIf(unavailable !== null)(`webhooks from a cluster on PostgreSQL${un
     const endpoints: WebhookEndpoint[] = [];
     for (let i = 0; i < 2; i++) endpoints.push((await client.post('/v1/batchd/webhooks', { url: `${hooks.url}/${i}` })).body as WebhookEndpoint);
     const shared = ['--db', database.url, '--maintenance-interval', '50ms', '--log-level', 'warn'];
-    await Promise.all([startWorker(shared), startWorker(shared), startWorker(shared)]);
+    await Promise.all([1, 2, 3].map(() => startWorker(shared, WORKER_ENV)));
 
     const batches = [];
     for (let i = 0; i < 12; i++) batches.push(await createBatch(client, userRequests(2, `cluster-hook-${i}`)));

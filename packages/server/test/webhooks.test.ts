@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { verifyWebhook, type WebhookDelivery, type WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api, type RequestOptions } from './support/api.js';
-import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { chatLine, openAIClient, uploadLines, waitForBatch } from './support/openai.js';
-import { MAIN_JS, startServer, type ServerHandle } from './support/server-process.js';
-import { WebhookReceiver, type Answer } from './support/webhook-receiver.js';
+import { api, type Api, type RequestOptions } from '../test-support/api/api.js';
+import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { chatLine, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
+import { MAIN_JS, startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { WebhookReceiver, type Answer } from '../test-support/fakes/webhook-receiver.js';
 
 /**
  * Webhooks against a real batchd and real receivers on loopback: the API, signed deliveries
- * checked with the SDK's `verifyWebhook`, and retries. The retry schedule is scaled down
- * (`BATCHD_WEBHOOK_RETRY_SCALE`) so that four attempts take a few seconds, most of it the hung one.
+ * checked with the SDK's `verifyWebhook`, and retries. The retry schedule is shortened
+ * (`--webhook-retry-base 1ms`) so that four attempts take a few seconds, most of it the hung one.
  */
 
 let server: ServerHandle;
@@ -18,8 +18,7 @@ const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
   server = await startServer({
-    flags: { auth: 'keys', 'webhook-timeout': '2s', 'maintenance-interval': '100ms', 'log-level': 'error' },
-    env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' },
+    flags: { auth: 'keys', 'webhook-timeout': '2s', 'maintenance-interval': '100ms', 'log-level': 'error', 'webhook-retry-base': '1ms' },
   });
 });
 

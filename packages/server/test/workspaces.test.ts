@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { api } from './support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from './support/batches.js';
-import { createKey, keysCli, withKey } from './support/keys.js';
-import { startServer } from './support/server-process.js';
+import { api } from '../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { createKey, keysCli, withKey } from '../test-support/api/keys.js';
+import { startServer } from '../test-support/process/server-process.js';
 
 /** Workspaces and API keys: each key opens one workspace, and no workspace sees another's batches. */
 

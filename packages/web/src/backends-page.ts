@@ -1,6 +1,6 @@
+import type { BackendStatus } from '@batchd/sdk';
 import { h } from './dom.js';
 import { errorBanner } from './error-banner.js';
-import { fetchBackends, type BackendStatus } from './extensions.js';
 import { formatCount, formatPercent, formatRate } from './format.js';
 import { startPolling } from './poller.js';
 import { apiClient } from './session.js';
@@ -49,7 +49,7 @@ export function mountBackendsPage(main: HTMLElement): () => void {
 
   const poller = startPolling(
     async (signal) => {
-      const backends = await fetchBackends(client, { signal });
+      const backends = await client.backends.list({ signal });
       const at = Date.now();
       tbody.replaceChildren(
         ...backends.map((backend) => {

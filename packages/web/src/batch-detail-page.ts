@@ -3,7 +3,6 @@ import { batchActions, type BatchActions } from './batch-actions.js';
 import { batchTimeline } from './batch-timeline.js';
 import { h, setText } from './dom.js';
 import { errorBanner } from './error-banner.js';
-import { fetchUsage } from './extensions.js';
 import { averageThroughput, doneRequests, formatCount, formatRate, totalRequests } from './format.js';
 import { startPolling } from './poller.js';
 import { countsLegend, progressBar } from './progress-bar.js';
@@ -66,7 +65,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
 
   const poller = startPolling(
     async (signal) => {
-      const [batch, totals] = await Promise.all([client.messages.batches.retrieve(id, { signal }), fetchUsage(client, id, { signal })]);
+      const [batch, totals] = await Promise.all([client.messages.batches.retrieve(id, { signal }), client.messages.batches.usage(id, { signal })]);
       const now = Date.now();
       if (view === undefined) {
         view = build(batch, now);
@@ -79,7 +78,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
       if (!ended) chart.addSample(doneRequests(batch.request_counts), now);
       ended = batch.processing_status === 'ended';
       view.update(batch, now);
-      usage.update(totals);
+      usage.update(totals.usage);
       banner.replaceChildren();
     },
     () => (ended ? ENDED_POLL_MS : RUNNING_POLL_MS),

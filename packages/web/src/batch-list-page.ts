@@ -54,7 +54,7 @@ export function mountBatchListPage(main: HTMLElement, initialStatus: StatusFilte
   const newer = h('button', { type: 'button', class: 'button', disabled: true }, '← Newer');
   const older = h('button', { type: 'button', class: 'button', disabled: true }, 'Older →');
   const pageLabel = h('span', { class: 'muted' });
-  const openAI = openAIBatchList();
+  const openAI = openAIBatchList(client);
 
   const render = (batches: MessageBatch[]) => {
     const now = Date.now();

@@ -75,3 +75,6 @@ export function timeLeft(batch: MessageBatch, now: number): string {
   const left = Date.parse(batch.expires_at) - now;
   return left > 0 ? formatDuration(left) : 'expiring';
 }
+
+/** Seconds since the epoch (as the OpenAI API gives times) as the ISO text the formatters take. */
+export const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();

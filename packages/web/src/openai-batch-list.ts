@@ -1,7 +1,7 @@
+import type { BatchdClient, OpenAIBatch } from '@batchd/sdk';
 import { h } from './dom.js';
 import { errorBanner } from './error-banner.js';
-import { formatCount, formatDateTime, formatRelative } from './format.js';
-import { isoOf, listOpenAIBatches, type OpenAIBatch } from './openai-api.js';
+import { formatCount, formatDateTime, formatRelative, isoOf } from './format.js';
 import { dialectBadge, openAIStatusBadge } from './openai-status-badge.js';
 import { startPolling } from './poller.js';
 import { href } from './routes.js';
@@ -31,7 +31,7 @@ function row(batch: OpenAIBatch, now: number): HTMLTableRowElement {
  * The newest batches made through the OpenAI Batch API, shown beside the message batches on the
  * list page and refreshed by polling; hidden while there are none.
  */
-export function openAIBatchList(): { element: HTMLElement; stop(): void } {
+export function openAIBatchList(client: BatchdClient): { element: HTMLElement; stop(): void } {
   const banner = h('div');
   const tbody = h('tbody');
   const table = h(
@@ -44,7 +44,7 @@ export function openAIBatchList(): { element: HTMLElement; stop(): void } {
   const element = h('section', { class: 'openai-batches', hidden: true }, h('h2', {}, 'OpenAI batches'), banner, h('div', { class: 'table-wrap' }, table));
   const poller = startPolling(
     async (signal) => {
-      const batches = await listOpenAIBatches(SHOWN, signal);
+      const { data: batches } = await client.openai.batches.list({ limit: SHOWN }, { signal });
       const now = Date.now();
       tbody.replaceChildren(...batches.map((batch) => row(batch, now)));
       element.hidden = batches.length === 0;

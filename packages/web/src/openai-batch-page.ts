@@ -1,9 +1,10 @@
+import type { BatchdClient, OpenAIBatch } from '@batchd/sdk';
 import { h, on, setText } from './dom.js';
 import { errorBanner } from './error-banner.js';
-import { formatCount, formatDateTime } from './format.js';
-import { fileContent, isoOf, retrieveOpenAIBatch, type OpenAIBatch } from './openai-api.js';
+import { formatCount, formatDateTime, isoOf } from './format.js';
 import { dialectBadge, openAIStatusBadge } from './openai-status-badge.js';
 import { startPolling } from './poller.js';
+import { apiClient } from './session.js';
 
 const RUNNING_POLL_MS = 1000;
 const ENDED_POLL_MS = 5000;
@@ -30,13 +31,13 @@ function definitions(entries: Array<[string, Node | string]>): HTMLElement {
 }
 
 /** A button that loads a result file and shows its first lines below it. */
-function fileViewer(label: string, fileId: string): HTMLElement {
+function fileViewer(client: BatchdClient, label: string, fileId: string): HTMLElement {
   const view = h('pre', { class: 'file-view', hidden: true, 'data-file-id': fileId });
   const status = h('div');
   const button = on(h('button', { type: 'button', class: 'button' }, label), 'click', async () => {
     button.disabled = true;
     try {
-      const lines = (await fileContent(fileId)).split('\n').filter((line) => line !== '');
+      const lines = (await client.openai.files.content(fileId)).split('\n').filter((line) => line !== '');
       const more = lines.length > SHOWN_LINES ? `\n… ${formatCount(lines.length - SHOWN_LINES)} more lines` : '';
       setText(view, lines.slice(0, SHOWN_LINES).join('\n') + more);
       view.hidden = false;
@@ -50,15 +51,15 @@ function fileViewer(label: string, fileId: string): HTMLElement {
   return h('div', { class: 'file-viewer' }, h('p', {}, button, ' ', h('span', { class: 'mono muted' }, fileId)), status, view);
 }
 
-function render(batch: OpenAIBatch): HTMLElement {
+function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
   const { total, completed, failed } = batch.request_counts;
   const times = TIMES.filter(([key]) => typeof batch[key] === 'number').map(([key, label]): [string, Node | string] => {
     const iso = isoOf(batch[key] as number);
     return [label, h('time', { datetime: iso }, formatDateTime(iso))];
   });
   const files = [
-    batch.output_file_id === null ? null : fileViewer('Show output file', batch.output_file_id),
-    batch.error_file_id === null ? null : fileViewer('Show error file', batch.error_file_id),
+    batch.output_file_id === null ? null : fileViewer(client, 'Show output file', batch.output_file_id),
+    batch.error_file_id === null ? null : fileViewer(client, 'Show error file', batch.error_file_id),
   ].filter((viewer) => viewer !== null);
   const errors = batch.errors?.data ?? [];
   return h(
@@ -81,20 +82,21 @@ function render(batch: OpenAIBatch): HTMLElement {
 
 /** One OpenAI batch: status, counts, times, input errors, and its output and error files. */
 export function mountOpenAIBatchPage(main: HTMLElement, id: string): () => void {
+  const client = apiClient();
   const banner = h('div');
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   let shown = '';
   let final = false;
   const poller = startPolling(
     async (signal) => {
-      const batch = await retrieveOpenAIBatch(id, signal);
+      const batch = await client.openai.batches.retrieve(id, { signal });
       final = FINAL.has(batch.status);
       banner.replaceChildren();
       // Rebuilt only when something changed, so an opened file stays open.
       const text = JSON.stringify(batch);
       if (text === shown) return;
       shown = text;
-      body.replaceChildren(render(batch));
+      body.replaceChildren(render(client, batch));
     },
     () => (final ? ENDED_POLL_MS : RUNNING_POLL_MS),
     (error) => banner.replaceChildren(errorBanner(error)),

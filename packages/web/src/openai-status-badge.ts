@@ -1,8 +1,8 @@
+import type { OpenAIBatchStatus } from '@batchd/sdk';
 import { h, setText } from './dom.js';
-import type { OpenAIBatch } from './openai-api.js';
 
 /** The badge colour of each OpenAI status: running, winding down, or over. */
-const TONE: Record<OpenAIBatch['status'], string> = {
+const TONE: Record<OpenAIBatchStatus, string> = {
   validating: 'in_progress',
   in_progress: 'in_progress',
   finalizing: 'in_progress',
@@ -19,9 +19,9 @@ export function dialectBadge(): HTMLElement {
 }
 
 /** A coloured label of an OpenAI batch's status; `update` changes it in place. */
-export function openAIStatusBadge(status: OpenAIBatch['status']): { element: HTMLElement; update(status: OpenAIBatch['status']): void } {
+export function openAIStatusBadge(status: OpenAIBatchStatus): { element: HTMLElement; update(status: OpenAIBatchStatus): void } {
   const element = h('span', { class: 'badge' });
-  const update = (next: OpenAIBatch['status']) => {
+  const update = (next: OpenAIBatchStatus) => {
     element.className = `badge badge-${TONE[next]}`;
     element.dataset['status'] = next;
     setText(element, next.replace('_', ' '));

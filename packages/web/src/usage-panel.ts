@@ -1,5 +1,5 @@
+import type { BatchUsage } from '@batchd/sdk';
 import { h, setText } from './dom.js';
-import type { BatchUsage } from './extensions.js';
 import { formatCount } from './format.js';
 
 const FIELDS: Array<{ key: keyof BatchUsage; label: string }> = [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDashboard } from '../../server/src/http/batchd/dashboard-route.js';
-import { startServer, type ServerHandle } from '../../server/test/support/server-process.js';
+import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
 
 const DIST = new URL('../dist/', import.meta.url);
 

@@ -1,7 +1,7 @@
 import { BatchdClient, NotFoundError } from '@batchd/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../../server/test/support/server-process.js';
+import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
 import { API_KEY, launchBrowser, openDashboard, screenshot, textOf, type Dashboard, type SeenRequest } from './support/browser.js';
 import { failingRequest, request, toJsonl } from './support/requests.js';
 

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatLine, openAIClient, uploadLines, waitForBatch } from '../../server/test/support/openai.js';
-import { startServer } from '../../server/test/support/server-process.js';
+import { chatLine, openAIClient, uploadLines, waitForBatch } from '../../server/test-support/api/openai.js';
+import { startServer } from '../../server/test-support/process/server-process.js';
 import { API_KEY, launchBrowser, openDashboard, screenshot, textOf } from './support/browser.js';
 
 /** Batches made through the OpenAI Batch API, as the dashboard shows them beside message batches. */

@@ -1,7 +1,7 @@
 import { BatchdClient, MAX_BATCH_REQUESTS } from '@batchd/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../../server/test/support/server-process.js';
+import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
 import { API_KEY, launchBrowser, openDashboard, textOf } from './support/browser.js';
 import { request } from './support/requests.js';
 

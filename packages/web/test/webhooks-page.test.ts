@@ -1,8 +1,8 @@
 import { BatchdClient, verifyWebhook } from '@batchd/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../../server/test/support/server-process.js';
-import { WebhookReceiver } from '../../server/test/support/webhook-receiver.js';
+import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
+import { WebhookReceiver } from '../../server/test-support/fakes/webhook-receiver.js';
 import { API_KEY, launchBrowser, openDashboard, screenshot, textOf } from './support/browser.js';
 import { request } from './support/requests.js';
 
@@ -13,7 +13,7 @@ let hooks: WebhookReceiver;
 
 beforeAll(async () => {
   [server, browser, hooks] = await Promise.all([
-    startServer({ flags: { 'maintenance-interval': '100ms' }, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.0002' } }),
+    startServer({ flags: { 'maintenance-interval': '100ms', 'webhook-retry-base': '1ms' } }),
     launchBrowser(),
     WebhookReceiver.start((index) => (index === 0 ? 500 : 200)),
   ]);

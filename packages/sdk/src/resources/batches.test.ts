@@ -49,6 +49,13 @@ describe('batches CRUD', () => {
     ]);
   });
 
+  it('usage GETs the token totals of a batch by encoded id', async () => {
+    const usage = { input_tokens: 12, output_tokens: 30, cache_creation_input_tokens: 0, cache_read_input_tokens: 4 };
+    const { client, requests } = await setup((_req, res) => sendJSON(res, 200, { id: 'msgbatch_01', type: 'message_batch_usage', usage }));
+    await expect(client.messages.batches.usage('msgbatch/01')).resolves.toEqual({ id: 'msgbatch_01', type: 'message_batch_usage', usage });
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/messages/batches/msgbatch%2F01/usage']);
+  });
+
   it('cancel POSTs without a body and returns the canceling batch', async () => {
     const canceling = makeBatch({ processing_status: 'canceling', cancel_initiated_at: '2026-01-01T00:00:05.000000Z' });
     const { client, requests } = await setup((_req, res) => sendJSON(res, 200, canceling));

@@ -10,6 +10,7 @@ import type {
   MessageBatch,
   MessageBatchIndividualResponse,
   MessageBatchResult,
+  MessageBatchUsage,
 } from '../wire-types.js';
 import {
   BatchSubmission,
@@ -51,6 +52,11 @@ export class Batches {
   /** Retrieves a batch (`GET /v1/messages/batches/{id}`); poll it to follow progress. */
   retrieve(id: string, options?: RequestOptions): Promise<MessageBatch> {
     return this.#client.requestJSON<MessageBatch>({ ...options, method: 'GET', path: batchPath(id) });
+  }
+
+  /** A batch's token totals so far (`GET /v1/messages/batches/{id}/usage`), a batchd extension. */
+  usage(id: string, options?: RequestOptions): Promise<MessageBatchUsage> {
+    return this.#client.requestJSON<MessageBatchUsage>({ ...options, method: 'GET', path: `${batchPath(id)}/usage` });
   }
 
   /**

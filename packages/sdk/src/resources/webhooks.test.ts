@@ -22,6 +22,9 @@ const endpoint: WebhookEndpoint = {
   description: null,
   secret: 'whsec_c2VjcmV0',
   created_at: '2027-01-15T08:00:00.000000Z',
+  consecutive_failures: 0,
+  paused_until: null,
+  disabled_at: null,
 };
 
 const delivery = (id: string): WebhookDelivery => ({

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { DASHBOARD_DIR } from '../dashboard-dir.js';
 import { newRequestId } from '../ids.js';
 import { invalidRequest, notFound, permissionError, rateLimitError, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
@@ -130,6 +131,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
-  registerDashboard(app, new URL('../../dashboard/', import.meta.url));
+  registerDashboard(app, DASHBOARD_DIR);
   return app;
 }

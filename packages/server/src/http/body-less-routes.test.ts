@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { routesOf } from '../../test-support/api/registered-routes.js';
 import { systemClock } from '../clock.js';
 import { Lanes } from '../engine/lanes.js';
 import { BatchIdGenerator } from '../ids.js';
@@ -38,21 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The app's routes, read from the router's printed tree (`├── /path (METHOD, …)`, four columns a level). */
-function routesOf(tree: string): Array<{ method: string; path: string }> {
-  const routes: Array<{ method: string; path: string }> = [];
-  const segments: string[] = [];
-  for (const line of tree.split('\n')) {
-    const node = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
-    if (!node) continue;
-    segments.length = node[1]!.length / 4;
-    segments.push(node[2]!);
-    for (const method of node[3]?.split(', ') ?? []) routes.push({ method, path: segments.join('') });
-  }
-  return routes;
-}
-
-const routes = routesOf(app.printRoutes({ commonPrefix: false })).filter((route) => route.method === 'POST' || route.method === 'DELETE');
+const routes = routesOf(app).filter((route) => route.method === 'POST' || route.method === 'DELETE');
 
 /** POSTs go with `Content-Length: 0`, DELETEs with no length: as the SDKs send them. */
 async function send(method: string, path: string, contentType?: string) {

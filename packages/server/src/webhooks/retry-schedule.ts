@@ -4,6 +4,12 @@
  */
 export const RETRY_DELAYS_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
+/**
+ * The factor that makes `firstRetryMs` the first wait: it scales every wait of the schedule
+ * (and the endpoints' pauses) alike.
+ */
+export const retryScaleFor = (firstRetryMs: number) => firstRetryMs / RETRY_DELAYS_MS[0]!;
+
 /** The most attempts a delivery gets. */
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 

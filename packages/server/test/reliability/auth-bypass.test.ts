@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MODEL } from '../support/batches.js';
-import { createKey, withKey } from '../support/keys.js';
-import { errorType, rawRequest, type RawResponse } from '../support/raw-http.js';
-import { registeredRoutes, type RegisteredRoute } from '../support/registered-routes.js';
-import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from '../support/server-process.js';
+import { MODEL } from '../../test-support/api/batches.js';
+import { createKey, withKey } from '../../test-support/api/keys.js';
+import { errorType, rawRequest, type RawResponse } from '../../test-support/process/raw-http.js';
+import { registeredRoutes, type RegisteredRoute } from '../../test-support/api/registered-routes.js';
+import { MAIN_JS, makeTempDir, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * No way in without a key under `--auth keys`: authentication and the rate limit are decided on

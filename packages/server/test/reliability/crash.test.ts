@@ -1,13 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { anthropicMessage } from '../../src/test-support/fake-answers.js';
-import { FakeProvider, type ReceivedRequest } from '../../src/test-support/fake-provider.js';
-import { createTestDatabase, postgresUnavailable } from '../../test-support/test-database.js';
-import { api, TEST_API_KEY } from '../support/api.js';
-import { databaseRows } from '../support/database-rows.js';
-import { createBatch, fetchResults, listBatches, pollUntil, resultsById, tally, userRequests, waitUntilEnded } from '../support/batches.js';
-import { restartServer, startServer, type ServerFlags, type ServerHandle } from '../support/server-process.js';
+import { anthropicMessage } from '../../test-support/fakes/fake-answers.js';
+import { FakeProvider, type ReceivedRequest } from '../../test-support/fakes/fake-provider.js';
+import { createTestDatabase, postgresUnavailable } from '../../test-support/postgres/test-database.js';
+import { api, TEST_API_KEY } from '../../test-support/api/api.js';
+import { databaseRows } from '../../test-support/api/database-rows.js';
+import { createBatch, fetchResults, listBatches, pollUntil, resultsById, tally, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { restartServer, startServer, type ServerFlags, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Crash safety: batchd is killed with SIGKILL three times while a 10,000-request batch runs

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type Api, type ApiResponse } from '../support/api.js';
+import { api, type Api, type ApiResponse } from '../../test-support/api/api.js';
 import {
   createBatch,
   expectRequestId,
@@ -15,10 +15,10 @@ import {
   userRequests,
   waitUntilEnded,
   type BatchRequest,
-} from '../support/batches.js';
-import { expectSchema } from '../support/openapi.js';
-import { makeTempDir, startServer, type ServerHandle } from '../support/server-process.js';
-import { fillDisk, mountExt4Image, mountTmpfs, removeFile, setImmutable, unmount } from './fault-mounts.js';
+} from '../../test-support/api/batches.js';
+import { expectSchema } from '../../test-support/api/openapi.js';
+import { makeTempDir, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { fillDisk, mountExt4Image, mountTmpfs, removeFile, setImmutable, unmount } from '../../test-support/process/fault-mounts.js';
 
 /**
  * Storage faults under a running batchd: its disk fills up, or its database files become

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TEST_API_KEY } from '../support/api.js';
-import { errorType, rawRequest } from '../support/raw-http.js';
-import { startServer } from '../support/server-process.js';
+import { TEST_API_KEY } from '../../test-support/api/api.js';
+import { errorType, rawRequest } from '../../test-support/process/raw-http.js';
+import { startServer } from '../../test-support/process/server-process.js';
 
 /**
  * DNS rebinding. Without keys (`--auth none`, the default on loopback) a web page that points a

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FOLLOWS_PER_WORKSPACE } from '../../src/http/follow-streams.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
-import { createBatch, pollUntil, userRequests } from '../support/batches.js';
-import { createKey, keysCli, withKey } from '../support/keys.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
+import { createBatch, pollUntil, userRequests } from '../../test-support/api/batches.js';
+import { createKey, keysCli, withKey } from '../../test-support/api/keys.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Follow streams (`?partial=true&follow=true`) under `--auth keys`, on each store: a workspace

@@ -2,12 +2,12 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import type { MessageBatch } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, TEST_API_KEY, type Api, type ApiResponse } from '../support/api.js';
-import { createBatch, emulatorReply, fetchResults, MODEL, resultsById, userRequest, userRequests, waitUntilEnded } from '../support/batches.js';
-import { schemaErrors } from '../support/openapi.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
-import { postStreamed } from '../support/stream-body.js';
-import { processMemory } from './process-memory.js';
+import { api, TEST_API_KEY, type Api, type ApiResponse } from '../../test-support/api/api.js';
+import { createBatch, emulatorReply, fetchResults, MODEL, resultsById, userRequest, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { schemaErrors } from '../../test-support/api/openapi.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { postStreamed } from '../../test-support/process/stream-body.js';
+import { processMemory } from '../../test-support/process/process-memory.js';
 
 /**
  * Hostile input. Property-based fuzzing of every endpoint's body, path and query: whatever

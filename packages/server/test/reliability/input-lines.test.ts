@@ -1,9 +1,9 @@
 import { toFile } from 'openai';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatLine, openAIClient, waitForBatch } from '../support/openai.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
-import { processMemory } from './process-memory.js';
+import { chatLine, openAIClient, waitForBatch } from '../../test-support/api/openai.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { processMemory } from '../../test-support/process/process-memory.js';
 
 /**
  * OpenAI batch input files with extreme lines, on a real server: one of 64 MiB (over the 32 MiB

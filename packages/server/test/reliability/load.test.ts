@@ -1,10 +1,10 @@
 import type { MessageBatch, MessageBatchesPage } from '@batchd/sdk';
 import { describe, expect, it } from 'vitest';
-import { api, type ApiResponse } from '../support/api.js';
-import { emulatorReply, userRequest, type BatchRequest } from '../support/batches.js';
-import { schemaErrors } from '../support/openapi.js';
-import { startServer } from '../support/server-process.js';
-import { percentile } from './process-memory.js';
+import { api, type ApiResponse } from '../../test-support/api/api.js';
+import { emulatorReply, userRequest, type BatchRequest } from '../../test-support/api/batches.js';
+import { schemaErrors } from '../../test-support/api/openapi.js';
+import { startServer } from '../../test-support/process/server-process.js';
+import { percentile } from '../../test-support/process/process-memory.js';
 
 /**
  * Load: 200 concurrent clients for 20 s, each creating small batches, polling them until they end,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anthropicMessage, lastUserText } from '../../src/test-support/fake-answers.js';
-import { FakeProvider, type FakeFault } from '../../src/test-support/fake-provider.js';
-import { api } from '../support/api.js';
-import { createBatch, fetchResults, resultsById, tally, userRequests, waitUntilEnded } from '../support/batches.js';
-import { schemaErrors } from '../support/openapi.js';
-import { startServer } from '../support/server-process.js';
-import { tallyFaults } from './fault-tally.js';
+import { anthropicMessage, lastUserText } from '../../test-support/fakes/fake-answers.js';
+import { FakeProvider, type FakeFault } from '../../test-support/fakes/fake-provider.js';
+import { api } from '../../test-support/api/api.js';
+import { createBatch, fetchResults, resultsById, tally, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { schemaErrors } from '../../test-support/api/openapi.js';
+import { startServer } from '../../test-support/process/server-process.js';
+import { tallyFaults } from '../../test-support/process/fault-tally.js';
 
 /**
  * A batch against a provider that fails a quarter of its calls: it drops the connection, stalls past

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable } from '../../test-support/test-database.js';
-import { api } from '../support/api.js';
-import { databaseRows } from '../support/database-rows.js';
-import { createBatch, fetchResults, pollUntil, resultsById, tally, userRequest, userRequests, waitUntilEnded } from '../support/batches.js';
-import { restartServer, startServer, type ServerFlags, type ServerHandle } from '../support/server-process.js';
+import { createTestDatabase, postgresUnavailable } from '../../test-support/postgres/test-database.js';
+import { api } from '../../test-support/api/api.js';
+import { databaseRows } from '../../test-support/api/database-rows.js';
+import { createBatch, fetchResults, pollUntil, resultsById, tally, userRequest, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { restartServer, startServer, type ServerFlags, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Quarantine: one request of a batch hangs its backend call (the emulator's `latency` directive,

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
-import { api, type Api, type RequestOptions } from '../support/api.js';
-import { createBatch, userRequests } from '../support/batches.js';
-import { MAIN_JS, startServer, type ServerHandle } from '../support/server-process.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
+import { api, type Api, type RequestOptions } from '../../test-support/api/api.js';
+import { createBatch, userRequests } from '../../test-support/api/batches.js';
+import { MAIN_JS, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Slow uploads, sent as a client on a raw socket would: one byte a second, never idle long enough

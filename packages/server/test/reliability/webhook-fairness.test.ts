@@ -1,11 +1,11 @@
 import type { WebhookDelivery, WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/test-database.js';
-import type { Api } from '../support/api.js';
-import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../support/batches.js';
-import { createKey, withKey } from '../support/keys.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
-import { WebhookReceiver, type Answer } from '../support/webhook-receiver.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
+import type { Api } from '../../test-support/api/api.js';
+import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { createKey, withKey } from '../../test-support/api/keys.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { WebhookReceiver, type Answer } from '../../test-support/fakes/webhook-receiver.js';
 
 /**
  * Webhooks stay fair and safe against receivers that misbehave, on both stores: a workspace whose
@@ -22,13 +22,13 @@ afterAll(async () => {
 const FLAGS = { auth: 'keys', 'maintenance-interval': '100ms', 'log-level': 'error' };
 
 /** A running server on `store` (`sqlite`, or a fresh PostgreSQL database) and the `--db` its keys are made with. */
-async function serverOn(store: string, flags: Record<string, string>, env: Record<string, string> = {}): Promise<{ server: ServerHandle; db: string }> {
+async function serverOn(store: string, flags: Record<string, string>): Promise<{ server: ServerHandle; db: string }> {
   let database: TestDatabase | undefined;
   if (store === 'postgres') {
     database = await createTestDatabase();
     cleanups.push(() => database!.drop());
   }
-  const server = await startServer({ flags: { ...FLAGS, ...flags, ...(database ? { db: database.url } : {}) }, env });
+  const server = await startServer({ flags: { ...FLAGS, ...flags, ...(database ? { db: database.url } : {}) } });
   cleanups.push(() => server.stop());
   return { server, db: database?.url ?? server.dbPath };
 }
@@ -87,8 +87,8 @@ describe.each(['sqlite', 'postgres'])('webhook fairness on %s', (store) => {
   });
 
   it.skipIf(store === 'postgres' && unavailable !== null)('pauses an endpoint that keeps failing and disables one whose receiver is gone', async () => {
-    // Retries scaled up: in this test no delivery is retried, and a pause lasts ten minutes.
-    const { server, db } = await serverOn(store, { 'webhook-timeout': '10s' }, { BATCHD_WEBHOOK_RETRY_SCALE: '10' });
+    // Retries slowed down: in this test no delivery is retried, and a pause lasts ten minutes.
+    const { server, db } = await serverOn(store, { 'webhook-timeout': '10s', 'webhook-retry-base': '50s' });
     const client = withKey(server.url, createKey(db, 'team').key);
     const [failing, gone, healthy] = [await receiver(500), await receiver(410), await receiver(204)];
     const flaky = await register(client, failing.url);

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { verifyWebhook, type WebhookDelivery, type WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type Api } from '../support/api.js';
-import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../support/batches.js';
-import { restartServer, startServer, type ServerHandle } from '../support/server-process.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { api, type Api } from '../../test-support/api/api.js';
+import { createBatch, pollUntil, userRequests, waitUntilEnded } from '../../test-support/api/batches.js';
+import { restartServer, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { WebhookReceiver } from '../../test-support/fakes/webhook-receiver.js';
 
 /** Webhooks never hold up the engine, and an event survives a crash of the process sending it. */
 
@@ -61,8 +61,8 @@ describe('webhooks and the engine', () => {
 
   it('announces a batch that ended just before a kill -9, and resends an attempt a kill cut short', async () => {
     // A scan interval of an hour: after the scan at start, none runs before the kill.
-    const flags = { 'webhook-timeout': '1s', 'maintenance-interval': '1h', 'log-level': 'error' };
-    let server = await startServer({ flags, env: { BATCHD_WEBHOOK_RETRY_SCALE: '0.001' } });
+    const flags = { 'webhook-timeout': '1s', 'maintenance-interval': '1h', 'log-level': 'error', 'webhook-retry-base': '5ms' };
+    let server = await startServer({ flags });
     const { client, hooks, endpoint } = await setUp(server, 'hold');
     const batch = await createBatch(client, userRequests(1, 'crash'));
     await waitUntilEnded(client, batch.id, 1);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAICompletion } from '../../test-support/fake-answers.js';
-import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../test-support/fake-provider.js';
+import { openAICompletion } from '../../../test-support/fakes/fake-answers.js';
+import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import type { BackendOutcome } from '../backend.js';
 import { fromOpenAI } from './from-openai.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';

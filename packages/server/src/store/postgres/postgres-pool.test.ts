@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/postgres/test-database.js';
 import { toApiError } from '../../http/api-error.js';
 import { isStoreBusy, type NewRequest } from '../store.js';
 import { PostgresStore } from './postgres-store.js';

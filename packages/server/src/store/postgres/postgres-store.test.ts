@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/postgres/test-database.js';
 import type { Completion, NewRequest } from '../store.js';
-import { runBatchCreatesContract } from '../test-support/batch-creates-contract.js';
-import { runCompletedResultsContract } from '../test-support/completed-results-contract.js';
-import { runFileStoreContract } from '../test-support/file-store-contract.js';
-import { runQuarantineContract } from '../test-support/quarantine-contract.js';
-import { runStoreContract } from '../test-support/store-contract.js';
+import { runBatchCreatesContract } from '../../../test-support/contracts/batch-creates-contract.js';
+import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
+import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
+import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
+import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 

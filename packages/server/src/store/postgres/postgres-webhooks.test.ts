@@ -1,6 +1,6 @@
 import { afterAll, describe, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/test-database.js';
-import { runWebhookStoreContract } from '../test-support/webhook-store-contract.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/postgres/test-database.js';
+import { runWebhookStoreContract } from '../../../test-support/contracts/webhook-store-contract.js';
 import { PostgresStore } from './postgres-store.js';
 
 const unavailable = postgresUnavailable();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BatchRecord, BatchStore } from '../store.js';
-import { DISABLED_ERROR } from '../webhook-rows.js';
-import type { AttemptResult, ClaimLimits, NewEvent, PausePolicy, WebhookEndpointRecord } from '../webhook-store.js';
+import type { BatchRecord, BatchStore } from '../../src/store/store.js';
+import { DISABLED_ERROR } from '../../src/store/webhook-rows.js';
+import type { AttemptResult, ClaimLimits, NewEvent, PausePolicy, WebhookEndpointRecord } from '../../src/store/webhook-store.js';
 
 /**
  * The webhook behaviour every store must show: endpoints per workspace, the outbox scan over

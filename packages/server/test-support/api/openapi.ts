@@ -4,7 +4,7 @@ import addFormatsModule from 'ajv-formats';
 
 /**
  * Validates response bodies against the official Message Batches schemas, as copied into
- * `fixtures/openapi-batches.json` by `fixtures/extract-schemas.mjs`.
+ * `test/fixtures/openapi-batches.json` by `test/fixtures/extract-schemas.mjs`.
  *
  * The fixture is OpenAPI: its schemas reference each other as `#/components/schemas/X`, may carry
  * OpenAPI 3.0 `nullable`, `example` and `x-…` vendor keys, and discriminators with `mapping`. They
@@ -12,7 +12,7 @@ import addFormatsModule from 'ajv-formats';
  * compiles them.
  */
 
-const FIXTURE = new URL('../fixtures/openapi-batches.json', import.meta.url);
+const FIXTURE = new URL('../../test/fixtures/openapi-batches.json', import.meta.url);
 const DOCUMENT_ID = 'https://batchd.test/openapi-batches.json';
 const OPENAPI_REF = '#/components/schemas/';
 

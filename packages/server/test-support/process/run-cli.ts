@@ -1,9 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { MAIN_JS } from './server-process.js';
 
 /** Subprocesses for the CLI and example tests, above all the built `batchd` binary (`packages/server/dist/main.js`). */
-
-export const MAIN_JS = fileURLToPath(new URL('../../../dist/main.js', import.meta.url));
 
 /** Variables that would point a command at some other server, key or colour setting. */
 const SCRUBBED = ['BATCHD_BASE_URL', 'BATCHD_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY', 'NO_COLOR', 'FORCE_COLOR'];

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CompletedPage } from '../completed-results.js';
-import type { BatchStore, NewRequest } from '../store.js';
+import type { CompletedPage } from '../../src/store/completed-results.js';
+import type { BatchStore, NewRequest } from '../../src/store/store.js';
 
 /**
  * Reading results in completion order while a batch runs, as every store must do it. Each

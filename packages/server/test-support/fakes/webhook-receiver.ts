@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { pollUntil } from './batches.js';
+import { pollUntil } from '../api/batches.js';
 
 /** How the receiver answers one request: a status, a dropped connection, or no answer until released. */
 export type Answer = number | 'drop' | 'hold';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BatchStore, NewRequest } from '../store.js';
+import type { BatchStore, NewRequest } from '../../src/store/store.js';
 
 /**
  * The behaviour every store implementation must show. Each implementation's test file calls

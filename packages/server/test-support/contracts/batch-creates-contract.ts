@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReused, RETRY_WINDOW_MS, type CreateOptions } from '../batch-creates.js';
-import type { BatchStore, NewRequest } from '../store.js';
+import { IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReused, RETRY_WINDOW_MS, type CreateOptions } from '../../src/store/batch-creates.js';
+import type { BatchStore, NewRequest } from '../../src/store/store.js';
 
 /**
  * How every store answers a create that repeats an earlier one (`createBatch` with options):

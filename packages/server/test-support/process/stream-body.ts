@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { TEST_API_KEY } from './api.js';
+import { TEST_API_KEY } from '../api/api.js';
 
 /**
  * Sends a POST whose body comes from a generator, chunk by chunk with backpressure (chunked

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { api, type Api, type RequestOptions } from './api.js';
-import { MAIN_JS } from './server-process.js';
+import { MAIN_JS } from '../process/server-process.js';
 
 /** Runs `batchd keys ARGS --db DB` (a SQLite path or a PostgreSQL URL). */
 export function keysCli(db: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BatchStore, NewRequest } from '../store.js';
+import type { BatchStore, NewRequest } from '../../src/store/store.js';
 
 /** The behaviour of files and chat batches every store implementation must show. */
 export function runFileStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {

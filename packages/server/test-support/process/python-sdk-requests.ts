@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import type { ApiResponse } from './api.js';
+import type { ApiResponse } from '../api/api.js';
 
 /**
  * Requests exactly as the official Python SDKs send them (recorded from `anthropic` 1.13 and

@@ -1,4 +1,4 @@
-import { seededRandom, type FakeFault } from '../../src/test-support/fake-provider.js';
+import { seededRandom, type FakeFault } from '../fakes/fake-provider.js';
 
 /**
  * The faults a `FakeProvider` started with `faults: { rate, kinds, seed }` (and nothing in its

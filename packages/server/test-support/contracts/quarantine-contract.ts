@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_LEASE_LOSSES, QUARANTINE_MESSAGE } from '../quarantine.js';
-import type { BatchStore, Dialect } from '../store.js';
+import { MAX_LEASE_LOSSES, QUARANTINE_MESSAGE } from '../../src/store/quarantine.js';
+import type { BatchStore, Dialect } from '../../src/store/store.js';
 
 /**
  * Quarantine, for every store: a request whose lease lapses for the third time ends errored

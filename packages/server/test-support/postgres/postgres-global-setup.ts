@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { migratePostgres } from '../src/store/postgres/migrations.js';
+import { migratePostgres } from '../../src/store/postgres/migrations.js';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 import { adminQuery, databaseUrl, type PostgresTestContext } from './test-database.js';
 

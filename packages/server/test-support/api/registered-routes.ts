@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { Lanes } from '../../src/engine/lanes.js';
@@ -37,21 +38,24 @@ export async function registeredRoutes(): Promise<RegisteredRoute[]> {
   });
   try {
     await app.ready();
-    const routes: RegisteredRoute[] = [];
-    // Each line is a tree prefix (4 characters a level), a path segment and its methods.
-    const prefixes: string[] = [];
-    for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-      const match = /^([│ ├└─]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
-      if (!match) continue;
-      const depth = match[1]!.length / 4 - 1;
-      const path = (prefixes[depth - 1] ?? '') + match[2]!;
-      prefixes[depth] = path;
-      for (const method of match[3]!.split(', ')) routes.push({ method, path });
-    }
-    return routes;
+    return routesOf(app);
   } finally {
     await app.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The routes of a ready app, read from the router's printed tree (`├── /path (METHOD, …)`, four columns a level). */
+export function routesOf(app: FastifyInstance): RegisteredRoute[] {
+  const routes: RegisteredRoute[] = [];
+  const segments: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const node = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
+    if (!node) continue;
+    segments.length = node[1]!.length / 4;
+    segments.push(node[2]!);
+    for (const method of node[3]?.split(', ') ?? []) routes.push({ method, path: segments.join('') });
+  }
+  return routes;
 }

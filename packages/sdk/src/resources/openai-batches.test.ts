@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BatchdClient } from '../client.js';
+import { NotFoundError } from '../core/error.js';
+import { sendJSON, startFakeAPI, type FakeAPI, type Handler } from '../test-support/fake-api.js';
+import type { OpenAIBatch } from '../wire-types.js';
+
+let api: FakeAPI | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+async function setup(handler: Handler): Promise<BatchdClient> {
+  api = await startFakeAPI(handler);
+  return new BatchdClient({ apiKey: 'test-key', baseURL: api.baseURL, sleep: async () => undefined });
+}
+
+const batch: OpenAIBatch = {
+  id: 'batch_1',
+  object: 'batch',
+  endpoint: '/v1/chat/completions',
+  errors: null,
+  input_file_id: 'file-abc',
+  completion_window: '24h',
+  status: 'completed',
+  output_file_id: 'file-batch_1-output',
+  error_file_id: null,
+  created_at: 1_800_000_000,
+  in_progress_at: 1_800_000_000,
+  expires_at: 1_800_086_400,
+  finalizing_at: 1_800_000_005,
+  completed_at: 1_800_000_005,
+  failed_at: null,
+  expired_at: null,
+  cancelling_at: null,
+  cancelled_at: null,
+  request_counts: { total: 1, completed: 1, failed: 0 },
+  metadata: { team: 'search' },
+  usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 },
+};
+
+/** OpenAI's error body: no `type: "error"` wrapper, the details under `error`. */
+const openAIError = { error: { message: 'No batch with id batch_9.', type: 'invalid_request_error', param: null, code: null } };
+
+describe('client.openai', () => {
+  it('lists a page of batches with its query and retrieves one by encoded id', async () => {
+    const client = await setup((req, res) => {
+      if (req.path === '/v1/batches') return sendJSON(res, 200, { object: 'list', data: [batch], first_id: 'batch_1', last_id: 'batch_1', has_more: false });
+      if (req.path === '/v1/batches/batch_1') return sendJSON(res, 200, batch);
+      return sendJSON(res, 404, openAIError);
+    });
+    expect((await client.openai.batches.list({ limit: 20, after: 'batch_0' })).data).toEqual([batch]);
+    expect(await client.openai.batches.retrieve('batch_1')).toEqual(batch);
+    const missing = await client.openai.batches.retrieve('batch/9').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(missing).toMatchObject({ type: 'invalid_request_error', message: '404 No batch with id batch_9.' });
+    expect(api!.requests.map((r) => `${r.method} ${r.path}?${r.query.toString()} ${r.headers['x-api-key']}`)).toEqual([
+      'GET /v1/batches?after=batch_0&limit=20 test-key',
+      'GET /v1/batches/batch_1? test-key',
+      'GET /v1/batches/batch%2F9? test-key',
+    ]);
+  });
+
+  it('reads a file’s content as text', async () => {
+    const lines = '{"custom_id":"q-1"}\n{"custom_id":"q-2"}\n';
+    const client = await setup((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(req.path === '/v1/files/file-batch_1-output/content' ? lines : '');
+    });
+    expect(await client.openai.files.content('file-batch_1-output')).toBe(lines);
+  });
+});
