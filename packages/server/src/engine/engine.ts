@@ -6,6 +6,7 @@ import { chatDialect } from './chat-dialect.js';
 import type { Lanes } from './lanes.js';
 import { messagesDialect } from './messages-dialect.js';
 import { retryAt, type RetryPolicy } from './outcome.js';
+import { ParamsBudget } from './params-budget.js';
 import type { RequestDialect } from './request-dialect.js';
 
 export interface EngineOptions {
@@ -29,6 +30,8 @@ export interface EngineOptions {
 const FLUSH_RETRY_MS = 500;
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
+/** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
+const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 interface InFlight {
   controller: AbortController;
@@ -55,6 +58,7 @@ export class Engine {
   private timers: NodeJS.Timeout[] = [];
   private idle: Array<() => void> = [];
   private readonly dialects: Record<Dialect, RequestDialect>;
+  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
 
   constructor(private readonly options: EngineOptions) {
     this.dialects = { messages: messagesDialect, chat: chatDialect(() => options.clock.now()) };
@@ -150,8 +154,18 @@ export class Engine {
     this.inFlight.set(request.key, { controller, done });
   }
 
-  /** Runs one request through its dialect: parse, route by model, call, then store, retry or fail. */
+  /** Runs one request through its dialect once its params fit in the budget. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
+    const giveBack = await this.paramsBudget.take(request.params.length);
+    try {
+      await this.runWithin(request, signal);
+    } finally {
+      giveBack();
+    }
+  }
+
+  /** Parses, routes by model, calls, then stores, retries or fails. */
+  private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const dialect = this.dialects[request.dialect];
     const parsed = dialect.parse(request.params);
     if ('invalid' in parsed) {

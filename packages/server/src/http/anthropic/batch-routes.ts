@@ -11,6 +11,7 @@ import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-erro
 import { parseCreateBody } from './create-body.js';
 import { drainBody } from '../drain-body.js';
 import { FollowStreams } from '../follow-streams.js';
+import { PARAMS_LIMITS } from '../json-bounds.js';
 import { withinQueueLimit } from '../queue-limit.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
@@ -84,7 +85,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         const idempotencyKey = idempotencyKeyOf(request);
         const retried = isSdkRetry(request);
         const digest = createHash('sha256');
-        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, idleMs: UPLOAD_IDLE_MS }, digest);
+        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS }, digest);
         // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
         let overLimit: ApiError | null = null;
         if (deps.maxQueuedRequests !== undefined) {

@@ -4,7 +4,8 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError } from '../api-error.js';
 import { parseCreateBody } from './create-body.js';
 
-const limits = { maxBytes: 1_000_000, maxRequests: 50, idleMs: 5_000 };
+const paramsLimits = { maxBytes: 2000, maxDepth: 8, maxElements: 50 };
+const limits = { maxBytes: 1_000_000, maxRequests: 50, params: paramsLimits, idleMs: 5_000 };
 
 /** Feeds `text` to the parser in pieces of `size` bytes, so tokens and characters split anywhere. */
 async function parse(text: string, size = 7, custom = limits): Promise<NewRequest[][]> {
@@ -43,7 +44,7 @@ describe('parseCreateBody', () => {
 
   it('hands requests over in chunks of about a thousand as the body arrives', async () => {
     const requests = Array.from({ length: 2500 }, (_, i) => request(`r${i}`));
-    const chunks = await parse(JSON.stringify({ requests }), 4096, { maxBytes: 1e9, maxRequests: 100_000, idleMs: 5_000 });
+    const chunks = await parse(JSON.stringify({ requests }), 4096, { ...limits, maxBytes: 1e9, maxRequests: 100_000 });
     expect(chunks.length).toBe(3);
     expect(chunks.slice(0, -1).every((c) => c.length >= 1000 && c.length < 1100)).toBe(true);
     expect(chunks.flat().map((r) => r.customId)).toEqual(requests.map((r) => r.custom_id));
@@ -85,9 +86,58 @@ describe('parseCreateBody', () => {
 
   it('rejects a body over the byte limit with request_too_large', async () => {
     const requests = Array.from({ length: 10 }, (_, i) => request(`r${i}`, { pad: 'x'.repeat(100) }));
-    const error = await rejection(JSON.stringify({ requests }), { maxBytes: 500, maxRequests: 50, idleMs: 5_000 });
+    const error = await rejection(JSON.stringify({ requests }), { ...limits, maxBytes: 500 });
     expect(error.status).toBe(413);
     expect(error.type).toBe('request_too_large');
+  });
+
+  /** A body that starts with `head` and then sends `filler` forever: it must be refused while it streams. */
+  async function endlessRejection(head: string, filler: string): Promise<ApiError> {
+    let sent = 0;
+    const endless = new Readable({
+      read() {
+        sent += 1;
+        this.push(sent === 1 ? head : filler.repeat(100));
+      },
+    });
+    const parsing = (async () => {
+      for await (const chunk of parseCreateBody(endless, limits)) void chunk;
+    })();
+    const error = await parsing.catch((failure: unknown) => failure as ApiError);
+    expect(error).toBeInstanceOf(ApiError);
+    return error;
+  }
+
+  it('refuses params past their byte limit with request_too_large naming the request, before a long string ends', async () => {
+    const head = '{"requests":[{"custom_id":"a","params":{}},{"custom_id":"b","params":{"model":"m","s":"';
+    const error = await endlessRejection(head, 'x');
+    expect(error).toMatchObject({ status: 413, type: 'request_too_large', message: expect.stringMatching(/^requests\.1\.params: exceeds the maximum size of 2000 bytes/) });
+    const fits = { model: 'm', s: 'x'.repeat(2000 - 20) };
+    expect(JSON.stringify(fits).length).toBeLessThanOrEqual(2000);
+    expect((await parse(JSON.stringify({ requests: [request('a', fits)] }))).flat()).toHaveLength(1);
+  });
+
+  it('refuses params nested deeper than the limit, and takes them at the limit', async () => {
+    const nested = (depth: number) => `${'{"a":'.repeat(depth - 1)}[]${'}'.repeat(depth - 1)}`;
+    const error = await rejection(`{"requests":[{"custom_id":"a","params":${nested(9)}}]}`);
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', message: 'requests.0.params: is nested deeper than the maximum of 8 levels' });
+    expect((await parse(`{"requests":[{"custom_id":"a","params":${nested(8)}}]}`)).flat()).toHaveLength(1);
+  });
+
+  it('refuses params with more values and keys than the limit, without reading the rest', async () => {
+    // The params object, its key "x" and its array are three of the fifty.
+    const fits = `{"x":[${Array(47).fill('{}').join(',')}]}`;
+    expect((await parse(`{"requests":[{"custom_id":"a","params":${fits}}]}`)).flat()).toEqual([{ customId: 'a', params: fits }]);
+    const error = await rejection(`{"requests":[{"custom_id":"a","params":{"x":[${Array(48).fill('{}').join(',')}]}}]}`);
+    expect(error).toMatchObject({ status: 400, message: 'requests.0.params: has more than the maximum of 50 JSON values and keys' });
+    const endless = await endlessRejection('{"requests":[{"custom_id":"a","params":{"x":[{}', ',{}');
+    expect(endless.message).toMatch(/^requests\.0\.params: has more than the maximum of 50/);
+  });
+
+  it('refuses an extra field at its key and a long custom_id at its bound, without reading their values', async () => {
+    expect((await endlessRejection('{"requests":[],"model":[', '{},')).message).toBe('model: Extra inputs are not permitted');
+    expect((await endlessRejection('{"requests":[{"custom_id":"a","x":[', '{},')).message).toBe('requests.0.x: Extra inputs are not permitted');
+    expect((await endlessRejection('{"requests":[{"custom_id":"', 'a')).message).toMatch(/^requests\.0\.custom_id: exceeds the maximum size/);
   });
 
   it('answers 408 when the upload stalls', async () => {

@@ -204,4 +204,35 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       DROP INDEX webhook_deliveries_due;
     `,
   },
+  {
+    version: 11,
+    name: 'request columns, large ones last',
+    // SQLite reads a column stored after a large value by walking that value's overflow pages:
+    // with params first, every claim, lease renewal and count read up to 32 MiB per request.
+    sql: `
+      CREATE TABLE requests_rebuilt (
+        key INTEGER PRIMARY KEY,
+        batch_seq INTEGER NOT NULL,
+        custom_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_losses INTEGER NOT NULL DEFAULT 0,
+        run_at INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        result_type TEXT,
+        completion_seq INTEGER,
+        result TEXT,
+        params TEXT NOT NULL
+      );
+      INSERT INTO requests_rebuilt (key, batch_seq, custom_id, state, attempts, lease_losses, run_at, lease_owner, lease_until, result_type, completion_seq, result, params)
+        SELECT key, batch_seq, custom_id, state, attempts, lease_losses, run_at, lease_owner, lease_until, result_type, completion_seq, result, params FROM requests;
+      DROP TABLE requests;
+      ALTER TABLE requests_rebuilt RENAME TO requests;
+      CREATE INDEX requests_by_batch ON requests (batch_seq, key);
+      CREATE INDEX requests_queued ON requests (batch_seq, run_at) WHERE state = 'queued';
+      CREATE INDEX requests_running ON requests (lease_until) WHERE state = 'running';
+      CREATE INDEX requests_by_completion ON requests (batch_seq, completion_seq) WHERE completion_seq IS NOT NULL;
+    `,
+  },
 ];

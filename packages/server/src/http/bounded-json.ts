@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { Tokenizer } from '@streamparser/json';
+import { ApiError, invalidRequest } from './api-error.js';
+import { BoundedValue, type JsonLimits } from './json-bounds.js';
+
+/**
+ * Reads a JSON request body named `path` in errors, checking its tokens against `limits` as it
+ * streams in, and parses it only once the whole of it has passed: a body that would build an
+ * outsized object is refused before anything is built from it, and one whose `declaredBytes`
+ * (its content-length) are too many before anything is read.
+ */
+export async function readBoundedJson(body: Readable, limits: JsonLimits, path: string, declaredBytes = 0): Promise<unknown> {
+  const bounds = new BoundedValue(limits, path, 0);
+  bounds.checkSize(declaredBytes);
+  const tokenizer = new Tokenizer({ stringBufferSize: 4096 });
+  const notJson = (reason: string) => invalidRequest(`The request body is not valid JSON: ${reason}`);
+  let ended = false;
+  tokenizer.onToken = ({ token, offset }) => {
+    if (ended) throw notJson('more follows the value.');
+    ended = bounds.token(token, offset);
+  };
+  const decoder = new StringDecoder('utf8');
+  const parts: string[] = [];
+  let bytes = 0;
+  // The body is left open when refused, for the caller to drain.
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    bounds.checkSize(bytes);
+    const text = decoder.write(chunk);
+    parts.push(text);
+    try {
+      tokenizer.write(text);
+    } catch (error) {
+      throw error instanceof ApiError ? error : notJson((error as Error).message);
+    }
+  }
+  parts.push(decoder.end());
+  // An empty body is no body, whatever its content type (see empty-body.ts).
+  if (bytes === 0) return undefined;
+  try {
+    return JSON.parse(parts.join(''));
+  } catch (error) {
+    throw notJson((error as Error).message);
+  }
+}
