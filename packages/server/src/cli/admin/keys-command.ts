@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
 import { newApiKey, newKeyId } from '../../ids.js';
-import { hashApiKey } from '../../store/api-key-store.js';
-import type { BatchStore } from '../../store/store.js';
+import { hashApiKey, type ApiKeyStore } from '../../store/api-key-store.js';
 import { CliError } from '../cli-error.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatTable } from '../format-table.js';
 
 const WORKSPACE_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
-async function withStore<T>(db: string | undefined, work: (store: BatchStore) => Promise<T>): Promise<T> {
+/** Opens the store `--db` names beside any server running on it, for `work` on its API keys. */
+async function withKeys<T>(db: string | undefined, work: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
   const [{ openStore }, { default: pino }] = await Promise.all([import('../../store/open-store.js'), import('pino')]);
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const store = await openStore(db ?? process.env.BATCHD_DB ?? './data/batchd.sqlite', logger, { takeOver: false });
   try {
-    return await work(store);
+    return await work(store.apiKeys);
   } finally {
     await store.close();
   }
@@ -37,7 +37,7 @@ export function registerKeysCommand(program: Command): void {
       if (!WORKSPACE_PATTERN.test(flags.workspace)) throw new CliError('--workspace must match ^[a-zA-Z0-9_-]{1,64}$', EXIT_CODES.usage);
       const key = newApiKey();
       const record = { id: newKeyId(), workspaceId: flags.workspace, hash: hashApiKey(key), prefix: key.slice(0, 7), createdAt: Date.now() };
-      await withStore(flags.db, (store) => store.apiKeys.create(record));
+      await withKeys(flags.db, (keys) => keys.create(record));
       if (flags.json) process.stdout.write(`${JSON.stringify({ id: record.id, workspace: record.workspaceId, key })}\n`);
       else process.stdout.write(`${key}\n`);
       if (!flags.json) process.stderr.write(`created ${record.id} for workspace ${record.workspaceId}; the key is shown only this once\n`);
@@ -49,7 +49,7 @@ export function registerKeysCommand(program: Command): void {
     .option(...db)
     .option('--json', 'print JSON')
     .action(async (flags: { db?: string; json?: boolean }) => {
-      const records = await withStore(flags.db, (store) => store.apiKeys.list());
+      const records = await withKeys(flags.db, (keys) => keys.list());
       const rows = records.map((k) => ({
         id: k.id,
         workspace: k.workspaceId,
@@ -70,7 +70,7 @@ export function registerKeysCommand(program: Command): void {
     .description('revoke a key; requests with it get 401 within seconds')
     .option(...db)
     .action(async (id: string, flags: { db?: string }) => {
-      const revoked = await withStore(flags.db, (store) => store.apiKeys.revoke(id, Date.now()));
+      const revoked = await withKeys(flags.db, (keys) => keys.revoke(id, Date.now()));
       if (!revoked) throw new CliError(`no key with id ${id}`, EXIT_CODES.failed);
       process.stdout.write(`revoked ${id}\n`);
     });
