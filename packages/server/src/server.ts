@@ -80,6 +80,7 @@ async function startMetrics(config: ResolvedConfig, lanes: Lanes, logger: Logger
 
 interface EngineParts {
   wake(): void;
+  batchCanceling(batchId: string): void;
   stop(graceMs: number): Promise<void>;
 }
 
@@ -118,6 +119,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
   webhooks.start();
   return {
     wake: () => engine.wake(),
+    batchCanceling: (batchId) => engine.batchCanceling(batchId),
     async stop(graceMs) {
       unsubscribe?.();
       await maintenance.stop();
@@ -144,6 +146,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     resultsTtlMs: config.resultsTtlMs,
     publicUrl: () => publicUrl,
     onCreated: () => engine?.wake(),
+    onCanceled: (batchId) => engine?.batchCanceling(batchId),
     auth: config.auth,
     webhookTargets: config.webhookTargets,
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,

@@ -220,6 +220,37 @@ describe('engine', () => {
     expect(writes, 'the answers that arrived during the first write are written together right after it').toEqual([1, 2]);
   });
 
+  it.each([
+    ['by this process', true],
+    ['by another process', false],
+  ])('sends no request claimed ahead once its batch is canceled %s', async (_, toldDirectly) => {
+    let cancel = () => {};
+    const backend = new ScriptedBackend(async (text) => {
+      if (text === 'first') {
+        cancel();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      }
+      return reply(text);
+    });
+    const { batch } = await setup(backend, ['first', 'second', 'third', 'fourth'], 1);
+    // One call at a time, four requests held: three wait for the slot when the cancel comes.
+    await engines.pop()!.stop(0);
+    const engine = new Engine({
+      store, lanes: new Lanes([new BackendLane({ name: 'scripted', backend, models: ['*'], ceiling: 1 })]),
+      clock: systemClock, logger, owner: 'owner-held', maxHeld: 4, leaseMs: 60_000,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 }, pollIntervalMs: 10,
+    });
+    engines.push(engine);
+    cancel = () => {
+      cancel = () => {};
+      void store.cancelBatch('w', batch.id, Date.now()).then(() => toldDirectly && engine.batchCanceling(batch.id));
+    };
+    engine.start();
+    const done = await ended(batch.id);
+    expect(done.counts).toEqual({ processing: 0, succeeded: 1, errored: 0, canceled: 3, expired: 0 });
+    expect([...backend.calls.keys()]).toEqual(['first']);
+  });
+
   it('on stop puts unfinished calls back in the queue for the next engine', async () => {
     let hang = true;
     const backend = new ScriptedBackend(async (text, _call, signal) => {

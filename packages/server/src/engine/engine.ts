@@ -51,6 +51,9 @@ export class Engine {
   private flushScheduled = false;
   private flushRetry: NodeJS.Timeout | undefined;
   private pausesReadAt = 0;
+  private cancelingReadAt = 0;
+  /** Batches being canceled, as this engine last learned: their requests not yet sent are given back. */
+  private canceling = new Set<string>();
   private pumping = false;
   private pumpScheduled = false;
   private pumpAgain = false;
@@ -101,6 +104,7 @@ export class Engine {
         this.pumpAgain = false;
         const now = this.options.clock.now();
         await this.refreshPauses(now);
+        await this.refreshCanceling(now);
         const free = this.claimable();
         if (free <= 0) break;
         const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
@@ -136,6 +140,18 @@ export class Engine {
     if (!store.backendPauses || now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
     this.pausesReadAt = now;
     lanes.applyPauses(await store.backendPauses(now));
+  }
+
+  /** Learns which batches are being canceled, by any process, at most every few hundred milliseconds. */
+  private async refreshCanceling(now: number): Promise<void> {
+    if (now - this.cancelingReadAt < PAUSES_REFRESH_MS) return;
+    this.cancelingReadAt = now;
+    this.canceling = new Set(await this.options.store.cancelingBatchIds());
+  }
+
+  /** Told by the API of this process the moment a batch is canceled. */
+  batchCanceling(batchId: string): void {
+    this.canceling.add(batchId);
   }
 
   private dispatch(request: ClaimedRequest): void {
@@ -177,8 +193,9 @@ export class Engine {
       this.complete(dialect.errored(request.key, 'not_found_error', `model: ${parsed.model} is not served by any configured backend`));
       return;
     }
-    // A request claimed ahead may wait for its slot past its batch's expiry: it is then not sent.
-    const stillWanted = () => this.options.clock.now() < request.expiresAt;
+    // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
+    // not sent, but given back, and the store ends it expired or canceled.
+    const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
     const outcome = await dialect.call(request.key, lane, parsed.params, signal, request.attempt, stillWanted);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {

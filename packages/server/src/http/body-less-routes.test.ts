@@ -28,6 +28,7 @@ const app = buildApp({
   resultsTtlMs: 7_200_000,
   publicUrl: () => '',
   onCreated: () => undefined,
+  onCanceled: () => undefined,
   auth: 'none',
   webhookTargets: 'any',
   uploadTimeoutMs: 60_000,

@@ -89,6 +89,7 @@ describe.each(['SQLite', 'PostgreSQL'])('results read while the batch is deleted
       resultsTtlMs: 7_200_000,
       publicUrl: () => '',
       onCreated: () => undefined,
+      onCanceled: () => undefined,
       auth: 'none',
       webhookTargets: 'any',
       uploadTimeoutMs: 60_000,

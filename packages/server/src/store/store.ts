@@ -141,6 +141,8 @@ export interface QueueStore {
   completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;
   /** Puts requests still leased by `owner` back in the queue, runnable from `runAt`. */
   retryRequests(owner: string, retries: Retry[], now: number): Promise<void>;
+  /** Ids of the batches being canceled: their requests claimed but not yet sent are given back, to end canceled. */
+  cancelingBatchIds(): Promise<string[]>;
 
   /**
    * Optional: calls `listener` whenever work may have arrived from any process sharing the

@@ -32,6 +32,7 @@ export async function registeredRoutes(): Promise<RegisteredRoute[]> {
     resultsTtlMs: 60_000,
     publicUrl: () => '',
     onCreated: () => undefined,
+    onCanceled: () => undefined,
     auth: 'keys',
     webhookTargets: 'any',
     uploadTimeoutMs: 60_000,

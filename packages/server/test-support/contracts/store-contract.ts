@@ -160,8 +160,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       if (outcome.kind !== 'ok') return;
       expect(outcome.batch).toMatchObject({ status: 'canceling', cancelInitiatedAt: T0 + 5 });
       expect(outcome.batch.counts).toMatchObject({ processing: 1, canceled: 3 });
+      expect(await store.cancelingBatchIds()).toEqual([batch.id]);
       expect(await store.claimRequests('a', 10, T0 + 1000, T0)).toEqual([]);
       await store.completeRequests('a', [ok(running[0]!.key)], T0 + 9);
+      expect(await store.cancelingBatchIds()).toEqual([]);
       expect((await store.getBatch('w1', batch.id))!).toMatchObject({ status: 'ended', endedAt: T0 + 9 });
       expect((await store.cancelBatch('w1', batch.id, T0 + 10)).kind).toBe('ended');
       expect((await store.cancelBatch('w1', 'msgbatch_missing', T0)).kind).toBe('not_found');

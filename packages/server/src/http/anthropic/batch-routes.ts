@@ -29,6 +29,8 @@ export interface BatchRouteDeps {
   publicUrl: () => string;
   /** Called after a batch is stored, so the engine starts on it at once. */
   onCreated: () => void;
+  /** Called with the id of a batch the moment its cancel is stored. */
+  onCanceled: (batchId: string) => void;
   /** The workspace a request acts in. */
   workspaceOf: (request: FastifyRequest) => string;
   /** Who sent a request (the API key's id, or its hash when keys are not checked). */
@@ -142,6 +144,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     const outcome = await store.cancelBatch(deps.workspaceOf(request), request.params.id, clock.now());
     if (outcome.kind === 'not_found') throw missing(request.params.id);
     if (outcome.kind === 'ended') throw invalidRequest(`Message batch ${request.params.id} has already ended and cannot be canceled.`);
+    deps.onCanceled(outcome.batch.id);
     return wire(outcome.batch);
   });
 

@@ -54,6 +54,7 @@ async function serve(name: string) {
     resultsTtlMs: 7_200_000,
     publicUrl: () => '',
     onCreated: () => undefined,
+    onCanceled: () => undefined,
     auth: 'none',
     webhookTargets: 'any',
     uploadTimeoutMs: 60_000,

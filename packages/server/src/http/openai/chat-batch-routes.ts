@@ -19,6 +19,8 @@ export interface ChatBatchRouteDeps {
   batchTtlMs: number;
   resultsTtlMs: number;
   onCreated: () => void;
+  /** Called with the id of a batch the moment its cancel is stored. */
+  onCanceled: (batchId: string) => void;
   workspaceOf: (request: FastifyRequest) => string;
   /** Who sent a request (the API key's id, or its hash when keys are not checked). */
   callerOf: (request: FastifyRequest) => string;
@@ -139,6 +141,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
     const outcome = await store.cancelBatch(batch.workspaceId, batch.id, clock.now());
     if (outcome.kind === 'not_found') throw notFound(`No batch found with id '${batch.id}'.`);
     if (outcome.kind === 'ended') throw invalidRequest(`Batch ${batch.id} is ${toOpenAIBatch(outcome.batch).status} and cannot be cancelled.`);
+    deps.onCanceled(outcome.batch.id);
     return toOpenAIBatch(outcome.batch);
   });
 }

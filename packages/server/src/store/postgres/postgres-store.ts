@@ -243,6 +243,14 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
     });
   }
 
+  async cancelingBatchIds(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>({
+      name: 'batchd-canceling-ids',
+      text: `SELECT id FROM batchd.batches WHERE status = 'canceling'`,
+    });
+    return rows.map((row) => row.id);
+  }
+
   async backendPauses(now: number): Promise<Map<string, number>> {
     const { rows } = await this.pool.query<{ backend: string; paused_until: number }>({
       name: 'batchd-backend-pauses',

@@ -18,6 +18,7 @@ const STATEMENTS = {
   getBatchBySeq: `SELECT ${BATCH_COLUMNS} FROM batches WHERE seq = ?`,
   listOlder: `SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id < ? ORDER BY id DESC LIMIT ?`,
   listNewer: `SELECT ${BATCH_COLUMNS} FROM batches WHERE workspace_id = ? AND ${VISIBLE} AND dialect = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+  cancelingIds: `SELECT id FROM batches INDEXED BY batches_active WHERE status IN ('in_progress', 'canceling') AND status = 'canceling'`,
   markCanceling: `UPDATE batches SET status = 'canceling', cancel_initiated_at = ? WHERE seq = ? AND status = 'in_progress'`,
   markDeleted: `UPDATE batches SET status = 'deleted' WHERE seq = ?`,
   // Each line is framed in SQL and read as bytes: stored results never become JavaScript strings.

@@ -174,6 +174,10 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return outcome;
   }
 
+  async cancelingBatchIds(): Promise<string[]> {
+    return this.sql.cancelingIds.pluck().all() as string[];
+  }
+
   async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
     const row = this.findRow(workspaceId, id);
     if (!row) return 'not_found';
