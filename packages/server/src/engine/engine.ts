@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore, ClaimedRequest, Completion, Dialect, Retry } from '../store/store.js';
+import type { ClaimedRequest, Completion, Dialect, QueueStore, Retry } from '../store/store.js';
 import { chatDialect } from './chat-dialect.js';
 import type { Lanes } from './lanes.js';
 import { messagesDialect } from './messages-dialect.js';
@@ -10,7 +10,7 @@ import { ParamsBudget } from './params-budget.js';
 import type { RequestDialect } from './request-dialect.js';
 
 export interface EngineOptions {
-  store: BatchStore;
+  store: QueueStore;
   lanes: Lanes;
   clock: Clock;
   logger: Logger;
