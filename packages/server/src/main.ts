@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerBatchesCommand } from './cli/batches-command.js';
-import { registerKeysCommand } from './cli/keys-command.js';
+import { registerBatchesCommand } from './cli/client/batches-command.js';
+import { registerKeysCommand } from './cli/admin/keys-command.js';
 import { reportError } from './cli/report-error.js';
-import { registerRunCommand } from './cli/run-command.js';
-import { registerServeCommand } from './cli/serve-command.js';
-import { registerWebhooksCommand } from './cli/webhooks-command.js';
+import { registerRunCommand } from './cli/admin/run-command.js';
+import { registerServeCommand } from './cli/admin/serve-command.js';
+import { registerWebhooksCommand } from './cli/client/webhooks-command.js';
 
 const program = new Command('batchd')
   .description('A self-hosted Message Batches service')

@@ -10,10 +10,10 @@ import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
 import { loopbackHostCheck } from './http/host-check.js';
-import { buildMetricsApp } from './http/lane-metrics.js';
+import { buildMetricsApp } from './http/batchd/lane-metrics.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
 import { openStore } from './store/open-store.js';
-import type { BatchStore } from './store/store.js';
+import type { BatchStore, QueueStore } from './store/store.js';
 import { publicOnlyFetch } from './webhooks/public-fetch.js';
 import { retryScaleFor } from './webhooks/retry-schedule.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
@@ -41,7 +41,7 @@ export interface ServerDeps {
   runEngine?: boolean;
 }
 
-function buildLanes(config: ResolvedConfig, store: BatchStore, clock: Clock, logger: Logger): Lanes {
+function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, logger: Logger): Lanes {
   return new Lanes(
     config.backends.map(
       (spec) =>

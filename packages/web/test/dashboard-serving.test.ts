@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDashboard } from '../../server/src/http/dashboard-route.js';
+import { registerDashboard } from '../../server/src/http/batchd/dashboard-route.js';
 import { startServer, type ServerHandle } from '../../server/test-support/process/server-process.js';
 
 const DIST = new URL('../dist/', import.meta.url);

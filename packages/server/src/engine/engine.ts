@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore, ClaimedRequest, Dialect } from '../store/store.js';
+import type { ClaimedRequest, Dialect, QueueStore } from '../store/store.js';
 import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
@@ -12,7 +12,7 @@ import { ResultWriter } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
 export interface EngineOptions {
-  store: BatchStore;
+  store: QueueStore;
   lanes: Lanes;
   clock: Clock;
   logger: Logger;

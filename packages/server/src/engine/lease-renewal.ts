@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore } from '../store/store.js';
+import type { QueueStore } from '../store/store.js';
 
 export interface LeaseRenewalOptions {
-  store: Pick<BatchStore, 'renewLeases'>;
+  store: Pick<QueueStore, 'renewLeases'>;
   /** Lease owner id of this process. */
   owner: string;
   clock: Clock;

@@ -1,11 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore } from '../store/store.js';
+import type { UpkeepStore } from '../store/store.js';
 import { GuardedTick, runStep } from './guarded-tick.js';
 
 export interface MaintenanceOptions {
-  store: BatchStore;
+  store: UpkeepStore;
   clock: Clock;
   logger: Logger;
   intervalMs: number;

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore, Completion, Retry } from '../store/store.js';
+import type { QueueStore, Completion, Retry } from '../store/store.js';
 
 export interface ResultWriterOptions {
-  store: Pick<BatchStore, 'completeRequests' | 'retryRequests'>;
+  store: Pick<QueueStore, 'completeRequests' | 'retryRequests'>;
   /** Lease owner id of this process: results are written only for requests it still holds. */
   owner: string;
   clock: Clock;

@@ -25,15 +25,23 @@ export class ApiError extends Error {
 export const invalidRequest = (message: string) => new ApiError(400, 'invalid_request_error', message);
 export const authenticationError = (message: string) => new ApiError(401, 'authentication_error', message);
 export const notFound = (message: string) => new ApiError(404, 'not_found_error', message);
+export const permissionError = (message: string) => new ApiError(403, 'permission_error', message);
+/** 408: the request's body did not arrive in time. */
+export const uploadTimedOut = (message: string) => new ApiError(408, 'invalid_request_error', message);
 export const requestTooLarge = (message: string) => new ApiError(413, 'request_too_large', message);
+/** 429, telling the client how many seconds to wait before trying again. */
+export const rateLimitError = (message: string, retryAfterSeconds: number) =>
+  new ApiError(429, 'rate_limit_error', message, { 'retry-after': String(retryAfterSeconds) });
 export const apiError = (message: string) => new ApiError(500, 'api_error', message);
+/** 503: the store had no connection to spare in time. */
+export const storeBusy = () => new ApiError(503, 'overloaded_error', 'The server is busy; try again shortly.', { 'retry-after': '1' });
 
 /** Turns framework errors (bad content type, oversized JSON, ...) and a busy store into API errors. */
 export function toApiError(error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error;
-  if (isStoreBusy(error)) return new ApiError(503, 'overloaded_error', 'The server is busy; try again shortly.', { 'retry-after': '1' });
+  if (isStoreBusy(error)) return storeBusy();
   const status = (error as FastifyError).statusCode;
-  if (status === 413) return new ApiError(413, 'request_too_large', error.message);
+  if (status === 413) return requestTooLarge(error.message);
   if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);
   return apiError('Internal server error');
 }

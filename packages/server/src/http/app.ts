@@ -2,20 +2,23 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { DASHBOARD_DIR } from '../dashboard-dir.js';
 import { newRequestId } from '../ids.js';
-import { ApiError, invalidRequest, notFound, toApiError } from './api-error.js';
+import { invalidRequest, notFound, permissionError, rateLimitError, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
-import { registerBatchRoutes, UPLOAD_IDLE_MS, type BatchRouteDeps } from './batch-routes.js';
-import { registerDashboard } from './dashboard-route.js';
+import { registerBatchRoutes, type BatchRouteDeps } from './anthropic/batch-routes.js';
+import { registerDashboard } from './batchd/dashboard-route.js';
 import { acceptEmptyBodies } from './empty-body.js';
-import { registerExtensionRoutes } from './extension-routes.js';
-import { registerMessagesRoute } from './messages-route.js';
-import { registerOpenAIRoutes } from './openai-routes.js';
+import { registerExtensionRoutes } from './batchd/extension-routes.js';
+import { registerMessagesRoute } from './anthropic/messages-route.js';
+import { registerOpenAIRoutes } from './openai/openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
-import { watchUploads } from './upload-watch.js';
-import { registerWebhookRoutes } from './webhook-routes.js';
+import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
+import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
+import type { BatchesStore, BatchStore } from '../store/store.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
+  /** Batches, with the API keys that open workspaces and the webhooks kept beside them. */
+  store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks'>;
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;
@@ -80,14 +83,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (LIMITED_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) route.config = { ...route.config, rateLimited: true };
   });
 
-  const authenticator = new Authenticator(deps.auth, deps.store, () => deps.clock.now());
+  const authenticator = new Authenticator(deps.auth, deps.store.apiKeys, () => deps.clock.now());
   const limiter = deps.rateLimitPerMinute ? new RateLimiter(deps.rateLimitPerMinute, () => deps.clock.now()) : null;
   app.decorateRequest('workspace', '');
   app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
     if (deps.hostAllowed && !deps.hostAllowed(request.host)) {
-      throw new ApiError(403, 'permission_error', `Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
+      throw permissionError(`Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
     }
     // A request no route matched is answered 404 at once, before its body is read.
     if (request.is404) throw routeMissing(request);
@@ -101,9 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (limiter && rateLimited) {
       const waitMs = limiter.take(request.workspace);
       if (waitMs > 0) {
-        throw new ApiError(429, 'rate_limit_error', `This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, {
-          'retry-after': String(Math.ceil(waitMs / 1000)),
-        });
+        throw rateLimitError(`This workspace is over its limit of ${deps.rateLimitPerMinute} batch requests per minute.`, Math.ceil(waitMs / 1000));
       }
     }
   });

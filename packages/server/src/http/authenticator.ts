@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { BatchStore } from '../store/store.js';
+import { hashApiKey, type ApiKeyStore } from '../store/api-key-store.js';
 import { authenticationError } from './api-error.js';
 
 /** `keys`: every request needs a key made by `batchd keys create`; `none`: any key, one shared workspace. */
@@ -11,10 +11,6 @@ export const DEFAULT_WORKSPACE = 'default';
 
 /** How long a key's lookup is remembered; a revoked key stops working within this time. */
 const CACHE_MS = 5_000;
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 function apiKeyOf(request: FastifyRequest): string | undefined {
   const key = request.headers['x-api-key'];
@@ -39,7 +35,7 @@ export class Authenticator {
 
   constructor(
     readonly mode: AuthMode,
-    private readonly store: BatchStore,
+    private readonly apiKeys: ApiKeyStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -52,7 +48,7 @@ export class Authenticator {
     const now = this.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.until <= now) {
-      const record = await this.store.apiKeys.find(hash);
+      const record = await this.apiKeys.find(hash);
       const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
       entry = { identity: valid ? { workspace: record.workspaceId, caller: record.id } : null, until: now + CACHE_MS };
       if (this.cache.size > 10_000) this.cache.clear();

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from './api-error.js';
+import { rateLimitError } from './api-error.js';
 
 /** Most follow streams one workspace may hold open on one node. */
 export const MAX_FOLLOWS_PER_WORKSPACE = 32;
@@ -28,9 +28,7 @@ export class FollowStreams {
   admit(request: FastifyRequest, workspace: string, cut: () => void): () => void {
     const open = this.openPerWorkspace.get(workspace) ?? 0;
     if (open >= MAX_FOLLOWS_PER_WORKSPACE) {
-      throw new ApiError(429, 'rate_limit_error', `This workspace already has ${MAX_FOLLOWS_PER_WORKSPACE} follow streams open; close one before opening another.`, {
-        'retry-after': '10',
-      });
+      throw rateLimitError(`This workspace already has ${MAX_FOLLOWS_PER_WORKSPACE} follow streams open; close one before opening another.`, 10);
     }
     this.openPerWorkspace.set(workspace, open + 1);
     this.cuts.add(cut);

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './api-error.js';
+import { uploadTimedOut } from './api-error.js';
+
+/** An upload that sends nothing for this long is answered 408 and its connection closed. */
+export const UPLOAD_IDLE_MS = 30_000;
 
 /**
  * Bounds how long a client may take to send its request. A connection that sends nothing for
@@ -20,7 +23,7 @@ export function watchUploads(app: FastifyInstance, limits: { idleMs: number; tim
     socket.setTimeout(limits.idleMs);
     if (body.complete) return;
     const deadline = setTimeout(() => {
-      if (!body.complete) body.destroy(new ApiError(408, 'invalid_request_error', `The upload took longer than the upload timeout of ${limits.timeoutMs} ms.`));
+      if (!body.complete) body.destroy(uploadTimedOut(`The upload took longer than the upload timeout of ${limits.timeoutMs} ms.`));
     }, limits.timeoutMs);
     deadline.unref();
     const stop = () => clearTimeout(deadline);

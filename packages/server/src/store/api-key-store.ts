@@ -1,5 +1,12 @@
 /** The API keys that open workspaces: kept by the hex SHA-256 of the key, never the key itself. */
 
+import { createHash } from 'node:crypto';
+
+/** The hex SHA-256 of a key: what the store keeps and looks keys up by. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
 export interface ApiKeyRecord {
   id: string;
   workspaceId: string;

@@ -21,3 +21,18 @@ export async function openStore(db: string, logger: Logger, options: { takeOver?
   const { PostgresStore } = await import('./postgres/postgres-store.js');
   return PostgresStore.open(db, { onError: (error) => logger.warn({ err: error }, 'database connection error; reconnecting') });
 }
+
+/**
+ * Applies the pending migrations of the store `db` names and closes it: what `batchd migrate`
+ * runs. Returns the numbers of the migrations applied where the store reports them (PostgreSQL);
+ * a SQLite file is brought up to date on opening and reports none.
+ */
+export async function migrateStore(db: string): Promise<number[]> {
+  if (isPostgresUrl(db)) {
+    const { migratePostgres } = await import('./postgres/migrations.js');
+    return migratePostgres(db);
+  }
+  const { openSqliteDatabase } = await import('./sqlite/sqlite-database.js');
+  openSqliteDatabase(db).close();
+  return [];
+}

@@ -96,20 +96,13 @@ export interface ListPage {
   hasMore: boolean;
 }
 
-/** An API key as stored: only a SHA-256 hash of the key itself is kept. */
-
 export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
 export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
 
-/**
- * The store contract. Every method is one atomic transition. Writes by the engine are guarded
- * by the lease owner: a worker that lost its lease changes nothing.
- */
-export interface BatchStore extends CompletedResultsStore {
+/** What the API uses: batches as clients create, read, cancel and delete them, and their results. */
+export interface BatchesStore extends CompletedResultsStore {
   /** Uploaded files, and the result files of chat batches. */
   readonly files: FileStore;
-  /** The API keys that open workspaces (`--auth keys`). */
-  readonly apiKeys: ApiKeyStore;
 
   /**
    * Stores a batch and all its requests atomically: if `requests` throws, nothing stays stored
@@ -127,12 +120,16 @@ export interface BatchStore extends CompletedResultsStore {
   /** Newest first; `afterId` pages to older batches, `beforeId` to the page just newer. */
   listBatches(workspaceId: string, page: ListQuery): Promise<ListPage>;
   cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome>;
-  /** Ids of the batches being canceled: their requests claimed but not yet sent are given back, to end canceled. */
-  cancelingBatchIds(): Promise<string[]>;
   deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
   /** Result lines of an ended batch as UTF-8 bytes, each ending in `\n`, in pages of at most `pageSize` lines. */
   readResults(batchId: string, pageSize: number): AsyncIterable<Buffer>;
 
+  /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
+  queuedRequests(workspaceId: string): Promise<number>;
+}
+
+/** What the engine uses: leases on runnable requests, their results and retries, wake-ups and backend pauses. */
+export interface QueueStore {
   /**
    * Leases up to `limit` runnable requests, spread round-robin across active batches. With
    * `clusterLimit`, never lets more than that many requests be leased at once by all owners
@@ -144,8 +141,28 @@ export interface BatchStore extends CompletedResultsStore {
   completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;
   /** Puts requests still leased by `owner` back in the queue, runnable from `runAt`. */
   retryRequests(owner: string, retries: Retry[], now: number): Promise<void>;
+  /** Ids of the batches being canceled: their requests claimed but not yet sent are given back, to end canceled. */
+  cancelingBatchIds(): Promise<string[]>;
 
-  /** Maintenance steps: each idempotent, each returns how many rows or batches it changed. */
+  /**
+   * Optional: calls `listener` whenever work may have arrived from any process sharing the
+   * store (a batch created, requests requeued), and after reconnecting, so idle workers wake
+   * without waiting for their next poll. Returns a function that removes the listener. Stores
+   * without cross-process notifications leave it out; engines then rely on polling alone.
+   */
+  subscribeWork?(listener: () => void): () => void;
+
+  /**
+   * Records that a backend's rate-limit budget is spent until `until`, for every node on the
+   * store. Optional: stores used by one process need not share pauses.
+   */
+  pauseBackend?(backend: string, until: number): Promise<void>;
+  /** Backends paused by any node, with the time each pause ends, for pauses still running at `now`. */
+  backendPauses?(now: number): Promise<Map<string, number>>;
+}
+
+/** What maintenance uses: sweeps over leases, batches and old rows, each idempotent, each returning how many rows or batches it changed. */
+export interface UpkeepStore {
   reclaimExpiredLeases(now: number): Promise<number>;
   expireBatches(now: number): Promise<number>;
   archiveBatches(now: number): Promise<number>;
@@ -158,25 +175,17 @@ export interface BatchStore extends CompletedResultsStore {
    * `onFailure` and served from the store. Returns how many batches it looked at.
    */
   fileResults?(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number>;
+}
 
-  /**
-   * Optional: calls `listener` whenever work may have arrived from any process sharing the
-   * store (a batch created, requests requeued), and after reconnecting, so idle workers wake
-   * without waiting for their next poll. Returns a function that removes the listener. Stores
-   * without cross-process notifications leave it out; engines then rely on polling alone.
-   */
-  subscribeWork?(listener: () => void): () => void;
-
-  /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
-  queuedRequests(workspaceId: string): Promise<number>;
-
-  /**
-   * Records that a backend's rate-limit budget is spent until `until`, for every node on the
-   * store. Optional: stores used by one process need not share pauses.
-   */
-  pauseBackend?(backend: string, until: number): Promise<void>;
-  /** Backends paused by any node, with the time each pause ends, for pauses still running at `now`. */
-  backendPauses?(now: number): Promise<Map<string, number>>;
+/**
+ * The store contract, by role: {@link BatchesStore} for the API, {@link QueueStore} for the
+ * engine, {@link UpkeepStore} for maintenance, beside the API keys and webhooks sub-stores.
+ * Every method is one atomic transition. Writes by the engine are guarded by the lease owner:
+ * a worker that lost its lease changes nothing.
+ */
+export interface BatchStore extends BatchesStore, QueueStore, UpkeepStore {
+  /** The API keys that open workspaces (`--auth keys`). */
+  readonly apiKeys: ApiKeyStore;
 
   /** Webhook endpoints and deliveries, kept in the same database. */
   readonly webhooks: WebhookStore;

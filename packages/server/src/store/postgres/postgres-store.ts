@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { resultLine } from '../result-line.js';
 import type {
   BatchRecord,
   BatchStore,
@@ -14,20 +13,20 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
-import { purgeCreateRecords } from './postgres-batch-creates.js';
+import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { claimRequests } from './claim-requests.js';
 import { completeRequests } from './complete-requests.js';
 import { createBatch } from './postgres-create-batch.js';
 import { applyMigrations } from './migrations.js';
-import { readCompletedResults } from './postgres-completed-results.js';
+import { readCompletedResults, readResults } from './postgres-completed-results.js';
 import { PostgresFiles } from './postgres-files.js';
 import { PostgresApiKeys } from './postgres-api-keys.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
-import { reclaimLeases } from './reclaim-leases.js';
-import { WORK_CHANNEL, WorkListener } from './work-listener.js';
+import { WorkListener } from './work-listener.js';
+import { PostgresUpkeep, settleRequeued } from './postgres-upkeep.js';
 import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -48,8 +47,6 @@ const INT8_OID = 20;
 const FILE_READERS = 4;
 /** Longest a query waits for a pooled connection by default; then the caller is told the store is busy. */
 const POOL_WAIT_MS = 10_000;
-/** Batches the purge step works through per call. */
-const PURGE_FAN_OUT = 16;
 
 /** `bigint` columns (keys, times, token totals) read as JS numbers; all stay below 2^53. */
 const TYPES: pg.CustomTypesConfig = {
@@ -61,24 +58,27 @@ const TYPES: pg.CustomTypesConfig = {
  * claims lock rows with `FOR UPDATE SKIP LOCKED`, every write by the engine is guarded by the
  * lease owner, and maintenance steps lock what they change, so all nodes may run them at once.
  */
-export class PostgresStore implements BatchStore {
+export class PostgresStore extends StoreWithUpkeep implements BatchStore {
   readonly files: PostgresFiles;
   readonly apiKeys: PostgresApiKeys;
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
   private readonly completionSignal = new CompletionSignal();
+  protected readonly upkeep: PostgresUpkeep;
 
   private constructor(
     private readonly pool: pg.Pool,
     config: pg.PoolConfig,
     onError: (error: Error) => void,
   ) {
+    super();
     this.listener = new WorkListener(config, onError);
     this.webhooks = new PostgresWebhookStore(pool);
     this.apiKeys = new PostgresApiKeys(pool);
     const readers = new pg.Pool({ ...config, max: FILE_READERS });
     readers.on('error', onError);
     this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
+    this.upkeep = new PostgresUpkeep(pool, this.completionSignal);
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */
@@ -165,26 +165,9 @@ export class PostgresStore implements BatchStore {
     return (await this.getBatch(workspaceId, id)) ? 'not_ended' : 'not_found';
   }
 
-  /** Keyset pages over the batch's requests in key order: one bounded query per page. */
-  async *readResults(batchId: string, pageSize: number): AsyncIterable<Buffer> {
-    const found = await this.pool.query<{ seq: number }>('SELECT seq FROM batchd.batches WHERE id = $1', [batchId]);
-    const seq = found.rows[0]?.seq;
-    if (seq === undefined) return;
-    let after = 0;
-    for (;;) {
-      const { rows } = await this.pool.query<{ key: number; custom_id: string; result_type: string | null; result: string | null }>({
-        name: 'batchd-results-page',
-        text: `SELECT key, custom_id, result_type, result FROM batchd.requests
-          WHERE batch_seq = $1 AND key > $2 ORDER BY key LIMIT $3`,
-        values: [seq, after, pageSize],
-      });
-      if (rows.length === 0) return;
-      let text = '';
-      for (const row of rows) text += resultLine(row.custom_id, row.result_type, row.result);
-      after = rows[rows.length - 1]!.key;
-      yield Buffer.from(text);
-      if (rows.length < pageSize) return;
-    }
+  /** Keyset pages over the batch's requests in key order (see {@link readResults}). */
+  readResults(batchId: string, pageSize: number): AsyncIterable<Buffer> {
+    return readResults(this.pool, batchId, pageSize);
   }
 
   readCompletedResults(batchId: string, afterSeq: number, pageSize: number): AsyncIterable<CompletedPage> {
@@ -237,79 +220,9 @@ export class PostgresStore implements BatchStore {
           RETURNING r.batch_seq`,
         values: [owner, retries.map((r) => r.key), retries.map((r) => r.runAt)],
       });
-      await this.requeued(client, rows.map((row) => row.batch_seq), now);
+      await settleRequeued(client, rows.map((row) => row.batch_seq), now);
     });
     this.completionSignal.notify();
-  }
-
-  /** After requests of the batches `seqs` went back to the queue: settle those batches, and notify if any stayed queued. */
-  private async requeued(client: pg.PoolClient, seqs: number[], now: number): Promise<void> {
-    if (seqs.length === 0) return;
-    await settleBatches(client, [...new Set(seqs)].sort((a, b) => a - b), now);
-    await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
-  }
-
-  async reclaimExpiredLeases(now: number): Promise<number> {
-    const reclaimed = await this.transaction(async (client) => {
-      const seqs = await reclaimLeases(client, now);
-      await this.requeued(client, seqs, now);
-      return seqs.length;
-    });
-    if (reclaimed > 0) this.completionSignal.notify();
-    return reclaimed;
-  }
-
-  async expireBatches(now: number): Promise<number> {
-    const expired = await this.transaction(async (client) => {
-      const { rows } = await client.query<{ seq: number }>(
-        `SELECT seq FROM batchd.batches WHERE status IN ('in_progress', 'canceling') AND expires_at <= $1
-         ORDER BY seq FOR UPDATE SKIP LOCKED`,
-        [now],
-      );
-      await settleBatches(client, rows.map((row) => row.seq), now, true);
-      return rows.length;
-    });
-    if (expired > 0) this.completionSignal.notify();
-    return expired;
-  }
-
-  async archiveBatches(now: number): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE batchd.batches SET archived_at = $1 WHERE seq IN (
-         SELECT seq FROM batchd.batches WHERE status = 'ended' AND archived_at IS NULL AND archive_at <= $1 FOR UPDATE SKIP LOCKED)`,
-      [now],
-    );
-    return rowCount ?? 0;
-  }
-
-  /** Deletes up to `limit` request rows of deleted or archived batches, then the deleted batches' rows. */
-  async purge(limit: number): Promise<number> {
-    return this.transaction(async (client) => {
-      const { rows } = await client.query<{ seq: number; status: string }>(
-        `SELECT seq, status FROM batchd.batches WHERE NOT purged AND (status = 'deleted' OR archived_at IS NOT NULL)
-         ORDER BY seq LIMIT ${PURGE_FAN_OUT} FOR UPDATE SKIP LOCKED`,
-      );
-      let removed = 0;
-      for (const batch of rows) {
-        const wanted = limit - removed;
-        if (wanted <= 0) break;
-        const { rowCount } = await client.query(
-          `DELETE FROM batchd.requests WHERE key IN (SELECT key FROM batchd.requests WHERE batch_seq = $1 LIMIT $2)`,
-          [batch.seq, wanted],
-        );
-        const changes = rowCount ?? 0;
-        removed += changes;
-        if (changes < wanted) {
-          if (batch.status === 'deleted') await client.query('DELETE FROM batchd.batches WHERE seq = $1', [batch.seq]);
-          else await client.query('UPDATE batchd.batches SET purged = true WHERE seq = $1', [batch.seq]);
-        }
-      }
-      return removed;
-    });
-  }
-
-  async purgeCreateRecords(now: number, limit: number): Promise<number> {
-    return purgeCreateRecords(this.pool, now, limit);
   }
 
   async queuedRequests(workspaceId: string): Promise<number> {

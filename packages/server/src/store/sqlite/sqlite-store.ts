@@ -12,6 +12,7 @@ import type {
   Retry,
 } from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
+import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
@@ -24,6 +25,7 @@ import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
 import { SqliteApiKeys } from './sqlite-api-keys.js';
+import { SqliteUpkeep } from './sqlite-upkeep.js';
 
 interface BatchDelta {
   processing: number;
@@ -39,7 +41,7 @@ interface BatchDelta {
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
  * are released and creates it did not finish are discarded.
  */
-export class SqliteStore implements BatchStore {
+export class SqliteStore extends StoreWithUpkeep implements BatchStore {
   readonly files: SqliteFiles;
   readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
@@ -49,6 +51,7 @@ export class SqliteStore implements BatchStore {
   private readonly leases: SqliteLeases;
   private readonly completionSignal = new CompletionSignal();
   private readonly resultsFiles: SqliteResultsFiles | null;
+  protected readonly upkeep: SqliteUpkeep;
   readonly webhooks: SqliteWebhookStore;
 
   /**
@@ -59,6 +62,7 @@ export class SqliteStore implements BatchStore {
    * default) dates the batches that taking over ends.
    */
   constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
+    super();
     this.db = openSqliteDatabase(path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
@@ -72,13 +76,14 @@ export class SqliteStore implements BatchStore {
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
     this.leases = new SqliteLeases(this.db, this.completions);
+    this.upkeep = new SqliteUpkeep({ db: this.db, sql: this.sql, completions: this.completions, leases: this.leases, creates: this.creates, resultsFiles: this.resultsFiles, completionSignal: this.completionSignal });
     if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
   }
 
   /** Every lease left by the process before lapsed when it stopped. */
   private recover(now: number): void {
     this.db.transaction(() => {
-      this.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
+      this.upkeep.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
       for (const seq of unfinished) this.discard(seq);
     })();
@@ -162,7 +167,7 @@ export class SqliteStore implements BatchStore {
       if (!row) return { kind: 'not_found' };
       if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
       this.sql.markCanceling.run(now, row.seq);
-      this.settle(row.seq, now);
+      this.upkeep.settle(row.seq, now);
       return { kind: 'ok', batch: this.batchBySeq(row.seq) };
     })();
     if (outcome.kind === 'ok') this.completionSignal.notify();
@@ -199,10 +204,6 @@ export class SqliteStore implements BatchStore {
       yield Buffer.concat(rows.map((row) => row[1]));
       if (rows.length < pageSize) return;
     }
-  }
-
-  async fileResults(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number> {
-    return this.resultsFiles?.fileEnded(limit, onFailure) ?? 0;
   }
 
   readCompletedResults(batchId: string, afterSeq: number, pageSize: number): AsyncIterable<CompletedPage> {
@@ -258,76 +259,13 @@ export class SqliteStore implements BatchStore {
         const row = this.sql.retry.get(retry.runAt, retry.key, owner) as { batch_seq: number } | undefined;
         if (row) touched.add(row.batch_seq);
       }
-      for (const seq of touched) this.settle(seq, now);
+      for (const seq of touched) this.upkeep.settle(seq, now);
     })();
     this.completionSignal.notify();
   }
 
-  /**
-   * Ends the queued requests of a batch that may no longer send them: canceled when the batch is
-   * canceling, expired when it is past `expires_at`. Then ends the batch if nothing is left.
-   */
-  private settle(seq: number, now: number): void {
-    const row = this.sql.getBatchBySeq.get(seq) as BatchRow | undefined;
-    if (!row || (row.status !== 'in_progress' && row.status !== 'canceling')) return;
-    const type = row.status === 'canceling' ? 'canceled' : row.expires_at <= now ? 'expired' : null;
-    if (type) {
-      const changes = this.completions.settleQueued(type, seq);
-      if (changes > 0) this.sql.countSettled.run(changes, type === 'canceled' ? changes : 0, type === 'expired' ? changes : 0, seq);
-    }
-    this.sql.endIfDone.run(now, seq);
-  }
-
-  async reclaimExpiredLeases(now: number): Promise<number> {
-    const reclaimed = this.db.transaction(() => {
-      const seqs = this.leases.release(now);
-      this.settleAll(seqs, now);
-      return seqs.length;
-    })();
-    if (reclaimed > 0) this.completionSignal.notify();
-    return reclaimed;
-  }
-
-  private settleAll(seqs: number[], now: number): void {
-    for (const seq of new Set(seqs)) this.settle(seq, now);
-  }
-
-  async expireBatches(now: number): Promise<number> {
-    const expired = this.db.transaction(() => {
-      const seqs = this.sql.overdue.pluck().all(now) as number[];
-      for (const seq of seqs) this.settle(seq, now);
-      return seqs.length;
-    })();
-    if (expired > 0) this.completionSignal.notify();
-    return expired;
-  }
-
-  async archiveBatches(now: number): Promise<number> {
-    return this.sql.archive.run(now, now).changes;
-  }
-
-  async purge(limit: number): Promise<number> {
-    let removed = 0;
-    const batches = this.sql.toPurge.all() as Array<{ seq: number; id: string; status: string }>;
-    const purged: string[] = [];
-    for (const batch of batches) {
-      const wanted = limit - removed;
-      if (wanted <= 0) break;
-      const { changes } = this.sql.purgeRequests.run(batch.seq, wanted);
-      removed += changes;
-      if (changes < wanted) {
-        if (batch.status === 'deleted') this.sql.discardBatch.run(batch.seq);
-        else this.sql.markPurged.run(batch.seq);
-        purged.push(batch.id);
-      }
-    }
-    // A batch's file goes once its last rows have; until then it is never served (deleted or archived).
-    await this.resultsFiles?.remove(purged);
-    return removed;
-  }
-
-  async purgeCreateRecords(now: number, limit: number): Promise<number> {
-    return this.creates.purge(now, limit);
+  fileResults(limit: number, onFailure: (batchId: string, error: unknown) => void): Promise<number> {
+    return this.upkeep.fileResults(limit, onFailure);
   }
 
   async queuedRequests(workspaceId: string): Promise<number> {

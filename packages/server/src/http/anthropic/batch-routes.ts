@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
+import type { Clock } from '../../clock.js';
+import type { BatchIdGenerator } from '../../ids.js';
+import { IdempotencyKeyReused } from '../../store/batch-creates.js';
+import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
+import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-error.js';
+import { parseCreateBody } from './create-body.js';
+import { drainBody } from '../drain-body.js';
+import { FollowStreams } from '../follow-streams.js';
+import { PARAMS_LIMITS } from '../json-bounds.js';
+import { withinQueueLimit } from '../queue-limit.js';
+import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
+import { UPLOAD_IDLE_MS } from '../upload-watch.js';
+import { resultsSoFar } from './results-so-far.js';
+import { wholeResults } from '../whole-results.js';
+import { toMessageBatch } from '../../wire/message-batch.js';
+
+export interface BatchRouteDeps {
+  store: BatchesStore;
+  clock: Clock;
+  ids: BatchIdGenerator;
+  batchTtlMs: number;
+  resultsTtlMs: number;
+  /** Base of `results_url`, known once the server listens. */
+  publicUrl: () => string;
+  /** Called after a batch is stored, so the engine starts on it at once. */
+  onCreated: () => void;
+  /** Called with the id of a batch the moment its cancel is stored. */
+  onCanceled: (batchId: string) => void;
+  /** The workspace a request acts in. */
+  workspaceOf: (request: FastifyRequest) => string;
+  /** Who sent a request (the API key's id, or its hash when keys are not checked). */
+  callerOf: (request: FastifyRequest) => string;
+  /** Whether the request's key still opens the workspace it opened (false once revoked). */
+  keyStillOpens: (request: FastifyRequest) => Promise<boolean>;
+  /** Most requests a workspace may have waiting or running; none when absent. */
+  maxQueuedRequests?: number;
+}
+
+type IdParams = { Params: { id: string } };
+
+const RESULTS_PAGE_LINES = 1000;
+/** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
+const FOLLOW_POLL_MS = 250;
+
+/** A `true`/`false` query flag; absent is false. */
+function parseFlag(name: string, raw: unknown): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw invalidRequest(`${name}: Input should be true or false`);
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000) throw invalidRequest('limit: Input should be an integer between 1 and 1000');
+  return limit;
+}
+
+/** The six Message Batches operations. */
+export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps): void {
+  const { store, clock } = deps;
+  const wire = (batch: BatchRecord) => toMessageBatch(batch, deps.publicUrl());
+  const missing = (id: string) => notFound(`No message batch with id ${JSON.stringify(id)}.`);
+
+  async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
+    const batch = await store.getBatch(deps.workspaceOf(request), request.params.id);
+    if (!batch || batch.dialect !== 'messages') throw missing(request.params.id);
+    return batch;
+  }
+
+  // Create reads its body as a stream: the default JSON parser would hold 256 MB in memory.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    scope.post('/v1/messages/batches', async (request, reply) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      const body = request.raw;
+      try {
+        if (declared > MAX_BATCH_BYTES) throw requestTooLarge(`Request of ${declared} bytes exceeds the maximum size of ${MAX_BATCH_BYTES} bytes`);
+        const now = clock.now();
+        const workspace = deps.workspaceOf(request);
+        const idempotencyKey = idempotencyKeyOf(request);
+        const retried = isSdkRetry(request);
+        const digest = createHash('sha256');
+        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS }, digest);
+        // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
+        let overLimit: ApiError | null = null;
+        if (deps.maxQueuedRequests !== undefined) {
+          const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
+          const mayRepeat = idempotencyKey !== undefined || retried;
+          requests = withinQueueLimit(requests, room, deps.maxQueuedRequests, mayRepeat ? (error) => (overLimit = error) : undefined);
+        }
+        const id = deps.ids.next(now);
+        const batch = await store
+          .createBatch({ id, workspaceId: workspace, createdAt: now, expiresAt: now + deps.batchTtlMs, archiveAt: now + deps.resultsTtlMs }, requests, {
+            caller: deps.callerOf(request),
+            bodyDigest: () => digest.digest('hex'),
+            idempotencyKey,
+            retried,
+            refuseNew: () => overLimit,
+          })
+          .catch((error: unknown) => {
+            throw error instanceof IdempotencyKeyReused ? invalidRequest(error.message) : error;
+          });
+        if (batch.id === id) deps.onCreated();
+        else reply.header('idempotent-replayed', 'true');
+        return wire(batch);
+      } catch (error) {
+        // A stalled client is answered at once and its connection closed; others may still be sending.
+        if (error instanceof ApiError && error.status === 408) reply.header('connection', 'close');
+        else await drainBody(body, 2 * MAX_BATCH_BYTES, UPLOAD_IDLE_MS);
+        throw error;
+      }
+    });
+  });
+
+  app.get<{ Querystring: Record<keyof BatchListParams, string | undefined> }>('/v1/messages/batches', async (request) => {
+    const { limit: rawLimit, after_id: afterId, before_id: beforeId } = request.query;
+    for (const [name, value] of Object.entries({ limit: rawLimit, after_id: afterId, before_id: beforeId })) {
+      if (value !== undefined && typeof value !== 'string') throw invalidRequest(`${name}: give it once`);
+    }
+    const limit = parseLimit(rawLimit);
+    if (afterId !== undefined && beforeId !== undefined) throw invalidRequest('before_id and after_id cannot be used together');
+    const page = await store.listBatches(deps.workspaceOf(request), { limit, afterId, beforeId });
+    const data = page.batches.map(wire);
+    const body: MessageBatchesPage = {
+      data,
+      has_more: page.hasMore,
+      first_id: data[0]?.id ?? null,
+      last_id: data[data.length - 1]?.id ?? null,
+    };
+    return body;
+  });
+
+  app.get<IdParams>('/v1/messages/batches/:id', async (request) => wire(await findBatch(request)));
+
+  app.post<IdParams>('/v1/messages/batches/:id/cancel', async (request) => {
+    await findBatch(request);
+    const outcome = await store.cancelBatch(deps.workspaceOf(request), request.params.id, clock.now());
+    if (outcome.kind === 'not_found') throw missing(request.params.id);
+    if (outcome.kind === 'ended') throw invalidRequest(`Message batch ${request.params.id} has already ended and cannot be canceled.`);
+    deps.onCanceled(outcome.batch.id);
+    return wire(outcome.batch);
+  });
+
+  app.delete<IdParams>('/v1/messages/batches/:id', async (request) => {
+    await findBatch(request);
+    const outcome = await store.deleteBatch(deps.workspaceOf(request), request.params.id);
+    if (outcome === 'not_found') throw missing(request.params.id);
+    if (outcome === 'not_ended') {
+      throw invalidRequest(`Message batch ${request.params.id} is still processing; cancel it and wait for it to end before deleting it.`);
+    }
+    return { id: request.params.id, type: 'message_batch_deleted' };
+  });
+
+  const followers = new FollowStreams(deps.keyStillOpens);
+  app.addHook('preClose', async () => followers.cutAll());
+
+  app.get<IdParams & { Querystring: Record<string, unknown> }>('/v1/messages/batches/:id/results', async (request, reply) => {
+    const partial = parseFlag('partial', request.query.partial);
+    const following = parseFlag('follow', request.query.follow);
+    if (following && !partial) throw invalidRequest('follow: Input is allowed only with partial=true');
+    const batch = await findBatch(request);
+    if (batch.status !== 'ended' && !partial) {
+      throw invalidRequest(`Message batch ${batch.id} is still processing; results are available once processing_status is "ended".`);
+    }
+    if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
+    reply.header('content-type', 'application/x-jsonl');
+    // One page read ahead at most: memory stays at a page or two whatever the batch's size.
+    if (batch.status === 'ended') return reply.send(Readable.from(wholeResults(store.readResults(batch.id, RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
+    const stop = new AbortController();
+    const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
+      pageSize: RESULTS_PAGE_LINES,
+      follow: following,
+      signal: stop.signal,
+      pollMs: FOLLOW_POLL_MS,
+    });
+    if (!following) return reply.send(Readable.from(lines, { highWaterMark: 1 }));
+    const response = reply.raw;
+    const cut = () => {
+      stop.abort();
+      response.destroy();
+    };
+    const release = followers.admit(request, batch.workspaceId, cut);
+    // A follow stream may wait long for its first line: the headers go out at once, and the
+    // stream is written here rather than by the framework.
+    reply.hijack();
+    response.on('close', () => stop.abort());
+    try {
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
+      response.writeHead(200);
+      response.flushHeaders();
+      await pipeline(Readable.from(lines, { highWaterMark: 1 }), response);
+    } catch (error) {
+      if (!stop.signal.aborted) request.log.error({ err: error, requestId: request.id }, 'following results failed');
+    } finally {
+      release();
+    }
+  });
+}

@@ -1,0 +1,76 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BackendOutcome } from '../../backends/backend.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { validateParams } from '../../translate/validate-params.js';
+import { ApiError, invalidRequest, notFound } from '../api-error.js';
+import { readBoundedJson } from '../bounded-json.js';
+import { drainBody } from '../drain-body.js';
+import { PARAMS_LIMITS } from '../json-bounds.js';
+import { UPLOAD_IDLE_MS } from '../upload-watch.js';
+
+/** Statuses the hosted API answers for each error type, used when a backend gave none. */
+const STATUS_OF_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError {
+  const status = outcome.status >= 400 ? outcome.status : STATUS_OF_TYPE[outcome.errorType] ?? 502;
+  const headers: Record<string, string> = {};
+  if (outcome.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
+  return new ApiError(status, outcome.errorType as ApiError['type'], outcome.message, headers);
+}
+
+/**
+ * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
+ * ahead of batch work waiting for the same backend.
+ */
+export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
+  app.register(async (scope) => {
+    // The body is checked against the params bounds as it streams, and parsed only once it passed them.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => {
+      try {
+        return await readBoundedJson(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
+      } catch (error) {
+        // A client still sending reads the answer once what is left of its body is drained.
+        await drainBody(payload, 2 * PARAMS_LIMITS.maxBytes, UPLOAD_IDLE_MS);
+        throw error;
+      }
+    });
+    scope.post('/v1/messages', async (request, reply) => {
+      // No body is an empty object: the answer names the first missing field.
+      const params = (request.body ?? {}) as Record<string, unknown>;
+      const streaming = typeof params === 'object' && params !== null && params.stream === true;
+      const invalid = validateParams(streaming ? { ...params, stream: false } : params);
+      if (invalid !== null) throw invalidRequest(invalid);
+      const model = params.model as string;
+      const lane = lanes.for(model);
+      if (!lane) throw notFound(`model: ${model} is not served by any configured backend`);
+      const controller = new AbortController();
+      // A client that goes away before the answer cancels the call.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
+      if (streaming) {
+        if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
+        const answer = await lane.stream(params, controller.signal);
+        if (answer.kind === 'error') throw errorOf(answer);
+        const contentType = answer.headers['content-type'];
+        reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
+        return reply.send(answer.body);
+      }
+      const outcome = await lane.call(params, controller.signal, 'interactive');
+      if (outcome.kind === 'error') throw errorOf(outcome);
+      return outcome.message;
+    });
+  });
+}

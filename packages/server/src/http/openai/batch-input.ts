@@ -1,0 +1,177 @@
+import { setImmediate } from 'node:timers/promises';
+import { isObject } from '../../json.js';
+import type { NewRequest } from '../../store/store.js';
+import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
+import type { BatchLineError } from '../../wire/openai-batch.js';
+
+/** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
+export const MAX_FILE_BYTES = 200 * 1024 * 1024;
+export const MAX_FILE_LINES = 50_000;
+/** Longest line of a batch input file: the bound on one request's params (`POST /v1/messages` takes 32 MiB). */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Most line errors a failed batch lists. */
+const MAX_LISTED_ERRORS = 100;
+const STORED_CHUNK_BYTES = 1024 * 1024;
+const REQUESTS_PER_CHUNK = 1000;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Passes an upload through in chunks of about 1 MiB, as it arrives, failing with 413 once it
+ * passes {@link MAX_FILE_BYTES} and with 400 once it passes {@link MAX_FILE_LINES} lines.
+ */
+export async function* checkedUpload(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  let lines = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let lastByte = LF;
+  for await (const chunk of stream) {
+    bytes += chunk.length;
+    if (bytes > MAX_FILE_BYTES) throw requestTooLarge(`File is larger than the maximum of ${MAX_FILE_BYTES} bytes.`);
+    for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines++;
+    if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
+    if (lines > MAX_FILE_LINES) throw invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= STORED_CHUNK_BYTES) {
+      yield Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+    }
+  }
+  if (lastByte !== LF && lines + 1 > MAX_FILE_LINES) throw invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}
+
+/** A line of a file: its text without `\n` or `\r\n`, null when it is not UTF-8 or is longer than {@link MAX_LINE_BYTES}. */
+interface FileLine {
+  line: number;
+  text: string | null;
+  tooLong: boolean;
+}
+
+/**
+ * The lines of a file as it streams, numbered from 1. A line's bytes are kept as the chunks
+ * they came in and joined once, when its end arrives; a line past {@link MAX_LINE_BYTES} is
+ * dropped as it streams. Between chunks the event loop gets a turn, so other requests are
+ * answered while a large file is read.
+ */
+async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLine> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 0;
+  let pieces: Buffer[] = [];
+  let pendingBytes = 0;
+  let tooLong = false;
+  const finish = (tail: Buffer): FileLine => {
+    line++;
+    const dropped = tooLong;
+    let bytes = dropped || pieces.length === 0 ? tail : Buffer.concat([...pieces, tail]);
+    pieces = [];
+    pendingBytes = 0;
+    tooLong = false;
+    if (bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, -1);
+    if (dropped || bytes.length > MAX_LINE_BYTES) return { line, text: null, tooLong: true };
+    try {
+      return { line, text: decoder.decode(bytes), tooLong: false };
+    } catch {
+      return { line, text: null, tooLong: false };
+    }
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, start)) {
+      const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
+      const next = finish(chunk.subarray(start, at));
+      // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
+      if (long) await setImmediate();
+      yield next;
+      start = at + 1;
+    }
+    pendingBytes += chunk.length - start;
+    // A line's bytes may be one more than the limit: the `\r` of a `\r\n` ending.
+    if (pendingBytes > MAX_LINE_BYTES + 1) tooLong = true;
+    if (tooLong) pieces = [];
+    else if (start < chunk.length) pieces.push(chunk.subarray(start));
+    await setImmediate();
+  }
+  if (pendingBytes > 0) yield finish(Buffer.alloc(0));
+}
+
+type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
+
+/**
+ * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
+ * not streaming. A `custom_id` with a NUL, which no store can keep as text, fails the whole create.
+ */
+function checkLine({ line, text, tooLong }: FileLine, endpoint: string): CheckedLine {
+  const fail = (code: string, message: string, param: string | null = null): BatchLineError => ({ code, message, param, line });
+  if (tooLong) return fail('line_too_long', `Line ${line} is longer than the maximum of ${MAX_LINE_BYTES} bytes.`);
+  let parsed: unknown;
+  try {
+    parsed = text === null ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isObject(parsed)) return fail('invalid_json_line', `Line ${line} is not a JSON object.`);
+  const { custom_id: customId, method, url, body } = parsed;
+  if (typeof customId !== 'string' || customId === '') return fail('missing_required_parameter', `Line ${line} has no custom_id string.`, 'custom_id');
+  if (customId.includes('\u0000')) throw invalidRequest(`custom_id: line ${line} has a custom_id with a NUL character.`);
+  if (method !== 'POST') return fail('invalid_value', `Line ${line}: method must be "POST".`, 'method');
+  if (url !== endpoint) return fail('invalid_url', `Line ${line}: url ${JSON.stringify(url)} does not match the batch's endpoint ${endpoint}.`, 'url');
+  if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');
+  if (typeof body.model !== 'string' || body.model === '') return fail('missing_required_parameter', `Line ${line}: body.model must be a string.`, 'body.model');
+  if (body.stream === true) return fail('invalid_value', `Line ${line}: batch requests cannot stream; remove body.stream.`, 'body.stream');
+  return { customId, body, line };
+}
+
+/** The lines of an input file that are not blank, each checked. */
+async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string): AsyncGenerator<CheckedLine> {
+  for await (const fileLine of fileLines(chunks)) {
+    if (fileLine.text !== null && fileLine.text.trim() === '') continue;
+    yield checkLine(fileLine, endpoint);
+  }
+}
+
+/**
+ * Reads an input file through and lists what is wrong with it (at most 100 problems): lines
+ * that are not valid requests, repeated `custom_id`s, or no request at all; and counts its
+ * requests. No errors when the file may run as a batch.
+ */
+export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<{ errors: BatchLineError[]; requests: number }> {
+  const errors: BatchLineError[] = [];
+  const seen = new Set<string>();
+  let requests = 0;
+  for await (const checked of checkedLines(chunks, endpoint)) {
+    requests++;
+    if ('code' in checked) errors.push(checked);
+    else if (seen.has(checked.customId)) {
+      const message = `Line ${checked.line}: custom_id ${JSON.stringify(checked.customId)} was used on an earlier line.`;
+      errors.push({ code: 'duplicate_custom_id', message, param: 'custom_id', line: checked.line });
+    } else seen.add(checked.customId);
+    if (errors.length >= MAX_LISTED_ERRORS) return { errors, requests };
+  }
+  if (requests === 0) errors.push({ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null });
+  return { errors, requests };
+}
+
+/**
+ * The `expected` requests of an input file {@link checkInputFile} passed, each body kept as JSON
+ * text, in chunks; fails if the file no longer reads the same (it was deleted meanwhile).
+ */
+export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string, expected: number): AsyncGenerator<NewRequest[]> {
+  const changed = () => invalidRequest('input_file_id: the file was deleted while the batch was being created.');
+  let batch: NewRequest[] = [];
+  let count = 0;
+  for await (const checked of checkedLines(chunks, endpoint)) {
+    if ('code' in checked) throw changed();
+    count++;
+    batch.push({ customId: checked.customId, params: JSON.stringify(checked.body) });
+    if (batch.length === REQUESTS_PER_CHUNK) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (count !== expected) throw changed();
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,31 @@
+import multipart from '@fastify/multipart';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { chatErrorBody } from '../../wire/openai-error.js';
+import { BatchIdGenerator } from '../../ids.js';
+import { toApiError } from '../api-error.js';
+import { registerChatBatchRoutes, type ChatBatchRouteDeps } from './chat-batch-routes.js';
+import { registerFileRoutes } from './file-routes.js';
+
+export type OpenAIRouteDeps = Omit<ChatBatchRouteDeps, 'batchIds'>;
+
+/**
+ * OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`) in a scope of their own, where every
+ * failure answers in OpenAI's error envelope, `{"error":{"message","type","param","code"}}`.
+ * Authentication and workspaces are the same as on every `/v1/` route. The request id is also
+ * sent as `x-request-id`, where OpenAI's clients read it.
+ */
+export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
+  app.register(async (scope) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+    scope.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      const failure = toApiError(error);
+      if (failure.status >= 500) request.log.error({ err: error, requestId: request.id }, 'request failed');
+      return reply.status(failure.status).headers(failure.headers).send(chatErrorBody(failure.type, failure.message));
+    });
+    await scope.register(multipart);
+    registerFileRoutes(scope, { ...deps, fileIds: new BatchIdGenerator('file-01') });
+    registerChatBatchRoutes(scope, { ...deps, batchIds: new BatchIdGenerator('batch_01') });
+  });
+}
