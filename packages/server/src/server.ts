@@ -7,7 +7,7 @@ import { BackendLane } from './engine/backend-lane.js';
 import { Engine } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
 import { Maintenance } from './engine/maintenance.js';
-import { DEFAULT_RETRY_POLICY } from './engine/outcome.js';
+import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
 import { loopbackHostCheck } from './http/host-check.js';
 import { buildMetricsApp } from './http/batchd/lane-metrics.js';

@@ -32,18 +32,33 @@ export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 /** A provider's answer to a chat completions request, classified like {@link BackendOutcome}. */
 export type ChatOutcome = { kind: 'completion'; completion: ChatCompletion } | ErrorOutcome;
 
-/** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */
-export interface Backend {
+/** A chat completions server's answer: a 2xx with its body parsed (undefined when not JSON), or the failure classified. */
+export type ChatAnswer = { kind: 'answer'; status: number; json: unknown } | ErrorOutcome;
+
+interface BackendBase {
   readonly name: string;
-  send(call: BackendCall): Promise<BackendOutcome>;
-  /**
-   * Sends a chat completions request (`params` in that shape) as it is, for backends whose
-   * provider speaks chat completions; others are reached through translation to Messages.
-   */
-  sendChat?(call: BackendCall): Promise<ChatOutcome>;
   /** Opens a streaming call (`stream: true`), for backends whose provider streams events. */
   stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */
   rateLimit?(): RateLimitState;
   close(): Promise<void>;
 }
+
+/** A backend whose provider speaks the Messages API: the Anthropic API or the emulator. */
+export interface MessagesBackend extends BackendBase {
+  send(call: BackendCall): Promise<BackendOutcome>;
+}
+
+/**
+ * A backend whose provider speaks chat completions (an OpenAI-compatible server). Requests in
+ * Messages params reach it translated (see `translate/send-messages.ts`).
+ */
+export interface ChatBackend extends BackendBase {
+  /** Sends a chat completions request (`params` in that shape) as it is. */
+  sendChat(call: BackendCall): Promise<ChatOutcome>;
+  /** POSTs a chat completions body and classifies the answer. */
+  postChat(body: object, signal: AbortSignal): Promise<ChatAnswer>;
+}
+
+/** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */
+export type Backend = MessagesBackend | ChatBackend;

@@ -1,6 +1,7 @@
 import type { ErrorType } from '@batchd/sdk';
 import type { BackendOutcome } from './backend.js';
 import { headerValue, parseRetryAfterMs, type HeaderMap } from './rate-limits.js';
+import { isObject } from '../json.js';
 
 /**
  * Turns a provider's failed answer, or a call that got no answer, into a `BackendOutcome` error.
@@ -62,10 +63,6 @@ const ERROR_TYPES: ReadonlySet<string> = new Set<ErrorType>([
 ]);
 
 const BODY_EXCERPT_CHARS = 200;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Replaces every occurrence of `secret` in `text`. */
 export function redact(text: string, secret: string | undefined): string {

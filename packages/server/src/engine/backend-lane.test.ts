@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, BackendCall, BackendOutcome } from '../backends/backend.js';
+import type { BackendCall, BackendOutcome, MessagesBackend } from '../backends/backend.js';
 import type { RateLimitState } from '../backends/rate-limits.js';
 import { BackendLane } from './backend-lane.js';
 
 /** A backend whose calls stay open until the test settles them. */
-class HeldBackend implements Backend {
+class HeldBackend implements MessagesBackend {
   readonly name = 'held';
   readonly open: Array<{ label: string; settle: (outcome: BackendOutcome) => void }> = [];
   rate: RateLimitState = {};

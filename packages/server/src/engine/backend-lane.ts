@@ -1,5 +1,6 @@
 import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
+import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
 export type Priority = 'interactive' | 'batch';
@@ -95,7 +96,7 @@ export class BackendLane {
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt?: number): Promise<BackendOutcome>;
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt: number, stillWanted: () => boolean): Promise<BackendOutcome | null>;
   async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
-    return this.callWith((backend) => backend.send({ params, signal, attempt }), priority, stillWanted);
+    return this.callWith((backend) => sendMessages(backend, { params, signal, attempt }), priority, stillWanted);
   }
 
   /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */

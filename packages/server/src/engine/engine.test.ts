@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend, BackendCall, BackendOutcome } from '../backends/backend.js';
+import type { Backend, BackendCall, BackendOutcome, MessagesBackend } from '../backends/backend.js';
 import { EmulatorBackend } from '../backends/emulator/emulator-backend.js';
 import { systemClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -16,7 +16,7 @@ const logger = pino({ level: 'silent' });
 const params = (text: string) => JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: text }] });
 
 /** A backend that answers by a script keyed on the request text and counts calls in flight. */
-class ScriptedBackend implements Backend {
+class ScriptedBackend implements MessagesBackend {
   readonly name = 'scripted';
   inFlight = 0;
   maxInFlight = 0;

@@ -1,13 +1,15 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ClaimedRequest, Completion, Dialect, QueueStore, Retry } from '../store/store.js';
-import { chatDialect } from './chat-dialect.js';
+import type { ClaimedRequest, Dialect, QueueStore } from '../store/store.js';
+import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
-import { messagesDialect } from './messages-dialect.js';
-import { retryAt, type RetryPolicy } from './outcome.js';
+import { LeaseRenewal } from './lease-renewal.js';
+import { messagesRequests } from './messages-requests.js';
 import { ParamsBudget } from './params-budget.js';
-import type { RequestDialect } from './request-dialect.js';
+import type { RequestKind } from './request-kind.js';
+import { ResultWriter } from './result-writer.js';
+import { retryAt, type RetryPolicy } from './retry-policy.js';
 
 export interface EngineOptions {
   store: QueueStore;
@@ -26,8 +28,6 @@ export interface EngineOptions {
   pollIntervalMs?: number;
 }
 
-/** Wait before writing results again after a failed write. */
-const FLUSH_RETRY_MS = 500;
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
@@ -39,17 +39,15 @@ interface InFlight {
 }
 
 /**
- * Claims requests, calls the backend with at most `concurrency` calls in flight, and writes
- * results in groups, each group one transaction. Leases are renewed while calls run; a result
- * is written only while this engine still holds the request's lease.
+ * The pump: claims requests, calls the backend with at most `concurrency` calls in flight, and
+ * hands results to the {@link ResultWriter}. Leases are renewed while calls run and until their
+ * results are written ({@link LeaseRenewal}); a result is written only while this engine still
+ * holds the request's lease.
  */
 export class Engine {
   private readonly inFlight = new Map<number, InFlight>();
-  private completions: Completion[] = [];
-  private retries: Retry[] = [];
-  private flushing: Promise<void> | null = null;
-  private flushScheduled = false;
-  private flushRetry: NodeJS.Timeout | undefined;
+  private readonly results: ResultWriter;
+  private readonly leases: LeaseRenewal;
   private pausesReadAt = 0;
   private cancelingReadAt = 0;
   /** Batches being canceled, as this engine last learned: their requests not yet sent are given back. */
@@ -58,20 +56,22 @@ export class Engine {
   private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
-  private timers: NodeJS.Timeout[] = [];
+  private pollTimer: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
-  private readonly dialects: Record<Dialect, RequestDialect>;
+  /** How requests are handled, by the dialect they came in through. */
+  private readonly kinds: Record<Dialect, RequestKind>;
   private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
 
   constructor(private readonly options: EngineOptions) {
-    this.dialects = { messages: messagesDialect, chat: chatDialect(() => options.clock.now()) };
+    this.kinds = { messages: messagesRequests, chat: chatRequests(() => options.clock.now()) };
+    this.results = new ResultWriter(options);
+    this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
 
   start(): void {
     this.running = true;
-    const { leaseMs, pollIntervalMs = 250 } = this.options;
-    this.timers.push(setInterval(() => this.wake(), pollIntervalMs));
-    this.timers.push(setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(leaseMs / 3))));
+    this.pollTimer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 250);
+    this.leases.start();
     this.wake();
   }
 
@@ -160,7 +160,7 @@ export class Engine {
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
         this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
-        this.complete(this.dialects[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
+        this.results.complete(this.kinds[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
         this.inFlight.delete(request.key);
@@ -170,7 +170,7 @@ export class Engine {
     this.inFlight.set(request.key, { controller, done });
   }
 
-  /** Runs one request through its dialect once its params fit in the budget. */
+  /** Runs one request as its kind says, once its params fit in the budget. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
     try {
@@ -182,105 +182,33 @@ export class Engine {
 
   /** Parses, routes by model, calls, then stores, retries or fails. */
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
-    const dialect = this.dialects[request.dialect];
-    const parsed = dialect.parse(request.params);
+    const kind = this.kinds[request.dialect];
+    const parsed = kind.parse(request.params);
     if ('invalid' in parsed) {
-      this.complete(dialect.errored(request.key, 'invalid_request_error', parsed.invalid));
+      this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
       return;
     }
     const lane = this.options.lanes.for(parsed.model);
     if (!lane) {
-      this.complete(dialect.errored(request.key, 'not_found_error', `model: ${parsed.model} is not served by any configured backend`));
+      this.results.complete(kind.errored(request.key, 'not_found_error', `model: ${parsed.model} is not served by any configured backend`));
       return;
     }
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const outcome = await dialect.call(request.key, lane, parsed.params, signal, request.attempt, stillWanted);
+    const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted });
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
-      this.enqueueRetry({ key: request.key, runAt: now });
+      this.results.retry({ key: request.key, runAt: now });
       return;
     }
     if (outcome.kind === 'succeeded') {
-      this.complete(outcome.completion);
+      this.results.complete(outcome.completion);
       return;
     }
     const runAt = retryAt(outcome, request.attempt, now, request.expiresAt, this.options.retry);
-    if (runAt === null) this.complete(dialect.errored(request.key, outcome.errorType, outcome.message));
-    else this.enqueueRetry({ key: request.key, runAt });
-  }
-
-  private complete(completion: Completion): void {
-    this.completions.push(completion);
-    this.scheduleFlush();
-  }
-
-  private enqueueRetry(retry: Retry): void {
-    this.retries.push(retry);
-    this.scheduleFlush();
-  }
-
-  /**
-   * Writes results as they arrive: on the next turn of the event loop when no write is under way
-   * (answers read in the same turn go together), else in one group the moment that write ends.
-   * An answer thus waits for at most the write under way and its own: the window in which a
-   * crash loses answers already received.
-   */
-  private scheduleFlush(): void {
-    if (this.flushing || this.flushScheduled || this.flushRetry) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.completions.length === 0 && this.retries.length === 0) return;
-    const completions = this.completions;
-    const retries = this.retries;
-    this.completions = [];
-    this.retries = [];
-    this.flushing = (async () => {
-      const { store, owner, clock, logger } = this.options;
-      let written = false;
-      try {
-        const now = clock.now();
-        if (completions.length > 0) await store.completeRequests(owner, completions, now);
-        written = true;
-        if (retries.length > 0) await store.retryRequests(owner, retries, now);
-      } catch (error) {
-        // Keep what was not written (its leases stay renewed) and try again shortly: the
-        // database may be full or read-only for a while, and the answers are already paid for.
-        logger.error({ err: error, results: completions.length, retries: retries.length }, 'writing results failed; will try again');
-        if (!written) this.completions.unshift(...completions);
-        this.retries.unshift(...retries);
-        this.flushRetry ??= setTimeout(() => {
-          this.flushRetry = undefined;
-          void this.flush();
-        }, FLUSH_RETRY_MS);
-      }
-    })();
-    try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
-    }
-    if (!this.flushRetry && this.completions.length + this.retries.length > 0) void this.flush();
-  }
-
-  /** Renews the leases of requests running and of those whose results are not written yet. */
-  private async renewLeases(): Promise<void> {
-    const keys = [...this.inFlight.keys(), ...this.completions.map((c) => c.key), ...this.retries.map((r) => r.key)];
-    if (keys.length === 0) return;
-    const { store, owner, clock, leaseMs, logger } = this.options;
-    try {
-      await store.renewLeases(owner, keys, clock.now() + leaseMs);
-    } catch (error) {
-      logger.error({ err: error }, 'renewing leases failed');
-    }
+    if (runAt === null) this.results.complete(kind.errored(request.key, outcome.errorType, outcome.message));
+    else this.results.retry({ key: request.key, runAt });
   }
 
   /**
@@ -289,8 +217,8 @@ export class Engine {
    */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    clearInterval(this.pollTimer);
+    this.leases.stop();
     if (this.inFlight.size > 0) {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -302,7 +230,6 @@ export class Engine {
       for (const { controller } of remaining) controller.abort();
       await Promise.allSettled(remaining.map(({ done }) => done));
     }
-    await this.flush();
-    clearTimeout(this.flushRetry);
+    await this.results.stop();
   }
 }

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { UpkeepStore } from '../store/store.js';
+import { GuardedTick, runStep } from './guarded-tick.js';
 
 export interface MaintenanceOptions {
   store: UpkeepStore;
@@ -36,25 +37,22 @@ async function inChunks(purge: (limit: number) => Promise<number>, limit: number
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
  * their results TTL, purges the rows of deleted and archived batches and the create records too
  * old to match a repeated create, and writes the results files of large batches that ended.
- * Ticks never overlap and never throw; a failed step is logged and tried again on the next tick. Steps yield to the event loop between them, so a store that
+ * Ticks are guarded (see {@link GuardedTick}). Steps yield to the event loop between them, so a store that
  * works synchronously never holds up the API for long.
  */
 export class Maintenance {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | null = null;
+  private readonly loop: GuardedTick;
 
-  constructor(private readonly options: MaintenanceOptions) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+  constructor(private readonly options: MaintenanceOptions) {
+    this.loop = new GuardedTick(() => this.runSteps(), options.intervalMs);
   }
 
-  async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = this.runSteps().finally(() => {
-      this.ticking = null;
-    });
-    await this.ticking;
+  start(): void {
+    this.loop.start();
+  }
+
+  tick(): Promise<void> {
+    return this.loop.tick();
   }
 
   private async runSteps(): Promise<void> {
@@ -69,20 +67,15 @@ export class Maintenance {
     ];
     for (const [name, step] of steps) {
       await nextTurn();
-      try {
-        const changed = await step();
-        if (changed > 0) {
-          logger.debug({ step: name, changed }, 'maintenance');
-          if (name === 'reclaim leases') onRequeue();
-        }
-      } catch (error) {
-        logger.error({ err: error, step: name }, 'maintenance step failed');
+      const changed = await runStep(logger, 'maintenance step failed', name, step);
+      if (changed !== undefined && changed > 0) {
+        logger.debug({ step: name, changed }, 'maintenance');
+        if (name === 'reclaim leases') onRequeue();
       }
     }
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.ticking;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { formatTimestamp } from '../clock.js';
-import { openAIStatus, toOpenAIBatch } from '../http/openai-wire.js';
-import { toMessageBatch } from '../http/wire.js';
+import { openAIStatus, toOpenAIBatch } from '../wire/openai-batch.js';
+import { toMessageBatch } from '../wire/message-batch.js';
 import type { BatchRecord } from '../store/store.js';
 import type { NewEvent } from '../store/webhook-store.js';
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { GuardedTick, runStep } from '../engine/guarded-tick.js';
 import type { ClaimedDelivery, PausePolicy, WebhookStore } from '../store/webhook-store.js';
 import { pausePolicy } from './circuit-breaker.js';
 import { eventsFor } from './events.js';
@@ -47,27 +48,23 @@ const PER_WORKSPACE = 4;
  * due again when its lease lapses. Ticks never overlap and never throw.
  */
 export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | null = null;
+  private readonly loop: GuardedTick;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private readonly pause: PausePolicy;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.pause = pausePolicy(options.retryScale);
+    this.loop = new GuardedTick(() => this.runTick(), options.intervalMs);
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.loop.start();
     void this.tick();
   }
 
   async tick(): Promise<void> {
-    if (this.ticking || this.stopping.signal.aborted) return;
-    this.ticking = this.runTick().finally(() => {
-      this.ticking = null;
-    });
-    await this.ticking;
+    if (!this.stopping.signal.aborted) await this.loop.tick();
   }
 
   private async runTick(): Promise<void> {
@@ -98,11 +95,7 @@ export class WebhookDispatcher {
   }
 
   private async step(name: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      this.options.logger.error({ err: error, step: name }, 'webhook step failed');
-    }
+    await runStep(this.options.logger, 'webhook step failed', name, work);
   }
 
   /** Sends one attempt and records it; a free slot then looks for more due deliveries. */
@@ -132,9 +125,8 @@ export class WebhookDispatcher {
 
   /** Stops ticking and abandons attempts in flight (they are retried when their leases lapse). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     this.stopping.abort();
-    await this.ticking;
+    await this.loop.stop();
     await Promise.all(this.inFlight);
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isObject, type Json } from '../../src/json.js';
 
 /**
  * The bodies the fake providers answer with, in the Anthropic Messages or OpenAI chat completions
@@ -6,8 +7,6 @@ import { createHash } from 'node:crypto';
  */
 
 export type ProviderShape = 'anthropic' | 'openai';
-
-export type Json = Record<string, unknown>;
 
 const ECHO_PREFIX = 'echo: ';
 const CHARS_PER_TOKEN = 4;
@@ -30,10 +29,6 @@ const OPENAI_ERROR_TYPES: Readonly<Record<number, string>> = {
   429: 'requests',
   500: 'server_error',
 };
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);

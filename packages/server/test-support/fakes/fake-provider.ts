@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type Json, type ProviderShape } from './fake-answers.js';
+import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
+import type { Json } from '../../src/json.js';
 
 /**
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the

@@ -1,5 +1,5 @@
 import type { Message } from '@batchd/sdk';
-import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { HttpEndpoint, type OpenStream } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
@@ -52,7 +52,7 @@ function parseMessage(text: string): Message | null {
   }
 }
 
-export class AnthropicBackend implements Backend {
+export class AnthropicBackend implements MessagesBackend {
   readonly name: string;
   readonly #endpoint: HttpEndpoint;
   readonly #apiKey: string;

@@ -217,19 +217,6 @@ describe('EmulatorBackend', () => {
   });
 
   describe('errors', () => {
-    it('answers invalid params with a 400 at once', async () => {
-      const sleep = recordingSleep();
-      const outcome = await send(new EmulatorBackend({ latencyMs: 500, sleep }), request('Hi', { stream: true }));
-      expect(outcome).toEqual({
-        kind: 'error',
-        retryable: false,
-        status: 400,
-        errorType: 'invalid_request_error',
-        message: 'stream: streaming is not supported for batch requests',
-      });
-      expect(sleep).not.toHaveBeenCalled();
-    });
-
     it.each([
       ['invalid_request_error', 400, false, 'Invalid request'],
       ['authentication_error', 401, false, 'Authentication error'],

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import { validateParams } from '../../engine/validate-params.js';
-import type { Backend, BackendCall, BackendOutcome } from '../backend.js';
+import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 
 /**
  * The built-in emulator: answers every request offline with a deterministic `Message` derived only
  * from its params, so batch code can be developed and tested without a model.
  *
- * - Invalid params answer 400 `invalid_request_error` at once (see `validateParams`).
- * - Otherwise the emulator waits the configured latency, then replies with one text block:
+ * - Params reach it already checked: the engine and the `/v1/messages` route validate them first.
+ * - The emulator waits the configured latency, then replies with one text block:
  *   `"[emulator] "` followed by the first 200 characters of the last user turn's text (its text
  *   blocks joined by `\n`). The earliest given stop sequence found in that reply cuts it there
  *   (`stop_reason: stop_sequence`); a reply longer than `max_tokens * 4` characters is cut to that
@@ -80,7 +79,7 @@ const timerSleep = async (ms: number, signal: AbortSignal): Promise<void> => {
   await delay(ms, undefined, { signal });
 };
 
-export class EmulatorBackend implements Backend {
+export class EmulatorBackend implements MessagesBackend {
   readonly name = 'emulator';
   readonly #latencyMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -91,11 +90,7 @@ export class EmulatorBackend implements Backend {
   }
 
   async send({ params, signal, attempt = 1 }: BackendCall): Promise<BackendOutcome> {
-    const problem = validateParams(params);
-    if (problem !== null) {
-      return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: problem };
-    }
-    // validateParams has checked every field the emulator reads.
+    // Params are validated before any backend sees them, every field the emulator reads included.
     const request = params as MessageCreateParams;
     const directives = readDirectives(request);
     const latencyMs = directives.latencyMs ?? this.#latencyMs;

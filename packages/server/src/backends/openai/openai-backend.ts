@@ -1,25 +1,20 @@
-import type { Backend, BackendCall, BackendOutcome, ChatOutcome } from '../backend.js';
+import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome } from '../backend.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { HttpEndpoint } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
-import { fromOpenAI } from './from-openai.js';
-import { toOpenAI } from './to-openai.js';
 
 /**
  * An OpenAI-compatible chat completions server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI):
- * each call translates the request's params with `toOpenAI`, POSTs them to
- * `{url}/chat/completions`, and translates the completion back into a `Message` with `fromOpenAI`.
+ * each call POSTs a chat completions body to `{url}/chat/completions`, its model mapped by
+ * `modelMap` when listed. Messages params reach it translated (see `translate/send-messages.ts`).
  *
- * - Params that cannot be translated answer a non-retryable `invalid_request_error` naming the
- *   param (status 400), without calling the server.
  * - All calls go through one keep-alive undici `Pool`. A call that takes longer than `timeoutMs`
  *   is aborted and answered as a retryable `timeout_error`. A 2xx whose body is not a usable chat
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
- * - `sendChat` POSTs a chat completions request as given (its model mapped by `modelMap` when
- *   listed) and answers the provider's completion unchanged; a 2xx without `choices` is an
- *   invalid response body.
+ * - `sendChat` answers the provider's completion unchanged; a 2xx without `choices` is an
+ *   invalid response body. `postChat` answers a 2xx's body parsed, for the translation to read.
  * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
  *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
  */
@@ -51,7 +46,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-export class OpenAIBackend implements Backend {
+export class OpenAIBackend implements ChatBackend {
   readonly name: string;
   readonly #endpoint: HttpEndpoint;
   readonly #apiKey: string | undefined;
@@ -82,33 +77,22 @@ export class OpenAIBackend implements Backend {
     return this.#endpoint.rateLimit();
   }
 
-  async send(call: BackendCall): Promise<BackendOutcome> {
-    const translated = toOpenAI(call.params);
-    if ('error' in translated) {
-      return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: translated.error };
-    }
-    const requested = translated.body.model;
-    const body = { ...translated.body, model: this.#modelMap[requested] ?? requested };
-    const exchange = await this.#endpoint.post(JSON.stringify(body), call.signal);
+  async postChat(body: object, signal: AbortSignal): Promise<ChatAnswer> {
+    const requested = (body as { model?: unknown }).model;
+    const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
+    const sent = mapped === undefined ? body : { ...body, model: mapped };
+    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
-    const completion = parseJson(text);
-    if (completion === undefined) return invalidResponseBody(status);
-    const result = fromOpenAI(completion, { model: requested, stopSequences: translated.body.stop });
-    return 'error' in result ? invalidResponseBody(status, result.error) : { kind: 'message', message: result.message };
+    return { kind: 'answer', status, json: parseJson(text) };
   }
 
   async sendChat(call: BackendCall): Promise<ChatOutcome> {
-    const requested = call.params.model;
-    const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
-    const body = mapped === undefined ? call.params : { ...call.params, model: mapped };
-    const exchange = await this.#endpoint.post(JSON.stringify(body), call.signal);
-    if (exchange.kind === 'error') return exchange;
-    const { status, headers, text } = exchange;
-    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
-    const completion = parseJson(text) as ChatCompletion | undefined;
-    if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(status, 'not a chat completion');
+    const answer = await this.postChat(call.params, call.signal);
+    if (answer.kind === 'error') return answer;
+    const completion = answer.json as ChatCompletion | undefined;
+    if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');
     return { kind: 'completion', completion };
   }
 

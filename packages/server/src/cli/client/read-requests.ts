@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli-error.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { isObject } from '../../json.js';
 
 /**
  * Reads batch requests from `path` (`-` for stdin): either JSONL, one `{custom_id, params}` object
@@ -68,10 +69,6 @@ function parseJSON(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function inputError(message: string): CliError {

@@ -17,7 +17,7 @@ import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { resultsSoFar } from './results-so-far.js';
 import { wholeResults } from '../whole-results.js';
-import { toMessageBatch } from '../wire.js';
+import { toMessageBatch } from '../../wire/message-batch.js';
 
 export interface BatchRouteDeps {
   store: BatchesStore;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
 import type { Lanes } from '../../engine/lanes.js';
-import { validateParams } from '../../engine/validate-params.js';
+import { validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJson } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';

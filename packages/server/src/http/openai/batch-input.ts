@@ -1,8 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
-import { isObject } from '../../dialects/chat-input.js';
+import { isObject } from '../../json.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
-import type { BatchLineError } from '../openai-wire.js';
+import type { BatchLineError } from '../../wire/openai-batch.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
-import { isObject } from '../../dialects/chat-input.js';
+import { isObject } from '../../json.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
 import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
-import { toOpenAIBatch, type ChatBatchAttributes } from '../openai-wire.js';
+import { toOpenAIBatch, type ChatBatchAttributes } from '../../wire/openai-batch.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 

@@ -9,7 +9,7 @@ import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import { singleValues } from '../query-params.js';
-import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../openai-wire.js';
+import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
 

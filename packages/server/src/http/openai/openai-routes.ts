@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { chatErrorBody } from '../../dialects/openai-error.js';
+import { chatErrorBody } from '../../wire/openai-error.js';
 import { BatchIdGenerator } from '../../ids.js';
 import { toApiError } from '../api-error.js';
 import { registerChatBatchRoutes, type ChatBatchRouteDeps } from './chat-batch-routes.js';

@@ -1,6 +1,6 @@
 import type { FileStore, ResultRow } from '../../store/file-store.js';
 import { QUARANTINE_MESSAGE } from '../../store/quarantine.js';
-import type { ResultFilePart } from '../openai-wire.js';
+import type { ResultFilePart } from '../../wire/openai-batch.js';
 
 const PAGE_ROWS = 1000;
 

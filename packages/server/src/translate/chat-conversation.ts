@@ -1,4 +1,7 @@
-import { arrayAt, invalid, isObject, type Json, objectAt, onlyKeys, stringAt, unsupported } from './chat-input.js';
+import { isObject, type Json } from '../json.js';
+import { arrayAt, invalid, objectAt, stringAt, TO_MESSAGES } from './json-accessors.js';
+
+const { unsupported, onlyKeys } = TO_MESSAGES;
 
 /**
  * The `messages` of a chat completions request as Messages API `system` and turns.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatCompletionRequest } from './chat-completions.js';
+import type { ChatCompletionRequest } from '../backends/openai/chat-completions.js';
 import { toOpenAI } from './to-openai.js';
 
 const base = { model: 'llama-3', max_tokens: 64 };

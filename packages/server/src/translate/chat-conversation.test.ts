@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateParams } from '../engine/validate-params.js';
+import { validateParams } from './validate-params.js';
 import { chatToMessages } from './chat-to-messages.js';
 
 /** The Messages `system` and `messages` a chat conversation translates to, checked against the Messages API's validation. */

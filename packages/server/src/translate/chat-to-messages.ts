@@ -1,5 +1,8 @@
 import { conversation } from './chat-conversation.js';
-import { arrayAt, invalid, isObject, type Json, keyName, objectAt, onlyKeys, stringAt, unsupported, Untranslatable } from './chat-input.js';
+import { isObject, type Json } from '../json.js';
+import { arrayAt, invalid, keyName, objectAt, stringAt, TO_MESSAGES, Untranslatable } from './json-accessors.js';
+
+const { unsupported, onlyKeys } = TO_MESSAGES;
 
 /**
  * Translates a chat completions request body (`POST /v1/chat/completions`, unchecked JSON) into

@@ -1,4 +1,6 @@
-import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall, ChatToolChoice } from './chat-completions.js';
+import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall, ChatToolChoice } from '../backends/openai/chat-completions.js';
+import { isObject, type Json } from '../json.js';
+import { arrayAt, invalid, objectAt, stringAt, TO_CHAT, Untranslatable } from './json-accessors.js';
 
 /**
  * Translates Messages API params into a chat completions body, or names the first param it cannot
@@ -25,51 +27,16 @@ import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, Cha
  * (prefill), which chat completions would answer as a new turn rather than continue.
  */
 
-type Params = Record<string, unknown>;
+type Params = Json;
 
 export type ToOpenAIResult = { body: ChatCompletionRequest } | { error: string };
 
-/** Thrown inside the translation to stop at the first param that cannot be carried over. */
-class Untranslatable extends Error {}
+const { unsupported, onlyKeys } = TO_CHAT;
 
 const TOP_LEVEL_KEYS = new Set([
   'model', 'max_tokens', 'messages', 'system', 'metadata', 'stop_sequences', 'stream',
   'temperature', 'top_p', 'tools', 'tool_choice', 'thinking', 'service_tier',
 ]);
-
-function unsupported(param: string): Untranslatable {
-  return new Untranslatable(`${param}: not supported by the OpenAI-compatible backend`);
-}
-
-function invalid(param: string): Untranslatable {
-  return new Untranslatable(`${param}: invalid value`);
-}
-
-function isObject(value: unknown): value is Params {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(value: unknown, path: string): Params {
-  if (!isObject(value)) throw invalid(path);
-  return value;
-}
-
-function stringAt(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw invalid(path);
-  return value;
-}
-
-function arrayAt(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw invalid(path);
-  return value;
-}
-
-/** Rejects any key of `block` outside `allowed`; `cache_control` is always allowed (and dropped). */
-function onlyKeys(block: Params, path: string, allowed: readonly string[]): void {
-  for (const key of Object.keys(block)) {
-    if (key !== 'cache_control' && !allowed.includes(key)) throw unsupported(`${path}.${key}`);
-  }
-}
 
 function blockType(block: Params, path: string): string {
   return stringAt(block.type, `${path}.type`);

@@ -1,8 +1,8 @@
 import type { Message } from '@batchd/sdk';
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionRequest } from '../backends/openai/chat-completions.js';
-import { fromOpenAI } from '../backends/openai/from-openai.js';
-import { toOpenAI } from '../backends/openai/to-openai.js';
+import { fromOpenAI } from './from-openai.js';
+import { toOpenAI } from './to-openai.js';
 import { chatToMessages } from './chat-to-messages.js';
 import { messageToChatCompletion } from './message-to-chat.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionRequest, ChatMessage } from '../backends/openai/chat-completions.js';
-import { toOpenAI } from '../backends/openai/to-openai.js';
-import { validateParams } from '../engine/validate-params.js';
+import { toOpenAI } from './to-openai.js';
+import { validateParams } from './validate-params.js';
 import { chatToMessages } from './chat-to-messages.js';
 
 const SEED = 20_251_125;

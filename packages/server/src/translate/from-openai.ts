@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContentBlock, Message, StopReason } from '@batchd/sdk';
+import { isObject, type Json } from '../json.js';
 
 /**
  * Turns a chat completion (parsed JSON, unchecked) into a full Anthropic `Message`, or says why it
@@ -35,13 +36,7 @@ export interface FromOpenAIRequest {
 
 export type FromOpenAIResult = { message: Message } | { error: string };
 
-type Json = Record<string, unknown>;
-
 const REFUSAL_DETAILS = { type: 'refusal', category: null, explanation: null } as const;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;

@@ -1,3 +1,4 @@
+import { isObject } from '../json.js';
 /**
  * The Messages API's request validation, applied to each batched request's `params` when the
  * engine processes it. A failure becomes an `errored` result with `invalid_request_error` and the
@@ -16,10 +17,6 @@ type Check = (params: Params) => string | null;
 const MAX_MODEL_LENGTH = 256;
 const MAX_USER_ID_LENGTH = 512;
 const MIN_THINKING_BUDGET = 1024;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);

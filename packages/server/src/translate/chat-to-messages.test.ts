@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateParams } from '../engine/validate-params.js';
+import { validateParams } from './validate-params.js';
 import { chatToMessages, DEFAULT_MAX_TOKENS } from './chat-to-messages.js';
 
 const messages = [{ role: 'user', content: 'Say hello.' }];

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { QueueStore, Completion, Retry } from '../store/store.js';
+
+export interface ResultWriterOptions {
+  store: Pick<QueueStore, 'completeRequests' | 'retryRequests'>;
+  /** Lease owner id of this process: results are written only for requests it still holds. */
+  owner: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Wait before writing results again after a failed write. */
+const FLUSH_RETRY_MS = 500;
+
+/**
+ * The engine's write-behind buffer: results and retries are written in groups, each group one
+ * transaction, as they arrive: on the next turn of the event loop when no write is under way
+ * (answers read in the same turn go together), else in one group the moment that write ends.
+ * An answer thus waits for at most the write under way and its own: the window in which a
+ * crash loses answers already received.
+ */
+export class ResultWriter {
+  private completions: Completion[] = [];
+  private retries: Retry[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushScheduled = false;
+  private flushRetry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ResultWriterOptions) {}
+
+  complete(completion: Completion): void {
+    this.completions.push(completion);
+    this.scheduleFlush();
+  }
+
+  retry(retry: Retry): void {
+    this.retries.push(retry);
+    this.scheduleFlush();
+  }
+
+  /** The requests whose results or retries are not written yet: their leases must stay held. */
+  pendingKeys(): number[] {
+    return [...this.completions.map((c) => c.key), ...this.retries.map((r) => r.key)];
+  }
+
+  /** Writes everything received so far and stops trying again after a failed write. */
+  async stop(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.flushRetry);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled || this.flushRetry) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.completions.length === 0 && this.retries.length === 0) return;
+    const completions = this.completions;
+    const retries = this.retries;
+    this.completions = [];
+    this.retries = [];
+    this.flushing = (async () => {
+      const { store, owner, clock, logger } = this.options;
+      let written = false;
+      try {
+        const now = clock.now();
+        if (completions.length > 0) await store.completeRequests(owner, completions, now);
+        written = true;
+        if (retries.length > 0) await store.retryRequests(owner, retries, now);
+      } catch (error) {
+        // Keep what was not written (its leases stay renewed) and try again shortly: the
+        // database may be full or read-only for a while, and the answers are already paid for.
+        logger.error({ err: error, results: completions.length, retries: retries.length }, 'writing results failed; will try again');
+        if (!written) this.completions.unshift(...completions);
+        this.retries.unshift(...retries);
+        this.flushRetry ??= setTimeout(() => {
+          this.flushRetry = undefined;
+          void this.flush();
+        }, FLUSH_RETRY_MS);
+      }
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
+    if (!this.flushRetry && this.completions.length + this.retries.length > 0) void this.flush();
+  }
+}
