@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { BatchStore, ClaimedRequest, Completion, Dialect, Retry } from '../store/store.js';
+import { CLAIM_PARAMS_BYTES, type BatchStore, type ClaimedRequest, type Completion, type Dialect, type Retry } from '../store/store.js';
 import { chatDialect } from './chat-dialect.js';
 import type { Lanes } from './lanes.js';
 import { messagesDialect } from './messages-dialect.js';
@@ -45,6 +45,8 @@ interface InFlight {
  */
 export class Engine {
   private readonly inFlight = new Map<number, InFlight>();
+  /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
+  private heldParams = 0;
   private completions: Completion[] = [];
   private retries: Retry[] = [];
   private flushing: Promise<void> | null = null;
@@ -102,8 +104,10 @@ export class Engine {
         const now = this.options.clock.now();
         await this.refreshPauses(now);
         const free = this.claimable();
-        if (free <= 0) break;
-        const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
+        const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
+        if (free <= 0 || paramsRoom <= 0) break;
+        const { store, owner, leaseMs, clusterLimit } = this.options;
+        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
         for (const request of claimed) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
@@ -147,10 +151,12 @@ export class Engine {
         this.complete(this.dialects[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
+        this.heldParams -= request.params.length;
         this.inFlight.delete(request.key);
         if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
         this.wake();
       });
+    this.heldParams += request.params.length;
     this.inFlight.set(request.key, { controller, done });
   }
 
