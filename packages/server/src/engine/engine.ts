@@ -6,6 +6,7 @@ import { chatDialect } from './chat-dialect.js';
 import type { Lanes } from './lanes.js';
 import { messagesDialect } from './messages-dialect.js';
 import { retryAt, type RetryPolicy } from './outcome.js';
+import { paramsGarbage } from '../large-garbage.js';
 import { ParamsBudget } from './params-budget.js';
 import type { RequestDialect } from './request-dialect.js';
 
@@ -152,6 +153,7 @@ export class Engine {
       })
       .finally(() => {
         this.heldParams -= request.params.length;
+        paramsGarbage.released(request.params.length);
         this.inFlight.delete(request.key);
         if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
         this.wake();
