@@ -166,6 +166,9 @@ export class Engine {
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
     try {
+      // Admitted as another request gives its budget back, it would parse within that one's turn,
+      // each after the other with no turn for the API between: each starts on a turn of its own.
+      await nextTurn();
       await this.runWithin(request, signal);
     } finally {
       giveBack();
