@@ -15,12 +15,15 @@ export class LargeGarbage {
 
   constructor(private readonly everyBytes: number) {}
 
-  /** Counts `bytes` of text just let go of; collects when they pass the threshold. */
+  /**
+   * Counts `bytes` of text just let go of; when they pass the threshold, collects on the next
+   * turn of the event loop, once the callers' frames no longer hold that text.
+   */
   released(bytes: number): void {
     this.since += bytes;
     if (this.since < this.everyBytes) return;
     this.since = 0;
-    collectGarbage();
+    setImmediate(collectGarbage);
   }
 }
 
