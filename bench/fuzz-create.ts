@@ -19,6 +19,7 @@ import { MODEL } from './support/request-bodies.js';
  *
  *   npm run fuzz-create             every case
  *   npm run fuzz-create -- deep     the cases whose name contains "deep"
+ *   FUZZ_CPU_PROFILE_DIR=dir        also writes each server's CPU profile (`--cpu-prof`) there
  */
 
 const MiB = 1024 * 1024;
@@ -201,7 +202,7 @@ interface Row {
 }
 
 async function runCase(fuzz: Case, dir: string): Promise<Row> {
-  const server = await BatchdProcess.start({ dir, flags: { backend: 'emulator' } });
+  const server = await BatchdProcess.start({ dir, flags: { backend: 'emulator' }, cpuProfileDir: process.env.FUZZ_CPU_PROFILE_DIR });
   const client = new BatchdClient(server.url, 'fuzz-key', 4);
   const poller = new HealthPoller(server.url);
   let answer = 'no answer';

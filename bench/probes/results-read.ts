@@ -84,7 +84,7 @@ function fill(dir: string): string {
   for (const migration of SQLITE_MIGRATIONS) db.exec(migration.sql);
   const message = { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'x'.repeat(2400), citations: null }] };
   const stored = JSON.stringify({ type: 'succeeded', message: { ...message, model: 'm', stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 600 } } });
-  const insert = db.prepare(`INSERT INTO requests (batch_seq, custom_id, params, state, result_type, result) VALUES (1, ?, '{}', 'done', 'succeeded', ?)`);
+  const insert = db.prepare(`INSERT INTO requests (batch_seq, custom_id, state, result_type, result) VALUES (1, ?, 'done', 'succeeded', ?)`);
   db.transaction(() => {
     for (let i = 0; i < ROWS; i++) insert.run(`req-${i}`, stored);
   })();

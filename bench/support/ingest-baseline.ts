@@ -34,9 +34,10 @@ export function insertRows(dbPath: string, rows: readonly RequestRow[]): void {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     for (const migration of SQLITE_MIGRATIONS) db.exec(migration.sql);
-    const insert = db.prepare(`INSERT INTO requests (batch_seq, custom_id, params, state) VALUES (1, ?, ?, 'queued')`);
+    const insert = db.prepare(`INSERT INTO requests (batch_seq, custom_id, state) VALUES (1, ?, 'queued')`);
+    const insertParams = db.prepare(`INSERT INTO request_params (key, params) VALUES (?, ?)`);
     db.transaction(() => {
-      for (const [customId, params] of rows) insert.run(customId, params);
+      for (const [customId, params] of rows) insertParams.run(insert.run(customId).lastInsertRowid, params);
     })();
   } finally {
     db.close();

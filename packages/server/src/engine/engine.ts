@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ClaimedRequest, Dialect, QueueStore } from '../store/store.js';
+import { paramsGarbage } from '../large-garbage.js';
+import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect, type QueueStore } from '../store/store.js';
 import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
@@ -48,6 +49,8 @@ export class Engine {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly results: ResultWriter;
   private readonly leases: LeaseRenewal;
+  /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
+  private heldParams = 0;
   private pausesReadAt = 0;
   private cancelingReadAt = 0;
   /** Batches being canceled, as this engine last learned: their requests not yet sent are given back. */
@@ -106,8 +109,10 @@ export class Engine {
         await this.refreshPauses(now);
         await this.refreshCanceling(now);
         const free = this.claimable();
-        if (free <= 0) break;
-        const claimed = await this.options.store.claimRequests(this.options.owner, free, now + this.options.leaseMs, now, this.options.clusterLimit);
+        const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
+        if (free <= 0 || paramsRoom <= 0) break;
+        const { store, owner, leaseMs, clusterLimit } = this.options;
+        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
         for (const request of claimed) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
@@ -163,10 +168,13 @@ export class Engine {
         this.results.complete(this.kinds[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
+        this.heldParams -= request.params.length;
+        paramsGarbage.released(request.params.length);
         this.inFlight.delete(request.key);
         if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
         this.wake();
       });
+    this.heldParams += request.params.length;
     this.inFlight.set(request.key, { controller, done });
   }
 
@@ -174,6 +182,9 @@ export class Engine {
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
     try {
+      // Admitted as another request gives its budget back, it would parse within that one's turn,
+      // each after the other with no turn for the API between: each starts on a turn of its own.
+      await nextTurn();
       await this.runWithin(request, signal);
     } finally {
       giveBack();

@@ -5,6 +5,12 @@ import type { CompletedResultsStore } from './completed-results.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
 
+/**
+ * Bytes of params (stored JSON text) one claim loads by default: a claim stops once its requests'
+ * params pass it, so a few large requests never bring hundreds of MB into memory at once.
+ */
+export const CLAIM_PARAMS_BYTES = 16 * 1024 * 1024;
+
 /** Where a batch is: `creating` batches are still being received and are visible to nobody. */
 export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
 
@@ -131,11 +137,12 @@ export interface BatchesStore extends CompletedResultsStore {
 /** What the engine uses: leases on runnable requests, their results and retries, wake-ups and backend pauses. */
 export interface QueueStore {
   /**
-   * Leases up to `limit` runnable requests, spread round-robin across active batches. With
-   * `clusterLimit`, never lets more than that many requests be leased at once by all owners
+   * Leases up to `limit` runnable requests, spread round-robin across active batches, and stops
+   * once their params pass `paramsBytes` (default `CLAIM_PARAMS_BYTES`) in total: at least one.
+   * With `clusterLimit`, never lets more than that many requests be leased at once by all owners
    * together (leases that have lapsed do not count).
    */
-  claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]>;
+  claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<ClaimedRequest[]>;
   renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void>;
   /** Writes results for requests still leased by `owner`, updates counts and ends finished batches. */
   completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;

@@ -104,6 +104,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(await store.claimRequests('d', 8, T0 + 5000, T0 + 2000, 10)).toHaveLength(7);
     });
 
+    it('stops a claim once its params pass the byte budget, always taking one', async () => {
+      // Each request's params, {"n":0} to {"n":9}, are 7 bytes.
+      await create(4);
+      await create(4);
+      const first = await store.claimRequests('a', 10, T0 + 1000, T0, undefined, 20);
+      expect(first).toHaveLength(3);
+      expect(first.map((r) => JSON.parse(r.params))).toEqual(expect.arrayContaining([{ n: 0 }, { n: 1 }]));
+      expect(await store.claimRequests('b', 10, T0 + 1000, T0, undefined, 1)).toHaveLength(1);
+      expect(await store.claimRequests('c', 10, T0 + 1000, T0, 10, 8)).toHaveLength(2);
+      expect(await store.claimRequests('d', 10, T0 + 1000, T0)).toHaveLength(2);
+    });
+
     it('keeps API keys by hash, lists and revokes them', async () => {
       const key = { id: 'key_1', workspaceId: 'team-a', hash: 'a'.repeat(64), prefix: 'bk_abcd', createdAt: T0 };
       await store.apiKeys.create(key);

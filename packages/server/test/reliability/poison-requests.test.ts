@@ -117,6 +117,25 @@ describe('poison requests', () => {
     await expectWithinBudget(server, client, 'a create of 20 MB of plain text in one request, run');
   }, 180_000);
 
+  it('creates and runs a 250 MB create of 8 requests of 31 MB of text', async () => {
+    const server = await startServer({ flags: { 'log-level': 'error' } });
+    const client = api(server.url);
+    const count = 8;
+    const body = function* body(): Generator<Buffer> {
+      const text = Buffer.alloc(MiB, 'x');
+      yield Buffer.from('{"requests":[');
+      for (let i = 0; i < count; i++) {
+        yield Buffer.from(`${i === 0 ? '' : ','}{"custom_id":"r${i}","params":${PARAMS_HEAD},"extra":"`);
+        for (let piece = 0; piece < 31; piece++) yield text;
+        yield Buffer.from('"}}');
+      }
+      yield Buffer.from(']}');
+    };
+    const batch = await ended(client, await postStreamed(`${server.url}/v1/messages/batches`, body), count);
+    expect(tally(await fetchResults(client, batch))).toEqual({ succeeded: count, errored: 0, canceled: 0, expired: 0 });
+    await expectWithinBudget(server, client, 'a 250 MB create of 8 requests of 31 MB, run');
+  }, 300_000);
+
   it('creates and runs a 250 MB create of 4,000 requests of 64 KB', async () => {
     const server = await startServer({ flags: { 'log-level': 'error' } });
     const client = api(server.url);

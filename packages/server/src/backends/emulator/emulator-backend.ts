@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
@@ -142,10 +142,9 @@ function injectedError(type: string): ErrorOutcome {
 }
 
 function emulateMessage(params: MessageCreateParams): Message {
-  const canonical = canonicalJson(params);
-  const reply = toolUseReply(params, canonical) ?? textReply(params);
+  const reply = toolUseReply(params) ?? textReply(params);
   return {
-    id: `msg_${base62Hash(canonical)}`,
+    id: `msg_${canonicalId(params)}`,
     type: 'message',
     role: 'assistant',
     content: [reply.block],
@@ -167,14 +166,14 @@ function emulateMessage(params: MessageCreateParams): Message {
   };
 }
 
-function toolUseReply(params: MessageCreateParams, canonical: string): Reply | null {
+function toolUseReply(params: MessageCreateParams): Reply | null {
   const choice = params.tool_choice;
   const name = choice?.type === 'tool' ? choice.name : choice?.type === 'any' ? params.tools?.[0]?.name : undefined;
   if (typeof name !== 'string') return null;
   const input = {};
   const block: ContentBlock = {
     type: 'tool_use',
-    id: `toolu_${base62Hash(`tool_use:${canonical}`)}`,
+    id: `toolu_${canonicalId(params, 'tool_use:')}`,
     name,
     input,
     caller: { type: 'direct' },
@@ -247,23 +246,39 @@ function takeChars(text: string, count: number): string {
   return text.slice(0, end);
 }
 
-/** JSON with object keys sorted at every level, so equal params hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
+/**
+ * Feeds `value` to `hash` as JSON with object keys sorted at every level, so equal params hash
+ * equally whatever their key order; piece by piece, never building the whole text.
+ */
+function hashCanonicalJson(hash: Hash, value: unknown): void {
+  if (Array.isArray(value)) {
+    hash.update('[');
+    value.forEach((item, i) => {
+      if (i > 0) hash.update(',');
+      hashCanonicalJson(hash, item);
+    });
+    hash.update(']');
+  } else if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
-    const fields = Object.keys(record)
+    hash.update('{');
+    Object.keys(record)
       .sort()
       .filter((key) => record[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${fields.join(',')}}`;
+      .forEach((key, i) => {
+        hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(key)}:`);
+        hashCanonicalJson(hash, record[key]);
+      });
+    hash.update('}');
+  } else {
+    hash.update(JSON.stringify(value));
   }
-  return JSON.stringify(value);
 }
 
-/** The first 24 base62 digits of the sha256 of `text`. */
-function base62Hash(text: string): string {
-  let n = BigInt(`0x${createHash('sha256').update(text).digest('hex')}`);
+/** The first 24 base62 digits of the sha256 of `prefix` and the canonical JSON of `params`. */
+function canonicalId(params: unknown, prefix = ''): string {
+  const hash = createHash('sha256').update(prefix);
+  hashCanonicalJson(hash, params);
+  let n = BigInt(`0x${hash.digest('hex')}`);
   let digits = '';
   for (let i = 0; i < ID_LENGTH; i++) {
     digits += BASE62.charAt(Number(n % 62n));

@@ -1,8 +1,10 @@
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { JSONParser, TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
+import { paramsGarbage } from '../../large-garbage.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
@@ -32,6 +34,11 @@ async function nextChunk(chunks: AsyncIterator<Buffer>, idleMs: number): Promise
 /** Requests handed to the store at a time while the body streams in: this many, or fewer whose params reach `CHUNK_BYTES`. */
 const CHUNK_SIZE = 1000;
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Body bytes parsed between turns of the event loop: a body already buffered arrives without
+ * one, and parsing it all at once would keep other requests (`/health`) waiting for seconds.
+ */
+const BYTES_PER_TURN = 1024 * 1024;
 
 const { LEFT_BRACE, RIGHT_BRACE, LEFT_BRACKET, RIGHT_BRACKET, COLON, COMMA, STRING } = TokenType;
 
@@ -113,6 +120,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   let pendingChars = 0;
   let sawRequests = false;
   let bytes = 0;
+  let bytesThisTurn = 0;
   let checkedFirstByte = false;
 
   // A string buffer and text input (decoded here, split characters included) make the
@@ -172,9 +180,16 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     } catch (error) {
       throw error instanceof ApiError ? error : invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
     }
+    bytesThisTurn += chunk.length;
+    if (bytesThisTurn >= BYTES_PER_TURN) {
+      bytesThisTurn = 0;
+      await nextTurn();
+    }
     if (pending.length >= CHUNK_SIZE || pendingChars >= CHUNK_BYTES) {
       yield pending;
       pending = [];
+      // Stored by now: the chunk's params, and the parser's strings they came from, are garbage.
+      paramsGarbage.released(pendingChars);
       pendingChars = 0;
     }
   }

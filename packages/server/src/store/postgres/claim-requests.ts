@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ClaimedRequest, Dialect } from '../store.js';
+import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect } from '../store.js';
 
 /** How many active batches one claim looks at, taking the longest-unserved first. */
 const CLAIM_FAN_OUT = 64;
@@ -10,8 +10,9 @@ const MAX_PASSES = 4;
  * One claim pass, one statement. It takes the active batches with runnable requests in
  * `claim_turn` order (least recently served first), locks up to an equal share of each one's
  * runnable requests with `FOR UPDATE SKIP LOCKED` (so concurrent claimers on other nodes pass
- * each other by), keeps the first `$4` going round-robin across batches, leases them to `$1`, and
- * moves the batches served to the back of the turn order. The turn update skips batch rows
+ * each other by), keeps the first `$4` going round-robin across batches while the params before
+ * each stay under `$5` bytes (so the first always; `octet_length` reads a TOASTed value's size
+ * without the value), leases them to `$1`, and moves the batches served to the back of the turn order. The turn update skips batch rows
  * locked by another transaction rather than wait: a claim never blocks.
  */
 const CLAIM_SQL = `
@@ -24,33 +25,37 @@ WITH active AS MATERIALIZED (
 ), share AS (
   SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
 ), locked AS (
-  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at
+  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at, q.bytes
   FROM active a CROSS JOIN LATERAL (
-    SELECT r.key, r.run_at FROM batchd.requests r
+    SELECT r.key, r.run_at, octet_length(r.params) AS bytes FROM batchd.requests r
     WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
     ORDER BY r.run_at, r.key
     LIMIT (SELECT size FROM share)
     FOR UPDATE SKIP LOCKED
   ) q
 ), picked AS (
-  SELECT ranked.seq, ranked.id, ranked.expires_at, ranked.dialect, ranked.key FROM (
-    SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
-  ) ranked
-  ORDER BY ranked.place, ranked.claim_turn, ranked.seq
-  LIMIT $4::int
+  SELECT taken.seq, taken.id, taken.expires_at, taken.dialect, taken.key, taken.bytes FROM (
+    SELECT ranked.*, sum(ranked.bytes) OVER (ORDER BY ranked.place, ranked.claim_turn, ranked.seq ROWS UNBOUNDED PRECEDING) AS total
+    FROM (
+      SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
+    ) ranked
+    ORDER BY ranked.place, ranked.claim_turn, ranked.seq
+    LIMIT $4::int
+  ) taken
+  WHERE taken.total - taken.bytes < $5::bigint
 ), claimed AS (
   UPDATE batchd.requests r
   SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
   FROM picked p
   WHERE r.key = p.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect
+  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect, p.bytes
 ), turned AS (
   UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
   WHERE b.seq IN (
     SELECT t.seq FROM batchd.batches t WHERE t.seq IN (SELECT seq FROM picked) ORDER BY t.seq FOR UPDATE SKIP LOCKED
   )
 )
-SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect FROM claimed ORDER BY key`;
+SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect, bytes::int FROM claimed ORDER BY key`;
 
 interface ClaimRow {
   key: number;
@@ -60,11 +65,12 @@ interface ClaimRow {
   batch_id: string;
   expires_at: number;
   dialect: Dialect;
+  bytes: number;
 }
 
 /**
- * Leases up to `limit` runnable requests to `owner`, spread round-robin across active batches.
- * Each pass commits on its own. When a pass claims something but less than asked (some batch
+ * Leases up to `limit` runnable requests to `owner`, spread round-robin across active batches,
+ * until their params pass `paramsBytes`. Each pass commits on its own. When a pass claims something but less than asked (some batch
  * had fewer runnable requests than its share), another pass offers the rest to the others.
  */
 export async function claimRequests(
@@ -73,15 +79,18 @@ export async function claimRequests(
   limit: number,
   leaseUntil: number,
   now: number,
+  paramsBytes = CLAIM_PARAMS_BYTES,
 ): Promise<ClaimedRequest[]> {
   const claimed: ClaimedRequest[] = [];
-  for (let pass = 0; pass < MAX_PASSES && claimed.length < limit; pass++) {
+  let bytesLeft = paramsBytes;
+  for (let pass = 0; pass < MAX_PASSES && claimed.length < limit && bytesLeft > 0; pass++) {
     const { rows } = await db.query<ClaimRow>({
       name: 'batchd-claim',
       text: CLAIM_SQL,
-      values: [owner, leaseUntil, now, limit - claimed.length],
+      values: [owner, leaseUntil, now, limit - claimed.length, bytesLeft],
     });
     for (const row of rows) {
+      bytesLeft -= row.bytes;
       claimed.push({
         key: row.key,
         batchId: row.batch_id,

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { MAX_LEASE_LOSSES, QUARANTINED_RESULT } from '../quarantine.js';
-import type { ClaimedRequest, Dialect } from '../store.js';
+import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect } from '../store.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -13,9 +13,16 @@ const STATEMENTS = {
   activeBatches: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
     AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`,
   takeTurn: `UPDATE batches SET claim_turn = ? WHERE seq = ?`,
+  // Takes the batch's next runnable requests while the params before each stay under the byte
+  // budget (so the first always); octet_length reads a value's size without reading the value.
   claim: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
-    WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, key LIMIT ?)
-    RETURNING key, custom_id, params, attempts`,
+    WHERE key IN (SELECT key FROM (
+      SELECT key, bytes, sum(bytes) OVER (ORDER BY run_at, key) AS total FROM (
+        SELECT r.key, r.run_at, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
+        WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.key LIMIT ?))
+      WHERE total - bytes < ?)
+    RETURNING key, custom_id, attempts`,
+  paramsOf: `SELECT params, octet_length(params) AS bytes FROM request_params WHERE key = ?`,
   batchOf: `SELECT id, dialect, expires_at AS expiresAt FROM batches WHERE seq = ?`,
   countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
   renew: `UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`,
@@ -44,23 +51,26 @@ export class SqliteLeases {
     this.claimTurn = (db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
   }
 
-  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): ClaimedRequest[] {
+  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes = CLAIM_PARAMS_BYTES): ClaimedRequest[] {
     if (clusterLimit !== undefined) limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
     const batches = this.sql.activeBatches.pluck().all(now) as number[];
     const claimed: ClaimedRequest[] = [];
-    for (let i = 0; i < batches.length && claimed.length < limit; i++) {
+    let bytesLeft = paramsBytes;
+    for (let i = 0; i < batches.length && claimed.length < limit && bytesLeft > 0; i++) {
       const seq = batches[i]!;
       const share = Math.ceil((limit - claimed.length) / (batches.length - i));
       this.sql.takeTurn.run(this.claimTurn++, seq);
-      const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share) as Array<{ key: number; custom_id: string; params: string; attempts: number }>;
+      const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share, bytesLeft) as Array<{ key: number; custom_id: string; attempts: number }>;
       if (rows.length === 0) continue;
       const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; expiresAt: number };
       for (const row of rows) {
+        const { params, bytes } = this.sql.paramsOf.get(row.key) as { params: string; bytes: number };
+        bytesLeft -= bytes;
         claimed.push({
           key: row.key,
           batchId: batch.id,
           customId: row.custom_id,
-          params: row.params,
+          params,
           dialect: batch.dialect,
           attempt: row.attempts,
           expiresAt: batch.expiresAt,

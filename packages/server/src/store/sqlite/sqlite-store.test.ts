@@ -55,6 +55,31 @@ describe('sqlite store on reopen', () => {
     release();
     await stalled.catch(() => undefined);
     await first.close();
+    // The discarded create's params went with its requests.
+    const file = new Database(path, { readonly: true });
+    expect(file.prepare('SELECT key FROM request_params ORDER BY key').pluck().all()).toEqual(reclaimed.map((r) => r.key).sort());
+    file.close();
+  });
+
+  it('purges params with their requests', async () => {
+    const path = join(dir, 'purge-params.sqlite');
+    const T0 = 1_800_000_000_000;
+    const store = new SqliteStore(path);
+    const batch = await store.createBatch(
+      { id: 'msgbatch_01purged', workspaceId: 'w', createdAt: T0, expiresAt: T0 + 1e7, archiveAt: T0 + 1e8 },
+      (async function* () {
+        yield [{ customId: 'a', params: '{"a":1}' }, { customId: 'b', params: '{"b":2}' }];
+      })(),
+    );
+    const claimed = await store.claimRequests('owner', 2, T0 + 1e6, T0);
+    expect(claimed.map((r) => r.params).sort()).toEqual(['{"a":1}', '{"b":2}']);
+    await store.completeRequests('owner', claimed.map((r) => ({ key: r.key, type: 'errored' as const, result: '{"type":"errored"}' })), T0 + 1);
+    expect(await store.deleteBatch('w', batch.id)).toBe('deleted');
+    expect(await store.purge(100)).toBe(2);
+    await store.close();
+    const file = new Database(path, { readonly: true });
+    expect(file.prepare('SELECT count(*) FROM request_params').pluck().get()).toBe(0);
+    file.close();
   });
 
   it('counts each reopen that finds a request running as a lost lease, and quarantines it on the third', async () => {
@@ -94,7 +119,7 @@ describe('sqlite store migrating to completion numbers', () => {
       (1, 'msgbatch_01RUNNING', 'w', 'in_progress', 1, 2, 0, 9e15, 9e15), (2, 'msgbatch_01ENDED', 'w', 'ended', 0, 1, 0, 9e15, 9e15)`);
     legacy.exec(`INSERT INTO requests (batch_seq, custom_id, params, state, result_type, result) VALUES
       (1, 'old-b', '{}', 'done', 'succeeded', '{"type":"succeeded"}'), (1, 'old-a', '{}', 'done', 'errored', '{"type":"errored"}'),
-      (1, 'new', '{}', 'queued', NULL, NULL), (2, 'before', '{}', 'done', 'succeeded', '{"type":"succeeded"}')`);
+      (1, 'new', '{"n":1}', 'queued', NULL, NULL), (2, 'before', '{}', 'done', 'succeeded', '{"type":"succeeded"}')`);
     legacy.close();
 
     const store = new SqliteStore(path);
@@ -105,16 +130,19 @@ describe('sqlite store migrating to completion numbers', () => {
     };
     expect(await customIds(store.readCompletedResults('msgbatch_01RUNNING', 0, 10))).toEqual(['old-b', 'old-a']);
     const [request] = await store.claimRequests('owner', 1, 1000, 0);
+    expect(request!.params).toBe('{"n":1}');
     await store.completeRequests('owner', [{ key: request!.key, type: 'succeeded', result: '{"type":"succeeded"}' }], 1);
     expect(await customIds(store.readCompletedResults('msgbatch_01RUNNING', 0, 10))).toEqual(['old-b', 'old-a', 'new']);
     // An ended batch has no numbers; its results are read in request order.
     expect(await customIds(store.readCompletedResults('msgbatch_01ENDED', 0, 10))).toEqual([]);
     expect(await customIds(store.readResults('msgbatch_01ENDED', 10))).toEqual(['before']);
     await store.close();
-    // The large columns come last, so reading the others never walks their overflow pages.
+    // Params live in a table of their own; the result comes last, so reading the other columns
+    // never walks its overflow pages.
     const migrated = new Database(path, { readonly: true });
     const columns = migrated.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('requests');
     migrated.close();
-    expect(columns.slice(-2)).toEqual(['result', 'params']);
+    expect(columns.at(-1)).toBe('result');
+    expect(columns).not.toContain('params');
   });
 });

@@ -108,7 +108,10 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     );
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
-      for (const request of chunk) this.sql.insertRequest.run(seq, request.customId, request.params);
+      for (const request of chunk) {
+        const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId);
+        this.sql.insertParams.run(lastInsertRowid, request.params);
+      }
     });
     // Opens the batch, or discards it when it repeats an earlier create: one transaction.
     const finish = this.db.transaction((count: number): BatchRecord => {
@@ -214,8 +217,8 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return this.completionSignal.subscribe(listener);
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number): Promise<ClaimedRequest[]> {
-    return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit))();
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<ClaimedRequest[]> {
+    return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes))();
   }
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {
