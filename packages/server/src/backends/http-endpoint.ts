@@ -13,16 +13,21 @@ export type Exchange = { kind: 'response'; status: number; headers: HeaderMap; t
 export type OpenStream = { kind: 'stream'; status: number; headers: HeaderMap; body: Readable } | ErrorOutcome;
 
 export interface HttpEndpointOptions {
-  /** Full URL of the endpoint, such as `https://api.anthropic.com/v1/messages`. */
+  /** Base URL of the provider, such as `https://api.anthropic.com`. */
   url: string;
+  /** Path of the endpoint under the base URL's path, such as `/v1/messages`. */
+  path: string;
   headers: Record<string, string>;
-  timeoutMs: number;
+  /** Longest a call may take before it is aborted, in milliseconds. Defaults to 600,000 (10 minutes). */
+  timeoutMs?: number;
   /** Most connections to the provider; no limit when absent (the engine bounds calls in flight). */
   connections?: number;
   /** The upstream key, kept out of every error message. */
   secret?: string;
   now: () => number;
 }
+
+const DEFAULT_TIMEOUT_MS = 600_000;
 
 function isTimeoutError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -42,7 +47,7 @@ export class HttpEndpoint {
 
   constructor(options: HttpEndpointOptions) {
     const url = new URL(options.url);
-    this.#path = url.pathname;
+    this.#path = `${url.pathname.replace(/\/+$/, '')}${options.path}`;
     this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
     this.#options = options;
   }
@@ -75,7 +80,7 @@ export class HttpEndpoint {
     streaming: boolean,
     read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
   ): Promise<T | ErrorOutcome> {
-    const { headers, timeoutMs, now, secret } = this.#options;
+    const { headers, timeoutMs = DEFAULT_TIMEOUT_MS, now, secret } = this.#options;
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

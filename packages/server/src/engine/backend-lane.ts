@@ -1,3 +1,4 @@
+import type { BackendStatus } from '@batchd/sdk';
 import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { sendMessages } from '../translate/send-messages.js';
@@ -6,14 +7,7 @@ import { AdaptiveLimit } from './adaptive-limit.js';
 export type Priority = 'interactive' | 'batch';
 
 /** Counters a lane keeps for metrics and the dashboard. */
-export interface LaneStats {
-  calls: number;
-  succeeded: number;
-  rateLimited: number;
-  overloaded: number;
-  serverErrors: number;
-  authFailures: number;
-}
+export type LaneStats = Pick<BackendStatus, 'calls' | 'succeeded' | 'rateLimited' | 'overloaded' | 'serverErrors' | 'authFailures'>;
 
 export interface BackendLaneOptions {
   name: string;

@@ -29,6 +29,12 @@ export function toEndpointRecord(row: EndpointRow): WebhookEndpointRecord {
   };
 }
 
+/** An endpoint's values in the order of {@link ENDPOINT_COLUMNS}, for an insert. */
+export function endpointValues(endpoint: WebhookEndpointRecord): (string | number | null)[] {
+  const { id, workspaceId, url, secret, description, createdAt, consecutiveFailures, pausedUntil, disabledAt } = endpoint;
+  return [id, workspaceId, url, secret, description, createdAt, consecutiveFailures, pausedUntil, disabledAt];
+}
+
 /** The `webhook_deliveries` columns both stores select, in the shape {@link toDeliveryRecord} reads. */
 export const DELIVERY_COLUMNS = `seq, id, endpoint_id, batch_id, event_type, payload, state, attempts, next_attempt_at,
   last_status, last_error, created_at, delivered_at`;

@@ -34,7 +34,6 @@ export interface AnthropicBackendOptions {
   now?: () => number;
 }
 
-const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
 function isMessage(value: unknown): value is Message {
@@ -60,20 +59,17 @@ export class AnthropicBackend implements MessagesBackend {
 
   constructor(options: AnthropicBackendOptions) {
     this.name = options.name ?? 'anthropic';
-    const base = new URL(options.url);
-    base.pathname = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;
     this.#apiKey = options.apiKey;
     this.#now = options.now ?? Date.now;
     this.#endpoint = new HttpEndpoint({
-      url: base.href,
+      ...options,
+      path: '/v1/messages',
       headers: {
         'x-api-key': options.apiKey,
         'anthropic-version': options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
         'content-type': 'application/json',
         accept: 'application/json',
       },
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      connections: options.connections,
       secret: options.apiKey,
       now: this.#now,
     });

@@ -36,8 +36,6 @@ export interface OpenAIBackendOptions {
   now?: () => number;
 }
 
-const DEFAULT_TIMEOUT_MS = 600_000;
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -55,18 +53,15 @@ export class OpenAIBackend implements ChatBackend {
 
   constructor(options: OpenAIBackendOptions) {
     this.name = options.name ?? 'openai';
-    const base = new URL(options.url);
-    base.pathname = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
     this.#apiKey = options.apiKey;
     this.#modelMap = options.modelMap ?? {};
     this.#now = options.now ?? Date.now;
     this.#endpoint = new HttpEndpoint({
-      url: base.href,
+      ...options,
+      path: '/chat/completions',
       headers,
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      connections: options.connections,
       secret: options.apiKey,
       now: this.#now,
     });

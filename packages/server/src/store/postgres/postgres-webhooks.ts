@@ -7,6 +7,7 @@ import {
   DELIVERY_COLUMNS,
   DISABLED_ERROR,
   ENDPOINT_COLUMNS,
+  endpointValues,
   stateAfter,
   toDeliveryRecords,
   toEndpointRecord,
@@ -42,19 +43,8 @@ export class PostgresWebhookStore implements WebhookStore {
 
   async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO batchd.webhook_endpoints (id, workspace_id, url, secret, description, created_at, consecutive_failures, paused_until, disabled_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        endpoint.id,
-        endpoint.workspaceId,
-        endpoint.url,
-        endpoint.secret,
-        endpoint.description,
-        endpoint.createdAt,
-        endpoint.consecutiveFailures,
-        endpoint.pausedUntil,
-        endpoint.disabledAt,
-      ],
+      `INSERT INTO batchd.webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      endpointValues(endpoint),
     );
   }
 

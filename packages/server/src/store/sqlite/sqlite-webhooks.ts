@@ -6,6 +6,7 @@ import {
   DELIVERY_COLUMNS,
   DISABLED_ERROR,
   ENDPOINT_COLUMNS,
+  endpointValues,
   stateAfter,
   toDeliveryRecords,
   toEndpointRecord,
@@ -32,20 +33,7 @@ export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
-    this.db
-      .prepare(`INSERT INTO webhook_endpoints (id, workspace_id, url, secret, description, created_at, consecutive_failures, paused_until, disabled_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        endpoint.id,
-        endpoint.workspaceId,
-        endpoint.url,
-        endpoint.secret,
-        endpoint.description,
-        endpoint.createdAt,
-        endpoint.consecutiveFailures,
-        endpoint.pausedUntil,
-        endpoint.disabledAt,
-      );
+    this.db.prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...endpointValues(endpoint));
   }
 
   async listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]> {
