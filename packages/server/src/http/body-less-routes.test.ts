@@ -1,14 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routesOf } from '../../test-support/api/registered-routes.js';
-import { systemClock } from '../clock.js';
-import { Lanes } from '../engine/lanes.js';
-import { BatchIdGenerator } from '../ids.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { buildApp } from './app.js';
+import { buildTestApp } from '../../test-support/api/test-app.js';
 
 /**
  * Every POST and DELETE route the app has, now or later, called as the official Python SDKs call
@@ -18,21 +14,7 @@ import { buildApp } from './app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-body-less-'));
 const store = new SqliteStore(join(dir, 'db.sqlite'));
-const app = buildApp({
-  store,
-  lanes: new Lanes([]),
-  clock: systemClock,
-  logger: pino({ level: 'silent' }),
-  ids: new BatchIdGenerator(),
-  batchTtlMs: 3_600_000,
-  resultsTtlMs: 7_200_000,
-  publicUrl: () => '',
-  onCreated: () => undefined,
-  onCanceled: () => undefined,
-  auth: 'none',
-  webhookTargets: 'any',
-  uploadTimeoutMs: 60_000,
-});
+const app = buildTestApp(store);
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 afterAll(async () => {
   await app.close();

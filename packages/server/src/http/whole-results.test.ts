@@ -1,17 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
-import { systemClock } from '../clock.js';
-import { Lanes } from '../engine/lanes.js';
-import { BatchIdGenerator } from '../ids.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { BatchStore } from '../store/store.js';
-import { buildApp } from './app.js';
 import { DEFAULT_WORKSPACE } from './authenticator.js';
+import { buildTestApp } from '../../test-support/api/test-app.js';
 
 /**
  * The results of an ended batch over real HTTP, when the batch is deleted and its rows purged
@@ -75,25 +71,13 @@ describe.each(['SQLite', 'PostgreSQL'])('results read while the batch is deleted
     const [whole, deleted] = ['msgbatch_01WHOLE', 'msgbatch_01DELETED'];
     await endedBatch(store, whole);
     await endedBatch(store, deleted);
-    const app = buildApp({
-      store: pausing(store, async (batchId) => {
+    const app = buildTestApp(
+      pausing(store, async (batchId) => {
         if (batchId !== deleted) return;
         expect(await store.deleteBatch(DEFAULT_WORKSPACE, deleted)).toBe('deleted');
         while ((await store.purge(10_000)) > 0);
       }),
-      lanes: new Lanes([]),
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-      ids: new BatchIdGenerator(),
-      batchTtlMs: 3_600_000,
-      resultsTtlMs: 7_200_000,
-      publicUrl: () => '',
-      onCreated: () => undefined,
-      onCanceled: () => undefined,
-      auth: 'none',
-      webhookTargets: 'any',
-      uploadTimeoutMs: 60_000,
-    });
+    );
     try {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       const results = (id: string) => fetch(`${url}/v1/messages/batches/${id}/results`, { headers: { 'x-api-key': 'k' } });

@@ -2,12 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { systemClock } from '../../src/clock.js';
-import { Lanes } from '../../src/engine/lanes.js';
-import { buildApp } from '../../src/http/app.js';
-import { BatchIdGenerator } from '../../src/ids.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { buildTestApp } from './test-app.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -22,21 +18,7 @@ export interface RegisteredRoute {
 export async function registeredRoutes(): Promise<RegisteredRoute[]> {
   const dir = mkdtempSync(join(tmpdir(), 'batchd-routes-'));
   const store = new SqliteStore(join(dir, 'routes.sqlite'));
-  const app = buildApp({
-    store,
-    lanes: new Lanes([]),
-    clock: systemClock,
-    logger: pino({ level: 'silent' }),
-    ids: new BatchIdGenerator(),
-    batchTtlMs: 60_000,
-    resultsTtlMs: 60_000,
-    publicUrl: () => '',
-    onCreated: () => undefined,
-    onCanceled: () => undefined,
-    auth: 'keys',
-    webhookTargets: 'any',
-    uploadTimeoutMs: 60_000,
-  });
+  const app = buildTestApp(store, { auth: 'keys' });
   try {
     await app.ready();
     return routesOf(app);

@@ -2,15 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../clock.js';
-import { Lanes } from '../../engine/lanes.js';
-import { BatchIdGenerator } from '../../ids.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { BatchStore } from '../../store/store.js';
-import { buildApp } from '../app.js';
 import { DEFAULT_WORKSPACE } from '../authenticator.js';
+import { buildTestApp } from '../../../test-support/api/test-app.js';
 
 /** The follow route over real HTTP, on an app without an engine: what happens to a follower when its reader or the server goes. */
 
@@ -44,21 +40,7 @@ async function serve(name: string) {
       yield [{ customId: 'waiting', params: '{}' }];
     })(),
   );
-  const app = buildApp({
-    store: counted,
-    lanes: new Lanes([]),
-    clock: systemClock,
-    logger: pino({ level: 'silent' }),
-    ids: new BatchIdGenerator(),
-    batchTtlMs: 3_600_000,
-    resultsTtlMs: 7_200_000,
-    publicUrl: () => '',
-    onCreated: () => undefined,
-    onCanceled: () => undefined,
-    auth: 'none',
-    webhookTargets: 'any',
-    uploadTimeoutMs: 60_000,
-  });
+  const app = buildTestApp(counted);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const path = `/v1/messages/batches/${batch.id}/results?partial=true&follow=true`;
   const follow = () => fetch(`${url}${path}`, { headers: { 'x-api-key': 'k' } });
