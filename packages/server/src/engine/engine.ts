@@ -161,6 +161,7 @@ export class Engine {
 
   private dispatch(request: ClaimedRequest): void {
     const controller = new AbortController();
+    const bytes = request.params.length;
     const done = this.run(request, controller.signal)
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
@@ -168,13 +169,13 @@ export class Engine {
         this.results.complete(this.kinds[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
-        this.heldParams -= request.params.length;
-        paramsGarbage.released(request.params.length);
+        this.heldParams -= bytes;
+        paramsGarbage.released(bytes);
         this.inFlight.delete(request.key);
         if (this.inFlight.size === 0) this.idle.splice(0).forEach((resolve) => resolve());
         this.wake();
       });
-    this.heldParams += request.params.length;
+    this.heldParams += bytes;
     this.inFlight.set(request.key, { controller, done });
   }
 
@@ -195,6 +196,8 @@ export class Engine {
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const kind = this.kinds[request.dialect];
     const parsed = kind.parse(request.params);
+    // From here the parsed params stand for the request: its text (up to 32 MiB) is garbage.
+    request.params = '';
     if ('invalid' in parsed) {
       this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
       return;

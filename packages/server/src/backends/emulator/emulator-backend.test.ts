@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Message } from '@batchd/sdk';
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendOutcome } from '../backend.js';
@@ -128,6 +129,17 @@ describe('EmulatorBackend', () => {
       expect(new Set([a.id, b.id, c.id]).size).toBe(3);
       expect(b.content).not.toEqual(a.content);
       expect(c.content).toEqual(a.content);
+    });
+
+    it('hashes a long string piece by piece to the id its whole JSON text gives, surrogate pairs kept whole', async () => {
+      // A pair straddles the first 64 KiB piece; quotes and newlines need escapes.
+      const text = `${'a'.repeat(64 * 1024 - 1)}\u{1F600}${'b\n"'.repeat(50_000)}`;
+      // Keys in sorted order at every level: this text is the canonical JSON the id is taken from.
+      const params = { max_tokens: 9, messages: [{ content: text, role: 'user' }], model: 'm' };
+      let n = BigInt(`0x${createHash('sha256').update(JSON.stringify(params)).digest('hex')}`);
+      let digits = '';
+      for (let i = 0; i < 24; i++, n /= 62n) digits += '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.charAt(Number(n % 62n));
+      expect((await reply(params)).id).toBe(`msg_${digits}`);
     });
   });
 

@@ -269,9 +269,27 @@ function hashCanonicalJson(hash: Hash, value: unknown): void {
         hashCanonicalJson(hash, record[key]);
       });
     hash.update('}');
+  } else if (typeof value === 'string') {
+    hashJsonString(hash, value);
   } else {
     hash.update(JSON.stringify(value));
   }
+}
+
+const STRING_PIECE = 64 * 1024;
+
+/** Feeds a string's JSON text to `hash` piece by piece, so a string of many MB is never copied whole. */
+function hashJsonString(hash: Hash, text: string): void {
+  hash.update('"');
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + STRING_PIECE, text.length);
+    const last = text.charCodeAt(end - 1);
+    // A surrogate pair stays whole: JSON escapes a lone half.
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    hash.update(JSON.stringify(text.slice(start, end)).slice(1, -1));
+    start = end;
+  }
+  hash.update('"');
 }
 
 /** The first 24 base62 digits of the sha256 of `prefix` and the canonical JSON of `params`. */
