@@ -6,6 +6,7 @@ import { figure } from '../support/report.js';
 import type { LoadClientsOptions, LoadClientsReport } from '../support/load-clients.js';
 import { runLoadClients } from '../support/run-script.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { percentile } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
@@ -93,10 +94,10 @@ async function timeMany(count: number, paths: (i: number) => string, client: Bat
 export const controlPlane: Scenario = {
   name: 'control-plane',
   summary: 'retrieve and list p50/p99 with 10,000 batches stored, and retrieve under 200 clients',
-  sizes: {
-    full: { batches: 10_000, createConcurrency: 8, samples: 2_000, warmup: 200, loadClients: 200, loadSeconds: 20, requestLatencyMs: 2_000 },
-    tiny: { batches: 50, createConcurrency: 8, samples: 50, warmup: 10, loadClients: 10, loadSeconds: 2, requestLatencyMs: 200 },
-  },
+  sizes: fullAndTiny(
+    { batches: 10_000, createConcurrency: 8, samples: 2_000, warmup: 200, loadClients: 200, loadSeconds: 20, requestLatencyMs: 2_000 },
+    { batches: 50, samples: 50, warmup: 10, loadClients: 10, loadSeconds: 2, requestLatencyMs: 200 },
+  ),
 
   async run(params, context) {
     const batches = param(params, 'batches');

@@ -5,6 +5,7 @@ import { BatchdProcess } from '../support/batchd-process.js';
 import { insertRows, parseBody } from '../support/ingest-baseline.js';
 import { figure } from '../support/report.js';
 import { messageParams, writeCreateBody } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { secondsSince } from '../support/stats.js';
 import { param, type RunContext, type Scenario } from './scenario.js';
 
@@ -57,7 +58,7 @@ async function baselineArm(bodyPath: string, dbPath: string): Promise<Arm & { pa
 export const ingest: Scenario = {
   name: 'ingest',
   summary: 'create one batch of 100,000 requests (~100 MB) over HTTP: seconds, MB/s, server peak RSS',
-  sizes: { full: { requests: 100_000, textLength: 880, repeats: 2 }, tiny: { requests: 200, textLength: 880, repeats: 1 } },
+  sizes: fullAndTiny({ requests: 100_000, textLength: 880, repeats: 2 }, { requests: 200, repeats: 1 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

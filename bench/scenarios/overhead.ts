@@ -3,6 +3,7 @@ import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
 import { runSdkScript } from '../support/run-script.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { param, type Scenario } from './scenario.js';
 
 /**
@@ -13,10 +14,7 @@ import { param, type Scenario } from './scenario.js';
 export const overhead: Scenario = {
   name: 'overhead',
   summary: '100,000 requests against a provider that answers at once: requests/s create → ended vs the plain SDK script',
-  sizes: {
-    full: { requests: 100_000, concurrency: 64, sdkConcurrency: 64, textLength: 20, maxTokens: 64 },
-    tiny: { requests: 300, concurrency: 64, sdkConcurrency: 64, textLength: 20, maxTokens: 64 },
-  },
+  sizes: fullAndTiny({ requests: 100_000, concurrency: 64, sdkConcurrency: 64, textLength: 20, maxTokens: 64 }, { requests: 300 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

@@ -10,6 +10,7 @@ import { RssSampler } from '../support/proc-stats.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams, prose } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
@@ -61,10 +62,7 @@ async function saveResults(client: BatchdClient, id: string, path: string): Prom
 export const results: Scenario = {
   name: 'results',
   summary: 'stream the results of a 100,000-request batch (~300 MB JSONL): MB/s and server RSS growth vs reading a file',
-  sizes: {
-    full: { requests: 100_000, answerChars: 2_400, concurrency: 64, repeats: 2 },
-    tiny: { requests: 1000, answerChars: 2_400, concurrency: 64, repeats: 1 },
-  },
+  sizes: fullAndTiny({ requests: 100_000, answerChars: 2_400, concurrency: 64, repeats: 2 }, { requests: 1000, repeats: 1 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

@@ -4,6 +4,7 @@ import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
 import { runBareLoop, runSdkScript } from '../support/run-script.js';
 import type { SdkScriptReport } from '../support/sdk-script.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { param, type Params, type Scenario } from './scenario.js';
 
 /**
@@ -48,10 +49,7 @@ async function bareArm(params: Params, timeoutMs: number) {
 export const saturation: Scenario = {
   name: 'saturation',
   summary: 'provider with capacity C=32 in flight and latency L=50 ms: throughput as a fraction of C/L and share of 429s',
-  sizes: {
-    full: { requests: 10_000, capacity: 32, latencyMs: 50, concurrency: 64, sdkLow: 16, sdkHigh: 512, textLength: 20 },
-    tiny: { requests: 200, capacity: 32, latencyMs: 50, concurrency: 64, sdkLow: 16, sdkHigh: 512, textLength: 20 },
-  },
+  sizes: fullAndTiny({ requests: 10_000, capacity: 32, latencyMs: 50, concurrency: 64, sdkLow: 16, sdkHigh: 512, textLength: 20 }, { requests: 200 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

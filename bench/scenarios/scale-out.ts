@@ -7,6 +7,7 @@ import { BatchdProcess } from '../support/batchd-process.js';
 import { BACKEND_KEY } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
@@ -20,10 +21,7 @@ import { param, type Scenario } from './scenario.js';
 export const scaleOut: Scenario = {
   name: 'scale-out',
   summary: '1, 2 and 4 worker processes on one PostgreSQL database; throughput and scaling efficiency',
-  sizes: {
-    full: { requests: 6000, latencyMs: 50, perNode: 16 },
-    tiny: { requests: 200, latencyMs: 20, perNode: 4 },
-  },
+  sizes: fullAndTiny({ requests: 6000, latencyMs: 50, perNode: 16 }, { requests: 200, latencyMs: 20, perNode: 4 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

@@ -6,6 +6,7 @@ import { startBatchdFor } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
 import { runSdkScript } from '../support/run-script.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { median, secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
@@ -18,10 +19,7 @@ import { param, type Scenario } from './scenario.js';
 export const smallBatch: Scenario = {
   name: 'small-batch',
   summary: '10 requests, provider latency 50 ms: creation → ended, median of several runs',
-  sizes: {
-    full: { requests: 10, latencyMs: 50, runs: 9, pollMs: 5, concurrency: 64 },
-    tiny: { requests: 10, latencyMs: 50, runs: 2, pollMs: 5, concurrency: 64 },
-  },
+  sizes: fullAndTiny({ requests: 10, latencyMs: 50, runs: 9, pollMs: 5, concurrency: 64 }, { runs: 2 }),
 
   async run(params, context) {
     const requests = param(params, 'requests');

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { verifyWebhook, type WebhookDelivery, type WebhookEndpoint } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Api, type RequestOptions } from '../test-support/api/api.js';
+import type { Api } from '../test-support/api/api.js';
 import { createBatch, expectApiError, pollUntil, userRequests, waitUntilEnded } from '../test-support/api/batches.js';
+import { createKey, withKey } from '../test-support/api/keys.js';
 import { chatLine, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
-import { MAIN_JS, startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
 import { WebhookReceiver, type Answer } from '../test-support/fakes/webhook-receiver.js';
 
 /**
@@ -34,21 +34,12 @@ async function receiver(script?: (index: number) => Answer): Promise<WebhookRece
 
 /** A key of workspace `name`, made by `batchd keys create`. */
 function newKey(name: string): string {
-  const run = spawnSync(process.execPath, [MAIN_JS, 'keys', 'create', '--workspace', name, '--db', server.dbPath, '--json'], { encoding: 'utf8' });
-  expect(run.status, run.stderr).toBe(0);
-  return (JSON.parse(run.stdout) as { key: string }).key;
+  return createKey(server.dbPath, name).key;
 }
 
 /** Raw requests in a workspace of its own, with a key made by `batchd keys create`. */
 function workspace(name: string, key = newKey(name)): Api {
-  const base = api(server.url);
-  const keyed = (options: RequestOptions = {}): RequestOptions => ({ ...options, headers: { 'x-api-key': key, ...options.headers } });
-  return {
-    request: (method, path, options) => base.request(method, path, keyed(options)),
-    get: (path, options) => base.get(path, keyed(options)),
-    post: (path, json, options) => base.post(path, json, keyed(options)),
-    delete: (path, options) => base.delete(path, keyed(options)),
-  };
+  return withKey(server.url, key);
 }
 
 async function addEndpoint(client: Api, url: string): Promise<WebhookEndpoint> {

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReused, RETRY_WINDOW_MS, type CreateOptions } from '../../src/store/batch-creates.js';
 import type { BatchStore, NewRequest } from '../../src/store/store.js';
+import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * How every store answers a create that repeats an earlier one (`createBatch` with options):
@@ -9,16 +10,8 @@ import type { BatchStore, NewRequest } from '../../src/store/store.js';
 export function runBatchCreatesContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store: repeated creates`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1000;
-    const T0 = 1_800_000_000_000;
-    const HOUR = 3_600_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     const requests = (count: number): NewRequest[] => Array.from({ length: count }, (_, i) => ({ customId: `r${i}`, params: `{"n":${i}}` }));
     async function* chunks(count: number, gate?: Promise<void>): AsyncGenerator<NewRequest[]> {

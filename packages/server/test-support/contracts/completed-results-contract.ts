@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompletedPage } from '../../src/store/completed-results.js';
 import type { BatchStore, NewRequest } from '../../src/store/store.js';
+import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * Reading results in completion order while a batch runs, as every store must do it. Each
@@ -9,16 +10,8 @@ import type { BatchStore, NewRequest } from '../../src/store/store.js';
 export function runCompletedResultsContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store: results in completion order`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1;
-    const T0 = 1_800_000_000_000;
-    const HOUR = 3_600_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     async function create(count: number, ttl = HOUR) {
       const requests: NewRequest[] = Array.from({ length: count }, (_, i) => ({ customId: `r${i}`, params: '{}' }));

@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchStore, NewRequest } from '../../src/store/store.js';
+import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /** The behaviour of files and chat batches every store implementation must show. */
 export function runFileStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store: files and chat batches`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1000;
-    const T0 = 1_800_000_000_000;
-    const HOUR = 3_600_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     const fileId = () => `file-01TEST${String(nextId++).padStart(18, '0')}`;
     async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_LEASE_LOSSES, QUARANTINE_MESSAGE } from '../../src/store/quarantine.js';
 import type { BatchStore, Dialect } from '../../src/store/store.js';
+import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * Quarantine, for every store: a request whose lease lapses for the third time ends errored
@@ -9,16 +10,8 @@ import type { BatchStore, Dialect } from '../../src/store/store.js';
 export function runQuarantineContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store quarantine`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1;
-    const T0 = 1_800_000_000_000;
-    const HOUR = 3_600_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     async function create(dialect: Dialect, customIds: string[]) {
       const id = `${dialect === 'chat' ? 'batch_' : 'msgbatch_'}01QUAR${String(nextId++).padStart(16, '0')}`;

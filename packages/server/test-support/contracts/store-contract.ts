@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchStore, NewRequest } from '../../src/store/store.js';
+import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * The behaviour every store implementation must show. Each implementation's test file calls
@@ -8,16 +9,8 @@ import type { BatchStore, NewRequest } from '../../src/store/store.js';
 export function runStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store contract`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1000;
-    const T0 = 1_800_000_000_000;
-    const HOUR = 3_600_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     const batchId = () => `msgbatch_01TEST${String(nextId++).padStart(18, '0')}`;
     const requests = (count: number, prefix = 'r'): NewRequest[] =>

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchRecord, BatchStore } from '../../src/store/store.js';
 import { DISABLED_ERROR } from '../../src/store/webhook-rows.js';
 import type { AttemptResult, ClaimLimits, NewEvent, PausePolicy, WebhookEndpointRecord } from '../../src/store/webhook-store.js';
+import { openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * The webhook behaviour every store must show: endpoints per workspace, the outbox scan over
@@ -11,16 +12,9 @@ import type { AttemptResult, ClaimLimits, NewEvent, PausePolicy, WebhookEndpoint
 export function runWebhookStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} webhook store contract`, () => {
     let store: BatchStore;
+    openStoreEachTest(makeStore, (opened) => (store = opened));
     let nextId = 1000;
-    const T0 = 1_800_000_000_000;
     const DAY = 86_400_000;
-
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
 
     const endpoint = (workspaceId: string, createdAt = T0): WebhookEndpointRecord => ({
       id: `whep_${nextId++}`,

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
-import { api, type Api, type RequestOptions } from '../../test-support/api/api.js';
+import { api } from '../../test-support/api/api.js';
 import { createBatch, userRequests } from '../../test-support/api/batches.js';
-import { MAIN_JS, startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+import { createKey, withKey } from '../../test-support/api/keys.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Slow uploads, sent as a client on a raw socket would: one byte a second, never idle long enough
@@ -56,23 +56,6 @@ function dribble(server: ServerHandle, path: string, body: string, headers: Reco
   return { closed, sent: () => sent, stop: () => socket.destroy() };
 }
 
-function createKey(server: ServerHandle, db: string, workspace: string): string {
-  const run = spawnSync(process.execPath, [MAIN_JS, 'keys', 'create', '--workspace', workspace, '--json', '--db', db], { encoding: 'utf8' });
-  expect(run.status, run.stderr).toBe(0);
-  return (JSON.parse(run.stdout) as { key: string }).key;
-}
-
-function withKey(server: ServerHandle, key: string): Api {
-  const base = api(server.url);
-  const keyed = (options: RequestOptions = {}): RequestOptions => ({ ...options, headers: { 'x-api-key': key, ...options.headers } });
-  return {
-    request: (method, path, options) => base.request(method, path, keyed(options)),
-    get: (path, options) => base.get(path, keyed(options)),
-    post: (path, json, options) => base.post(path, json, keyed(options)),
-    delete: (path, options) => base.delete(path, keyed(options)),
-  };
-}
-
 const unavailable = postgresUnavailable();
 const databases: TestDatabase[] = [];
 afterAll(async () => {
@@ -114,9 +97,9 @@ describe('slow uploads on PostgreSQL', () => {
   it.skipIf(unavailable !== null)('leave other workspaces answered while more of them than pooled connections trickle in', async () => {
     const flags = await storeFlags('PostgreSQL');
     const server = await startServer({ flags: { ...flags, auth: 'keys', 'log-level': 'error' } });
-    const slowKey = createKey(server, flags.db!, 'slow');
-    const otherKey = createKey(server, flags.db!, 'other');
-    const other = withKey(server, otherKey);
+    const slowKey = createKey(flags.db!, 'slow').key;
+    const otherKey = createKey(flags.db!, 'other').key;
+    const other = withKey(server.url, otherKey);
     const slow = Array.from({ length: 14 }, () =>
       dribble(server, '/v1/messages/batches', CREATE_BODY, { 'x-api-key': slowKey, 'content-type': 'application/json' }),
     );

@@ -1,17 +1,5 @@
 import pg from 'pg';
-import type {
-  BatchRecord,
-  BatchStore,
-  CancelOutcome,
-  ClaimedRequest,
-  Completion,
-  DeleteOutcome,
-  ListPage,
-  ListQuery,
-  NewBatch,
-  NewRequest,
-  Retry,
-} from '../store.js';
+import type * as store from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
 import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
@@ -58,7 +46,7 @@ const TYPES: pg.CustomTypesConfig = {
  * claims lock rows with `FOR UPDATE SKIP LOCKED`, every write by the engine is guarded by the
  * lease owner, and maintenance steps lock what they change, so all nodes may run them at once.
  */
-export class PostgresStore extends StoreWithUpkeep implements BatchStore {
+export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
   readonly files: PostgresFiles;
   readonly apiKeys: PostgresApiKeys;
   private readonly listener: WorkListener;
@@ -107,11 +95,11 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
   }
 
   /** Stores the batch and its requests (see {@link createBatch}). */
-  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
+  async createBatch(batch: store.NewBatch, requests: AsyncIterable<store.NewRequest[]>, options?: CreateOptions): Promise<store.BatchRecord> {
     return createBatch(this.pool, batch, requests, options);
   }
 
-  async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
+  async getBatch(workspaceId: string, id: string): Promise<store.BatchRecord | null> {
     const { rows } = await this.pool.query<BatchRow>(
       `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND id = $2 AND ${VISIBLE}`,
       [workspaceId, id],
@@ -119,7 +107,7 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
     return rows[0] ? toBatchRecord(rows[0]) : null;
   }
 
-  async listBatches(workspaceId: string, page: ListQuery): Promise<ListPage> {
+  async listBatches(workspaceId: string, page: store.ListQuery): Promise<store.ListPage> {
     const newer = page.beforeId !== undefined;
     const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND dialect = $2 AND ${VISIBLE}`;
     const scope = [workspaceId, page.dialect ?? 'messages'];
@@ -135,8 +123,8 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
   }
 
   /** Marks the batch canceling and cancels its queued requests, under the batch row's lock. */
-  async cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome> {
-    const outcome = await this.transaction(async (client): Promise<CancelOutcome> => {
+  async cancelBatch(workspaceId: string, id: string, now: number): Promise<store.CancelOutcome> {
+    const outcome = await this.transaction(async (client): Promise<store.CancelOutcome> => {
       const found = await client.query<BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND id = $2 AND ${VISIBLE} FOR UPDATE`,
         [workspaceId, id],
@@ -156,7 +144,7 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
     return outcome;
   }
 
-  async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
+  async deleteBatch(workspaceId: string, id: string): Promise<store.DeleteOutcome> {
     const deleted = await this.pool.query(
       `UPDATE batchd.batches SET status = 'deleted' WHERE workspace_id = $1 AND id = $2 AND status = 'ended'`,
       [workspaceId, id],
@@ -178,7 +166,7 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
     return this.completionSignal.subscribe(listener);
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<ClaimedRequest[]> {
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<store.ClaimedRequest[]> {
     if (clusterLimit === undefined) return claimRequests(this.pool, owner, limit, leaseUntil, now, paramsBytes);
     // Claims that count the cluster's leases take turns, so two nodes never both see room for the same slot.
     return this.transaction(async (client) => {
@@ -202,14 +190,14 @@ export class PostgresStore extends StoreWithUpkeep implements BatchStore {
     });
   }
 
-  async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
+  async completeRequests(owner: string, completions: store.Completion[], now: number): Promise<void> {
     if (completions.length === 0) return;
     await completeRequests(this.pool, owner, completions, now);
     this.completionSignal.notify();
   }
 
   /** Requeues the requests still leased by `owner`, settles their batches and wakes idle workers. */
-  async retryRequests(owner: string, retries: Retry[], now: number): Promise<void> {
+  async retryRequests(owner: string, retries: store.Retry[], now: number): Promise<void> {
     if (retries.length === 0) return;
     await this.transaction(async (client) => {
       const { rows } = await client.query<{ batch_seq: number }>({

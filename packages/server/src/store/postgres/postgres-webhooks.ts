@@ -3,28 +3,9 @@ import { newWebhookEventId } from '../../ids.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import type { BatchRecord } from '../store.js';
 import { pickFairly, type ClaimCandidate, type LeasedCount } from '../fair-claim.js';
-import {
-  DELIVERY_COLUMNS,
-  DISABLED_ERROR,
-  ENDPOINT_COLUMNS,
-  endpointValues,
-  stateAfter,
-  toDeliveryRecords,
-  toEndpointRecord,
-  type AttemptRow,
-  type DeliveryRow,
-  type EndpointRow,
-} from '../webhook-rows.js';
-import type {
-  AttemptResult,
-  ClaimedDelivery,
-  ClaimLimits,
-  DeliveryPage,
-  NewEvent,
-  WebhookDeliveryRecord,
-  WebhookEndpointRecord,
-  WebhookStore,
-} from '../webhook-store.js';
+import { DELIVERY_COLUMNS, DISABLED_ERROR, ENDPOINT_COLUMNS, endpointValues, stateAfter, toDeliveryRecords, toEndpointRecord } from '../webhook-rows.js';
+import type { AttemptRow, DeliveryRow, EndpointRow } from '../webhook-rows.js';
+import type * as webhooks from '../webhook-store.js';
 import { inTransaction } from './transaction.js';
 
 const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM batchd.webhook_endpoints WHERE workspace_id = $1 AND id = $2)';
@@ -34,21 +15,21 @@ const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM batchd.webhook_endpoints WH
  * outbox scan and the claims lock rows with `FOR UPDATE SKIP LOCKED`, so any number of workers
  * may run them at once without announcing a batch twice or sending one delivery twice at once.
  */
-export class PostgresWebhookStore implements WebhookStore {
+export class PostgresWebhookStore implements webhooks.WebhookStore {
   constructor(private readonly pool: pg.Pool) {}
 
   private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, work);
   }
 
-  async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
+  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO batchd.webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       endpointValues(endpoint),
     );
   }
 
-  async listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]> {
+  async listEndpoints(workspaceId: string): Promise<webhooks.WebhookEndpointRecord[]> {
     const { rows } = await this.pool.query<EndpointRow>(
       `SELECT ${ENDPOINT_COLUMNS} FROM batchd.webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id`,
       [workspaceId],
@@ -56,7 +37,7 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.map(toEndpointRecord);
   }
 
-  async getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpointRecord | null> {
+  async getEndpoint(workspaceId: string, id: string): Promise<webhooks.WebhookEndpointRecord | null> {
     const { rows } = await this.pool.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM batchd.webhook_endpoints WHERE workspace_id = $1 AND id = $2`, [
       workspaceId,
       id,
@@ -77,7 +58,7 @@ export class PostgresWebhookStore implements WebhookStore {
     });
   }
 
-  async announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => NewEvent[]): Promise<number> {
+  async announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => webhooks.NewEvent[]): Promise<number> {
     return this.transaction(async (client) => {
       const { rows: batches } = await client.query<BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE NOT announced AND status IN ('ended', 'deleted')
@@ -116,7 +97,7 @@ export class PostgresWebhookStore implements WebhookStore {
     });
   }
 
-  async claimDeliveries(owner: string, limits: ClaimLimits, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(owner: string, limits: webhooks.ClaimLimits, leaseUntil: number, now: number): Promise<webhooks.ClaimedDelivery[]> {
     const [{ rows: candidates }, { rows: leased }] = await Promise.all([
       this.pool.query<ClaimCandidate>({
         name: 'batchd-delivery-candidates',
@@ -162,7 +143,7 @@ export class PostgresWebhookStore implements WebhookStore {
       }));
   }
 
-  async recordAttempt(owner: string, id: string, attempt: number, result: AttemptResult, now: number): Promise<boolean> {
+  async recordAttempt(owner: string, id: string, attempt: number, result: webhooks.AttemptResult, now: number): Promise<boolean> {
     const state = stateAfter(result);
     const { rows } = await this.pool.query({
       name: 'batchd-record-attempt',
@@ -202,7 +183,7 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.length > 0;
   }
 
-  async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<DeliveryPage> {
+  async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<webhooks.DeliveryPage> {
     const { rows } = await this.pool.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM batchd.webhook_deliveries
        WHERE ${IN_WORKSPACE} AND seq < COALESCE((SELECT seq FROM batchd.webhook_deliveries WHERE id = $3), 9223372036854775807)
@@ -213,7 +194,7 @@ export class PostgresWebhookStore implements WebhookStore {
     return { deliveries: await this.withAttempts(kept), hasMore: rows.length > page.limit };
   }
 
-  async retryDelivery(workspaceId: string, endpointId: string, id: string, now: number): Promise<WebhookDeliveryRecord | null> {
+  async retryDelivery(workspaceId: string, endpointId: string, id: string, now: number): Promise<webhooks.WebhookDeliveryRecord | null> {
     await this.pool.query(
       `UPDATE batchd.webhook_deliveries SET state = 'pending', next_attempt_at = $4, lease_owner = NULL
        WHERE ${IN_WORKSPACE} AND id = $3 AND state <> 'pending'`,
@@ -240,7 +221,7 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows[0]!.purged;
   }
 
-  private async withAttempts(rows: DeliveryRow[]): Promise<WebhookDeliveryRecord[]> {
+  private async withAttempts(rows: DeliveryRow[]): Promise<webhooks.WebhookDeliveryRecord[]> {
     if (rows.length === 0) return [];
     const { rows: attempts } = await this.pool.query<AttemptRow>(
       'SELECT delivery_seq, attempt, attempted_at, status, error FROM batchd.webhook_attempts WHERE delivery_seq = ANY($1::bigint[])',

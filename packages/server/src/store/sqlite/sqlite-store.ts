@@ -1,16 +1,4 @@
-import type {
-  BatchRecord,
-  BatchStore,
-  CancelOutcome,
-  ClaimedRequest,
-  Completion,
-  DeleteOutcome,
-  ListPage,
-  ListQuery,
-  NewBatch,
-  NewRequest,
-  Retry,
-} from '../store.js';
+import type * as store from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
 import { StoreWithUpkeep } from '../store-with-upkeep.js';
 import { systemClock, type Clock } from '../../clock.js';
@@ -41,7 +29,7 @@ interface BatchDelta {
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
  * are released and creates it did not finish are discarded.
  */
-export class SqliteStore extends StoreWithUpkeep implements BatchStore {
+export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   readonly files: SqliteFiles;
   readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
@@ -96,7 +84,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     this.sql.discardBatch.run(seq);
   }
 
-  async createBatch(batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
+  async createBatch(batch: store.NewBatch, requests: AsyncIterable<store.NewRequest[]>, options?: CreateOptions): Promise<store.BatchRecord> {
     const { lastInsertRowid } = this.sql.insertBatch.run(
       batch.id,
       batch.workspaceId,
@@ -107,14 +95,14 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
       batch.attributes ?? null,
     );
     const seq = Number(lastInsertRowid);
-    const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
+    const insertChunk = this.db.transaction((chunk: store.NewRequest[]) => {
       for (const request of chunk) {
         const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId);
         this.sql.insertParams.run(lastInsertRowid, request.params);
       }
     });
     // Opens the batch, or discards it when it repeats an earlier create: one transaction.
-    const finish = this.db.transaction((count: number): BatchRecord => {
+    const finish = this.db.transaction((count: number): store.BatchRecord => {
       const earlierId = options ? this.creates.settle(batch, options) : null;
       if (earlierId === null) {
         if (count === 0) this.sql.endEmptyBatch.run(seq);
@@ -137,7 +125,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     }
   }
 
-  private batchBySeq(seq: number): BatchRecord {
+  private batchBySeq(seq: number): store.BatchRecord {
     return toBatchRecord(this.sql.getBatchBySeq.get(seq) as BatchRow);
   }
 
@@ -145,12 +133,12 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return this.sql.getBatch.get(workspaceId, id) as BatchRow | undefined;
   }
 
-  async getBatch(workspaceId: string, id: string): Promise<BatchRecord | null> {
+  async getBatch(workspaceId: string, id: string): Promise<store.BatchRecord | null> {
     const row = this.findRow(workspaceId, id);
     return row ? toBatchRecord(row) : null;
   }
 
-  async listBatches(workspaceId: string, page: ListQuery): Promise<ListPage> {
+  async listBatches(workspaceId: string, page: store.ListQuery): Promise<store.ListPage> {
     const newer = page.beforeId !== undefined;
     const dialect = page.dialect ?? 'messages';
     const rows = (
@@ -164,8 +152,8 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return { batches: kept.map(toBatchRecord), hasMore };
   }
 
-  async cancelBatch(workspaceId: string, id: string, now: number): Promise<CancelOutcome> {
-    const outcome = this.db.transaction((): CancelOutcome => {
+  async cancelBatch(workspaceId: string, id: string, now: number): Promise<store.CancelOutcome> {
+    const outcome = this.db.transaction((): store.CancelOutcome => {
       const row = this.findRow(workspaceId, id);
       if (!row) return { kind: 'not_found' };
       if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
@@ -181,7 +169,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return this.sql.cancelingIds.pluck().all() as string[];
   }
 
-  async deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome> {
+  async deleteBatch(workspaceId: string, id: string): Promise<store.DeleteOutcome> {
     const row = this.findRow(workspaceId, id);
     if (!row) return 'not_found';
     if (row.status !== 'ended') return 'not_ended';
@@ -217,7 +205,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     return this.completionSignal.subscribe(listener);
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<ClaimedRequest[]> {
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<store.ClaimedRequest[]> {
     return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes))();
   }
 
@@ -225,7 +213,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     this.db.transaction(() => this.leases.renew(owner, keys, leaseUntil))();
   }
 
-  async completeRequests(owner: string, completions: Completion[], now: number): Promise<void> {
+  async completeRequests(owner: string, completions: store.Completion[], now: number): Promise<void> {
     this.db.transaction(() => {
       const deltas = new Map<number, BatchDelta>();
       let completionSeq = this.completions.reserve(completions.length);
@@ -255,7 +243,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     this.completionSignal.notify();
   }
 
-  async retryRequests(owner: string, retries: Retry[], now: number): Promise<void> {
+  async retryRequests(owner: string, retries: store.Retry[], now: number): Promise<void> {
     this.db.transaction(() => {
       const touched = new Set<number>();
       for (const retry of retries) {

@@ -2,48 +2,29 @@ import { newWebhookEventId } from '../../ids.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import type { BatchRecord } from '../store.js';
 import { pickFairly, type ClaimCandidate, type LeasedCount } from '../fair-claim.js';
-import {
-  DELIVERY_COLUMNS,
-  DISABLED_ERROR,
-  ENDPOINT_COLUMNS,
-  endpointValues,
-  stateAfter,
-  toDeliveryRecords,
-  toEndpointRecord,
-  type AttemptRow,
-  type DeliveryRow,
-  type EndpointRow,
-} from '../webhook-rows.js';
-import type {
-  AttemptResult,
-  ClaimedDelivery,
-  ClaimLimits,
-  DeliveryPage,
-  NewEvent,
-  WebhookDeliveryRecord,
-  WebhookEndpointRecord,
-  WebhookStore,
-} from '../webhook-store.js';
+import { DELIVERY_COLUMNS, DISABLED_ERROR, ENDPOINT_COLUMNS, endpointValues, stateAfter, toDeliveryRecords, toEndpointRecord } from '../webhook-rows.js';
+import type { AttemptRow, DeliveryRow, EndpointRow } from '../webhook-rows.js';
+import type * as webhooks from '../webhook-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM webhook_endpoints WHERE workspace_id = ? AND id = ?)';
 
 /** Webhook endpoints and deliveries in the SQLite file of a {@link SqliteStore}. */
-export class SqliteWebhookStore implements WebhookStore {
+export class SqliteWebhookStore implements webhooks.WebhookStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async createEndpoint(endpoint: WebhookEndpointRecord): Promise<void> {
+  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord): Promise<void> {
     this.db.prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...endpointValues(endpoint));
   }
 
-  async listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]> {
+  async listEndpoints(workspaceId: string): Promise<webhooks.WebhookEndpointRecord[]> {
     const rows = this.db
       .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? ORDER BY created_at, id`)
       .all(workspaceId) as EndpointRow[];
     return rows.map(toEndpointRecord);
   }
 
-  async getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpointRecord | null> {
+  async getEndpoint(workspaceId: string, id: string): Promise<webhooks.WebhookEndpointRecord | null> {
     const row = this.db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND id = ?`).get(workspaceId, id) as
       | EndpointRow
       | undefined;
@@ -60,7 +41,7 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => NewEvent[]): Promise<number> {
+  async announceEndedBatches(now: number, limit: number, eventsFor: (batch: BatchRecord) => webhooks.NewEvent[]): Promise<number> {
     return this.db.transaction(() => {
       const batches = this.db
         .prepare(`SELECT ${BATCH_COLUMNS} FROM batches WHERE announced = 0 AND status IN ('ended', 'deleted') ORDER BY seq LIMIT ?`)
@@ -82,7 +63,7 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async claimDeliveries(owner: string, limits: ClaimLimits, leaseUntil: number, now: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(owner: string, limits: webhooks.ClaimLimits, leaseUntil: number, now: number): Promise<webhooks.ClaimedDelivery[]> {
     return this.db.transaction(() => {
       const candidates = this.db
         .prepare(`SELECT d.seq, d.endpoint_id, e.workspace_id, d.next_attempt_at FROM webhook_endpoints e
@@ -113,7 +94,7 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async recordAttempt(owner: string, id: string, attempt: number, result: AttemptResult, now: number): Promise<boolean> {
+  async recordAttempt(owner: string, id: string, attempt: number, result: webhooks.AttemptResult, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const state = stateAfter(result);
       const row = this.db
@@ -157,7 +138,7 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<DeliveryPage> {
+  async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<webhooks.DeliveryPage> {
     const after = page.afterId === undefined ? null : this.db.prepare('SELECT seq FROM webhook_deliveries WHERE id = ?').pluck().get(page.afterId);
     const rows = this.db
       .prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${IN_WORKSPACE} AND seq < ? ORDER BY seq DESC LIMIT ?`)
@@ -166,7 +147,7 @@ export class SqliteWebhookStore implements WebhookStore {
     return { deliveries: this.withAttempts(kept), hasMore: rows.length > page.limit };
   }
 
-  async retryDelivery(workspaceId: string, endpointId: string, id: string, now: number): Promise<WebhookDeliveryRecord | null> {
+  async retryDelivery(workspaceId: string, endpointId: string, id: string, now: number): Promise<webhooks.WebhookDeliveryRecord | null> {
     this.db
       .prepare(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_owner = NULL
         WHERE ${IN_WORKSPACE} AND id = ? AND state <> 'pending'`)
@@ -193,7 +174,7 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  private withAttempts(rows: DeliveryRow[]): WebhookDeliveryRecord[] {
+  private withAttempts(rows: DeliveryRow[]): webhooks.WebhookDeliveryRecord[] {
     if (rows.length === 0) return [];
     const attempts = this.db
       .prepare(`SELECT delivery_seq, attempt, attempted_at, status, error FROM webhook_attempts
