@@ -27,6 +27,9 @@ type ListQuery = { Querystring: Partial<Record<'after' | 'limit' | 'order' | 'pu
 /** The multipart fields of an upload's expiry policy, as OpenAI's SDKs send it. */
 const EXPIRES_AFTER_FIELDS: ReadonlySet<string> = new Set(['expires_after[anchor]', 'expires_after[seconds]']);
 
+/** Longest file name kept: a page of the file list holds up to 10,000 of them. */
+const MAX_FILENAME_BYTES = 255;
+
 /** The only purpose files are kept for: input files of batches. */
 const BATCH_PURPOSE = 'batch';
 
@@ -92,6 +95,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
         }
         if (part.fieldname !== 'file') throw invalidRequest(`${part.fieldname}: unexpected file field; send the file as "file".`);
         if (part.filename.includes('\u0000')) throw invalidRequest('file: the file name must not contain NUL characters.');
+        if (Buffer.byteLength(part.filename) > MAX_FILENAME_BYTES) throw invalidRequest(`file: the file name must be at most ${MAX_FILENAME_BYTES} bytes.`);
         const now = deps.clock.now();
         file = await store.files.createFile(
           { id: deps.fileIds.next(now), workspaceId: workspace, purpose: BATCH_PURPOSE, filename: part.filename || 'upload.jsonl', createdAt: now },
