@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAIClient } from '../../../test-support/api/openai.js';
 import { buildTestApp } from '../../../test-support/api/test-app.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/postgres/test-database.js';
+import { freshStores, type StoreKind } from '../../../test-support/stores/fresh-stores.js';
 import { Maintenance } from '../../engine/maintenance.js';
 import { DEFAULT_WORKSPACE } from '../authenticator.js';
-import { PostgresStore } from '../../store/postgres/postgres-store.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { BatchStore } from '../../store/store.js';
 
 /**
@@ -19,22 +14,8 @@ import type { BatchStore } from '../../store/store.js';
  * maintenance removes expired uploads.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-file-expiry-'));
-const unavailable = postgresUnavailable();
-const databases: TestDatabase[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  for (const database of databases) await database.drop();
-});
-
+const stores = freshStores('batchd-file-expiry-');
 const HOUR_MS = 3_600_000;
-
-async function openStore(kind: string): Promise<BatchStore> {
-  if (kind === 'SQLite') return new SqliteStore(join(dir, `${kind}-${Date.now()}.sqlite`));
-  const database = await createTestDatabase();
-  databases.push(database);
-  return PostgresStore.open(database.url);
-}
 
 /** batchd's API on `store` at loopback, its clock at `clock.now`, and an SDK client for it. */
 async function serve(store: BatchStore, clock: { now: () => number }) {
@@ -46,9 +27,9 @@ async function serve(store: BatchStore, clock: { now: () => number }) {
 const LINE = JSON.stringify({ custom_id: 'only', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } });
 const input = async (name: string) => toFile(Buffer.from(`${LINE}\n`), name);
 
-describe.each([{ kind: 'SQLite' }, { kind: 'PostgreSQL' }])('expired files on $kind', ({ kind }) => {
-  it.skipIf(kind === 'PostgreSQL' && unavailable !== null)('stops serving an upload past expires_after, and maintenance removes it', async () => {
-    const store = await openStore(kind);
+describe.each<{ kind: StoreKind }>([{ kind: 'SQLite' }, { kind: 'PostgreSQL' }])('expired files on $kind', ({ kind }) => {
+  it.skipIf(stores.skipped(kind))('stops serving an upload past expires_after, and maintenance removes it', async () => {
+    const store = await stores.open(kind);
     let now = Date.UTC(2026, 0, 1);
     const clock = { now: () => now };
     const { app, client } = await serve(store, clock);
@@ -79,8 +60,8 @@ describe.each([{ kind: 'SQLite' }, { kind: 'PostgreSQL' }])('expired files on $k
     }
   });
 
-  it.skipIf(kind === 'PostgreSQL' && unavailable !== null)('stops serving a batch’s output file output_expires_after its end', async () => {
-    const store = await openStore(kind);
+  it.skipIf(stores.skipped(kind))('stops serving a batch’s output file output_expires_after its end', async () => {
+    const store = await stores.open(kind);
     let now = Date.UTC(2026, 0, 1);
     const { app, client } = await serve(store, { now: () => now });
     try {
