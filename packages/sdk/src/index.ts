@@ -1,4 +1,5 @@
 export * from './wire-types.js';
+export * from './openai-file-types.js';
 export {
   BatchdClient,
   ANTHROPIC_VERSION,

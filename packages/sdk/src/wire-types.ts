@@ -3,6 +3,8 @@
  * (`@anthropic-ai/sdk` `resources/messages/batches.ts`). Field names stay snake_case as on the wire.
  */
 
+import type { OpenAIExpiresAfter } from './openai-file-types.js';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -244,6 +246,10 @@ export interface OpenAIBatch {
   cancelled_at: number | null;
   request_counts: { total: number; completed: number; failed: number };
   metadata: Record<string, string> | null;
+  /** The model the input file's first request names; null when it was not recorded. */
+  model: string | null;
+  /** When the output and error files expire, counted from the batch's end; null for the server's results TTL. */
+  output_expires_after: OpenAIExpiresAfter | null;
   usage: {
     input_tokens: number;
     input_tokens_details: { cached_tokens: number };

@@ -3,12 +3,14 @@ import { h } from './dom.js';
 import { errorBanner } from './error-banner.js';
 import { formatCount, formatDateTime, formatRelative, isoOf } from './format.js';
 import { dialectBadge, openAIStatusBadge } from './openai-status-badge.js';
+import { usageSummary } from './openai-usage.js';
 import { startPolling } from './poller.js';
 import { href } from './routes.js';
 
 const POLL_MS = 2000;
 const SHOWN = 20;
-const COLUMNS = ['Batch', 'API', 'Status', 'Requests', 'Completed', 'Failed', 'Created'];
+const COLUMNS = ['Batch', 'API', 'Endpoint', 'Status', 'Requests', 'Completed', 'Failed', 'Tokens', 'Created'];
+const NUMERIC = new Set(['Requests', 'Completed', 'Failed', 'Tokens']);
 
 function row(batch: OpenAIBatch, now: number): HTMLTableRowElement {
   const cell = (label: string, className: string, ...children: Array<Node | string>) => h('td', { 'data-label': label, class: className }, ...children);
@@ -19,10 +21,12 @@ function row(batch: OpenAIBatch, now: number): HTMLTableRowElement {
     { 'data-batch-id': batch.id },
     h('th', { scope: 'row', class: 'col-id' }, h('a', { href: href({ page: 'openai', id: batch.id }), class: 'mono' }, batch.id)),
     cell('API', 'col-dialect', dialectBadge()),
+    cell('Endpoint', 'col-endpoint mono', batch.endpoint),
     cell('Status', 'col-status', openAIStatusBadge(batch.status).element),
     cell('Requests', 'num', formatCount(total)),
     cell('Completed', 'num', formatCount(completed)),
     cell('Failed', 'num', formatCount(failed)),
+    h('td', { 'data-label': 'Tokens', class: 'num col-tokens', title: usageSummary(batch.usage) }, formatCount(batch.usage.total_tokens)),
     cell('Created', 'col-created', h('time', { datetime: created, title: formatDateTime(created) }, formatRelative(created, now))),
   );
 }
@@ -38,7 +42,7 @@ export function openAIBatchList(client: BatchdClient): { element: HTMLElement; s
     'table',
     { class: 'batch-table', id: 'openai-batches' },
     h('caption', { class: 'visually-hidden' }, 'OpenAI batches, newest first'),
-    h('thead', {}, h('tr', {}, ...COLUMNS.map((name) => h('th', { scope: 'col', class: ['Requests', 'Completed', 'Failed'].includes(name) ? 'num' : '' }, name)))),
+    h('thead', {}, h('tr', {}, ...COLUMNS.map((name) => h('th', { scope: 'col', class: NUMERIC.has(name) ? 'num' : '' }, name)))),
     tbody,
   );
   const element = h('section', { class: 'openai-batches', hidden: true }, h('h2', {}, 'OpenAI batches'), banner, h('div', { class: 'table-wrap' }, table));

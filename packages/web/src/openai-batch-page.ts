@@ -3,6 +3,7 @@ import { h, on, setText } from './dom.js';
 import { errorBanner } from './error-banner.js';
 import { formatCount, formatDateTime, isoOf } from './format.js';
 import { dialectBadge, openAIStatusBadge } from './openai-status-badge.js';
+import { usageEntries } from './openai-usage.js';
 import { startPolling } from './poller.js';
 import { apiClient } from './session.js';
 
@@ -71,7 +72,8 @@ function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
       { class: 'grid' },
       card('Requests', definitions([['Total', formatCount(total)], ['Completed', formatCount(completed)], ['Failed', formatCount(failed)]])),
       card('Timeline', definitions(times)),
-      card('Batch', definitions([['Endpoint', batch.endpoint], ['Input file', batch.input_file_id], ...Object.entries(batch.metadata ?? {})])),
+      card('Batch', definitions([['Endpoint', batch.endpoint], ['Model', batch.model ?? '—'], ['Input file', batch.input_file_id], ...Object.entries(batch.metadata ?? {})])),
+      card('Usage', definitions(usageEntries(batch.usage))),
       errors.length === 0
         ? null
         : h('section', { class: 'card card-wide' }, h('h2', {}, 'Input file errors'), h('ul', { class: 'validation-errors' }, ...errors.map((e) => h('li', { 'data-line': e.line ?? '' }, `${e.message} (${e.code})`)))),
@@ -80,7 +82,7 @@ function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
   );
 }
 
-/** One OpenAI batch: status, counts, times, input errors, and its output and error files. */
+/** One OpenAI batch: status, counts, times, endpoint, model, usage, input errors, and its output and error files. */
 export function mountOpenAIBatchPage(main: HTMLElement, id: string): () => void {
   const client = apiClient();
   const banner = h('div');

@@ -28,7 +28,7 @@ async function createBatch(lines: unknown[]) {
 }
 
 describe('OpenAI batches in the dashboard', () => {
-  it('lists them with their API badge and shows a batch with its result files', async () => {
+  it('lists them with their API badge, endpoint and tokens, and shows a batch with its model, usage and result files', async () => {
     const created = await createBatch([chatLine('q-1', 'Hello dashboard'), chatLine('q-2', 'emulator:error=invalid_request_error')]);
     const done = await waitForBatch(client, created.id);
     expect(done.status).toBe('completed');
@@ -41,6 +41,10 @@ describe('OpenAI batches in the dashboard', () => {
       expect(await textOf(page, `${row} .badge-dialect`)).toBe('OpenAI');
       expect(await textOf(page, `${row} [data-status]`)).toBe('completed');
       expect(await textOf(page, `#openai-batches tr[data-batch-id="${failed.id}"] [data-status]`)).toBe('failed');
+      expect(await textOf(page, `${row} .col-endpoint`)).toBe('/v1/chat/completions');
+      expect(done.usage!.total_tokens).toBeGreaterThan(0);
+      expect(await textOf(page, `${row} .col-tokens`)).toBe(String(done.usage!.total_tokens));
+      expect(await page.getAttribute(`${row} .col-tokens`, 'title')).toContain(`Input tokens: ${done.usage!.input_tokens}`);
       await screenshot(page, 'openai-batch-list');
 
       await page.click(`${row} a`);
@@ -49,6 +53,9 @@ describe('OpenAI batches in the dashboard', () => {
       const facts = await page.$$eval('.facts', (lists) => lists.map((list) => list.textContent ?? ''));
       expect(facts.join(' ')).toContain('Total2Completed1Failed1');
       expect(facts.join(' ')).toContain('search');
+      expect(facts.join(' ')).toContain('Endpoint/v1/chat/completionsModelgpt-4o-mini');
+      const usage = done.usage!;
+      expect(facts.join(' ')).toContain(`Input tokens${usage.input_tokens}Cached0Output tokens${usage.output_tokens}Reasoning0Total tokens${usage.total_tokens}`);
       await page.getByRole('button', { name: 'Show output file' }).click();
       await page.waitForSelector(`.file-view[data-file-id="${done.output_file_id}"]:not([hidden])`);
       const output = (await textOf(page, `.file-view[data-file-id="${done.output_file_id}"]`)).split('\n').map((line) => JSON.parse(line));

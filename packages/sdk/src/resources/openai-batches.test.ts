@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatchdClient } from '../client.js';
 import { NotFoundError } from '../core/error.js';
 import { sendJSON, startFakeAPI, type FakeAPI, type Handler } from '../test-support/fake-api.js';
+import type { OpenAIFile } from '../openai-file-types.js';
 import type { OpenAIBatch } from '../wire-types.js';
 
 let api: FakeAPI | undefined;
@@ -36,6 +37,8 @@ const batch: OpenAIBatch = {
   cancelled_at: null,
   request_counts: { total: 1, completed: 1, failed: 0 },
   metadata: { team: 'search' },
+  model: 'gpt-4o-mini',
+  output_expires_after: { anchor: 'created_at', seconds: 3600 },
   usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 },
 };
 
@@ -58,6 +61,32 @@ describe('client.openai', () => {
       'GET /v1/batches?after=batch_0&limit=20 test-key',
       'GET /v1/batches/batch_1? test-key',
       'GET /v1/batches/batch%2F9? test-key',
+    ]);
+  });
+
+  it('lists a page of files with its query and retrieves one by encoded id', async () => {
+    const file: OpenAIFile = {
+      id: 'file-1',
+      object: 'file',
+      bytes: 12,
+      created_at: 1_800_000_000,
+      expires_at: 1_800_003_600,
+      filename: 'in.jsonl',
+      purpose: 'batch',
+      status: 'processed',
+      status_details: null,
+    };
+    const client = await setup((req, res) => {
+      if (req.path === '/v1/files') return sendJSON(res, 200, { object: 'list', data: [file], first_id: 'file-1', last_id: 'file-1', has_more: true });
+      return sendJSON(res, 200, file);
+    });
+    expect(await client.openai.files.list({ after: 'file-0', limit: 1, order: 'asc', purpose: 'batch' })).toMatchObject({ data: [file], has_more: true });
+    expect(await client.openai.files.list()).toMatchObject({ data: [file] });
+    expect(await client.openai.files.retrieve('file/1')).toEqual(file);
+    expect(api!.requests.map((r) => `${r.path}?${r.query.toString()}`)).toEqual([
+      '/v1/files?after=file-0&limit=1&order=asc&purpose=batch',
+      '/v1/files?',
+      '/v1/files/file%2F1?',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import type { BatchdClient, RequestOptions } from '../client.js';
+import type { OpenAIFile, OpenAIFileList, OpenAIFileListParams } from '../openai-file-types.js';
 
 /** `client.openai.files`: reading files of the OpenAI Files API (`/v1/files`), such as a batch's output and error files. */
 export class OpenAIFiles {
@@ -6,6 +7,16 @@ export class OpenAIFiles {
 
   constructor(client: BatchdClient) {
     this.#client = client;
+  }
+
+  /** One page of the workspace's uploaded files, newest first unless `order` is `asc`. */
+  list(query: OpenAIFileListParams = {}, options?: RequestOptions): Promise<OpenAIFileList> {
+    const { after, limit, order, purpose } = query;
+    return this.#client.requestJSON<OpenAIFileList>({ ...options, method: 'GET', path: '/v1/files', query: { after, limit, order, purpose } });
+  }
+
+  retrieve(id: string, options?: RequestOptions): Promise<OpenAIFile> {
+    return this.#client.requestJSON<OpenAIFile>({ ...options, method: 'GET', path: `/v1/files/${encodeURIComponent(id)}` });
   }
 
   /** A file's content as text. */

@@ -5,10 +5,10 @@ import { sendChat } from '../translate/send-chat.js';
 import { chatErrorResponse, chatResponse } from '../wire/chat-result.js';
 import type { RequestKind } from './request-kind.js';
 
+const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
+
 /** A completion's token counts as batch usage totals: cached prompt tokens count as cache reads. */
-function usageOf(completion: ChatCompletion): UsageTotals {
-  const usage: Partial<ChatCompletion['usage']> = isObject(completion.usage) ? completion.usage : {};
-  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
+function usageOf(usage: Partial<ChatCompletion['usage']>): UsageTotals {
   const cached = count(usage.prompt_tokens_details?.cached_tokens);
   return {
     input_tokens: Math.max(0, count(usage.prompt_tokens) - cached),
@@ -16,6 +16,14 @@ function usageOf(completion: ChatCompletion): UsageTotals {
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: cached,
   };
+}
+
+/** The completion's usage and its reasoning tokens, as far as the answer reports them. */
+function completionOf(key: number, completion: ChatCompletion): Completion {
+  const usage: Partial<ChatCompletion['usage']> = isObject(completion.usage) ? completion.usage : {};
+  const output = count(usage.completion_tokens);
+  const reasoningTokens = Math.min(output, count(usage.completion_tokens_details?.reasoning_tokens));
+  return { key, type: 'succeeded', result: chatResponse(200, completion), usage: usageOf(usage), reasoningTokens };
 }
 
 /**
@@ -39,8 +47,7 @@ export function chatRequests(now: () => number): RequestKind {
     async call({ key, lane, params, signal, attempt, stillWanted }) {
       const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
       if (outcome === null || outcome.kind === 'error') return outcome;
-      const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: usageOf(outcome.completion) };
-      return { kind: 'succeeded', completion };
+      return { kind: 'succeeded', completion: completionOf(key, outcome.completion) };
     },
 
     errored(key, errorType, message) {

@@ -1,11 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { FileStore } from '../store/file-store.js';
 import type { UpkeepStore } from '../store/store.js';
 import { GuardedTick, runStep } from './guarded-tick.js';
 
 export interface MaintenanceOptions {
-  store: UpkeepStore;
+  /** The sweeps, and the uploaded files whose expired ones it removes. */
+  store: UpkeepStore & { readonly files: Pick<FileStore, 'purgeExpired'> };
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -17,6 +19,9 @@ export interface MaintenanceOptions {
 
 /** Request rows removed per purge transaction: each is short, so API calls are served between them. */
 const PURGE_CHUNK = 500;
+
+/** Expired uploaded files removed per tick at most: each may hold 200 MB. */
+const EXPIRED_FILES_PER_TICK = 50;
 
 /** Results files written per tick at most: each may take a second or two for a large batch. */
 const RESULTS_FILES_PER_TICK = 4;
@@ -35,10 +40,10 @@ async function inChunks(purge: (limit: number) => Promise<number>, limit: number
 
 /**
  * The periodic upkeep: reclaims lapsed leases, expires overdue batches, archives batches past
- * their results TTL, purges the rows of deleted and archived batches and the create records too
- * old to match a repeated create, and writes the results files of large batches that ended.
- * Ticks are guarded (see {@link GuardedTick}). Steps yield to the event loop between them, so a store that
- * works synchronously never holds up the API for long.
+ * their results TTL, purges the rows of deleted and archived batches, the create records too
+ * old to match a repeated create and the uploaded files past their expiry, and writes the results
+ * files of large batches that ended. Ticks are guarded (see {@link GuardedTick}). Steps yield to
+ * the event loop between them, so a store that works synchronously never holds up the API for long.
  */
 export class Maintenance {
   private readonly loop: GuardedTick;
@@ -63,6 +68,7 @@ export class Maintenance {
       ['archive batches', () => store.archiveBatches(clock.now())],
       ['purge', () => inChunks((limit) => store.purge(limit), purgeLimit)],
       ['purge create records', () => inChunks((limit) => store.purgeCreateRecords(clock.now(), limit), purgeLimit)],
+      ['purge expired files', () => store.files.purgeExpired(clock.now(), EXPIRED_FILES_PER_TICK)],
       ['file results', () => store.fileResults?.(RESULTS_FILES_PER_TICK, (batch, error) => logger.warn({ err: error, batch }, 'writing a results file failed; its results are served from the database')) ?? Promise.resolve(0)],
     ];
     for (const [name, step] of steps) {

@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
-import { PostgresStore } from '../store/postgres/postgres-store.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { describe, expect, it } from 'vitest';
+import { freshStores, type StoreKind } from '../../test-support/stores/fresh-stores.js';
 import type { BatchStore } from '../store/store.js';
 import { DEFAULT_WORKSPACE } from './authenticator.js';
 import { buildTestApp } from '../../test-support/api/test-app.js';
@@ -14,23 +9,10 @@ import { buildTestApp } from '../../test-support/api/test-app.js';
  * while they stream: the body is cut off with an error, never ended cleanly but short.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-whole-results-'));
-const unavailable = postgresUnavailable();
-const databases: TestDatabase[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  for (const database of databases) await database.drop();
-});
+const stores = freshStores('batchd-whole-results-');
 
 /** More than one page of the results route (1000 lines). */
 const REQUESTS = 2500;
-
-async function openStore(kind: string): Promise<BatchStore> {
-  if (kind === 'SQLite') return new SqliteStore(join(dir, `${Date.now()}-${Math.random()}.sqlite`));
-  const database = await createTestDatabase();
-  databases.push(database);
-  return PostgresStore.open(database.url);
-}
 
 /** An ended batch of {@link REQUESTS} succeeded requests. */
 async function endedBatch(store: BatchStore, id: string): Promise<void> {
@@ -65,9 +47,9 @@ function pausing(store: BatchStore, afterFirstPage: (batchId: string) => Promise
   });
 }
 
-describe.each(['SQLite', 'PostgreSQL'])('results read while the batch is deleted, on %s', (kind) => {
-  it.skipIf(kind === 'PostgreSQL' && unavailable !== null)('end in an interrupted body', async () => {
-    const store = await openStore(kind);
+describe.each<StoreKind>(['SQLite', 'PostgreSQL'])('results read while the batch is deleted, on %s', (kind) => {
+  it.skipIf(stores.skipped(kind))('end in an interrupted body', async () => {
+    const store = await stores.open(kind);
     const [whole, deleted] = ['msgbatch_01WHOLE', 'msgbatch_01DELETED'];
     await endedBatch(store, whole);
     await endedBatch(store, deleted);

@@ -2,7 +2,7 @@ import type { BatchRecord, Dialect } from './store.js';
 
 /** The `batches` columns the store selects, in the shape {@link toBatchRecord} reads. */
 export const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
-  input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+  input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,
   created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at, dialect, attributes`;
 
 /** A `batches` row as both stores select it (PostgreSQL's `bigint` columns already read as numbers). */
@@ -21,6 +21,7 @@ export interface BatchRow {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  reasoning_tokens: number;
   created_at: number;
   expires_at: number;
   archive_at: number;
@@ -53,6 +54,7 @@ export function toBatchRecord(row: BatchRow): BatchRecord {
       cache_creation_input_tokens: row.cache_creation_input_tokens,
       cache_read_input_tokens: row.cache_read_input_tokens,
     },
+    reasoningTokens: row.reasoning_tokens,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     archiveAt: row.archive_at,

@@ -6,9 +6,11 @@ export interface FileRecord {
   filename: string;
   bytes: number;
   createdAt: number;
+  /** When the file stops being served and may be removed; null for never. */
+  expiresAt: number | null;
 }
 
-export type NewFile = Omit<FileRecord, 'bytes'>;
+export type NewFile = Omit<FileRecord, 'bytes' | 'expiresAt'>;
 
 export interface FileListQuery {
   limit: number;
@@ -16,6 +18,8 @@ export interface FileListQuery {
   after?: string;
   order: 'asc' | 'desc';
   purpose?: string;
+  /** Files expired at this time are left out. */
+  now: number;
 }
 
 export interface FileListPage {
@@ -57,8 +61,13 @@ export interface FileStore {
    * throws, nothing stays stored and the error is rethrown.
    */
   createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord>;
-  getFile(workspaceId: string, id: string): Promise<FileRecord | null>;
+  /** A file of the workspace, null when there is none or it has expired at `now`. */
+  getFile(workspaceId: string, id: string, now: number): Promise<FileRecord | null>;
   listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage>;
+  /** Sets when a file of the workspace expires. */
+  setFileExpiry(workspaceId: string, id: string, expiresAt: number): Promise<void>;
+  /** Removes up to `limit` files expired at `now`, and their content, one at a time; returns how many. */
+  purgeExpired(now: number, limit: number): Promise<number>;
   /** The content of a file of the workspace, chunk by chunk; nothing when there is no such file. */
   readFile(workspaceId: string, id: string): AsyncIterable<Buffer>;
   /** Deletes a file and its content; false when the workspace has no such file. */

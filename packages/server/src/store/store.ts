@@ -34,6 +34,8 @@ export interface BatchRecord {
   status: BatchStatus;
   counts: MessageBatchRequestCounts;
   usage: UsageTotals;
+  /** Output tokens spent reasoning, as OpenAI-compatible backends report them (part of `usage.output_tokens`). */
+  reasoningTokens: number;
   createdAt: number;
   expiresAt: number;
   /** When results stop being served. */
@@ -82,6 +84,8 @@ export interface Completion {
   type: 'succeeded' | 'errored';
   result: string;
   usage?: UsageTotals;
+  /** Of `usage.output_tokens`, those the backend reports as reasoning. */
+  reasoningTokens?: number;
 }
 
 export interface Retry {

@@ -15,8 +15,18 @@ export interface ChatBatchAttributes {
   endpoint: string;
   completion_window: string;
   metadata: Record<string, string> | null;
+  /** The model the input file's first request names; absent on batches stored before it was kept. */
+  model?: string;
+  /** How long after they are made the output and error files expire; absent or null for the results TTL. */
+  output_expires_after?: ExpiresAfter | null;
   /** Set when the input file was rejected: the batch is then `failed` and has no requests. */
   errors: { object: 'list'; data: BatchLineError[] } | null;
+}
+
+/** OpenAI's expiry policy of a file: `seconds` after its creation. */
+export interface ExpiresAfter {
+  anchor: 'created_at';
+  seconds: number;
 }
 
 export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
@@ -40,6 +50,17 @@ const secondsOrNull = (ms: number | null) => (ms === null ? null : seconds(ms));
 
 export function chatAttributes(batch: BatchRecord): ChatBatchAttributes {
   return JSON.parse(batch.attributes ?? '{}') as ChatBatchAttributes;
+}
+
+/**
+ * When a chat batch's output and error files stop being served, in milliseconds: when its results
+ * are archived, or earlier when `output_expires_after` counts from the batch's end (the files'
+ * creation).
+ */
+export function resultFilesExpireAt(batch: BatchRecord): number {
+  const policy = chatAttributes(batch).output_expires_after;
+  if (!policy || batch.endedAt === null) return batch.archiveAt;
+  return Math.min(batch.archiveAt, batch.endedAt + policy.seconds * 1000);
 }
 
 /** Where a chat batch is, in OpenAI's status set, from its stored state (finalizing never shows: results are written as they finish). */
@@ -82,11 +103,13 @@ export function toOpenAIBatch(batch: BatchRecord) {
     cancelled_at: at('cancelled'),
     request_counts: { total: processing + succeeded + failed, completed: succeeded, failed },
     metadata: attributes.metadata,
+    model: attributes.model ?? null,
+    output_expires_after: attributes.output_expires_after ?? null,
     usage: {
       input_tokens: input,
       input_tokens_details: { cached_tokens: usage.cache_read_input_tokens },
       output_tokens: usage.output_tokens,
-      output_tokens_details: { reasoning_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: batch.reasoningTokens },
       total_tokens: input + usage.output_tokens,
     },
   };
@@ -99,7 +122,7 @@ export function toFileObject(file: FileRecord) {
     object: 'file' as const,
     bytes: file.bytes,
     created_at: seconds(file.createdAt),
-    expires_at: null,
+    expires_at: secondsOrNull(file.expiresAt),
     filename: file.filename,
     purpose: file.purpose,
     status: 'processed' as const,
@@ -114,7 +137,7 @@ export function toResultFileObject(batch: BatchRecord, part: ResultFilePart, byt
     object: 'file' as const,
     bytes,
     created_at: seconds(batch.endedAt ?? batch.createdAt),
-    expires_at: seconds(batch.archiveAt),
+    expires_at: seconds(resultFilesExpireAt(batch)),
     filename: `${batch.id}_${part}.jsonl`,
     purpose: 'batch_output',
     status: 'processed' as const,

@@ -25,9 +25,9 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
       const text = '{"a":"é"}\n'.repeat(3);
       const file = await upload('w1', 'batch', text.slice(0, 7), text.slice(7), '');
       expect(file).toMatchObject({ workspaceId: 'w1', purpose: 'batch', filename: 'in.jsonl', bytes: Buffer.byteLength(text), createdAt: T0 });
-      expect(await store.files.getFile('w1', file.id)).toEqual(file);
+      expect(await store.files.getFile('w1', file.id, T0)).toEqual(file);
       expect(await content('w1', file.id)).toBe(text);
-      expect(await store.files.getFile('w2', file.id)).toBeNull();
+      expect(await store.files.getFile('w2', file.id, T0)).toBeNull();
       expect(await content('w2', file.id)).toBe('');
     });
 
@@ -38,21 +38,21 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
       }
       const id = fileId();
       await expect(store.files.createFile({ id, workspaceId: 'w1', purpose: 'batch', filename: 'x', createdAt: T0 }, failing())).rejects.toThrow('connection lost');
-      expect(await store.files.getFile('w1', id)).toBeNull();
-      expect((await store.files.listFiles('w1', { limit: 10, order: 'desc' })).files).toEqual([]);
+      expect(await store.files.getFile('w1', id, T0)).toBeNull();
+      expect((await store.files.listFiles('w1', { limit: 10, order: 'desc', now: T0 })).files).toEqual([]);
     });
 
     it('lists files of a workspace in either order, by purpose, and pages after an id', async () => {
       const ids = [];
       for (let i = 0; i < 4; i++) ids.push((await upload('w1', i === 3 ? 'other' : 'batch')).id);
       await upload('w2');
-      const desc = await store.files.listFiles('w1', { limit: 2, order: 'desc' });
+      const desc = await store.files.listFiles('w1', { limit: 2, order: 'desc', now: T0 });
       expect(desc.files.map((f) => f.id)).toEqual([ids[3], ids[2]]);
       expect(desc.hasMore).toBe(true);
-      const rest = await store.files.listFiles('w1', { limit: 2, order: 'desc', after: ids[2] });
+      const rest = await store.files.listFiles('w1', { limit: 2, order: 'desc', after: ids[2], now: T0 });
       expect(rest.files.map((f) => f.id)).toEqual([ids[1], ids[0]]);
       expect(rest.hasMore).toBe(false);
-      const asc = await store.files.listFiles('w1', { limit: 10, order: 'asc', after: ids[0], purpose: 'batch' });
+      const asc = await store.files.listFiles('w1', { limit: 10, order: 'asc', after: ids[0], purpose: 'batch', now: T0 });
       expect(asc.files.map((f) => f.id)).toEqual([ids[1], ids[2]]);
     });
 
@@ -60,9 +60,29 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
       const file = await upload('w1', 'batch', 'x'.repeat(100), 'y');
       expect(await store.files.deleteFile('w2', file.id)).toBe(false);
       expect(await store.files.deleteFile('w1', file.id)).toBe(true);
-      expect(await store.files.getFile('w1', file.id)).toBeNull();
+      expect(await store.files.getFile('w1', file.id, T0)).toBeNull();
       expect(await content('w1', file.id)).toBe('');
       expect(await store.files.deleteFile('w1', file.id)).toBe(false);
+    });
+
+    it('stops serving a file once it expires, and purges expired files with their content', async () => {
+      const [kept, expiring, other] = [await upload(), await upload('w1', 'batch', 'x'.repeat(10), 'y'), await upload('w2')];
+      expect(kept.expiresAt).toBeNull();
+      await store.files.setFileExpiry('w1', expiring.id, T0 + HOUR);
+      await store.files.setFileExpiry('w2', other.id, T0 + 2 * HOUR);
+      expect(await store.files.getFile('w1', expiring.id, T0 + HOUR - 1)).toEqual({ ...expiring, expiresAt: T0 + HOUR });
+      expect(await store.files.getFile('w1', expiring.id, T0 + HOUR)).toBeNull();
+      const listed = async (now: number) => (await store.files.listFiles('w1', { limit: 10, order: 'asc', now })).files.map((f) => f.id);
+      expect(await listed(T0)).toEqual([kept.id, expiring.id]);
+      expect(await listed(T0 + HOUR)).toEqual([kept.id]);
+
+      expect(await store.files.purgeExpired(T0 + HOUR - 1, 10)).toBe(0);
+      expect(await store.files.purgeExpired(T0 + 3 * HOUR, 1)).toBe(1);
+      expect(await store.files.purgeExpired(T0 + 3 * HOUR, 10)).toBe(1);
+      expect(await store.files.purgeExpired(T0 + 3 * HOUR, 10)).toBe(0);
+      expect(await content('w1', expiring.id)).toBe('');
+      expect(await content('w2', other.id)).toBe('');
+      expect(await store.files.getFile('w1', kept.id, T0 + 3 * HOUR)).toEqual(kept);
     });
 
     const chatBatch = (id: string, requests: NewRequest[]) =>
@@ -92,6 +112,16 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
     it('stores a batch with no requests as ended', async () => {
       const failed = await chatBatch('batch_01C', []);
       expect(failed).toMatchObject({ status: 'ended', endedAt: T0, counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 } });
+    });
+
+    it('adds the reasoning tokens of completions to the batch', async () => {
+      const batch = await chatBatch('batch_01E', [{ customId: 'r1', params: '{}' }, { customId: 'r2', params: '{}' }]);
+      expect(batch.reasoningTokens).toBe(0);
+      const [first, second] = await store.claimRequests('a', 2, T0 + 1000, T0);
+      const usage = { input_tokens: 5, output_tokens: 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 3 };
+      await store.completeRequests('a', [{ key: first!.key, type: 'succeeded', result: '{}', usage, reasoningTokens: 30 }], T0 + 1);
+      await store.completeRequests('a', [{ key: second!.key, type: 'succeeded', result: '{}', usage, reasoningTokens: 7 }], T0 + 2);
+      expect(await store.getBatch('w1', batch.id)).toMatchObject({ status: 'ended', reasoningTokens: 37, usage: { output_tokens: 80, cache_read_input_tokens: 6 } });
     });
 
     it('reads the finished requests of a batch split into succeeded and the rest', async () => {

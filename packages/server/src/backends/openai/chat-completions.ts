@@ -64,4 +64,6 @@ export interface ChatCompletionUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
+  /** Sent by OpenAI and some compatible servers: `reasoning_tokens` are part of `completion_tokens`. */
+  completion_tokens_details?: { reasoning_tokens?: number };
 }

@@ -43,7 +43,7 @@ describe('checkInputFile', () => {
 
   it('accepts lines split anywhere across chunks, CRLF endings and blank lines', async () => {
     const text = `${line('a')}\r\n\n${line('é')}\n${line('c')}`;
-    expect(await check(text.slice(0, 10), text.slice(10, 11), text.slice(11))).toEqual({ errors: [], requests: 3 });
+    expect(await check(text.slice(0, 10), text.slice(10, 11), text.slice(11))).toEqual({ errors: [], requests: 3, model: 'm' });
     const bytes = Buffer.from(text);
     const at = bytes.indexOf(Buffer.from('é')) + 1;
     expect((await check(bytes.subarray(0, at), bytes.subarray(at))).errors).toEqual([]);
@@ -83,8 +83,16 @@ describe('checkInputFile', () => {
     expect(await check(...pieces(text))).toEqual({
       errors: [{ code: 'line_too_long', message: `Line 2 is longer than the maximum of ${MAX_LINE_BYTES} bytes.`, param: null, line: 2 }],
       requests: 3,
+      model: 'm',
     });
     expect((await check(atLimit.replace('"note":"', '"note":"b'))).errors.map((error) => error.code)).toEqual(['line_too_long']);
+  });
+
+  it('names the model of the first request, unless its name is too long to repeat', async () => {
+    const named = (customId: string, model: string) => line(customId, { body: { model, messages: [] } });
+    expect((await check(`not json\n${named('a', 'gpt-x')}\n${named('b', 'gpt-y')}`)).model).toBe('gpt-x');
+    expect((await check(`${named('a', 'g'.repeat(257))}\n${named('b', 'gpt-y')}`)).model).toBe('gpt-y');
+    expect((await check(named('a', 'g'.repeat(256)))).model).toBe('g'.repeat(256));
   });
 
   it('lists an empty file as one error, and at most 100 bad lines', async () => {

@@ -9,6 +9,8 @@ export const MAX_FILE_BYTES = 200 * 1024 * 1024;
 export const MAX_FILE_LINES = 50_000;
 /** Longest line of a batch input file: the bound on one request's params (`POST /v1/messages` takes 32 MiB). */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Longest model name a batch object repeats as its `model`: every listed batch carries it. */
+const MAX_MODEL_NAME = 256;
 /** Most line errors a failed batch lists. */
 const MAX_LISTED_ERRORS = 100;
 const STORED_CHUNK_BYTES = 1024 * 1024;
@@ -136,23 +138,29 @@ async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string): A
 /**
  * Reads an input file through and lists what is wrong with it (at most 100 problems): lines
  * that are not valid requests, repeated `custom_id`s, or no request at all; and counts its
- * requests. No errors when the file may run as a batch.
+ * requests and the model its first request names (the batch's `model`, left out when longer than
+ * {@link MAX_MODEL_NAME}). No errors when the file may run as a batch.
  */
-export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<{ errors: BatchLineError[]; requests: number }> {
+export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<{ errors: BatchLineError[]; requests: number; model?: string }> {
   const errors: BatchLineError[] = [];
   const seen = new Set<string>();
   let requests = 0;
+  let model: string | undefined;
   for await (const checked of checkedLines(chunks, endpoint)) {
     requests++;
     if ('code' in checked) errors.push(checked);
     else if (seen.has(checked.customId)) {
       const message = `Line ${checked.line}: custom_id ${JSON.stringify(checked.customId)} was used on an earlier line.`;
       errors.push({ code: 'duplicate_custom_id', message, param: 'custom_id', line: checked.line });
-    } else seen.add(checked.customId);
-    if (errors.length >= MAX_LISTED_ERRORS) return { errors, requests };
+    } else {
+      seen.add(checked.customId);
+      const named = checked.body.model as string;
+      if (named.length <= MAX_MODEL_NAME) model ??= named;
+    }
+    if (errors.length >= MAX_LISTED_ERRORS) return { errors, requests, model };
   }
   if (requests === 0) errors.push({ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null });
-  return { errors, requests };
+  return { errors, requests, model };
 }
 
 /**

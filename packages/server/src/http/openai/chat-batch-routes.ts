@@ -8,7 +8,8 @@ import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
-import { toOpenAIBatch, type ChatBatchAttributes } from '../../wire/openai-batch.js';
+import { toOpenAIBatch, type ChatBatchAttributes, type ExpiresAfter } from '../../wire/openai-batch.js';
+import { parseExpiresAfter, parseMetadata } from './openai-fields.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
@@ -31,25 +32,31 @@ type IdParams = { Params: { id: string } };
 
 const ENDPOINT = '/v1/chat/completions';
 const COMPLETION_WINDOW = '24h';
-const METADATA_PAIRS = 16;
 
-/** The create body's fields, checked: OpenAI's limits on metadata (16 pairs, keys of 64 and values of 512 characters). */
-function parseCreate(body: unknown): { inputFileId: string; metadata: Record<string, string> | null } {
+interface CreateFields {
+  inputFileId: string;
+  metadata: Record<string, string> | null;
+  outputExpiresAfter: ExpiresAfter | null;
+}
+
+/** The create body's fields, checked. */
+function parseCreate(body: unknown): CreateFields {
   if (!isObject(body)) throw invalidRequest('The body must be a JSON object.');
-  const { input_file_id: inputFileId, endpoint, completion_window: window, metadata } = body;
+  const { input_file_id: inputFileId, endpoint, completion_window: window } = body;
   if (typeof inputFileId !== 'string' || inputFileId === '') throw invalidRequest('input_file_id: a file id is required.');
   if (inputFileId.includes('\u0000')) throw invalidRequest('input_file_id: must not contain NUL characters.');
   if (endpoint !== ENDPOINT) throw invalidRequest(`endpoint: batchd runs batches of ${ENDPOINT} only, got ${JSON.stringify(endpoint ?? null)}.`);
   if (window !== COMPLETION_WINDOW) throw invalidRequest(`completion_window: must be "${COMPLETION_WINDOW}", got ${JSON.stringify(window ?? null)}.`);
-  if (metadata === undefined || metadata === null) return { inputFileId, metadata: null };
-  if (!isObject(metadata)) throw invalidRequest('metadata: must be an object of string values.');
-  const entries = Object.entries(metadata);
-  if (entries.length > METADATA_PAIRS) throw invalidRequest(`metadata: at most ${METADATA_PAIRS} keys.`);
-  for (const [key, value] of entries) {
-    if (key.length > 64) throw invalidRequest(`metadata: key ${JSON.stringify(key.slice(0, 16))}… is longer than 64 characters.`);
-    if (typeof value !== 'string' || value.length > 512) throw invalidRequest(`metadata: the value of ${JSON.stringify(key)} must be a string of at most 512 characters.`);
-  }
-  return { inputFileId, metadata: metadata as Record<string, string> };
+  return { inputFileId, metadata: parseMetadata(body.metadata), outputExpiresAfter: parseExpiresAfter('output_expires_after', body.output_expires_after) };
+}
+
+/**
+ * How long after its creation a batch's results are kept: the results TTL, or less when the output
+ * files expire sooner (counted from the batch's end, at most the batch TTL after its creation).
+ */
+function resultsKeptMs(deps: Pick<ChatBatchRouteDeps, 'batchTtlMs' | 'resultsTtlMs'>, outputExpiresAfter: ExpiresAfter | null): number {
+  if (outputExpiresAfter === null) return deps.resultsTtlMs;
+  return Math.min(deps.resultsTtlMs, deps.batchTtlMs + outputExpiresAfter.seconds * 1000);
 }
 
 /** A failed batch's requests: none, so it is stored ended. */
@@ -79,18 +86,20 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
   // Creates are made once, as message batch creates are: a repeated Idempotency-Key or an SDK
   // retry of the same body gets the first batch.
   app.post('/v1/batches', async (request, reply) => {
-    const { inputFileId, metadata } = parseCreate(request.body);
+    const { inputFileId, metadata, outputExpiresAfter } = parseCreate(request.body);
     const idempotencyKey = idempotencyKeyOf(request);
     const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
-    const file = await store.files.getFile(workspace, inputFileId);
+    const file = await store.files.getFile(workspace, inputFileId, clock.now());
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
-    const { errors, requests: count } = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
+    const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,
       endpoint: ENDPOINT,
       completion_window: COMPLETION_WINDOW,
       metadata,
+      model,
+      output_expires_after: outputExpiresAfter,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
     let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count);
@@ -107,7 +116,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
           workspaceId: workspace,
           createdAt: now,
           expiresAt: now + deps.batchTtlMs,
-          archiveAt: now + deps.resultsTtlMs,
+          archiveAt: now + resultsKeptMs(deps, outputExpiresAfter),
           dialect: 'chat',
           attributes: JSON.stringify(attributes),
         },

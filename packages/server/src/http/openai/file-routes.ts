@@ -9,7 +9,8 @@ import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import { singleValues } from '../query-params.js';
-import { parseResultFileId, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
+import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
+import { parseExpiresAfter } from './openai-fields.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
 
@@ -22,6 +23,12 @@ export interface FileRouteDeps {
 
 type IdParams = { Params: { id: string } };
 type ListQuery = { Querystring: Partial<Record<'after' | 'limit' | 'order' | 'purpose', unknown>> };
+
+/** The multipart fields of an upload's expiry policy, as OpenAI's SDKs send it. */
+const EXPIRES_AFTER_FIELDS: ReadonlySet<string> = new Set(['expires_after[anchor]', 'expires_after[seconds]']);
+
+/** Longest file name kept: a page of the file list holds up to 10,000 of them. */
+const MAX_FILENAME_BYTES = 255;
 
 /** The only purpose files are kept for: input files of batches. */
 const BATCH_PURPOSE = 'batch';
@@ -41,7 +48,8 @@ function checkPurpose(purpose: unknown): void {
 
 /**
  * The OpenAI Files API for batch input files: uploads stream into the store (multipart, 200 MB
- * and 50,000 lines at most, purpose `batch`), and a chat batch's output and error files are
+ * and 50,000 lines at most, purpose `batch`, optionally expiring: `expires_after`; an expired
+ * file is no longer served and maintenance removes it), and a chat batch's output and error files are
  * served from its stored results under the ids its batch object names.
  */
 export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
@@ -53,14 +61,14 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     const named = parseResultFileId(request.params.id);
     if (!named) return null;
     const batch = await store.getBatch(deps.workspaceOf(request), named.batchId);
-    if (!batch || batch.dialect !== 'chat' || batch.archivedAt !== null) throw missing(request.params.id);
+    if (!batch || batch.dialect !== 'chat' || batch.archivedAt !== null || resultFilesExpireAt(batch) <= deps.clock.now()) throw missing(request.params.id);
     const wire = toOpenAIBatch(batch);
     if ((named.part === 'output' ? wire.output_file_id : wire.error_file_id) !== request.params.id) throw missing(request.params.id);
     return { batch, part: named.part };
   }
 
   async function uploadedFile(request: FastifyRequest<IdParams>): Promise<FileRecord> {
-    const file = await store.files.getFile(deps.workspaceOf(request), request.params.id);
+    const file = await store.files.getFile(deps.workspaceOf(request), request.params.id, deps.clock.now());
     if (!file) throw missing(request.params.id);
     return file;
   }
@@ -69,6 +77,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     if (!request.isMultipart()) throw invalidRequest('Upload files as multipart/form-data with fields "file" and "purpose".');
     const workspace = deps.workspaceOf(request);
     let purpose: unknown;
+    const expiresAfter: Record<string, string> = {};
     let file: FileRecord | undefined;
     // The upload is read here, in the handler: a client that stops sending loses its connection
     // after the upload idle time, which ends the upload and stores nothing.
@@ -79,11 +88,14 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
           if (part.fieldname === 'purpose') {
             purpose = part.value;
             checkPurpose(purpose);
+          } else if (EXPIRES_AFTER_FIELDS.has(part.fieldname)) {
+            expiresAfter[part.fieldname.slice('expires_after['.length, -1)] = String(part.value);
           }
           continue;
         }
         if (part.fieldname !== 'file') throw invalidRequest(`${part.fieldname}: unexpected file field; send the file as "file".`);
         if (part.filename.includes('\u0000')) throw invalidRequest('file: the file name must not contain NUL characters.');
+        if (Buffer.byteLength(part.filename) > MAX_FILENAME_BYTES) throw invalidRequest(`file: the file name must be at most ${MAX_FILENAME_BYTES} bytes.`);
         const now = deps.clock.now();
         file = await store.files.createFile(
           { id: deps.fileIds.next(now), workspaceId: workspace, purpose: BATCH_PURPOSE, filename: part.filename || 'upload.jsonl', createdAt: now },
@@ -92,6 +104,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
       }
       checkPurpose(purpose);
       if (!file) throw invalidRequest('file: a file is required.');
+      const expiry = parseExpiresAfter('expires_after', Object.keys(expiresAfter).length === 0 ? null : expiresAfter);
+      if (expiry) {
+        // The policy may follow the file in the form: it is set once the whole form is read.
+        const expiresAt = file.createdAt + expiry.seconds * 1000;
+        await store.files.setFileExpiry(workspace, file.id, expiresAt);
+        file = { ...file, expiresAt };
+      }
     } catch (error) {
       if (file) await store.files.deleteFile(workspace, file.id);
       // The answer waits for the rest of the upload (read and dropped), so the client gets to read it.
@@ -107,7 +126,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   app.get<ListQuery>('/v1/files', async (request) => {
     const { after, limit: rawLimit, order = 'desc', purpose } = singleValues(request.query, ['after', 'limit', 'order', 'purpose']);
     if (order !== 'asc' && order !== 'desc') throw invalidRequest('order: must be "asc" or "desc"');
-    const page = await store.files.listFiles(deps.workspaceOf(request), { limit: parseFileLimit(rawLimit), after, order, purpose });
+    const page = await store.files.listFiles(deps.workspaceOf(request), { limit: parseFileLimit(rawLimit), after, order, purpose, now: deps.clock.now() });
     const data = page.files.map(toFileObject);
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };
   });
@@ -129,7 +148,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
 
   app.delete<IdParams>('/v1/files/:id', async (request) => {
     if (await resultFile(request)) throw invalidRequest(`File ${request.params.id} holds a batch's results; it is removed with the batch's results.`);
-    if (!(await store.files.deleteFile(deps.workspaceOf(request), request.params.id))) throw missing(request.params.id);
+    if (!(await store.files.deleteFile(deps.workspaceOf(request), (await uploadedFile(request)).id))) throw missing(request.params.id);
     return { id: request.params.id, object: 'file', deleted: true };
   });
 }

@@ -1,34 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../../test-support/postgres/test-database.js';
+import { describe, expect, it } from 'vitest';
+import { freshStores, type StoreKind } from '../../../test-support/stores/fresh-stores.js';
 import type { FileStore } from '../../store/file-store.js';
-import { PostgresStore } from '../../store/postgres/postgres-store.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import type { BatchStore } from '../../store/store.js';
 import { resultFileBytes, resultFileContent, resultFileLine } from './result-file.js';
 
 /** The size of a chat batch's output and error files, from the sizes the database keeps, against their content. */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-result-file-'));
-const unavailable = postgresUnavailable();
-const databases: TestDatabase[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  for (const database of databases) await database.drop();
-});
+const stores = freshStores('batchd-result-file-');
 
 const T0 = 1_800_000_000_000;
 /** custom_ids whose JSON form needs escapes, multi-byte characters, or nothing. */
 const CUSTOM_IDS = ['plain', 'quote"d', 'back\\slash', 'tab\tnew\nline\u0001\u001f\b', 'ünïcode ✓ 🎉', 'x'.repeat(300), 'ran-a', 'ran-b', 'never-1', 'never-2'];
-
-async function openStore(kind: string): Promise<BatchStore> {
-  if (kind === 'SQLite') return new SqliteStore(join(dir, `${kind}-${Date.now()}.sqlite`));
-  const database = await createTestDatabase();
-  databases.push(database);
-  return PostgresStore.open(database.url);
-}
 
 async function contentBytes(files: FileStore, batchId: string, part: 'output' | 'error'): Promise<number> {
   let bytes = 0;
@@ -47,9 +28,9 @@ function withoutRowReads(files: FileStore): FileStore {
   });
 }
 
-describe.each(['SQLite', 'PostgreSQL'])('result file sizes on %s', (kind) => {
-  it.skipIf(kind === 'PostgreSQL' && unavailable !== null)('equal the bytes served, counted without reading a result', async () => {
-    const store = await openStore(kind);
+describe.each<StoreKind>(['SQLite', 'PostgreSQL'])('result file sizes on %s', (kind) => {
+  it.skipIf(stores.skipped(kind))('equal the bytes served, counted without reading a result', async () => {
+    const store = await stores.open(kind);
     try {
       const id = 'batch_01SIZES';
       await store.createBatch(

@@ -9,8 +9,8 @@ import type { Completion } from '../store.js';
  */
 const COMPLETE_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
+  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read, reasoning)
 ), locked AS (
   SELECT b.seq FROM batchd.batches b
   WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND lease_owner = $1)
@@ -23,7 +23,7 @@ WITH input AS (
   -- The count refers to no request row, so it is checked once, before the scan: every batch is
   -- locked before any number is taken, and the requests are still found by key.
   WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1 AND (SELECT count(*) FROM locked) >= 0
-  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
+  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read, i.reasoning
 ), tally AS (
   SELECT batch_seq,
     count(*)::int AS finished,
@@ -32,7 +32,8 @@ WITH input AS (
     sum(input_tokens)::bigint AS input_tokens,
     sum(output_tokens)::bigint AS output_tokens,
     sum(cache_creation)::bigint AS cache_creation,
-    sum(cache_read)::bigint AS cache_read
+    sum(cache_read)::bigint AS cache_read,
+    sum(reasoning)::bigint AS reasoning
   FROM done GROUP BY batch_seq
 )
 UPDATE batchd.batches b SET
@@ -43,8 +44,9 @@ UPDATE batchd.batches b SET
   output_tokens = b.output_tokens + t.output_tokens,
   cache_creation_input_tokens = b.cache_creation_input_tokens + t.cache_creation,
   cache_read_input_tokens = b.cache_read_input_tokens + t.cache_read,
+  reasoning_tokens = b.reasoning_tokens + t.reasoning,
   status = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN 'ended' ELSE b.status END,
-  ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $9 ELSE b.ended_at END
+  ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $10 ELSE b.ended_at END
 FROM tally t
 WHERE b.seq = t.batch_seq`;
 
@@ -56,7 +58,7 @@ export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string
   const keys: number[] = [];
   const kinds: string[] = [];
   const results: string[] = [];
-  const usage: [number[], number[], number[], number[]] = [[], [], [], []];
+  const usage: [number[], number[], number[], number[], number[]] = [[], [], [], [], []];
   for (const completion of completions) {
     keys.push(completion.key);
     kinds.push(completion.type);
@@ -65,6 +67,7 @@ export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string
     usage[1].push(completion.usage?.output_tokens ?? 0);
     usage[2].push(completion.usage?.cache_creation_input_tokens ?? 0);
     usage[3].push(completion.usage?.cache_read_input_tokens ?? 0);
+    usage[4].push(completion.reasoningTokens ?? 0);
   }
   await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, keys, kinds, results, ...usage, now] });
 }

@@ -210,6 +210,17 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       DROP INDEX batchd.webhook_deliveries_due;
     `,
   },
+  {
+    version: 11,
+    name: 'reasoning tokens and file expiry',
+    // OpenAI batches report reasoning tokens apart from output tokens; uploaded files may expire
+    // (`expires_after`), after which they are no longer served and maintenance removes them.
+    sql: `
+      ALTER TABLE batchd.batches ADD COLUMN reasoning_tokens bigint NOT NULL DEFAULT 0;
+      ALTER TABLE batchd.files ADD COLUMN expires_at bigint;
+      CREATE INDEX files_expiring ON batchd.files (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withSpooled } from './spool.js';
 import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 
-const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt"`;
+const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt", expires_at AS "expiresAt"`;
 
 /**
  * Files on PostgreSQL: one row per file and its content in `file_chunks`, one `bytea` row per
@@ -40,20 +40,37 @@ export class PostgresFiles implements FileStore {
           bytes += chunk.length;
         }
         await client.query('UPDATE batchd.files SET bytes = $2 WHERE seq = $1', [seq, bytes]);
-        return { ...file, bytes };
+        return { ...file, bytes, expiresAt: null };
       }),
     );
   }
 
-  async getFile(workspaceId: string, id: string): Promise<FileRecord | null> {
-    const { rows } = await this.pool.query<FileRecord>(`SELECT ${FILE_COLUMNS} FROM batchd.files WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+  async getFile(workspaceId: string, id: string, now: number): Promise<FileRecord | null> {
+    const { rows } = await this.pool.query<FileRecord>(
+      `SELECT ${FILE_COLUMNS} FROM batchd.files WHERE workspace_id = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > $3)`,
+      [workspaceId, id, now],
+    );
     return rows[0] ?? null;
+  }
+
+  async setFileExpiry(workspaceId: string, id: string, expiresAt: number): Promise<void> {
+    await this.pool.query('UPDATE batchd.files SET expires_at = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, expiresAt]);
+  }
+
+  /** One file per transaction: a file may hold 200 MB of chunks. */
+  async purgeExpired(now: number, limit: number): Promise<number> {
+    const { rows } = await this.pool.query<{ workspaceId: string; id: string }>(
+      'SELECT workspace_id AS "workspaceId", id FROM batchd.files WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2',
+      [now, limit],
+    );
+    for (const file of rows) await this.deleteFile(file.workspaceId, file.id);
+    return rows.length;
   }
 
   async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
     const asc = query.order === 'asc';
-    const values: unknown[] = [workspaceId, query.limit + 1];
-    let where = 'workspace_id = $1';
+    const values: unknown[] = [workspaceId, query.limit + 1, query.now];
+    let where = 'workspace_id = $1 AND (expires_at IS NULL OR expires_at > $3)';
     if (query.after !== undefined) where += ` AND id ${asc ? '>' : '<'} $${values.push(query.after)}`;
     if (query.purpose !== undefined) where += ` AND purpose = $${values.push(query.purpose)}`;
     const { rows } = await this.pool.query<FileRecord>(

@@ -250,4 +250,15 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       END;
     `,
   },
+  {
+    version: 13,
+    name: 'reasoning tokens and file expiry',
+    // OpenAI batches report reasoning tokens apart from output tokens; uploaded files may expire
+    // (`expires_after`), after which they are no longer served and maintenance removes them.
+    sql: `
+      ALTER TABLE batches ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN expires_at INTEGER;
+      CREATE INDEX files_expiring ON files (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];

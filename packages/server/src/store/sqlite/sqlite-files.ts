@@ -1,7 +1,10 @@
+import { setImmediate } from 'node:timers/promises';
 import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
-const FILE_COLUMNS = `id, workspace_id AS workspaceId, purpose, filename, bytes, created_at AS createdAt`;
+const FILE_COLUMNS = `id, workspace_id AS workspaceId, purpose, filename, bytes, created_at AS createdAt, expires_at AS expiresAt`;
+/** A stored file not expired at the time bound to `@now`. */
+const LIVE = `status = 'stored' AND (expires_at IS NULL OR expires_at > @now)`;
 
 /**
  * Files on SQLite: one row per file and its content in `file_chunks`, one row per chunk as it
@@ -42,25 +45,38 @@ export class SqliteFiles implements FileStore {
       throw error;
     }
     this.db.prepare(`UPDATE files SET status = 'stored', bytes = ? WHERE seq = ?`).run(bytes, seq);
-    return { ...file, bytes };
+    return { ...file, bytes, expiresAt: null };
   }
 
-  async getFile(workspaceId: string, id: string): Promise<FileRecord | null> {
-    const row = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = ? AND id = ? AND status = 'stored'`).get(workspaceId, id);
+  async getFile(workspaceId: string, id: string, now: number): Promise<FileRecord | null> {
+    const row = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = @workspaceId AND id = @id AND ${LIVE}`).get({ workspaceId, id, now });
     return (row as FileRecord | undefined) ?? null;
+  }
+
+  async setFileExpiry(workspaceId: string, id: string, expiresAt: number): Promise<void> {
+    this.db.prepare(`UPDATE files SET expires_at = ? WHERE workspace_id = ? AND id = ?`).run(expiresAt, workspaceId, id);
+  }
+
+  /** One file per transaction, the event loop free between them: a file may hold 200 MB of chunks. */
+  async purgeExpired(now: number, limit: number): Promise<number> {
+    const seqs = this.db.prepare('SELECT seq FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?').pluck().all(now, limit) as number[];
+    for (const seq of seqs) {
+      this.remove(seq);
+      await setImmediate();
+    }
+    return seqs.length;
   }
 
   async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
     const asc = query.order === 'asc';
     const after = query.after ?? (asc ? '' : '\u{10FFFF}');
-    const purpose = query.purpose === undefined ? '' : 'AND purpose = ?';
-    const values: unknown[] = [workspaceId, after, ...(query.purpose === undefined ? [] : [query.purpose]), query.limit + 1];
+    const purpose = query.purpose === undefined ? '' : 'AND purpose = @purpose';
     const rows = this.db
       .prepare(
-        `SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = ? AND status = 'stored' AND id ${asc ? '>' : '<'} ? ${purpose}
-         ORDER BY id ${asc ? 'ASC' : 'DESC'} LIMIT ?`,
+        `SELECT ${FILE_COLUMNS} FROM files WHERE workspace_id = @workspaceId AND ${LIVE} AND id ${asc ? '>' : '<'} @after ${purpose}
+         ORDER BY id ${asc ? 'ASC' : 'DESC'} LIMIT @limit`,
       )
-      .all(...values) as FileRecord[];
+      .all({ workspaceId, after, now: query.now, limit: query.limit + 1, ...(query.purpose === undefined ? {} : { purpose: query.purpose }) }) as FileRecord[];
     return { files: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
   }
 

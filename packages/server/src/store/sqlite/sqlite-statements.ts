@@ -32,7 +32,8 @@ const STATEMENTS = {
     WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`,
   applyDelta: `UPDATE batches SET processing = processing - ?, succeeded = succeeded + ?, errored = errored + ?,
     input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
-    cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?
+    cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?,
+    reasoning_tokens = reasoning_tokens + ?
     WHERE seq = ?`,
   endIfDone: `UPDATE batches SET status = 'ended', ended_at = ?
     WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`,

@@ -23,6 +23,7 @@ interface BatchDelta {
   output: number;
   cacheCreation: number;
   cacheRead: number;
+  reasoning: number;
 }
 
 /**
@@ -222,7 +223,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
         if (!row) continue;
         let delta = deltas.get(row.batch_seq);
         if (!delta) {
-          delta = { processing: 0, succeeded: 0, errored: 0, input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
+          delta = { processing: 0, succeeded: 0, errored: 0, input: 0, output: 0, cacheCreation: 0, cacheRead: 0, reasoning: 0 };
           deltas.set(row.batch_seq, delta);
         }
         delta.processing++;
@@ -234,9 +235,10 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
           delta.cacheCreation += usage.cache_creation_input_tokens;
           delta.cacheRead += usage.cache_read_input_tokens;
         }
+        delta.reasoning += completion.reasoningTokens ?? 0;
       }
       for (const [seq, d] of deltas) {
-        this.sql.applyDelta.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, seq);
+        this.sql.applyDelta.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, d.reasoning, seq);
         this.sql.endIfDone.run(now, seq);
       }
     })();
