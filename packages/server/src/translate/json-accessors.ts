@@ -56,3 +56,6 @@ export const TO_MESSAGES = targetRules('Messages backend', (_key, value) => valu
 
 /** Messages → chat completions: `cache_control` is always allowed (and dropped). */
 export const TO_CHAT = targetRules('OpenAI-compatible backend', (key) => key === 'cache_control', (key) => key);
+
+/** Responses → chat completions: a key whose value is null is as good as absent. */
+export const FROM_RESPONSES = targetRules('translation of Responses requests to chat completions', (_key, value) => value === null, keyName);

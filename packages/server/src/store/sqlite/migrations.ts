@@ -250,4 +250,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       END;
     `,
   },
+  {
+    version: 17,
+    name: 'batch endpoint',
+    // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
+    sql: `ALTER TABLE batches ADD COLUMN endpoint TEXT;`,
+  },
 ];

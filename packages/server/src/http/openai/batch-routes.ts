@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import { isObject } from '../../json.js';
+import { OPENAI_ENDPOINTS, type OpenAIEndpoint } from '../../engine/openai-requests.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
 import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
@@ -12,7 +13,7 @@ import { toOpenAIBatch, type ChatBatchAttributes } from '../../wire/openai-batch
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
-export interface ChatBatchRouteDeps {
+export interface BatchRouteDeps {
   store: BatchesStore;
   clock: Clock;
   batchIds: BatchIdGenerator;
@@ -29,19 +30,21 @@ export interface ChatBatchRouteDeps {
 
 type IdParams = { Params: { id: string } };
 
-const ENDPOINT = '/v1/chat/completions';
 const COMPLETION_WINDOW = '24h';
 const METADATA_PAIRS = 16;
 
 /** The create body's fields, checked: OpenAI's limits on metadata (16 pairs, keys of 64 and values of 512 characters). */
-function parseCreate(body: unknown): { inputFileId: string; metadata: Record<string, string> | null } {
+function parseCreate(body: unknown): { inputFileId: string; endpoint: OpenAIEndpoint; metadata: Record<string, string> | null } {
   if (!isObject(body)) throw invalidRequest('The body must be a JSON object.');
   const { input_file_id: inputFileId, endpoint, completion_window: window, metadata } = body;
   if (typeof inputFileId !== 'string' || inputFileId === '') throw invalidRequest('input_file_id: a file id is required.');
   if (inputFileId.includes('\u0000')) throw invalidRequest('input_file_id: must not contain NUL characters.');
-  if (endpoint !== ENDPOINT) throw invalidRequest(`endpoint: batchd runs batches of ${ENDPOINT} only, got ${JSON.stringify(endpoint ?? null)}.`);
+  if (!OPENAI_ENDPOINTS.includes(endpoint as OpenAIEndpoint)) {
+    throw invalidRequest(`endpoint: batchd runs batches of ${OPENAI_ENDPOINTS.join(', ')}; got ${JSON.stringify(endpoint ?? null).slice(0, 200)}.`);
+  }
   if (window !== COMPLETION_WINDOW) throw invalidRequest(`completion_window: must be "${COMPLETION_WINDOW}", got ${JSON.stringify(window ?? null)}.`);
-  if (metadata === undefined || metadata === null) return { inputFileId, metadata: null };
+  const checked = { inputFileId, endpoint: endpoint as OpenAIEndpoint };
+  if (metadata === undefined || metadata === null) return { ...checked, metadata: null };
   if (!isObject(metadata)) throw invalidRequest('metadata: must be an object of string values.');
   const entries = Object.entries(metadata);
   if (entries.length > METADATA_PAIRS) throw invalidRequest(`metadata: at most ${METADATA_PAIRS} keys.`);
@@ -49,7 +52,7 @@ function parseCreate(body: unknown): { inputFileId: string; metadata: Record<str
     if (key.length > 64) throw invalidRequest(`metadata: key ${JSON.stringify(key.slice(0, 16))}… is longer than 64 characters.`);
     if (typeof value !== 'string' || value.length > 512) throw invalidRequest(`metadata: the value of ${JSON.stringify(key)} must be a string of at most 512 characters.`);
   }
-  return { inputFileId, metadata: metadata as Record<string, string> };
+  return { ...checked, metadata: metadata as Record<string, string> };
 }
 
 /** A failed batch's requests: none, so it is stored ended. */
@@ -67,7 +70,7 @@ function parseBatchLimit(raw: string | undefined): number {
  * input file twice, streamed: once to check every line, then to store the requests; a file with
  * bad lines makes a `failed` batch listing them, as OpenAI does.
  */
-export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRouteDeps): void {
+export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps): void {
   const { store, clock } = deps;
 
   async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
@@ -79,21 +82,21 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
   // Creates are made once, as message batch creates are: a repeated Idempotency-Key or an SDK
   // retry of the same body gets the first batch.
   app.post('/v1/batches', async (request, reply) => {
-    const { inputFileId, metadata } = parseCreate(request.body);
+    const { inputFileId, endpoint, metadata } = parseCreate(request.body);
     const idempotencyKey = idempotencyKeyOf(request);
     const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId);
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
-    const { errors, requests: count } = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
+    const { errors, requests: count } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,
-      endpoint: ENDPOINT,
+      endpoint,
       completion_window: COMPLETION_WINDOW,
       metadata,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count);
+    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), endpoint, count);
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
@@ -110,6 +113,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
           archiveAt: now + deps.resultsTtlMs,
           dialect: 'chat',
           attributes: JSON.stringify(attributes),
+          endpoint,
         },
         requests,
         {
