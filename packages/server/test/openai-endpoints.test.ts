@@ -69,9 +69,16 @@ async function run(client: OpenAI, endpoint: '/v1/embeddings' | '/v1/responses' 
   return { batch, bodies };
 }
 
-/** The batch's usage is the sum of its answers' usage. */
-function expectUsageSummed(batch: OpenAI.Batches.Batch, input: number, output: number): void {
+/** The batch's usage is `input` and `output` tokens. */
+function expectUsage(batch: OpenAI.Batches.Batch, input: number, output: number): void {
   expect(batch.usage).toMatchObject({ input_tokens: input, output_tokens: output, total_tokens: input + output });
+}
+
+/** The batch's usage is the sum of its succeeded answers' usage, read under the endpoint's names. */
+function expectUsageSummed(batch: OpenAI.Batches.Batch, answers: Map<string, { status: number; body: any }>, input: string, output: string): void {
+  const usages = [...answers.values()].filter((answer) => answer.status === 200).map((answer) => answer.body.usage);
+  const sum = (key: string) => usages.reduce((total, usage) => total + usage[key], 0);
+  expectUsage(batch, sum(input), sum(output));
 }
 
 describe.each(['SQLite', 'PostgreSQL'])('OpenAI batches of every endpoint on %s', (store) => {
@@ -112,7 +119,7 @@ describe.each(['SQLite', 'PostgreSQL'])('OpenAI batches of every endpoint on %s'
     expect(answers.get('hosted')).toMatchObject({ status: 400, body: { error: { type: 'invalid_request_error' } } });
     expect(answers.get('hosted')!.body.error.message).toMatch(/\/v1\/embeddings: backend hosted serves the Messages API/);
     // The provider counts 3 tokens an input, the emulator 3 for 'same text', 2 for 'other' and 3 again.
-    expectUsageSummed(batch, 3 * 5 + 3 + 2 + 3, 0);
+    expectUsage(batch, 3 * 5 + 3 + 2 + 3, 0);
   }, 60_000);
 
   it.skipIf(skip)('answers responses requests on the emulator, translated for chat and Messages servers, unchanged for a Responses server', async () => {
@@ -169,9 +176,7 @@ describe.each(['SQLite', 'PostgreSQL'])('OpenAI batches of every endpoint on %s'
     expect(answers.get('refused')).toMatchObject({ status: 400, body: { error: { type: 'invalid_request_error' } } });
     expect(answers.get('refused')!.body.error.message).toMatch(/^reasoning: not supported/);
 
-    const succeeded = [...answers.values()].filter((answer) => answer.status === 200).map((answer) => answer.body.usage);
-    const sum = (key: string) => succeeded.reduce((total, usage) => total + usage[key], 0);
-    expectUsageSummed(batch, sum('input_tokens'), sum('output_tokens'));
+    expectUsageSummed(batch, answers, 'input_tokens', 'output_tokens');
     expect(batch.usage!.input_tokens_details.cached_tokens).toBe(2);
   }, 60_000);
 
@@ -202,9 +207,7 @@ describe.each(['SQLite', 'PostgreSQL'])('OpenAI batches of every endpoint on %s'
     expect(answers.get('messages')!.body).toMatchObject({ object: 'text_completion', choices: [{ text: 'echo: Write' }] });
     expect(answers.get('refused')!.body.error.message).toBe('echo: not supported by the Messages backend');
 
-    const succeeded = [...answers.values()].filter((answer) => answer.status === 200).map((answer) => answer.body.usage);
-    const sum = (key: string) => succeeded.reduce((total, usage) => total + usage[key], 0);
-    expectUsageSummed(batch, sum('prompt_tokens'), sum('completion_tokens'));
+    expectUsageSummed(batch, answers, 'prompt_tokens', 'completion_tokens');
   }, 60_000);
 
   it.skipIf(skip)('refuses an endpoint batchd cannot serve at create, naming it and those it can', async () => {

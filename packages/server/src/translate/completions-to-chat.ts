@@ -1,5 +1,5 @@
 import { isObject, type Json } from '../json.js';
-import { invalid, keyName, TO_MESSAGES, Untranslatable } from './json-accessors.js';
+import { invalid, keyName, TO_MESSAGES, untranslatableAsError } from './json-accessors.js';
 
 const { unsupported } = TO_MESSAGES;
 
@@ -43,12 +43,7 @@ function translate(raw: unknown): Json {
 }
 
 export function completionsToChat(body: unknown): { body: Json } | { error: string } {
-  try {
-    return { body: translate(body) };
-  } catch (error) {
-    if (error instanceof Untranslatable) return { error: error.message };
-    throw error;
-  }
+  return untranslatableAsError(() => ({ body: translate(body) }));
 }
 
 /** The chat completion a translated completions request was answered with, as a `text_completion`. */

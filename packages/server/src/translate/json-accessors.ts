@@ -8,6 +8,16 @@ import { isObject, type Json } from '../json.js';
 /** Thrown inside a translation to stop at the first param that cannot be carried over. */
 export class Untranslatable extends Error {}
 
+/** Runs a translation: its result, or `{error}` with the message of the first param it could not carry over. */
+export function untranslatableAsError<T>(translate: () => T): T | { error: string } {
+  try {
+    return translate();
+  } catch (error) {
+    if (error instanceof Untranslatable) return { error: error.message };
+    throw error;
+  }
+}
+
 export function invalid(param: string, problem = 'invalid value'): Untranslatable {
   return new Untranslatable(`${param}: ${problem}`);
 }

@@ -1,5 +1,5 @@
 import { isObject, type Json } from '../json.js';
-import { arrayAt, FROM_RESPONSES, invalid, keyName, objectAt, stringAt, Untranslatable } from './json-accessors.js';
+import { arrayAt, FROM_RESPONSES, invalid, keyName, objectAt, stringAt, untranslatableAsError } from './json-accessors.js';
 
 const { unsupported, onlyKeys } = FROM_RESPONSES;
 
@@ -147,10 +147,5 @@ function translate(raw: unknown): Json {
 }
 
 export function responsesToChat(body: unknown): ResponsesToChatResult {
-  try {
-    return { body: translate(body) };
-  } catch (error) {
-    if (error instanceof Untranslatable) return { error: error.message };
-    throw error;
-  }
+  return untranslatableAsError(() => ({ body: translate(body) }));
 }

@@ -30,7 +30,7 @@ describe('emulateEmbeddings', () => {
   });
 
   it('answers 400 for inputs and options OpenAI would refuse', () => {
-    for (const params of [{ input: '' }, { input: [] }, { input: ['a', 3] }, { input: [[]] }, { input: 'x', dimensions: 0 }, { input: 'x', encoding_format: 'hex' }, {}]) {
+    for (const params of [{ input: '' }, { input: [] }, { input: ['a', 3] }, { input: [[]] }, { input: 'x', dimensions: 0 }, { input: 'x', encoding_format: 'hex' }, {}, { input: Array(2049).fill('a') }, { input: Array(100).fill('a'), dimensions: 3000 }]) {
       expect(emulateEmbeddings({ model: 'e', ...params })).toMatchObject({ kind: 'error', status: 400, errorType: 'invalid_request_error', retryable: false });
     }
   });

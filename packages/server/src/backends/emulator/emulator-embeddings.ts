@@ -7,8 +7,10 @@ import type { ChatAnswer } from '../backend.js';
  * equally.
  *
  * - `input` is a string, or an array of strings, or a token array (integers), or an array of
- *   token arrays; each string or token array is one input. Empty inputs and other shapes answer 400.
- * - Vectors have 8 dimensions, or `dimensions` (1..3072) when given; each is a unit vector whose
+ *   token arrays; each string or token array is one input, at most 2048 of them, as OpenAI
+ *   allows. Empty inputs and other shapes answer 400.
+ * - Vectors have 8 dimensions, or `dimensions` (1..3072) when given, with at most 262,144 values
+ *   in all (so an answer stays a few MB); each is a unit vector whose
  *   components come from a sha256 of the model and the input. `encoding_format: "base64"` answers
  *   each as the base64 of its little-endian float32 values, as OpenAI does.
  * - Usage counts 4 characters a token for text (at least 1), and a token array's length.
@@ -16,6 +18,8 @@ import type { ChatAnswer } from '../backend.js';
 
 const DEFAULT_DIMENSIONS = 8;
 const MAX_DIMENSIONS = 3072;
+const MAX_INPUTS = 2048;
+const MAX_VALUES = 262_144;
 const CHARS_PER_TOKEN = 4;
 
 function invalid(message: string): ChatAnswer {
@@ -51,10 +55,12 @@ export function emulateEmbeddings(params: Record<string, unknown>): ChatAnswer {
   const model = params.model as string;
   const inputs = inputsOf(params.input);
   if (inputs === null) return invalid('input: must be a non-empty string, an array of non-empty strings, or token arrays');
+  if (inputs.length > MAX_INPUTS) return invalid(`input: at most ${MAX_INPUTS} inputs, got ${inputs.length}`);
   const dimensions = params.dimensions ?? DEFAULT_DIMENSIONS;
   if (!Number.isInteger(dimensions) || (dimensions as number) < 1 || (dimensions as number) > MAX_DIMENSIONS) {
     return invalid(`dimensions: must be an integer between 1 and ${MAX_DIMENSIONS}`);
   }
+  if (inputs.length * (dimensions as number) > MAX_VALUES) return invalid(`dimensions: ${inputs.length} inputs of ${String(dimensions)} dimensions pass the emulator's ${MAX_VALUES} values`);
   const format = params.encoding_format ?? 'float';
   if (format !== 'float' && format !== 'base64') return invalid('encoding_format: must be "float" or "base64"');
   let promptTokens = 0;

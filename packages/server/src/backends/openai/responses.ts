@@ -1,3 +1,5 @@
+import type { OpenAIBatch } from '@batchd/sdk';
+
 /**
  * The parts of the OpenAI Responses API wire format that batchd writes: the `response` object a
  * Responses request is answered with when batchd translates it (a server that serves the
@@ -19,13 +21,8 @@ export type ResponseOutputItem =
   | { type: 'message'; id: string; status: 'completed'; role: 'assistant'; content: Array<ResponseOutputText | ResponseRefusal> }
   | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'completed' };
 
-export interface ResponseUsage {
-  input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
-  output_tokens: number;
-  output_tokens_details: { reasoning_tokens: number };
-  total_tokens: number;
-}
+/** A response's token counts: the same shape as an OpenAI batch's `usage`. */
+export type ResponseUsage = OpenAIBatch['usage'];
 
 /** The `response` object (non-streaming), every key present. */
 export interface ResponseObject {
