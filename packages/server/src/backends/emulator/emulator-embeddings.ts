@@ -9,8 +9,8 @@ import type { ChatAnswer } from '../backend.js';
  * - `input` is a string, or an array of strings, or a token array (integers), or an array of
  *   token arrays; each string or token array is one input, at most 2048 of them, as OpenAI
  *   allows. Empty inputs and other shapes answer 400.
- * - Vectors have 8 dimensions, or `dimensions` (1..3072) when given, with at most 262,144 values
- *   in all (so an answer stays a few MB); each is a unit vector whose
+ * - Vectors have 8 dimensions, or `dimensions` (1..3072) when given, with at most 16,384 values
+ *   in all (an answer stays under 400 KB, whatever few bytes asked for it); each is a unit vector whose
  *   components come from a sha256 of the model and the input. `encoding_format: "base64"` answers
  *   each as the base64 of its little-endian float32 values, as OpenAI does.
  * - Usage counts 4 characters a token for text (at least 1), and a token array's length.
@@ -19,7 +19,7 @@ import type { ChatAnswer } from '../backend.js';
 const DEFAULT_DIMENSIONS = 8;
 const MAX_DIMENSIONS = 3072;
 const MAX_INPUTS = 2048;
-const MAX_VALUES = 262_144;
+const MAX_VALUES = 16_384;
 const CHARS_PER_TOKEN = 4;
 
 function invalid(message: string): ChatAnswer {
