@@ -13,7 +13,7 @@ import { toOpenAIBatch, type ChatBatchAttributes } from '../../wire/openai-batch
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
-export interface BatchRouteDeps {
+export interface OpenAIBatchRouteDeps {
   store: BatchesStore;
   clock: Clock;
   batchIds: BatchIdGenerator;
@@ -70,7 +70,7 @@ function parseBatchLimit(raw: string | undefined): number {
  * input file twice, streamed: once to check every line, then to store the requests; a file with
  * bad lines makes a `failed` batch listing them, as OpenAI does.
  */
-export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps): void {
+export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatchRouteDeps): void {
   const { store, clock } = deps;
 
   async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
