@@ -71,6 +71,8 @@ describe('backend config', () => {
     expect(() => loadConfig({}, {}, file({ backends: [] }))).toThrow('backends: expected a non-empty list');
     expect(() => loadConfig({}, {}, file({ backends: [{ type: 'openai' }] }))).toThrow('backends[0]: url is required');
     expect(() => loadConfig({}, {}, file({ backends: [{ type: 'emulator', concurrency: 0 }] }))).toThrow('backends[0]: concurrency must be a positive integer');
+    expect(() => loadConfig({}, {}, file({ backends: [{ type: 'emulator', responses_api: true }] }))).toThrow('backends[0]: responses_api must be true or false, on an openai backend');
+    expect(loadConfig({}, {}, file({ backends: [{ type: 'openai', url: 'http://o.test/v1', responses_api: true }] })).backends[0]?.responsesApi).toBe(true);
   });
 
   it('reads the webhook timeout and the first retry wait', () => {

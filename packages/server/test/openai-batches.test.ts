@@ -225,7 +225,7 @@ describe('OpenAI batches', () => {
     const tooMany = await uploadLines(client, Array.from({ length: 21 }, (_, i) => chatLine(`q${i}`, 'queued')));
     const overQueue = client.batches.create({ input_file_id: tooMany.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await expect(overQueue).rejects.toMatchObject({ status: 429, error: { type: 'rate_limit_error' } });
-    const badEndpoint = client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+    const badEndpoint = client.batches.create({ input_file_id: file.id, endpoint: '/v1/moderations' as '/v1/embeddings', completion_window: '24h' });
     await expect(badEndpoint).rejects.toMatchObject({ status: 400, error: { param: 'endpoint' } });
     await expect(client.batches.retrieve('batch_missing')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });

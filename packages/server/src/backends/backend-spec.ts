@@ -15,6 +15,8 @@ export interface BackendSpec {
   latencyMs?: number;
   /** Model names rewritten before the call (`openai` only). */
   modelMap?: Record<string, string>;
+  /** The server serves the Responses API, so Responses requests go to it unchanged (`openai` only). */
+  responsesApi?: boolean;
 }
 
 const TYPES = new Set(['emulator', 'anthropic', 'openai']);
@@ -46,6 +48,7 @@ export function parseBackendSpecs(
     if (keyEnv !== undefined && typeof keyEnv !== 'string') fail(where, 'api_key_env must name an environment variable');
     const concurrency = e.concurrency === undefined ? defaults.concurrency : Number(e.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) fail(where, 'concurrency must be a positive integer');
+    if (e.responses_api !== undefined && (typeof e.responses_api !== 'boolean' || type !== 'openai')) fail(where, 'responses_api must be true or false, on an openai backend');
     return {
       name: typeof e.name === 'string' ? e.name : `${type}-${index}`,
       type: type as BackendSpec['type'],
@@ -56,6 +59,7 @@ export function parseBackendSpecs(
       timeoutMs: e.timeout_ms === undefined ? defaults.timeoutMs : Number(e.timeout_ms),
       latencyMs: e.latency_ms === undefined ? defaults.latencyMs : Number(e.latency_ms),
       modelMap: e.model_map as Record<string, string> | undefined,
+      responsesApi: e.responses_api === true,
     };
   });
 }

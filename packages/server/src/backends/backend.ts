@@ -32,7 +32,7 @@ export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 /** A provider's answer to a chat completions request, classified like {@link BackendOutcome}. */
 export type ChatOutcome = { kind: 'completion'; completion: ChatCompletion } | ErrorOutcome;
 
-/** A chat completions server's answer: a 2xx with its body parsed (undefined when not JSON), or the failure classified. */
+/** An OpenAI-compatible server's answer: a 2xx with its body parsed (undefined when not JSON), or the failure classified. */
 export type ChatAnswer = { kind: 'answer'; status: number; json: unknown } | ErrorOutcome;
 
 interface BackendBase {
@@ -47,7 +47,12 @@ interface BackendBase {
 /** A backend whose provider speaks the Messages API: the Anthropic API or the emulator. */
 export interface MessagesBackend extends BackendBase {
   send(call: BackendCall): Promise<BackendOutcome>;
+  /** Answers an embeddings request (`POST /v1/embeddings` params), for backends that embed. */
+  embed?(call: BackendCall): Promise<ChatAnswer>;
 }
+
+/** The endpoints of an OpenAI-compatible server batchd calls, under its `/v1` base. */
+export type OpenAIPath = '/chat/completions' | '/embeddings' | '/completions' | '/responses';
 
 /**
  * A backend whose provider speaks chat completions (an OpenAI-compatible server). Requests in
@@ -56,8 +61,10 @@ export interface MessagesBackend extends BackendBase {
 export interface ChatBackend extends BackendBase {
   /** Sends a chat completions request (`params` in that shape) as it is. */
   sendChat(call: BackendCall): Promise<ChatOutcome>;
-  /** POSTs a chat completions body and classifies the answer. */
-  postChat(body: object, signal: AbortSignal): Promise<ChatAnswer>;
+  /** POSTs a body to one of the server's endpoints, its model mapped, and classifies the answer. */
+  post(path: OpenAIPath, body: object, signal: AbortSignal): Promise<ChatAnswer>;
+  /** Whether the server serves the Responses API (`POST /responses`), so Responses requests go to it unchanged. */
+  readonly responsesApi: boolean;
 }
 
 /** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */

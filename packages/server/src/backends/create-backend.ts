@@ -12,6 +12,6 @@ export function createBackend(spec: BackendSpec): Backend {
     case 'anthropic':
       return new AnthropicBackend({ name: spec.name, url: spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs });
     case 'openai':
-      return new OpenAIBackend({ name: spec.name, url: spec.url!, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs, modelMap: spec.modelMap });
+      return new OpenAIBackend({ name: spec.name, url: spec.url!, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs, modelMap: spec.modelMap, responsesApi: spec.responsesApi });
   }
 }

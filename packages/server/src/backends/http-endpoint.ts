@@ -15,7 +15,7 @@ export type OpenStream = { kind: 'stream'; status: number; headers: HeaderMap; b
 export interface HttpEndpointOptions {
   /** Base URL of the provider, such as `https://api.anthropic.com`. */
   url: string;
-  /** Path of the endpoint under the base URL's path, such as `/v1/messages`. */
+  /** Path of the endpoint under the base URL's path, such as `/v1/messages`: where calls go unless they name another. */
   path: string;
   headers: Record<string, string>;
   /** Longest a call may take before it is aborted, in milliseconds. Defaults to 600,000 (10 minutes). */
@@ -41,13 +41,15 @@ function isTimeoutError(error: unknown): boolean {
  */
 export class HttpEndpoint {
   readonly #pool: Pool;
+  readonly #base: string;
   readonly #path: string;
   readonly #options: HttpEndpointOptions;
   #rateLimit: RateLimitState = {};
 
   constructor(options: HttpEndpointOptions) {
     const url = new URL(options.url);
-    this.#path = `${url.pathname.replace(/\/+$/, '')}${options.path}`;
+    this.#base = url.pathname.replace(/\/+$/, '');
+    this.#path = `${this.#base}${options.path}`;
     this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
     this.#options = options;
   }
@@ -57,9 +59,9 @@ export class HttpEndpoint {
     return this.#rateLimit;
   }
 
-  /** POSTs `body` and reads the whole answer. */
-  async post(body: string, signal: AbortSignal): Promise<Exchange> {
-    return this.#request(body, signal, false, async (status, headers, stream) => ({ kind: 'response', status, headers, text: await stream.text() }));
+  /** POSTs `body` and reads the whole answer; to `path` under the base URL's path when given. */
+  async post(body: string, signal: AbortSignal, path?: string): Promise<Exchange> {
+    return this.#request(body, signal, path === undefined ? this.#path : `${this.#base}${path}`, false, async (status, headers, stream) => ({ kind: 'response', status, headers, text: await stream.text() }));
   }
 
   /**
@@ -67,7 +69,7 @@ export class HttpEndpoint {
    * there, and the caller reads (or destroys) the body.
    */
   async open(body: string, signal: AbortSignal): Promise<OpenStream> {
-    return this.#request(body, signal, true, async (status, headers, stream) => ({ kind: 'stream', status, headers, body: stream }));
+    return this.#request(body, signal, this.#path, true, async (status, headers, stream) => ({ kind: 'stream', status, headers, body: stream }));
   }
 
   async close(): Promise<void> {
@@ -77,6 +79,7 @@ export class HttpEndpoint {
   async #request<T>(
     body: string,
     signal: AbortSignal,
+    path: string,
     streaming: boolean,
     read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
   ): Promise<T | ErrorOutcome> {
@@ -92,7 +95,7 @@ export class HttpEndpoint {
     if (signal.aborted) controller.abort();
     let keepSignal = false;
     try {
-      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: controller.signal });
+      const response = await this.#pool.request({ path, method: 'POST', headers, body, signal: controller.signal });
       this.#rateLimit = parseRateLimits(response.headers, now()) ?? this.#rateLimit;
       if (streaming) {
         clearTimeout(timer);

@@ -1,5 +1,5 @@
 import type { BackendStatus } from '@batchd/sdk';
-import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
+import type { Backend, BackendOutcome, ChatAnswer, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
@@ -94,7 +94,7 @@ export class BackendLane {
   }
 
   /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */
-  async callWith<O extends BackendOutcome | ChatOutcome>(send: (backend: Backend) => Promise<O>, priority: Priority, stillWanted?: () => boolean): Promise<O | null> {
+  async callWith<O extends BackendOutcome | ChatOutcome | ChatAnswer>(send: (backend: Backend) => Promise<O>, priority: Priority, stillWanted?: () => boolean): Promise<O | null> {
     const inFlightAtStart = await this.acquire(priority);
     if (stillWanted && !stillWanted()) {
       this.running--;
@@ -139,7 +139,7 @@ export class BackendLane {
     }
   }
 
-  private learn(outcome: BackendOutcome | ChatOutcome, latencyMs: number, start: CallStart): void {
+  private learn(outcome: BackendOutcome | ChatOutcome | ChatAnswer, latencyMs: number, start: CallStart): void {
     const exhaustedUntil = this.backend.rateLimit?.().exhaustedUntilMs;
     if (exhaustedUntil !== undefined && exhaustedUntil > this.pausedUntil && exhaustedUntil > this.now()) {
       this.pause(exhaustedUntil);

@@ -2,11 +2,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
-import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect, type QueueStore } from '../store/store.js';
-import { chatRequests } from './chat-requests.js';
+import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type QueueStore } from '../store/store.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
+import { openAIRequests } from './openai-requests.js';
 import { ParamsBudget } from './params-budget.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter } from './result-writer.js';
@@ -61,12 +61,12 @@ export class Engine {
   private running = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
-  /** How requests are handled, by the dialect they came in through. */
-  private readonly kinds: Record<Dialect, RequestKind>;
+  /** How the requests of OpenAI batches are handled, by their batch's endpoint. */
+  private readonly openAIKinds: (endpoint: string | null) => RequestKind;
   private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
 
   constructor(private readonly options: EngineOptions) {
-    this.kinds = { messages: messagesRequests, chat: chatRequests(() => options.clock.now()) };
+    this.openAIKinds = openAIRequests(() => options.clock.now());
     this.results = new ResultWriter(options);
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
@@ -166,7 +166,7 @@ export class Engine {
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
         this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
-        this.results.complete(this.kinds[request.dialect].errored(request.key, 'api_error', 'batchd could not process this request'));
+        this.results.complete(this.kindOf(request).errored(request.key, 'api_error', 'batchd could not process this request'));
       })
       .finally(() => {
         this.heldParams -= bytes;
@@ -192,9 +192,14 @@ export class Engine {
     }
   }
 
+  /** How a request is handled: by the dialect it came in through, and an OpenAI batch's by its endpoint. */
+  private kindOf(request: ClaimedRequest): RequestKind {
+    return request.dialect === 'messages' ? messagesRequests : this.openAIKinds(request.endpoint);
+  }
+
   /** Parses, routes by model, calls, then stores, retries or fails. */
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
-    const kind = this.kinds[request.dialect];
+    const kind = this.kindOf(request);
     const parsed = kind.parse(request.params);
     // From here the parsed params stand for the request: its text (up to 32 MiB) is garbage.
     request.params = '';

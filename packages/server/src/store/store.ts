@@ -16,7 +16,7 @@ export type BatchStatus = 'in_progress' | 'canceling' | 'ended';
 
 /**
  * The API a batch came in through: `messages` (Message Batches, params in Messages shape) or
- * `chat` (the OpenAI Batch API, params in chat completions shape).
+ * `chat` (the OpenAI Batch API, params in the shape of the batch's endpoint).
  */
 export type Dialect = 'messages' | 'chat';
 
@@ -57,6 +57,8 @@ export interface NewBatch {
   /** Defaults to `messages`. */
   dialect?: Dialect;
   attributes?: string;
+  /** The OpenAI endpoint a chat batch's requests are for, such as `/v1/embeddings`. */
+  endpoint?: string;
 }
 
 /** One request of a create, with its `params` kept as the JSON text it arrived as. */
@@ -73,6 +75,8 @@ export interface ClaimedRequest {
   params: string;
   /** The shape of `params`, and of the result the engine writes. */
   dialect: Dialect;
+  /** The OpenAI endpoint of a chat batch's requests; null for message batches (and chat batches stored without one). */
+  endpoint: string | null;
   /** Attempts including this one. */
   attempt: number;
   expiresAt: number;

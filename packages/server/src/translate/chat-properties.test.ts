@@ -1,19 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { json, mostly, PARAM_ERROR, text } from '../../test-support/properties/translation-arbitraries.js';
 import type { ChatCompletionRequest, ChatMessage } from '../backends/openai/chat-completions.js';
 import { toOpenAI } from './to-openai.js';
 import { validateParams } from './validate-params.js';
 import { chatToMessages } from './chat-to-messages.js';
 
 const SEED = 20_251_125;
-/** `<param path>: <problem>`, the path's keys as identifiers, indexes or JSON strings, with an optional `(note)`. */
-const PARAM_ERROR = /^(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")(?:\.(?:[A-Za-z0-9_]+|"(?:[^"\\]|\\.)*"))*(?: \(.*\))?: \S/s;
-const json = fc.jsonValue({ maxDepth: 3 });
-const text = fc.string({ minLength: 1, maxLength: 20 });
-
-/** Mostly `valid`, sometimes `other` (any JSON value unless given) in its place. */
-const mostly = <T>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<unknown> = json): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: valid, weight: 19 }, { arbitrary: other, weight: 1 });
 
 const imageUrl = mostly(fc.constantFrom('data:image/png;base64,AAAA', 'https://x.test/a.png'), fc.constantFrom('data:image/bmp;base64,AA', 'ftp://x'));
 const userPart = mostly(

@@ -8,6 +8,16 @@ import { isObject, type Json } from '../json.js';
 /** Thrown inside a translation to stop at the first param that cannot be carried over. */
 export class Untranslatable extends Error {}
 
+/** Runs a translation: its result, or `{error}` with the message of the first param it could not carry over. */
+export function untranslatableAsError<T>(translate: () => T): T | { error: string } {
+  try {
+    return translate();
+  } catch (error) {
+    if (error instanceof Untranslatable) return { error: error.message };
+    throw error;
+  }
+}
+
 export function invalid(param: string, problem = 'invalid value'): Untranslatable {
   return new Untranslatable(`${param}: ${problem}`);
 }
@@ -56,3 +66,6 @@ export const TO_MESSAGES = targetRules('Messages backend', (_key, value) => valu
 
 /** Messages → chat completions: `cache_control` is always allowed (and dropped). */
 export const TO_CHAT = targetRules('OpenAI-compatible backend', (key) => key === 'cache_control', (key) => key);
+
+/** Responses → chat completions: a key whose value is null is as good as absent. */
+export const FROM_RESPONSES = targetRules('translation of Responses requests to chat completions', (_key, value) => value === null, keyName);

@@ -87,15 +87,15 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
 
     const chatBatch = (id: string, requests: NewRequest[]) =>
       store.createBatch(
-        { id, workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + 2 * HOUR, dialect: 'chat', attributes: '{"endpoint":"/v1/chat/completions"}' },
+        { id, workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + 2 * HOUR, dialect: 'chat', attributes: '{"endpoint":"/v1/embeddings"}', endpoint: '/v1/embeddings' },
         (async function* () {
           if (requests.length > 0) yield requests;
         })(),
       );
 
-    it('keeps chat batches apart from message batches, with their dialect and attributes', async () => {
+    it('keeps chat batches apart from message batches, with their dialect, endpoint and attributes', async () => {
       const chat = await chatBatch('batch_01A', [{ customId: 'a', params: '{"model":"m"}' }]);
-      expect(chat).toMatchObject({ dialect: 'chat', attributes: '{"endpoint":"/v1/chat/completions"}', status: 'in_progress' });
+      expect(chat).toMatchObject({ dialect: 'chat', attributes: '{"endpoint":"/v1/embeddings"}', status: 'in_progress' });
       const messages = await store.createBatch(
         { id: 'msgbatch_01B', workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + HOUR },
         (async function* () {
@@ -106,7 +106,10 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
       expect((await store.listBatches('w1', { limit: 10 })).batches.map((b) => b.id)).toEqual([messages.id]);
       expect((await store.listBatches('w1', { limit: 10, dialect: 'chat' })).batches.map((b) => b.id)).toEqual([chat.id]);
       const claimed = await store.claimRequests('a', 10, T0 + 1000, T0);
-      expect(claimed.map((r) => [r.customId, r.dialect]).sort()).toEqual([['a', 'chat'], ['b', 'messages']]);
+      expect(claimed.map((r) => [r.customId, r.dialect, r.endpoint]).sort()).toEqual([
+        ['a', 'chat', '/v1/embeddings'],
+        ['b', 'messages', null],
+      ]);
     });
 
     it('stores a batch with no requests as ended', async () => {

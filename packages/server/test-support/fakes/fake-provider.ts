@@ -3,11 +3,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
 import type { Json } from '../../src/json.js';
+import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-answers.js';
 
 /**
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the
- * Anthropic Messages API (`POST /v1/messages`) or OpenAI chat completions
- * (`POST /v1/chat/completions`), for tests and benchmarks.
+ * Anthropic Messages API (`POST /v1/messages`) or OpenAI's chat completions, embeddings,
+ * completions and Responses APIs (`POST /v1/chat/completions`, `/v1/embeddings`,
+ * `/v1/completions`, `/v1/responses`; see `fake-openai-answers.ts`), for tests and benchmarks.
  *
  * Each request is handled in this order:
  * 1. recorded (path, headers, parsed body, connection number, whether answered), unless `record` is false;
@@ -62,6 +64,12 @@ export interface ReceivedRequest {
 
 const DEFAULT_FAULT_KINDS: readonly FakeFault[] = [429, 529, 500, 'drop', 'garbage'];
 const DEFAULT_WINDOW_MS = 60_000;
+
+/** The answer each path builds from a request's body, by the provider's shape. */
+const ROUTES: Readonly<Record<ProviderShape, Readonly<Record<string, (body: unknown) => Json>>>> = {
+  anthropic: { '/v1/messages': anthropicMessage },
+  openai: { '/v1/chat/completions': openAICompletion, '/v1/embeddings': fakeEmbeddings, '/v1/completions': fakeTextCompletion, '/v1/responses': fakeResponse },
+};
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
 export function seededRandom(seed: number): () => number {
@@ -204,8 +212,8 @@ export class FakeProvider {
     const { shape, apiKey } = this.#options;
     const key = shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
     if (apiKey !== undefined && key !== apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
-    const expected = shape === 'anthropic' ? '/v1/messages' : '/v1/chat/completions';
-    if (request.method !== 'POST' || path !== expected) return this.#error(response, 404, `no route ${request.method ?? ''} ${path}`);
+    const answerOf = Object.hasOwn(ROUTES[shape], path) ? ROUTES[shape][path] : undefined;
+    if (request.method !== 'POST' || answerOf === undefined) return this.#error(response, 404, `no route ${request.method ?? ''} ${path}`);
     if (!admitted) {
       const retryAfterMs = this.#options.capacityRetryAfterMs ?? 1000;
       response.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
@@ -227,7 +235,7 @@ export class FakeProvider {
     if (this.#options.latencyMs) await delay(this.#options.latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
     if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));
-    const answer = this.#options.respond?.(body) ?? (shape === 'anthropic' ? anthropicMessage(body) : openAICompletion(body));
+    const answer = this.#options.respond?.(body) ?? answerOf(body);
     this.#send(response, 200, JSON.stringify(answer));
   }
 

@@ -63,4 +63,4 @@ def test_cancel(openai_client):
     cancelled = [json.loads(line) for line in openai_client.files.content(done.error_file_id).text.splitlines()]
     assert sum(1 for item in cancelled if item["error"] and item["error"]["code"] == "batch_cancelled") >= 2
     with pytest.raises(openai.BadRequestError):
-        openai_client.batches.create(input_file_id=input_file.id, endpoint="/v1/embeddings", completion_window="24h")
+        openai_client.batches.create(input_file_id=input_file.id, endpoint="/v1/moderations", completion_window="24h")

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
+import type { BackendCall, BackendOutcome, ChatAnswer, MessagesBackend } from '../backend.js';
+import { emulateEmbeddings } from './emulator-embeddings.js';
 
 /**
  * The built-in emulator: answers every request offline with a deterministic `Message` derived only
@@ -24,6 +25,7 @@ import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js
  *   `emulator:fail=<n>` (or `emulator:fail=<n>:<type>`) answers a retryable error, `overloaded_error`
  *   unless a retryable type is named, to the first n attempts, and the message from attempt n+1;
  *   `emulator:latency=<ms>` replaces the latency for that request.
+ * - Embeddings requests are answered with deterministic vectors (see `emulator-embeddings.ts`).
  */
 
 export interface EmulatorBackendOptions {
@@ -93,15 +95,7 @@ export class EmulatorBackend implements MessagesBackend {
     // Params are validated before any backend sees them, every field the emulator reads included.
     const request = params as MessageCreateParams;
     const directives = readDirectives(request);
-    const latencyMs = directives.latencyMs ?? this.#latencyMs;
-    if (latencyMs > 0) {
-      try {
-        await this.#sleep(latencyMs, signal);
-      } catch (error) {
-        if (!signal.aborted) throw error;
-      }
-    }
-    if (signal.aborted) return ABORTED;
+    if (!(await this.#waited(directives.latencyMs ?? this.#latencyMs, signal))) return ABORTED;
     if (directives.error !== undefined) return injectedError(directives.error);
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
     try {
@@ -111,6 +105,23 @@ export class EmulatorBackend implements MessagesBackend {
       if (!(error instanceof RangeError)) throw error;
       return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: 'params: nested too deeply' };
     }
+  }
+
+  async embed({ params, signal }: BackendCall): Promise<ChatAnswer> {
+    if (!(await this.#waited(this.#latencyMs, signal))) return ABORTED;
+    return emulateEmbeddings(params);
+  }
+
+  /** Waits `latencyMs`; false when `signal` aborted meanwhile. */
+  async #waited(latencyMs: number, signal: AbortSignal): Promise<boolean> {
+    if (latencyMs > 0) {
+      try {
+        await this.#sleep(latencyMs, signal);
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    }
+    return !signal.aborted;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAICompletion } from '../../../test-support/fakes/fake-answers.js';
+import { fakeEmbeddings } from '../../../test-support/fakes/fake-openai-answers.js';
 import { FakeProvider, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
 
@@ -43,5 +44,18 @@ describe('OpenAIBackend.sendChat', () => {
     fake.inject(429, 'garbage');
     expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });
     expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body: not a chat completion' });
+  });
+});
+
+describe('OpenAIBackend.post', () => {
+  it("posts to the endpoint named under the server's base URL, the model mapped, and answers the body parsed", async () => {
+    const { fake, openai } = await setup({}, { modelMap: { embed: 'bge-small' } });
+    const body = { model: 'embed', input: ['a', 'bc'] };
+    const answer = await openai.post('/embeddings', body, new AbortController().signal);
+    const sent = { ...body, model: 'bge-small' };
+    expect(fake.requests.map((request) => [request.path, request.body])).toEqual([['/v1/embeddings', sent]]);
+    expect(answer).toEqual({ kind: 'answer', status: 200, json: fakeEmbeddings(sent) });
+    expect(openai.responsesApi).toBe(false);
+    expect((await setup({}, { responsesApi: true })).openai.responsesApi).toBe(true);
   });
 });

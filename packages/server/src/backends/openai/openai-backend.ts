@@ -1,20 +1,20 @@
-import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome } from '../backend.js';
+import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { HttpEndpoint } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
 
 /**
- * An OpenAI-compatible chat completions server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI):
- * each call POSTs a chat completions body to `{url}/chat/completions`, its model mapped by
- * `modelMap` when listed. Messages params reach it translated (see `translate/send-messages.ts`).
+ * An OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI): each call POSTs a
+ * body to `{url}/chat/completions` (or `/embeddings`, `/completions`, `/responses`), its model
+ * mapped by `modelMap` when listed. Messages params reach it translated (see `translate/send-messages.ts`).
  *
  * - All calls go through one keep-alive undici `Pool`. A call that takes longer than `timeoutMs`
  *   is aborted and answered as a retryable `timeout_error`. A 2xx whose body is not a usable chat
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
  * - `sendChat` answers the provider's completion unchanged; a 2xx without `choices` is an
- *   invalid response body. `postChat` answers a 2xx's body parsed, for the translation to read.
+ *   invalid response body. `post` answers a 2xx's body parsed, for the caller to read.
  * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
  *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
  */
@@ -32,6 +32,8 @@ export interface OpenAIBackendOptions {
   connections?: number;
   /** Model names to send instead of the requested ones, keyed by requested name; others are sent as given. */
   modelMap?: Readonly<Record<string, string>>;
+  /** The server serves the Responses API (`POST {url}/responses`). Defaults to false. */
+  responsesApi?: boolean;
   /** The current time in epoch milliseconds, for `retry-after` dates and rate-limit resets. Defaults to `Date.now`. */
   now?: () => number;
 }
@@ -46,6 +48,7 @@ function parseJson(text: string): unknown {
 
 export class OpenAIBackend implements ChatBackend {
   readonly name: string;
+  readonly responsesApi: boolean;
   readonly #endpoint: HttpEndpoint;
   readonly #apiKey: string | undefined;
   readonly #modelMap: Readonly<Record<string, string>>;
@@ -53,6 +56,7 @@ export class OpenAIBackend implements ChatBackend {
 
   constructor(options: OpenAIBackendOptions) {
     this.name = options.name ?? 'openai';
+    this.responsesApi = options.responsesApi ?? false;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
     this.#apiKey = options.apiKey;
@@ -72,11 +76,11 @@ export class OpenAIBackend implements ChatBackend {
     return this.#endpoint.rateLimit();
   }
 
-  async postChat(body: object, signal: AbortSignal): Promise<ChatAnswer> {
+  async post(path: OpenAIPath, body: object, signal: AbortSignal): Promise<ChatAnswer> {
     const requested = (body as { model?: unknown }).model;
     const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
     const sent = mapped === undefined ? body : { ...body, model: mapped };
-    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal);
+    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -84,7 +88,7 @@ export class OpenAIBackend implements ChatBackend {
   }
 
   async sendChat(call: BackendCall): Promise<ChatOutcome> {
-    const answer = await this.postChat(call.params, call.signal);
+    const answer = await this.post('/chat/completions', call.params, call.signal);
     if (answer.kind === 'error') return answer;
     const completion = answer.json as ChatCompletion | undefined;
     if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');

@@ -3,10 +3,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { chatErrorBody } from '../../wire/openai-error.js';
 import { BatchIdGenerator } from '../../ids.js';
 import { toApiError } from '../api-error.js';
-import { registerChatBatchRoutes, type ChatBatchRouteDeps } from './chat-batch-routes.js';
+import { registerOpenAIBatchRoutes, type OpenAIBatchRouteDeps } from './batch-routes.js';
 import { registerFileRoutes } from './file-routes.js';
 
-export type OpenAIRouteDeps = Omit<ChatBatchRouteDeps, 'batchIds'>;
+export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'>;
 
 /**
  * OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`) in a scope of their own, where every
@@ -26,6 +26,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     });
     await scope.register(multipart);
     registerFileRoutes(scope, { ...deps, fileIds: new BatchIdGenerator('file-01') });
-    registerChatBatchRoutes(scope, { ...deps, batchIds: new BatchIdGenerator('batch_01') });
+    registerOpenAIBatchRoutes(scope, { ...deps, batchIds: new BatchIdGenerator('batch_01') });
   });
 }

@@ -17,7 +17,7 @@ const MAX_PASSES = 4;
  */
 const CLAIM_SQL = `
 WITH active AS MATERIALIZED (
-  SELECT b.seq, b.id, b.expires_at, b.claim_turn, b.dialect FROM batchd.batches b
+  SELECT b.seq, b.id, b.expires_at, b.claim_turn, b.dialect, b.endpoint FROM batchd.batches b
   WHERE b.status = 'in_progress' AND b.expires_at > $3
     AND EXISTS (SELECT 1 FROM batchd.requests q WHERE q.batch_seq = b.seq AND q.state = 'queued' AND q.run_at <= $3)
   ORDER BY b.claim_turn, b.seq
@@ -25,7 +25,7 @@ WITH active AS MATERIALIZED (
 ), share AS (
   SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
 ), locked AS (
-  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at, q.bytes
+  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, a.endpoint, q.key, q.run_at, q.bytes
   FROM active a CROSS JOIN LATERAL (
     SELECT r.key, r.run_at, octet_length(r.params) AS bytes FROM batchd.requests r
     WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
@@ -34,7 +34,7 @@ WITH active AS MATERIALIZED (
     FOR UPDATE SKIP LOCKED
   ) q
 ), picked AS (
-  SELECT taken.seq, taken.id, taken.expires_at, taken.dialect, taken.key, taken.bytes FROM (
+  SELECT taken.seq, taken.id, taken.expires_at, taken.dialect, taken.endpoint, taken.key, taken.bytes FROM (
     SELECT ranked.*, sum(ranked.bytes) OVER (ORDER BY ranked.place, ranked.claim_turn, ranked.seq ROWS UNBOUNDED PRECEDING) AS total
     FROM (
       SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
@@ -48,14 +48,14 @@ WITH active AS MATERIALIZED (
   SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
   FROM picked p
   WHERE r.key = p.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect, p.bytes
+  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect, p.endpoint, p.bytes
 ), turned AS (
   UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
   WHERE b.seq IN (
     SELECT t.seq FROM batchd.batches t WHERE t.seq IN (SELECT seq FROM picked) ORDER BY t.seq FOR UPDATE SKIP LOCKED
   )
 )
-SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect, bytes::int FROM claimed ORDER BY key`;
+SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect, endpoint, bytes::int FROM claimed ORDER BY key`;
 
 interface ClaimRow {
   key: number;
@@ -65,6 +65,7 @@ interface ClaimRow {
   batch_id: string;
   expires_at: number;
   dialect: Dialect;
+  endpoint: string | null;
   bytes: number;
 }
 
@@ -97,6 +98,7 @@ export async function claimRequests(
         customId: row.custom_id,
         params: row.params,
         dialect: row.dialect,
+        endpoint: row.endpoint,
         attempt: row.attempts,
         expiresAt: row.expires_at,
       });

@@ -221,6 +221,12 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX files_expiring ON batchd.files (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: 'batch endpoint',
+    // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
+    sql: `ALTER TABLE batchd.batches ADD COLUMN endpoint text;`,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -27,9 +27,9 @@ export async function createBatch(pool: pg.Pool, batch: NewBatch, requests: Asyn
     return await spoolRequests(seq, requests, (spooled) =>
       inTransaction(pool, async (client) => {
         await client.query(
-          `INSERT INTO batchd.batches (seq, id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-           OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8)`,
-          [seq, batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null],
+          `INSERT INTO batchd.batches (seq, id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes, endpoint)
+           OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9)`,
+          [seq, batch.id, batch.workspaceId, batch.createdAt, batch.expiresAt, batch.archiveAt, batch.dialect ?? 'messages', batch.attributes ?? null, batch.endpoint ?? null],
         );
         await spooled.copyInto(client);
         const earlier = options ? await settleCreate(client, batch, options) : null;

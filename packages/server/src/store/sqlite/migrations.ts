@@ -261,4 +261,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX files_expiring ON files (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 17,
+    name: 'batch endpoint',
+    // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
+    sql: `ALTER TABLE batches ADD COLUMN endpoint TEXT;`,
+  },
 ];

@@ -23,7 +23,7 @@ const STATEMENTS = {
       WHERE total - bytes < ?)
     RETURNING key, custom_id, attempts`,
   paramsOf: `SELECT params, octet_length(params) AS bytes FROM request_params WHERE key = ?`,
-  batchOf: `SELECT id, dialect, expires_at AS expiresAt FROM batches WHERE seq = ?`,
+  batchOf: `SELECT id, dialect, endpoint, expires_at AS expiresAt FROM batches WHERE seq = ?`,
   countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
   renew: `UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   lapsed: `SELECT r.key, r.batch_seq AS batchSeq, r.lease_losses AS losses, b.dialect
@@ -62,7 +62,7 @@ export class SqliteLeases {
       this.sql.takeTurn.run(this.claimTurn++, seq);
       const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share, bytesLeft) as Array<{ key: number; custom_id: string; attempts: number }>;
       if (rows.length === 0) continue;
-      const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; expiresAt: number };
+      const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; endpoint: string | null; expiresAt: number };
       for (const row of rows) {
         const { params, bytes } = this.sql.paramsOf.get(row.key) as { params: string; bytes: number };
         bytesLeft -= bytes;
@@ -72,6 +72,7 @@ export class SqliteLeases {
           customId: row.custom_id,
           params,
           dialect: batch.dialect,
+          endpoint: batch.endpoint,
           attempt: row.attempts,
           expiresAt: batch.expiresAt,
         });

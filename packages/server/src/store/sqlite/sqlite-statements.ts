@@ -7,8 +7,8 @@ const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 
 /** The SQL of `SqliteStore`'s statements, by name. */
 const STATEMENTS = {
-  insertBatch: `INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
-    VALUES (?, ?, 'creating', ?, ?, ?, ?, ?)`,
+  insertBatch: `INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes, endpoint)
+    VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
   insertRequest: `INSERT INTO requests (batch_seq, custom_id, state) VALUES (?, ?, 'queued')`,
   insertParams: `INSERT INTO request_params (key, params) VALUES (?, ?)`,
   openBatch: `UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`,

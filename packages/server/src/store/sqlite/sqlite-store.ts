@@ -94,6 +94,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
       batch.archiveAt,
       batch.dialect ?? 'messages',
       batch.attributes ?? null,
+      batch.endpoint ?? null,
     );
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: store.NewRequest[]) => {

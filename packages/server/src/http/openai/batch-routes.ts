@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import { isObject } from '../../json.js';
+import { OPENAI_ENDPOINTS, type OpenAIEndpoint } from '../../engine/openai-requests.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
 import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
@@ -13,7 +14,7 @@ import { parseExpiresAfter, parseMetadata } from './openai-fields.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 
-export interface ChatBatchRouteDeps {
+export interface OpenAIBatchRouteDeps {
   store: BatchesStore;
   clock: Clock;
   batchIds: BatchIdGenerator;
@@ -30,11 +31,11 @@ export interface ChatBatchRouteDeps {
 
 type IdParams = { Params: { id: string } };
 
-const ENDPOINT = '/v1/chat/completions';
 const COMPLETION_WINDOW = '24h';
 
 interface CreateFields {
   inputFileId: string;
+  endpoint: OpenAIEndpoint;
   metadata: Record<string, string> | null;
   outputExpiresAfter: ExpiresAfter | null;
 }
@@ -45,16 +46,18 @@ function parseCreate(body: unknown): CreateFields {
   const { input_file_id: inputFileId, endpoint, completion_window: window } = body;
   if (typeof inputFileId !== 'string' || inputFileId === '') throw invalidRequest('input_file_id: a file id is required.');
   if (inputFileId.includes('\u0000')) throw invalidRequest('input_file_id: must not contain NUL characters.');
-  if (endpoint !== ENDPOINT) throw invalidRequest(`endpoint: batchd runs batches of ${ENDPOINT} only, got ${JSON.stringify(endpoint ?? null)}.`);
+  if (!OPENAI_ENDPOINTS.includes(endpoint as OpenAIEndpoint)) {
+    throw invalidRequest(`endpoint: batchd runs batches of ${OPENAI_ENDPOINTS.join(', ')}; got ${JSON.stringify(endpoint ?? null).slice(0, 200)}.`);
+  }
   if (window !== COMPLETION_WINDOW) throw invalidRequest(`completion_window: must be "${COMPLETION_WINDOW}", got ${JSON.stringify(window ?? null)}.`);
-  return { inputFileId, metadata: parseMetadata(body.metadata), outputExpiresAfter: parseExpiresAfter('output_expires_after', body.output_expires_after) };
+  return { inputFileId, endpoint: endpoint as OpenAIEndpoint, metadata: parseMetadata(body.metadata), outputExpiresAfter: parseExpiresAfter('output_expires_after', body.output_expires_after) };
 }
 
 /**
  * How long after its creation a batch's results are kept: the results TTL, or less when the output
  * files expire sooner (counted from the batch's end, at most the batch TTL after its creation).
  */
-function resultsKeptMs(deps: Pick<ChatBatchRouteDeps, 'batchTtlMs' | 'resultsTtlMs'>, outputExpiresAfter: ExpiresAfter | null): number {
+function resultsKeptMs(deps: Pick<OpenAIBatchRouteDeps, 'batchTtlMs' | 'resultsTtlMs'>, outputExpiresAfter: ExpiresAfter | null): number {
   if (outputExpiresAfter === null) return deps.resultsTtlMs;
   return Math.min(deps.resultsTtlMs, deps.batchTtlMs + outputExpiresAfter.seconds * 1000);
 }
@@ -74,7 +77,7 @@ function parseBatchLimit(raw: string | undefined): number {
  * input file twice, streamed: once to check every line, then to store the requests; a file with
  * bad lines makes a `failed` batch listing them, as OpenAI does.
  */
-export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRouteDeps): void {
+export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatchRouteDeps): void {
   const { store, clock } = deps;
 
   async function findBatch(request: FastifyRequest<IdParams>): Promise<BatchRecord> {
@@ -86,23 +89,23 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
   // Creates are made once, as message batch creates are: a repeated Idempotency-Key or an SDK
   // retry of the same body gets the first batch.
   app.post('/v1/batches', async (request, reply) => {
-    const { inputFileId, metadata, outputExpiresAfter } = parseCreate(request.body);
+    const { inputFileId, endpoint, metadata, outputExpiresAfter } = parseCreate(request.body);
     const idempotencyKey = idempotencyKeyOf(request);
     const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId, clock.now());
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
-    const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), ENDPOINT);
+    const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,
-      endpoint: ENDPOINT,
+      endpoint,
       completion_window: COMPLETION_WINDOW,
       metadata,
       model,
       output_expires_after: outputExpiresAfter,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count);
+    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), endpoint, count);
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
@@ -119,6 +122,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
           archiveAt: now + resultsKeptMs(deps, outputExpiresAfter),
           dialect: 'chat',
           attributes: JSON.stringify(attributes),
+          endpoint,
         },
         requests,
         {
