@@ -40,7 +40,7 @@ export function chatRequests(now: () => number): RequestKind {
       const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
       if (outcome === null || outcome.kind === 'error') return outcome;
       const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: usageOf(outcome.completion) };
-      return { kind: 'succeeded', completion };
+      return { kind: 'succeeded', completion, model: outcome.completion.model };
     },
 
     errored(key, errorType, message) {

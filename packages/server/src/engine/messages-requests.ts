@@ -30,7 +30,8 @@ export const messagesRequests: RequestKind = {
   async call({ key, lane, params, signal, attempt, stillWanted }) {
     const outcome = await lane.call(params, signal, 'batch', attempt, stillWanted);
     if (outcome === null || outcome.kind === 'error') return outcome;
-    return { kind: 'succeeded', completion: { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) } };
+    const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) };
+    return { kind: 'succeeded', completion, model: outcome.message.model };
   },
 
   errored(key, errorType, message) {

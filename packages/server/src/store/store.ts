@@ -4,6 +4,7 @@ import type { WebhookStore } from './webhook-store.js';
 import type { CompletedResultsStore } from './completed-results.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
+import type { RequestCost } from '../pricing/price-list.js';
 
 /**
  * Bytes of params (stored JSON text) one claim loads by default: a claim stops once its requests'
@@ -27,6 +28,17 @@ export interface UsageTotals {
   cache_read_input_tokens: number;
 }
 
+/**
+ * What a batch's answered requests cost, in nano-dollars: at the prices of the calls as made and,
+ * for the same requests, at direct prices. Requests whose model had no price are only counted.
+ */
+export interface CostTotals {
+  nanoUsd: number;
+  directNanoUsd: number;
+  pricedRequests: number;
+  unpricedRequests: number;
+}
+
 /** A batch as stored; times are milliseconds since the epoch. */
 export interface BatchRecord {
   id: string;
@@ -34,6 +46,7 @@ export interface BatchRecord {
   status: BatchStatus;
   counts: MessageBatchRequestCounts;
   usage: UsageTotals;
+  cost: CostTotals;
   createdAt: number;
   expiresAt: number;
   /** When results stop being served. */
@@ -82,6 +95,8 @@ export interface Completion {
   type: 'succeeded' | 'errored';
   result: string;
   usage?: UsageTotals;
+  /** What the answer cost, when it has usage to price. */
+  cost?: RequestCost;
 }
 
 export interface Retry {

@@ -8,6 +8,7 @@ import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
+import { batchUsage } from '../../wire/batch-usage.js';
 import { toOpenAIBatch, type ChatBatchAttributes } from '../../wire/openai-batch.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
@@ -135,6 +136,8 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
   });
 
   app.get<IdParams>('/v1/batches/:id', async (request) => toOpenAIBatch(await findBatch(request)));
+  // batchd's usage report (tokens, cache hit rate, cost), answered in this scope's error envelope.
+  app.get<IdParams>('/v1/batches/:id/usage', async (request) => batchUsage(await findBatch(request)));
 
   app.post<IdParams>('/v1/batches/:id/cancel', async (request) => {
     const batch = await findBatch(request);
