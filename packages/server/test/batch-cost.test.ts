@@ -1,0 +1,155 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { BatchdClient } from '@batchd/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isObject } from '../src/json.js';
+import { chatLine, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
+import { anthropicMessage, openAICompletion } from '../test-support/fakes/fake-answers.js';
+import { FakeProvider } from '../test-support/fakes/fake-provider.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { runCli } from '../test-support/process/run-cli.js';
+import { makeTempDir, startServer } from '../test-support/process/server-process.js';
+
+/**
+ * Each batch's cost and cache hit rate, from the usage real (fake) providers report and the prices
+ * of the config file: exact figures on the usage endpoint, in `batchd batches get`, and per
+ * backend token counters in `/metrics`, on SQLite and PostgreSQL.
+ */
+
+const SONNET_DIRECT = { input: 3, output: 15, cache_write: 3.75, cache_read: 0.3 };
+const PRICES = [
+  { models: ['claude-sonnet-4-5*'], direct: SONNET_DIRECT, batch: { input: 1.5, output: 7.5, cache_write: 1.875, cache_read: 0.15 } },
+  { models: ['gpt-4.1*'], direct: { input: 2, output: 8, cache_write: 2, cache_read: 0.5 } },
+];
+
+/** The last user turn's text, which says what the fake providers report. */
+function lastText(body: unknown): string {
+  const messages = isObject(body) && Array.isArray(body.messages) ? body.messages : [];
+  const last: unknown = messages[messages.length - 1];
+  return isObject(last) && typeof last.content === 'string' ? last.content : '';
+}
+
+/** An Anthropic provider that writes or reads a 1,000-token prompt cache as the text says, and answers `claude-alias` as a dated Sonnet. */
+function cachingAnthropic(body: unknown) {
+  const text = lastText(body);
+  const message = anthropicMessage(body) as Record<string, unknown>;
+  const model = isObject(body) && body.model === 'claude-alias' ? 'claude-sonnet-4-5-20250929' : message.model;
+  const usage = {
+    ...(message.usage as Record<string, unknown>),
+    input_tokens: 100,
+    output_tokens: 20,
+    cache_creation_input_tokens: text === 'write' ? 1000 : 0,
+    cache_read_input_tokens: text === 'read' ? 1000 : 0,
+  };
+  return { ...message, model, usage };
+}
+
+/** A chat completions server that reports 800 of 1,000 prompt tokens as cached. */
+function cachingChat(body: unknown) {
+  return { ...openAICompletion(body), usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 800 } } };
+}
+
+let anthropic: FakeProvider;
+let chat: FakeProvider;
+let config: string;
+const unavailable = postgresUnavailable();
+let database: TestDatabase | undefined;
+
+beforeAll(async () => {
+  anthropic = await FakeProvider.start({ shape: 'anthropic', respond: cachingAnthropic });
+  chat = await FakeProvider.start({ shape: 'openai', respond: cachingChat });
+  config = join(await makeTempDir('batchd-cost-'), 'batchd.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      backends: [
+        { name: 'hosted', type: 'anthropic', url: anthropic.url, models: ['claude-*'] },
+        { name: 'gpu', type: 'openai', url: chat.url, models: ['gpt-*'] },
+      ],
+      prices: PRICES,
+    }),
+  );
+});
+
+afterAll(async () => {
+  await anthropic.close();
+  await chat.close();
+  await database?.drop();
+});
+
+async function messageBatchCost(url: string) {
+  const sdk = new Anthropic({ baseURL: url, apiKey: 'test-key' });
+  const params = (model: string, text: string) => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content: text }] });
+  const created = await sdk.messages.batches.create({
+    requests: [
+      { custom_id: 'writes', params: params('claude-sonnet-4-5', 'write') },
+      { custom_id: 'reads', params: params('claude-sonnet-4-5', 'read') },
+      // Priced as the model the answer names: the request's alias has no price of its own.
+      { custom_id: 'alias', params: params('claude-alias', 'read') },
+      { custom_id: 'unpriced', params: params('claude-opus-9', 'plain') },
+    ],
+  });
+  const batchd = new BatchdClient({ baseURL: url, apiKey: 'test-key' });
+  const ended = await batchd.messages.batches.wait(created.id, { pollInterval: 50 });
+  expect(ended.request_counts).toMatchObject({ succeeded: 4, processing: 0 });
+  // writes: 100×3 + 20×15 + 1000×3.75 = 4,350 µ$; reads and alias: 100×3 + 20×15 + 1000×0.3 = 900 µ$ each.
+  expect(await batchd.messages.batches.usage(created.id)).toEqual({
+    id: created.id,
+    type: 'message_batch_usage',
+    usage: { input_tokens: 400, output_tokens: 80, cache_creation_input_tokens: 1000, cache_read_input_tokens: 2000 },
+    cache_hit_rate: 2000 / 3400,
+    cost: { usd: 0.00615, direct_usd: 0.00615, saving_usd: 0, priced_requests: 3, unpriced_requests: 1 },
+  });
+  return created.id;
+}
+
+async function openAIBatchCost(url: string) {
+  const client = openAIClient(url);
+  const file = await uploadLines(client, [chatLine('one', 'first', { model: 'gpt-4.1' }), chatLine('two', 'second', { model: 'gpt-4.1-2025-04-14' })]);
+  const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  expect((await waitForBatch(client, batch.id)).request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+  // Each: 200 uncached × 2 + 50 × 8 + 800 cached × 0.5 = 1,200 µ$.
+  const response = await fetch(`${url}/v1/batches/${batch.id}/usage`, { headers: { authorization: 'Bearer test-key' } });
+  expect(await response.json()).toEqual({
+    id: batch.id,
+    type: 'batch_usage',
+    usage: { input_tokens: 400, output_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 1600 },
+    cache_hit_rate: 0.8,
+    cost: { usd: 0.0024, direct_usd: 0.0024, saving_usd: 0, priced_requests: 2, unpriced_requests: 0 },
+  });
+}
+
+async function metric(url: string, name: string, backend: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{backend="${backend}"} `));
+  return Number(line?.split(' ')[1]);
+}
+
+describe.each([
+  { store: 'SQLite', skip: null, db: async () => undefined },
+  { store: 'PostgreSQL', skip: unavailable, db: async () => (database = await createTestDatabase()).url },
+])('batch cost on $store', ({ skip, db }) => {
+  it.skipIf(skip !== null)('answers the exact cost and cache hit rate of each kind of batch, shows them in the CLI and counts tokens per backend', async () => {
+    const dbUrl = await db();
+    const server = await startServer({ flags: { config, ...(dbUrl ? { db: dbUrl } : {}) } });
+    const messageBatch = await messageBatchCost(server.url);
+    await openAIBatchCost(server.url);
+
+    const shown = await runCli(['batches', 'get', messageBatch, '--base-url', server.url, '--api-key', 'test-key']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/\ntokens\s+400 input, 80 output, 1000 cache write, 2000 cache read\n/);
+    expect(shown.stdout).toMatch(/\ncache_hits\s+58\.8% of input read from cache\n/);
+    expect(shown.stdout).toMatch(/\ncost\s+\$0\.00615 \(direct \$0\.00615, saving \$0\.00\); 1 request without a price, so the estimate is partial\n/);
+    const json = JSON.parse((await runCli(['batches', 'get', messageBatch, '--json', '--base-url', server.url, '--api-key', 'test-key'])).stdout);
+    expect(json).toMatchObject({ id: messageBatch, cache_hit_rate: 2000 / 3400, cost: { usd: 0.00615, unpriced_requests: 1 } });
+
+    expect(await metric(server.url, 'batchd_backend_input_tokens_total', 'hosted')).toBe(400);
+    expect(await metric(server.url, 'batchd_backend_cache_write_tokens_total', 'hosted')).toBe(1000);
+    expect(await metric(server.url, 'batchd_backend_cache_read_tokens_total', 'hosted')).toBe(2000);
+    expect(await metric(server.url, 'batchd_backend_output_tokens_total', 'hosted')).toBe(80);
+    expect(await metric(server.url, 'batchd_backend_input_tokens_total', 'gpu')).toBe(400);
+    expect(await metric(server.url, 'batchd_backend_cache_write_tokens_total', 'gpu')).toBe(0);
+    expect(await metric(server.url, 'batchd_backend_cache_read_tokens_total', 'gpu')).toBe(1600);
+  });
+});
