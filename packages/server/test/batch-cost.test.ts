@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { BatchdClient } from '@batchd/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isObject } from '../src/json.js';
 import { chatLine, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
-import { anthropicMessage, openAICompletion } from '../test-support/fakes/fake-answers.js';
+import { cacheUsageCompletion, cacheUsageMessage, pricedConfig } from '../test-support/fakes/cache-usage-answers.js';
 import { FakeProvider } from '../test-support/fakes/fake-provider.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
 import { runCli } from '../test-support/process/run-cli.js';
@@ -13,42 +12,10 @@ import { makeTempDir, startServer } from '../test-support/process/server-process
 
 /**
  * Each batch's cost and cache hit rate, from the usage real (fake) providers report and the prices
- * of the config file: exact figures on the usage endpoint, in `batchd batches get`, and per
+ * of the config file (Sonnet 4.5 at $3/$15, cache writes $3.75, reads $0.30; gpt-4.1 at $2/$8, cached
+ * input $0.50, per million tokens): exact figures on the usage endpoint, in `batchd batches get`, and per
  * backend token counters in `/metrics`, on SQLite and PostgreSQL.
  */
-
-const SONNET_DIRECT = { input: 3, output: 15, cache_write: 3.75, cache_read: 0.3 };
-const PRICES = [
-  { models: ['claude-sonnet-4-5*'], direct: SONNET_DIRECT, batch: { input: 1.5, output: 7.5, cache_write: 1.875, cache_read: 0.15 } },
-  { models: ['gpt-4.1*'], direct: { input: 2, output: 8, cache_write: 2, cache_read: 0.5 } },
-];
-
-/** The last user turn's text, which says what the fake providers report. */
-function lastText(body: unknown): string {
-  const messages = isObject(body) && Array.isArray(body.messages) ? body.messages : [];
-  const last: unknown = messages[messages.length - 1];
-  return isObject(last) && typeof last.content === 'string' ? last.content : '';
-}
-
-/** An Anthropic provider that writes or reads a 1,000-token prompt cache as the text says, and answers `claude-alias` as a dated Sonnet. */
-function cachingAnthropic(body: unknown) {
-  const text = lastText(body);
-  const message = anthropicMessage(body) as Record<string, unknown>;
-  const model = isObject(body) && body.model === 'claude-alias' ? 'claude-sonnet-4-5-20250929' : message.model;
-  const usage = {
-    ...(message.usage as Record<string, unknown>),
-    input_tokens: 100,
-    output_tokens: 20,
-    cache_creation_input_tokens: text === 'write' ? 1000 : 0,
-    cache_read_input_tokens: text === 'read' ? 1000 : 0,
-  };
-  return { ...message, model, usage };
-}
-
-/** A chat completions server that reports 800 of 1,000 prompt tokens as cached. */
-function cachingChat(body: unknown) {
-  return { ...openAICompletion(body), usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 800 } } };
-}
 
 let anthropic: FakeProvider;
 let chat: FakeProvider;
@@ -57,19 +24,10 @@ const unavailable = postgresUnavailable();
 let database: TestDatabase | undefined;
 
 beforeAll(async () => {
-  anthropic = await FakeProvider.start({ shape: 'anthropic', respond: cachingAnthropic });
-  chat = await FakeProvider.start({ shape: 'openai', respond: cachingChat });
+  anthropic = await FakeProvider.start({ shape: 'anthropic', respond: cacheUsageMessage });
+  chat = await FakeProvider.start({ shape: 'openai', respond: cacheUsageCompletion });
   config = join(await makeTempDir('batchd-cost-'), 'batchd.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      backends: [
-        { name: 'hosted', type: 'anthropic', url: anthropic.url, models: ['claude-*'] },
-        { name: 'gpu', type: 'openai', url: chat.url, models: ['gpt-*'] },
-      ],
-      prices: PRICES,
-    }),
-  );
+  await writeFile(config, JSON.stringify(pricedConfig(anthropic.url, chat.url)));
 });
 
 afterAll(async () => {
