@@ -4,15 +4,15 @@ import type { Completion, UsageTotals } from '../store/store.js';
 import { sendChat } from '../translate/send-chat.js';
 import { chatErrorResponse, chatResponse } from '../wire/chat-result.js';
 import type { RequestKind } from './request-kind.js';
+import { tokenCount } from './token-count.js';
 
-/** A completion's token counts as batch usage totals: cached prompt tokens count as cache reads. */
+/** A completion's token counts as batch usage totals: cached prompt tokens count as cache reads; counts that are not sensible numbers count 0. */
 function usageOf(completion: ChatCompletion): UsageTotals {
   const usage: Partial<ChatCompletion['usage']> = isObject(completion.usage) ? completion.usage : {};
-  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
-  const cached = count(usage.prompt_tokens_details?.cached_tokens);
+  const cached = tokenCount(usage.prompt_tokens_details?.cached_tokens);
   return {
-    input_tokens: Math.max(0, count(usage.prompt_tokens) - cached),
-    output_tokens: count(usage.completion_tokens),
+    input_tokens: Math.max(0, tokenCount(usage.prompt_tokens) - cached),
+    output_tokens: tokenCount(usage.completion_tokens),
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: cached,
   };
