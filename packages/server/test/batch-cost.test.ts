@@ -76,6 +76,18 @@ async function openAIBatchCost(url: string) {
     cache_hit_rate: 0.8,
     cost: { usd: 0.0024, direct_usd: 0.0024, saving_usd: 0, priced_requests: 2, unpriced_requests: 0 },
   });
+  return batch.id;
+}
+
+/** Each usage route serves its own kind of batch only, answering others as missing in its API's error envelope. */
+async function expectUsageOfOwnKindOnly(url: string, messageBatch: string, openAIBatch: string) {
+  const headers = { authorization: 'Bearer test-key' };
+  const openAIRoute = await fetch(`${url}/v1/batches/${messageBatch}/usage`, { headers });
+  expect(openAIRoute.status).toBe(404);
+  expect(await openAIRoute.json()).toMatchObject({ error: { message: `No batch found with id '${messageBatch}'.` } });
+  const messagesRoute = await fetch(`${url}/v1/messages/batches/${openAIBatch}/usage`, { headers });
+  expect(messagesRoute.status).toBe(404);
+  expect(await messagesRoute.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
 }
 
 async function metric(url: string, name: string, backend: string): Promise<number> {
@@ -92,7 +104,8 @@ describe.each([
     const dbUrl = await db();
     const server = await startServer({ flags: { config, ...(dbUrl ? { db: dbUrl } : {}) } });
     const messageBatch = await messageBatchCost(server.url);
-    await openAIBatchCost(server.url);
+    const openAIBatch = await openAIBatchCost(server.url);
+    await expectUsageOfOwnKindOnly(server.url, messageBatch, openAIBatch);
 
     const shown = await runCli(['batches', 'get', messageBatch, '--base-url', server.url, '--api-key', 'test-key']);
     expect(shown.code, shown.stderr).toBe(0);
