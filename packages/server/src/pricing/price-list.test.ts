@@ -58,9 +58,10 @@ describe('parsePrices', () => {
     [[SONNET, 'x'], 'prices[1]: expected an object'],
     [[{ models: [], direct: SONNET.direct }], 'prices[0]: models must be a non-empty list'],
     [[{ models: ['gpt-4o'] }], 'prices[0] (gpt-4o): direct prices are required'],
-    [[{ models: ['gpt-4o'], direct: { ...SONNET.direct, output: '15' } }], 'prices[0] (gpt-4o).direct.output: expected USD per million tokens, a number from 0 to 10000, got "15"'],
-    [[{ models: ['gpt-4o'], direct: { input: 1, output: 1, cache_read: 1 } }], 'prices[0] (gpt-4o).direct.cache_write: expected USD per million tokens, a number from 0 to 10000, got nothing'],
-    [[{ models: ['gpt-4o'], direct: SONNET.direct, batch: { ...SONNET.batch, input: -1 } }], 'prices[0] (gpt-4o).batch.input: expected USD per million tokens, a number from 0 to 10000, got -1'],
+    [[{ models: ['gpt-4o'], direct: { ...SONNET.direct, output: '15' } }], 'prices[0] (gpt-4o).direct.output: expected USD per million tokens, a number from 0 to 1000, got "15"'],
+    [[{ models: ['gpt-4o'], direct: { input: 1, output: 1, cache_read: 1 } }], 'prices[0] (gpt-4o).direct.cache_write: expected USD per million tokens, a number from 0 to 1000, got nothing'],
+    [[{ models: ['gpt-4o'], direct: { ...SONNET.direct, output: 1001 } }], 'prices[0] (gpt-4o).direct.output: expected USD per million tokens, a number from 0 to 1000, got 1001'],
+    [[{ models: ['gpt-4o'], direct: SONNET.direct, batch: { ...SONNET.batch, input: -1 } }], 'prices[0] (gpt-4o).batch.input: expected USD per million tokens, a number from 0 to 1000, got -1'],
     [[{ models: ['gpt-4o'], direct: { ...SONNET.direct, cached_input: 1 } }], 'prices[0] (gpt-4o).direct: unknown key "cached_input"'],
     [[{ models: ['gpt-4o'], direct: SONNET.direct, flex: SONNET.batch }], 'prices[0] (gpt-4o): unknown key "flex"'],
   ])('refuses %j, naming the entry', (raw, message) => {

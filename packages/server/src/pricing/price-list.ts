@@ -33,8 +33,8 @@ export type RequestCost = { nanoUsd: number; directNanoUsd: number } | 'unpriced
 /** Backend kinds that call a provider's batch API, priced at batch prices; every other kind is a direct call. */
 const BATCH_KINDS = new Set(['anthropic-batch', 'openai-batch']);
 
-/** The largest price accepted, in USD per million tokens: far above any published one, low enough that sums stay exact. */
-export const MAX_PRICE = 10_000;
+/** The largest price accepted, in USD per million tokens: above any published one, low enough that a batch's cost fits a 64-bit integer. */
+export const MAX_PRICE = 1_000;
 
 const TOKEN_KINDS = ['input', 'output', 'cache_write', 'cache_read'] as const;
 
