@@ -200,11 +200,39 @@ export interface BatchUsage {
   cache_read_input_tokens: number;
 }
 
-/** `GET /v1/messages/batches/{id}/usage`, a batchd extension. */
+/**
+ * What a batch's answered requests cost in USD, estimated from the prices in the server's config
+ * file (batchd never fetches prices).
+ */
+export interface BatchCost {
+  /** At the prices of the calls as made: batch prices through a provider's batch API, direct prices otherwise. */
+  usd: number;
+  /** The same requests at direct prices. */
+  direct_usd: number;
+  /** `direct_usd - usd`: what sending them as batches saved. */
+  saving_usd: number;
+  /** Answered requests whose model has a price for the call made. */
+  priced_requests: number;
+  /** Answered requests whose model has no price for the call made: while above 0, the estimate is partial. */
+  unpriced_requests: number;
+}
+
+/** `GET /v1/messages/batches/{id}/usage` (and `GET /v1/batches/{id}/usage`), a batchd extension. */
 export interface MessageBatchUsage {
   id: string;
   type: 'message_batch_usage';
   usage: BatchUsage;
+  /**
+   * Cache reads over all input: `cache_read_input_tokens / (cache_read_input_tokens +
+   * cache_creation_input_tokens + input_tokens)`; null before any input is counted.
+   */
+  cache_hit_rate: number | null;
+  cost: BatchCost;
+}
+
+/** The usage of a batch made through the OpenAI Batch API: the same report under its own type. */
+export interface OpenAIBatchUsage extends Omit<MessageBatchUsage, 'type'> {
+  type: 'batch_usage';
 }
 
 /** One backend lane as `GET /v1/batchd/backends` reports it. */

@@ -75,6 +75,17 @@ describe('backend config', () => {
     expect(loadConfig({}, {}, file({ backends: [{ type: 'openai', url: 'http://o.test/v1', responses_api: true }] })).backends[0]?.responsesApi).toBe(true);
   });
 
+  it('reads the prices list of the config file, none without one, and names the entry that is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const path = join(dir, 'prices.json');
+    const prices = [{ models: ['claude-*'], direct: { input: 3, output: 15, cache_write: 3.75, cache_read: 0.3 } }];
+    writeFileSync(path, JSON.stringify({ prices }));
+    expect(loadConfig({}, {}, path).prices).toEqual(prices);
+    expect(loadConfig({}, {}).prices).toEqual([]);
+    writeFileSync(path, JSON.stringify({ prices: [{ ...prices[0], batch: { input: 1 } }] }));
+    expect(() => loadConfig({}, {}, path)).toThrow('prices[0] (claude-*).batch.output: expected USD per million tokens');
+  });
+
   it('reads the webhook timeout and the first retry wait', () => {
     expect(loadConfig({}, {})).toMatchObject({ webhookTimeoutMs: 15_000, webhookRetryBaseMs: 5_000 });
     expect(loadConfig({ BATCHD_WEBHOOK_RETRY_BASE: '5ms' }, { webhookTimeout: '2s' })).toMatchObject({ webhookTimeoutMs: 2000, webhookRetryBaseMs: 5 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
+import { parsePrices, type PriceEntry } from './pricing/price-list.js';
 
 /** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
 export interface Config {
@@ -48,9 +49,11 @@ export interface Config {
   metricsPort: number | null;
 }
 
-/** The resolved configuration with the backends to route to. */
+/** The resolved configuration with the backends to route to and the prices of their models. */
 export interface ResolvedConfig extends Omit<Config, 'auth' | 'webhookTargets'> {
   backends: BackendSpec[];
+  /** The config file's `prices` list; empty when it has none. */
+  prices: PriceEntry[];
   auth: 'keys' | 'none';
   webhookTargets: 'any' | 'public';
 }
@@ -166,7 +169,7 @@ function camel(flag: string): string {
 /**
  * Resolves the configuration. `flags` holds raw strings keyed by camel-cased flag name (as
  * commander gives them); `configFile` is a JSON file whose keys are the flag names, plus an
- * optional `backends` list for routing models to several backends.
+ * optional `backends` list for routing models to several backends and a `prices` list.
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
@@ -186,7 +189,7 @@ export function loadConfig(
   const loopback = isLoopback(config.host);
   const auth = config.auth ?? (loopback ? 'none' : 'keys');
   const targets = config.webhookTargets ?? (loopback ? 'any' : 'public');
-  return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env) });
+  return Object.freeze({ ...config, auth, webhookTargets: targets, backends: resolveBackends(config, file.backends, env), prices: parsePrices(file.prices) });
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {

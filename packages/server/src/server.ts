@@ -6,6 +6,7 @@ import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
 import { Engine } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
+import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
@@ -48,6 +49,7 @@ function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, log
         new BackendLane({
           name: spec.name,
           backend: createBackend(spec),
+          kind: spec.type,
           models: spec.models,
           ceiling: spec.concurrency,
           now: () => clock.now(),
@@ -100,6 +102,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
+    prices: new PriceList(config.prices),
   });
   const maintenance = new Maintenance({ store, clock, logger, intervalMs: config.maintenanceIntervalMs, onRequeue: () => engine.wake() });
   const webhooks = new WebhookDispatcher({

@@ -78,7 +78,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
       if (!ended) chart.addSample(doneRequests(batch.request_counts), now);
       ended = batch.processing_status === 'ended';
       view.update(batch, now);
-      usage.update(totals.usage);
+      usage.update(totals);
       banner.replaceChildren();
     },
     () => (ended ? ENDED_POLL_MS : RUNNING_POLL_MS),

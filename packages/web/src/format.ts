@@ -47,6 +47,14 @@ export function formatBytes(bytes: number): string {
   return `${decimal.format(bytes / (1024 * 1024))} MB`;
 }
 
+const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const cents = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumSignificantDigits: 3 });
+
+/** US dollars: to the cent from a dollar up, to three significant digits below. */
+export function formatUsd(usd: number): string {
+  return (Math.abs(usd) >= 1 ? dollars : cents).format(usd);
+}
+
 export function formatPercent(part: number, whole: number): string {
   return whole === 0 ? '—' : `${decimal.format((100 * part) / whole)}%`;
 }

@@ -6,6 +6,7 @@ import { dialectBadge, openAIStatusBadge } from './openai-status-badge.js';
 import { usageEntries } from './openai-usage.js';
 import { startPolling } from './poller.js';
 import { apiClient } from './session.js';
+import { usagePanel } from './usage-panel.js';
 
 const RUNNING_POLL_MS = 1000;
 const ENDED_POLL_MS = 5000;
@@ -52,7 +53,7 @@ function fileViewer(client: BatchdClient, label: string, fileId: string): HTMLEl
   return h('div', { class: 'file-viewer' }, h('p', {}, button, ' ', h('span', { class: 'mono muted' }, fileId)), status, view);
 }
 
-function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
+function render(client: BatchdClient, batch: OpenAIBatch, usage: HTMLElement): HTMLElement {
   const { total, completed, failed } = batch.request_counts;
   const times = TIMES.filter(([key]) => typeof batch[key] === 'number').map(([key, label]): [string, Node | string] => {
     const iso = isoOf(batch[key] as number);
@@ -74,6 +75,7 @@ function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
       card('Timeline', definitions(times)),
       card('Batch', definitions([['Endpoint', batch.endpoint], ['Model', batch.model ?? '—'], ['Input file', batch.input_file_id], ...Object.entries(batch.metadata ?? {})])),
       card('Usage', definitions(usageEntries(batch.usage))),
+      card('Cache and cost', usage),
       errors.length === 0
         ? null
         : h('section', { class: 'card card-wide' }, h('h2', {}, 'Input file errors'), h('ul', { class: 'validation-errors' }, ...errors.map((e) => h('li', { 'data-line': e.line ?? '' }, `${e.message} (${e.code})`)))),
@@ -82,23 +84,25 @@ function render(client: BatchdClient, batch: OpenAIBatch): HTMLElement {
   );
 }
 
-/** One OpenAI batch: status, counts, times, endpoint, model, usage, input errors, and its output and error files. */
+/** One OpenAI batch: status, counts, times, endpoint, model, usage and cost, input errors, and its output and error files. */
 export function mountOpenAIBatchPage(main: HTMLElement, id: string): () => void {
   const client = apiClient();
   const banner = h('div');
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const usage = usagePanel();
   let shown = '';
   let final = false;
   const poller = startPolling(
     async (signal) => {
-      const batch = await client.openai.batches.retrieve(id, { signal });
+      const [batch, report] = await Promise.all([client.openai.batches.retrieve(id, { signal }), client.openai.batches.usage(id, { signal })]);
       final = FINAL.has(batch.status);
       banner.replaceChildren();
+      usage.update(report);
       // Rebuilt only when something changed, so an opened file stays open.
       const text = JSON.stringify(batch);
       if (text === shown) return;
       shown = text;
-      body.replaceChildren(render(client, batch));
+      body.replaceChildren(render(client, batch, usage.element));
     },
     () => (final ? ENDED_POLL_MS : RUNNING_POLL_MS),
     (error) => banner.replaceChildren(errorBanner(error)),

@@ -49,10 +49,16 @@ describe('batches CRUD', () => {
     ]);
   });
 
-  it('usage GETs the token totals of a batch by encoded id', async () => {
-    const usage = { input_tokens: 12, output_tokens: 30, cache_creation_input_tokens: 0, cache_read_input_tokens: 4 };
-    const { client, requests } = await setup((_req, res) => sendJSON(res, 200, { id: 'msgbatch_01', type: 'message_batch_usage', usage }));
-    await expect(client.messages.batches.usage('msgbatch/01')).resolves.toEqual({ id: 'msgbatch_01', type: 'message_batch_usage', usage });
+  it('usage GETs the token totals, cache hit rate and cost of a batch by encoded id', async () => {
+    const report = {
+      id: 'msgbatch_01',
+      type: 'message_batch_usage',
+      usage: { input_tokens: 12, output_tokens: 30, cache_creation_input_tokens: 0, cache_read_input_tokens: 4 },
+      cache_hit_rate: 0.25,
+      cost: { usd: 0.000198, direct_usd: 0.000396, saving_usd: 0.000198, priced_requests: 1, unpriced_requests: 0 },
+    };
+    const { client, requests } = await setup((_req, res) => sendJSON(res, 200, report));
+    await expect(client.messages.batches.usage('msgbatch/01')).resolves.toEqual(report);
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/messages/batches/msgbatch%2F01/usage']);
   });
 

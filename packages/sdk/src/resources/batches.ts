@@ -54,7 +54,7 @@ export class Batches {
     return this.#client.requestJSON<MessageBatch>({ ...options, method: 'GET', path: batchPath(id) });
   }
 
-  /** A batch's token totals so far (`GET /v1/messages/batches/{id}/usage`), a batchd extension. */
+  /** A batch's token totals, cache hit rate and cost so far (`GET /v1/messages/batches/{id}/usage`), a batchd extension. */
   usage(id: string, options?: RequestOptions): Promise<MessageBatchUsage> {
     return this.#client.requestJSON<MessageBatchUsage>({ ...options, method: 'GET', path: `${batchPath(id)}/usage` });
   }

@@ -90,6 +90,15 @@ describe('client.openai', () => {
     ]);
   });
 
+  it('reads a batch’s usage report by encoded id', async () => {
+    const usage = { input_tokens: 400, output_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 1600 };
+    const cost = { usd: 0.0024, direct_usd: 0.0024, saving_usd: 0, priced_requests: 2, unpriced_requests: 0 };
+    const report = { id: 'batch/1', type: 'batch_usage', usage, cache_hit_rate: 0.8, cost };
+    const client = await setup((_req, res) => sendJSON(res, 200, report));
+    expect(await client.openai.batches.usage('batch/1')).toEqual(report);
+    expect(api!.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/batches/batch%2F1/usage']);
+  });
+
   it('reads a file’s content as text', async () => {
     const lines = '{"custom_id":"q-1"}\n{"custom_id":"q-2"}\n';
     const client = await setup((req, res) => {

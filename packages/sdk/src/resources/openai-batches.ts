@@ -1,5 +1,5 @@
 import type { BatchdClient, RequestOptions } from '../client.js';
-import type { OpenAIBatch, OpenAIBatchList, OpenAIBatchListParams } from '../wire-types.js';
+import type { OpenAIBatch, OpenAIBatchList, OpenAIBatchListParams, OpenAIBatchUsage } from '../wire-types.js';
 
 /** `client.openai.batches`: reading batches made through the OpenAI Batch API (`/v1/batches`). */
 export class OpenAIBatches {
@@ -16,5 +16,10 @@ export class OpenAIBatches {
 
   retrieve(id: string, options?: RequestOptions): Promise<OpenAIBatch> {
     return this.#client.requestJSON<OpenAIBatch>({ ...options, method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}` });
+  }
+
+  /** A batch's token totals, cache hit rate and cost so far (`GET /v1/batches/{id}/usage`), a batchd extension. */
+  usage(id: string, options?: RequestOptions): Promise<OpenAIBatchUsage> {
+    return this.#client.requestJSON<OpenAIBatchUsage>({ ...options, method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}/usage` });
   }
 }

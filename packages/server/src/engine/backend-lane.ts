@@ -1,6 +1,7 @@
 import type { BackendStatus } from '@batchd/sdk';
 import type { Backend, BackendOutcome, ChatAnswer, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
+import { matchesAnyModel } from '../model-pattern.js';
 import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
@@ -9,9 +10,19 @@ export type Priority = 'interactive' | 'batch';
 /** Counters a lane keeps for metrics and the dashboard. */
 export type LaneStats = Pick<BackendStatus, 'calls' | 'succeeded' | 'rateLimited' | 'overloaded' | 'serverErrors' | 'authFailures'>;
 
+/** Tokens of the answers written for requests sent through a lane; `input` counts uncached input only. */
+export interface LaneTokens {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
 export interface BackendLaneOptions {
   name: string;
   backend: Backend;
+  /** The backend's type as configured (`anthropic`, `openai`, `anthropic-batch`, …); defaults to `emulator`. */
+  kind?: string;
   /** Model name patterns this lane serves; `*` matches any run of characters. */
   models: string[];
   /** Most calls in flight; the adaptive limit stays at or below it. */
@@ -32,11 +43,6 @@ interface CallStart {
   epoch: number;
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
-}
-
 /**
  * One backend as the engine drives it: an adaptive concurrency limit, a pause while the
  * provider says a rate-limit budget is spent, and a wait line where interactive calls go first.
@@ -44,9 +50,13 @@ function patternToRegExp(pattern: string): RegExp {
 export class BackendLane {
   readonly name: string;
   readonly backend: Backend;
+  /** The backend's type as configured: calls are priced by it. */
+  readonly kind: string;
   readonly limit: AdaptiveLimit;
   readonly stats: LaneStats = { calls: 0, succeeded: 0, rateLimited: 0, overloaded: 0, serverErrors: 0, authFailures: 0 };
-  private readonly patterns: RegExp[];
+  /** Tokens of the batch answers written, for metrics; the engine adds to them. */
+  readonly tokens: LaneTokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  private readonly servesModel: (model: string) => boolean;
   private readonly now: () => number;
   private readonly onAuthFailure: BackendLaneOptions['onAuthFailure'];
   private readonly onPause: BackendLaneOptions['onPause'];
@@ -58,7 +68,8 @@ export class BackendLane {
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
     this.backend = options.backend;
-    this.patterns = options.models.map(patternToRegExp);
+    this.kind = options.kind ?? 'emulator';
+    this.servesModel = matchesAnyModel(options.models);
     this.now = options.now ?? Date.now;
     this.limit = new AdaptiveLimit({ ceiling: options.ceiling, now: this.now });
     this.onAuthFailure = options.onAuthFailure;
@@ -66,7 +77,7 @@ export class BackendLane {
   }
 
   serves(model: string): boolean {
-    return this.patterns.some((pattern) => pattern.test(model));
+    return this.servesModel(model);
   }
 
   get inFlight(): number {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type QueueStore } from '../store/store.js';
+import { PriceList } from '../pricing/price-list.js';
+import { answerCost } from './answer-cost.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
@@ -27,6 +29,8 @@ export interface EngineOptions {
   retry: RetryPolicy;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
   pollIntervalMs?: number;
+  /** Prices of the models answered, for each batch's cost; with none, answers count as unpriced. */
+  prices?: PriceList;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
@@ -64,9 +68,11 @@ export class Engine {
   /** How the requests of OpenAI batches are handled, by their batch's endpoint. */
   private readonly openAIKinds: (endpoint: string | null) => RequestKind;
   private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
+  private readonly prices: PriceList;
 
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
+    this.prices = options.prices ?? new PriceList();
     this.results = new ResultWriter(options);
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
@@ -222,7 +228,7 @@ export class Engine {
       return;
     }
     if (outcome.kind === 'succeeded') {
-      this.results.complete(outcome.completion);
+      this.results.complete(answerCost(this.prices, lane, outcome.completion, outcome.model, parsed.model));
       return;
     }
     const runAt = retryAt(outcome, request.attempt, now, request.expiresAt, this.options.retry);

@@ -1,16 +1,19 @@
 import type { Message } from '@batchd/sdk';
+import { isObject } from '../json.js';
 import type { Completion, UsageTotals } from '../store/store.js';
 import { validateParams } from '../translate/validate-params.js';
 import { erroredResult, succeededResult } from '../wire/message-result.js';
 import type { RequestKind } from './request-kind.js';
+import { tokenCount } from './token-count.js';
 
+/** A message's token counts as batch usage totals; counts that are not sensible numbers count 0. */
 function usageOf(message: Message): UsageTotals {
-  const usage = message.usage;
+  const usage: Partial<Message['usage']> = isObject(message.usage) ? message.usage : {};
   return {
-    input_tokens: usage?.input_tokens ?? 0,
-    output_tokens: usage?.output_tokens ?? 0,
-    cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? 0,
-    cache_read_input_tokens: usage?.cache_read_input_tokens ?? 0,
+    input_tokens: tokenCount(usage.input_tokens),
+    output_tokens: tokenCount(usage.output_tokens),
+    cache_creation_input_tokens: tokenCount(usage.cache_creation_input_tokens),
+    cache_read_input_tokens: tokenCount(usage.cache_read_input_tokens),
   };
 }
 
@@ -30,7 +33,8 @@ export const messagesRequests: RequestKind = {
   async call({ key, lane, params, signal, attempt, stillWanted }) {
     const outcome = await lane.call(params, signal, 'batch', attempt, stillWanted);
     if (outcome === null || outcome.kind === 'error') return outcome;
-    return { kind: 'succeeded', completion: { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) } };
+    const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) };
+    return { kind: 'succeeded', completion, model: outcome.message.model };
   },
 
   errored(key, errorType, message) {

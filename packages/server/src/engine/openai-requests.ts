@@ -5,6 +5,7 @@ import { sendChat } from '../translate/send-chat.js';
 import { sendCompletions, sendEmbeddings, sendResponses } from '../translate/send-openai.js';
 import { chatErrorResponse, chatResponse } from '../wire/chat-result.js';
 import type { RequestKind } from './request-kind.js';
+import { tokenCount } from './token-count.js';
 
 /** The endpoints an OpenAI batch may be for; chat completions is the one a batch stored without one is for. */
 export const OPENAI_ENDPOINTS = ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions'] as const;
@@ -12,7 +13,6 @@ export type OpenAIEndpoint = (typeof OPENAI_ENDPOINTS)[number];
 
 type Send = (backend: Backend, call: BackendCall, createdSeconds: () => number) => Promise<ChatAnswer>;
 
-const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
 const objectAt = (value: unknown): Json => (isObject(value) ? value : {});
 
 /**
@@ -23,15 +23,15 @@ const objectAt = (value: unknown): Json => (isObject(value) ? value : {});
  */
 function completionOf(key: number, body: unknown, names: { input: string; output: string }): Completion {
   const usage = objectAt(objectAt(body).usage);
-  const cached = count(objectAt(usage[`${names.input}_details`]).cached_tokens);
-  const output = count(usage[names.output]);
+  const cached = tokenCount(objectAt(usage[`${names.input}_details`]).cached_tokens);
+  const output = tokenCount(usage[names.output]);
   const totals: UsageTotals = {
-    input_tokens: Math.max(0, count(usage[names.input]) - cached),
+    input_tokens: Math.max(0, tokenCount(usage[names.input]) - cached),
     output_tokens: output,
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: cached,
   };
-  const reasoningTokens = Math.min(output, count(objectAt(usage[`${names.output}_details`]).reasoning_tokens));
+  const reasoningTokens = Math.min(output, tokenCount(objectAt(usage[`${names.output}_details`]).reasoning_tokens));
   return { key, type: 'succeeded', result: chatResponse(200, body), usage: totals, reasoningTokens };
 }
 
@@ -55,7 +55,7 @@ function endpointRequests(now: () => number, send: Send, usage = CHAT_USAGE): Re
     async call({ key, lane, params, signal, attempt, stillWanted }) {
       const outcome = await lane.callWith((backend) => send(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
       if (outcome === null || outcome.kind === 'error') return outcome;
-      return { kind: 'succeeded', completion: completionOf(key, outcome.json, usage) };
+      return { kind: 'succeeded', completion: completionOf(key, outcome.json, usage), model: objectAt(outcome.json).model };
     },
 
     errored(key, errorType, message) {

@@ -2,8 +2,8 @@ import type { ErrorOutcome } from '../backends/backend.js';
 import type { Completion } from '../store/store.js';
 import type { BackendLane } from './backend-lane.js';
 
-/** A call's answer as the result to store, or the failure to retry or report. */
-export type KindOutcome = { kind: 'succeeded'; completion: Completion } | ErrorOutcome;
+/** A call's answer as the result to store with the model the answer names, or the failure to retry or report. */
+export type KindOutcome = { kind: 'succeeded'; completion: Completion; model: unknown } | ErrorOutcome;
 
 /** One call of a claimed request. */
 export interface CallContext {

@@ -3,6 +3,7 @@ import type { BatchRecord, Dialect } from './store.js';
 /** The `batches` columns the store selects, in the shape {@link toBatchRecord} reads. */
 export const BATCH_COLUMNS = `seq, id, workspace_id, status, processing, succeeded, errored, canceled, expired,
   input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,
+  cost_nano_usd, direct_cost_nano_usd, priced_requests, unpriced_requests,
   created_at, expires_at, archive_at, ended_at, cancel_initiated_at, archived_at, dialect, attributes`;
 
 /** A `batches` row as both stores select it (PostgreSQL's `bigint` columns already read as numbers). */
@@ -22,6 +23,10 @@ export interface BatchRow {
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   reasoning_tokens: number;
+  cost_nano_usd: number;
+  direct_cost_nano_usd: number;
+  priced_requests: number;
+  unpriced_requests: number;
   created_at: number;
   expires_at: number;
   archive_at: number;
@@ -55,6 +60,12 @@ export function toBatchRecord(row: BatchRow): BatchRecord {
       cache_read_input_tokens: row.cache_read_input_tokens,
     },
     reasoningTokens: row.reasoning_tokens,
+    cost: {
+      nanoUsd: row.cost_nano_usd,
+      directNanoUsd: row.direct_cost_nano_usd,
+      pricedRequests: row.priced_requests,
+      unpricedRequests: row.unpriced_requests,
+    },
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     archiveAt: row.archive_at,

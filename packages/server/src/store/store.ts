@@ -4,6 +4,7 @@ import type { WebhookStore } from './webhook-store.js';
 import type { CompletedResultsStore } from './completed-results.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
+import type { RequestCost } from '../pricing/price-list.js';
 
 /**
  * Bytes of params (stored JSON text) one claim loads by default: a claim stops once its requests'
@@ -27,6 +28,17 @@ export interface UsageTotals {
   cache_read_input_tokens: number;
 }
 
+/**
+ * What a batch's answered requests cost, in nano-dollars: at the prices of the calls as made and,
+ * for the same requests, at direct prices. Requests whose model had no price are only counted.
+ */
+export interface CostTotals {
+  nanoUsd: number;
+  directNanoUsd: number;
+  pricedRequests: number;
+  unpricedRequests: number;
+}
+
 /** A batch as stored; times are milliseconds since the epoch. */
 export interface BatchRecord {
   id: string;
@@ -36,6 +48,7 @@ export interface BatchRecord {
   usage: UsageTotals;
   /** Output tokens spent reasoning, as OpenAI-compatible backends report them (part of `usage.output_tokens`). */
   reasoningTokens: number;
+  cost: CostTotals;
   createdAt: number;
   expiresAt: number;
   /** When results stop being served. */
@@ -90,6 +103,8 @@ export interface Completion {
   usage?: UsageTotals;
   /** Of `usage.output_tokens`, those the backend reports as reasoning. */
   reasoningTokens?: number;
+  /** What the answer cost, when it has usage to price. */
+  cost?: RequestCost;
 }
 
 export interface Retry {

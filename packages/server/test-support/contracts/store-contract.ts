@@ -148,6 +148,19 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(lines.map((l) => JSON.parse(l).result.type).sort()).toEqual(['errored', 'succeeded']);
     });
 
+    it('adds up what answers cost as they are written, counting those without a price', async () => {
+      const batch = await create(4);
+      expect(batch.cost).toEqual({ nanoUsd: 0, directNanoUsd: 0, pricedRequests: 0, unpricedRequests: 0 });
+      const [a, b, c, d] = (await store.claimRequests('a', 10, T0 + 1000, T0)).map((r) => r.key) as [number, number, number, number];
+      await store.completeRequests('intruder', [{ ...ok(a), cost: { nanoUsd: 100, directNanoUsd: 100 } }], T0 + 5);
+      // Past 2^32 nano-dollars ($4.29): sums must stay exact integers on both stores.
+      await store.completeRequests('a', [{ ...ok(a), cost: { nanoUsd: 1_500_000_000_001, directNanoUsd: 3_000_000_000_002 } }, { ...ok(b), cost: { nanoUsd: 7, directNanoUsd: 14 } }], T0 + 10);
+      await store.completeRequests('a', [{ ...ok(c), cost: 'unpriced' }, { key: d, type: 'errored', result: '{"type":"errored"}' }], T0 + 20);
+      const ended = (await store.getBatch('w1', batch.id))!;
+      expect(ended.status).toBe('ended');
+      expect(ended.cost).toEqual({ nanoUsd: 1_500_000_000_008, directNanoUsd: 3_000_000_000_016, pricedRequests: 2, unpricedRequests: 1 });
+    });
+
     it('requeues retries and holds them until they are due', async () => {
       await create(1);
       const [request] = await store.claimRequests('a', 1, T0 + 1000, T0);

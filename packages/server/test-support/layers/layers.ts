@@ -20,7 +20,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['engine/'],
   ['translate/', 'wire/', 'config.ts'], // config.ts parses backend lists with backends/backend-spec.ts
   ['store/', 'backends/'],
-  ['clock.ts', 'ids.ts', 'json.ts', 'dashboard-dir.ts', 'large-garbage.ts'],
+  ['pricing/'], // prices by model; the store keeps what they come to
+  ['clock.ts', 'ids.ts', 'json.ts', 'dashboard-dir.ts', 'large-garbage.ts', 'model-pattern.ts'],
 ];
 
 export interface UpwardImport {

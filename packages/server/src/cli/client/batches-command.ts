@@ -67,12 +67,13 @@ export function registerBatchesCommand(program: Command): void {
 
   batches
     .command('get')
-    .description('show a batch')
+    .description('show a batch, its token usage, cache hit rate and estimated cost')
     .argument('<id>', 'batch id')
     .action(async (id: string, _flags: object, command: Command) => {
       const { client, out } = clientContext(command);
-      const batch = await client.messages.batches.retrieve(id);
-      out.print(batch, (colors) => formatBatch(batch, colors));
+      const [batch, report] = await Promise.all([client.messages.batches.retrieve(id), client.messages.batches.usage(id)]);
+      const { usage, cache_hit_rate, cost } = report;
+      out.print({ ...batch, usage, cache_hit_rate, cost }, (colors) => formatBatch(batch, colors, report));
     });
 
   batches

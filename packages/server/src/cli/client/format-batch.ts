@@ -1,4 +1,4 @@
-import type { MessageBatch, MessageBatchProcessingStatus, MessageBatchRequestCounts } from '@batchd/sdk';
+import type { BatchCost, MessageBatch, MessageBatchProcessingStatus, MessageBatchRequestCounts, MessageBatchUsage } from '@batchd/sdk';
 import { formatTable } from '../format-table.js';
 import type { Palette } from '../palette.js';
 import { totalRequests } from './request-counts.js';
@@ -22,8 +22,31 @@ export function formatStatus(status: MessageBatchProcessingStatus, colors: Palet
   return status === 'canceling' ? colors.yellow(status) : colors.cyan(status);
 }
 
-/** A batch as aligned `field  value` lines; timestamps that are not set are left out. */
-export function formatBatch(batch: MessageBatch, colors: Palette): string {
+/** US dollars: cents above a dollar, three significant digits below. */
+function formatUsd(usd: number): string {
+  return `$${usd >= 1 || usd === 0 ? usd.toFixed(2) : usd.toPrecision(3)}`;
+}
+
+/** `$0.0123 (direct $0.0246, saving $0.0123)`, then how many requests had no price. */
+export function formatCost(cost: BatchCost): string {
+  const priced = cost.priced_requests > 0 ? `${formatUsd(cost.usd)} (direct ${formatUsd(cost.direct_usd)}, saving ${formatUsd(cost.saving_usd)})` : 'no prices';
+  if (cost.unpriced_requests === 0) return priced;
+  const requests = cost.unpriced_requests === 1 ? '1 request' : `${cost.unpriced_requests} requests`;
+  return `${priced}; ${requests} without a price${cost.priced_requests > 0 ? ', so the estimate is partial' : ''}`;
+}
+
+/** The usage report's lines: tokens, cache hit rate, estimated cost. */
+function usageFields(report: MessageBatchUsage): Array<[string, string | null]> {
+  const { usage, cache_hit_rate } = report;
+  return [
+    ['tokens', `${usage.input_tokens} input, ${usage.output_tokens} output, ${usage.cache_creation_input_tokens} cache write, ${usage.cache_read_input_tokens} cache read`],
+    ['cache_hits', cache_hit_rate === null ? null : `${(cache_hit_rate * 100).toFixed(1)}% of input read from cache`],
+    ['cost', formatCost(report.cost)],
+  ];
+}
+
+/** A batch as aligned `field  value` lines, with its usage report when given; timestamps that are not set are left out. */
+export function formatBatch(batch: MessageBatch, colors: Palette, report?: MessageBatchUsage): string {
   const fields: Array<[string, string | null]> = [
     ['id', batch.id],
     ['status', formatStatus(batch.processing_status, colors)],
@@ -34,6 +57,7 @@ export function formatBatch(batch: MessageBatch, colors: Palette): string {
     ['expires_at', batch.expires_at],
     ['archived_at', batch.archived_at],
     ['results_url', batch.results_url],
+    ...(report ? usageFields(report) : []),
   ];
   const shown = fields.filter((field): field is [string, string] => field[1] !== null);
   const width = Math.max(...shown.map(([name]) => name.length));

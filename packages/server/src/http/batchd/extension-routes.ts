@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Lanes } from '../../engine/lanes.js';
 import type { BatchesStore } from '../../store/store.js';
+import { batchUsage } from '../../wire/batch-usage.js';
 import { notFound } from '../api-error.js';
 import { laneStatus, registerMetricsRoute } from './lane-metrics.js';
 
@@ -11,14 +12,14 @@ export interface ExtensionRouteDeps {
 }
 
 /**
- * batchd's own endpoints beside the official API: a batch's token usage, the backends'
+ * batchd's own endpoints beside the official API: a batch's token usage and cost, the backends'
  * state, and Prometheus metrics. None of them changes an official response shape.
  */
 export function registerExtensionRoutes(app: FastifyInstance, deps: ExtensionRouteDeps): void {
   app.get<{ Params: { id: string } }>('/v1/messages/batches/:id/usage', async (request) => {
     const batch = await deps.store.getBatch(deps.workspaceOf(request), request.params.id);
     if (!batch || batch.dialect !== 'messages') throw notFound(`No message batch with id ${JSON.stringify(request.params.id)}.`);
-    return { id: batch.id, type: 'message_batch_usage', usage: batch.usage };
+    return batchUsage(batch);
   });
 
   app.get('/v1/batchd/backends', async () => ({ data: laneStatus(deps.lanes) }));

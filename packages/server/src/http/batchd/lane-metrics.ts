@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
+import type { BackendLane } from '../../engine/backend-lane.js';
 import type { Lanes } from '../../engine/lanes.js';
 import { newRequestId } from '../../ids.js';
 import { notFound } from '../api-error.js';
@@ -19,25 +20,30 @@ export function laneStatus(lanes: Lanes) {
 
 function metricsRegistry(lanes: Lanes): Registry {
   const registry = new Registry();
-  const perLane = (name: string, help: string, read: (status: ReturnType<typeof laneStatus>[number]) => number) =>
+  const perLane = (name: string, help: string, read: (lane: BackendLane) => number) =>
     new Gauge({
       name,
       help,
       labelNames: ['backend'],
       registers: [registry],
       collect() {
-        for (const status of laneStatus(lanes)) this.set({ backend: status.name }, read(status));
+        for (const lane of lanes.all) this.set({ backend: lane.name }, read(lane));
       },
     });
-  perLane('batchd_backend_concurrency_limit', 'Calls the adaptive limit allows in flight', (s) => s.concurrency_limit);
-  perLane('batchd_backend_in_flight', 'Calls in flight', (s) => s.in_flight);
-  perLane('batchd_backend_paused', '1 while a rate-limit budget is spent', (s) => (s.paused ? 1 : 0));
-  perLane('batchd_backend_calls_total', 'Calls made', (s) => s.calls);
-  perLane('batchd_backend_succeeded_total', 'Calls answered with a message', (s) => s.succeeded);
-  perLane('batchd_backend_rate_limited_total', 'Calls answered 429', (s) => s.rateLimited);
-  perLane('batchd_backend_overloaded_total', 'Calls answered 529 or 503', (s) => s.overloaded);
-  perLane('batchd_backend_server_errors_total', 'Calls answered 5xx', (s) => s.serverErrors);
-  perLane('batchd_backend_auth_failures_total', 'Calls answered 401 or 403: check the upstream key', (s) => s.authFailures);
+  perLane('batchd_backend_concurrency_limit', 'Calls the adaptive limit allows in flight', (l) => l.limit.limit);
+  perLane('batchd_backend_in_flight', 'Calls in flight', (l) => l.inFlight);
+  perLane('batchd_backend_paused', '1 while a rate-limit budget is spent', (l) => (l.paused ? 1 : 0));
+  perLane('batchd_backend_calls_total', 'Calls made', (l) => l.stats.calls);
+  perLane('batchd_backend_succeeded_total', 'Calls answered with a message', (l) => l.stats.succeeded);
+  perLane('batchd_backend_rate_limited_total', 'Calls answered 429', (l) => l.stats.rateLimited);
+  perLane('batchd_backend_overloaded_total', 'Calls answered 529 or 503', (l) => l.stats.overloaded);
+  perLane('batchd_backend_server_errors_total', 'Calls answered 5xx', (l) => l.stats.serverErrors);
+  perLane('batchd_backend_auth_failures_total', 'Calls answered 401 or 403: check the upstream key', (l) => l.stats.authFailures);
+  // Tokens of batch answers, for a cache hit rate: read / (read + write + input).
+  perLane('batchd_backend_input_tokens_total', 'Uncached input tokens of batch answers', (l) => l.tokens.input);
+  perLane('batchd_backend_output_tokens_total', 'Output tokens of batch answers', (l) => l.tokens.output);
+  perLane('batchd_backend_cache_read_tokens_total', 'Input tokens of batch answers read from a prompt cache', (l) => l.tokens.cacheRead);
+  perLane('batchd_backend_cache_write_tokens_total', 'Input tokens of batch answers written to a prompt cache', (l) => l.tokens.cacheWrite);
   return registry;
 }
 

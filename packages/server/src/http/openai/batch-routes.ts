@@ -9,6 +9,7 @@ import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js
 import { invalidRequest, notFound } from '../api-error.js';
 import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
+import { batchUsage } from '../../wire/batch-usage.js';
 import { toOpenAIBatch, type ChatBatchAttributes, type ExpiresAfter } from '../../wire/openai-batch.js';
 import { parseExpiresAfter, parseMetadata } from './openai-fields.js';
 import { singleValues } from '../query-params.js';
@@ -148,6 +149,8 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
   });
 
   app.get<IdParams>('/v1/batches/:id', async (request) => toOpenAIBatch(await findBatch(request)));
+  // batchd's usage report (tokens, cache hit rate, cost), answered in this scope's error envelope.
+  app.get<IdParams>('/v1/batches/:id/usage', async (request) => batchUsage(await findBatch(request)));
 
   app.post<IdParams>('/v1/batches/:id/cancel', async (request) => {
     const batch = await findBatch(request);

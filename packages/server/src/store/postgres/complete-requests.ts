@@ -5,12 +5,13 @@ import type { Completion } from '../store.js';
  * One statement: locks the batches of the requests `$1` still leases in `seq` order (so
  * concurrent completions never deadlock), writes their results, each numbered while its batch is
  * locked (so a batch's completion numbers commit in order), tallies them per batch, adds the
- * tallies to the counts and usage, and ends each batch whose last request this was.
+ * tallies to the counts, usage and cost, and ends each batch whose last request this was.
  */
 const COMPLETE_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read, reasoning)
+  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],
+      $11::bigint[], $12::bigint[], $13::int[], $14::int[])
+    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read, reasoning, cost, direct_cost, priced, unpriced)
 ), locked AS (
   SELECT b.seq FROM batchd.batches b
   WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND lease_owner = $1)
@@ -23,7 +24,7 @@ WITH input AS (
   -- The count refers to no request row, so it is checked once, before the scan: every batch is
   -- locked before any number is taken, and the requests are still found by key.
   WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1 AND (SELECT count(*) FROM locked) >= 0
-  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read, i.reasoning
+  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read, i.reasoning, i.cost, i.direct_cost, i.priced, i.unpriced
 ), tally AS (
   SELECT batch_seq,
     count(*)::int AS finished,
@@ -33,7 +34,11 @@ WITH input AS (
     sum(output_tokens)::bigint AS output_tokens,
     sum(cache_creation)::bigint AS cache_creation,
     sum(cache_read)::bigint AS cache_read,
-    sum(reasoning)::bigint AS reasoning
+    sum(reasoning)::bigint AS reasoning,
+    sum(cost)::bigint AS cost,
+    sum(direct_cost)::bigint AS direct_cost,
+    sum(priced)::int AS priced,
+    sum(unpriced)::int AS unpriced
   FROM done GROUP BY batch_seq
 )
 UPDATE batchd.batches b SET
@@ -45,6 +50,10 @@ UPDATE batchd.batches b SET
   cache_creation_input_tokens = b.cache_creation_input_tokens + t.cache_creation,
   cache_read_input_tokens = b.cache_read_input_tokens + t.cache_read,
   reasoning_tokens = b.reasoning_tokens + t.reasoning,
+  cost_nano_usd = b.cost_nano_usd + t.cost,
+  direct_cost_nano_usd = b.direct_cost_nano_usd + t.direct_cost,
+  priced_requests = b.priced_requests + t.priced,
+  unpriced_requests = b.unpriced_requests + t.unpriced,
   status = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN 'ended' ELSE b.status END,
   ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $10 ELSE b.ended_at END
 FROM tally t
@@ -59,6 +68,7 @@ export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string
   const kinds: string[] = [];
   const results: string[] = [];
   const usage: [number[], number[], number[], number[], number[]] = [[], [], [], [], []];
+  const cost: [number[], number[], number[], number[]] = [[], [], [], []];
   for (const completion of completions) {
     keys.push(completion.key);
     kinds.push(completion.type);
@@ -68,6 +78,11 @@ export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string
     usage[2].push(completion.usage?.cache_creation_input_tokens ?? 0);
     usage[3].push(completion.usage?.cache_read_input_tokens ?? 0);
     usage[4].push(completion.reasoningTokens ?? 0);
+    const priced = typeof completion.cost === 'object' ? completion.cost : undefined;
+    cost[0].push(priced?.nanoUsd ?? 0);
+    cost[1].push(priced?.directNanoUsd ?? 0);
+    cost[2].push(priced ? 1 : 0);
+    cost[3].push(completion.cost === 'unpriced' ? 1 : 0);
   }
-  await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, keys, kinds, results, ...usage, now] });
+  await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, keys, kinds, results, ...usage, now, ...cost] });
 }

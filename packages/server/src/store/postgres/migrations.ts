@@ -222,6 +222,18 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     `,
   },
   {
+    version: 14,
+    name: 'batch cost',
+    // What a batch's answers cost, in nano-dollars, at the prices of the calls made and at direct
+    // prices, and how many answers were priced or had no price.
+    sql: `
+      ALTER TABLE batchd.batches ADD COLUMN cost_nano_usd bigint NOT NULL DEFAULT 0;
+      ALTER TABLE batchd.batches ADD COLUMN direct_cost_nano_usd bigint NOT NULL DEFAULT 0;
+      ALTER TABLE batchd.batches ADD COLUMN priced_requests integer NOT NULL DEFAULT 0;
+      ALTER TABLE batchd.batches ADD COLUMN unpriced_requests integer NOT NULL DEFAULT 0;
+    `,
+  },
+  {
     version: 15,
     name: 'batch endpoint',
     // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.

@@ -262,6 +262,18 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 16,
+    name: 'batch cost',
+    // What a batch's answers cost, in nano-dollars, at the prices of the calls made and at direct
+    // prices, and how many answers were priced or had no price.
+    sql: `
+      ALTER TABLE batches ADD COLUMN cost_nano_usd INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN direct_cost_nano_usd INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN priced_requests INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN unpriced_requests INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
     version: 17,
     name: 'batch endpoint',
     // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.

@@ -33,7 +33,9 @@ const STATEMENTS = {
   applyDelta: `UPDATE batches SET processing = processing - ?, succeeded = succeeded + ?, errored = errored + ?,
     input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
     cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?,
-    reasoning_tokens = reasoning_tokens + ?
+    reasoning_tokens = reasoning_tokens + ?,
+    cost_nano_usd = cost_nano_usd + ?, direct_cost_nano_usd = direct_cost_nano_usd + ?,
+    priced_requests = priced_requests + ?, unpriced_requests = unpriced_requests + ?
     WHERE seq = ?`,
   endIfDone: `UPDATE batches SET status = 'ended', ended_at = ?
     WHERE seq = ? AND processing = 0 AND status IN ('in_progress', 'canceling')`,

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { SqliteBatchCreates } from './sqlite-batch-creates.js';
 import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { SqliteCompletions } from './sqlite-completions.js';
+import { BatchDeltas } from './batch-deltas.js';
 import { SqliteLeases } from './sqlite-leases.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -14,17 +15,6 @@ import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
 import { SqliteApiKeys } from './sqlite-api-keys.js';
 import { SqliteUpkeep } from './sqlite-upkeep.js';
-
-interface BatchDelta {
-  processing: number;
-  succeeded: number;
-  errored: number;
-  input: number;
-  output: number;
-  cacheCreation: number;
-  cacheRead: number;
-  reasoning: number;
-}
 
 /**
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
@@ -217,29 +207,14 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
 
   async completeRequests(owner: string, completions: store.Completion[], now: number): Promise<void> {
     this.db.transaction(() => {
-      const deltas = new Map<number, BatchDelta>();
+      const deltas = new BatchDeltas();
       let completionSeq = this.completions.reserve(completions.length);
       for (const completion of completions) {
         const row = this.sql.complete.get(completion.type, completion.result, ++completionSeq, completion.key, owner) as { batch_seq: number } | undefined;
-        if (!row) continue;
-        let delta = deltas.get(row.batch_seq);
-        if (!delta) {
-          delta = { processing: 0, succeeded: 0, errored: 0, input: 0, output: 0, cacheCreation: 0, cacheRead: 0, reasoning: 0 };
-          deltas.set(row.batch_seq, delta);
-        }
-        delta.processing++;
-        delta[completion.type]++;
-        const usage = completion.usage;
-        if (usage) {
-          delta.input += usage.input_tokens;
-          delta.output += usage.output_tokens;
-          delta.cacheCreation += usage.cache_creation_input_tokens;
-          delta.cacheRead += usage.cache_read_input_tokens;
-        }
-        delta.reasoning += completion.reasoningTokens ?? 0;
+        if (row) deltas.add(row.batch_seq, completion);
       }
-      for (const [seq, d] of deltas) {
-        this.sql.applyDelta.run(d.processing, d.succeeded, d.errored, d.input, d.output, d.cacheCreation, d.cacheRead, d.reasoning, seq);
+      for (const [seq, delta] of deltas.entries()) {
+        this.sql.applyDelta.run(...delta, seq);
         this.sql.endIfDone.run(now, seq);
       }
     })();
