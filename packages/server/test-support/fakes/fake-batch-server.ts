@@ -5,7 +5,7 @@ import { DEFAULT_TIMING, type BatchTiming, type RequestScript } from './fake-bat
 
 /**
  * What the fake batch providers (`fake-anthropic-batches.ts`, `fake-openai-batches.ts`) share: a
- * real `node:http` server on 127.0.0.1, the key check, faults queued per route, the record of
+ * real `node:http` server on 127.0.0.1, the key check (and Anthropic's `anthropic-version`), faults queued per route, the record of
  * calls and submissions, and control routes (`/_fake/…`) for a fake started in another process.
  *
  * Faults, taken one per call of their route, in order:
@@ -134,6 +134,7 @@ export abstract class FakeBatchServer {
     this.calls.push({ method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined });
     const key = this.shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
     if (this.options.apiKey !== undefined && key !== this.options.apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
+    if (this.shape === 'anthropic' && request.headers['anthropic-version'] === undefined) return this.#error(response, 400, 'anthropic-version: header is required');
     const served = this.route(call);
     if (served === undefined) return this.#error(response, 404, `no route ${call.method} ${call.path}`);
     const fault = served.route === 'direct' ? undefined : this.#faults.get(served.route)?.shift();

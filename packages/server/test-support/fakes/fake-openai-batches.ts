@@ -106,7 +106,7 @@ export class FakeOpenAIBatches extends FakeBatchServer {
     this.batches.set(id, entry);
     const tag = isObject(create.metadata) && typeof create.metadata.batchd_submission === 'string' ? create.metadata.batchd_submission : undefined;
     this.submissions.push({ id, customIds: requests.map((request) => request.customId), tag });
-    return { status: 200, json: { ...this.#view(entry), status: errors.length > 0 ? 'failed' : 'validating' } };
+    return { status: 200, json: this.#view(entry) };
   }
 
   /** The input file's requests, and what is wrong with its lines. */
