@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { anthropicMessage } from '../../../test-support/fakes/fake-answers.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../../../test-support/fakes/fake-anthropic-batches.js';
-import { AnthropicBatchClient } from './anthropic-batch-client.js';
+import { AnthropicBatchClient, anthropicLineResult } from './anthropic-batch-client.js';
 import { clock, closeAfterTest, collect, failure, START_MS } from '../../../test-support/fakes/provider-batch-kit.js';
 import { ProviderBatchError, type ProviderBatchLine, type ProviderLineResult } from './provider-batch-client.js';
 
@@ -51,6 +51,13 @@ describe('AnthropicBatchClient', () => {
     ]);
     expect(fake.directCalls).toBe(0);
     expect(fake.submissions).toEqual([{ id: providerBatchId, customIds: ['a-1', 'bad', 'boom'] }]);
+  });
+
+  it('reads results lines: an errored envelope with extra keys, and a result type it does not know as errored', () => {
+    const errored = { custom_id: 'e', result: { type: 'errored', error: { type: 'error', error: { details: { x: 1 }, type: 'overloaded_error', message: 'busy' }, request_id: null } } };
+    expect(anthropicLineResult(JSON.stringify(errored))).toEqual({ customId: 'e', outcome: { type: 'errored', status: 500, errorType: 'overloaded_error', message: 'busy' } });
+    expect(anthropicLineResult('{"custom_id":"f","result":{"type":"deferred"}}').outcome).toEqual({ type: 'errored', status: 500, errorType: 'api_error', message: 'the provider reported an unknown result type "deferred"' });
+    expect(() => anthropicLineResult('{"custom_id":"g","result":{"type":"succeeded"}}')).toThrow(ProviderBatchError);
   });
 
   it('passes through whatever the provider puts in a message', async () => {
@@ -102,6 +109,16 @@ describe('AnthropicBatchClient', () => {
     const denied = await failure(wrongKey.retrieve(providerBatchId, signal));
     expect(denied).toMatchObject({ status: 401, retryable: false });
     expect(denied.message).not.toContain('sk-ant-wrong-key-987');
+  });
+
+  it('gives up on a call the provider never answers after timeoutMs, as a retryable timeout', async () => {
+    const { fake } = await setup();
+    const client = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY, timeoutMs: 300 });
+    closeAfterTest(client);
+    const { providerBatchId } = await submit(client, [line('a', 'a')]);
+    fake.inject('retrieve', 'hold');
+    expect(await failure(client.retrieve(providerBatchId, signal))).toMatchObject({ status: 0, retryable: true, errorType: 'timeout_error' });
+    expect((await client.retrieve(providerBatchId, signal)).state).toBe('ended');
   });
 
   it('refuses a submission over the limits without calling the provider', async () => {

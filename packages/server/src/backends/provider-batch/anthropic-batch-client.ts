@@ -20,7 +20,9 @@ import { cancelUnlessEnded, findInPages } from './batch-calls.js';
  * exactly as given, streamed. Results come from the batch's `results_url` when it is on the
  * configured origin (the key is never sent elsewhere), else from the literal results path; each
  * line maps `succeeded` to the `message` unchanged, `errored` to the error's type and message
- * (status 400 for `invalid_request_error`, 500 otherwise), `canceled` and `expired` as they are.
+ * (status 400 for `invalid_request_error`, 500 otherwise), `canceled` and `expired` as they are,
+ * and a result type this client does not know to `errored` (500 `api_error`) rather than a failure
+ * that would repeat on every download.
  * `find` pages through the provider's batches, newest first, back to `createdAfterMs`.
  */
 
@@ -96,7 +98,7 @@ function outcomeOf(result: Json): ProviderLineOutcome {
       return { type: 'errored', status: errorType === 'invalid_request_error' ? 400 : 500, errorType, message };
     }
     default:
-      throw ProviderBatchError.invalidAnswer(`unknown result type ${JSON.stringify(result.type)}`);
+      return { type: 'errored', status: 500, errorType: 'api_error', message: `the provider reported an unknown result type ${JSON.stringify(result.type)}` };
   }
 }
 
@@ -159,13 +161,8 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     if (batch.processing_status !== 'ended' || typeof batch.results_url !== 'string') {
       throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
     }
-    let url: URL;
-    try {
-      url = new URL(batch.results_url);
-    } catch {
-      throw ProviderBatchError.invalidAnswer('results_url is not a URL');
-    }
-    if (!this.#http.sameOrigin(url)) url = this.#http.url(`${this.#path(providerBatchId)}/results`);
+    const given = URL.canParse(batch.results_url) ? new URL(batch.results_url) : undefined;
+    const url = given !== undefined && this.#http.sameOrigin(given) ? given : this.#http.url(`${this.#path(providerBatchId)}/results`);
     for await (const line of this.#http.lines(url, MAX_RESULT_LINE_BYTES, signal)) yield anthropicLineResult(line);
   }
 

@@ -7,8 +7,8 @@ import { ProviderBatchError } from './provider-batch-client.js';
 
 /**
  * The HTTP calls of a provider batch client: JSON calls under one base URL and streamed downloads,
- * through one keep-alive undici `Agent` (redirects are not followed), every failure thrown as a classified `ProviderBatchError`
- * (the key given as `secret` never appears in one).
+ * through one keep-alive undici `Agent` (redirects are not followed), every failure thrown as a
+ * classified `ProviderBatchError` (the key given as `secret` never appears in one).
  *
  * Bounds: a JSON answer is read up to 32 MiB and an error answer up to 64 KiB; a call (headers and
  * body) is aborted after `timeoutMs`, and a download's body after `timeoutMs` without a byte.
