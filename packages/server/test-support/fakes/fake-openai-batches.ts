@@ -105,7 +105,7 @@ export class FakeOpenAIBatches extends FakeBatchServer {
     if (errors.length > 0) entry.errors = errors;
     this.batches.set(id, entry);
     const tag = isObject(create.metadata) && typeof create.metadata.batchd_submission === 'string' ? create.metadata.batchd_submission : undefined;
-    this.submissions.push({ id, customIds: requests.map((request) => request.customId), tag });
+    this.submissions.push({ id, customIds: requests.map((request) => request.customId), tag, ...(errors.length > 0 && { failed: true }) });
     return { status: 200, json: this.#view(entry) };
   }
 

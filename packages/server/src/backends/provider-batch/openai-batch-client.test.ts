@@ -94,11 +94,13 @@ describe('OpenAIBatchClient', () => {
   });
 
   it('reports a batch that failed validation, with its reasons and no results', async () => {
-    const { client } = await setup();
+    const { fake, client } = await setup();
     const { providerBatchId } = await submit(client, [line('a', 'a', 'gpt-4o'), line('b', 'b', 'gpt-4o-mini')]);
     const status = await client.retrieve(providerBatchId, signal);
     expect(status).toMatchObject({ state: 'ended', failure: 'line 2: every line must use the same model' });
     expect(await collect(client.results(providerBatchId, signal))).toEqual([]);
+    expect(fake.submissions[0]?.failed).toBe(true);
+    expect(fake.timesSubmitted().size).toBe(0);
   });
 
   it('reads every status of the Batch API', () => {
@@ -125,6 +127,7 @@ describe('OpenAIBatchClient', () => {
     expect(await failure(submit(client, lines('a')))).toMatchObject({ status: 0, retryable: true });
     const { providerBatchId } = await submit(client, lines('a'));
     expect(fake.submissions.map((submission) => submission.id)).toEqual([providerBatchId]);
+    expect(fake.timesSubmitted()).toEqual(new Map([['a', 1]]));
     fake.inject('list', 529);
     expect(await failure(client.find({ tag: 'x', createdAfterMs: START_MS, requestCount: 1, exclude: [] }, signal))).toMatchObject({ status: 529, retryable: true });
     const wrongKey = new OpenAIBatchClient({ url: fake.url, apiKey: 'sk-wrong-key-987654' });
