@@ -4,6 +4,7 @@ import type { WebhookStore } from './webhook-store.js';
 import type { CompletedResultsStore } from './completed-results.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
+import type { ProviderBatchStore } from './provider-batch-store.js';
 
 /**
  * Bytes of params (stored JSON text) one claim loads by default: a claim stops once its requests'
@@ -196,6 +197,9 @@ export interface BatchStore extends BatchesStore, QueueStore, UpkeepStore {
 
   /** Webhook endpoints and deliveries, kept in the same database. */
   readonly webhooks: WebhookStore;
+
+  /** Provider batches: requests handed to provider-batch backends, and what the providers said. */
+  readonly providerBatches: ProviderBatchStore;
 
   close(): Promise<void>;
 }

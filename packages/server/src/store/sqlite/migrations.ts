@@ -250,4 +250,37 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       END;
     `,
   },
+  {
+    version: 14,
+    name: 'provider batches',
+    // A request handed to a provider-batch backend stays 'running' with no lease: routed
+    // (provider_backend set), then submitted (provider_submission set) until its result is written.
+    sql: `
+      CREATE TABLE provider_submissions (
+        id INTEGER PRIMARY KEY,
+        backend TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        request_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        provider_batch_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitting', 'in_progress', 'canceling', 'ended', 'closed')),
+        processing INTEGER NOT NULL DEFAULT 0,
+        succeeded INTEGER NOT NULL DEFAULT 0,
+        errored INTEGER NOT NULL DEFAULT 0,
+        canceled INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        polled_at INTEGER,
+        failure TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+      );
+      CREATE INDEX provider_submissions_live ON provider_submissions (backend, id) WHERE state <> 'closed';
+      CREATE TABLE provider_submission_batches (submission_id INTEGER NOT NULL, batch_seq INTEGER NOT NULL, PRIMARY KEY (batch_seq, submission_id));
+      ALTER TABLE requests ADD COLUMN provider_backend TEXT;
+      ALTER TABLE requests ADD COLUMN provider_submission INTEGER;
+      CREATE INDEX requests_routed ON requests (provider_backend, key)
+        WHERE state = 'running' AND provider_backend IS NOT NULL AND provider_submission IS NULL;
+      CREATE INDEX requests_at_provider ON requests (provider_submission, key) WHERE state = 'running' AND provider_submission IS NOT NULL;
+    `,
+  },
 ];
