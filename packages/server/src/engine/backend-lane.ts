@@ -2,6 +2,7 @@ import type { BackendStatus } from '@batchd/sdk';
 import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { sendMessages } from '../translate/send-messages.js';
+import { modelMatcher } from '../backends/backend-spec.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 
 export type Priority = 'interactive' | 'batch';
@@ -32,11 +33,6 @@ interface CallStart {
   epoch: number;
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
-}
-
 /**
  * One backend as the engine drives it: an adaptive concurrency limit, a pause while the
  * provider says a rate-limit budget is spent, and a wait line where interactive calls go first.
@@ -46,7 +42,7 @@ export class BackendLane {
   readonly backend: Backend;
   readonly limit: AdaptiveLimit;
   readonly stats: LaneStats = { calls: 0, succeeded: 0, rateLimited: 0, overloaded: 0, serverErrors: 0, authFailures: 0 };
-  private readonly patterns: RegExp[];
+  readonly serves: (model: string) => boolean;
   private readonly now: () => number;
   private readonly onAuthFailure: BackendLaneOptions['onAuthFailure'];
   private readonly onPause: BackendLaneOptions['onPause'];
@@ -58,15 +54,11 @@ export class BackendLane {
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
     this.backend = options.backend;
-    this.patterns = options.models.map(patternToRegExp);
+    this.serves = modelMatcher(options.models);
     this.now = options.now ?? Date.now;
     this.limit = new AdaptiveLimit({ ceiling: options.ceiling, now: this.now });
     this.onAuthFailure = options.onAuthFailure;
     this.onPause = options.onPause;
-  }
-
-  serves(model: string): boolean {
-    return this.patterns.some((pattern) => pattern.test(model));
   }
 
   get inFlight(): number {

@@ -6,7 +6,7 @@ import { chatErrorResponse, chatResponse } from '../wire/chat-result.js';
 import type { RequestKind } from './request-kind.js';
 
 /** A completion's token counts as batch usage totals: cached prompt tokens count as cache reads. */
-function usageOf(completion: ChatCompletion): UsageTotals {
+export function chatUsageOf(completion: ChatCompletion): UsageTotals {
   const usage: Partial<ChatCompletion['usage']> = isObject(completion.usage) ? completion.usage : {};
   const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
   const cached = count(usage.prompt_tokens_details?.cached_tokens);
@@ -39,7 +39,7 @@ export function chatRequests(now: () => number): RequestKind {
     async call({ key, lane, params, signal, attempt, stillWanted }) {
       const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
       if (outcome === null || outcome.kind === 'error') return outcome;
-      const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: usageOf(outcome.completion) };
+      const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: chatUsageOf(outcome.completion) };
       return { kind: 'succeeded', completion };
     },
 

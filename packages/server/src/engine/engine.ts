@@ -9,11 +9,11 @@ import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
 import { ParamsBudget } from './params-budget.js';
 import type { RequestKind } from './request-kind.js';
-import { ResultWriter } from './result-writer.js';
+import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
 export interface EngineOptions {
-  store: QueueStore;
+  store: QueueStore & ResultWriterOptions['store'];
   lanes: Lanes;
   clock: Clock;
   logger: Logger;
@@ -27,6 +27,10 @@ export interface EngineOptions {
   retry: RetryPolicy;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
   pollIntervalMs?: number;
+  /** The provider-batch backend a model is routed to, if any: its requests are handed over, not called. */
+  providerRoute?: (model: string) => string | undefined;
+  /** Requests held at once to route to provider-batch backends. */
+  providerSlots?: number;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
@@ -132,10 +136,10 @@ export class Engine {
    * every leased request counts, it claims only for slots that are free.
    */
   private claimable(): number {
-    const { lanes, maxHeld, clusterLimit } = this.options;
+    const { lanes, maxHeld, clusterLimit, providerSlots = 0 } = this.options;
     const held = this.inFlight.size;
-    if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
-    const target = Math.min(maxHeld, 2 * lanes.openLimit());
+    if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch() + providerSlots, maxHeld - held);
+    const target = Math.min(maxHeld, 2 * lanes.openLimit() + providerSlots);
     return held > (target * 3) / 4 ? 0 : target - held;
   }
 
@@ -197,6 +201,11 @@ export class Engine {
     const parsed = kind.parse(request.params);
     if ('invalid' in parsed) {
       this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
+      return;
+    }
+    const provider = this.options.providerRoute?.(parsed.model);
+    if (provider !== undefined) {
+      this.results.route({ key: request.key, backend: provider });
       return;
     }
     const lane = this.options.lanes.for(parsed.model);

@@ -4,7 +4,7 @@ import { validateParams } from '../translate/validate-params.js';
 import { erroredResult, succeededResult } from '../wire/message-result.js';
 import type { RequestKind } from './request-kind.js';
 
-function usageOf(message: Message): UsageTotals {
+export function usageOf(message: Message): UsageTotals {
   const usage = message.usage;
   return {
     input_tokens: usage?.input_tokens ?? 0,

@@ -77,7 +77,10 @@ export interface ProviderBatchStore {
   recordSubmission(id: number, owner: string, update: Partial<Pick<SubmissionRecord, 'providerBatchId' | 'state' | 'counts' | 'polledAt' | 'failure'>>): Promise<void>;
   /** True when every request a live submission still waits for belongs to a batch being canceled. */
   onlyCanceling(id: number): Promise<boolean>;
-  /** Writes results of requests still waiting in submission `id`; others change nothing. */
+  /**
+   * Writes results of requests still waiting in submission `id`; others change nothing. A
+   * `canceled` result ends only a request whose batch is being canceled: others wait to be sent again.
+   */
   completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void>;
   /** Closes a submission: the requests it still waits for are routed again, to be submitted anew. */
   closeSubmission(id: number, owner: string): Promise<number>;

@@ -33,6 +33,8 @@ WITH input AS (
   UPDATE batchd.requests r SET state = 'done', result_type = i.kind, result = i.result, completion_seq = nextval('batchd.completion_seqs')
   FROM input i
   WHERE r.key = i.key AND r.state = 'running' AND r.provider_submission = $1 AND (SELECT count(*) FROM locked) >= 0
+    -- A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
+    AND (i.kind <> 'canceled' OR EXISTS (SELECT 1 FROM batchd.batches cb WHERE cb.seq = r.batch_seq AND cb.status = 'canceling'))
   RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
 ), tally AS (
   SELECT batch_seq, count(*)::int AS finished,

@@ -36,8 +36,10 @@ const STATEMENTS = {
     WHERE id = ? AND lease_owner = ?`,
   othersWaiting: `SELECT count(*) FROM requests r JOIN batches b ON b.seq = r.batch_seq
     WHERE r.provider_submission = ? AND r.state = 'running' AND b.status <> 'canceling'`,
-  complete: `UPDATE requests SET state = 'done', result_type = ?, result = ?, completion_seq = ?
-    WHERE key = ? AND provider_submission = ? AND state = 'running' RETURNING batch_seq`,
+  // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
+  complete: `UPDATE requests SET state = 'done', result_type = @type, result = @result, completion_seq = @seq
+    WHERE key = @key AND provider_submission = @id AND state = 'running'
+      AND (@type <> 'canceled' OR batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING batch_seq`,
   close: `UPDATE requests SET provider_submission = NULL WHERE provider_submission = ? AND state = 'running'`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
@@ -111,7 +113,8 @@ export class SqliteProviderBatches implements ProviderBatchStore {
       const seqs = new Set<number>();
       const first = this.parts.completions.reserve(completions.length);
       completions.forEach((completion, index) => {
-        const row = this.sql.complete.get(completion.type, completion.result, first + index + 1, completion.key, id) as { batch_seq: number } | undefined;
+        const { type, result, key } = completion;
+        const row = this.sql.complete.get({ type, result, seq: first + index + 1, key, id }) as { batch_seq: number } | undefined;
         if (!row) return;
         seqs.add(row.batch_seq);
         const u = completion.usage;
