@@ -11,10 +11,9 @@ const ROUTED = `r.state = 'running' AND r.provider_backend IS NOT NULL AND r.pro
 const UNWANTED_SQL = `UPDATE batchd.requests r SET state = 'queued' FROM batchd.batches b
   WHERE b.seq = r.batch_seq AND ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= $2) RETURNING r.batch_seq`;
 // Round-robin across batches: each batch's first request, then each one's second, and so on.
-const PICK_SQL = `SELECT key, batch_seq, bytes FROM (
-    SELECT r.key, r.batch_seq, octet_length(r.params) AS bytes,
-      row_number() OVER (PARTITION BY r.batch_seq ORDER BY r.key) AS place
-    FROM batchd.requests r WHERE ${ROUTED} FOR UPDATE SKIP LOCKED) routed
+const PICK_SQL = `WITH locked AS MATERIALIZED (
+    SELECT r.key, r.batch_seq, octet_length(r.params) AS bytes FROM batchd.requests r WHERE ${ROUTED} FOR UPDATE SKIP LOCKED)
+  SELECT key, batch_seq, bytes FROM (SELECT l.*, row_number() OVER (PARTITION BY l.batch_seq ORDER BY l.key) AS place FROM locked l) ranked
   ORDER BY place, batch_seq LIMIT $2`;
 const RECORD_SQL = `UPDATE batchd.provider_submissions SET provider_batch_id = COALESCE($3, provider_batch_id), state = COALESCE($4, state),
   processing = COALESCE($5, processing), succeeded = COALESCE($6, succeeded), errored = COALESCE($7, errored),
