@@ -2,12 +2,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
 import { pythonWithSdks, REPO_ROOT, run } from '../test-support/process/python-venv.js';
-import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { FakeAnthropicBatches } from '../test-support/fakes/fake-anthropic-batches.js';
+import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
+import type { ServerFlags, ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on
  * PostgreSQL: the pytest suite in `test/python/` (which also runs `examples/python/`), in a venv
- * made once. A failing pytest fails here with its output.
+ * made once. `claude-batch-*` models go to an `anthropic-batch` backend on a fake Message Batches
+ * API; the rest to the emulator. A failing pytest fails here with its output.
  */
 
 const SUITE = join(REPO_ROOT, 'packages/server/test/python');
@@ -16,9 +19,18 @@ const SUITE_TIMEOUT_MS = 240_000;
 const FLAGS = { concurrency: 1 };
 
 let python: string;
+let provider: FakeAnthropicBatches;
 beforeAll(async () => {
   python = await pythonWithSdks();
+  provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer });
 }, SUITE_TIMEOUT_MS);
+afterAll(async () => {
+  await provider.close();
+});
+
+function startSuiteServer(flags: ServerFlags): Promise<ServerHandle> {
+  return startProviderBatchServer(provider, { flags: { ...FLAGS, ...flags }, models: ['claude-batch-*'] });
+}
 
 async function pytestAgainst(server: ServerHandle): Promise<void> {
   const env = { ...process.env, BATCHD_BASE_URL: server.url, BATCHD_API_KEY: 'python-key', PYTHONDONTWRITEBYTECODE: '1' };
@@ -26,11 +38,13 @@ async function pytestAgainst(server: ServerHandle): Promise<void> {
   expect(code, output).toBe(0);
   expect(output).toMatch(/ passed/);
   expect(output).not.toMatch(/skipped|xfail/);
+  expect(provider.submissions.length, 'the provider-batch test went to the provider').toBeGreaterThan(0);
+  expect(provider.directCalls).toBe(0);
 }
 
 describe('the official Python SDKs', () => {
   it('pass the Python suite on SQLite', async () => {
-    await pytestAgainst(await startServer({ flags: FLAGS }));
+    await pytestAgainst(await startSuiteServer({}));
   }, SUITE_TIMEOUT_MS);
 
   const unavailable = postgresUnavailable();
@@ -41,6 +55,6 @@ describe('the official Python SDKs', () => {
 
   it.skipIf(unavailable !== null)('pass the Python suite on PostgreSQL', async () => {
     database = await createTestDatabase();
-    await pytestAgainst(await startServer({ flags: { ...FLAGS, db: database.url } }));
+    await pytestAgainst(await startSuiteServer({ db: database.url }));
   }, SUITE_TIMEOUT_MS);
 });
