@@ -1,11 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { BatchdClient, type MessageBatchIndividualResponse } from '@batchd/sdk';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil, userRequest, userRequests } from '../test-support/api/batches.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../test-support/fakes/fake-anthropic-batches.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { storeFlagCases } from '../test-support/postgres/store-flag-cases.js';
 import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
-import type { ServerFlags } from '../test-support/process/server-process.js';
 
 /**
  * `anthropic-batch` end to end, on SQLite and PostgreSQL: the official TypeScript SDK creates a
@@ -13,14 +12,9 @@ import type { ServerFlags } from '../test-support/process/server-process.js';
  * provider batches, and the results are exactly the provider's. No request goes to `/v1/messages`.
  */
 
-const unavailable = postgresUnavailable();
-const databases: TestDatabase[] = [];
 const fakes: FakeAnthropicBatches[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
-afterAll(async () => {
-  await Promise.all(databases.map((database) => database.drop()));
 });
 
 async function fakeProvider(options: FakeAnthropicBatchesOptions = {}): Promise<FakeAnthropicBatches> {
@@ -48,18 +42,7 @@ async function resultsOf(client: Anthropic, id: string): Promise<Map<string, Mes
   return results;
 }
 
-const stores: Array<[string, () => Promise<ServerFlags>, boolean]> = [
-  ['SQLite', async () => ({}), false],
-  [
-    `PostgreSQL${unavailable ? ` (skipped: ${unavailable})` : ''}`,
-    async () => {
-      const database = await createTestDatabase();
-      databases.push(database);
-      return { db: database.url };
-    },
-    unavailable !== null,
-  ],
-];
+const stores = storeFlagCases();
 
 describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip) => {
   it.skipIf(skip)("runs a batch as one provider batch through provider faults; results are exactly the provider's", async () => {

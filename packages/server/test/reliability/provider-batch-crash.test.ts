@@ -1,11 +1,11 @@
 import { BatchdClient } from '@batchd/sdk';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../../test-support/api/api.js';
 import { fetchResults, pollUntil, resultsById, userRequests, waitUntilEnded, createBatch } from '../../test-support/api/batches.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../../test-support/fakes/fake-anthropic-batches.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
+import { storeFlagCases } from '../../test-support/postgres/store-flag-cases.js';
 import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../../test-support/process/provider-batch-server.js';
-import { restartServer, type ServerFlags, type ServerHandle } from '../../test-support/process/server-process.js';
+import { restartServer, type ServerHandle } from '../../test-support/process/server-process.js';
 
 /**
  * Crash safety of provider batches: batchd is killed with SIGKILL at each step of a provider
@@ -64,25 +64,8 @@ const STEPS: Step[] = [
   },
 ];
 
-const unavailable = postgresUnavailable();
-const databases: TestDatabase[] = [];
-afterAll(async () => {
-  await Promise.all(databases.map((database) => database.drop()));
-});
-
-const stores: Array<[string, () => Promise<ServerFlags>, boolean]> = [
-  ['SQLite', async () => ({}), false],
-  [
-    `PostgreSQL${unavailable ? ` (skipped: ${unavailable})` : ''}`,
-    async () => {
-      const database = await createTestDatabase();
-      databases.push(database);
-      // The killed process's leases (submissions and requests) lapse after 1 s.
-      return { db: database.url, lease: '1s', 'maintenance-interval': '250ms' };
-    },
-    unavailable !== null,
-  ],
-];
+// On PostgreSQL the killed process's leases (submissions and requests) lapse after 1 s.
+const stores = storeFlagCases({ lease: '1s', 'maintenance-interval': '250ms' });
 
 describe.each(stores)('kill -9 of a provider batch on %s', (_name, storeFlags, skip) => {
   it.skipIf(skip).each(STEPS)('$name: one provider submission per request, every result written once', async (step) => {

@@ -1,19 +1,21 @@
 import type pg from 'pg';
-import type { Completion } from '../store.js';
+import type { Completion, UsageTotals } from '../store.js';
 
 /**
- * One statement: locks the batches of the requests `$1` still leases in `seq` order (so
- * concurrent completions never deadlock), writes their results, each numbered while its batch is
- * locked (so a batch's completion numbers commit in order), tallies them per batch, adds the
- * tallies to the counts and usage, and ends each batch whose last request this was.
+ * One statement: locks the batches of the requests `$1` holds (`held`, a condition on request `r`
+ * such as `r.lease_owner = $1`) in `seq` order (so concurrent completions never deadlock), writes
+ * their results, each numbered while its batch is locked (so a batch's completion numbers commit
+ * in order), tallies them per batch, adds the tallies to the counts and usage, and ends each
+ * batch whose last request this was. `also` narrows which requests a result may end.
  */
-const COMPLETE_SQL = `
+export function completionSql(held: string, also = ''): string {
+  return `
 WITH input AS (
   SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
     AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
 ), locked AS (
   SELECT b.seq FROM batchd.batches b
-  WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND lease_owner = $1)
+  WHERE b.seq IN (SELECT r.batch_seq FROM batchd.requests r WHERE r.key = ANY($2::bigint[]) AND r.state = 'running' AND ${held})
   ORDER BY b.seq FOR UPDATE
 ), done AS (
   UPDATE batchd.requests r
@@ -22,13 +24,15 @@ WITH input AS (
   FROM input i
   -- The count refers to no request row, so it is checked once, before the scan: every batch is
   -- locked before any number is taken, and the requests are still found by key.
-  WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1 AND (SELECT count(*) FROM locked) >= 0
+  WHERE r.key = i.key AND r.state = 'running' AND ${held} AND (SELECT count(*) FROM locked) >= 0 ${also}
   RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
 ), tally AS (
   SELECT batch_seq,
     count(*)::int AS finished,
     (count(*) FILTER (WHERE kind = 'succeeded'))::int AS succeeded,
     (count(*) FILTER (WHERE kind = 'errored'))::int AS errored,
+    (count(*) FILTER (WHERE kind = 'canceled'))::int AS canceled,
+    (count(*) FILTER (WHERE kind = 'expired'))::int AS expired,
     sum(input_tokens)::bigint AS input_tokens,
     sum(output_tokens)::bigint AS output_tokens,
     sum(cache_creation)::bigint AS cache_creation,
@@ -39,6 +43,8 @@ UPDATE batchd.batches b SET
   processing = b.processing - t.finished,
   succeeded = b.succeeded + t.succeeded,
   errored = b.errored + t.errored,
+  canceled = b.canceled + t.canceled,
+  expired = b.expired + t.expired,
   input_tokens = b.input_tokens + t.input_tokens,
   output_tokens = b.output_tokens + t.output_tokens,
   cache_creation_input_tokens = b.cache_creation_input_tokens + t.cache_creation,
@@ -47,24 +53,28 @@ UPDATE batchd.batches b SET
   ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $9 ELSE b.ended_at END
 FROM tally t
 WHERE b.seq = t.batch_seq`;
+}
+
+const COMPLETE_SQL = completionSql('r.lease_owner = $1');
+
+/** The values `$2`..`$8` of {@link completionSql} for these completions. */
+export function completionValues(completions: Array<{ key: number; type: string; result: string | null; usage?: UsageTotals }>): unknown[] {
+  const usage = (pick: (u: UsageTotals) => number) => completions.map((c) => (c.usage ? pick(c.usage) : 0));
+  return [
+    completions.map((c) => c.key),
+    completions.map((c) => c.type),
+    completions.map((c) => c.result),
+    usage((u) => u.input_tokens),
+    usage((u) => u.output_tokens),
+    usage((u) => u.cache_creation_input_tokens),
+    usage((u) => u.cache_read_input_tokens),
+  ];
+}
 
 /**
  * Writes results for the requests still leased by `owner`, in one round trip whatever the group
  * size; results of leases lost in the meantime change nothing.
  */
 export async function completeRequests(db: Pick<pg.Pool, 'query'>, owner: string, completions: Completion[], now: number): Promise<void> {
-  const keys: number[] = [];
-  const kinds: string[] = [];
-  const results: string[] = [];
-  const usage: [number[], number[], number[], number[]] = [[], [], [], []];
-  for (const completion of completions) {
-    keys.push(completion.key);
-    kinds.push(completion.type);
-    results.push(completion.result);
-    usage[0].push(completion.usage?.input_tokens ?? 0);
-    usage[1].push(completion.usage?.output_tokens ?? 0);
-    usage[2].push(completion.usage?.cache_creation_input_tokens ?? 0);
-    usage[3].push(completion.usage?.cache_read_input_tokens ?? 0);
-  }
-  await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, keys, kinds, results, ...usage, now] });
+  await db.query({ name: 'batchd-complete', text: COMPLETE_SQL, values: [owner, ...completionValues(completions), now] });
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
 import { SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { completionSql, completionValues } from './complete-requests.js';
 import { settleBatches } from './settle-batches.js';
 import { inTransaction } from './transaction.js';
 
@@ -19,38 +20,11 @@ const RECORD_SQL = `UPDATE batchd.provider_submissions SET provider_batch_id = C
   processing = COALESCE($5, processing), succeeded = COALESCE($6, succeeded), errored = COALESCE($7, errored),
   canceled = COALESCE($8, canceled), expired = COALESCE($9, expired), polled_at = COALESCE($10, polled_at), failure = COALESCE($11, failure)
   WHERE id = $1 AND lease_owner = $2`;
-/** Writes results of requests still waiting in submission `$1`, tallies them per batch, ends batches left with nothing. */
-const COMPLETE_SQL = `
-WITH input AS (
-  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-    AS i(key, kind, result, input_tokens, output_tokens, cache_creation, cache_read)
-), locked AS (
-  SELECT b.seq FROM batchd.batches b
-  WHERE b.seq IN (SELECT batch_seq FROM batchd.requests WHERE key = ANY($2::bigint[]) AND state = 'running' AND provider_submission = $1)
-  ORDER BY b.seq FOR UPDATE
-), done AS (
-  UPDATE batchd.requests r SET state = 'done', result_type = i.kind, result = i.result, completion_seq = nextval('batchd.completion_seqs')
-  FROM input i
-  WHERE r.key = i.key AND r.state = 'running' AND r.provider_submission = $1 AND (SELECT count(*) FROM locked) >= 0
-    -- A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
-    AND (i.kind <> 'canceled' OR EXISTS (SELECT 1 FROM batchd.batches cb WHERE cb.seq = r.batch_seq AND cb.status = 'canceling'))
-  RETURNING r.batch_seq, i.kind, i.input_tokens, i.output_tokens, i.cache_creation, i.cache_read
-), tally AS (
-  SELECT batch_seq, count(*)::int AS finished,
-    (count(*) FILTER (WHERE kind = 'succeeded'))::int AS succeeded, (count(*) FILTER (WHERE kind = 'errored'))::int AS errored,
-    (count(*) FILTER (WHERE kind = 'canceled'))::int AS canceled, (count(*) FILTER (WHERE kind = 'expired'))::int AS expired,
-    sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,
-    sum(cache_creation)::bigint AS cache_creation, sum(cache_read)::bigint AS cache_read
-  FROM done GROUP BY batch_seq
-)
-UPDATE batchd.batches b SET
-  processing = b.processing - t.finished, succeeded = b.succeeded + t.succeeded, errored = b.errored + t.errored,
-  canceled = b.canceled + t.canceled, expired = b.expired + t.expired,
-  input_tokens = b.input_tokens + t.input_tokens, output_tokens = b.output_tokens + t.output_tokens,
-  cache_creation_input_tokens = b.cache_creation_input_tokens + t.cache_creation, cache_read_input_tokens = b.cache_read_input_tokens + t.cache_read,
-  status = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN 'ended' ELSE b.status END,
-  ended_at = CASE WHEN b.processing = t.finished AND b.status <> 'ended' THEN $9 ELSE b.ended_at END
-FROM tally t WHERE b.seq = t.batch_seq`;
+/** Writes results of requests still waiting in submission `$1`: a canceled line only for a batch being canceled. */
+const COMPLETE_SQL = completionSql(
+  'r.provider_submission = $1',
+  `AND (i.kind <> 'canceled' OR EXISTS (SELECT 1 FROM batchd.batches cb WHERE cb.seq = r.batch_seq AND cb.status = 'canceling'))`,
+);
 
 /** Provider batches on PostgreSQL (see `provider-batch-store.ts`); picks lock with `SKIP LOCKED`, so nodes never share a request. */
 export class PostgresProviderBatches implements ProviderBatchStore {
@@ -132,18 +106,7 @@ export class PostgresProviderBatches implements ProviderBatchStore {
 
   async completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void> {
     if (completions.length === 0) return;
-    const usage = (pick: (u: NonNullable<ProviderCompletion['usage']>) => number) => completions.map((c) => (c.usage ? pick(c.usage) : 0));
-    await this.pool.query(COMPLETE_SQL, [
-      id,
-      completions.map((c) => c.key),
-      completions.map((c) => c.type),
-      completions.map((c) => c.result),
-      usage((u) => u.input_tokens),
-      usage((u) => u.output_tokens),
-      usage((u) => u.cache_creation_input_tokens),
-      usage((u) => u.cache_read_input_tokens),
-      now,
-    ]);
+    await this.pool.query({ name: 'batchd-complete-submitted', text: COMPLETE_SQL, values: [id, ...completionValues(completions), now] });
     this.completionSignal.notify();
   }
 
