@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { BackendOutcome } from './backend.js';
-import { classifyTransportFailure } from './classify.js';
+import { classifyTransportFailure, type TransportFailure } from './classify.js';
 import { parseRateLimits, type HeaderMap, type RateLimitState } from './rate-limits.js';
 
 type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
@@ -29,9 +29,50 @@ export interface HttpEndpointOptions {
 
 const DEFAULT_TIMEOUT_MS = 600_000;
 
-function isTimeoutError(error: unknown): boolean {
+/** Why a call that threw got no answer: its deadline (`timedOut`, or undici's own timeouts), the caller's abort, or the connection. */
+export function transportFailureOf(error: unknown, signal: AbortSignal, timedOut = false): TransportFailure {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.endsWith('TIMEOUT');
+  if (timedOut || (typeof code === 'string' && code.endsWith('TIMEOUT'))) return 'timeout';
+  return signal.aborted ? 'aborted' : 'connection';
+}
+
+/** A call's own abort signal, aborted by the caller's signal or once `timeoutMs` has passed. */
+export class CallDeadline {
+  readonly #controller = new AbortController();
+  readonly #caller: AbortSignal;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onAbort = (): void => this.#controller.abort();
+  #timedOut = false;
+
+  constructor(caller: AbortSignal, timeoutMs: number) {
+    this.#caller = caller;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort();
+    }, timeoutMs);
+    caller.addEventListener('abort', this.#onAbort);
+    if (caller.aborted) this.#controller.abort();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the deadline passed (rather than the caller aborting). */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  /** Stops the deadline; the caller's signal still aborts the call. */
+  stopTimer(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** Stops the deadline and lets go of the caller's signal. */
+  release(): void {
+    clearTimeout(this.#timer);
+    this.#caller.removeEventListener('abort', this.#onAbort);
+  }
 }
 
 /**
@@ -81,31 +122,21 @@ export class HttpEndpoint {
     read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
   ): Promise<T | ErrorOutcome> {
     const { headers, timeoutMs = DEFAULT_TIMEOUT_MS, now, secret } = this.#options;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) controller.abort();
+    const deadline = new CallDeadline(signal, timeoutMs);
     let keepSignal = false;
     try {
-      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: controller.signal });
+      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: deadline.signal });
       this.#rateLimit = parseRateLimits(response.headers, now()) ?? this.#rateLimit;
       if (streaming) {
-        clearTimeout(timer);
+        deadline.stopTimer();
         keepSignal = true;
-        response.body.once('close', () => signal.removeEventListener('abort', onAbort));
+        response.body.once('close', () => deadline.release());
       }
       return await read(response.statusCode, response.headers, response.body);
     } catch (error) {
-      const failure = timedOut || isTimeoutError(error) ? 'timeout' : signal.aborted ? 'aborted' : 'connection';
-      return classifyTransportFailure(failure, error, { nowMs: now(), secret });
+      return classifyTransportFailure(transportFailureOf(error, signal, deadline.timedOut), error, { nowMs: now(), secret });
     } finally {
-      clearTimeout(timer);
-      if (!keepSignal) signal.removeEventListener('abort', onAbort);
+      if (!keepSignal) deadline.release();
     }
   }
 }

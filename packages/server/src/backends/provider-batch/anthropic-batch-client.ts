@@ -1,0 +1,202 @@
+import { invalidResponseBody } from '../classify.js';
+import { isObject, type Json } from '../../json.js';
+import { framedBody, type Framing } from './framed-body.js';
+import { jsonlLines } from './jsonl-lines.js';
+import {
+  ProviderBatchError,
+  type ProviderBatchClient,
+  type ProviderBatchLimits,
+  type ProviderBatchLine,
+  type ProviderBatchStatus,
+  type ProviderLineOutcome,
+  type ProviderLineResult,
+} from './provider-batch-client.js';
+import { ProviderHttp } from './provider-http.js';
+import { findInPages } from './find-in-pages.js';
+
+/**
+ * The Anthropic Message Batches API (`{url}/v1/messages/batches`) as a provider batch client.
+ *
+ * Submit POSTs `{requests:[{custom_id, params}]}` with each line's body spliced in as `params`,
+ * exactly as given, streamed. Results come from the batch's `results_url` when it is on the
+ * configured origin (the key is never sent elsewhere), else from the literal results path; each
+ * line maps `succeeded` to the `message` unchanged, `errored` to the error's type and message
+ * (status 400 for `invalid_request_error`, 500 otherwise), `canceled` and `expired` as they are.
+ * `find` pages through the provider's batches, newest first, back to `createdAfterMs`.
+ */
+
+export interface AnthropicBatchClientOptions {
+  /** Base URL of the API without `/v1`, such as `https://api.anthropic.com`. */
+  url: string;
+  /** Sent as `x-api-key`. */
+  apiKey: string;
+  /** Sent as `anthropic-version`. Defaults to `2023-06-01`. */
+  anthropicVersion?: string;
+  /** Longest a call may take. Defaults to 600,000 ms. */
+  timeoutMs?: number;
+  /** Defaults to 100,000 requests and 256 MB. */
+  limits?: Partial<ProviderBatchLimits>;
+  /** The current time in epoch milliseconds, for `retry-after` dates. Defaults to `Date.now`. */
+  now?: () => number;
+}
+
+export const ANTHROPIC_BATCH_LIMITS: ProviderBatchLimits = { maxRequests: 100_000, maxBytes: 256_000_000 };
+
+const BATCHES_PATH = '/v1/messages/batches';
+const PAGE_SIZE = 100;
+const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
+const STATES = new Set(['in_progress', 'canceling', 'ended']);
+const COUNT_NAMES = ['processing', 'succeeded', 'errored', 'canceled', 'expired'] as const;
+
+const FRAMING: Framing = {
+  contentType: 'application/json',
+  head: '{"requests":[',
+  separator: ',',
+  tail: ']}',
+  frame: (line: ProviderBatchLine) => `{"custom_id":${JSON.stringify(line.customId)},"params":${line.body}}`,
+};
+
+function invalid(detail: string): ProviderBatchError {
+  return ProviderBatchError.from(invalidResponseBody(200, detail));
+}
+
+/** A `MessageBatch` answer, checked for the fields the client reads. */
+function asBatch(value: unknown): Json & { id: string; processing_status: string } {
+  if (!isObject(value) || typeof value.id !== 'string' || typeof value.processing_status !== 'string' || !STATES.has(value.processing_status)) {
+    throw invalid('not a message batch');
+  }
+  return value as Json & { id: string; processing_status: string };
+}
+
+function countsOf(batch: Json): ProviderBatchStatus['counts'] {
+  const reported = isObject(batch.request_counts) ? batch.request_counts : {};
+  const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+  for (const name of COUNT_NAMES) {
+    const value = reported[name];
+    if (typeof value === 'number' && Number.isFinite(value)) counts[name] = value;
+  }
+  return counts;
+}
+
+/** One results line's outcome. */
+export function anthropicLineResult(line: string): ProviderLineResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw invalid('a results line is not JSON');
+  }
+  if (!isObject(parsed) || typeof parsed.custom_id !== 'string' || !isObject(parsed.result)) throw invalid('a results line has no custom_id and result');
+  return { customId: parsed.custom_id, outcome: outcomeOf(parsed.result) };
+}
+
+function outcomeOf(result: Json): ProviderLineOutcome {
+  switch (result.type) {
+    case 'succeeded':
+      if (!isObject(result.message)) throw invalid('a succeeded result has no message');
+      return { type: 'succeeded', body: result.message };
+    case 'canceled':
+    case 'expired':
+      return { type: result.type };
+    case 'errored': {
+      const envelope = isObject(result.error) ? result.error : {};
+      const error = isObject(envelope.error) ? envelope.error : envelope;
+      const errorType = typeof error.type === 'string' && error.type !== 'error' ? error.type : 'api_error';
+      const message = typeof error.message === 'string' ? error.message : 'the provider reported an error';
+      return { type: 'errored', status: errorType === 'invalid_request_error' ? 400 : 500, errorType, message };
+    }
+    default:
+      throw invalid(`unknown result type ${JSON.stringify(result.type)}`);
+  }
+}
+
+export class AnthropicBatchClient implements ProviderBatchClient {
+  readonly kind = 'anthropic-batch' as const;
+  readonly limits: ProviderBatchLimits;
+  readonly #http: ProviderHttp;
+
+  constructor(options: AnthropicBatchClientOptions) {
+    this.limits = { ...ANTHROPIC_BATCH_LIMITS, ...options.limits };
+    this.#http = new ProviderHttp({
+      baseUrl: options.url,
+      headers: { 'x-api-key': options.apiKey, 'anthropic-version': options.anthropicVersion ?? '2023-06-01' },
+      secret: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      now: options.now ?? Date.now,
+    });
+  }
+
+  async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLine[] }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
+    const body = framedBody(submission.lines, FRAMING, this.limits);
+    const batch = asBatch(await this.#http.json('POST', BATCHES_PATH, body, signal));
+    return { providerBatchId: batch.id };
+  }
+
+  async find(intent: { tag: string; createdAfterMs: number; requestCount: number; exclude: string[] }, signal: AbortSignal): Promise<string | undefined> {
+    const exclude = new Set(intent.exclude);
+    let oldest: string | undefined;
+    await findInPages(async (after) => {
+      const query = `?limit=${PAGE_SIZE}${after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`}`;
+      const page = await this.#http.json('GET', `${BATCHES_PATH}${query}`, undefined, signal);
+      if (!isObject(page) || !Array.isArray(page.data)) throw invalid('not a list of message batches');
+      for (const item of page.data) {
+        const batch = asBatch(item);
+        const createdMs = typeof batch.created_at === 'string' ? Date.parse(batch.created_at) : Number.NaN;
+        if (!(createdMs >= intent.createdAfterMs)) return { done: true };
+        const counts = countsOf(batch);
+        const requests = COUNT_NAMES.reduce((sum, name) => sum + counts[name], 0);
+        if (requests === intent.requestCount && !exclude.has(batch.id)) oldest = batch.id;
+      }
+      return { done: page.has_more !== true, next: typeof page.last_id === 'string' ? page.last_id : undefined };
+    });
+    return oldest;
+  }
+
+  async retrieve(providerBatchId: string, signal: AbortSignal): Promise<ProviderBatchStatus> {
+    const batch = await this.#batch(providerBatchId, signal);
+    return { state: batch.processing_status as ProviderBatchStatus['state'], counts: countsOf(batch) };
+  }
+
+  async cancel(providerBatchId: string, signal: AbortSignal): Promise<void> {
+    try {
+      asBatch(await this.#http.json('POST', `${this.#path(providerBatchId)}/cancel`, undefined, signal));
+    } catch (error) {
+      if (!(error instanceof ProviderBatchError) || error.retryable || error.status === 0) throw error;
+      if ((await this.retrieve(providerBatchId, signal)).state !== 'ended') throw error;
+    }
+  }
+
+  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult> {
+    const batch = await this.#batch(providerBatchId, signal);
+    if (batch.processing_status !== 'ended' || typeof batch.results_url !== 'string') {
+      throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
+    }
+    let url: URL;
+    try {
+      url = new URL(batch.results_url);
+    } catch {
+      throw invalid('results_url is not a URL');
+    }
+    if (!this.#http.sameOrigin(url)) url = this.#http.url(`${this.#path(providerBatchId)}/results`);
+    const body = await this.#http.download(url, signal);
+    try {
+      for await (const line of jsonlLines(body, MAX_RESULT_LINE_BYTES)) yield anthropicLineResult(line);
+    } catch (error) {
+      throw this.#http.streamFailure(error, signal);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  #path(providerBatchId: string): string {
+    return `${BATCHES_PATH}/${encodeURIComponent(providerBatchId)}`;
+  }
+
+  async #batch(providerBatchId: string, signal: AbortSignal): Promise<Json & { id: string; processing_status: string }> {
+    return asBatch(await this.#http.json('GET', this.#path(providerBatchId), undefined, signal));
+  }
+}

@@ -1,0 +1,97 @@
+import type { ErrorOutcome } from '../backend.js';
+
+/**
+ * What batchd needs from a provider's own batch API (Anthropic Message Batches, OpenAI Batch):
+ * submit a provider batch, find one whose create answer was lost, poll it, cancel it, and stream
+ * its results. The clients never retry: every failure reaches the caller as a `ProviderBatchError`
+ * saying whether and when to try again.
+ */
+
+/** One request of a provider batch: batchd's custom_id and the provider's per-request body as JSON text. */
+export interface ProviderBatchLine {
+  customId: string;
+  body: string;
+}
+
+/** The most requests, and bytes of create body, one provider batch may hold. */
+export interface ProviderBatchLimits {
+  maxRequests: number;
+  maxBytes: number;
+}
+
+export type ProviderBatchState = 'in_progress' | 'canceling' | 'ended';
+
+export interface ProviderBatchStatus {
+  state: ProviderBatchState;
+  /** Counts as the provider reports them (missing ones 0). */
+  counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+  /** When the whole batch failed at the provider (OpenAI `failed`, e.g. a bad input file): why. */
+  failure?: string;
+}
+
+/** One request's outcome as the provider reported it. `body` is the provider's answer JSON, unchanged. */
+export type ProviderLineOutcome =
+  | { type: 'succeeded'; body: Record<string, unknown> }
+  | { type: 'errored'; status: number; errorType: string; message: string }
+  | { type: 'canceled' }
+  | { type: 'expired' };
+
+export interface ProviderLineResult {
+  customId: string;
+  outcome: ProviderLineOutcome;
+}
+
+/** A failure talking to the provider (not a request's error): retry later unless `retryable` is false. */
+export class ProviderBatchError extends Error {
+  /** The HTTP status the provider answered, or 0 when no answer arrived. */
+  status: number;
+  retryable: boolean;
+  /** How long the provider asked to wait before the next call, when it said. */
+  retryAfterMs?: number;
+  /** The error type the provider's answer implies, such as `rate_limit_error`. */
+  errorType?: string;
+
+  constructor(message: string, fields: { status: number; retryable: boolean; retryAfterMs?: number; errorType?: string }) {
+    super(message);
+    this.name = 'ProviderBatchError';
+    this.status = fields.status;
+    this.retryable = fields.retryable;
+    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
+    if (fields.errorType !== undefined) this.errorType = fields.errorType;
+  }
+
+  /** The error for a classified failure (see `backends/classify.ts`). */
+  static from(outcome: ErrorOutcome): ProviderBatchError {
+    const { message, status, retryable, retryAfterMs, errorType } = outcome;
+    return new ProviderBatchError(message, { status, retryable, retryAfterMs, errorType });
+  }
+}
+
+export interface ProviderBatchClient {
+  readonly kind: 'anthropic-batch' | 'openai-batch';
+  readonly limits: ProviderBatchLimits;
+  /**
+   * Submits lines as one provider batch. `tag` is batchd's submission id (OpenAI: in `metadata`).
+   * `endpoint` is the OpenAI line url (e.g. `/v1/chat/completions`); ignored by Anthropic.
+   * Lines over `limits` are refused (not retryable) before anything is sent.
+   */
+  submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLine[] }, signal: AbortSignal): Promise<{ providerBatchId: string }>;
+  /**
+   * Finds a submission whose answer was lost: OpenAI by `metadata` tag (listing batches, paging);
+   * Anthropic (no metadata) the oldest batch created at or after `createdAfterMs` with
+   * `requestCount` requests and not in `exclude`. `createdAfterMs` is compared with the provider's
+   * clock: the caller allows for skew.
+   */
+  find(intent: { tag: string; createdAfterMs: number; requestCount: number; exclude: string[] }, signal: AbortSignal): Promise<string | undefined>;
+  retrieve(providerBatchId: string, signal: AbortSignal): Promise<ProviderBatchStatus>;
+  /** Cancels a provider batch; a batch that has already ended is left as it is. */
+  cancel(providerBatchId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Streams an ended batch's results (never buffering the whole file): Anthropic `results_url`
+   * JSONL; OpenAI output file then error file (`/v1/files/{id}/content`). A download cut short
+   * throws a retryable `ProviderBatchError`; the caller starts it again.
+   */
+  results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult>;
+  /** Closes the client's connections. */
+  close?(): Promise<void>;
+}
