@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { BatchdClient, type MessageBatchIndividualResponse } from '@batchd/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pollUntil, userRequest, userRequests } from '../test-support/api/batches.js';
+import { pollUntil, userRequest, userRequests, type BatchRequest } from '../test-support/api/batches.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../test-support/fakes/fake-anthropic-batches.js';
 import { storeFlagCases } from '../test-support/postgres/store-flag-cases.js';
 import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
@@ -29,6 +29,10 @@ function textOf(body: unknown): string {
   return messages[messages.length - 1]!.content;
 }
 
+function create(client: Anthropic, requests: BatchRequest[]) {
+  return client.messages.batches.create({ requests: requests as unknown as Anthropic.Messages.BatchCreateParams['requests'] });
+}
+
 async function waitEnded(client: Anthropic, id: string) {
   return pollUntil(() => client.messages.batches.retrieve(id), (batch) => batch.processing_status === 'ended', { what: `batch ${id} to end`, timeoutMs: 60_000 });
 }
@@ -52,7 +56,7 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });
     const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
     const requests = [...userRequests(18), userRequest('refuse-1', 'please refuse'), userRequest('refuse-2', 'refuse again')];
-    const created = await client.messages.batches.create({ requests: requests as Anthropic.Messages.BatchCreateParams['requests'] });
+    const created = await create(client, requests);
     const ended = await waitEnded(client, created.id);
     expect(ended.request_counts).toEqual({ processing: 0, succeeded: 18, errored: 2, canceled: 0, expired: 0 });
 
@@ -80,7 +84,7 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     const fake = await fakeProvider();
     const server = await startProviderBatchServer(fake, { flags: await storeFlags(), backend: { max_requests: 4 } });
     const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
-    const created = await client.messages.batches.create({ requests: userRequests(10) as Anthropic.Messages.BatchCreateParams['requests'] });
+    const created = await create(client, userRequests(10));
     expect((await waitEnded(client, created.id)).request_counts.succeeded).toBe(10);
     expect(fake.submissions.map((submission) => submission.customIds.length)).toEqual([4, 4, 2]);
     expect(new Set(fake.submissions.flatMap((submission) => submission.customIds)).size).toBe(10);
@@ -93,7 +97,7 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });
     const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
     const sdk = new BatchdClient({ baseURL: server.url, apiKey: 'test-key' });
-    const created = await client.messages.batches.create({ requests: userRequests(5) as Anthropic.Messages.BatchCreateParams['requests'] });
+    const created = await create(client, userRequests(5));
     await pollUntil(() => sdk.messages.batches.providerBatches(created.id), ({ data }) => data[0]?.state === 'in_progress', { what: 'the provider batch to be submitted' });
     await client.messages.batches.cancel(created.id);
     const ended = await waitEnded(client, created.id);
@@ -107,7 +111,7 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });
     const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
     const requests = [userRequest('quick'), userRequest('late', 'slow one')];
-    const created = await client.messages.batches.create({ requests: requests as Anthropic.Messages.BatchCreateParams['requests'] });
+    const created = await create(client, requests);
     expect((await waitEnded(client, created.id)).request_counts).toMatchObject({ succeeded: 1, expired: 1 });
     expect((await resultsOf(client, created.id)).get('late')!.result).toEqual({ type: 'expired' });
     expect(fake.submissions).toHaveLength(1);
