@@ -28,11 +28,13 @@ const PAGE = 1000;
 /** The provider's clock may run behind ours: a batch created this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const FIRST_BACKOFF_MS = 1000;
+/** Routed requests wait until none has arrived for this long (or the limits are reached): a batch being routed goes as one. */
+const GATHER_MS = 1000;
 
 /**
  * Sends the requests routed to one provider-batch backend as provider batches and brings their
  * results back, one turn at a time, never two turns at once. A turn gathers routed requests into
- * a new provider batch once no more arrived since the last turn (or the limits are reached):
+ * a new provider batch once none arrived for a second (or the limits are reached):
  * the intent is written first, then the provider called. It then works every submission it
  * holds: an intent whose answer may have been lost is looked up with `find` before anything is
  * sent again; a running batch is polled every interval, and canceled at the provider once every
@@ -44,6 +46,7 @@ export class ProviderBatches {
   private timer: NodeJS.Timeout | undefined;
   private turn: Promise<void> | null = null;
   private lastRouted = 0;
+  private routedChangedAt = 0;
   /** Intents opened by this process and not sent yet: nothing can have reached the provider. */
   private readonly fresh = new Set<number>();
   /** Provider ids already recorded, which `find` must not adopt for another intent. */
@@ -78,11 +81,11 @@ export class ProviderBatches {
     const { store, name, owner, clock, client } = this.options;
     const leaseUntil = () => clock.now() + this.options.leaseMs;
     const routed = await store.routedCount(name);
-    if (routed > 0 && (routed === this.lastRouted || routed >= client.limits.maxRequests)) {
+    if (routed !== this.lastRouted) [this.lastRouted, this.routedChangedAt] = [routed, clock.now()];
+    if (routed > 0 && (clock.now() - this.routedChangedAt >= GATHER_MS || routed >= client.limits.maxRequests)) {
       const opened = await store.openSubmission(name, owner, leaseUntil(), client.limits, clock.now());
       if (opened) this.fresh.add(opened.id);
     }
-    this.lastRouted = routed;
     const held = await store.takeSubmissions(name, owner, leaseUntil(), clock.now());
     for (const submission of held) if (submission.providerBatchId) this.known.add(submission.providerBatchId);
     for (const submission of held) {
@@ -195,20 +198,25 @@ export class ProviderBatches {
 
   /**
    * Writes an ended batch's results as they stream, then closes it: requests it lacked are routed
-   * again. A download cut short throws; the next try writes only what is still missing.
+   * again. A download cut short throws once what it read is written; the next try writes only
+   * what is still missing.
    */
   private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
     const { store, client, clock, type } = this.options;
     let group: ProviderCompletion[] = [];
-    for await (const line of client.results(providerBatchId, this.abort.signal)) {
-      const completion = completionFor(type, line.customId, line.outcome, clock.now());
-      if (completion) group.push(completion);
-      if (group.length >= PAGE) {
-        await store.completeSubmitted(submission.id, group, clock.now());
-        group = [];
+    try {
+      for await (const line of client.results(providerBatchId, this.abort.signal)) {
+        const completion = completionFor(type, line.customId, line.outcome, clock.now());
+        if (completion) group.push(completion);
+        if (group.length >= PAGE) {
+          await store.completeSubmitted(submission.id, group, clock.now());
+          group = [];
+        }
       }
+    } finally {
+      // Lines read before a download is cut short are written too: the next try skips them.
+      await store.completeSubmitted(submission.id, group, clock.now());
     }
-    await store.completeSubmitted(submission.id, group, clock.now());
     // A batch the provider failed as a whole (OpenAI's `failed`) is not sent again as it was.
     const failure = submission.failure ?? failed;
     if (failure) return this.endWaiting(submission, 'api_error', `the provider failed the batch: ${failure}`);
