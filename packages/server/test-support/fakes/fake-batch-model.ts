@@ -82,6 +82,13 @@ export class FakeBatch {
     if (this.cancelAtMs === undefined && !this.ended(nowMs)) this.cancelAtMs = nowMs;
   }
 
+  /** Why the batch ended (or will): every request finished, a cancel, or expiry. */
+  get endReason(): 'completed' | 'canceled' | 'expired' {
+    const cutoff = this.#cutoffMs;
+    if (cutoff === this.cancelAtMs) return 'canceled';
+    return cutoff === this.expiresAtMs && this.#lastDoneMs > cutoff ? 'expired' : 'completed';
+  }
+
   /** A request's state at `nowMs`. */
   stateOf(request: FakeRequest, nowMs: number): RequestState {
     const cutoff = this.#cutoffMs;

@@ -5,7 +5,7 @@ import { DEFAULT_TIMING, type BatchTiming, type RequestScript } from './fake-bat
 
 /**
  * What the fake batch providers (`fake-anthropic-batches.ts`, `fake-openai-batches.ts`) share: a
- * real `node:http` server on 127.0.0.1, the key check, faults queued per route, the record of
+ * real `node:http` server on 127.0.0.1, the key check (and Anthropic's `anthropic-version`), faults queued per route, the record of
  * calls and submissions, and control routes (`/_fake/…`) for a fake started in another process.
  *
  * Faults, taken one per call of their route, in order:
@@ -68,6 +68,8 @@ export interface Submission {
   customIds: string[];
   /** The `metadata` tag (OpenAI), when given. */
   tag?: string;
+  /** Whether the provider failed the whole batch (OpenAI validation): none of its requests ran. */
+  failed?: boolean;
 }
 
 export abstract class FakeBatchServer {
@@ -98,6 +100,16 @@ export abstract class FakeBatchServer {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return server;
+  }
+
+  /** How many times each custom_id was submitted in batches that ran (failed ones aside): 1 each when nothing was sent twice. */
+  timesSubmitted(): Map<string, number> {
+    const times = new Map<string, number>();
+    for (const submission of this.submissions) {
+      if (submission.failed) continue;
+      for (const customId of submission.customIds) times.set(customId, (times.get(customId) ?? 0) + 1);
+    }
+    return times;
   }
 
   /** The current time of the fake's clock. */
@@ -134,6 +146,7 @@ export abstract class FakeBatchServer {
     this.calls.push({ method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined });
     const key = this.shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
     if (this.options.apiKey !== undefined && key !== this.options.apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
+    if (this.shape === 'anthropic' && request.headers['anthropic-version'] === undefined) return this.#error(response, 400, 'anthropic-version: header is required');
     const served = this.route(call);
     if (served === undefined) return this.#error(response, 404, `no route ${call.method} ${call.path}`);
     const fault = served.route === 'direct' ? undefined : this.#faults.get(served.route)?.shift();
@@ -159,8 +172,10 @@ export abstract class FakeBatchServer {
   /** `GET /_fake/state`: submissions and counts; `POST /_fake/faults` `{route, faults}`; `POST /_fake/timing`. */
   #control(call: FakeCall, response: ServerResponse): void {
     if (call.method === 'GET' && call.path === '/_fake/state') {
-      const submissions = this.submissions.map(({ id, customIds, tag }) => ({ id, requests: customIds.length, tag }));
-      return this.#send(response, 200, JSON.stringify({ submissions, directCalls: this.directCalls, calls: this.calls.length }));
+      const submissions = this.submissions.map(({ id, customIds, tag, failed }) => ({ id, requests: customIds.length, tag, failed }));
+      const times = [...this.timesSubmitted().values()];
+      const requests = { submitted: times.length, submittedTwice: times.filter((count) => count > 1).length };
+      return this.#send(response, 200, JSON.stringify({ submissions, requests, directCalls: this.directCalls, calls: this.calls.length }));
     }
     const body = JSON.parse(call.body.toString('utf8') || '{}') as { route?: FaultRoute; faults?: BatchFault[] } & Partial<BatchTiming>;
     if (call.method === 'POST' && call.path === '/_fake/faults' && body.route !== undefined) this.inject(body.route, ...(body.faults ?? []));

@@ -1,27 +1,18 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { anthropicMessage } from '../../../test-support/fakes/fake-answers.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../../../test-support/fakes/fake-anthropic-batches.js';
-import { AnthropicBatchClient } from './anthropic-batch-client.js';
+import { AnthropicBatchClient, anthropicLineResult } from './anthropic-batch-client.js';
+import { clock, closeAfterTest, collect, failure, START_MS } from '../../../test-support/fakes/provider-batch-kit.js';
 import { ProviderBatchError, type ProviderBatchLine, type ProviderLineResult } from './provider-batch-client.js';
 
 const API_KEY = 'sk-ant-batch-test-0123456789';
-const START = Date.parse('2026-03-01T12:00:00.000Z');
-
-let clock = START;
-let cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await Promise.all(cleanups.map((cleanup) => cleanup()));
-  cleanups = [];
-  clock = START;
-});
 
 async function setup(options: FakeAnthropicBatchesOptions = {}): Promise<{ fake: FakeAnthropicBatches; client: AnthropicBatchClient }> {
-  const fake = await FakeAnthropicBatches.start({ apiKey: API_KEY, now: () => clock, ...options });
+  const fake = await FakeAnthropicBatches.start({ apiKey: API_KEY, now: () => clock.nowMs, ...options });
   const client = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY });
-  cleanups.push(() => client.close(), () => fake.close());
+  closeAfterTest(client, fake);
   return { fake, client };
 }
 
@@ -29,18 +20,6 @@ const signal = new AbortController().signal;
 
 function line(customId: string, text: string): ProviderBatchLine {
   return { customId, body: `{"model": "claude-haiku-4-5", "max_tokens": 1.50e2, "messages": [{"role": "user", "content": ${JSON.stringify(text)}}]}` };
-}
-
-async function collect(results: AsyncIterable<ProviderLineResult>): Promise<ProviderLineResult[]> {
-  const all: ProviderLineResult[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderBatchError> {
-  const error: unknown = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(ProviderBatchError);
-  return error as ProviderBatchError;
 }
 
 function submit(client: AnthropicBatchClient, lines: ProviderBatchLine[], abort = signal): Promise<{ providerBatchId: string }> {
@@ -62,7 +41,7 @@ describe('AnthropicBatchClient', () => {
 
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'in_progress', counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 } });
     await expect(collect(client.results(providerBatchId, signal))).rejects.toMatchObject({ retryable: true });
-    clock += 60_000;
+    clock.nowMs += 60_000;
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 2, canceled: 0, expired: 0 } });
 
     expect(await collect(client.results(providerBatchId, signal))).toEqual([
@@ -72,6 +51,13 @@ describe('AnthropicBatchClient', () => {
     ]);
     expect(fake.directCalls).toBe(0);
     expect(fake.submissions).toEqual([{ id: providerBatchId, customIds: ['a-1', 'bad', 'boom'] }]);
+  });
+
+  it('reads results lines: an errored envelope with extra keys, and a result type it does not know as errored', () => {
+    const errored = { custom_id: 'e', result: { type: 'errored', error: { type: 'error', error: { details: { x: 1 }, type: 'overloaded_error', message: 'busy' }, request_id: null } } };
+    expect(anthropicLineResult(JSON.stringify(errored))).toEqual({ customId: 'e', outcome: { type: 'errored', status: 500, errorType: 'overloaded_error', message: 'busy' } });
+    expect(anthropicLineResult('{"custom_id":"f","result":{"type":"deferred"}}').outcome).toEqual({ type: 'errored', status: 500, errorType: 'api_error', message: 'the provider reported an unknown result type "deferred"' });
+    expect(() => anthropicLineResult('{"custom_id":"g","result":{"type":"succeeded"}}')).toThrow(ProviderBatchError);
   });
 
   it('passes through whatever the provider puts in a message', async () => {
@@ -84,11 +70,11 @@ describe('AnthropicBatchClient', () => {
   it('cancels: requests not done end canceled, and cancelling an ended batch changes nothing', async () => {
     const { fake, client } = await setup({ timing: { delayMs: 1000, perRequestMs: 1000, cancelDelayMs: 5000 } });
     const { providerBatchId } = await submit(client, ['r0', 'r1', 'r2', 'r3'].map((id) => line(id, id)));
-    clock += 2000;
+    clock.nowMs += 2000;
     await client.cancel(providerBatchId, signal);
     expect(fake.calls.at(-1)).toMatchObject({ method: 'POST', path: `/v1/messages/batches/${providerBatchId}/cancel` });
     expect((await client.retrieve(providerBatchId, signal)).state).toBe('canceling');
-    clock += 5000;
+    clock.nowMs += 5000;
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 } });
     const outcomes = (await collect(client.results(providerBatchId, signal))).map((result) => [result.customId, result.outcome.type]);
     expect(outcomes).toEqual([['r0', 'succeeded'], ['r1', 'succeeded'], ['r2', 'canceled'], ['r3', 'canceled']]);
@@ -100,7 +86,7 @@ describe('AnthropicBatchClient', () => {
     const { client } = await setup({ script: (customId) => (customId.startsWith('slow') ? 'never' : 'succeed'), timing: { expiresAfterMs: 86_400_000 } });
     const { providerBatchId } = await submit(client, [line('fast', 'a'), line('slow-1', 'b'), line('slow-2', 'c')]);
     expect((await client.retrieve(providerBatchId, signal)).state).toBe('in_progress');
-    clock += 86_400_000;
+    clock.nowMs += 86_400_000;
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 } });
     const outcomes = (await collect(client.results(providerBatchId, signal))).map((result) => result.outcome.type);
     expect(outcomes).toEqual(['succeeded', 'expired', 'expired']);
@@ -119,16 +105,26 @@ describe('AnthropicBatchClient', () => {
     fake.inject('create', 413);
     expect(await failure(submit(client, [line('b', 'b')]))).toMatchObject({ status: 413, retryable: false });
     const wrongKey = new AnthropicBatchClient({ url: fake.url, apiKey: 'sk-ant-wrong-key-987' });
-    cleanups.push(() => wrongKey.close());
+    closeAfterTest(wrongKey);
     const denied = await failure(wrongKey.retrieve(providerBatchId, signal));
     expect(denied).toMatchObject({ status: 401, retryable: false });
     expect(denied.message).not.toContain('sk-ant-wrong-key-987');
   });
 
+  it('gives up on a call the provider never answers after timeoutMs, as a retryable timeout', async () => {
+    const { fake } = await setup();
+    const client = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY, timeoutMs: 300 });
+    closeAfterTest(client);
+    const { providerBatchId } = await submit(client, [line('a', 'a')]);
+    fake.inject('retrieve', 'hold');
+    expect(await failure(client.retrieve(providerBatchId, signal))).toMatchObject({ status: 0, retryable: true, errorType: 'timeout_error' });
+    expect((await client.retrieve(providerBatchId, signal)).state).toBe('ended');
+  });
+
   it('refuses a submission over the limits without calling the provider', async () => {
     const { fake } = await setup();
     const client = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY, limits: { maxRequests: 2, maxBytes: 400 } });
-    cleanups.push(() => client.close());
+    closeAfterTest(client);
     expect(client.limits).toEqual({ maxRequests: 2, maxBytes: 400 });
     expect(await failure(submit(client, ['a', 'b', 'c'].map((id) => line(id, id))))).toMatchObject({ retryable: false });
     expect(await failure(submit(client, [line('a', 'x'.repeat(400))]))).toMatchObject({ retryable: false });
@@ -140,10 +136,10 @@ describe('AnthropicBatchClient', () => {
   it('finds a create the provider accepted but never answered, and not a wrong one', async () => {
     const { fake, client } = await setup();
     await submit(client, ['a', 'b', 'c'].map((id) => line(id, id)));
-    clock += 60_000;
-    const intentAt = clock;
+    clock.nowMs += 60_000;
+    const intentAt = clock.nowMs;
     await submit(client, ['a', 'b'].map((id) => line(id, id)));
-    clock += 1000;
+    clock.nowMs += 1000;
     fake.inject('create', 'hold');
     const abort = new AbortController();
     const lost = submit(client, ['x', 'y', 'z'].map((id) => line(id, id)), abort.signal);
@@ -151,7 +147,7 @@ describe('AnthropicBatchClient', () => {
     abort.abort();
     expect(await failure(lost)).toMatchObject({ status: 0, retryable: true });
     const held = fake.submissions[2]!.id;
-    clock += 1000;
+    clock.nowMs += 1000;
     for (let index = 0; index < 120; index += 1) await submit(client, [line('n', 'n')]);
     const { providerBatchId: later } = await submit(client, ['p', 'q', 'r'].map((id) => line(id, id)));
 
@@ -161,6 +157,14 @@ describe('AnthropicBatchClient', () => {
     expect(await client.find({ ...intent, exclude: [held, later] }, signal)).toBeUndefined();
     expect(await client.find({ ...intent, requestCount: 4 }, signal)).toBeUndefined();
     expect(fake.calls.filter((call) => call.method === 'GET' && call.path === '/v1/messages/batches').length).toBeGreaterThan(4);
+  });
+
+  it('finds a create whose connection dropped after the provider accepted it', async () => {
+    const { fake, client } = await setup();
+    fake.inject('create', 'accept-drop');
+    expect(await failure(submit(client, [line('a', 'a'), line('b', 'b')]))).toMatchObject({ status: 0, retryable: true });
+    expect(fake.submissions).toHaveLength(1);
+    expect(await client.find({ tag: 'sub_1', createdAfterMs: START_MS, requestCount: 2, exclude: [] }, signal)).toBe(fake.submissions[0]!.id);
   });
 
   it('sends the key only to its own origin: a results_url elsewhere is read from the results path', async () => {

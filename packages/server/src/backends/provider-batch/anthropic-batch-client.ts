@@ -1,7 +1,6 @@
-import { invalidResponseBody } from '../classify.js';
 import { isObject, type Json } from '../../json.js';
 import { framedBody, type Framing } from './framed-body.js';
-import { jsonlLines } from './jsonl-lines.js';
+import { parseResultLine } from './jsonl-lines.js';
 import {
   ProviderBatchError,
   type ProviderBatchClient,
@@ -12,7 +11,7 @@ import {
   type ProviderLineResult,
 } from './provider-batch-client.js';
 import { ProviderHttp } from './provider-http.js';
-import { findInPages } from './find-in-pages.js';
+import { cancelUnlessEnded, findInPages } from './batch-calls.js';
 
 /**
  * The Anthropic Message Batches API (`{url}/v1/messages/batches`) as a provider batch client.
@@ -21,7 +20,9 @@ import { findInPages } from './find-in-pages.js';
  * exactly as given, streamed. Results come from the batch's `results_url` when it is on the
  * configured origin (the key is never sent elsewhere), else from the literal results path; each
  * line maps `succeeded` to the `message` unchanged, `errored` to the error's type and message
- * (status 400 for `invalid_request_error`, 500 otherwise), `canceled` and `expired` as they are.
+ * (status 400 for `invalid_request_error`, 500 otherwise), `canceled` and `expired` as they are,
+ * and a result type this client does not know to `errored` (500 `api_error`) rather than a failure
+ * that would repeat on every download.
  * `find` pages through the provider's batches, newest first, back to `createdAfterMs`.
  */
 
@@ -56,14 +57,10 @@ const FRAMING: Framing = {
   frame: (line: ProviderBatchLine) => `{"custom_id":${JSON.stringify(line.customId)},"params":${line.body}}`,
 };
 
-function invalid(detail: string): ProviderBatchError {
-  return ProviderBatchError.from(invalidResponseBody(200, detail));
-}
-
 /** A `MessageBatch` answer, checked for the fields the client reads. */
 function asBatch(value: unknown): Json & { id: string; processing_status: string } {
   if (!isObject(value) || typeof value.id !== 'string' || typeof value.processing_status !== 'string' || !STATES.has(value.processing_status)) {
-    throw invalid('not a message batch');
+    throw ProviderBatchError.invalidAnswer('not a message batch');
   }
   return value as Json & { id: string; processing_status: string };
 }
@@ -80,20 +77,15 @@ function countsOf(batch: Json): ProviderBatchStatus['counts'] {
 
 /** One results line's outcome. */
 export function anthropicLineResult(line: string): ProviderLineResult {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    throw invalid('a results line is not JSON');
-  }
-  if (!isObject(parsed) || typeof parsed.custom_id !== 'string' || !isObject(parsed.result)) throw invalid('a results line has no custom_id and result');
+  const parsed = parseResultLine(line);
+  if (!isObject(parsed.result)) throw ProviderBatchError.invalidAnswer('a results line has no result');
   return { customId: parsed.custom_id, outcome: outcomeOf(parsed.result) };
 }
 
 function outcomeOf(result: Json): ProviderLineOutcome {
   switch (result.type) {
     case 'succeeded':
-      if (!isObject(result.message)) throw invalid('a succeeded result has no message');
+      if (!isObject(result.message)) throw ProviderBatchError.invalidAnswer('a succeeded result has no message');
       return { type: 'succeeded', body: result.message };
     case 'canceled':
     case 'expired':
@@ -106,7 +98,7 @@ function outcomeOf(result: Json): ProviderLineOutcome {
       return { type: 'errored', status: errorType === 'invalid_request_error' ? 400 : 500, errorType, message };
     }
     default:
-      throw invalid(`unknown result type ${JSON.stringify(result.type)}`);
+      return { type: 'errored', status: 500, errorType: 'api_error', message: `the provider reported an unknown result type ${JSON.stringify(result.type)}` };
   }
 }
 
@@ -138,7 +130,7 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     await findInPages(async (after) => {
       const query = `?limit=${PAGE_SIZE}${after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`}`;
       const page = await this.#http.json('GET', `${BATCHES_PATH}${query}`, undefined, signal);
-      if (!isObject(page) || !Array.isArray(page.data)) throw invalid('not a list of message batches');
+      if (!isObject(page) || !Array.isArray(page.data)) throw ProviderBatchError.invalidAnswer('not a list of message batches');
       for (const item of page.data) {
         const batch = asBatch(item);
         const createdMs = typeof batch.created_at === 'string' ? Date.parse(batch.created_at) : Number.NaN;
@@ -158,12 +150,10 @@ export class AnthropicBatchClient implements ProviderBatchClient {
   }
 
   async cancel(providerBatchId: string, signal: AbortSignal): Promise<void> {
-    try {
-      asBatch(await this.#http.json('POST', `${this.#path(providerBatchId)}/cancel`, undefined, signal));
-    } catch (error) {
-      if (!(error instanceof ProviderBatchError) || error.retryable || error.status === 0) throw error;
-      if ((await this.retrieve(providerBatchId, signal)).state !== 'ended') throw error;
-    }
+    await cancelUnlessEnded(
+      async () => asBatch(await this.#http.json('POST', `${this.#path(providerBatchId)}/cancel`, undefined, signal)),
+      () => this.retrieve(providerBatchId, signal),
+    );
   }
 
   async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult> {
@@ -171,21 +161,9 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     if (batch.processing_status !== 'ended' || typeof batch.results_url !== 'string') {
       throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
     }
-    let url: URL;
-    try {
-      url = new URL(batch.results_url);
-    } catch {
-      throw invalid('results_url is not a URL');
-    }
-    if (!this.#http.sameOrigin(url)) url = this.#http.url(`${this.#path(providerBatchId)}/results`);
-    const body = await this.#http.download(url, signal);
-    try {
-      for await (const line of jsonlLines(body, MAX_RESULT_LINE_BYTES)) yield anthropicLineResult(line);
-    } catch (error) {
-      throw this.#http.streamFailure(error, signal);
-    } finally {
-      body.destroy();
-    }
+    const given = URL.canParse(batch.results_url) ? new URL(batch.results_url) : undefined;
+    const url = given !== undefined && this.#http.sameOrigin(given) ? given : this.#http.url(`${this.#path(providerBatchId)}/results`);
+    for await (const line of this.#http.lines(url, MAX_RESULT_LINE_BYTES, signal)) yield anthropicLineResult(line);
   }
 
   async close(): Promise<void> {

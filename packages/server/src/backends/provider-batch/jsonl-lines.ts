@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { isObject, type Json } from '../../json.js';
 import { ProviderBatchError } from './provider-batch-client.js';
 
 const NEWLINE = 0x0a;
@@ -37,4 +38,16 @@ export async function* jsonlLines(body: Readable, maxLineBytes: number): AsyncGe
   }
   const last = take(Buffer.alloc(0));
   if (last.trim() !== '') yield last;
+}
+
+/** A results line parsed, with its `custom_id`; throws a retryable error when it is not such an object. */
+export function parseResultLine(line: string): Json & { custom_id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw ProviderBatchError.invalidAnswer('a results line is not JSON');
+  }
+  if (!isObject(parsed) || typeof parsed.custom_id !== 'string') throw ProviderBatchError.invalidAnswer('a results line has no custom_id');
+  return parsed as Json & { custom_id: string };
 }

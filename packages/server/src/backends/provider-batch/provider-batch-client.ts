@@ -1,4 +1,5 @@
 import type { ErrorOutcome } from '../backend.js';
+import { invalidResponseBody } from '../classify.js';
 
 /**
  * What batchd needs from a provider's own batch API (Anthropic Message Batches, OpenAI Batch):
@@ -64,6 +65,11 @@ export class ProviderBatchError extends Error {
   static from(outcome: ErrorOutcome): ProviderBatchError {
     const { message, status, retryable, retryAfterMs, errorType } = outcome;
     return new ProviderBatchError(message, { status, retryable, retryAfterMs, errorType });
+  }
+
+  /** The error for a 2xx answer that is not what the API documents (retryable: the provider misbehaved). */
+  static invalidAnswer(detail: string): ProviderBatchError {
+    return ProviderBatchError.from(invalidResponseBody(200, detail));
   }
 }
 

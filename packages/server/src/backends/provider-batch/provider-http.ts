@@ -1,13 +1,14 @@
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
-import { classifyResponse, classifyTransportFailure, invalidResponseBody } from '../classify.js';
+import { classifyResponse, classifyTransportFailure } from '../classify.js';
 import { CallDeadline, transportFailureOf } from '../http-endpoint.js';
+import { jsonlLines } from './jsonl-lines.js';
 import { ProviderBatchError } from './provider-batch-client.js';
 
 /**
  * The HTTP calls of a provider batch client: JSON calls under one base URL and streamed downloads,
- * through one keep-alive undici `Agent`, every failure thrown as a classified `ProviderBatchError`
- * (the key given as `secret` never appears in one).
+ * through one keep-alive undici `Agent` (redirects are not followed), every failure thrown as a
+ * classified `ProviderBatchError` (the key given as `secret` never appears in one).
  *
  * Bounds: a JSON answer is read up to 32 MiB and an error answer up to 64 KiB; a call (headers and
  * body) is aborted after `timeoutMs`, and a download's body after `timeoutMs` without a byte.
@@ -30,6 +31,12 @@ export interface OutgoingBody {
   contentType: string;
   length: number;
   chunks: Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+/** `value` as a JSON request body. */
+export function jsonBody(value: unknown): OutgoingBody {
+  const bytes = Buffer.from(JSON.stringify(value));
+  return { contentType: 'application/json', length: bytes.length, chunks: [bytes] };
 }
 
 const DEFAULT_TIMEOUT_MS = 600_000;
@@ -80,19 +87,25 @@ export class ProviderHttp {
       if (text === undefined) throw new Error('answer too large');
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw ProviderBatchError.from(invalidResponseBody(200, error instanceof Error ? error.message : undefined));
+      throw ProviderBatchError.invalidAnswer(error instanceof Error ? error.message : 'not JSON');
     }
   }
 
-  /** GETs `url` and hands over the 2xx answer's body as it streams; the caller reads or destroys it. */
-  async download(url: URL, signal: AbortSignal): Promise<Readable> {
-    return this.#call(url, 'GET', undefined, signal, false, async (response) => response);
-  }
-
-  /** A failure of a download already under way, classified. */
-  streamFailure(error: unknown, signal: AbortSignal): ProviderBatchError {
-    if (error instanceof ProviderBatchError) return error;
-    return ProviderBatchError.from(classifyTransportFailure(transportFailureOf(error, signal), error, { nowMs: this.#options.now(), secret: this.#options.secret }));
+  /**
+   * GETs `url` and yields the lines of its JSONL answer as they stream (see `jsonl-lines.ts`); a
+   * download cut short throws a retryable `ProviderBatchError`.
+   */
+  async *lines(url: URL, maxLineBytes: number, signal: AbortSignal): AsyncGenerator<string> {
+    const body = await this.#call(url, 'GET', undefined, signal, false, async (response) => response);
+    try {
+      yield* jsonlLines(body, maxLineBytes);
+    } catch (error) {
+      if (error instanceof ProviderBatchError) throw error;
+      const failure = transportFailureOf(error, signal);
+      throw ProviderBatchError.from(classifyTransportFailure(failure, error, { nowMs: this.#options.now(), secret: this.#options.secret }));
+    } finally {
+      body.destroy();
+    }
   }
 
   async close(): Promise<void> {
@@ -109,7 +122,7 @@ export class ProviderHttp {
   ): Promise<T> {
     const { now, secret, timeoutMs = DEFAULT_TIMEOUT_MS } = this.#options;
     const deadline = new CallDeadline(signal, timeoutMs);
-    const headers: Record<string, string> = { ...this.#options.headers, accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.#options.headers, accept: wholeCall ? 'application/json' : '*/*' };
     if (body !== undefined) Object.assign(headers, { 'content-type': body.contentType, 'content-length': String(body.length) });
     let keepSignal = false;
     try {

@@ -1,4 +1,6 @@
-import { ProviderBatchError } from './provider-batch-client.js';
+import { ProviderBatchError, type ProviderBatchStatus } from './provider-batch-client.js';
+
+/** Calls both provider batch clients make the same way: paging through a list, and cancelling. */
 
 /** What one page of a provider's batch list said: whether to stop, and the cursor of the next page. */
 export interface PageStep {
@@ -24,4 +26,17 @@ export async function findInPages(read: (after: string | undefined) => Promise<P
     after = next;
   }
   throw new ProviderBatchError(`listing provider batches passed ${MAX_PAGES} pages`, { status: 0, retryable: false });
+}
+
+/**
+ * Cancels with `cancel`; a refusal (a 4xx other than a rate limit) of a batch that `retrieve`
+ * then finds ended is no failure, since an ended batch has nothing left to cancel.
+ */
+export async function cancelUnlessEnded(cancel: () => Promise<unknown>, retrieve: () => Promise<ProviderBatchStatus>): Promise<void> {
+  try {
+    await cancel();
+  } catch (error) {
+    if (!(error instanceof ProviderBatchError) || error.retryable || error.status === 0) throw error;
+    if ((await retrieve()).state !== 'ended') throw error;
+  }
 }
