@@ -2,7 +2,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import { BatchdClient, type MessageBatchIndividualResponse } from '@batchd/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil, userRequest, userRequests, type BatchRequest } from '../test-support/api/batches.js';
+import { CHAT_MODEL, chatLine, expectResponse, fileLines, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
+import { openAICompletion } from '../test-support/fakes/fake-answers.js';
 import { FakeAnthropicBatches, type FakeAnthropicBatchesOptions } from '../test-support/fakes/fake-anthropic-batches.js';
+import type { FakeBatchServer } from '../test-support/fakes/fake-batch-server.js';
+import { FakeOpenAIBatches } from '../test-support/fakes/fake-openai-batches.js';
 import { storeFlagCases } from '../test-support/postgres/store-flag-cases.js';
 import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
 
@@ -10,9 +14,10 @@ import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-sup
  * `anthropic-batch` end to end, on SQLite and PostgreSQL: the official TypeScript SDK creates a
  * batch on batchd, batchd sends it to a fake Anthropic Message Batches API (a real HTTP server) as
  * provider batches, and the results are exactly the provider's. No request goes to `/v1/messages`.
+ * `openai-batch` against a fake OpenAI Batch API: Messages batches translated, chat batches unchanged.
  */
 
-const fakes: FakeAnthropicBatches[] = [];
+const fakes: FakeBatchServer[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
@@ -115,5 +120,41 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     expect((await waitEnded(client, created.id)).request_counts).toMatchObject({ succeeded: 1, expired: 1 });
     expect((await resultsOf(client, created.id)).get('late')!.result).toEqual({ type: 'expired' });
     expect(fake.submissions).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('openai-batch backend', () => {
+  it("sends Messages params as chat lines and answers Messages; chat batches go through unchanged", async () => {
+    const fake = await FakeOpenAIBatches.start({ apiKey: PROVIDER_KEY });
+    fakes.push(fake);
+    const server = await startProviderBatchServer(fake, { models: ['gpt-*'] });
+
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    const requests = [userRequest('m-1', 'Hello there', { model: CHAT_MODEL }), userRequest('m-2', 'Second one', { model: CHAT_MODEL })];
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts.succeeded).toBe(2);
+    const results = await resultsOf(client, created.id);
+    for (const request of requests) {
+      const completion = openAICompletion(request.params) as { choices: Array<{ message: { content: string } }> };
+      expect(results.get(request.custom_id)!.result).toMatchObject({
+        type: 'succeeded',
+        message: { type: 'message', role: 'assistant', model: CHAT_MODEL, content: [{ type: 'text', text: completion.choices[0]!.message.content }] },
+      });
+    }
+
+    const openai = openAIClient(server.url);
+    const lines = [chatLine('c-1', 'Chat hello'), chatLine('c-2', 'Chat again')];
+    const input = await uploadLines(openai, lines);
+    const batch = await openai.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const done = await waitForBatch(openai, batch.id);
+    expect(done.status).toBe('completed');
+    const output = await fileLines(openai, done.output_file_id!);
+    for (const line of lines) {
+      const body = expectResponse(output.find((item) => item.custom_id === line.custom_id)!, line.custom_id, 200);
+      expect(body).toEqual(openAICompletion(line.body));
+    }
+    expect(fake.directCalls).toBe(0);
+    const submitted = fake.submissions.flatMap((submission) => submission.customIds);
+    expect(submitted).toHaveLength(4);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { anthropicMessage } from '../fakes/fake-answers.js';
-import type { FakeAnthropicBatches } from '../fakes/fake-anthropic-batches.js';
+import type { FakeBatchServer } from '../fakes/fake-batch-server.js';
 import { makeTempDir, startServer, type ServerFlags, type ServerHandle } from './server-process.js';
 
 /** The upstream key the fake provider checks and batchd is given. */
@@ -14,16 +14,18 @@ export function batchAnswer(body: unknown): unknown {
 }
 
 /**
- * Starts `batchd serve` with a config file routing `models` to an `anthropic-batch` backend on
- * `fake` (polled every 100 ms unless told) and every other model to the emulator.
+ * Starts `batchd serve` with a config file routing `models` to a provider-batch backend on `fake`
+ * (`anthropic-batch` or `openai-batch` by the fake's shape, polled every 100 ms unless told) and
+ * every other model to the emulator.
  */
 export async function startProviderBatchServer(
-  fake: FakeAnthropicBatches,
+  fake: FakeBatchServer,
   options: { flags?: ServerFlags; models?: string[]; backend?: Record<string, unknown> } = {},
 ): Promise<ServerHandle> {
   const dir = await makeTempDir('batchd-provider-config-');
   const config = join(dir, 'batchd.json');
-  const provider = { name: 'claude-batch', type: 'anthropic-batch', url: fake.url, api_key_env: 'PROVIDER_KEY', models: options.models ?? ['claude-*'], ...options.backend };
+  const type = fake.shape === 'anthropic' ? 'anthropic-batch' : 'openai-batch';
+  const provider = { name: fake.shape === 'anthropic' ? 'claude-batch' : 'gpt-batch', type, url: fake.url, api_key_env: 'PROVIDER_KEY', models: options.models ?? ['claude-*'], ...options.backend };
   await writeFile(config, JSON.stringify({ backends: [provider, { name: 'dev', type: 'emulator', models: ['*'] }] }));
   return startServer({ flags: { config, 'provider-poll-interval': '100ms', ...options.flags }, env: { PROVIDER_KEY } });
 }

@@ -1,5 +1,6 @@
 import type { BackendSpec, ProviderBatchType } from '../backend-spec.js';
 import { ANTHROPIC_BATCH_LIMITS, AnthropicBatchClient } from './anthropic-batch-client.js';
+import { OPENAI_BATCH_LIMITS, OpenAIBatchClient } from './openai-batch-client.js';
 import type { ProviderBatchClient, ProviderBatchLimits } from './provider-batch-client.js';
 
 /** The provider's limits, lowered where the spec sets `max_requests` or `max_bytes` below them. */
@@ -16,6 +17,6 @@ export function createProviderBatchClient(spec: BackendSpec & { type: ProviderBa
     case 'anthropic-batch':
       return new AnthropicBatchClient({ url: spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs, limits: lowered(spec, ANTHROPIC_BATCH_LIMITS) });
     case 'openai-batch':
-      throw new Error('openai-batch: not available yet');
+      return new OpenAIBatchClient({ url: spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs, limits: lowered(spec, OPENAI_BATCH_LIMITS) });
   }
 }
