@@ -253,8 +253,9 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
   {
     version: 14,
     name: 'provider batches',
-    // A request handed to a provider-batch backend stays 'running' with no lease: routed
-    // (provider_backend set), then submitted (provider_submission set) until its result is written.
+    // A request handed to a provider-batch backend stays 'running' with no lease and a row in
+    // provider_requests: routed (no submission yet), then submitted, until its result is written.
+    // The row is apart so that requests keep their large result last (see version 11).
     sql: `
       CREATE TABLE provider_submissions (
         id INTEGER PRIMARY KEY,
@@ -276,11 +277,12 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
       CREATE INDEX provider_submissions_live ON provider_submissions (backend, id) WHERE state <> 'closed';
       CREATE TABLE provider_submission_batches (submission_id INTEGER NOT NULL, batch_seq INTEGER NOT NULL, PRIMARY KEY (batch_seq, submission_id));
-      ALTER TABLE requests ADD COLUMN provider_backend TEXT;
-      ALTER TABLE requests ADD COLUMN provider_submission INTEGER;
-      CREATE INDEX requests_routed ON requests (provider_backend, key)
-        WHERE state = 'running' AND provider_backend IS NOT NULL AND provider_submission IS NULL;
-      CREATE INDEX requests_at_provider ON requests (provider_submission, key) WHERE state = 'running' AND provider_submission IS NOT NULL;
+      CREATE TABLE provider_requests (key INTEGER PRIMARY KEY, backend TEXT NOT NULL, submission_id INTEGER);
+      CREATE INDEX provider_requests_routed ON provider_requests (backend, key) WHERE submission_id IS NULL;
+      CREATE INDEX provider_requests_submitted ON provider_requests (submission_id, key) WHERE submission_id IS NOT NULL;
+      CREATE TRIGGER provider_requests_deleted AFTER DELETE ON requests BEGIN
+        DELETE FROM provider_requests WHERE key = old.key;
+      END;
     `,
   },
 ];

@@ -7,47 +7,53 @@ import type { SqliteDatabase } from './sqlite-database.js';
 import type { Statements } from './sqlite-statements.js';
 import type { SqliteUpkeep } from './sqlite-upkeep.js';
 
-/** Routed requests waiting for a provider batch, for `backend` (the `requests_routed` index's condition). */
-const ROUTED = `r.state = 'running' AND r.provider_backend IS NOT NULL AND r.provider_submission IS NULL AND r.provider_backend = ?`;
+/** Requests routed to backend `?` and in no provider batch yet (the `provider_requests_routed` index's condition). */
+const ROUTED = `p.submission_id IS NULL AND p.backend = ?`;
 
 const STATEMENTS = {
-  route: `UPDATE requests SET provider_backend = ?, lease_owner = NULL, lease_until = NULL
-    WHERE key = ? AND state = 'running' AND lease_owner = ?`,
-  routedCount: `SELECT count(*) FROM requests r WHERE ${ROUTED}`,
+  route: `UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND state = 'running' AND lease_owner = ?`,
+  routed: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) VALUES (?, ?, NULL)`,
+  routedCount: `SELECT count(*) FROM provider_requests p WHERE ${ROUTED}`,
   // Routed requests whose batch may no longer send them go back to the queue, where settling ends them.
-  unwanted: `SELECT DISTINCT r.batch_seq FROM requests r JOIN batches b ON b.seq = r.batch_seq
+  unwanted: `SELECT p.key, r.batch_seq AS batchSeq FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= ?)`,
-  requeueUnwanted: `UPDATE requests SET state = 'queued' WHERE batch_seq = ? AND state = 'running' AND provider_backend IS NOT NULL AND provider_submission IS NULL`,
+  requeue: `UPDATE requests SET state = 'queued' WHERE key = ? AND state = 'running'`,
+  forget: `DELETE FROM provider_requests WHERE key = ?`,
   // Round-robin across batches: each batch's first request, then each one's second, and so on.
-  pick: `SELECT r.key, r.batch_seq AS batchSeq, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
-    WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY r.key), r.batch_seq LIMIT ?`,
+  pick: `SELECT p.key, r.batch_seq AS batchSeq, octet_length(rp.params) AS bytes
+    FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key
+    WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key), r.batch_seq LIMIT ?`,
   insert: `INSERT INTO provider_submissions (backend, tag, request_count, created_at, state, processing, lease_owner, lease_until)
     VALUES (?, '', ?, ?, 'submitting', ?, ?, ?) RETURNING id`,
   setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
   link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
-  submit: `UPDATE requests SET provider_submission = ? WHERE key = ?`,
-  requests: `SELECT r.key, p.params, b.dialect FROM requests r JOIN request_params p ON p.key = r.key JOIN batches b ON b.seq = r.batch_seq
-    WHERE r.provider_submission = ? AND r.state = 'running' AND r.key > ? ORDER BY r.key LIMIT ?`,
+  submit: `UPDATE provider_requests SET submission_id = ? WHERE key = ?`,
+  requests: `SELECT p.key, rp.params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
+    JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
   take: `UPDATE provider_submissions SET lease_owner = ?, lease_until = ?
     WHERE backend = ? AND state <> 'closed' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING ${SUBMISSION_COLUMNS}`,
   record: `UPDATE provider_submissions SET provider_batch_id = COALESCE(?, provider_batch_id), state = COALESCE(?, state),
     processing = COALESCE(?, processing), succeeded = COALESCE(?, succeeded), errored = COALESCE(?, errored),
     canceled = COALESCE(?, canceled), expired = COALESCE(?, expired), polled_at = COALESCE(?, polled_at), failure = COALESCE(?, failure)
     WHERE id = ? AND lease_owner = ?`,
-  othersWaiting: `SELECT count(*) FROM requests r JOIN batches b ON b.seq = r.batch_seq
-    WHERE r.provider_submission = ? AND r.state = 'running' AND b.status <> 'canceling'`,
+  othersWaiting: `SELECT count(*) FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE p.submission_id = ? AND b.status <> 'canceling'`,
   // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
   complete: `UPDATE requests SET state = 'done', result_type = @type, result = @result, completion_seq = @seq
-    WHERE key = @key AND provider_submission = @id AND state = 'running'
+    WHERE key = @key AND state = 'running' AND key IN (SELECT key FROM provider_requests WHERE key = @key AND submission_id = @id)
       AND (@type <> 'canceled' OR batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING batch_seq`,
-  close: `UPDATE requests SET provider_submission = NULL WHERE provider_submission = ? AND state = 'running'`,
+  close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
     SELECT l.submission_id FROM provider_submission_batches l JOIN batches b ON b.seq = l.batch_seq WHERE b.id = ?) ORDER BY id`,
   release: `UPDATE provider_submissions SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`,
 };
 
-/** Provider batches on SQLite (see `provider-batch-store.ts`); each method one write transaction. */
+/**
+ * Provider batches on SQLite (see `provider-batch-store.ts`); each method one write transaction. A
+ * request routed to a provider-batch backend has a `provider_requests` row until its result is written.
+ */
 export class SqliteProviderBatches implements ProviderBatchStore {
   private readonly sql: Record<keyof typeof STATEMENTS, Statement>;
 
@@ -65,7 +71,7 @@ export class SqliteProviderBatches implements ProviderBatchStore {
 
   async routeToProvider(owner: string, routes: Array<{ key: number; backend: string }>): Promise<void> {
     this.db.transaction(() => {
-      for (const route of routes) this.sql.route.run(route.backend, route.key, owner);
+      for (const route of routes) if (this.sql.route.run(route.key, owner).changes > 0) this.sql.routed.run(route.key, route.backend);
     })();
   }
 
@@ -75,9 +81,12 @@ export class SqliteProviderBatches implements ProviderBatchStore {
 
   async openSubmission(backend: string, owner: string, leaseUntil: number, limits: SubmissionLimits, now: number): Promise<SubmissionRecord | null> {
     const opened = this.db.transaction((): SubmissionRecord | null => {
-      const unwanted = this.sql.unwanted.pluck().all(backend, now) as number[];
-      for (const seq of unwanted) this.sql.requeueUnwanted.run(seq);
-      this.parts.upkeep.settleAll(unwanted, now);
+      const unwanted = this.sql.unwanted.all(backend, now) as Array<{ key: number; batchSeq: number }>;
+      for (const { key } of unwanted) {
+        this.sql.requeue.run(key);
+        this.sql.forget.run(key);
+      }
+      this.parts.upkeep.settleAll(unwanted.map((row) => row.batchSeq), now);
       const rows = this.sql.pick.all(backend, limits.maxRequests) as Array<{ key: number; batchSeq: number; bytes: number }>;
       const picked = withinBytes(rows, limits.maxBytes);
       if (picked.length === 0) return null;
@@ -116,6 +125,7 @@ export class SqliteProviderBatches implements ProviderBatchStore {
         const { type, result, key } = completion;
         const row = this.sql.complete.get({ type, result, seq: first + index + 1, key, id }) as { batch_seq: number } | undefined;
         if (!row) return;
+        this.sql.forget.run(key);
         seqs.add(row.batch_seq);
         const u = completion.usage;
         const [succeeded, errored] = [Number(completion.type === 'succeeded'), Number(completion.type === 'errored')];
