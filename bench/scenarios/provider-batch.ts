@@ -60,6 +60,10 @@ export const providerBatch: Scenario = {
         if (ended.request_counts.succeeded !== requests) throw new Error(`the batch ended with ${JSON.stringify(ended.request_counts)}`);
         const peaks = sampler.stop();
         const added = seconds - processingMs / 1000;
+        // When the intent of each provider batch was recorded, and last polled, after the create: routing and gathering, then polling.
+        const { data } = await client.json<{ data: Array<{ created_at: string; polled_at: string | null }> }>('GET', `/v1/messages/batches/${created.id}/provider_batches`);
+        const since = (iso: string | null) => (iso === null ? null : (Date.parse(iso) - Date.parse(created.created_at)) / 1000);
+        const providerBatches = data.map((batch) => ({ intentSeconds: since(batch.created_at), lastPollSeconds: since(batch.polled_at) }));
         context.log(`${requests} requests ended in ${seconds.toFixed(1)} s; the provider took ${processingMs / 1000} s, poll interval ${pollMs / 1000} s`);
         return {
           figures: [
@@ -68,7 +72,7 @@ export const providerBatch: Scenario = {
             figure('added beyond one poll interval', 's', added - pollMs / 1000),
             figure('server peak RSS', 'MB', peaks.maxRssBytes / MB, { target: { on: 'value', compare: '<=', limit: 600 } }),
           ],
-          details: { requests, processingMs, pollMs, createBodyMB: body.length / MB },
+          details: { requests, processingMs, pollMs, createBodyMB: body.length / MB, providerBatches: JSON.stringify(providerBatches) },
         };
       } finally {
         sampler.stop();

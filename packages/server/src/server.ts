@@ -45,7 +45,7 @@ export interface ServerDeps {
 }
 
 /** Requests one provider-batch backend holds at once while routing them (they are not called, only handed over). */
-const PROVIDER_ROUTING_SLOTS = 1024;
+const PROVIDER_ROUTING_SLOTS = 4096;
 
 function directSpecs(config: ResolvedConfig): Array<BackendSpec & { type: Exclude<BackendSpec['type'], ProviderBatchType> }> {
   return config.backends.filter((spec): spec is BackendSpec & { type: Exclude<BackendSpec['type'], ProviderBatchType> } => !isProviderBatch(spec));
