@@ -205,7 +205,7 @@ export interface MessageBatchUsage {
   usage: BatchUsage;
 }
 
-/** One provider batch holding requests of a batch, as `GET /v1/messages/batches/{id}/provider_batches` reports it (a batchd extension). */
+/** One provider batch holding requests of a batch, as `GET /v1/messages/batches/{id}/provider_batches` reports it (a batchd extension; the oldest 1,000). */
 export interface ProviderBatch {
   /** The provider's id; null until the provider has answered the create. */
   provider_batch_id: string | null;

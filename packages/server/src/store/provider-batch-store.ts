@@ -84,6 +84,6 @@ export interface ProviderBatchStore {
   completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void>;
   /** Closes a submission: the requests it still waits for are routed again, to be submitted anew. */
   closeSubmission(id: number, owner: string): Promise<number>;
-  /** The provider batches that hold or held requests of a batch, oldest first. */
+  /** The provider batches that hold or held requests of a batch, oldest first, at most `MAX_LISTED` (`submission-row.ts`). */
   batchSubmissions(batchId: string): Promise<SubmissionRecord[]>;
 }

@@ -36,6 +36,9 @@ export function toSubmissionRecord(row: SubmissionRow): SubmissionRecord {
   };
 }
 
+/** Most provider batches listed for one batch (the oldest): a batch split very finely is not listed whole. */
+export const MAX_LISTED = 1000;
+
 /** batchd's name for a submission at the provider: unique per store and per intent. */
 export function submissionTag(id: number, createdAt: number): string {
   return `batchd-${id}-${createdAt.toString(36)}`;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
-import { SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
 import { completionSql, completionValues } from './complete-requests.js';
 import { settleBatches } from './settle-batches.js';
 import { inTransaction } from './transaction.js';
@@ -125,7 +125,7 @@ export class PostgresProviderBatches implements ProviderBatchStore {
   async batchSubmissions(batchId: string): Promise<SubmissionRecord[]> {
     const { rows } = await this.pool.query<SubmissionRow>(
       `SELECT ${SUBMISSION_COLUMNS} FROM batchd.provider_submissions WHERE id IN (SELECT l.submission_id
-         FROM batchd.provider_submission_batches l JOIN batchd.batches b ON b.seq = l.batch_seq WHERE b.id = $1) ORDER BY id`,
+         FROM batchd.provider_submission_batches l JOIN batchd.batches b ON b.seq = l.batch_seq WHERE b.id = $1) ORDER BY id LIMIT ${MAX_LISTED}`,
       [batchId],
     );
     return rows.map(toSubmissionRecord);

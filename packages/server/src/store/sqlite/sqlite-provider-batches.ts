@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
-import { SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { Statements } from './sqlite-statements.js';
@@ -46,7 +46,7 @@ const STATEMENTS = {
   close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
-    SELECT l.submission_id FROM provider_submission_batches l JOIN batches b ON b.seq = l.batch_seq WHERE b.id = ?) ORDER BY id`,
+    SELECT l.submission_id FROM provider_submission_batches l JOIN batches b ON b.seq = l.batch_seq WHERE b.id = ?) ORDER BY id LIMIT ${MAX_LISTED}`,
   release: `UPDATE provider_submissions SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`,
 };
 
