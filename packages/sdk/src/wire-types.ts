@@ -235,6 +235,25 @@ export interface OpenAIBatchUsage extends Omit<MessageBatchUsage, 'type'> {
   type: 'batch_usage';
 }
 
+/** One provider batch holding requests of a batch, as `GET /v1/messages/batches/{id}/provider_batches` reports it (a batchd extension; the oldest 1,000). */
+export interface ProviderBatch {
+  /** The provider's id; null until the provider has answered the create. */
+  provider_batch_id: string | null;
+  /** The configured backend (of kind `anthropic-batch` or `openai-batch`) it went to. */
+  backend: string;
+  /** `submitting` until the provider's id is known, then as the provider reports it; `closed` once its results are written. */
+  state: 'submitting' | 'in_progress' | 'canceling' | 'ended' | 'closed';
+  /** Requests it was sent with, of this batch and any other. */
+  request_count: number;
+  /** Counts as the provider last reported them. */
+  request_counts: MessageBatchRequestCounts;
+  /** RFC 3339 datetimes: when batchd recorded it, and when it last asked the provider. */
+  created_at: string;
+  polled_at: string | null;
+  /** Why the provider failed it as a whole, when it did. */
+  failure: string | null;
+}
+
 /** One backend lane as `GET /v1/batchd/backends` reports it. */
 export interface BackendStatus {
   name: string;

@@ -53,7 +53,7 @@ describe('backend config', () => {
       { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0 },
     ]);
     expect(() => loadConfig({}, { backend: 'anthropic' })).toThrow('--backend-url: required with --backend anthropic');
-    expect(() => loadConfig({}, { backend: 'bedrock' })).toThrow(/--backend: expected emulator, anthropic or openai/);
+    expect(() => loadConfig({}, { backend: 'bedrock' })).toThrow('--backend: expected one of emulator, anthropic, openai, anthropic-batch, openai-batch, got "bedrock"');
   });
 
   it('reads several backends from the config file and names what is wrong in one', () => {
@@ -84,6 +84,34 @@ describe('backend config', () => {
     expect(loadConfig({}, {}).prices).toEqual([]);
     writeFileSync(path, JSON.stringify({ prices: [{ ...prices[0], batch: { input: 1 } }] }));
     expect(() => loadConfig({}, {}, path)).toThrow('prices[0] (claude-*).batch.output: expected USD per million tokens');
+  });
+
+  it('routes claude-* to anthropic-batch, gpt-* to openai-batch and llama-* to a direct backend, with lowered split limits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const path = join(dir, 'batchd.json');
+    writeFileSync(path, JSON.stringify({
+      'provider-poll-interval': '30s',
+      backends: [
+        { name: 'claude', type: 'anthropic-batch', url: 'https://api.anthropic.com', api_key_env: 'A', models: ['claude-*'], max_requests: 5000 },
+        { name: 'gpt', type: 'openai-batch', url: 'https://api.openai.com/v1', api_key_env: 'O', models: ['gpt-*'], max_bytes: 1_000_000 },
+        { name: 'llama', type: 'openai', url: 'http://127.0.0.1:8000/v1', models: ['llama-*'] },
+      ],
+    }));
+    const config = loadConfig({ A: 'sk-ant', O: 'sk-oai' }, {}, path);
+    expect(config.providerPollIntervalMs).toBe(30_000);
+    expect(config.backends.map((b) => [b.name, b.type, b.apiKey, b.maxRequests, b.maxBytes])).toEqual([
+      ['claude', 'anthropic-batch', 'sk-ant', 5000, undefined],
+      ['gpt', 'openai-batch', 'sk-oai', undefined, 1_000_000],
+      ['llama', 'openai', undefined, undefined, undefined],
+    ]);
+    writeFileSync(path, JSON.stringify({ backends: [{ type: 'anthropic-batch', url: 'https://api.anthropic.com', max_requests: 0 }] }));
+    expect(() => loadConfig({}, {}, path)).toThrow('backends[0]: max_requests must be a positive integer');
+    expect(loadConfig({}, {}).providerPollIntervalMs).toBe(60_000);
+    expect(loadConfig({}, { backend: 'anthropic-batch', backendUrl: 'https://api.anthropic.com', providerPollInterval: '2s' })).toMatchObject({
+      providerPollIntervalMs: 2000,
+      backends: [{ name: 'anthropic-batch', type: 'anthropic-batch' }],
+    });
+    expect(() => loadConfig({}, { providerPollInterval: '0ms' })).toThrow('--provider-poll-interval: expected a duration of at least 1ms, got "0ms"');
   });
 
   it('reads the webhook timeout and the first retry wait', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
+import { BACKEND_TYPES, parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
 import { parsePrices, type PriceEntry } from './pricing/price-list.js';
 
 /** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
@@ -29,10 +29,12 @@ export interface Config {
   maxQueuedRequests: number | null;
   /** Most batch-endpoint requests per minute per workspace; none when null. */
   rateLimitRpm: number | null;
-  /** `emulator`, `anthropic` or `openai`: the single backend, when no config file lists several. */
+  /** A kind of {@link BACKEND_TYPES}: the single backend, when no config file lists several. */
   backend: string;
   backendUrl: string | null;
   backendTimeoutMs: number;
+  /** How often provider batches still running are asked about (provider-batch backends). */
+  providerPollIntervalMs: number;
   /** Longest a request's body may take to arrive, from its headers to its last byte. */
   uploadTimeoutMs: number;
   /** Longest a receiver may take to answer one webhook attempt. */
@@ -117,7 +119,7 @@ const webhookTargets: Parser<'any' | 'public' | null> = (raw, name) => {
   return raw;
 };
 const backendType: Parser<string> = (raw, name) => {
-  if (raw !== 'emulator' && raw !== 'anthropic' && raw !== 'openai') throw new Error(`${name}: expected emulator, anthropic or openai, got "${raw}"`);
+  if (!(BACKEND_TYPES as readonly string[]).includes(raw)) throw new Error(`${name}: expected one of ${BACKEND_TYPES.join(', ')}, got "${raw}"`);
   return raw;
 };
 const url: Parser<string | null> = (raw, name) => {
@@ -149,9 +151,10 @@ export const SERVE_OPTIONS = [
   option({ key: 'auth', flag: 'auth', env: 'BATCHD_AUTH', description: 'keys or none (default: none on loopback, keys elsewhere)', parse: authMode, defaultValue: null }),
   option({ key: 'maxQueuedRequests', flag: 'max-queued-requests', env: 'BATCHD_MAX_QUEUED_REQUESTS', description: 'most requests a workspace may have waiting or running', parse: positiveInt, defaultValue: null }),
   option({ key: 'rateLimitRpm', flag: 'rate-limit-rpm', env: 'BATCHD_RATE_LIMIT_RPM', description: 'most batch-endpoint requests per minute per workspace', parse: positiveInt, defaultValue: null }),
-  option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic or openai (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
+  option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic, openai, anthropic-batch or openai-batch (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),
   option({ key: 'backendUrl', flag: 'backend-url', env: 'BATCHD_BACKEND_URL', description: 'backend base URL (the /v1 base for openai)', parse: url, defaultValue: null }),
   option({ key: 'backendTimeoutMs', flag: 'backend-timeout', env: 'BATCHD_BACKEND_TIMEOUT', description: 'longest a backend call may take', parse: parseDuration, defaultValue: 600_000 }),
+  option({ key: 'providerPollIntervalMs', flag: 'provider-poll-interval', env: 'BATCHD_PROVIDER_POLL_INTERVAL', description: 'how often running provider batches are polled', parse: positiveDuration, defaultValue: 60_000 }),
   option({ key: 'uploadTimeoutMs', flag: 'upload-timeout', env: 'BATCHD_UPLOAD_TIMEOUT', description: 'longest a request body may take to arrive; the connection is then closed', parse: parseDuration, defaultValue: 15 * UNITS.m! }),
   option({ key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'BATCHD_WEBHOOK_TIMEOUT', description: 'longest a webhook receiver may take to answer', parse: parseDuration, defaultValue: 15_000 }),
   option({ key: 'webhookRetryBaseMs', flag: 'webhook-retry-base', env: 'BATCHD_WEBHOOK_RETRY_BASE', description: 'first wait before a failed webhook delivery is retried; the later waits and endpoint pauses keep their proportion to it', parse: positiveDuration, defaultValue: 5_000 }),

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { isProviderBatch, type BackendSpec, type ProviderBatchType } from './backends/backend-spec.js';
 import { createBackend } from './backends/create-backend.js';
+import { createProviderBatchClient } from './backends/provider-batch/create-provider-batch-client.js';
 import { systemClock, type Clock } from './clock.js';
 import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
@@ -8,11 +10,13 @@ import { Engine } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
 import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
+import { ProviderBatches } from './engine/provider-batches.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
 import { loopbackHostCheck } from './http/host-check.js';
 import { buildMetricsApp } from './http/batchd/lane-metrics.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
+import { matchesAnyModel } from './model-pattern.js';
 import { openStore } from './store/open-store.js';
 import type { BatchStore, QueueStore } from './store/store.js';
 import { publicOnlyFetch } from './webhooks/public-fetch.js';
@@ -42,9 +46,25 @@ export interface ServerDeps {
   runEngine?: boolean;
 }
 
+/** Requests one provider-batch backend holds at once while routing them (they are not called, only handed over). */
+const PROVIDER_ROUTING_SLOTS = 4096;
+
+function directSpecs(config: ResolvedConfig): Array<BackendSpec & { type: Exclude<BackendSpec['type'], ProviderBatchType> }> {
+  return config.backends.filter((spec): spec is BackendSpec & { type: Exclude<BackendSpec['type'], ProviderBatchType> } => !isProviderBatch(spec));
+}
+
+/**
+ * The provider-batch backend a model goes to: the first configured backend that serves the
+ * model, when it is of a provider-batch kind; undefined when a direct backend (a lane) serves it first.
+ */
+function providerRoute(config: ResolvedConfig): (model: string) => string | undefined {
+  const routes = config.backends.map((spec) => ({ serves: matchesAnyModel(spec.models), provider: isProviderBatch(spec) ? spec.name : undefined }));
+  return (model) => routes.find((route) => route.serves(model))?.provider;
+}
+
 function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, logger: Logger): Lanes {
   return new Lanes(
-    config.backends.map(
+    directSpecs(config).map(
       (spec) =>
         new BackendLane({
           name: spec.name,
@@ -92,17 +112,22 @@ interface EngineParts {
  */
 function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, clock: Clock, logger: Logger, publicUrl: () => string): EngineParts {
   const owner = newOwnerId();
+  const providerSpecs = config.backends.filter(isProviderBatch);
+  const providerSlots = PROVIDER_ROUTING_SLOTS * providerSpecs.length;
+  const prices = new PriceList(config.prices);
   const engine = new Engine({
     store,
     lanes,
     clock,
     logger,
     owner,
-    maxHeld: 2 * config.backends.reduce((sum, spec) => sum + spec.concurrency, 0),
+    maxHeld: 2 * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
+    providerRoute: providerSpecs.length > 0 ? providerRoute(config) : undefined,
+    providerSlots,
     clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
-    prices: new PriceList(config.prices),
+    prices,
   });
   const maintenance = new Maintenance({ store, clock, logger, intervalMs: config.maintenanceIntervalMs, onRequeue: () => engine.wake() });
   const webhooks = new WebhookDispatcher({
@@ -116,8 +141,24 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     retryScale: retryScaleFor(config.webhookRetryBaseMs),
     fetch: config.webhookTargets === 'public' ? publicOnlyFetch() : undefined,
   });
+  const providers = providerSpecs.map(
+    (spec) =>
+      new ProviderBatches({
+        name: spec.name,
+        type: spec.type,
+        client: createProviderBatchClient(spec),
+        store: store.providerBatches,
+        clock,
+        logger,
+        owner,
+        pollIntervalMs: config.providerPollIntervalMs,
+        leaseMs: Math.max(config.leaseMs, 2 * config.providerPollIntervalMs),
+        prices,
+      }),
+  );
   const unsubscribe = store.subscribeWork?.(() => engine.wake());
   engine.start();
+  for (const provider of providers) provider.start();
   maintenance.start();
   webhooks.start();
   return {
@@ -127,6 +168,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
       unsubscribe?.();
       await maintenance.stop();
       await webhooks.stop();
+      await Promise.all(providers.map((provider) => provider.stop()));
       await engine.stop(graceMs);
     },
   };

@@ -1,16 +1,18 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeProvider } from '../test-support/fakes/fake-provider.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
+import { join } from 'node:path';
 import { pythonWithSdks, REPO_ROOT, run } from '../test-support/process/python-venv.js';
-import { makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
+import { FakeAnthropicBatches } from '../test-support/fakes/fake-anthropic-batches.js';
+import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
+import type { ServerFlags, ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on
  * PostgreSQL: the pytest suite in `test/python/` (which also runs `examples/python/`), in a venv
- * made once. A failing pytest fails here with its output. Models named `gpu-*` go to a fake
- * OpenAI-compatible server, every other model to the emulator.
+ * made once. Models named `gpu-*` go to a fake OpenAI-compatible server, `claude-batch-*` models
+ * to an `anthropic-batch` backend on a fake Message Batches API, every other model to the emulator.
+ * A failing pytest fails here with its output.
  */
 
 const SUITE = join(REPO_ROOT, 'packages/server/test/python');
@@ -20,17 +22,21 @@ const FLAGS = { concurrency: 1 };
 
 let python: string;
 let gpu: FakeProvider;
-let config: string;
+let provider: FakeAnthropicBatches;
 beforeAll(async () => {
   python = await pythonWithSdks();
   gpu = await FakeProvider.start({ shape: 'openai' });
-  config = join(await makeTempDir('batchd-python-'), 'batchd.json');
-  const backends = [{ name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] }, { name: 'emulator', type: 'emulator', models: ['*'] }];
-  await writeFile(config, JSON.stringify({ backends }));
+  provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer });
 }, SUITE_TIMEOUT_MS);
 afterAll(async () => {
   await gpu.close();
+  await provider.close();
 });
+
+function startSuiteServer(flags: ServerFlags): Promise<ServerHandle> {
+  const gpuBackend = { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] };
+  return startProviderBatchServer(provider, { flags: { ...FLAGS, ...flags }, models: ['claude-batch-*'], extraBackends: [gpuBackend] });
+}
 
 async function pytestAgainst(server: ServerHandle): Promise<void> {
   const env = { ...process.env, BATCHD_BASE_URL: server.url, BATCHD_API_KEY: 'python-key', PYTHONDONTWRITEBYTECODE: '1' };
@@ -38,11 +44,13 @@ async function pytestAgainst(server: ServerHandle): Promise<void> {
   expect(code, output).toBe(0);
   expect(output).toMatch(/ passed/);
   expect(output).not.toMatch(/skipped|xfail/);
+  expect(provider.submissions.length, 'the provider-batch test went to the provider').toBeGreaterThan(0);
+  expect(provider.directCalls).toBe(0);
 }
 
 describe('the official Python SDKs', () => {
   it('pass the Python suite on SQLite', async () => {
-    await pytestAgainst(await startServer({ flags: { ...FLAGS, config } }));
+    await pytestAgainst(await startSuiteServer({}));
   }, SUITE_TIMEOUT_MS);
 
   const unavailable = postgresUnavailable();
@@ -53,6 +61,6 @@ describe('the official Python SDKs', () => {
 
   it.skipIf(unavailable !== null)('pass the Python suite on PostgreSQL', async () => {
     database = await createTestDatabase();
-    await pytestAgainst(await startServer({ flags: { ...FLAGS, config, db: database.url } }));
+    await pytestAgainst(await startSuiteServer({ db: database.url }));
   }, SUITE_TIMEOUT_MS);
 });

@@ -10,6 +10,7 @@ import { apiClient } from './session.js';
 import { statusBadge } from './status-badge.js';
 import { throughputChart } from './throughput-chart.js';
 import { usagePanel } from './usage-panel.js';
+import { providerBatchesPanel } from './provider-batches-panel.js';
 
 /** Polls once a second while the batch runs, then slowly (it can still be archived or deleted). */
 const RUNNING_POLL_MS = 1000;
@@ -27,6 +28,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
   const body = h('div', { class: 'detail-body' }, h('p', { class: 'muted' }, 'Loading…'));
   const chart = throughputChart();
   const usage = usagePanel();
+  const providerBatches = providerBatchesPanel();
   let view: { update(batch: MessageBatch, now: number): void } | undefined;
   let ended = false;
 
@@ -48,6 +50,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
         card('Timeline', timeline.element),
         card('Usage', usage.element),
         h('section', { class: 'card card-wide' }, h('h2', {}, 'Throughput'), chart.element),
+        providerBatches.element,
       ),
     );
     return {
@@ -65,7 +68,11 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
 
   const poller = startPolling(
     async (signal) => {
-      const [batch, totals] = await Promise.all([client.messages.batches.retrieve(id, { signal }), client.messages.batches.usage(id, { signal })]);
+      const [batch, totals, provider] = await Promise.all([
+        client.messages.batches.retrieve(id, { signal }),
+        client.messages.batches.usage(id, { signal }),
+        client.messages.batches.providerBatches(id, { signal }),
+      ]);
       const now = Date.now();
       if (view === undefined) {
         view = build(batch, now);
@@ -79,6 +86,7 @@ export function mountBatchDetailPage(main: HTMLElement, id: string): () => void 
       ended = batch.processing_status === 'ended';
       view.update(batch, now);
       usage.update(totals);
+      providerBatches.update(provider.data);
       banner.replaceChildren();
     },
     () => (ended ? ENDED_POLL_MS : RUNNING_POLL_MS),

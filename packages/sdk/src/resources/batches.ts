@@ -11,6 +11,7 @@ import type {
   MessageBatchIndividualResponse,
   MessageBatchResult,
   MessageBatchUsage,
+  ProviderBatch,
 } from '../wire-types.js';
 import {
   BatchSubmission,
@@ -57,6 +58,11 @@ export class Batches {
   /** A batch's token totals, cache hit rate and cost so far (`GET /v1/messages/batches/{id}/usage`), a batchd extension. */
   usage(id: string, options?: RequestOptions): Promise<MessageBatchUsage> {
     return this.#client.requestJSON<MessageBatchUsage>({ ...options, method: 'GET', path: `${batchPath(id)}/usage` });
+  }
+
+  /** The provider batches a batch's requests went to (`GET /v1/messages/batches/{id}/provider_batches`), a batchd extension. */
+  providerBatches(id: string, options?: RequestOptions): Promise<{ data: ProviderBatch[] }> {
+    return this.#client.requestJSON<{ data: ProviderBatch[] }>({ ...options, method: 'GET', path: `${batchPath(id)}/provider_batches` });
   }
 
   /**

@@ -1,8 +1,8 @@
 /** One configured backend: what it is, where, and which models it serves. */
 export interface BackendSpec {
   name: string;
-  type: 'emulator' | 'anthropic' | 'openai';
-  /** Base URL: the API root for `anthropic`, the `/v1` base for `openai`; unused by the emulator. */
+  type: BackendType;
+  /** Base URL: the API root for `anthropic` and `anthropic-batch`, the `/v1` base for `openai` and `openai-batch`; unused by the emulator. */
   url?: string;
   /** The upstream key, read from the environment; never logged or answered. */
   apiKey?: string;
@@ -17,9 +17,29 @@ export interface BackendSpec {
   modelMap?: Record<string, string>;
   /** The server serves the Responses API, so Responses requests go to it unchanged (`openai` only). */
   responsesApi?: boolean;
+  /** Lower split limits of one provider batch than the provider's own (provider-batch kinds only). */
+  maxRequests?: number;
+  maxBytes?: number;
 }
 
-const TYPES = new Set(['emulator', 'anthropic', 'openai']);
+/** Backend kinds: one call per request (`emulator`, `anthropic`, `openai`), or the provider's batch API. */
+export const BACKEND_TYPES = ['emulator', 'anthropic', 'openai', 'anthropic-batch', 'openai-batch'] as const;
+export type BackendType = (typeof BACKEND_TYPES)[number];
+export type ProviderBatchType = Extract<BackendType, 'anthropic-batch' | 'openai-batch'>;
+
+/** True for the kinds that send requests as provider batches. */
+export function isProviderBatch(spec: BackendSpec): spec is BackendSpec & { type: ProviderBatchType } {
+  return spec.type === 'anthropic-batch' || spec.type === 'openai-batch';
+}
+
+const TYPES = new Set<string>(BACKEND_TYPES);
+
+/** An optional positive integer setting of a backend entry. */
+function positive(where: string, name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(where, `${name} must be a positive integer`);
+  return value;
+}
 
 function fail(where: string, message: string): never {
   throw new Error(`${where}: ${message}`);
@@ -40,7 +60,7 @@ export function parseBackendSpecs(
     if (typeof entry !== 'object' || entry === null) fail(where, 'expected an object');
     const e = entry as Record<string, unknown>;
     const type = String(e.type ?? '');
-    if (!TYPES.has(type)) fail(where, `type must be emulator, anthropic or openai, got "${type}"`);
+    if (!TYPES.has(type)) fail(where, `type must be one of ${BACKEND_TYPES.join(', ')}, got "${type}"`);
     if (type !== 'emulator' && typeof e.url !== 'string') fail(where, 'url is required');
     const models = e.models ?? ['*'];
     if (!Array.isArray(models) || !models.every((m) => typeof m === 'string')) fail(where, 'models must be a list of patterns');
@@ -60,6 +80,8 @@ export function parseBackendSpecs(
       latencyMs: e.latency_ms === undefined ? defaults.latencyMs : Number(e.latency_ms),
       modelMap: e.model_map as Record<string, string> | undefined,
       responsesApi: e.responses_api === true,
+      maxRequests: positive(where, 'max_requests', e.max_requests),
+      maxBytes: positive(where, 'max_bytes', e.max_bytes),
     };
   });
 }

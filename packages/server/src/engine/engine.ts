@@ -11,11 +11,11 @@ import { messagesRequests } from './messages-requests.js';
 import { openAIRequests } from './openai-requests.js';
 import { ParamsBudget } from './params-budget.js';
 import type { RequestKind } from './request-kind.js';
-import { ResultWriter } from './result-writer.js';
+import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
 export interface EngineOptions {
-  store: QueueStore;
+  store: QueueStore & ResultWriterOptions['store'];
   lanes: Lanes;
   clock: Clock;
   logger: Logger;
@@ -31,11 +31,17 @@ export interface EngineOptions {
   pollIntervalMs?: number;
   /** Prices of the models answered, for each batch's cost; with none, answers count as unpriced. */
   prices?: PriceList;
+  /** The provider-batch backend a model is routed to, if any: its requests are handed over, not called. */
+  providerRoute?: (model: string) => string | undefined;
+  /** Requests held at once to route to provider-batch backends. */
+  providerSlots?: number;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
+/** The OpenAI endpoint provider batches carry besides Messages. */
+const CHAT_COMPLETIONS = '/v1/chat/completions';
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 interface InFlight {
@@ -138,10 +144,10 @@ export class Engine {
    * every leased request counts, it claims only for slots that are free.
    */
   private claimable(): number {
-    const { lanes, maxHeld, clusterLimit } = this.options;
+    const { lanes, maxHeld, clusterLimit, providerSlots = 0 } = this.options;
     const held = this.inFlight.size;
-    if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
-    const target = Math.min(maxHeld, 2 * lanes.openLimit());
+    if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch() + providerSlots, maxHeld - held);
+    const target = Math.min(maxHeld, 2 * lanes.openLimit() + providerSlots);
     return held > (target * 3) / 4 ? 0 : target - held;
   }
 
@@ -211,6 +217,14 @@ export class Engine {
     request.params = '';
     if ('invalid' in parsed) {
       this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
+      return;
+    }
+    const provider = this.options.providerRoute?.(parsed.model);
+    if (provider !== undefined) {
+      // Provider batches carry Messages and chat completions requests; other OpenAI endpoints end here.
+      if (request.endpoint && request.endpoint !== CHAT_COMPLETIONS) {
+        this.results.complete(kind.errored(request.key, 'invalid_request_error', `${request.endpoint}: ${provider} is a provider batch backend, which runs /v1/chat/completions and Messages requests only`));
+      } else this.results.route({ key: request.key, backend: provider });
       return;
     }
     const lane = this.options.lanes.for(parsed.model);

@@ -7,7 +7,7 @@ import type { RequestKind } from './request-kind.js';
 import { tokenCount } from './token-count.js';
 
 /** A message's token counts as batch usage totals; counts that are not sensible numbers count 0. */
-function usageOf(message: Message): UsageTotals {
+export function usageOf(message: Message): UsageTotals {
   const usage: Partial<Message['usage']> = isObject(message.usage) ? message.usage : {};
   return {
     input_tokens: tokenCount(usage.input_tokens),

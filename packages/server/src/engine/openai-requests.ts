@@ -37,6 +37,11 @@ function completionOf(key: number, body: unknown, names: { input: string; output
 
 const CHAT_USAGE = { input: 'prompt_tokens', output: 'completion_tokens' };
 
+/** A chat completion as a stored completion, with its usage. */
+export function chatCompletionOf(key: number, completion: unknown): Completion {
+  return completionOf(key, completion, CHAT_USAGE);
+}
+
 /** Sends by the endpoint's `send`; results are stored as the `response` their output or error file line carries. */
 function endpointRequests(now: () => number, send: Send, usage = CHAT_USAGE): RequestKind {
   const createdSeconds = () => Math.floor(now() / 1000);

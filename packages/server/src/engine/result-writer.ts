@@ -1,9 +1,16 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { ProviderBatchStore } from '../store/provider-batch-store.js';
 import type { QueueStore, Completion, Retry } from '../store/store.js';
 
+/** A request handed to the provider-batch backend that serves its model. */
+export interface Route {
+  key: number;
+  backend: string;
+}
+
 export interface ResultWriterOptions {
-  store: Pick<QueueStore, 'completeRequests' | 'retryRequests'>;
+  store: Pick<QueueStore, 'completeRequests' | 'retryRequests'> & { providerBatches?: Pick<ProviderBatchStore, 'routeToProvider'> };
   /** Lease owner id of this process: results are written only for requests it still holds. */
   owner: string;
   clock: Clock;
@@ -23,6 +30,7 @@ const FLUSH_RETRY_MS = 500;
 export class ResultWriter {
   private completions: Completion[] = [];
   private retries: Retry[] = [];
+  private routes: Route[] = [];
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
   private flushRetry: NodeJS.Timeout | undefined;
@@ -39,9 +47,14 @@ export class ResultWriter {
     this.scheduleFlush();
   }
 
-  /** The requests whose results or retries are not written yet: their leases must stay held. */
+  route(route: Route): void {
+    this.routes.push(route);
+    this.scheduleFlush();
+  }
+
+  /** The requests whose results, retries or routes are not written yet: their leases must stay held. */
   pendingKeys(): number[] {
-    return [...this.completions.map((c) => c.key), ...this.retries.map((r) => r.key)];
+    return [...this.completions, ...this.retries, ...this.routes].map((pending) => pending.key);
   }
 
   /** Writes everything received so far and stops trying again after a failed write. */
@@ -61,11 +74,11 @@ export class ResultWriter {
 
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.completions.length === 0 && this.retries.length === 0) return;
-    const completions = this.completions;
-    const retries = this.retries;
+    if (this.completions.length + this.retries.length + this.routes.length === 0) return;
+    const { completions, retries, routes } = this;
     this.completions = [];
     this.retries = [];
+    this.routes = [];
     this.flushing = (async () => {
       const { store, owner, clock, logger } = this.options;
       let written = false;
@@ -74,12 +87,14 @@ export class ResultWriter {
         if (completions.length > 0) await store.completeRequests(owner, completions, now);
         written = true;
         if (retries.length > 0) await store.retryRequests(owner, retries, now);
+        if (routes.length > 0) await store.providerBatches!.routeToProvider(owner, routes);
       } catch (error) {
         // Keep what was not written (its leases stay renewed) and try again shortly: the
         // database may be full or read-only for a while, and the answers are already paid for.
         logger.error({ err: error, results: completions.length, retries: retries.length }, 'writing results failed; will try again');
         if (!written) this.completions.unshift(...completions);
         this.retries.unshift(...retries);
+        this.routes.unshift(...routes);
         this.flushRetry ??= setTimeout(() => {
           this.flushRetry = undefined;
           void this.flush();
@@ -91,6 +106,6 @@ export class ResultWriter {
     } finally {
       this.flushing = null;
     }
-    if (!this.flushRetry && this.completions.length + this.retries.length > 0) void this.flush();
+    if (!this.flushRetry && this.completions.length + this.retries.length + this.routes.length > 0) void this.flush();
   }
 }

@@ -18,7 +18,7 @@ import type { BatchesStore, BatchStore } from '../store/store.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
   /** Batches, with the API keys that open workspaces and the webhooks kept beside them. */
-  store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks'>;
+  store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks' | 'providerBatches'>;
   logger: Logger;
   lanes: Lanes;
   auth: AuthMode;

@@ -5,6 +5,7 @@ import type { CompletedResultsStore } from './completed-results.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { FileStore } from './file-store.js';
 import type { RequestCost } from '../pricing/price-list.js';
+import type { ProviderBatchStore } from './provider-batch-store.js';
 
 /**
  * Bytes of params (stored JSON text) one claim loads by default: a claim stops once its requests'
@@ -219,6 +220,9 @@ export interface BatchStore extends BatchesStore, QueueStore, UpkeepStore {
 
   /** Webhook endpoints and deliveries, kept in the same database. */
   readonly webhooks: WebhookStore;
+
+  /** Provider batches: requests handed to provider-batch backends, and what the providers said. */
+  readonly providerBatches: ProviderBatchStore;
 
   close(): Promise<void>;
 }

@@ -222,6 +222,39 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     `,
   },
   {
+    version: 12,
+    name: 'provider batches',
+    // A request handed to a provider-batch backend stays 'running' with no lease: routed
+    // (provider_backend set), then submitted (provider_submission set) until its result is written.
+    sql: `
+      CREATE TABLE batchd.provider_submissions (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        backend text NOT NULL,
+        tag text NOT NULL,
+        request_count integer NOT NULL,
+        created_at bigint NOT NULL,
+        provider_batch_id text,
+        state text NOT NULL CHECK (state IN ('submitting', 'in_progress', 'canceling', 'ended', 'closed')),
+        processing integer NOT NULL DEFAULT 0,
+        succeeded integer NOT NULL DEFAULT 0,
+        errored integer NOT NULL DEFAULT 0,
+        canceled integer NOT NULL DEFAULT 0,
+        expired integer NOT NULL DEFAULT 0,
+        polled_at bigint,
+        failure text,
+        lease_owner text,
+        lease_until bigint
+      );
+      CREATE INDEX provider_submissions_live ON batchd.provider_submissions (backend, id) WHERE state <> 'closed';
+      CREATE TABLE batchd.provider_submission_batches (submission_id bigint NOT NULL, batch_seq bigint NOT NULL, PRIMARY KEY (batch_seq, submission_id));
+      ALTER TABLE batchd.requests ADD COLUMN provider_backend text;
+      ALTER TABLE batchd.requests ADD COLUMN provider_submission bigint;
+      CREATE INDEX requests_routed ON batchd.requests (provider_backend, key)
+        WHERE state = 'running' AND provider_backend IS NOT NULL AND provider_submission IS NULL;
+      CREATE INDEX requests_at_provider ON batchd.requests (provider_submission, key) WHERE state = 'running' AND provider_submission IS NOT NULL;
+    `,
+  },
+  {
     version: 14,
     name: 'batch cost',
     // What a batch's answers cost, in nano-dollars, at the prices of the calls made and at direct

@@ -6,6 +6,7 @@ import { runBatchCreatesContract } from '../../../test-support/contracts/batch-c
 import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
 import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
 import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
+import { runProviderBatchContract } from '../../../test-support/contracts/provider-batch-contract.js';
 import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -32,6 +33,7 @@ if (unavailable) {
   runCompletedResultsContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runFileStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runQuarantineContract('postgres', async () => PostgresStore.open(await freshDatabase()));
+  runProviderBatchContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }
 
 const T0 = 1_800_000_000_000;

@@ -16,6 +16,7 @@ import { settleBatches } from './settle-batches.js';
 import { WorkListener } from './work-listener.js';
 import { PostgresUpkeep, settleRequeued } from './postgres-upkeep.js';
 import { inTransaction } from './transaction.js';
+import { PostgresProviderBatches } from './postgres-provider-batches.js';
 
 export interface PostgresStoreOptions {
   /** Pooled connections for queries and creates (the work listener has its own). Default 10. */
@@ -51,6 +52,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
   readonly apiKeys: PostgresApiKeys;
   private readonly listener: WorkListener;
   readonly webhooks: PostgresWebhookStore;
+  readonly providerBatches: PostgresProviderBatches;
   private readonly completionSignal = new CompletionSignal();
   protected readonly upkeep: PostgresUpkeep;
 
@@ -67,6 +69,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
     readers.on('error', onError);
     this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
     this.upkeep = new PostgresUpkeep(pool, this.completionSignal);
+    this.providerBatches = new PostgresProviderBatches(pool, this.completionSignal);
   }
 
   /** Connects to `url` and applies pending migrations (under the migration lock) before returning. */

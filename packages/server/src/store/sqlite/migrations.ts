@@ -262,6 +262,41 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 14,
+    name: 'provider batches',
+    // A request handed to a provider-batch backend stays 'running' with no lease and a row in
+    // provider_requests: routed (no submission yet), then submitted, until its result is written.
+    // The row is apart so that requests keep their large result last (see version 11).
+    sql: `
+      CREATE TABLE provider_submissions (
+        id INTEGER PRIMARY KEY,
+        backend TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        request_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        provider_batch_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitting', 'in_progress', 'canceling', 'ended', 'closed')),
+        processing INTEGER NOT NULL DEFAULT 0,
+        succeeded INTEGER NOT NULL DEFAULT 0,
+        errored INTEGER NOT NULL DEFAULT 0,
+        canceled INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        polled_at INTEGER,
+        failure TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+      );
+      CREATE INDEX provider_submissions_live ON provider_submissions (backend, id) WHERE state <> 'closed';
+      CREATE TABLE provider_submission_batches (submission_id INTEGER NOT NULL, batch_seq INTEGER NOT NULL, PRIMARY KEY (batch_seq, submission_id));
+      CREATE TABLE provider_requests (key INTEGER PRIMARY KEY, backend TEXT NOT NULL, submission_id INTEGER);
+      CREATE INDEX provider_requests_routed ON provider_requests (backend, key) WHERE submission_id IS NULL;
+      CREATE INDEX provider_requests_submitted ON provider_requests (submission_id, key) WHERE submission_id IS NOT NULL;
+      CREATE TRIGGER provider_requests_deleted AFTER DELETE ON requests BEGIN
+        DELETE FROM provider_requests WHERE key = old.key;
+      END;
+    `,
+  },
+  {
     version: 16,
     name: 'batch cost',
     // What a batch's answers cost, in nano-dollars, at the prices of the calls made and at direct

@@ -7,6 +7,7 @@ import { runBatchCreatesContract } from '../../../test-support/contracts/batch-c
 import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
 import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
 import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
+import { runProviderBatchContract } from '../../../test-support/contracts/provider-batch-contract.js';
 import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
 import { MAX_LEASE_LOSSES } from '../quarantine.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -21,6 +22,7 @@ runBatchCreatesContract('sqlite', async () => new SqliteStore(join(dir, `store-$
 runCompletedResultsContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runFileStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runQuarantineContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
+runProviderBatchContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
 describe('sqlite store on reopen', () => {
   it('releases leases and discards unfinished creates left by a stopped process', async () => {

@@ -15,6 +15,7 @@ import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
 import { SqliteApiKeys } from './sqlite-api-keys.js';
 import { SqliteUpkeep } from './sqlite-upkeep.js';
+import { SqliteProviderBatches } from './sqlite-provider-batches.js';
 
 /**
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
@@ -32,6 +33,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   private readonly resultsFiles: SqliteResultsFiles | null;
   protected readonly upkeep: SqliteUpkeep;
   readonly webhooks: SqliteWebhookStore;
+  readonly providerBatches: SqliteProviderBatches;
 
   /**
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
@@ -56,6 +58,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     this.completions = new SqliteCompletions(this.db);
     this.leases = new SqliteLeases(this.db, this.completions);
     this.upkeep = new SqliteUpkeep({ db: this.db, sql: this.sql, completions: this.completions, leases: this.leases, creates: this.creates, resultsFiles: this.resultsFiles, completionSignal: this.completionSignal });
+    this.providerBatches = new SqliteProviderBatches(this.db, { sql: this.sql, completions: this.completions, upkeep: this.upkeep, completionSignal: this.completionSignal });
     if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
   }
 
@@ -65,6 +68,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
       this.upkeep.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
       for (const seq of unfinished) this.discard(seq);
+      this.providerBatches.releaseAll();
     })();
     this.files.discardUnfinished();
     this.resultsFiles?.discardLeftovers();

@@ -1,0 +1,236 @@
+import type { Logger } from 'pino';
+import type { ProviderBatchType } from '../backends/backend-spec.js';
+import { ProviderBatchError, type ProviderBatchClient, type ProviderBatchLine, type ProviderLineOutcome } from '../backends/provider-batch/provider-batch-client.js';
+import type { Clock } from '../clock.js';
+import type { PriceList } from '../pricing/price-list.js';
+import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
+import { completionFor, erroredCompletion, lineFor, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
+
+export interface ProviderBatchesOptions {
+  /** The backend's name, as requests are routed to it. */
+  name: string;
+  type: ProviderBatchType;
+  client: ProviderBatchClient;
+  store: ProviderBatchStore;
+  clock: Clock;
+  logger: Logger;
+  /** Lease owner id of this process. */
+  owner: string;
+  /** How often a provider batch still running is asked about. */
+  pollIntervalMs: number;
+  /** How long a submission stays leased to this process without a turn renewing it. */
+  leaseMs: number;
+  /** How often routed requests are looked at for a new provider batch. */
+  turnMs?: number;
+  /** Prices of the models answered: provider batches are priced at batch prices. */
+  prices: PriceList;
+}
+
+/** Requests read from the store, lines built and results written, per round trip. */
+const PAGE = 1000;
+/** The provider's clock may run behind ours: a batch created this long before the intent still matches. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+const FIRST_BACKOFF_MS = 1000;
+/** Routed requests wait until none has arrived for this long (or the limits are reached): a batch being routed goes as one. */
+const GATHER_MS = 1000;
+
+/**
+ * Sends the requests routed to one provider-batch backend as provider batches and brings their
+ * results back, one turn at a time, never two turns at once. A turn gathers routed requests into
+ * a new provider batch once none arrived for a second (or the limits are reached):
+ * the intent is written first, then the provider called. It then works every submission it
+ * holds: an intent whose answer may have been lost is looked up with `find` before anything is
+ * sent again; a running batch is polled every interval, and canceled at the provider once every
+ * request it still holds belongs to a batch being canceled; an ended batch's results are
+ * written (each once: the store skips requests already ended) and the requests it lacked are
+ * routed again. Provider errors back off, as long as the provider asks when it says.
+ */
+export class ProviderBatches {
+  private timer: NodeJS.Timeout | undefined;
+  private turn: Promise<void> | null = null;
+  private lastRouted = 0;
+  private routedChangedAt = 0;
+  /** Intents opened by this process and not sent yet: nothing can have reached the provider. */
+  private readonly fresh = new Set<number>();
+  /** Provider ids already recorded, which `find` must not adopt for another intent. */
+  private readonly known = new Set<string>();
+  private readonly waitUntil = new Map<number, number>();
+  private readonly failures = new Map<number, number>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: ProviderBatchesOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.turnMs ?? Math.min(1000, this.options.pollIntervalMs));
+    this.wake();
+  }
+
+  /** Runs a turn now unless one is under way. */
+  wake(): void {
+    if (this.turn || this.abort.signal.aborted) return;
+    this.turn = this.runTurn()
+      .catch((error: unknown) => this.options.logger.error({ err: error, backend: this.options.name }, 'provider batch turn failed'))
+      .finally(() => (this.turn = null));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.abort.abort();
+    await this.turn;
+    await this.options.client.close?.();
+  }
+
+  private async runTurn(): Promise<void> {
+    const { store, name, owner, clock, client } = this.options;
+    const leaseUntil = () => clock.now() + this.options.leaseMs;
+    const routed = await store.routedCount(name);
+    if (routed !== this.lastRouted) [this.lastRouted, this.routedChangedAt] = [routed, clock.now()];
+    if (routed > 0 && (clock.now() - this.routedChangedAt >= GATHER_MS || routed >= client.limits.maxRequests)) {
+      const opened = await store.openSubmission(name, owner, leaseUntil(), client.limits, clock.now());
+      if (opened) this.fresh.add(opened.id);
+    }
+    const held = await store.takeSubmissions(name, owner, leaseUntil(), clock.now());
+    for (const submission of held) if (submission.providerBatchId) this.known.add(submission.providerBatchId);
+    for (const submission of held) {
+      if (this.abort.signal.aborted) return;
+      if (clock.now() < (this.waitUntil.get(submission.id) ?? 0)) continue;
+      try {
+        await this.work(submission);
+        this.failures.delete(submission.id);
+      } catch (error) {
+        this.backOff(submission, error);
+      }
+    }
+  }
+
+  private backOff(submission: SubmissionRecord, error: unknown): void {
+    if (this.abort.signal.aborted) return;
+    const failures = (this.failures.get(submission.id) ?? 0) + 1;
+    this.failures.set(submission.id, failures);
+    const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), this.options.pollIntervalMs);
+    const wait = error instanceof ProviderBatchError && error.retryAfterMs !== undefined ? error.retryAfterMs : backoff;
+    this.waitUntil.set(submission.id, this.options.clock.now() + wait);
+    this.options.logger.warn({ err: error, backend: this.options.name, submission: submission.tag, waitMs: wait }, 'provider batch call failed; will try again');
+  }
+
+  private async work(submission: SubmissionRecord): Promise<void> {
+    if (submission.providerBatchId === null) return this.send(submission);
+    if (submission.state === 'ended') return this.collect(submission, submission.providerBatchId);
+    if (submission.state === 'in_progress' && (await this.options.store.onlyCanceling(submission.id))) {
+      await this.options.client.cancel(submission.providerBatchId, this.abort.signal);
+      await this.record(submission, { state: 'canceling' });
+    }
+    const due = (submission.polledAt ?? 0) + this.options.pollIntervalMs;
+    if (this.options.clock.now() >= due) await this.poll(submission, submission.providerBatchId);
+  }
+
+  private record(submission: SubmissionRecord, update: Parameters<ProviderBatchStore['recordSubmission']>[2]): Promise<void> {
+    return this.options.store.recordSubmission(submission.id, this.options.owner, update);
+  }
+
+  /** Sends an intent, unless the provider turns out to hold it already. */
+  private async send(submission: SubmissionRecord): Promise<void> {
+    const { client, clock } = this.options;
+    const signal = this.abort.signal;
+    if (!this.fresh.has(submission.id)) {
+      const intent = { tag: submission.tag, createdAfterMs: submission.createdAt - CLOCK_SKEW_MS, requestCount: submission.requestCount, exclude: [...this.known] };
+      const found = await client.find(intent, signal);
+      if (found) return this.adopt(submission, found);
+    }
+    const lines = await this.lines(submission);
+    if (lines.length === 0) return void (await this.options.store.closeSubmission(submission.id, this.options.owner));
+    // From here the provider may hold it whatever the answer: a later attempt looks it up first.
+    this.fresh.delete(submission.id);
+    let providerBatchId: string;
+    try {
+      ({ providerBatchId } = await client.submit({ tag: submission.tag, endpoint: OPENAI_BATCH_ENDPOINT, lines }, signal));
+    } catch (error) {
+      if (error instanceof ProviderBatchError && !error.retryable && error.status >= 400 && error.status < 500) return this.refuse(submission, error);
+      throw error;
+    }
+    await this.adopt(submission, providerBatchId, clock.now());
+  }
+
+  private async adopt(submission: SubmissionRecord, providerBatchId: string, polledAt?: number): Promise<void> {
+    this.known.add(providerBatchId);
+    await this.record(submission, { providerBatchId, state: 'in_progress', polledAt });
+    this.options.logger.info({ backend: this.options.name, submission: submission.tag, providerBatchId }, 'provider batch submitted');
+  }
+
+  /** The lines of a submission's requests still waiting; those that cannot be sent end errored at once. */
+  private async lines(submission: SubmissionRecord): Promise<ProviderBatchLine[]> {
+    const { store, type, clock } = this.options;
+    const lines: ProviderBatchLine[] = [];
+    for (let after = 0; ; ) {
+      const page = await store.submissionRequests(submission.id, after, PAGE);
+      if (page.length === 0) return lines;
+      const errored: ProviderCompletion[] = [];
+      for (const request of page) {
+        const built = lineFor(type, request);
+        if ('line' in built) lines.push(built.line);
+        else errored.push(built.errored);
+      }
+      await store.completeSubmitted(submission.id, errored, clock.now());
+      after = page[page.length - 1]!.key;
+    }
+  }
+
+  /** The provider refused the whole batch: every request in it ends errored with its reason. */
+  private async refuse(submission: SubmissionRecord, error: ProviderBatchError): Promise<void> {
+    this.options.logger.error({ err: error, backend: this.options.name, submission: submission.tag }, 'provider refused a batch');
+    await this.record(submission, { state: 'ended', failure: error.message });
+    await this.endWaiting(submission, error.errorType ?? 'invalid_request_error', error.message);
+  }
+
+  /** Ends every request the submission still waits for as errored, then closes it. */
+  private async endWaiting(submission: SubmissionRecord, errorType: string, message: string): Promise<void> {
+    const { store, clock } = this.options;
+    for (;;) {
+      const page = await store.submissionRequests(submission.id, 0, PAGE);
+      if (page.length === 0) break;
+      await store.completeSubmitted(submission.id, page.map((request) => erroredCompletion(request.key, request.dialect, errorType, message)), clock.now());
+    }
+    await store.closeSubmission(submission.id, this.options.owner);
+  }
+
+  private async poll(submission: SubmissionRecord, providerBatchId: string): Promise<void> {
+    const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
+    await this.record(submission, { state: status.state, counts: status.counts, polledAt: this.options.clock.now(), failure: status.failure });
+    if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
+  }
+
+  /** A result with its cost, at the backend kind's (batch) prices for the model the answer names. */
+  private priced(completion: ProviderCompletion, outcome: ProviderLineOutcome): ProviderCompletion {
+    if (!completion.usage || outcome.type !== 'succeeded') return completion;
+    const model = typeof outcome.body.model === 'string' ? outcome.body.model : '';
+    return { ...completion, cost: this.options.prices.cost(model, this.options.type, completion.usage) };
+  }
+
+  /**
+   * Writes an ended batch's results as they stream, then closes it: requests it lacked are routed
+   * again. A download cut short throws once what it read is written; the next try writes only
+   * what is still missing.
+   */
+  private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
+    const { store, client, clock, type } = this.options;
+    let group: ProviderCompletion[] = [];
+    try {
+      for await (const line of client.results(providerBatchId, this.abort.signal)) {
+        const completion = completionFor(type, line.customId, line.outcome, clock.now());
+        if (completion) group.push(this.priced(completion, line.outcome));
+        if (group.length >= PAGE) {
+          await store.completeSubmitted(submission.id, group, clock.now());
+          group = [];
+        }
+      }
+    } finally {
+      // Lines read before a download is cut short are written too: the next try skips them.
+      await store.completeSubmitted(submission.id, group, clock.now());
+    }
+    // A batch the provider failed as a whole (OpenAI's `failed`) is not sent again as it was.
+    const failure = submission.failure ?? failed;
+    if (failure) return this.endWaiting(submission, 'api_error', `the provider failed the batch: ${failure}`);
+    const lacked = await store.closeSubmission(submission.id, this.options.owner);
+    if (lacked > 0) this.options.logger.warn({ backend: this.options.name, submission: submission.tag, lacked }, 'provider batch ended without some requests; they are sent again');
+  }
+}

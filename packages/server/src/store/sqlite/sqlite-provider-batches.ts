@@ -1,0 +1,151 @@
+import type { Statement } from 'better-sqlite3';
+import type { CompletionSignal } from '../completed-results.js';
+import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
+import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { BatchDeltas } from './batch-deltas.js';
+import type { SqliteCompletions } from './sqlite-completions.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import type { Statements } from './sqlite-statements.js';
+import type { SqliteUpkeep } from './sqlite-upkeep.js';
+
+/** Requests routed to backend `?` and in no provider batch yet (the `provider_requests_routed` index's condition). */
+const ROUTED = `p.submission_id IS NULL AND p.backend = ?`;
+
+const STATEMENTS = {
+  route: `UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND state = 'running' AND lease_owner = ?`,
+  routed: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) VALUES (?, ?, NULL)`,
+  routedCount: `SELECT count(*) FROM provider_requests p WHERE ${ROUTED}`,
+  // Routed requests whose batch may no longer send them go back to the queue, where settling ends them.
+  unwanted: `SELECT p.key, r.batch_seq AS batchSeq FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= ?)`,
+  requeue: `UPDATE requests SET state = 'queued' WHERE key = ? AND state = 'running'`,
+  forget: `DELETE FROM provider_requests WHERE key = ?`,
+  // Round-robin across batches: each batch's first request, then each one's second, and so on.
+  pick: `SELECT p.key, r.batch_seq AS batchSeq, octet_length(rp.params) AS bytes
+    FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key
+    WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key), r.batch_seq LIMIT ?`,
+  insert: `INSERT INTO provider_submissions (backend, tag, request_count, created_at, state, processing, lease_owner, lease_until)
+    VALUES (?, '', ?, ?, 'submitting', ?, ?, ?) RETURNING id`,
+  setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
+  link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
+  submit: `UPDATE provider_requests SET submission_id = ? WHERE key = ?`,
+  requests: `SELECT p.key, rp.params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
+    JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
+  take: `UPDATE provider_submissions SET lease_owner = ?, lease_until = ?
+    WHERE backend = ? AND state <> 'closed' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING ${SUBMISSION_COLUMNS}`,
+  record: `UPDATE provider_submissions SET provider_batch_id = COALESCE(?, provider_batch_id), state = COALESCE(?, state),
+    processing = COALESCE(?, processing), succeeded = COALESCE(?, succeeded), errored = COALESCE(?, errored),
+    canceled = COALESCE(?, canceled), expired = COALESCE(?, expired), polled_at = COALESCE(?, polled_at), failure = COALESCE(?, failure)
+    WHERE id = ? AND lease_owner = ?`,
+  othersWaiting: `SELECT count(*) FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE p.submission_id = ? AND b.status <> 'canceling'`,
+  // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
+  complete: `UPDATE requests SET state = 'done', result_type = @type, result = @result, completion_seq = @seq
+    WHERE key = @key AND state = 'running' AND key IN (SELECT key FROM provider_requests WHERE key = @key AND submission_id = @id)
+      AND (@type <> 'canceled' OR batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING batch_seq`,
+  close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
+  markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
+  ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
+    SELECT l.submission_id FROM provider_submission_batches l JOIN batches b ON b.seq = l.batch_seq WHERE b.id = ?) ORDER BY id LIMIT ${MAX_LISTED}`,
+  release: `UPDATE provider_submissions SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`,
+};
+
+/**
+ * Provider batches on SQLite (see `provider-batch-store.ts`); each method one write transaction. A
+ * request routed to a provider-batch backend has a `provider_requests` row until its result is written.
+ */
+export class SqliteProviderBatches implements ProviderBatchStore {
+  private readonly sql: Record<keyof typeof STATEMENTS, Statement>;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly parts: { sql: Statements; completions: SqliteCompletions; upkeep: SqliteUpkeep; completionSignal: CompletionSignal },
+  ) {
+    this.sql = Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as SqliteProviderBatches['sql'];
+  }
+
+  /** Frees the submissions a stopped process held: called when a process takes the file over. */
+  releaseAll(): void {
+    this.sql.release.run();
+  }
+
+  async routeToProvider(owner: string, routes: Array<{ key: number; backend: string }>): Promise<void> {
+    this.db.transaction(() => {
+      for (const route of routes) if (this.sql.route.run(route.key, owner).changes > 0) this.sql.routed.run(route.key, route.backend);
+    })();
+  }
+
+  async routedCount(backend: string): Promise<number> {
+    return this.sql.routedCount.pluck().get(backend) as number;
+  }
+
+  async openSubmission(backend: string, owner: string, leaseUntil: number, limits: SubmissionLimits, now: number): Promise<SubmissionRecord | null> {
+    const opened = this.db.transaction((): SubmissionRecord | null => {
+      const unwanted = this.sql.unwanted.all(backend, now) as Array<{ key: number; batchSeq: number }>;
+      for (const { key } of unwanted) {
+        this.sql.requeue.run(key);
+        this.sql.forget.run(key);
+      }
+      this.parts.upkeep.settleAll(unwanted.map((row) => row.batchSeq), now);
+      const rows = this.sql.pick.all(backend, limits.maxRequests) as Array<{ key: number; batchSeq: number; bytes: number }>;
+      const picked = withinBytes(rows, limits.maxBytes);
+      if (picked.length === 0) return null;
+      const id = this.sql.insert.pluck().get(backend, picked.length, now, picked.length, owner, leaseUntil) as number;
+      for (const row of picked) this.sql.submit.run(id, row.key);
+      for (const seq of new Set(picked.map((row) => row.batchSeq))) this.sql.link.run(id, seq);
+      return toSubmissionRecord(this.sql.setTag.get(submissionTag(id, now), id) as SubmissionRow);
+    })();
+    return opened;
+  }
+
+  async submissionRequests(id: number, afterKey: number, limit: number): Promise<SubmissionRequest[]> {
+    return this.sql.requests.all(id, afterKey, limit) as SubmissionRequest[];
+  }
+
+  async takeSubmissions(backend: string, owner: string, leaseUntil: number, now: number): Promise<SubmissionRecord[]> {
+    return (this.sql.take.all(owner, leaseUntil, backend, owner, now) as SubmissionRow[]).map(toSubmissionRecord).sort((a, b) => a.id - b.id);
+  }
+
+  async recordSubmission(id: number, owner: string, update: Parameters<ProviderBatchStore['recordSubmission']>[2]): Promise<void> {
+    const c = update.counts;
+    this.sql.record.run(update.providerBatchId ?? null, update.state ?? null, c?.processing ?? null, c?.succeeded ?? null, c?.errored ?? null,
+      c?.canceled ?? null, c?.expired ?? null, update.polledAt ?? null, update.failure ?? null, id, owner);
+  }
+
+  async onlyCanceling(id: number): Promise<boolean> {
+    return (this.sql.othersWaiting.pluck().get(id) as number) === 0;
+  }
+
+  async completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void> {
+    if (completions.length === 0) return;
+    this.db.transaction(() => {
+      const seqs = new Set<number>();
+      const deltas = new BatchDeltas();
+      const first = this.parts.completions.reserve(completions.length);
+      completions.forEach((completion, index) => {
+        const { type, result, key } = completion;
+        const row = this.sql.complete.get({ type, result, seq: first + index + 1, key, id }) as { batch_seq: number } | undefined;
+        if (!row) return;
+        this.sql.forget.run(key);
+        seqs.add(row.batch_seq);
+        if (type === 'succeeded' || type === 'errored') deltas.add(row.batch_seq, { ...completion, type, result: result ?? '' });
+        else this.parts.sql.countSettled.run(1, Number(type === 'canceled'), Number(type === 'expired'), row.batch_seq);
+      });
+      for (const [seq, delta] of deltas.entries()) this.parts.sql.applyDelta.run(...delta, seq);
+      for (const seq of seqs) this.parts.sql.endIfDone.run(now, seq);
+    })();
+    this.parts.completionSignal.notify();
+  }
+
+  async closeSubmission(id: number, owner: string): Promise<number> {
+    return this.db.transaction(() => {
+      if (this.sql.markClosed.run(id, owner).changes === 0) return 0;
+      return this.sql.close.run(id).changes;
+    })();
+  }
+
+  async batchSubmissions(batchId: string): Promise<SubmissionRecord[]> {
+    return (this.sql.ofBatch.all(batchId) as SubmissionRow[]).map(toSubmissionRecord);
+  }
+}
