@@ -207,7 +207,9 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted });
+    const prefix = lane.prefixOf(parsed.params, request.dialect);
+    const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
+    const outcome = await kind.call(context);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
       this.results.retry({ key: request.key, runAt: now });
