@@ -240,10 +240,16 @@ export class BackendLane {
     }
   }
 
-  /** Takes the first waiting batch call that may go: one without a prefix, or one whose group the gate admits. */
+  /**
+   * Takes the first waiting batch call that may go: one without a prefix or of a group already
+   * running and primed, else the first of a group the gate lets start, so a group's requests run
+   * close together.
+   */
   private nextBatchCall(): Waiter | undefined {
     const line = this.waiting.batch;
-    const index = this.gate ? line.findIndex((waiter) => !waiter.prefix || this.gate!.admits(waiter.prefix)) : 0;
+    const gate = this.gate;
+    let index = gate ? line.findIndex((waiter) => !waiter.prefix || gate.warm(waiter.prefix)) : 0;
+    if (gate && index < 0) index = line.findIndex((waiter) => gate.admits(waiter.prefix!));
     return index < 0 ? undefined : line.splice(index, 1)[0];
   }
 }

@@ -66,6 +66,12 @@ export class PrefixGate {
     else this.groups.set(prefix.key, { tokens: prefix.tokens, waiting: 1, running: 0, admitted: false, primed: false });
   }
 
+  /** Whether `prefix`'s group is running and primed: its waiting requests may go now. */
+  warm(prefix: PrefixRef): boolean {
+    const group = this.groups.get(prefix.key)!;
+    return group.admitted && group.primed;
+  }
+
   /** Whether a waiting request of `prefix` may take a free slot now. */
   admits(prefix: PrefixRef): boolean {
     const group = this.groups.get(prefix.key)!;
