@@ -90,7 +90,14 @@ export class BackendLane {
     this.onAuthFailure = options.onAuthFailure;
     this.onPause = options.onPause;
     this.prefixCache = options.prefixCache;
-    this.gate = options.prefixCache && new PrefixGate(options.prefixCache.capacityTokens);
+    // A provider that caches only on request (Anthropic) keeps entries for minutes, far more than a batch has in flight.
+    const learn = options.prefixCache?.breakpointsOnly === false;
+    this.gate = options.prefixCache && new PrefixGate({ capacityTokens: options.prefixCache.capacityTokens, learn });
+  }
+
+  /** True when the lane groups only prefixes that end at a `cache_control` breakpoint. */
+  get breakpointsOnly(): boolean {
+    return this.prefixCache?.breakpointsOnly ?? false;
   }
 
   /** The prefix this lane groups a request by, when it is cache-aware and the request has one its provider caches. */
@@ -110,6 +117,11 @@ export class BackendLane {
 
   get paused(): boolean {
     return this.now() < this.pausedUntil;
+  }
+
+  /** Batch calls its prefix gate holds back while slots are free: waiting for a group's first answer, or for room in the cache. */
+  heldBack(): number {
+    return this.gate && !this.paused && this.running < this.limit.limit ? this.gate.waiting : 0;
   }
 
   /** How many more batch calls may start now without waiting. */
@@ -153,9 +165,10 @@ export class BackendLane {
     }
   }
 
-  /** Tells the gate a call of `prefix` ended, answered or not. */
+  /** Tells the gate a call of `prefix` ended: not sent (no outcome), failed, or answered. */
   private finishPrefix(prefix: PrefixRef | undefined, outcome: BackendOutcome | ChatOutcome | undefined): void {
-    if (prefix) this.gate!.finish(prefix, outcome !== undefined, outcome && cachedTokensOf(outcome));
+    if (!prefix) return;
+    this.gate!.finish(prefix, outcome === undefined ? 'not-sent' : outcome.kind === 'error' ? 'failed' : { cachedTokens: cachedTokensOf(outcome) });
   }
 
   /**

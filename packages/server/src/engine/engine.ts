@@ -34,6 +34,9 @@ const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
+/** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
+const HELD_BACK_FACTOR = 4;
+
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
@@ -128,15 +131,18 @@ export class Engine {
   /**
    * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
    * twice the lanes' current limits claimed, and tops up once a quarter of that has gone, so claims
-   * are few and large and a freed slot never waits for one. Under a cluster-wide limit, where
-   * every leased request counts, it claims only for slots that are free.
+   * are few and large and a freed slot never waits for one. Requests a prefix gate holds back
+   * while slots are free do not count, so other groups come into view to fill them, up to
+   * {@link HELD_BACK_FACTOR} times `maxHeld` in all. Under a cluster-wide limit, where every
+   * leased request counts, it claims only for slots that are free.
    */
   private claimable(): number {
     const { lanes, maxHeld, clusterLimit } = this.options;
     const held = this.inFlight.size;
     if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
     const target = Math.min(maxHeld, 2 * lanes.openLimit());
-    return held > (target * 3) / 4 ? 0 : target - held;
+    const counted = held - lanes.heldBack();
+    return counted > (target * 3) / 4 ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
   }
 
   /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
