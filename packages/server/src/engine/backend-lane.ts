@@ -102,9 +102,7 @@ export class BackendLane {
 
   /** The prefix this lane groups a request by, when it is cache-aware and the request has one its provider caches. */
   prefixOf(params: Record<string, unknown>, dialect: Dialect): PrefixKey | undefined {
-    if (!this.prefixCache) return undefined;
-    const prefix = prefixKey(params, dialect);
-    return prefix && (prefix.cacheControl || !this.prefixCache.breakpointsOnly) ? prefix : undefined;
+    return this.prefixCache && prefixKey(params, dialect, { breakpointsOnly: this.prefixCache.breakpointsOnly });
   }
 
   serves(model: string): boolean {

@@ -8,6 +8,7 @@ import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
 import { ParamsBudget } from './params-budget.js';
+import { readStoredPrefix } from '../translate/prefix-key.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
@@ -213,7 +214,8 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const prefix = lane.prefixOf(parsed.params, request.dialect);
+    // Keyed at create by the lane that serves the model; a lane no longer cache-aware ignores it.
+    const prefix = lane.gate && readStoredPrefix(request.prefixKey);
     const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
     const outcome = await kind.call(context);
     const now = this.options.clock.now();

@@ -1,5 +1,6 @@
 import { isObject } from '../json.js';
 import type { Dialect, NewRequest } from '../store/store.js';
+import { storedPrefix } from '../translate/prefix-key.js';
 import type { Lanes } from './lanes.js';
 
 /**
@@ -16,7 +17,8 @@ function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect, breakpo
     return undefined;
   }
   if (!isObject(parsed) || typeof parsed.model !== 'string') return undefined;
-  return lanes.for(parsed.model)?.prefixOf(parsed, dialect)?.key;
+  const prefix = lanes.for(parsed.model)?.prefixOf(parsed, dialect);
+  return prefix && storedPrefix(prefix);
 }
 
 async function* keyed(requests: AsyncIterable<NewRequest[]>, lanes: Lanes, dialect: Dialect): AsyncGenerator<NewRequest[]> {
