@@ -42,9 +42,8 @@ async function runArm(
       timeoutMs: 60_000 + requests * 100,
       cpuProfileDir: context.cpuProfileDir,
       flags: { 'cache-aware': cacheAware },
-      sampleBackendMs: 50,
     });
-    context.log(`cache-aware ${cacheAware}: ${run.seconds.toFixed(2)} s, ${JSON.stringify(run.lane)}`);
+    context.log(`cache-aware ${cacheAware}: ${run.seconds.toFixed(2)} s`);
     return { seconds: run.seconds, serverCpuSeconds: run.serverCpuSeconds };
   } finally {
     await provider.close();
