@@ -4,12 +4,18 @@ import { storedPrefix } from '../translate/prefix-key.js';
 import type { Lanes } from './lanes.js';
 
 /**
+ * Params longer than this get no prefix key: a create parses at most this much at once for keys,
+ * as it does for the rest of its body, and never builds a large object for them.
+ */
+const MAX_KEYED_PARAMS_CHARS = 1024 * 1024;
+
+/**
  * The prefix key a request is stored with: the one its model's lane groups it by, if that lane is
  * cache-aware. When every such lane groups by `cache_control` breakpoints only, params without
  * one are not parsed.
  */
 function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect, breakpointsOnly: boolean): string | undefined {
-  if (breakpointsOnly && !params.includes('"cache_control"')) return undefined;
+  if (params.length > MAX_KEYED_PARAMS_CHARS || (breakpointsOnly && !params.includes('"cache_control"'))) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(params);
