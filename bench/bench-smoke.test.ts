@@ -28,6 +28,8 @@ const FIGURES: Record<string, string[]> = {
   ],
   'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
   'provider-batch': ['create → ended', 'added beyond provider processing', 'added beyond one poll interval', 'server peak RSS'],
+  'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],
+  'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
 };
 
 interface Report {

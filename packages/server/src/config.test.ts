@@ -50,10 +50,24 @@ describe('backend config', () => {
   it('builds one backend from flags, with the key from the environment only', () => {
     const config = loadConfig({ BATCHD_BACKEND_API_KEY: 'sk-up' }, { backend: 'openai', backendUrl: 'http://127.0.0.1:8000/v1', concurrency: '12' });
     expect(config.backends).toEqual([
-      { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0 },
+      { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0, cacheAware: true },
     ]);
     expect(() => loadConfig({}, { backend: 'anthropic' })).toThrow('--backend-url: required with --backend anthropic');
     expect(() => loadConfig({}, { backend: 'bedrock' })).toThrow('--backend: expected one of emulator, anthropic, openai, anthropic-batch, openai-batch, got "bedrock"');
+  });
+
+  it('makes anthropic and openai backends cache-aware unless told otherwise, with the prefix cache size given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const path = join(dir, 'cache.json');
+    const backends = [{ type: 'openai', url: 'http://gpu.test/v1', prefix_cache_tokens: 500_000 }, { type: 'anthropic', url: 'http://a.test' }, { type: 'emulator' }];
+    writeFileSync(path, JSON.stringify({ backends }));
+    const cache = (flags: Record<string, string>) => loadConfig({}, flags, path).backends.map((b) => [b.cacheAware, b.prefixCacheTokens]);
+    expect(cache({})).toEqual([[true, 500_000], [true, undefined], [false, undefined]]);
+    expect(cache({ cacheAware: 'off', prefixCacheTokens: '1000' })).toEqual([[false, 500_000], [false, 1000], [false, 1000]]);
+    expect(cache({ cacheAware: 'on' })).toEqual([[true, 500_000], [true, undefined], [true, undefined]]);
+    expect(() => loadConfig({}, { cacheAware: 'yes' })).toThrow('--cache-aware: expected on or off, got "yes"');
+    writeFileSync(path, JSON.stringify({ backends: [{ type: 'emulator', prefix_cache_tokens: 'lots' }] }));
+    expect(() => loadConfig({}, {}, path)).toThrow('backends[0]: prefix_cache_tokens must be a positive integer');
   });
 
   it('reads several backends from the config file and names what is wrong in one', () => {

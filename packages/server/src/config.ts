@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BACKEND_TYPES, parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
+import { BACKEND_TYPES, cacheAwareFor, parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
 import { parsePrices, type PriceEntry } from './pricing/price-list.js';
 
 /** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
@@ -49,6 +49,10 @@ export interface Config {
   metricsHost: string;
   /** Port of the `/metrics` listener that needs no key; no such listener when null. */
   metricsPort: number | null;
+  /** `on` or `off` for every backend; null picks on for the `anthropic` and `openai` kinds, off for the emulator. */
+  cacheAware: 'on' | 'off' | null;
+  /** Size of each engine's prefix cache, in tokens, for backends that do not set their own; null learns it. */
+  prefixCacheTokens: number | null;
 }
 
 /** The resolved configuration with the backends to route to and the prices of their models. */
@@ -122,6 +126,10 @@ const backendType: Parser<string> = (raw, name) => {
   if (!(BACKEND_TYPES as readonly string[]).includes(raw)) throw new Error(`${name}: expected one of ${BACKEND_TYPES.join(', ')}, got "${raw}"`);
   return raw;
 };
+const onOff: Parser<'on' | 'off' | null> = (raw, name) => {
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${name}: expected on or off, got "${raw}"`);
+  return raw;
+};
 const url: Parser<string | null> = (raw, name) => {
   try {
     return new URL(raw).href.replace(/\/+$/, '');
@@ -162,6 +170,8 @@ export const SERVE_OPTIONS = [
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
   option({ key: 'metricsHost', flag: 'metrics-host', env: 'BATCHD_METRICS_HOST', description: 'address of the --metrics-port listener', parse: text, defaultValue: '127.0.0.1' }),
   option({ key: 'metricsPort', flag: 'metrics-port', env: 'BATCHD_METRICS_PORT', description: 'port of a listener serving GET /metrics without a key (0 picks a free one)', parse: port, defaultValue: null }),
+  option({ key: 'cacheAware', flag: 'cache-aware', env: 'BATCHD_CACHE_AWARE', description: 'on or off: group requests by shared prefix, prime each group, bound the prefixes in flight (default: on for anthropic and openai backends)', parse: onOff, defaultValue: null }),
+  option({ key: 'prefixCacheTokens', flag: 'prefix-cache-tokens', env: 'BATCHD_PREFIX_CACHE_TOKENS', description: "tokens an engine's prefix cache holds (default: learned from the cached tokens it reports)", parse: positiveInt, defaultValue: null }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 
@@ -196,7 +206,13 @@ export function loadConfig(
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {
-  const defaults = { concurrency: config.concurrency, timeoutMs: config.backendTimeoutMs, latencyMs: config.emulatorLatencyMs };
+  const defaults = {
+    concurrency: config.concurrency,
+    timeoutMs: config.backendTimeoutMs,
+    latencyMs: config.emulatorLatencyMs,
+    cacheAware: config.cacheAware,
+    prefixCacheTokens: config.prefixCacheTokens ?? undefined,
+  };
   if (listed !== undefined) return parseBackendSpecs(listed, env, defaults);
   const type = config.backend as BackendSpec['type'];
   if (type !== 'emulator' && !config.backendUrl) throw new Error(`--backend-url: required with --backend ${type}`);
@@ -207,5 +223,6 @@ function resolveBackends(config: Config, listed: unknown, env: Record<string, st
     apiKey: env.BATCHD_BACKEND_API_KEY,
     models: ['*'],
     ...defaults,
+    cacheAware: cacheAwareFor(type, config.cacheAware),
   }];
 }

@@ -72,6 +72,7 @@ function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, log
           kind: spec.type,
           models: spec.models,
           ceiling: spec.concurrency,
+          prefixCache: spec.cacheAware ? { breakpointsOnly: spec.type === 'anthropic', capacityTokens: spec.prefixCacheTokens } : undefined,
           now: () => clock.now(),
           onPause: (lane, until) => void store.pauseBackend?.(lane, until).catch((error: unknown) => logger.warn({ err: error }, 'recording a backend pause failed')),
           onAuthFailure: (lane, outcome) =>

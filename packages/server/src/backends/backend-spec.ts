@@ -20,6 +20,15 @@ export interface BackendSpec {
   /** Lower split limits of one provider batch than the provider's own (provider-batch kinds only). */
   maxRequests?: number;
   maxBytes?: number;
+  /** Requests sharing a prefix are grouped, primed and kept to a working set (see `engine/prefix-gate.ts`). */
+  cacheAware: boolean;
+  /** Tokens the engine's prefix cache holds; learned from the cached tokens it reports when absent. */
+  prefixCacheTokens?: number;
+}
+
+/** Whether a backend of `type` is cache-aware: as `--cache-aware` says, else on for the kinds whose providers cache prefixes. */
+export function cacheAwareFor(type: BackendSpec['type'], setting: 'on' | 'off' | null): boolean {
+  return setting === null ? type !== 'emulator' : setting === 'on';
 }
 
 /** Backend kinds: one call per request (`emulator`, `anthropic`, `openai`), or the provider's batch API. */
@@ -52,7 +61,7 @@ function fail(where: string, message: string): never {
 export function parseBackendSpecs(
   raw: unknown,
   env: Record<string, string | undefined>,
-  defaults: { concurrency: number; timeoutMs: number; latencyMs: number },
+  defaults: { concurrency: number; timeoutMs: number; latencyMs: number; cacheAware: 'on' | 'off' | null; prefixCacheTokens?: number },
 ): BackendSpec[] {
   if (!Array.isArray(raw) || raw.length === 0) fail('backends', 'expected a non-empty list');
   return raw.map((entry: unknown, index) => {
@@ -69,6 +78,8 @@ export function parseBackendSpecs(
     const concurrency = e.concurrency === undefined ? defaults.concurrency : Number(e.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) fail(where, 'concurrency must be a positive integer');
     if (e.responses_api !== undefined && (typeof e.responses_api !== 'boolean' || type !== 'openai')) fail(where, 'responses_api must be true or false, on an openai backend');
+    const prefixCacheTokens = e.prefix_cache_tokens === undefined ? defaults.prefixCacheTokens : Number(e.prefix_cache_tokens);
+    if (prefixCacheTokens !== undefined && (!Number.isInteger(prefixCacheTokens) || prefixCacheTokens < 1)) fail(where, 'prefix_cache_tokens must be a positive integer');
     return {
       name: typeof e.name === 'string' ? e.name : `${type}-${index}`,
       type: type as BackendSpec['type'],
@@ -82,6 +93,8 @@ export function parseBackendSpecs(
       responsesApi: e.responses_api === true,
       maxRequests: positive(where, 'max_requests', e.max_requests),
       maxBytes: positive(where, 'max_bytes', e.max_bytes),
+      cacheAware: cacheAwareFor(type as BackendSpec['type'], defaults.cacheAware),
+      prefixCacheTokens,
     };
   });
 }

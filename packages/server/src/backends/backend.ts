@@ -9,6 +9,8 @@ export interface BackendCall {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt?: number;
+  /** The request's prefix key, when it shares a prefix with others: a backend with replicas sends requests with one key to one replica. */
+  routingKey?: string;
 }
 
 /** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */

@@ -1,6 +1,7 @@
 import type { Message } from '@batchd/sdk';
 import { isObject } from '../json.js';
 import type { Completion, UsageTotals } from '../store/store.js';
+import { sendMessages } from '../translate/send-messages.js';
 import { validateParams } from '../translate/validate-params.js';
 import { erroredResult, succeededResult } from '../wire/message-result.js';
 import type { RequestKind } from './request-kind.js';
@@ -30,8 +31,9 @@ export const messagesRequests: RequestKind = {
     return invalid === null ? { params, model: params.model as string } : { invalid };
   },
 
-  async call({ key, lane, params, signal, attempt, stillWanted }) {
-    const outcome = await lane.call(params, signal, 'batch', attempt, stillWanted);
+  async call(context) {
+    const { key, lane, params, signal, attempt, prefixKey } = context;
+    const outcome = await lane.callWith((backend) => sendMessages(backend, { params, signal, attempt, routingKey: prefixKey }), 'batch', context);
     if (outcome === null || outcome.kind === 'error') return outcome;
     const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) };
     return { kind: 'succeeded', completion, model: outcome.message.model };

@@ -57,8 +57,9 @@ function endpointRequests(now: () => number, send: Send, usage = CHAT_USAGE): Re
       return { params, model: params.model };
     },
 
-    async call({ key, lane, params, signal, attempt, stillWanted }) {
-      const outcome = await lane.callWith((backend) => send(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
+    async call(context) {
+      const { key, lane, params, signal, attempt, prefixKey } = context;
+      const outcome = await lane.callWith((backend) => send(backend, { params, signal, attempt, routingKey: prefixKey }, createdSeconds), 'batch', context);
       if (outcome === null || outcome.kind === 'error') return outcome;
       return { kind: 'succeeded', completion: completionOf(key, outcome.json, usage), model: objectAt(outcome.json).model };
     },

@@ -79,6 +79,8 @@ export interface NewBatch {
 export interface NewRequest {
   customId: string;
   params: string;
+  /** Requests of a batch with one prefix key are claimed together (see `translate/prefix-key.ts`). */
+  prefixKey?: string;
 }
 
 export interface ClaimedRequest {
@@ -94,6 +96,8 @@ export interface ClaimedRequest {
   /** Attempts including this one. */
   attempt: number;
   expiresAt: number;
+  /** The prefix key it was created with, if any. */
+  prefixKey?: string;
 }
 
 /** A finished request: its result object (`{"type":"succeeded",...}`) as compact JSON text. */

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import { isObject } from '../../json.js';
 import { OPENAI_ENDPOINTS, type OpenAIEndpoint } from '../../engine/openai-requests.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { withPrefixKeys } from '../../engine/prefix-order.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
 import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
@@ -28,6 +30,8 @@ export interface OpenAIBatchRouteDeps {
   /** Who sent a request (the API key's id, or its hash when keys are not checked). */
   callerOf: (request: FastifyRequest) => string;
   maxQueuedRequests?: number;
+  /** The backends: a create stores each request's prefix key for the lane that will serve it. */
+  lanes: Lanes;
 }
 
 type IdParams = { Params: { id: string } };
@@ -106,7 +110,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
       output_expires_after: outputExpiresAfter,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), endpoint, count);
+    let requests = errors.length > 0 ? noRequests() : withPrefixKeys(inputRequests(store.files.readFile(workspace, file.id), endpoint, count), deps.lanes, 'chat');
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);

@@ -1,0 +1,78 @@
+/** The SQLite migrations from version 13 on, in order (see `migrations.ts`). */
+export const SQLITE_MIGRATIONS_SINCE_13: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 13,
+    name: 'reasoning tokens and file expiry',
+    // OpenAI batches report reasoning tokens apart from output tokens; uploaded files may expire
+    // (`expires_after`), after which they are no longer served and maintenance removes them.
+    sql: `
+      ALTER TABLE batches ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN expires_at INTEGER;
+      CREATE INDEX files_expiring ON files (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 14,
+    name: 'provider batches',
+    // A request handed to a provider-batch backend stays 'running' with no lease and a row in
+    // provider_requests: routed (no submission yet), then submitted, until its result is written.
+    // The row is apart so that requests keep their large result last (see version 11).
+    sql: `
+      CREATE TABLE provider_submissions (
+        id INTEGER PRIMARY KEY,
+        backend TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        request_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        provider_batch_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitting', 'in_progress', 'canceling', 'ended', 'closed')),
+        processing INTEGER NOT NULL DEFAULT 0,
+        succeeded INTEGER NOT NULL DEFAULT 0,
+        errored INTEGER NOT NULL DEFAULT 0,
+        canceled INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        polled_at INTEGER,
+        failure TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+      );
+      CREATE INDEX provider_submissions_live ON provider_submissions (backend, id) WHERE state <> 'closed';
+      CREATE TABLE provider_submission_batches (submission_id INTEGER NOT NULL, batch_seq INTEGER NOT NULL, PRIMARY KEY (batch_seq, submission_id));
+      CREATE TABLE provider_requests (key INTEGER PRIMARY KEY, backend TEXT NOT NULL, submission_id INTEGER);
+      CREATE INDEX provider_requests_routed ON provider_requests (backend, key) WHERE submission_id IS NULL;
+      CREATE INDEX provider_requests_submitted ON provider_requests (submission_id, key) WHERE submission_id IS NOT NULL;
+      CREATE TRIGGER provider_requests_deleted AFTER DELETE ON requests BEGIN
+        DELETE FROM provider_requests WHERE key = old.key;
+      END;
+    `,
+  },
+  {
+    version: 15,
+    name: 'prefix keys',
+    // Requests sharing a prefix (see translate/prefix-key.ts) are claimed together: a batch's
+    // queued requests in run_at order, then by prefix key; NULL (no key) keeps arrival order.
+    sql: `
+      ALTER TABLE requests ADD COLUMN prefix_key TEXT;
+      DROP INDEX requests_queued;
+      CREATE INDEX requests_queued ON requests (batch_seq, run_at, prefix_key, key) WHERE state = 'queued';
+    `,
+  },
+  {
+    version: 16,
+    name: 'batch cost',
+    // What a batch's answers cost, in nano-dollars, at the prices of the calls made and at direct
+    // prices, and how many answers were priced or had no price.
+    sql: `
+      ALTER TABLE batches ADD COLUMN cost_nano_usd INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN direct_cost_nano_usd INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN priced_requests INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE batches ADD COLUMN unpriced_requests INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 17,
+    name: 'batch endpoint',
+    // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
+    sql: `ALTER TABLE batches ADD COLUMN endpoint TEXT;`,
+  },
+];
