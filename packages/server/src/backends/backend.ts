@@ -1,4 +1,4 @@
-import type { Message } from '@batchd/sdk';
+import type { BackendReplicaStatus, Message } from '@batchd/sdk';
 import type { OpenStream } from './http-endpoint.js';
 import type { ChatCompletion } from './openai/chat-completions.js';
 import type { RateLimitState } from './rate-limits.js';
@@ -9,6 +9,8 @@ export interface BackendCall {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt?: number;
+  /** Calls with one key go to one replica while it has room (the request's prefix key). */
+  routingKey?: string;
 }
 
 /** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */
@@ -41,6 +43,8 @@ interface BackendBase {
   stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */
   rateLimit?(): RateLimitState;
+  /** Each replica's URL, load and health, for backends that call servers over HTTP. */
+  replicas?(): BackendReplicaStatus[];
   close(): Promise<void>;
 }
 
@@ -56,8 +60,8 @@ export interface MessagesBackend extends BackendBase {
 export interface ChatBackend extends BackendBase {
   /** Sends a chat completions request (`params` in that shape) as it is. */
   sendChat(call: BackendCall): Promise<ChatOutcome>;
-  /** POSTs a chat completions body and classifies the answer. */
-  postChat(body: object, signal: AbortSignal): Promise<ChatAnswer>;
+  /** POSTs a chat completions body (to the replica `routingKey` picks) and classifies the answer. */
+  postChat(body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer>;
 }
 
 /** A model backend: the Anthropic API, an OpenAI-compatible server, or the emulator. */
