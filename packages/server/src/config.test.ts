@@ -81,7 +81,7 @@ describe('backend config', () => {
       return path;
     };
     const urls = ['http://a.test:8000/v1', 'http://b.test:8000/v1'];
-    expect(loadConfig({}, {}, file({ type: 'openai', urls })).backends[0]).toMatchObject({ type: 'openai', urls, url: undefined });
+    expect(loadConfig({}, {}, file({ type: 'openai', urls })).backends[0]).toMatchObject({ type: 'openai', urls });
     expect(() => loadConfig({}, {}, file({ type: 'openai', url: urls[0], urls }))).toThrow('backends[0]: give url or urls, not both');
     expect(() => loadConfig({}, {}, file({ type: 'openai', urls: [] }))).toThrow('backends[0]: urls must be a non-empty list of URLs');
     expect(() => loadConfig({}, {}, file({ type: 'openai', urls: ['a.test'] }))).toThrow('backends[0]: urls: "a.test" is not a URL');

@@ -1,5 +1,5 @@
 import type { BackendStatus } from '@batchd/sdk';
-import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
+import type { Backend, BackendCall, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
@@ -87,10 +87,10 @@ export class BackendLane {
    * Calls the backend once a slot is free, then learns from the answer. When `stillWanted`
    * says no once the slot is free, the call is not made and the answer is null.
    */
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt?: number): Promise<BackendOutcome>;
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt: number, stillWanted: () => boolean): Promise<BackendOutcome | null>;
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, attempt = 1, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
-    return this.callWith((backend) => sendMessages(backend, { params, signal, attempt }), priority, stillWanted);
+  async call(call: BackendCall, priority: Priority): Promise<BackendOutcome>;
+  async call(call: BackendCall, priority: Priority, stillWanted: () => boolean): Promise<BackendOutcome | null>;
+  async call(call: BackendCall, priority: Priority, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
+    return this.callWith((backend) => sendMessages(backend, call), priority, stillWanted);
   }
 
   /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */
@@ -119,7 +119,7 @@ export class BackendLane {
    * Opens a streaming call as an interactive call; its slot is held until the stream closes.
    * Only for backends with `stream`.
    */
-  async stream(params: Record<string, unknown>, signal: AbortSignal): Promise<OpenStream> {
+  async stream(call: BackendCall): Promise<OpenStream> {
     const open = this.backend.stream?.bind(this.backend);
     if (!open) throw new Error(`backend ${this.name} does not stream`);
     await this.acquire('interactive');
@@ -129,7 +129,7 @@ export class BackendLane {
       this.release();
     };
     try {
-      const answer = await open({ params, signal });
+      const answer = await open(call);
       if (answer.kind === 'stream') answer.body.once('close', done);
       else done();
       return answer;

@@ -36,8 +36,8 @@ export function chatRequests(now: () => number): RequestKind {
       return { params, model: params.model };
     },
 
-    async call({ key, lane, params, signal, attempt, stillWanted }) {
-      const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt }, createdSeconds), 'batch', stillWanted);
+    async call({ key, lane, params, signal, attempt, stillWanted, prefixKey }) {
+      const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt, routingKey: prefixKey }, createdSeconds), 'batch', stillWanted);
       if (outcome === null || outcome.kind === 'error') return outcome;
       const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: usageOf(outcome.completion) };
       return { kind: 'succeeded', completion };

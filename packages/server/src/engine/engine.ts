@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect, type QueueStore } from '../store/store.js';
+import { prefixKey } from '../translate/prefix-key.js';
 import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
@@ -207,7 +208,8 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted });
+    const prefix = prefixKey(parsed.params, request.dialect)?.key;
+    const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix });
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
       this.results.retry({ key: request.key, runAt: now });

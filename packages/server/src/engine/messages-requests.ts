@@ -27,8 +27,8 @@ export const messagesRequests: RequestKind = {
     return invalid === null ? { params, model: params.model as string } : { invalid };
   },
 
-  async call({ key, lane, params, signal, attempt, stillWanted }) {
-    const outcome = await lane.call(params, signal, 'batch', attempt, stillWanted);
+  async call({ key, lane, params, signal, attempt, stillWanted, prefixKey }) {
+    const outcome = await lane.call({ params, signal, attempt, routingKey: prefixKey }, 'batch', stillWanted);
     if (outcome === null || outcome.kind === 'error') return outcome;
     return { kind: 'succeeded', completion: { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) } };
   },

@@ -16,6 +16,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt: number;
+  /** The key of the prefix the request shares with others (`translate/prefix-key.ts`), when it has one. */
+  prefixKey?: string;
   /** Asked once a slot is free: false when the request is no longer wanted (its batch expired or is being canceled). */
   stillWanted: () => boolean;
 }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
 import type { Lanes } from '../../engine/lanes.js';
+import { prefixKey } from '../../translate/prefix-key.js';
 import { validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJson } from '../bounded-json.js';
@@ -60,15 +61,16 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) controller.abort();
       });
+      const call = { params, signal: controller.signal, routingKey: prefixKey(params, 'messages')?.key };
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
-        const answer = await lane.stream(params, controller.signal);
+        const answer = await lane.stream(call);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(params, controller.signal, 'interactive');
+      const outcome = await lane.call(call, 'interactive');
       if (outcome.kind === 'error') throw errorOf(outcome);
       return outcome.message;
     });
