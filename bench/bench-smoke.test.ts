@@ -27,6 +27,7 @@ const FIGURES: Record<string, string[]> = {
     'retrieve p99, clients polling every 100 ms',
   ],
   'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
+  replicas: ['hit rate', 'throughput'],
 };
 
 interface Report {

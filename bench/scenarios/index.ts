@@ -1,6 +1,7 @@
 import { controlPlane } from './control-plane.js';
 import { ingest } from './ingest.js';
 import { overhead } from './overhead.js';
+import { replicas } from './replicas.js';
 import { results } from './results.js';
 import type { Scenario } from './scenario.js';
 import { saturation } from './saturation.js';
@@ -8,4 +9,4 @@ import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, replicas];

@@ -42,6 +42,8 @@ export interface Config {
   resultsFileMinRequests: number;
   /** `any`, or `public` to send webhooks only to public addresses; null picks `any` on a loopback address and `public` on any other. */
   webhookTargets: 'any' | 'public' | null;
+  /** Whether requests that share a prefix go to one replica of a backend (`--cache-aware off` for comparison). */
+  cacheAware: boolean;
   /** Address of the `/metrics` listener that needs no key. */
   metricsHost: string;
   /** Port of the `/metrics` listener that needs no key; no such listener when null. */
@@ -125,6 +127,11 @@ const url: Parser<string | null> = (raw, name) => {
   }
 };
 
+const onOff: Parser<boolean> = (raw, name) => {
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new Error(`${name}: expected on or off, got "${raw}"`);
+};
+
 function option<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
   return spec;
 }
@@ -154,6 +161,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'webhookRetryBaseMs', flag: 'webhook-retry-base', env: 'BATCHD_WEBHOOK_RETRY_BASE', description: 'first wait before a failed webhook delivery is retried; the later waits and endpoint pauses keep their proportion to it', parse: positiveDuration, defaultValue: 5_000 }),
   option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
+  option({ key: 'cacheAware', flag: 'cache-aware', env: 'BATCHD_CACHE_AWARE', description: 'on, or off to send requests that share a prefix to any replica', parse: onOff, defaultValue: true }),
   option({ key: 'metricsHost', flag: 'metrics-host', env: 'BATCHD_METRICS_HOST', description: 'address of the --metrics-port listener', parse: text, defaultValue: '127.0.0.1' }),
   option({ key: 'metricsPort', flag: 'metrics-port', env: 'BATCHD_METRICS_PORT', description: 'port of a listener serving GET /metrics without a key (0 picks a free one)', parse: port, defaultValue: null }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),

@@ -26,6 +26,8 @@ export interface EngineOptions {
   clusterLimit?: number;
   leaseMs: number;
   retry: RetryPolicy;
+  /** Whether calls carry their request's prefix key, so requests sharing a prefix go to one replica. */
+  cacheAware?: boolean;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
   pollIntervalMs?: number;
 }
@@ -208,7 +210,7 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const prefix = prefixKey(parsed.params, request.dialect)?.key;
+    const prefix = this.options.cacheAware === false ? undefined : prefixKey(parsed.params, request.dialect)?.key;
     const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix });
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {

@@ -30,6 +30,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   hostAllowed?: (host: string) => boolean;
   /** Longest a request's body may take to arrive. */
   uploadTimeoutMs: number;
+  /** Whether interactive calls go to the replica their prefix hashes to; true when absent. */
+  cacheAware?: boolean;
 }
 
 declare module 'fastify' {
@@ -127,7 +129,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       () => false,
     );
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens });
-  registerMessagesRoute(app, deps.lanes);
+  registerMessagesRoute(app, deps.lanes, deps.cacheAware !== false);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });

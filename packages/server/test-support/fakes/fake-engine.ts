@@ -36,6 +36,10 @@ export interface FakeEngineStats {
   hits: number;
   prefixTokens: number;
   cachedTokens: number;
+  /** The most requests that were in flight at once. */
+  maxInFlight: number;
+  /** Distinct prefixes seen: the fewest misses there could have been. */
+  prefixes: number;
 }
 
 interface Entry {
@@ -62,12 +66,14 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 export class FakeEngine {
   /** The base URL a backend is configured with, ending in `/v1`. */
   readonly url: string;
-  readonly stats: FakeEngineStats = { requests: 0, hits: 0, prefixTokens: 0, cachedTokens: 0 };
+  readonly stats: FakeEngineStats = { requests: 0, hits: 0, prefixTokens: 0, cachedTokens: 0, maxInFlight: 0, prefixes: 0 };
+  readonly #seen = new Set<string>();
   readonly #server: Server;
   readonly #options: FakeEngineOptions;
   /** Prefixes by key, least recently used first. */
   readonly #cache = new Map<string, Entry>();
   #cachedTokens = 0;
+  #inFlight = 0;
 
   private constructor(server: Server, options: FakeEngineOptions) {
     this.#server = server;
@@ -97,6 +103,9 @@ export class FakeEngine {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    this.#inFlight++;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.#inFlight);
+    response.on('close', () => this.#inFlight--);
     const body = await readBody(request);
     if (request.method !== 'POST' || request.url !== '/v1/chat/completions' || body === undefined) {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found","type":"invalid_request_error"}}');
@@ -105,7 +114,11 @@ export class FakeEngine {
     const prefix = prefixOf(body);
     const cached = prefix === undefined ? 0 : this.#lookUp(prefix.key, prefix.tokens);
     this.stats.requests++;
-    if (prefix !== undefined) this.stats.prefixTokens += prefix.tokens;
+    if (prefix !== undefined) {
+      this.stats.prefixTokens += prefix.tokens;
+      this.#seen.add(prefix.key);
+      this.stats.prefixes = this.#seen.size;
+    }
     if (cached > 0) this.stats.hits++;
     this.stats.cachedTokens += cached;
     const prefillMs = prefix === undefined || cached > 0 ? 0 : this.#prefillMs(prefix.tokens);

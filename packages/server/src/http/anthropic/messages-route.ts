@@ -32,9 +32,10 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
 
 /**
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
- * ahead of batch work waiting for the same backend.
+ * ahead of batch work waiting for the same backend; with `routeByPrefix`, to the replica its
+ * prefix key picks.
  */
-export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
+export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, routeByPrefix: boolean): void {
   app.register(async (scope) => {
     // The body is checked against the params bounds as it streams, and parsed only once it passed them.
     scope.removeAllContentTypeParsers();
@@ -61,7 +62,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) controller.abort();
       });
-      const call = { params, signal: controller.signal, routingKey: prefixKey(params, 'messages')?.key };
+      const call = { params, signal: controller.signal, routingKey: routeByPrefix ? prefixKey(params, 'messages')?.key : undefined };
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
         const answer = await lane.stream(call);
