@@ -73,12 +73,6 @@ describe('backend config', () => {
     expect(() => loadConfig({}, {}, file({ backends: [{ type: 'emulator', concurrency: 0 }] }))).toThrow('backends[0]: concurrency must be a positive integer');
   });
 
-  it('reads --cache-aware on or off, on by default', () => {
-    expect(loadConfig({}, {}).cacheAware).toBe(true);
-    expect(loadConfig({ BATCHD_CACHE_AWARE: 'off' }, {}).cacheAware).toBe(false);
-    expect(() => loadConfig({}, { cacheAware: 'no' })).toThrow('--cache-aware: expected on or off, got "no"');
-  });
-
   it('reads a backend of several replicas from urls, and refuses url with urls, an empty list or a URL twice', () => {
     const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
     const file = (backend: unknown) => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
+import { cacheAwareFor, parseBackendSpecs, type BackendSpec } from './backends/backend-spec.js';
 
 /** Everything `batchd serve` is told, resolved: flags > environment > config file > defaults. */
 export interface Config {
@@ -42,12 +42,14 @@ export interface Config {
   resultsFileMinRequests: number;
   /** `any`, or `public` to send webhooks only to public addresses; null picks `any` on a loopback address and `public` on any other. */
   webhookTargets: 'any' | 'public' | null;
-  /** Whether requests that share a prefix go to one replica of a backend (`--cache-aware off` for comparison). */
-  cacheAware: boolean;
   /** Address of the `/metrics` listener that needs no key. */
   metricsHost: string;
   /** Port of the `/metrics` listener that needs no key; no such listener when null. */
   metricsPort: number | null;
+  /** `on` or `off` for every backend; null picks on for the `anthropic` and `openai` kinds, off for the emulator. */
+  cacheAware: 'on' | 'off' | null;
+  /** Size of each engine's prefix cache, in tokens, for backends that do not set their own; null learns it. */
+  prefixCacheTokens: number | null;
 }
 
 /** The resolved configuration with the backends to route to. */
@@ -119,17 +121,16 @@ const backendType: Parser<string> = (raw, name) => {
   if (raw !== 'emulator' && raw !== 'anthropic' && raw !== 'openai') throw new Error(`${name}: expected emulator, anthropic or openai, got "${raw}"`);
   return raw;
 };
+const onOff: Parser<'on' | 'off' | null> = (raw, name) => {
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${name}: expected on or off, got "${raw}"`);
+  return raw;
+};
 const url: Parser<string | null> = (raw, name) => {
   try {
     return new URL(raw).href.replace(/\/+$/, '');
   } catch {
     throw new Error(`${name}: expected an absolute URL, got "${raw}"`);
   }
-};
-
-const onOff: Parser<boolean> = (raw, name) => {
-  if (raw === 'on' || raw === 'off') return raw === 'on';
-  throw new Error(`${name}: expected on or off, got "${raw}"`);
 };
 
 function option<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
@@ -161,9 +162,10 @@ export const SERVE_OPTIONS = [
   option({ key: 'webhookRetryBaseMs', flag: 'webhook-retry-base', env: 'BATCHD_WEBHOOK_RETRY_BASE', description: 'first wait before a failed webhook delivery is retried; the later waits and endpoint pauses keep their proportion to it', parse: positiveDuration, defaultValue: 5_000 }),
   option({ key: 'webhookTargets', flag: 'webhook-targets', env: 'BATCHD_WEBHOOK_TARGETS', description: 'any, or public to send webhooks to public addresses only (default: any on loopback, public elsewhere)', parse: webhookTargets, defaultValue: null }),
   option({ key: 'resultsFileMinRequests', flag: 'results-file-min-requests', env: 'BATCHD_RESULTS_FILE_MIN_REQUESTS', description: 'batches of at least this many requests are served from a results file beside a SQLite database once ended', parse: positiveInt, defaultValue: 1000 }),
-  option({ key: 'cacheAware', flag: 'cache-aware', env: 'BATCHD_CACHE_AWARE', description: 'on, or off to send requests that share a prefix to any replica', parse: onOff, defaultValue: true }),
   option({ key: 'metricsHost', flag: 'metrics-host', env: 'BATCHD_METRICS_HOST', description: 'address of the --metrics-port listener', parse: text, defaultValue: '127.0.0.1' }),
   option({ key: 'metricsPort', flag: 'metrics-port', env: 'BATCHD_METRICS_PORT', description: 'port of a listener serving GET /metrics without a key (0 picks a free one)', parse: port, defaultValue: null }),
+  option({ key: 'cacheAware', flag: 'cache-aware', env: 'BATCHD_CACHE_AWARE', description: 'on or off: group requests by shared prefix, prime each group, bound the prefixes in flight (default: on for anthropic and openai backends)', parse: onOff, defaultValue: null }),
+  option({ key: 'prefixCacheTokens', flag: 'prefix-cache-tokens', env: 'BATCHD_PREFIX_CACHE_TOKENS', description: "tokens an engine's prefix cache holds (default: learned from the cached tokens it reports)", parse: positiveInt, defaultValue: null }),
   option({ key: 'logLevel', flag: 'log-level', env: 'BATCHD_LOG_LEVEL', description: 'fatal, error, warn, info, debug or silent', parse: text, defaultValue: 'info' }),
 ] as const;
 
@@ -198,7 +200,13 @@ export function loadConfig(
 }
 
 function resolveBackends(config: Config, listed: unknown, env: Record<string, string | undefined>): BackendSpec[] {
-  const defaults = { concurrency: config.concurrency, timeoutMs: config.backendTimeoutMs, latencyMs: config.emulatorLatencyMs };
+  const defaults = {
+    concurrency: config.concurrency,
+    timeoutMs: config.backendTimeoutMs,
+    latencyMs: config.emulatorLatencyMs,
+    cacheAware: config.cacheAware,
+    prefixCacheTokens: config.prefixCacheTokens ?? undefined,
+  };
   if (listed !== undefined) return parseBackendSpecs(listed, env, defaults);
   const type = config.backend as BackendSpec['type'];
   if (type !== 'emulator' && !config.backendUrl) throw new Error(`--backend-url: required with --backend ${type}`);
@@ -209,5 +217,6 @@ function resolveBackends(config: Config, listed: unknown, env: Record<string, st
     apiKey: env.BATCHD_BACKEND_API_KEY,
     models: ['*'],
     ...defaults,
+    cacheAware: cacheAwareFor(type, config.cacheAware),
   }];
 }

@@ -50,6 +50,7 @@ function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, log
           backend: createBackend(spec),
           models: spec.models,
           ceiling: spec.concurrency,
+          prefixCache: spec.cacheAware ? { breakpointsOnly: spec.type === 'anthropic', capacityTokens: spec.prefixCacheTokens } : undefined,
           now: () => clock.now(),
           onPause: (lane, until) => void store.pauseBackend?.(lane, until).catch((error: unknown) => logger.warn({ err: error }, 'recording a backend pause failed')),
           onAuthFailure: (lane, outcome) =>
@@ -100,7 +101,6 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
-    cacheAware: config.cacheAware,
   });
   const maintenance = new Maintenance({ store, clock, logger, intervalMs: config.maintenanceIntervalMs, onRequeue: () => engine.wake() });
   const webhooks = new WebhookDispatcher({
@@ -155,7 +155,6 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,
-    cacheAware: config.cacheAware,
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   const url = await listen(app, config.host, config.port);

@@ -17,6 +17,15 @@ export interface BackendSpec {
   latencyMs?: number;
   /** Model names rewritten before the call (`openai` only). */
   modelMap?: Record<string, string>;
+  /** Requests sharing a prefix are grouped, primed and kept to a working set (see `engine/prefix-gate.ts`). */
+  cacheAware: boolean;
+  /** Tokens the engine's prefix cache holds; learned from the cached tokens it reports when absent. */
+  prefixCacheTokens?: number;
+}
+
+/** Whether a backend of `type` is cache-aware: as `--cache-aware` says, else on for the kinds whose providers cache prefixes. */
+export function cacheAwareFor(type: BackendSpec['type'], setting: 'on' | 'off' | null): boolean {
+  return setting === null ? type !== 'emulator' : setting === 'on';
 }
 
 const TYPES = new Set(['emulator', 'anthropic', 'openai']);
@@ -46,7 +55,7 @@ function parseUrls(where: string, type: string, url: unknown, urls: unknown): Pi
 export function parseBackendSpecs(
   raw: unknown,
   env: Record<string, string | undefined>,
-  defaults: { concurrency: number; timeoutMs: number; latencyMs: number },
+  defaults: { concurrency: number; timeoutMs: number; latencyMs: number; cacheAware: 'on' | 'off' | null; prefixCacheTokens?: number },
 ): BackendSpec[] {
   if (!Array.isArray(raw) || raw.length === 0) fail('backends', 'expected a non-empty list');
   return raw.map((entry: unknown, index) => {
@@ -62,6 +71,8 @@ export function parseBackendSpecs(
     if (keyEnv !== undefined && typeof keyEnv !== 'string') fail(where, 'api_key_env must name an environment variable');
     const concurrency = e.concurrency === undefined ? defaults.concurrency : Number(e.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) fail(where, 'concurrency must be a positive integer');
+    const prefixCacheTokens = e.prefix_cache_tokens === undefined ? defaults.prefixCacheTokens : Number(e.prefix_cache_tokens);
+    if (prefixCacheTokens !== undefined && (!Number.isInteger(prefixCacheTokens) || prefixCacheTokens < 1)) fail(where, 'prefix_cache_tokens must be a positive integer');
     return {
       name: typeof e.name === 'string' ? e.name : `${type}-${index}`,
       type: type as BackendSpec['type'],
@@ -72,6 +83,8 @@ export function parseBackendSpecs(
       timeoutMs: e.timeout_ms === undefined ? defaults.timeoutMs : Number(e.timeout_ms),
       latencyMs: e.latency_ms === undefined ? defaults.latencyMs : Number(e.latency_ms),
       modelMap: e.model_map as Record<string, string> | undefined,
+      cacheAware: cacheAwareFor(type as BackendSpec['type'], defaults.cacheAware),
+      prefixCacheTokens,
     };
   });
 }

@@ -9,7 +9,7 @@ export interface BackendCall {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt?: number;
-  /** Calls with one key go to one replica while it has room (the request's prefix key). */
+  /** The request's prefix key, when it shares a prefix with others: a backend with replicas sends requests with one key to one replica. */
   routingKey?: string;
 }
 

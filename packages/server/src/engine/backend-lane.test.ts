@@ -33,9 +33,9 @@ describe('backend lane', () => {
   it('holds calls over the limit and lets interactive ones go first', async () => {
     const backend = new HeldBackend();
     const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 1 });
-    const first = lane.call({ params: { label: 'b1' }, signal }, 'batch');
-    const second = lane.call({ params: { label: 'b2' }, signal }, 'batch');
-    const urgent = lane.call({ params: { label: 'i1' }, signal }, 'interactive');
+    const first = lane.call({ label: 'b1' }, signal, 'batch');
+    const second = lane.call({ label: 'b2' }, signal, 'batch');
+    const urgent = lane.call({ label: 'i1' }, signal, 'interactive');
     await tick();
     expect(backend.open.map((c) => c.label)).toEqual(['b1']);
     expect(lane.availableForBatch()).toBe(0);
@@ -56,7 +56,7 @@ describe('backend lane', () => {
     let now = 1000;
     const backend = new HeldBackend();
     const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 4, now: () => now });
-    const call = lane.call({ params: { label: 'x' }, signal }, 'batch');
+    const call = lane.call({ label: 'x' }, signal, 'batch');
     await tick();
     backend.rate = { exhaustedUntilMs: 1060 };
     backend.open[0]!.settle({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error', message: 'slow down' });
@@ -73,7 +73,7 @@ describe('backend lane', () => {
     const failures: string[] = [];
     const backend = new HeldBackend();
     const lane = new BackendLane({ name: 'upstream', backend, models: ['*'], ceiling: 2, onAuthFailure: (name) => failures.push(name) });
-    const call = lane.call({ params: { label: 'x' }, signal }, 'batch');
+    const call = lane.call({ label: 'x' }, signal, 'batch');
     await tick();
     backend.open[0]!.settle({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error', message: 'invalid x-api-key' });
     expect((await call).kind).toBe('error');
@@ -88,7 +88,7 @@ describe('backend lane pauses', () => {
     const told: Array<[string, number]> = [];
     const backend = new HeldBackend();
     const lane = new BackendLane({ name: 'hosted', backend, models: ['*'], ceiling: 2, now: () => now, onPause: (name, until) => told.push([name, until]) });
-    const call = lane.call({ params: { label: 'x' }, signal }, 'batch');
+    const call = lane.call({ label: 'x' }, signal, 'batch');
     await tick();
     backend.rate = { exhaustedUntilMs: 1500 };
     backend.open[0]!.settle(ok);
@@ -110,7 +110,7 @@ describe('backend lane pause end', () => {
     const backend = new HeldBackend();
     const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 2, now: () => now });
     lane.pause(1010);
-    const waiting = lane.call({ params: { label: 'w' }, signal }, 'batch');
+    const waiting = lane.call({ label: 'w' }, signal, 'batch');
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(backend.open).toHaveLength(0);
     now = 1010;

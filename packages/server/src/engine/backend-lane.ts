@@ -1,8 +1,11 @@
 import type { BackendStatus } from '@batchd/sdk';
-import type { Backend, BackendCall, BackendOutcome, ChatOutcome } from '../backends/backend.js';
+import type { Backend, BackendOutcome, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
+import type { Dialect } from '../store/store.js';
+import { prefixKey, type PrefixKey } from '../translate/prefix-key.js';
 import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
+import { cachedTokensOf, PrefixGate, type PrefixRef } from './prefix-gate.js';
 
 export type Priority = 'interactive' | 'batch';
 
@@ -21,6 +24,26 @@ export interface BackendLaneOptions {
   onPause?: (lane: string, until: number) => void;
   /** Told when the provider rejects our credentials (401/403), so an operator can act. */
   onAuthFailure?: (lane: string, outcome: BackendOutcome) => void;
+  /**
+   * Cache-aware calls (see {@link PrefixGate}); absent, calls go in arrival order. With
+   * `breakpointsOnly`, only prefixes ending at a `cache_control` breakpoint count (a provider that
+   * caches only on request); `capacityTokens` is the size of the provider's prefix cache.
+   */
+  prefixCache?: { breakpointsOnly: boolean; capacityTokens?: number };
+}
+
+/** What a batch call waits with, besides its priority. */
+export interface CallOptions {
+  /** Asked once a slot is free: when it says no, the call is not made and the answer is null. */
+  stillWanted?: () => boolean;
+  /** The request's prefix key and size (see {@link BackendLane.prefixOf}), for cache-aware calls. */
+  prefixKey?: string;
+  prefixTokens?: number;
+}
+
+interface Waiter {
+  resolve: (inFlight: number) => void;
+  prefix?: PrefixRef;
 }
 
 /** What a call's answer is learnt against: the lane as it was when the call started. */
@@ -53,7 +76,10 @@ export class BackendLane {
   private running = 0;
   private pausedUntil = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
-  private readonly waiting: Record<Priority, Array<(inFlight: number) => void>> = { interactive: [], batch: [] };
+  private readonly waiting: Record<Priority, Waiter[]> = { interactive: [], batch: [] };
+  private readonly prefixCache: BackendLaneOptions['prefixCache'];
+  /** Present when the lane is cache-aware. */
+  readonly gate: PrefixGate | undefined;
 
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
@@ -63,6 +89,15 @@ export class BackendLane {
     this.limit = new AdaptiveLimit({ ceiling: options.ceiling, now: this.now });
     this.onAuthFailure = options.onAuthFailure;
     this.onPause = options.onPause;
+    this.prefixCache = options.prefixCache;
+    this.gate = options.prefixCache && new PrefixGate(options.prefixCache.capacityTokens);
+  }
+
+  /** The prefix this lane groups a request by, when it is cache-aware and the request has one its provider caches. */
+  prefixOf(params: Record<string, unknown>, dialect: Dialect): PrefixKey | undefined {
+    if (!this.prefixCache) return undefined;
+    const prefix = prefixKey(params, dialect);
+    return prefix && (prefix.cacheControl || !this.prefixCache.breakpointsOnly) ? prefix : undefined;
   }
 
   serves(model: string): boolean {
@@ -84,20 +119,24 @@ export class BackendLane {
   }
 
   /**
-   * Calls the backend once a slot is free, then learns from the answer. When `stillWanted`
-   * says no once the slot is free, the call is not made and the answer is null.
+   * Calls the backend with Messages params once a slot is free, then learns from the answer;
+   * `routingKey` picks the replica (see `backends/replicas/`).
    */
-  async call(call: BackendCall, priority: Priority): Promise<BackendOutcome>;
-  async call(call: BackendCall, priority: Priority, stillWanted: () => boolean): Promise<BackendOutcome | null>;
-  async call(call: BackendCall, priority: Priority, stillWanted?: () => boolean): Promise<BackendOutcome | null> {
-    return this.callWith((backend) => sendMessages(backend, call), priority, stillWanted);
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, routingKey?: string): Promise<BackendOutcome> {
+    return (await this.callWith((backend) => sendMessages(backend, { params, signal, routingKey }), priority))!;
   }
 
-  /** As {@link call}, with the backend called by `send`: how requests of another dialect reach it. */
-  async callWith<O extends BackendOutcome | ChatOutcome>(send: (backend: Backend) => Promise<O>, priority: Priority, stillWanted?: () => boolean): Promise<O | null> {
-    const inFlightAtStart = await this.acquire(priority);
-    if (stillWanted && !stillWanted()) {
+  /**
+   * As {@link call}, with the backend called by `send`. When `stillWanted` says no once the slot
+   * is free, the call is not made and the answer is null. A call with a prefix waits its turn in
+   * the lane's {@link PrefixGate}.
+   */
+  async callWith<O extends BackendOutcome | ChatOutcome>(send: (backend: Backend) => Promise<O>, priority: Priority, options: CallOptions = {}): Promise<O | null> {
+    const prefix = this.gate && options.prefixKey !== undefined ? { key: options.prefixKey, tokens: options.prefixTokens ?? 0 } : undefined;
+    const inFlightAtStart = await this.acquire(priority, prefix);
+    if (options.stillWanted && !options.stillWanted()) {
       this.running--;
+      this.finishPrefix(prefix, undefined);
       this.release();
       return null;
     }
@@ -105,21 +144,28 @@ export class BackendLane {
     const limitBound = inFlightAtStart >= this.limit.limit;
     const epoch = this.limit.epoch;
     this.stats.calls++;
+    let answered: O | undefined;
     try {
-      const outcome = await send(this.backend);
-      this.learn(outcome, this.now() - started, { inFlight: inFlightAtStart, limitBound, epoch });
-      return outcome;
+      answered = await send(this.backend);
+      this.learn(answered, this.now() - started, { inFlight: inFlightAtStart, limitBound, epoch });
+      return answered;
     } finally {
       this.running--;
+      this.finishPrefix(prefix, answered);
       this.release();
     }
+  }
+
+  /** Tells the gate a call of `prefix` ended, answered or not. */
+  private finishPrefix(prefix: PrefixRef | undefined, outcome: BackendOutcome | ChatOutcome | undefined): void {
+    if (prefix) this.gate!.finish(prefix, outcome !== undefined, outcome && cachedTokensOf(outcome));
   }
 
   /**
    * Opens a streaming call as an interactive call; its slot is held until the stream closes.
    * Only for backends with `stream`.
    */
-  async stream(call: BackendCall): Promise<OpenStream> {
+  async stream(params: Record<string, unknown>, signal: AbortSignal, routingKey?: string): Promise<OpenStream> {
     const open = this.backend.stream?.bind(this.backend);
     if (!open) throw new Error(`backend ${this.name} does not stream`);
     await this.acquire('interactive');
@@ -129,7 +175,7 @@ export class BackendLane {
       this.release();
     };
     try {
-      const answer = await open(call);
+      const answer = await open({ params, signal, routingKey });
       if (answer.kind === 'stream') answer.body.once('close', done);
       else done();
       return answer;
@@ -176,26 +222,31 @@ export class BackendLane {
   }
 
   /**
-   * Takes a slot at once when one is free and nobody of equal or higher priority waits; resolves
-   * to the calls in flight once it has its slot, itself included.
+   * Waits in line for a slot (taken at once when one is free and nobody of equal or higher
+   * priority that may go waits); resolves to the calls in flight once it has its slot, itself included.
    */
-  private acquire(priority: Priority): Promise<number> {
-    const free = !this.paused && this.running < this.limit.limit;
-    const ahead = priority === 'interactive' ? this.waiting.interactive.length : this.waiting.interactive.length + this.waiting.batch.length;
-    if (free && ahead === 0) {
-      this.running++;
-      return Promise.resolve(this.running);
-    }
-    return new Promise((resolve) => this.waiting[priority].push(resolve));
+  private acquire(priority: Priority, prefix?: PrefixRef): Promise<number> {
+    if (prefix) this.gate!.enqueue(prefix);
+    const slot = new Promise<number>((resolve) => this.waiting[priority].push({ resolve, prefix }));
+    this.release();
+    return slot;
   }
 
-  /** Hands free slots to waiters, interactive ones first. */
+  /** Hands free slots to waiters: interactive ones first, then the first batch call its prefix gate lets go. */
   private release(): void {
     while (!this.paused && this.running < this.limit.limit) {
-      const next = this.waiting.interactive.shift() ?? this.waiting.batch.shift();
+      const next = this.waiting.interactive.shift() ?? this.nextBatchCall();
       if (!next) return;
+      if (next.prefix) this.gate!.start(next.prefix);
       this.running++;
-      next(this.running);
+      next.resolve(this.running);
     }
+  }
+
+  /** Takes the first waiting batch call that may go: one without a prefix, or one whose group the gate admits. */
+  private nextBatchCall(): Waiter | undefined {
+    const line = this.waiting.batch;
+    const index = this.gate ? line.findIndex((waiter) => !waiter.prefix || this.gate!.admits(waiter.prefix)) : 0;
+    return index < 0 ? undefined : line.splice(index, 1)[0];
   }
 }

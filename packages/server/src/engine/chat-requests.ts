@@ -36,8 +36,10 @@ export function chatRequests(now: () => number): RequestKind {
       return { params, model: params.model };
     },
 
-    async call({ key, lane, params, signal, attempt, stillWanted, prefixKey }) {
-      const outcome = await lane.callWith((backend) => sendChat(backend, { params, signal, attempt, routingKey: prefixKey }, createdSeconds), 'batch', stillWanted);
+    async call(context) {
+      const { key, lane, params, signal, attempt, prefixKey } = context;
+      const call = { params, signal, attempt, routingKey: prefixKey };
+      const outcome = await lane.callWith((backend) => sendChat(backend, call, createdSeconds), 'batch', context);
       if (outcome === null || outcome.kind === 'error') return outcome;
       const completion: Completion = { key, type: 'succeeded', result: chatResponse(200, outcome.completion), usage: usageOf(outcome.completion) };
       return { kind: 'succeeded', completion };

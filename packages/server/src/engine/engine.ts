@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect, type QueueStore } from '../store/store.js';
-import { prefixKey } from '../translate/prefix-key.js';
 import { chatRequests } from './chat-requests.js';
 import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
@@ -26,8 +25,6 @@ export interface EngineOptions {
   clusterLimit?: number;
   leaseMs: number;
   retry: RetryPolicy;
-  /** Whether calls carry their request's prefix key, so requests sharing a prefix go to one replica. */
-  cacheAware?: boolean;
   /** How often to look for work when nothing wakes the engine (retries coming due, other nodes). */
   pollIntervalMs?: number;
 }
@@ -210,8 +207,9 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const prefix = this.options.cacheAware === false ? undefined : prefixKey(parsed.params, request.dialect)?.key;
-    const outcome = await kind.call({ key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix });
+    const prefix = lane.prefixOf(parsed.params, request.dialect);
+    const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
+    const outcome = await kind.call(context);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
       this.results.retry({ key: request.key, runAt: now });

@@ -1,5 +1,6 @@
 import type { Message } from '@batchd/sdk';
 import type { Completion, UsageTotals } from '../store/store.js';
+import { sendMessages } from '../translate/send-messages.js';
 import { validateParams } from '../translate/validate-params.js';
 import { erroredResult, succeededResult } from '../wire/message-result.js';
 import type { RequestKind } from './request-kind.js';
@@ -27,8 +28,9 @@ export const messagesRequests: RequestKind = {
     return invalid === null ? { params, model: params.model as string } : { invalid };
   },
 
-  async call({ key, lane, params, signal, attempt, stillWanted, prefixKey }) {
-    const outcome = await lane.call({ params, signal, attempt, routingKey: prefixKey }, 'batch', stillWanted);
+  async call(context) {
+    const { key, lane, params, signal, attempt, prefixKey } = context;
+    const outcome = await lane.callWith((backend) => sendMessages(backend, { params, signal, attempt, routingKey: prefixKey }), 'batch', context);
     if (outcome === null || outcome.kind === 'error') return outcome;
     return { kind: 'succeeded', completion: { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) } };
   },

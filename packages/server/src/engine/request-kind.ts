@@ -16,8 +16,10 @@ export interface CallContext {
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt: number;
-  /** The key of the prefix the request shares with others (`translate/prefix-key.ts`), when it has one. */
+  /** The request's prefix key (see `translate/prefix-key.ts`), when it shares a prefix: backends with replicas route by it. */
   prefixKey?: string;
+  /** The size of that prefix in tokens, estimated. */
+  prefixTokens?: number;
   /** Asked once a slot is free: false when the request is no longer wanted (its batch expired or is being canceled). */
   stillWanted: () => boolean;
 }

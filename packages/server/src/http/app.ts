@@ -30,8 +30,6 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   hostAllowed?: (host: string) => boolean;
   /** Longest a request's body may take to arrive. */
   uploadTimeoutMs: number;
-  /** Whether interactive calls go to the replica their prefix hashes to; true when absent. */
-  cacheAware?: boolean;
 }
 
 declare module 'fastify' {
@@ -129,7 +127,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       () => false,
     );
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens });
-  registerMessagesRoute(app, deps.lanes, deps.cacheAware !== false);
+  registerMessagesRoute(app, deps.lanes);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });

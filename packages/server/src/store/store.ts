@@ -61,6 +61,8 @@ export interface NewBatch {
 export interface NewRequest {
   customId: string;
   params: string;
+  /** Requests of a batch with one prefix key are claimed together (see `translate/prefix-key.ts`). */
+  prefixKey?: string;
 }
 
 export interface ClaimedRequest {

@@ -116,6 +116,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(await store.claimRequests('d', 10, T0 + 1000, T0)).toHaveLength(2);
     });
 
+    it("claims a batch's requests sharing a prefix key together, and in arrival order without keys", async () => {
+      const keyed = Array.from({ length: 12 }, (_, i): NewRequest => ({ customId: `k${i}`, params: `{"n":${i}}`, prefixKey: `group-${'cab'[i % 3]}` }));
+      const plain = requests(6, 'p');
+      const at = T0;
+      const batch = (id: string) => ({ id, workspaceId: 'w1', createdAt: at, expiresAt: at + HOUR, archiveAt: at + 2 * HOUR });
+      await store.createBatch(batch(batchId()), chunks(keyed.slice(0, 5), keyed.slice(5)));
+      await store.createBatch(batch(batchId()), chunks(plain));
+      // A claim returns its requests in any order; which requests it takes is the point.
+      const ids = async (owner: string, limit: number) => (await store.claimRequests(owner, limit, T0 + 1000, T0)).map((r) => r.customId).sort();
+      expect(await ids('a', 8)).toEqual(['k1', 'k10', 'k4', 'k7', 'p0', 'p1', 'p2', 'p3']);
+      expect(await ids('b', 4)).toEqual(['k2', 'k5', 'p4', 'p5']);
+      expect(await ids('c', 20)).toEqual(['k0', 'k11', 'k3', 'k6', 'k8', 'k9']);
+    });
+
     it('keeps API keys by hash, lists and revokes them', async () => {
       const key = { id: 'key_1', workspaceId: 'team-a', hash: 'a'.repeat(64), prefix: 'bk_abcd', createdAt: T0 };
       await store.apiKeys.create(key);

@@ -4,9 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
 import type { Clock } from '../../clock.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { withPrefixKeys } from '../../engine/prefix-order.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
-import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
+import type { BatchRecord, BatchesStore } from '../../store/store.js';
 import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-error.js';
 import { parseCreateBody } from './create-body.js';
 import { drainBody } from '../drain-body.js';
@@ -39,6 +41,8 @@ export interface BatchRouteDeps {
   keyStillOpens: (request: FastifyRequest) => Promise<boolean>;
   /** Most requests a workspace may have waiting or running; none when absent. */
   maxQueuedRequests?: number;
+  /** The backends: a create stores each request's prefix key for the lane that will serve it. */
+  lanes: Lanes;
 }
 
 type IdParams = { Params: { id: string } };
@@ -87,7 +91,8 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         const idempotencyKey = idempotencyKeyOf(request);
         const retried = isSdkRetry(request);
         const digest = createHash('sha256');
-        let requests: AsyncIterable<NewRequest[]> = parseCreateBody(body, { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS }, digest);
+        const limits = { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS };
+        let requests = withPrefixKeys(parseCreateBody(body, limits, digest), deps.lanes, 'messages');
         // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
         let overLimit: ApiError | null = null;
         if (deps.maxQueuedRequests !== undefined) {

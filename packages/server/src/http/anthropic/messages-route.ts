@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
 import type { Lanes } from '../../engine/lanes.js';
-import { prefixKey } from '../../translate/prefix-key.js';
 import { validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJson } from '../bounded-json.js';
@@ -32,10 +31,10 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
 
 /**
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
- * ahead of batch work waiting for the same backend; with `routeByPrefix`, to the replica its
- * prefix key picks.
+ * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
+ * backend is cache-aware and has replicas.
  */
-export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, routeByPrefix: boolean): void {
+export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
   app.register(async (scope) => {
     // The body is checked against the params bounds as it streams, and parsed only once it passed them.
     scope.removeAllContentTypeParsers();
@@ -62,16 +61,16 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, routeB
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) controller.abort();
       });
-      const call = { params, signal: controller.signal, routingKey: routeByPrefix ? prefixKey(params, 'messages')?.key : undefined };
+      const routingKey = lane.prefixOf(params, 'messages')?.key;
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
-        const answer = await lane.stream(call);
+        const answer = await lane.stream(params, controller.signal, routingKey);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(call, 'interactive');
+      const outcome = await lane.call(params, controller.signal, 'interactive', routingKey);
       if (outcome.kind === 'error') throw errorOf(outcome);
       return outcome.message;
     });

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import { isObject } from '../../json.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { withPrefixKeys } from '../../engine/prefix-order.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import { IdempotencyKeyReused } from '../../store/batch-creates.js';
 import type { BatchRecord, BatchesStore, NewRequest } from '../../store/store.js';
@@ -25,6 +27,8 @@ export interface ChatBatchRouteDeps {
   /** Who sent a request (the API key's id, or its hash when keys are not checked). */
   callerOf: (request: FastifyRequest) => string;
   maxQueuedRequests?: number;
+  /** The backends: a create stores each request's prefix key for the lane that will serve it. */
+  lanes: Lanes;
 }
 
 type IdParams = { Params: { id: string } };
@@ -93,7 +97,7 @@ export function registerChatBatchRoutes(app: FastifyInstance, deps: ChatBatchRou
       metadata,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests: AsyncIterable<NewRequest[]> = errors.length > 0 ? noRequests() : inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count);
+    let requests = errors.length > 0 ? noRequests() : withPrefixKeys(inputRequests(store.files.readFile(workspace, file.id), ENDPOINT, count), deps.lanes, 'chat');
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);

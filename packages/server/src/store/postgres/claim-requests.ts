@@ -9,7 +9,7 @@ const MAX_PASSES = 4;
 /**
  * One claim pass, one statement. It takes the active batches with runnable requests in
  * `claim_turn` order (least recently served first), locks up to an equal share of each one's
- * runnable requests with `FOR UPDATE SKIP LOCKED` (so concurrent claimers on other nodes pass
+ * runnable requests (those sharing a prefix key together) with `FOR UPDATE SKIP LOCKED` (so concurrent claimers on other nodes pass
  * each other by), keeps the first `$4` going round-robin across batches while the params before
  * each stay under `$5` bytes (so the first always; `octet_length` reads a TOASTed value's size
  * without the value), leases them to `$1`, and moves the batches served to the back of the turn order. The turn update skips batch rows
@@ -25,11 +25,11 @@ WITH active AS MATERIALIZED (
 ), share AS (
   SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
 ), locked AS (
-  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at, q.bytes
+  SELECT a.seq, a.id, a.expires_at, a.claim_turn, a.dialect, q.key, q.run_at, q.prefix_key, q.bytes
   FROM active a CROSS JOIN LATERAL (
-    SELECT r.key, r.run_at, octet_length(r.params) AS bytes FROM batchd.requests r
+    SELECT r.key, r.run_at, r.prefix_key, octet_length(r.params) AS bytes FROM batchd.requests r
     WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
-    ORDER BY r.run_at, r.key
+    ORDER BY r.run_at, r.prefix_key, r.key
     LIMIT (SELECT size FROM share)
     FOR UPDATE SKIP LOCKED
   ) q
@@ -37,7 +37,7 @@ WITH active AS MATERIALIZED (
   SELECT taken.seq, taken.id, taken.expires_at, taken.dialect, taken.key, taken.bytes FROM (
     SELECT ranked.*, sum(ranked.bytes) OVER (ORDER BY ranked.place, ranked.claim_turn, ranked.seq ROWS UNBOUNDED PRECEDING) AS total
     FROM (
-      SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.key) AS place FROM locked l
+      SELECT l.*, row_number() OVER (PARTITION BY l.seq ORDER BY l.run_at, l.prefix_key, l.key) AS place FROM locked l
     ) ranked
     ORDER BY ranked.place, ranked.claim_turn, ranked.seq
     LIMIT $4::int

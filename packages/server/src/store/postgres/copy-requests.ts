@@ -18,7 +18,7 @@ async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]
   const prefix = `${batchSeq}\t`;
   for await (const chunk of requests) {
     let text = '';
-    for (const request of chunk) text += `${prefix}${field(request.customId)}\t${field(request.params)}\n`;
+    for (const request of chunk) text += `${prefix}${field(request.customId)}\t${field(request.params)}\t${request.prefixKey ?? '\\N'}\n`;
     counted.count += chunk.length;
     if (text !== '') yield Buffer.from(text);
   }
@@ -42,7 +42,7 @@ export async function spoolRequests<T>(batchSeq: number, requests: AsyncIterable
     work({
       count: counted.count,
       async copyInto(client) {
-        const copy = client.query(copyFrom('COPY batchd.requests (batch_seq, custom_id, params) FROM STDIN'));
+        const copy = client.query(copyFrom('COPY batchd.requests (batch_seq, custom_id, params, prefix_key) FROM STDIN'));
         await pipeline(Readable.from(content()), copy);
       },
     }),

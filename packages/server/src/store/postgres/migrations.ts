@@ -210,6 +210,17 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       DROP INDEX batchd.webhook_deliveries_due;
     `,
   },
+  {
+    version: 13,
+    name: 'prefix keys',
+    // Requests sharing a prefix (see translate/prefix-key.ts) are claimed together: a batch's
+    // queued requests in run_at order, then by prefix key; NULL (no key) keeps arrival order.
+    sql: `
+      ALTER TABLE batchd.requests ADD COLUMN prefix_key text;
+      DROP INDEX batchd.requests_queued;
+      CREATE INDEX requests_queued ON batchd.requests (batch_seq, run_at, prefix_key, key) WHERE state = 'queued';
+    `,
+  },
 ];
 
 /** Key of the transaction-scoped advisory lock that serialises migrators (`batchd` in ASCII). */

@@ -250,4 +250,15 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       END;
     `,
   },
+  {
+    version: 15,
+    name: 'prefix keys',
+    // Requests sharing a prefix (see translate/prefix-key.ts) are claimed together: a batch's
+    // queued requests in run_at order, then by prefix key; NULL (no key) keeps arrival order.
+    sql: `
+      ALTER TABLE requests ADD COLUMN prefix_key TEXT;
+      DROP INDEX requests_queued;
+      CREATE INDEX requests_queued ON requests (batch_seq, run_at, prefix_key, key) WHERE state = 'queued';
+    `,
+  },
 ];

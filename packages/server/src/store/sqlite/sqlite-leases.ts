@@ -13,13 +13,13 @@ const STATEMENTS = {
   activeBatches: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress'
     AND expires_at > ? ORDER BY claim_turn LIMIT ${CLAIM_FAN_OUT}`,
   takeTurn: `UPDATE batches SET claim_turn = ? WHERE seq = ?`,
-  // Takes the batch's next runnable requests while the params before each stay under the byte
+  // Takes the batch's next runnable requests (those sharing a prefix key together) while the params before each stay under the byte
   // budget (so the first always); octet_length reads a value's size without reading the value.
   claim: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
     WHERE key IN (SELECT key FROM (
-      SELECT key, bytes, sum(bytes) OVER (ORDER BY run_at, key) AS total FROM (
-        SELECT r.key, r.run_at, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
-        WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.key LIMIT ?))
+      SELECT key, bytes, sum(bytes) OVER (ORDER BY run_at, prefix_key, key) AS total FROM (
+        SELECT r.key, r.run_at, r.prefix_key, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
+        WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.prefix_key, r.key LIMIT ?))
       WHERE total - bytes < ?)
     RETURNING key, custom_id, attempts`,
   paramsOf: `SELECT params, octet_length(params) AS bytes FROM request_params WHERE key = ?`,

@@ -9,7 +9,7 @@ const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 const STATEMENTS = {
   insertBatch: `INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes)
     VALUES (?, ?, 'creating', ?, ?, ?, ?, ?)`,
-  insertRequest: `INSERT INTO requests (batch_seq, custom_id, state) VALUES (?, ?, 'queued')`,
+  insertRequest: `INSERT INTO requests (batch_seq, custom_id, prefix_key, state) VALUES (?, ?, ?, 'queued')`,
   insertParams: `INSERT INTO request_params (key, params) VALUES (?, ?)`,
   openBatch: `UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`,
   endEmptyBatch: `UPDATE batches SET status = 'ended', ended_at = created_at WHERE seq = ?`,

@@ -109,7 +109,7 @@ export class SqliteStore extends StoreWithUpkeep implements BatchStore {
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.transaction((chunk: NewRequest[]) => {
       for (const request of chunk) {
-        const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId);
+        const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId, request.prefixKey ?? null);
         this.sql.insertParams.run(lastInsertRowid, request.params);
       }
     });

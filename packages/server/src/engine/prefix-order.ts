@@ -1,0 +1,29 @@
+import { isObject } from '../json.js';
+import type { Dialect, NewRequest } from '../store/store.js';
+import type { Lanes } from './lanes.js';
+
+/** The prefix key a request is stored with: the one its model's lane groups it by, if that lane is cache-aware. */
+function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(params);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed) || typeof parsed.model !== 'string') return undefined;
+  return lanes.for(parsed.model)?.prefixOf(parsed, dialect)?.key;
+}
+
+async function* keyed(requests: AsyncIterable<NewRequest[]>, lanes: Lanes, dialect: Dialect): AsyncGenerator<NewRequest[]> {
+  for await (const chunk of requests) {
+    yield chunk.map((request) => ({ ...request, prefixKey: storedPrefixKey(request.params, lanes, dialect) }));
+  }
+}
+
+/**
+ * A create's requests with their prefix keys, so that claims take a batch's requests sharing a
+ * prefix together. Unchanged (and unparsed) when no lane is cache-aware.
+ */
+export function withPrefixKeys(requests: AsyncIterable<NewRequest[]>, lanes: Lanes, dialect: Dialect): AsyncIterable<NewRequest[]> {
+  return lanes.all.some((lane) => lane.gate) ? keyed(requests, lanes, dialect) : requests;
+}
