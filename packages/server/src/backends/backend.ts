@@ -43,6 +43,8 @@ interface BackendBase {
   stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */
   rateLimit?(): RateLimitState;
+  /** Whether a call with `routingKey` would go to the replica that key prefers now (false when it would spill for load). */
+  hasRoomFor?(routingKey: string): boolean;
   /** Each replica's URL, load and health, for backends that call servers over HTTP. */
   replicas?(): BackendReplicaStatus[];
   close(): Promise<void>;

@@ -243,10 +243,18 @@ export class BackendLane {
     }
   }
 
-  /** Takes the first waiting batch call that may go: one without a prefix, or one whose group the gate admits. */
+  /**
+   * Takes the first waiting batch call that may go: one without a prefix, or one whose group the
+   * gate admits, preferring one whose replica has room, so that groups take turns across replicas
+   * rather than spill a group onto a replica whose cache lacks it.
+   */
   private nextBatchCall(): Waiter | undefined {
     const line = this.waiting.batch;
-    const index = this.gate ? line.findIndex((waiter) => !waiter.prefix || this.gate!.admits(waiter.prefix)) : 0;
+    if (!this.gate) return line.shift();
+    const mayGo = (waiter: Waiter) => !waiter.prefix || this.gate!.admits(waiter.prefix);
+    const roomy = this.backend.hasRoomFor?.bind(this.backend);
+    let index = roomy ? line.findIndex((waiter) => mayGo(waiter) && (!waiter.prefix || roomy(waiter.prefix.key))) : -1;
+    if (index < 0) index = line.findIndex(mayGo);
     return index < 0 ? undefined : line.splice(index, 1)[0];
   }
 }

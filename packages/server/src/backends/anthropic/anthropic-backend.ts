@@ -96,6 +96,11 @@ export class AnthropicBackend implements MessagesBackend {
     return this.#endpoint.open(JSON.stringify(call.params), call.signal, call.routingKey);
   }
 
+  /** Whether a call with `routingKey` would go to the replica it prefers now. */
+  hasRoomFor(routingKey: string): boolean {
+    return this.#endpoint.hasRoomFor(routingKey);
+  }
+
   /** Each replica's URL, calls in flight and health. */
   replicas(): BackendReplicaStatus[] {
     return this.#endpoint.status();

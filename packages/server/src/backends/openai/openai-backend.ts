@@ -93,6 +93,11 @@ export class OpenAIBackend implements ChatBackend {
     return { kind: 'completion', completion };
   }
 
+  /** Whether a call with `routingKey` would go to the replica it prefers now. */
+  hasRoomFor(routingKey: string): boolean {
+    return this.#endpoint.hasRoomFor(routingKey);
+  }
+
   /** Each replica's URL, calls in flight and health. */
   replicas(): BackendReplicaStatus[] {
     return this.#endpoint.status();

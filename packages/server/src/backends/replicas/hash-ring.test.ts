@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chooseReplica, HashRing } from './hash-ring.js';
+import { chooseReplica, HashRing, ownerHasRoom } from './hash-ring.js';
 
 const URLS = ['http://10.0.0.1:8000/v1', 'http://10.0.0.2:8000/v1', 'http://10.0.0.3:8000/v1', 'http://10.0.0.4:8000/v1'];
 const KEYS = Array.from({ length: 20_000 }, (_, i) => `prefix-${i}`);
 const ALL_UP = [true, true, true, true];
 
-const owner = (ring: HashRing, key: string) => ring.preference(key).next().value as number;
+const owner = (ring: HashRing, key: string) => ring.preference(key)[0]!;
 
 describe('HashRing', () => {
   it('splits keys evenly: each of four replicas owns between 20 % and 30 % of them', () => {
@@ -45,12 +45,14 @@ describe('HashRing', () => {
 });
 
 describe('chooseReplica', () => {
-  it('sends a key to its owner while the owner is below ⌈1.25 × average⌉, then to the next replica on the ring', () => {
+  it('sends a key to its owner while the owner is below ⌈1.25 × average⌉ (and says so), then to the next replica on the ring', () => {
     const ring = new HashRing(URLS);
-    const [first, second] = [...ring.preference('hot')];
+    const [first, second] = ring.preference('hot');
     const loads = [0, 0, 0, 0];
     for (let call = 1; call <= 100; call++) {
+      const roomy = ownerHasRoom(ring, 'hot', loads, ALL_UP, 0.25);
       const chosen = chooseReplica(ring, 'hot', loads, ALL_UP, 0.25);
+      expect(roomy).toBe(chosen === first);
       loads[chosen]!++;
       const cap = Math.ceil((1.25 * call) / 4);
       for (const load of loads) expect(load).toBeLessThanOrEqual(cap);
@@ -72,7 +74,7 @@ describe('chooseReplica', () => {
   it('skips a replica that is down, its keys going to their next replica, and gives them back when it is up', () => {
     const ring = new HashRing(URLS);
     const key = KEYS.find((k) => owner(ring, k) === 2)!;
-    const next = [...ring.preference(key)][1];
+    const next = ring.preference(key)[1];
     const loads = [0, 0, 0, 0];
     expect(chooseReplica(ring, key, loads, [true, true, false, true], 0.25)).toBe(next);
     expect(chooseReplica(ring, key, loads, ALL_UP, 0.25)).toBe(2);

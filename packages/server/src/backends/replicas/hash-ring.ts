@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 /** Points each replica places on the ring: enough that four replicas split keys within a few percent. */
 const DEFAULT_VIRTUAL_NODES = 160;
 
+/** Keys whose preference is remembered: a batch has a few prefix groups at a time, each asked about per call. */
+const REMEMBERED_KEYS = 4096;
+
 function point(text: string): number {
   return createHash('sha1').update(text).digest().readUInt32BE(0);
 }
@@ -17,6 +20,7 @@ export class HashRing {
   readonly size: number;
   readonly #points: Uint32Array;
   readonly #owners: Uint16Array;
+  readonly #remembered = new Map<string, readonly number[]>();
 
   constructor(labels: readonly string[], virtualNodes = DEFAULT_VIRTUAL_NODES) {
     const nodes: Array<{ point: number; owner: number }> = [];
@@ -29,20 +33,23 @@ export class HashRing {
     this.#owners = Uint16Array.from(nodes, (node) => node.owner);
   }
 
-  /** The replicas (indexes into the labels) in the order `key` prefers them, each once. */
-  *preference(key: string): Generator<number> {
+  /** The replicas (indexes into the labels) in the order `key` prefers them, each once; remembered for the latest keys. */
+  preference(key: string): readonly number[] {
+    const known = this.#remembered.get(key);
+    if (known !== undefined) return known;
+    const order: number[] = [];
     const points = this.#points;
-    if (points.length === 0) return;
-    const start = this.#firstAtOrAfter(point(key));
+    const start = points.length === 0 ? 0 : this.#firstAtOrAfter(point(key));
     const seen = new Uint8Array(this.size);
-    let found = 0;
-    for (let i = 0; i < points.length && found < this.size; i++) {
+    for (let i = 0; i < points.length && order.length < this.size; i++) {
       const owner = this.#owners[(start + i) % points.length]!;
       if (seen[owner] === 1) continue;
       seen[owner] = 1;
-      found++;
-      yield owner;
+      order.push(owner);
     }
+    if (this.#remembered.size >= REMEMBERED_KEYS) this.#remembered.clear();
+    this.#remembered.set(key, order);
+    return order;
   }
 
   #firstAtOrAfter(target: number): number {
@@ -57,6 +64,20 @@ export class HashRing {
   }
 }
 
+/** Which replicas a call may use, and how many calls each may hold: ⌈(1+ε)·average⌉, the average counting one more call. */
+function bounds(loads: readonly number[], up: readonly boolean[], epsilon: number): { usable: (index: number) => boolean; capacity: number } {
+  const anyUp = up.some(Boolean);
+  const usable = (index: number) => !anyUp || up[index] === true;
+  let total = 1;
+  let count = 0;
+  for (let index = 0; index < loads.length; index++) {
+    if (!usable(index)) continue;
+    total += loads[index]!;
+    count++;
+  }
+  return { usable, capacity: Math.ceil(((1 + epsilon) * total) / count) };
+}
+
 /**
  * Consistent hashing with bounded loads: the first replica in `key`'s preference that is up and
  * holds fewer than ⌈(1+ε)·average⌉ calls, the average counting the new call, over the replicas up.
@@ -64,8 +85,7 @@ export class HashRing {
  * is down, all count as up: a call is never refused for want of a replica.
  */
 export function chooseReplica(ring: HashRing, key: string | undefined, loads: readonly number[], up: readonly boolean[], epsilon: number, turn = 0): number {
-  const anyUp = up.some(Boolean);
-  const usable = (index: number) => !anyUp || up[index] === true;
+  const { usable, capacity } = bounds(loads, up, epsilon);
   if (key === undefined) {
     let best = -1;
     for (let step = 0; step < loads.length; step++) {
@@ -74,16 +94,12 @@ export function chooseReplica(ring: HashRing, key: string | undefined, loads: re
     }
     return best;
   }
-  let total = 1;
-  let count = 0;
-  for (let index = 0; index < loads.length; index++) {
-    if (!usable(index)) continue;
-    total += loads[index]!;
-    count++;
-  }
-  const capacity = Math.ceil(((1 + epsilon) * total) / count);
-  for (const index of ring.preference(key)) {
-    if (usable(index) && loads[index]! < capacity) return index;
-  }
-  return -1;
+  return ring.preference(key).find((index) => usable(index) && loads[index]! < capacity) ?? -1;
+}
+
+/** Whether a call with `key` would go to the first replica up in its preference, rather than spill past it for load. */
+export function ownerHasRoom(ring: HashRing, key: string, loads: readonly number[], up: readonly boolean[], epsilon: number): boolean {
+  const { usable, capacity } = bounds(loads, up, epsilon);
+  const owner = ring.preference(key).find(usable);
+  return owner !== undefined && loads[owner]! < capacity;
 }

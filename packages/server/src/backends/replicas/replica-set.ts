@@ -1,7 +1,7 @@
 import type { BackendReplicaStatus } from '@batchd/sdk';
 import { HttpEndpoint, type Exchange, type HttpEndpointOptions, type OpenStream } from '../http-endpoint.js';
 import type { RateLimitState } from '../rate-limits.js';
-import { chooseReplica, HashRing } from './hash-ring.js';
+import { chooseReplica, HashRing, ownerHasRoom } from './hash-ring.js';
 
 /** How far above the average load a replica may go before its keys spill to the next on the ring. */
 const EPSILON = 0.25;
@@ -88,6 +88,11 @@ export class ReplicaSet {
     }));
   }
 
+  /** Whether a call with `routingKey` would go to the replica the key prefers now, rather than spill past it for load. */
+  hasRoomFor(routingKey: string): boolean {
+    return this.#replicas.length === 1 || ownerHasRoom(this.#ring, routingKey, this.#loads, this.#up(), EPSILON);
+  }
+
   /** POSTs `body` to the replica `routingKey` picks and reads the whole answer. */
   post(body: string, signal: AbortSignal, routingKey?: string): Promise<Exchange> {
     return this.#call(signal, routingKey, (endpoint) => endpoint.post(body, signal), () => true);
@@ -138,9 +143,12 @@ export class ReplicaSet {
 
   #choose(routingKey: string | undefined): number {
     if (this.#replicas.length === 1) return 0;
+    return chooseReplica(this.#ring, routingKey, this.#loads, this.#up(), EPSILON, this.#turn++);
+  }
+
+  #up(): boolean[] {
     const now = this.#now();
-    const up = this.#replicas.map((replica) => replica.downUntil <= now);
-    return chooseReplica(this.#ring, routingKey, this.#loads, up, EPSILON, this.#turn++);
+    return this.#replicas.map((replica) => replica.downUntil <= now);
   }
 
   #learn(replica: Replica, answer: Exchange | OpenStream, signal: AbortSignal): void {
