@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeEngine } from '../../../test-support/fakes/fake-engine.js';
 import { FakeProvider, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import { OpenAIBackend } from '../openai/openai-backend.js';
 
@@ -41,7 +41,6 @@ describe('a backend of several replicas', () => {
   it('holds no replica above ⌈1.25 × average⌉ of the calls in flight, however many share a key', async () => {
     const { fakes, backend } = await setup({ latencyMs: 300 });
     const calls = Array.from({ length: 16 }, () => send(backend, 'hot'));
-    while (served(fakes).reduce((a, b) => a + b) < 16) await delay(5);
     const loads = backend.replicas().map((r) => r.in_flight);
     expect(loads.reduce((a, b) => a + b)).toBe(16);
     expect(Math.max(...loads)).toBe(Math.ceil((1.25 * 16) / 4));
@@ -76,5 +75,21 @@ describe('a backend of several replicas', () => {
     expect(down.failures).toBeGreaterThan(0);
     expect(down.calls).toBe(down.failures);
     expect(served(fakes).reduce((a, b) => a + b)).toBe(40);
+  });
+
+  it('primes each replica a key spills onto: calls sent there together wait for the first, then read its cached prefix', async () => {
+    const engines = await Promise.all([0, 1, 2, 3].map(() => FakeEngine.start({ cacheTokens: 10_000, prefillMsPer1kTokens: 500 })));
+    const backend = new OpenAIBackend({ url: engines.map((engine) => engine.url), now: () => now });
+    backends.push(backend);
+    try {
+      const params = { model: 'm', messages: [{ role: 'system', content: 'You review contracts. '.repeat(200) }, { role: 'user', content: 'Go' }] };
+      const outcomes = await Promise.all(Array.from({ length: 12 }, () => backend.sendChat({ params, signal: new AbortController().signal, routingKey: 'contracts' })));
+      expect(outcomes.every((outcome) => outcome.kind === 'completion')).toBe(true);
+      const used = engines.filter((engine) => engine.stats.requests > 0);
+      expect(used.length).toBeGreaterThan(1);
+      for (const engine of used) expect(engine.stats.requests - engine.stats.hits).toBe(1);
+    } finally {
+      await Promise.all(engines.map((engine) => engine.close()));
+    }
   });
 });

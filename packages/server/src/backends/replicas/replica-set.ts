@@ -8,6 +8,8 @@ const EPSILON = 0.25;
 /** How long a failing replica is skipped; doubled for each failure in a row, up to the longest. */
 const FIRST_EJECTION_MS = 5_000;
 const LONGEST_EJECTION_MS = 60_000;
+/** Keys each replica remembers having answered, the oldest forgotten first. */
+const PRIMED_KEYS = 4096;
 
 export interface ReplicaSetOptions extends Omit<HttpEndpointOptions, 'url'> {
   /** Base URL of each replica, all serving the same models. */
@@ -23,6 +25,10 @@ interface Replica {
   /** Failures in a row, reset by an answer below 500. */
   strikes: number;
   downUntil: number;
+  /** Keys this replica has answered a call for lately: its cache has seen their prefixes. */
+  primed: Map<string, true>;
+  /** Keys whose first call here is in flight, with what settles when it ends. */
+  priming: Map<string, Promise<void>>;
 }
 
 function publicUrl(url: string): string {
@@ -36,6 +42,19 @@ function failed(exchange: { kind: string; status: number; errorType?: string }, 
   return exchange.status >= 500 || (exchange.status === 0 && exchange.errorType !== 'timeout_error' && !signal.aborted);
 }
 
+/** Resolves when `promise` settles or `signal` aborts, whichever is first. */
+function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 function refused(exchange: Exchange | OpenStream): boolean {
   return exchange.kind === 'error' && exchange.status === 0 && exchange.message.includes('ECONNREFUSED');
 }
@@ -46,6 +65,10 @@ function refused(exchange: Exchange | OpenStream): boolean {
  * one, to the least loaded. A replica that answers 5xx or cannot be reached is skipped for a while
  * (its keys move to the next replica on the ring, and back when the time is up); a call refused a
  * connection never reached a replica, so it moves to the next one at once.
+ *
+ * Priming per replica: a call whose key a replica has not answered lately waits, once there, for
+ * the call of that key already in flight to it, so that calls spilled together onto a replica read
+ * the prefix its first one computed instead of each computing it (the lane primes the first replica).
  */
 export class ReplicaSet {
   readonly #replicas: Replica[];
@@ -64,6 +87,8 @@ export class ReplicaSet {
       failures: 0,
       strikes: 0,
       downUntil: 0,
+      primed: new Map<string, true>(),
+      priming: new Map<string, Promise<void>>(),
     }));
     this.#ring = new HashRing(this.#replicas.map((replica) => replica.label));
     this.#loads = this.#replicas.map(() => 0);
@@ -126,19 +151,45 @@ export class ReplicaSet {
       this.#loads[current]!++;
       replica.calls++;
       const done = () => this.#loads[current]!--;
+      const primed = routingKey === undefined || this.#replicas.length === 1 ? undefined : await this.#prime(replica, routingKey, signal);
       let answer: T;
       try {
         answer = await send(replica.endpoint);
       } catch (error) {
+        primed?.(false);
         done();
         throw error;
       }
+      primed?.(answer.kind !== 'error' && answer.status < 500);
       this.#learn(replica, answer, signal);
       if (endsNow(answer, done)) done();
       if (!refused(answer)) return answer;
       index = this.#choose(routingKey);
       if (tried.has(index)) return answer;
     }
+  }
+
+  /**
+   * Waits for the first call of `key` in flight to `replica`, unless the replica has answered the
+   * key lately; or makes this call that first one, answering what to call when it ends.
+   */
+  async #prime(replica: Replica, key: string, signal: AbortSignal): Promise<((answered: boolean) => void) | undefined> {
+    if (replica.primed.has(key)) return undefined;
+    const first = replica.priming.get(key);
+    if (first !== undefined) {
+      await untilSettledOrAborted(first, signal);
+      return undefined;
+    }
+    let settle!: () => void;
+    replica.priming.set(key, new Promise<void>((resolve) => (settle = resolve)));
+    return (answered) => {
+      replica.priming.delete(key);
+      if (answered) {
+        if (replica.primed.size >= PRIMED_KEYS) replica.primed.delete(replica.primed.keys().next().value!);
+        replica.primed.set(key, true);
+      }
+      settle();
+    };
   }
 
   #choose(routingKey: string | undefined): number {
