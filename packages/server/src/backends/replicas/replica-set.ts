@@ -10,6 +10,8 @@ const FIRST_EJECTION_MS = 5_000;
 const LONGEST_EJECTION_MS = 60_000;
 /** Keys each replica remembers having answered, the oldest forgotten first. */
 const PRIMED_KEYS = 4096;
+/** Longest a call waits for the first call of its key on a replica: a stalled first call holds no one for long. */
+const PRIME_WAIT_MS = 30_000;
 
 export interface ReplicaSetOptions extends Omit<HttpEndpointOptions, 'url'> {
   /** Base URL of each replica, all serving the same models. */
@@ -42,16 +44,18 @@ function failed(exchange: { kind: string; status: number; errorType?: string }, 
   return exchange.status >= 500 || (exchange.status === 0 && exchange.errorType !== 'timeout_error' && !signal.aborted);
 }
 
-/** Resolves when `promise` settles or `signal` aborts, whichever is first. */
+/** Resolves when `promise` settles, `signal` aborts or `PRIME_WAIT_MS` pass, whichever is first. */
 function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
-    const onAbort = () => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
-      signal.removeEventListener('abort', onAbort);
+    const finish = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
       resolve();
-    });
+    };
+    const timer = setTimeout(finish, PRIME_WAIT_MS);
+    signal.addEventListener('abort', finish, { once: true });
+    void promise.then(finish);
   });
 }
 
@@ -160,7 +164,7 @@ export class ReplicaSet {
         done();
         throw error;
       }
-      primed?.(answer.kind !== 'error' && answer.status < 500);
+      primed?.(answer.kind !== 'error' && answer.status >= 200 && answer.status < 300);
       this.#learn(replica, answer, signal);
       if (endsNow(answer, done)) done();
       if (!refused(answer)) return answer;
