@@ -27,6 +27,8 @@ const FIGURES: Record<string, string[]> = {
     'retrieve p99, clients polling every 100 ms',
   ],
   'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
+  'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],
+  'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
   replicas: ['hit rate', 'throughput'],
 };
 

@@ -1,3 +1,4 @@
+import { engineCache, promptCache } from './cache-aware.js';
 import { controlPlane } from './control-plane.js';
 import { ingest } from './ingest.js';
 import { overhead } from './overhead.js';
@@ -9,4 +10,4 @@ import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, replicas];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, promptCache, engineCache, replicas];

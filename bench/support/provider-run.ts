@@ -6,8 +6,8 @@ import { BatchdProcess } from './batchd-process.js';
 import { secondsSince } from './stats.js';
 
 /**
- * batchd in front of a fake Anthropic provider: start it with `--backend anthropic`, create one
- * batch, wait for it to end, and time the phases.
+ * batchd in front of a fake provider: start it with `--backend anthropic` (or `openai`), create
+ * one batch, wait for it to end, and time the phases.
  */
 
 export const BACKEND_KEY = 'bench-upstream-key';
@@ -23,6 +23,8 @@ export interface ProviderRunOptions {
   cpuProfileDir?: string;
   /** When set, `/v1/batchd/backends` is read this often while the batch runs (see `lane`). */
   sampleBackendMs?: number;
+  /** More `serve` flags (`cache-aware`, say). */
+  flags?: Record<string, string | number>;
   /** Called with the ended batch while the server still runs (results, extra reads). */
   whileRunning?: (server: BatchdProcess, client: BatchdClient, batch: BatchView) => Promise<void>;
 }
@@ -73,17 +75,18 @@ export function sampleBackend(client: BatchdClient, intervalMs: number): () => P
   };
 }
 
-export function startBatchdFor(provider: FakeProvider, dir: string, concurrency: number, cpuProfileDir?: string): Promise<BatchdProcess> {
+/** batchd in front of `provider`: an `anthropic` backend, or an `openai` one when the provider speaks chat completions. */
+export function startBatchdFor(provider: FakeProvider, dir: string, concurrency: number, cpuProfileDir?: string, flags: Record<string, string | number> = {}): Promise<BatchdProcess> {
   return BatchdProcess.start({
     dir,
-    flags: { backend: 'anthropic', 'backend-url': provider.url, concurrency },
+    flags: { backend: provider.url.endsWith('/v1') ? 'openai' : 'anthropic', 'backend-url': provider.url, concurrency, ...flags },
     env: { BATCHD_BACKEND_API_KEY: BACKEND_KEY },
     cpuProfileDir,
   });
 }
 
 export async function runBatchAgainstProvider(options: ProviderRunOptions): Promise<ProviderRunReport> {
-  const server = await startBatchdFor(options.provider, join(options.dir, 'batchd'), options.concurrency, options.cpuProfileDir);
+  const server = await startBatchdFor(options.provider, join(options.dir, 'batchd'), options.concurrency, options.cpuProfileDir, options.flags);
   const client = new BatchdClient(server.url);
   try {
     const cpuAtStart = server.cpuSeconds();

@@ -80,6 +80,8 @@ export class BackendLane {
   private readonly prefixCache: BackendLaneOptions['prefixCache'];
   /** Present when the lane is cache-aware. */
   readonly gate: PrefixGate | undefined;
+  /** The backend has several replicas, each with a cache of its own. */
+  private readonly replicated: boolean;
 
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
@@ -90,14 +92,20 @@ export class BackendLane {
     this.onAuthFailure = options.onAuthFailure;
     this.onPause = options.onPause;
     this.prefixCache = options.prefixCache;
-    this.gate = options.prefixCache && new PrefixGate(options.prefixCache.capacityTokens);
+    // A provider that caches only on request (Anthropic) keeps entries for minutes, far more than a batch has in flight.
+    const learn = options.prefixCache?.breakpointsOnly === false;
+    this.gate = options.prefixCache && new PrefixGate({ capacityTokens: options.prefixCache.capacityTokens, learn });
+    this.replicated = options.backend.hasRoomFor !== undefined && (options.backend.replicas?.().length ?? 0) > 1;
+  }
+
+  /** True when the lane groups only prefixes that end at a `cache_control` breakpoint. */
+  get breakpointsOnly(): boolean {
+    return this.prefixCache?.breakpointsOnly ?? false;
   }
 
   /** The prefix this lane groups a request by, when it is cache-aware and the request has one its provider caches. */
   prefixOf(params: Record<string, unknown>, dialect: Dialect): PrefixKey | undefined {
-    if (!this.prefixCache) return undefined;
-    const prefix = prefixKey(params, dialect);
-    return prefix && (prefix.cacheControl || !this.prefixCache.breakpointsOnly) ? prefix : undefined;
+    return this.prefixCache && prefixKey(params, dialect, { breakpointsOnly: this.prefixCache.breakpointsOnly });
   }
 
   serves(model: string): boolean {
@@ -110,6 +118,11 @@ export class BackendLane {
 
   get paused(): boolean {
     return this.now() < this.pausedUntil;
+  }
+
+  /** Batch calls its prefix gate holds back while slots are free: waiting for a group's first answer, or for room in the cache. */
+  heldBack(): number {
+    return this.gate && !this.paused && this.running < this.limit.limit ? this.gate.waiting : 0;
   }
 
   /** How many more batch calls may start now without waiting. */
@@ -156,9 +169,10 @@ export class BackendLane {
     }
   }
 
-  /** Tells the gate a call of `prefix` ended, answered or not. */
+  /** Tells the gate a call of `prefix` ended: not sent (no outcome), failed, or answered. */
   private finishPrefix(prefix: PrefixRef | undefined, outcome: BackendOutcome | ChatOutcome | undefined): void {
-    if (prefix) this.gate!.finish(prefix, outcome !== undefined, outcome && cachedTokensOf(outcome));
+    if (!prefix) return;
+    this.gate!.finish(prefix, outcome === undefined ? 'not-sent' : outcome.kind === 'error' ? 'failed' : { cachedTokens: cachedTokensOf(outcome) });
   }
 
   /**
@@ -244,17 +258,21 @@ export class BackendLane {
   }
 
   /**
-   * Takes the first waiting batch call that may go: one without a prefix, or one whose group the
-   * gate admits, preferring one whose replica has room, so that groups take turns across replicas
-   * rather than spill a group onto a replica whose cache lacks it.
+   * Takes the first waiting batch call that may go: one without a prefix or of a group already
+   * running and primed, else the first of a group the gate lets start, so a group's requests run
+   * close together. On a backend of several replicas, a call whose replica has room goes before
+   * one that would spill onto a replica whose cache lacks its prefix.
    */
   private nextBatchCall(): Waiter | undefined {
     const line = this.waiting.batch;
-    if (!this.gate) return line.shift();
-    const mayGo = (waiter: Waiter) => !waiter.prefix || this.gate!.admits(waiter.prefix);
-    const roomy = this.backend.hasRoomFor?.bind(this.backend);
-    let index = roomy ? line.findIndex((waiter) => mayGo(waiter) && (!waiter.prefix || roomy(waiter.prefix.key))) : -1;
-    if (index < 0) index = line.findIndex(mayGo);
+    const gate = this.gate;
+    if (!gate) return line.shift();
+    const warm = (waiter: Waiter) => !waiter.prefix || gate.warm(waiter.prefix);
+    const starts = (waiter: Waiter) => waiter.prefix !== undefined && gate.admits(waiter.prefix);
+    const roomy = this.replicated ? (waiter: Waiter) => !waiter.prefix || this.backend.hasRoomFor!(waiter.prefix.key) : undefined;
+    const ways = roomy ? [(w: Waiter) => warm(w) && roomy(w), (w: Waiter) => starts(w) && roomy(w), warm, starts] : [warm, starts];
+    let index = -1;
+    for (const may of ways) if (index < 0) index = line.findIndex(may);
     return index < 0 ? undefined : line.splice(index, 1)[0];
   }
 }

@@ -8,6 +8,7 @@ import type { Lanes } from './lanes.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
 import { ParamsBudget } from './params-budget.js';
+import { readStoredPrefix } from '../translate/prefix-key.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
@@ -33,6 +34,9 @@ export interface EngineOptions {
 const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+
+/** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
+const HELD_BACK_FACTOR = 4;
 
 interface InFlight {
   controller: AbortController;
@@ -128,15 +132,18 @@ export class Engine {
   /**
    * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
    * twice the lanes' current limits claimed, and tops up once a quarter of that has gone, so claims
-   * are few and large and a freed slot never waits for one. Under a cluster-wide limit, where
-   * every leased request counts, it claims only for slots that are free.
+   * are few and large and a freed slot never waits for one. Requests a prefix gate holds back
+   * while slots are free do not count, so other groups come into view to fill them, up to
+   * {@link HELD_BACK_FACTOR} times `maxHeld` in all. Under a cluster-wide limit, where every
+   * leased request counts, it claims only for slots that are free.
    */
   private claimable(): number {
     const { lanes, maxHeld, clusterLimit } = this.options;
     const held = this.inFlight.size;
     if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch(), maxHeld - held);
     const target = Math.min(maxHeld, 2 * lanes.openLimit());
-    return held > (target * 3) / 4 ? 0 : target - held;
+    const counted = held - lanes.heldBack();
+    return counted > (target * 3) / 4 ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
   }
 
   /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
@@ -207,7 +214,8 @@ export class Engine {
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
-    const prefix = lane.prefixOf(parsed.params, request.dialect);
+    // Keyed at create by the lane that serves the model; a lane no longer cache-aware ignores it.
+    const prefix = lane.gate && readStoredPrefix(request.prefixKey);
     const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
     const outcome = await kind.call(context);
     const now = this.options.clock.now();

@@ -15,6 +15,13 @@ export class Lanes {
     return total;
   }
 
+  /** Batch calls the lanes' prefix gates hold back while slots are free. */
+  heldBack(): number {
+    let total = 0;
+    for (const lane of this.all) total += lane.heldBack();
+    return total;
+  }
+
   /** The sum of the adaptive limits of the lanes not paused: the calls that may run at once now. */
   openLimit(): number {
     let total = 0;

@@ -63,22 +63,39 @@ describe('prefix gate', () => {
     expect(opened()).toEqual(['a1', 'b1', 'c1', 'a2']);
   });
 
-  it('learns the cache size from misses once the engine has shown that it caches', async () => {
-    const { lane, call, answer } = laneWith({ breakpointsOnly: false }, 16);
-    for (const label of ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2', 'd1', 'd2']) call(label, label[0]);
+  it('learns the cache size: two groups at first, one more with each group that hits, cut back on a miss', async () => {
+    const { lane, call, answer, opened } = laneWith({ breakpointsOnly: false }, 16);
+    for (const label of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3', 'd1', 'd2']) call(label, label[0]);
     await tick();
+    expect(opened()).toEqual(['a1', 'b1']);
     await answer('a1', 0);
-    // A miss before any hit says nothing: the engine may not cache at all.
-    await answer('a2', 0);
-    expect(lane.gate!.capacityTokens).toBeUndefined();
-    for (const label of ['b1', 'c1', 'd1']) await answer(label, 0);
+    await answer('a2', 100);
+    expect(lane.gate!.capacityTokens).toBe(300);
+    expect(opened()).toEqual(['a1', 'b1', 'a2', 'a3', 'c1']);
+    await answer('b1', 0);
     await answer('b2', 100);
-    expect(lane.gate!.capacityTokens).toBeUndefined();
-    // Three groups of 100 tokens in flight (b is done), and one that should be cached misses.
+    expect(opened()).toContain('d1');
+    await answer('c1', 0);
+    // Four groups of 100 tokens in flight, and a request that should have hit misses.
     await answer('c2', 0);
-    expect(lane.gate!.capacityTokens).toBe(225);
+    expect(lane.gate!.capacityTokens).toBe(300);
     await answer('a3', 100);
-    expect(lane.gate!.capacityTokens).toBeGreaterThan(225);
+    call('e1', 'e');
+    await tick();
+    expect(opened()).not.toContain('e1');
+    for (const label of ['b3', 'c3']) await answer(label, 100);
+    expect(opened()).toContain('e1');
+  });
+
+  it('leaves the working set unbounded when the engine does not say it hit', async () => {
+    const { lane, call, answer, opened } = laneWith({ breakpointsOnly: false }, 16);
+    for (const label of ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'b4', 'c1', 'd1']) call(label, label[0]);
+    await tick();
+    for (const label of ['a1', 'b1', 'a2', 'a3', 'b2']) await answer(label);
+    expect(opened()).not.toContain('c1');
+    await answer('b3');
+    expect(lane.gate!.capacityTokens).toBeUndefined();
+    expect(opened()).toEqual(expect.arrayContaining(['c1', 'd1']));
   });
 
   it('groups by cache_control breakpoints only when the provider caches only on request', () => {

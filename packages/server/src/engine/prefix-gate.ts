@@ -16,11 +16,19 @@ interface Group {
   admitted: boolean;
   /** A call of the group has answered: the provider has the prefix, the rest of the group may go. */
   primed: boolean;
+  /** A request of the group has hit the cache. */
+  hit: boolean;
 }
 
-/** A learned size grows by this share of a group's tokens per hit, and shrinks to this share of the working set on a miss. */
-const GROWTH_PER_HIT = 1 / 64;
+/** A learned size starts at this many groups, and stops bounding after this many answers without a cache hit. */
+const INITIAL_GROUPS = 2;
+const PROBE_ANSWERS = 4;
+/** After the first miss, each group's first hit grows the size by this share of the group; a miss shrinks it to this share of the working set. */
+const STEADY_GROWTH = 1 / 8;
 const SHRINK_ON_MISS = 0.75;
+
+/** How a call of a group ended: not sent, failed, or answered with the prompt tokens read from the cache (undefined when the provider did not say). */
+export type CallEnd = 'not-sent' | 'failed' | { cachedTokens: number | undefined };
 
 /** The prompt tokens a provider said it read from its cache, when it said. */
 export function cachedTokensOf(outcome: BackendOutcome | ChatOutcome): number | undefined {
@@ -37,21 +45,26 @@ export function cachedTokensOf(outcome: BackendOutcome | ChatOutcome): number | 
  * Which requests sharing a prefix may take a backend slot. Priming: the first of a group goes
  * alone, the rest wait for its answer, so they read the cache entry it wrote instead of all
  * writing their own. Working set: a new group starts only while the groups already running fit
- * in the provider's prefix cache, `capacityTokens` when configured, else learned: it starts
- * unbounded, shrinks when a group that should be cached misses (once the provider has shown that
- * it caches at all), and grows slowly with each hit.
+ * in the provider's prefix cache: `capacityTokens` when configured; else, with `learn`, a size
+ * learned as TCP learns a window: it starts at two groups and grows by a group with each group's
+ * first hit until a request that should have hit misses; it then shrinks to three quarters of the
+ * working set and grows slowly. A provider that answers without a hit at first (no cache, or no
+ * `cached_tokens`) leaves it unbounded.
  */
 export class PrefixGate {
   private readonly groups = new Map<string, Group>();
   /** Tokens of the groups in the working set. */
   private setTokens = 0;
   private capacity: number | undefined;
-  private readonly learns: boolean;
+  private learning: 'off' | 'slow-start' | 'steady';
   private hits = 0;
+  private coldAnswers = 0;
+  /** Requests with a prefix waiting for a slot. */
+  private waitingCount = 0;
 
-  constructor(capacityTokens?: number) {
-    this.capacity = capacityTokens;
-    this.learns = capacityTokens === undefined;
+  constructor(options: { capacityTokens?: number; learn: boolean }) {
+    this.capacity = options.capacityTokens;
+    this.learning = options.capacityTokens === undefined && options.learn ? 'slow-start' : 'off';
   }
 
   /** The prefix cache size in use, configured or learned; undefined while unbounded. */
@@ -59,39 +72,52 @@ export class PrefixGate {
     return this.capacity;
   }
 
+  /** Requests with a prefix waiting for a slot: with slots free, those the gate holds back. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
   /** A request of `prefix` starts waiting for a slot. */
   enqueue(prefix: PrefixRef): void {
+    this.waitingCount++;
     const group = this.groups.get(prefix.key);
     if (group) group.waiting++;
-    else this.groups.set(prefix.key, { tokens: prefix.tokens, waiting: 1, running: 0, admitted: false, primed: false });
+    else this.groups.set(prefix.key, { tokens: prefix.tokens, waiting: 1, running: 0, admitted: false, primed: false, hit: false });
+  }
+
+  /** Whether `prefix`'s group is running and primed: its waiting requests may go now. */
+  warm(prefix: PrefixRef): boolean {
+    const group = this.groups.get(prefix.key)!;
+    return group.admitted && group.primed;
   }
 
   /** Whether a waiting request of `prefix` may take a free slot now. */
   admits(prefix: PrefixRef): boolean {
     const group = this.groups.get(prefix.key)!;
-    if (group.admitted) return group.primed;
-    return this.capacity === undefined || this.setTokens === 0 || this.setTokens + group.tokens <= this.capacity;
+    // A group whose first call was not sent (or threw) sends another first.
+    if (group.admitted) return group.primed || group.running === 0;
+    const capacity = this.capacity ?? (this.learning === 'off' ? undefined : INITIAL_GROUPS * group.tokens);
+    return capacity === undefined || this.setTokens === 0 || this.setTokens + group.tokens <= capacity;
   }
 
   /** A waiting request of `prefix` takes a slot. */
   start(prefix: PrefixRef): void {
     const group = this.groups.get(prefix.key)!;
+    this.waitingCount--;
     group.waiting--;
     group.running++;
     if (group.admitted) return;
     group.admitted = true;
     this.setTokens += group.tokens;
+    if (this.capacity === undefined && this.learning !== 'off') this.capacity = INITIAL_GROUPS * group.tokens;
   }
 
-  /**
-   * A call of `prefix` ended: answered (the provider saw the prefix; `cachedTokens` is what it
-   * read from its cache, when it said) or not made at all.
-   */
-  finish(prefix: PrefixRef, answered: boolean, cachedTokens?: number): void {
+  /** A call of `prefix` ended as `end` says; an answer or a failure primes its group. */
+  finish(prefix: PrefixRef, end: CallEnd): void {
     const group = this.groups.get(prefix.key)!;
     group.running--;
-    if (answered) {
-      if (group.primed && cachedTokens !== undefined) this.learn(group, cachedTokens);
+    if (end !== 'not-sent') {
+      if (group.primed && end !== 'failed') this.learn(group, end.cachedTokens);
       group.primed = true;
     }
     if (group.running > 0 || group.waiting > 0) return;
@@ -99,14 +125,21 @@ export class PrefixGate {
     if (group.admitted) this.setTokens -= group.tokens;
   }
 
-  private learn(group: Group, cachedTokens: number): void {
-    const hit = cachedTokens >= group.tokens / 2;
+  /** Learns from the answer to a request whose group was primed when it was sent. */
+  private learn(group: Group, cachedTokens: number | undefined): void {
+    const hit = cachedTokens !== undefined && cachedTokens >= group.tokens / 2;
     if (hit) this.hits++;
-    if (!this.learns) return;
-    if (hit) {
-      if (this.capacity !== undefined) this.capacity += group.tokens * GROWTH_PER_HIT;
-    } else if (this.hits > 0) {
-      this.capacity = Math.max(group.tokens, Math.min(this.capacity ?? Infinity, this.setTokens * SHRINK_ON_MISS));
+    if (this.learning === 'off') return;
+    if (!hit && this.hits === 0) {
+      if (++this.coldAnswers < PROBE_ANSWERS) return;
+      this.learning = 'off';
+      this.capacity = undefined;
+    } else if (hit && !group.hit) {
+      group.hit = true;
+      this.capacity! += group.tokens * (this.learning === 'slow-start' ? 1 : STEADY_GROWTH);
+    } else if (!hit) {
+      this.capacity = Math.max(group.tokens, Math.min(this.capacity!, this.setTokens * SHRINK_ON_MISS));
+      this.learning = 'steady';
     }
   }
 }

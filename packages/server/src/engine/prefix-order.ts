@@ -1,9 +1,15 @@
 import { isObject } from '../json.js';
 import type { Dialect, NewRequest } from '../store/store.js';
+import { storedPrefix } from '../translate/prefix-key.js';
 import type { Lanes } from './lanes.js';
 
-/** The prefix key a request is stored with: the one its model's lane groups it by, if that lane is cache-aware. */
-function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect): string | undefined {
+/**
+ * The prefix key a request is stored with: the one its model's lane groups it by, if that lane is
+ * cache-aware. When every such lane groups by `cache_control` breakpoints only, params without
+ * one are not parsed.
+ */
+function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect, breakpointsOnly: boolean): string | undefined {
+  if (breakpointsOnly && !params.includes('"cache_control"')) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(params);
@@ -11,12 +17,14 @@ function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect): string
     return undefined;
   }
   if (!isObject(parsed) || typeof parsed.model !== 'string') return undefined;
-  return lanes.for(parsed.model)?.prefixOf(parsed, dialect)?.key;
+  const prefix = lanes.for(parsed.model)?.prefixOf(parsed, dialect);
+  return prefix && storedPrefix(prefix);
 }
 
 async function* keyed(requests: AsyncIterable<NewRequest[]>, lanes: Lanes, dialect: Dialect): AsyncGenerator<NewRequest[]> {
+  const breakpointsOnly = lanes.all.every((lane) => !lane.gate || lane.breakpointsOnly);
   for await (const chunk of requests) {
-    yield chunk.map((request) => ({ ...request, prefixKey: storedPrefixKey(request.params, lanes, dialect) }));
+    yield chunk.map((request) => ({ ...request, prefixKey: storedPrefixKey(request.params, lanes, dialect, breakpointsOnly) }));
   }
 }
 

@@ -76,6 +76,8 @@ export interface ClaimedRequest {
   /** Attempts including this one. */
   attempt: number;
   expiresAt: number;
+  /** The prefix key it was created with, if any. */
+  prefixKey?: string;
 }
 
 /** A finished request: its result object (`{"type":"succeeded",...}`) as compact JSON text. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prefixKey } from './prefix-key.js';
+import { prefixKey, readStoredPrefix, storedPrefix } from './prefix-key.js';
 
 const doc = 'A long document. '.repeat(200);
 const question = (text: string) => ({ role: 'user', content: text });
@@ -50,5 +50,18 @@ describe('prefixKey', () => {
     const key = prefixKey(ask('one'), 'chat');
     expect(key).toMatchObject({ cacheControl: false });
     expect(prefixKey(ask('two'), 'chat')?.key).toBe(key?.key);
+  });
+
+  it('with breakpointsOnly, answers undefined for a prefix without one', () => {
+    const params = { model: 'm', system: doc, messages: [question('hi')] };
+    expect(prefixKey(params, 'messages', { breakpointsOnly: true })).toBeUndefined();
+    expect(prefixKey(params, 'messages')).toBeDefined();
+  });
+
+  it('stores a prefix as one text and reads it back', () => {
+    const prefix = prefixKey({ model: 'm', system: doc, messages: [question('hi')] }, 'messages')!;
+    expect(readStoredPrefix(storedPrefix(prefix))).toEqual({ key: prefix.key, tokens: prefix.tokens });
+    expect(readStoredPrefix(undefined)).toBeUndefined();
+    expect(readStoredPrefix('no tokens')).toBeUndefined();
   });
 });

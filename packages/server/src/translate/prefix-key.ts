@@ -69,13 +69,26 @@ function leadingPart(params: Record<string, unknown>, dialect: Dialect): unknown
  * The prefix a request shares with others, for grouping requests that can reuse one cache entry.
  * Messages params: everything up to the last `cache_control` breakpoint, in the order tools,
  * system, messages; without one, the tools, the system prompt and every turn but the last. Chat
- * completions params: the tools and every message but the last. Undefined when there is none.
+ * completions params: the tools and every message but the last. Undefined when there is none,
+ * or with `breakpointsOnly` when there is no breakpoint.
  */
-export function prefixKey(params: Record<string, unknown>, dialect: Dialect): PrefixKey | undefined {
+export function prefixKey(params: Record<string, unknown>, dialect: Dialect, options: { breakpointsOnly?: boolean } = {}): PrefixKey | undefined {
   const breakpoint = dialect === 'messages' ? lastBreakpoint(params) : undefined;
+  if (!breakpoint && options.breakpointsOnly) return undefined;
   const parts = breakpoint ? upToBreakpoint(params, breakpoint) : leadingPart(params, dialect);
   if (parts === null) return undefined;
   const text = JSON.stringify([params.model ?? null, ...parts]);
   const key = createHash('sha256').update(text).digest('base64url').slice(0, 16);
   return { key, tokens: Math.ceil(text.length / 4), cacheControl: breakpoint !== undefined };
+}
+
+/** A prefix as the store keeps it, `<key>:<tokens>`: requests with one prefix have one stored text. */
+export function storedPrefix(prefix: PrefixKey): string {
+  return `${prefix.key}:${prefix.tokens}`;
+}
+
+/** The key and size of a stored prefix (see {@link storedPrefix}); undefined for anything else. */
+export function readStoredPrefix(text: string | undefined): { key: string; tokens: number } | undefined {
+  const match = text === undefined ? null : /^([\w-]+):(\d+)$/.exec(text);
+  return match ? { key: match[1]!, tokens: Number(match[2]) } : undefined;
 }

@@ -124,10 +124,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       await store.createBatch(batch(batchId()), chunks(keyed.slice(0, 5), keyed.slice(5)));
       await store.createBatch(batch(batchId()), chunks(plain));
       // A claim returns its requests in any order; which requests it takes is the point.
-      const ids = async (owner: string, limit: number) => (await store.claimRequests(owner, limit, T0 + 1000, T0)).map((r) => r.customId).sort();
-      expect(await ids('a', 8)).toEqual(['k1', 'k10', 'k4', 'k7', 'p0', 'p1', 'p2', 'p3']);
-      expect(await ids('b', 4)).toEqual(['k2', 'k5', 'p4', 'p5']);
-      expect(await ids('c', 20)).toEqual(['k0', 'k11', 'k3', 'k6', 'k8', 'k9']);
+      const ids = async (owner: string, limit: number) => (await store.claimRequests(owner, limit, T0 + 1000, T0)).map((r) => r.prefixKey ? `${r.customId}@${r.prefixKey}` : r.customId).sort();
+      expect(await ids('a', 8)).toEqual(['k1@group-a', 'k10@group-a', 'k4@group-a', 'k7@group-a', 'p0', 'p1', 'p2', 'p3'].sort());
+      expect(await ids('b', 4)).toEqual(['k2@group-b', 'k5@group-b', 'p4', 'p5']);
+      expect(await ids('c', 20)).toEqual(['k0@group-c', 'k11@group-b', 'k3@group-c', 'k6@group-c', 'k8@group-b', 'k9@group-c'].sort());
     });
 
     it('keeps API keys by hash, lists and revokes them', async () => {

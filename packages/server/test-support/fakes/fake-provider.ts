@@ -18,7 +18,8 @@ import type { Json } from '../../src/json.js';
  *    (`anthropic-ratelimit-requests-*` or `x-ratelimit-*-requests`); 429 once the budget is spent;
  * 5. failed with a fault: from the `inject()` queue first, else with probability `faults.rate`
  *    drawn from a PRNG seeded by `faults.seed`;
- * 6. answered after `latencyMs` with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`.
+ * 6. answered after `latencyMs` with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`,
+ *    or as `serve(body)` answers, when it answers.
  *
  * Faults: a number answers that HTTP status with an error body in the provider's shape (429 also
  * with `retry-after: 1`); `drop` destroys the socket; `garbage` answers 200 with a body that is
@@ -44,6 +45,8 @@ export interface FakeProviderOptions {
   apiKey?: string;
   /** Builds the answer body from the parsed request body instead of the echo answer. */
   respond?: (body: unknown) => unknown;
+  /** Answers in its own time, instead of `latencyMs` and `respond` (a model of a provider's cache, say). */
+  serve?: (body: unknown) => Promise<unknown>;
   /** Keeps every request in `requests`. Defaults to true; benchmarks turn it off so memory stays flat. */
   record?: boolean;
 }
@@ -224,6 +227,7 @@ export class FakeProvider {
       if (fault === 429) response.setHeader('retry-after', '1');
       return this.#error(response, fault, `injected ${fault}`);
     }
+    if (this.#options.serve && fault === undefined) return this.#send(response, 200, JSON.stringify(await this.#options.serve(body)));
     if (this.#options.latencyMs) await delay(this.#options.latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
     if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));

@@ -48,20 +48,21 @@ WITH active AS MATERIALIZED (
   SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
   FROM picked p
   WHERE r.key = p.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, p.id AS batch_id, p.expires_at, p.dialect, p.bytes
+  RETURNING r.key, r.custom_id, r.params, r.attempts, r.prefix_key, p.id AS batch_id, p.expires_at, p.dialect, p.bytes
 ), turned AS (
   UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
   WHERE b.seq IN (
     SELECT t.seq FROM batchd.batches t WHERE t.seq IN (SELECT seq FROM picked) ORDER BY t.seq FOR UPDATE SKIP LOCKED
   )
 )
-SELECT key, custom_id, params, attempts, batch_id, expires_at, dialect, bytes::int FROM claimed ORDER BY key`;
+SELECT key, custom_id, params, attempts, prefix_key, batch_id, expires_at, dialect, bytes::int FROM claimed ORDER BY key`;
 
 interface ClaimRow {
   key: number;
   custom_id: string;
   params: string;
   attempts: number;
+  prefix_key: string | null;
   batch_id: string;
   expires_at: number;
   dialect: Dialect;
@@ -99,6 +100,7 @@ export async function claimRequests(
         dialect: row.dialect,
         attempt: row.attempts,
         expiresAt: row.expires_at,
+        prefixKey: row.prefix_key ?? undefined,
       });
     }
     if (rows.length === 0) break;

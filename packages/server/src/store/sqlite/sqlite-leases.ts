@@ -21,7 +21,7 @@ const STATEMENTS = {
         SELECT r.key, r.run_at, r.prefix_key, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
         WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.prefix_key, r.key LIMIT ?))
       WHERE total - bytes < ?)
-    RETURNING key, custom_id, attempts`,
+    RETURNING key, custom_id, attempts, prefix_key`,
   paramsOf: `SELECT params, octet_length(params) AS bytes FROM request_params WHERE key = ?`,
   batchOf: `SELECT id, dialect, expires_at AS expiresAt FROM batches WHERE seq = ?`,
   countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
@@ -60,7 +60,7 @@ export class SqliteLeases {
       const seq = batches[i]!;
       const share = Math.ceil((limit - claimed.length) / (batches.length - i));
       this.sql.takeTurn.run(this.claimTurn++, seq);
-      const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share, bytesLeft) as Array<{ key: number; custom_id: string; attempts: number }>;
+      const rows = this.sql.claim.all(owner, leaseUntil, seq, now, share, bytesLeft) as Array<{ key: number; custom_id: string; attempts: number; prefix_key: string | null }>;
       if (rows.length === 0) continue;
       const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; expiresAt: number };
       for (const row of rows) {
@@ -74,6 +74,7 @@ export class SqliteLeases {
           dialect: batch.dialect,
           attempt: row.attempts,
           expiresAt: batch.expiresAt,
+          prefixKey: row.prefix_key ?? undefined,
         });
       }
     }
