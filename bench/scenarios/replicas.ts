@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakeEngine } from '../../packages/server/test-support/fakes/fake-engine.js';
-import { seededRandom } from '../../packages/server/test-support/fakes/fake-provider.js';
+import { EngineCacheModel } from '../../packages/server/test-support/fakes/engine-cache-model.js';
+import { FakeProvider, seededRandom } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
 import { sampleBackend } from '../support/provider-run.js';
@@ -11,14 +11,14 @@ import { secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
 /**
- * One backend of four engine replicas, each with a prefix cache of `cachePrompts` system
- * prompts (FakeEngine: LRU by tokens, a prefix cached once its prefill is done), and a batch of
- * `requests` spread over `prompts` long system prompts in shuffled order. Run twice: with prefix
- * affinity (batchd's default: consistent hashing with bounded load), and with `--cache-aware off`,
- * where calls go to the least loaded replica, which is round robin among equals. The hit rate is
- * the share of requests whose prefix the replica had cached when they arrived; the optimum is
- * 1 − prompts / requests. Per replica, details give `requests/distinct prompts@hit rate`: a
- * prompt is met on more than one replica when its owner held ⌈1.25 × average⌉ calls and it spilled.
+ * One backend of four engine replicas, each a fake OpenAI-compatible provider serving through an
+ * `EngineCacheModel` (an LRU prefix cache of `cachePrompts` system prompts, a prefix cached once its
+ * prefill is done, prefill one prompt at a time at `prefillTokensPerMs`), and a batch of
+ * `requests` spread over `prompts` long system prompts in shuffled order. Run twice: cache-aware
+ * (batchd's default: prefix affinity with bounded load, the lane's prefix gate, priming per
+ * replica), and with `--cache-aware off`, where calls go to the least loaded replica, round robin
+ * among equals. The hit rate is the share of requests whose prefix the replica had cached when
+ * they arrived; the optimum is 1 − prompts / requests. Details give `requests@hit rate` per replica.
  */
 
 interface Run {
@@ -46,7 +46,8 @@ async function runOnce(params: Record<string, number>, dir: string, cacheAware: 
   const requests = param(params, 'requests');
   const promptChars = param(params, 'promptChars');
   const cacheTokens = Math.ceil((param(params, 'cachePrompts') * promptChars) / 4) + 64;
-  const engines = await Promise.all([0, 1, 2, 3].map(() => FakeEngine.start({ cacheTokens, prefillMsPer1kTokens: 10, decodeMs: 5 })));
+  const models = [0, 1, 2, 3].map(() => new EngineCacheModel({ cacheTokens, prefillTokensPerMs: param(params, 'prefillTokensPerMs'), decodeMs: 5 }));
+  const engines = await Promise.all(models.map((model) => FakeProvider.start({ shape: 'openai', serve: model.serve, record: false })));
   const order = shuffled(Array.from({ length: requests }, (_, i) => i % prompts), seededRandom(7));
   const system = Array.from({ length: prompts }, (_, p) => prose(p + 1000, promptChars));
   const body = createBodyBuffer(requests, (i) => ({ model: MODEL, max_tokens: 16, system: system[order[i]!]!, messages: [{ role: 'user', content: `Question ${i}?` }] }));
@@ -63,14 +64,14 @@ async function runOnce(params: Record<string, number>, dir: string, cacheAware: 
     const lane = await stopSampling();
     if (ended.request_counts.succeeded !== requests) throw new Error(`cache-aware ${cacheAware}: ${JSON.stringify(ended.request_counts)}`);
     const throughput = requests / secondsSince(start);
-    const hits = engines.reduce((sum, e) => sum + e.stats.hits, 0);
+    const hits = models.reduce((sum, model) => sum + model.counts.hits, 0);
     return {
       hitRate: hits / requests,
       throughput,
       meanLimit: lane.meanLimit,
       meanInFlight: lane.meanInFlight,
-      maxInFlight: Math.max(...engines.map((e) => e.stats.maxInFlight)),
-      perReplica: engines.map((e) => `${e.stats.requests}/${e.stats.prefixes}@${e.hitRate.toFixed(2)}`).join(' '),
+      maxInFlight: Math.max(...engines.map((engine) => engine.maxInFlight)),
+      perReplica: models.map((model) => `${model.counts.requests}@${model.hitRate.toFixed(2)}`).join(' '),
     };
   } finally {
     client.close();
@@ -86,8 +87,8 @@ export const replicas: Scenario = {
   name: 'replicas',
   summary: 'four engine replicas with prefix caches: hit rate with prefix affinity against round robin',
   sizes: {
-    full: { prompts: 32, requests: 1600, promptChars: 8000, cachePrompts: 16, concurrency: 32 },
-    tiny: { prompts: 8, requests: 120, promptChars: 2000, cachePrompts: 4, concurrency: 8 },
+    full: { prompts: 32, requests: 1600, promptChars: 8000, cachePrompts: 16, prefillTokensPerMs: 100, concurrency: 32 },
+    tiny: { prompts: 8, requests: 120, promptChars: 2000, cachePrompts: 4, prefillTokensPerMs: 100, concurrency: 8 },
   },
 
   async run(params, context) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiResponse } from '../test-support/api/api.js';
 import { parseResults, resultsById, timestampMicros } from '../test-support/api/batches.js';
-import { FakeEngine } from '../test-support/fakes/fake-engine.js';
 
 /** The checks the black-box tests rely on reject what they are meant to reject. */
 
@@ -51,30 +50,5 @@ describe('timestampMicros', () => {
     expect(timestampMicros('2024-09-25T18:37:24.100435Z') - timestampMicros('2024-09-24T18:37:24.100435Z')).toBe(86_400_000_000);
     expect(timestampMicros('2024-09-24T18:37:24.100436Z') - timestampMicros('2024-09-24T18:37:24.100435Z')).toBe(1);
     expect(timestampMicros('2024-09-24T18:37:24Z') % 1_000_000).toBe(0);
-  });
-});
-
-describe('FakeEngine', () => {
-  const ask = async (engine: FakeEngine, system: string) => {
-    const body = { model: 'm', messages: [{ role: 'system', content: system }, { role: 'user', content: 'q' }] };
-    const response = await fetch(`${engine.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return ((await response.json()) as { usage: { prompt_tokens_details: { cached_tokens: number } } }).usage.prompt_tokens_details.cached_tokens;
-  };
-
-  it('caches a prefix once its prefill is done, misses while it runs, and evicts the least recently used', async () => {
-    const a = 'a'.repeat(4000);
-    const b = 'b'.repeat(4000);
-    const engine = await FakeEngine.start({ cacheTokens: 1500, prefillMsPer1kTokens: 1000 });
-    try {
-      const [first, during] = await Promise.all([ask(engine, a), ask(engine, a)]);
-      expect([first, during]).toEqual([0, 0]);
-      const tokens = await ask(engine, a);
-      expect(tokens).toBeGreaterThan(1000);
-      expect(await ask(engine, b)).toBe(0);
-      expect(await ask(engine, a)).toBe(0);
-      expect(engine.stats).toMatchObject({ requests: 5, hits: 1, cachedTokens: tokens });
-    } finally {
-      await engine.close();
-    }
   });
 });

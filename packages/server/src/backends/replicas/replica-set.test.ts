@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../../test-support/fakes/fake-engine.js';
+import { EngineCacheModel } from '../../../test-support/fakes/engine-cache-model.js';
 import { FakeProvider, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import { OpenAIBackend } from '../openai/openai-backend.js';
 
@@ -78,18 +78,16 @@ describe('a backend of several replicas', () => {
   });
 
   it('primes each replica a key spills onto: calls sent there together wait for the first, then read its cached prefix', async () => {
-    const engines = await Promise.all([0, 1, 2, 3].map(() => FakeEngine.start({ cacheTokens: 10_000, prefillMsPer1kTokens: 500 })));
+    const models = [0, 1, 2, 3].map(() => new EngineCacheModel({ cacheTokens: 10_000, prefillTokensPerMs: 2, decodeMs: 5 }));
+    const engines = await Promise.all(models.map((model) => FakeProvider.start({ shape: 'openai', serve: model.serve })));
+    providers.push(...engines);
     const backend = new OpenAIBackend({ url: engines.map((engine) => engine.url), now: () => now });
     backends.push(backend);
-    try {
-      const params = { model: 'm', messages: [{ role: 'system', content: 'You review contracts. '.repeat(200) }, { role: 'user', content: 'Go' }] };
-      const outcomes = await Promise.all(Array.from({ length: 12 }, () => backend.sendChat({ params, signal: new AbortController().signal, routingKey: 'contracts' })));
-      expect(outcomes.every((outcome) => outcome.kind === 'completion')).toBe(true);
-      const used = engines.filter((engine) => engine.stats.requests > 0);
-      expect(used.length).toBeGreaterThan(1);
-      for (const engine of used) expect(engine.stats.requests - engine.stats.hits).toBe(1);
-    } finally {
-      await Promise.all(engines.map((engine) => engine.close()));
-    }
+    const params = { model: 'm', messages: [{ role: 'system', content: 'You review contracts. '.repeat(200) }, { role: 'user', content: 'Go' }] };
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => backend.sendChat({ params, signal: new AbortController().signal, routingKey: 'contracts' })));
+    expect(outcomes.every((outcome) => outcome.kind === 'completion')).toBe(true);
+    const used = models.filter((model) => model.counts.requests > 0);
+    expect(used.length).toBeGreaterThan(1);
+    for (const model of used) expect(model.counts.requests - model.counts.hits).toBe(1);
   });
 });
