@@ -50,7 +50,7 @@ describe('backend config', () => {
   it('builds one backend from flags, with the key from the environment only', () => {
     const config = loadConfig({ BATCHD_BACKEND_API_KEY: 'sk-up' }, { backend: 'openai', backendUrl: 'http://127.0.0.1:8000/v1', concurrency: '12' });
     expect(config.backends).toEqual([
-      { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0 },
+      { name: 'openai', type: 'openai', url: 'http://127.0.0.1:8000/v1', apiKey: 'sk-up', models: ['*'], concurrency: 12, timeoutMs: 600_000, latencyMs: 0, cacheAware: true },
     ]);
     expect(() => loadConfig({}, { backend: 'anthropic' })).toThrow('--backend-url: required with --backend anthropic');
     expect(() => loadConfig({}, { backend: 'bedrock' })).toThrow(/--backend: expected emulator, anthropic or openai/);
