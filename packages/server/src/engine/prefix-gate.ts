@@ -24,11 +24,13 @@ interface Group {
 const INITIAL_GROUPS = 2;
 const PROBE_ANSWERS = 4;
 /** After the first miss, each group's first hit grows the size by this share of the group; a miss shrinks it to this share of the working set. */
-const STEADY_GROWTH = 1 / 8;
+const STEADY_GROWTH = 1 / 16;
 const SHRINK_ON_MISS = 0.75;
 
 /** How a call of a group ended: not sent, failed, or answered with the prompt tokens read from the cache (undefined when the provider did not say). */
 export type CallEnd = 'not-sent' | 'failed' | { cachedTokens: number | undefined };
+
+const isPriming = (group: Group) => group.admitted && !group.primed && group.running > 0;
 
 /** The prompt tokens a provider said it read from its cache, when it said. */
 export function cachedTokensOf(outcome: BackendOutcome | ChatOutcome): number | undefined {
@@ -46,9 +48,9 @@ export function cachedTokensOf(outcome: BackendOutcome | ChatOutcome): number | 
  * alone, the rest wait for its answer, so they read the cache entry it wrote instead of all
  * writing their own. Working set: a new group starts only while the groups already running fit
  * in the provider's prefix cache: `capacityTokens` when configured; else, with `learn`, a size
- * learned as TCP learns a window: it starts at two groups and grows by a group with each group's
- * first hit until a request that should have hit misses; it then shrinks to three quarters of the
- * working set and grows slowly. A provider that answers without a hit at first (no cache, or no
+ * learned as TCP learns a window: it starts at two groups and grows by about one group per round
+ * of the working set (each group's first hit adds its share) until a request that should have hit
+ * misses; it then shrinks to three quarters of the working set and grows slowly. A provider that answers without a hit at first (no cache, or no
  * `cached_tokens`) leaves it unbounded.
  */
 export class PrefixGate {
@@ -61,6 +63,8 @@ export class PrefixGate {
   private coldAnswers = 0;
   /** Requests with a prefix waiting for a slot. */
   private waitingCount = 0;
+  /** Groups whose first call is out and unanswered. */
+  private priming = 0;
 
   constructor(options: { capacityTokens?: number; learn: boolean }) {
     this.capacity = options.capacityTokens;
@@ -96,18 +100,23 @@ export class PrefixGate {
     const group = this.groups.get(prefix.key)!;
     // A group whose first call was not sent (or threw) sends another first.
     if (group.admitted) return group.primed || group.running === 0;
-    const capacity = this.capacity ?? (this.learning === 'off' ? undefined : INITIAL_GROUPS * group.tokens);
-    return capacity === undefined || this.setTokens === 0 || this.setTokens + group.tokens <= capacity;
+    if (this.learning === 'off') return this.capacity === undefined || this.setTokens === 0 || this.setTokens + group.tokens <= this.capacity;
+    // While the size is learned, groups start one after another: an LRU cache one group too small
+    // then evicts a group that has sent its requests, not each group that is about to.
+    const capacity = this.capacity ?? INITIAL_GROUPS * group.tokens;
+    return this.priming === 0 && (this.setTokens === 0 || this.setTokens + group.tokens <= capacity);
   }
 
   /** A waiting request of `prefix` takes a slot. */
   start(prefix: PrefixRef): void {
     const group = this.groups.get(prefix.key)!;
+    const wasPriming = isPriming(group);
     this.waitingCount--;
     group.waiting--;
     group.running++;
-    if (group.admitted) return;
+    if (group.admitted) return this.countPriming(group, wasPriming);
     group.admitted = true;
+    this.countPriming(group, wasPriming);
     this.setTokens += group.tokens;
     if (this.capacity === undefined && this.learning !== 'off') this.capacity = INITIAL_GROUPS * group.tokens;
   }
@@ -115,31 +124,52 @@ export class PrefixGate {
   /** A call of `prefix` ended as `end` says; an answer or a failure primes its group. */
   finish(prefix: PrefixRef, end: CallEnd): void {
     const group = this.groups.get(prefix.key)!;
+    const wasPriming = isPriming(group);
     group.running--;
     if (end !== 'not-sent') {
-      if (group.primed && end !== 'failed') this.learn(group, end.cachedTokens);
-      group.primed = true;
+      // A group that has hit and now misses lost its entry: its next request goes first again.
+      const lost = group.primed && end !== 'failed' && this.learn(group, end.cachedTokens) === 'miss' && group.hit;
+      group.primed = !lost;
     }
+    this.countPriming(group, wasPriming);
     if (group.running > 0 || group.waiting > 0) return;
     this.groups.delete(prefix.key);
     if (group.admitted) this.setTokens -= group.tokens;
   }
 
-  /** Learns from the answer to a request whose group was primed when it was sent. */
-  private learn(group: Group, cachedTokens: number | undefined): void {
-    const hit = cachedTokens !== undefined && cachedTokens >= group.tokens / 2;
-    if (hit) this.hits++;
-    if (this.learning === 'off') return;
-    if (!hit && this.hits === 0) {
-      if (++this.coldAnswers < PROBE_ANSWERS) return;
-      this.learning = 'off';
-      this.capacity = undefined;
-    } else if (hit && !group.hit) {
+  private countPriming(group: Group, wasPriming: boolean): void {
+    this.priming += Number(isPriming(group)) - Number(wasPriming);
+  }
+
+  /** Learns from the answer to a request whose group was primed when it was sent; says whether it hit. */
+  private learn(group: Group, cachedTokens: number | undefined): 'hit' | 'miss' | 'unknown' {
+    if (cachedTokens === undefined) {
+      this.coldAnswer();
+      return 'unknown';
+    }
+    const hit = cachedTokens >= group.tokens / 2;
+    const firstHit = hit && !group.hit;
+    if (hit) {
+      this.hits++;
       group.hit = true;
-      this.capacity! += group.tokens * (this.learning === 'slow-start' ? 1 : STEADY_GROWTH);
-    } else if (!hit) {
+    }
+    if (this.learning === 'off') return hit ? 'hit' : 'miss';
+    if (firstHit) {
+      // About one group more per round of the working set at first, a sixteenth of one later.
+      this.capacity! += group.tokens * (this.learning === 'slow-start' ? group.tokens / Math.max(group.tokens, this.setTokens) : STEADY_GROWTH);
+    } else if (!hit && this.hits > 0) {
       this.capacity = Math.max(group.tokens, Math.min(this.capacity!, this.setTokens * SHRINK_ON_MISS));
       this.learning = 'steady';
+    } else if (!hit) {
+      this.coldAnswer();
     }
+    return hit ? 'hit' : 'miss';
+  }
+
+  /** An answer without a hit before any hit: after a few, the provider is taken not to cache (or not to say), and the size stops bounding. */
+  private coldAnswer(): void {
+    if (this.learning === 'off' || this.hits > 0 || ++this.coldAnswers < PROBE_ANSWERS) return;
+    this.learning = 'off';
+    this.capacity = undefined;
   }
 }
