@@ -30,6 +30,7 @@ const FIGURES: Record<string, string[]> = {
   'provider-batch': ['create → ended', 'added beyond provider processing', 'added beyond one poll interval', 'server peak RSS'],
   'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],
   'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
+  replicas: ['hit rate', 'throughput'],
 };
 
 interface Report {

@@ -3,6 +3,7 @@ import { controlPlane } from './control-plane.js';
 import { ingest } from './ingest.js';
 import { overhead } from './overhead.js';
 import { providerBatch } from './provider-batch.js';
+import { replicas } from './replicas.js';
 import { results } from './results.js';
 import type { Scenario } from './scenario.js';
 import { saturation } from './saturation.js';
@@ -10,4 +11,4 @@ import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas];

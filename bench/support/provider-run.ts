@@ -49,7 +49,7 @@ export interface ProviderRunReport {
 }
 
 /** Reads the backend's state every `intervalMs` until stopped; keeps running sums. */
-function sampleBackend(client: BatchdClient, intervalMs: number): () => Promise<ProviderRunReport['lane']> {
+export function sampleBackend(client: BatchdClient, intervalMs: number): () => Promise<ProviderRunReport['lane']> {
   let stopped = false;
   let limit = 0;
   let inFlight = 0;

@@ -267,6 +267,18 @@ export interface BackendStatus {
   overloaded: number;
   serverErrors: number;
   authFailures: number;
+  /** The backend's replicas, when its config lists several `urls`. */
+  replicas?: BackendReplicaStatus[];
+}
+
+/** One replica of a backend: its URL (without credentials), calls in flight, and whether it is taking calls. */
+export interface BackendReplicaStatus {
+  url: string;
+  in_flight: number;
+  /** False while the replica is skipped after failing (5xx or unreachable). */
+  up: boolean;
+  calls: number;
+  failures: number;
 }
 
 export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';

@@ -128,6 +128,22 @@ describe('backend config', () => {
     expect(() => loadConfig({}, { providerPollInterval: '0ms' })).toThrow('--provider-poll-interval: expected a duration of at least 1ms, got "0ms"');
   });
 
+  it('reads a backend of several replicas from urls, and refuses url with urls, an empty list or a URL twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
+    const file = (backend: unknown) => {
+      const path = join(dir, `${Math.random()}.json`);
+      writeFileSync(path, JSON.stringify({ backends: [backend] }));
+      return path;
+    };
+    const urls = ['http://a.test:8000/v1', 'http://b.test:8000/v1'];
+    expect(loadConfig({}, {}, file({ type: 'openai', urls })).backends[0]).toMatchObject({ type: 'openai', urls });
+    expect(() => loadConfig({}, {}, file({ type: 'openai', url: urls[0], urls }))).toThrow('backends[0]: give url or urls, not both');
+    expect(() => loadConfig({}, {}, file({ type: 'openai', urls: [] }))).toThrow('backends[0]: urls must be a non-empty list of URLs');
+    expect(() => loadConfig({}, {}, file({ type: 'openai', urls: ['a.test'] }))).toThrow('backends[0]: urls: "a.test" is not a URL');
+    expect(() => loadConfig({}, {}, file({ type: 'openai', urls: [urls[0], urls[0]] }))).toThrow('backends[0]: urls lists a URL twice');
+    expect(() => loadConfig({}, {}, file({ type: 'emulator', urls }))).toThrow('backends[0]: the emulator takes no urls');
+  });
+
   it('reads the webhook timeout and the first retry wait', () => {
     expect(loadConfig({}, {})).toMatchObject({ webhookTimeoutMs: 15_000, webhookRetryBaseMs: 5_000 });
     expect(loadConfig({ BATCHD_WEBHOOK_RETRY_BASE: '5ms' }, { webhookTimeout: '2s' })).toMatchObject({ webhookTimeoutMs: 2000, webhookRetryBaseMs: 5 });

@@ -20,6 +20,19 @@ const COLUMNS: Array<{ label: string; numeric: boolean }> = [
   { label: 'Auth failures', numeric: true },
 ];
 
+/** A backend's replicas, one line each: URL, calls in flight, calls and failures, and whether it is taking calls. */
+function replicaList(backend: BackendStatus): Node[] {
+  if (!backend.replicas) return [];
+  const items = backend.replicas.map((replica) =>
+    h(
+      'li',
+      { 'data-replica': replica.url, class: replica.up ? '' : 'replica-down' },
+      `${replica.url} · ${formatCount(replica.in_flight)} in flight · ${formatCount(replica.calls)} calls · ${formatCount(replica.failures)} failed${replica.up ? '' : ' · skipped for now'}`,
+    ),
+  );
+  return [h('ul', { class: 'replica-list muted' }, ...items)];
+}
+
 function backendRow(backend: BackendStatus, callsPerSecond: number | null): HTMLTableRowElement {
   const values: Array<string | Node> = [
     h('span', { class: `badge ${backend.paused ? 'badge-canceling' : 'badge-in_progress'}` }, backend.paused ? 'paused' : 'active'),
@@ -35,12 +48,12 @@ function backendRow(backend: BackendStatus, callsPerSecond: number | null): HTML
   return h(
     'tr',
     { 'data-backend': backend.name },
-    h('th', { scope: 'row' }, h('span', { class: 'backend-name' }, backend.name), h('span', { class: 'muted backend-type' }, backend.type)),
+    h('th', { scope: 'row' }, h('span', { class: 'backend-name' }, backend.name), h('span', { class: 'muted backend-type' }, backend.type), ...replicaList(backend)),
     ...values.map((value, i) => h('td', { 'data-label': COLUMNS[i + 1]!.label, class: COLUMNS[i + 1]!.numeric ? 'num' : '' }, value)),
   );
 }
 
-/** Each backend's adaptive concurrency limit, calls in flight, call rate and failure rates. */
+/** Each backend's adaptive concurrency limit, calls in flight, call rate and failure rates, and its replicas' load. */
 export function mountBackendsPage(main: HTMLElement): () => void {
   const client = apiClient();
   const banner = h('div');

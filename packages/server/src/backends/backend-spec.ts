@@ -4,6 +4,8 @@ export interface BackendSpec {
   type: BackendType;
   /** Base URL: the API root for `anthropic` and `anthropic-batch`, the `/v1` base for `openai` and `openai-batch`; unused by the emulator. */
   url?: string;
+  /** Base URLs of several replicas serving the same models, instead of `url`. */
+  urls?: string[];
   /** The upstream key, read from the environment; never logged or answered. */
   apiKey?: string;
   /** Model name patterns (`*` matches any run of characters); a request goes to the first backend that serves its model. */
@@ -54,6 +56,20 @@ function fail(where: string, message: string): never {
   throw new Error(`${where}: ${message}`);
 }
 
+/** A backend's `url`, or its replicas' `urls`: one of the two, for every type but the emulator. */
+function parseUrls(where: string, type: string, url: unknown, urls: unknown): Pick<BackendSpec, 'url' | 'urls'> {
+  if (url !== undefined && urls !== undefined) fail(where, 'give url or urls, not both');
+  if (urls === undefined) {
+    if (type !== 'emulator' && typeof url !== 'string') fail(where, 'url is required (or urls, one per replica)');
+    return { url: url as string | undefined };
+  }
+  if (type === 'emulator') fail(where, 'the emulator takes no urls');
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string')) fail(where, 'urls must be a non-empty list of URLs');
+  for (const u of urls as string[]) if (!URL.canParse(u)) fail(where, `urls: "${u}" is not a URL`);
+  if (new Set(urls).size !== urls.length) fail(where, 'urls lists a URL twice');
+  return { urls: urls as string[] };
+}
+
 /**
  * Reads the `backends` list of a config file. Keys are never written in the file: each entry
  * names the environment variable holding its key (`api_key_env`).
@@ -70,7 +86,7 @@ export function parseBackendSpecs(
     const e = entry as Record<string, unknown>;
     const type = String(e.type ?? '');
     if (!TYPES.has(type)) fail(where, `type must be one of ${BACKEND_TYPES.join(', ')}, got "${type}"`);
-    if (type !== 'emulator' && typeof e.url !== 'string') fail(where, 'url is required');
+    const urls = parseUrls(where, type, e.url, e.urls);
     const models = e.models ?? ['*'];
     if (!Array.isArray(models) || !models.every((m) => typeof m === 'string')) fail(where, 'models must be a list of patterns');
     const keyEnv = e.api_key_env;
@@ -83,7 +99,7 @@ export function parseBackendSpecs(
     return {
       name: typeof e.name === 'string' ? e.name : `${type}-${index}`,
       type: type as BackendSpec['type'],
-      url: e.url as string | undefined,
+      ...urls,
       apiKey: keyEnv ? env[keyEnv] : undefined,
       models: models as string[],
       concurrency,

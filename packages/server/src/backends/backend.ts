@@ -1,4 +1,4 @@
-import type { Message } from '@batchd/sdk';
+import type { BackendReplicaStatus, Message } from '@batchd/sdk';
 import type { OpenStream } from './http-endpoint.js';
 import type { ChatCompletion } from './openai/chat-completions.js';
 import type { RateLimitState } from './rate-limits.js';
@@ -43,6 +43,10 @@ interface BackendBase {
   stream?(call: BackendCall): Promise<OpenStream>;
   /** What the provider last said about its rate-limit budgets, for backends that read them. */
   rateLimit?(): RateLimitState;
+  /** Whether a call with `routingKey` would go to the replica that key prefers now (false when it would spill for load). */
+  hasRoomFor?(routingKey: string): boolean;
+  /** Each replica's URL, load and health, for backends that call servers over HTTP. */
+  replicas?(): BackendReplicaStatus[];
   close(): Promise<void>;
 }
 
@@ -63,8 +67,8 @@ export type OpenAIPath = '/chat/completions' | '/embeddings' | '/completions' | 
 export interface ChatBackend extends BackendBase {
   /** Sends a chat completions request (`params` in that shape) as it is. */
   sendChat(call: BackendCall): Promise<ChatOutcome>;
-  /** POSTs a body to one of the server's endpoints, its model mapped, and classifies the answer. */
-  post(path: OpenAIPath, body: object, signal: AbortSignal): Promise<ChatAnswer>;
+  /** POSTs a body to one of the server's endpoints (on the replica `routingKey` picks), its model mapped, and classifies the answer. */
+  post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer>;
   /** Whether the server serves the Responses API (`POST /responses`), so Responses requests go to it unchanged. */
   readonly responsesApi: boolean;
 }

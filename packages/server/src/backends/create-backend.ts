@@ -10,8 +10,8 @@ export function createBackend(spec: BackendSpec & { type: Exclude<BackendSpec['t
     case 'emulator':
       return new EmulatorBackend({ latencyMs: spec.latencyMs ?? 0 });
     case 'anthropic':
-      return new AnthropicBackend({ name: spec.name, url: spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs });
+      return new AnthropicBackend({ name: spec.name, url: spec.urls ?? spec.url!, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs });
     case 'openai':
-      return new OpenAIBackend({ name: spec.name, url: spec.url!, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs, modelMap: spec.modelMap, responsesApi: spec.responsesApi });
+      return new OpenAIBackend({ name: spec.name, url: spec.urls ?? spec.url!, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs, modelMap: spec.modelMap, responsesApi: spec.responsesApi });
   }
 }

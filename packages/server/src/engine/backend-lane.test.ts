@@ -119,4 +119,29 @@ describe('backend lane pause end', () => {
     await waiting;
     expect(lane.stats.calls).toBe(1);
   });
+
+  it('on a backend of replicas, lets a waiting group whose replica has room go before one whose replica is full', async () => {
+    const backend = Object.assign(new HeldBackend(), {
+      replicas: () => [0, 1].map((i) => ({ url: `http://r${i}`, in_flight: 0, up: true, calls: 0, failures: 0 })),
+      hasRoomFor: (key: string) => key !== 'crowded',
+    });
+    const answered = { kind: 'message', message: { usage: {} } } as unknown as BackendOutcome;
+    const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 1, prefixCache: { breakpointsOnly: false } });
+    const call = (label: string, prefixKey: string) =>
+      lane.callWith((b) => (b as HeldBackend).send({ params: { label }, signal }), 'batch', { prefixKey, prefixTokens: 100 });
+    const first = call('first', 'other');
+    const crowded = call('crowded', 'crowded');
+    const roomy = call('roomy', 'roomy');
+    await tick();
+    backend.open.shift()!.settle(answered);
+    await first;
+    await tick();
+    expect(backend.open.map((c) => c.label)).toEqual(['roomy']);
+    backend.open.shift()!.settle(answered);
+    await roomy;
+    await tick();
+    expect(backend.open.map((c) => c.label)).toEqual(['crowded']);
+    backend.open.shift()!.settle(answered);
+    await crowded;
+  });
 });

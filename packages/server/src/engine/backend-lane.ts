@@ -90,6 +90,8 @@ export class BackendLane {
   private readonly prefixCache: BackendLaneOptions['prefixCache'];
   /** Present when the lane is cache-aware. */
   readonly gate: PrefixGate | undefined;
+  /** The backend has several replicas, each with a cache of its own. */
+  private readonly replicated: boolean;
 
   constructor(options: BackendLaneOptions) {
     this.name = options.name;
@@ -104,6 +106,7 @@ export class BackendLane {
     // A provider that caches only on request (Anthropic) keeps entries for minutes, far more than a batch has in flight.
     const learn = options.prefixCache?.breakpointsOnly === false;
     this.gate = options.prefixCache && new PrefixGate({ capacityTokens: options.prefixCache.capacityTokens, learn });
+    this.replicated = options.backend.hasRoomFor !== undefined && (options.backend.replicas?.().length ?? 0) > 1;
   }
 
   /** True when the lane groups only prefixes that end at a `cache_control` breakpoint. */
@@ -139,9 +142,12 @@ export class BackendLane {
     return Math.max(0, this.limit.limit - this.running - this.waiting.interactive.length - this.waiting.batch.length);
   }
 
-  /** Calls the backend with Messages params once a slot is free, then learns from the answer. */
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority): Promise<BackendOutcome> {
-    return (await this.callWith((backend) => sendMessages(backend, { params, signal }), priority))!;
+  /**
+   * Calls the backend with Messages params once a slot is free, then learns from the answer;
+   * `routingKey` picks the replica (see `backends/replicas/`).
+   */
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, routingKey?: string): Promise<BackendOutcome> {
+    return (await this.callWith((backend) => sendMessages(backend, { params, signal, routingKey }), priority))!;
   }
 
   /**
@@ -184,7 +190,7 @@ export class BackendLane {
    * Opens a streaming call as an interactive call; its slot is held until the stream closes.
    * Only for backends with `stream`.
    */
-  async stream(params: Record<string, unknown>, signal: AbortSignal): Promise<OpenStream> {
+  async stream(params: Record<string, unknown>, signal: AbortSignal, routingKey?: string): Promise<OpenStream> {
     const open = this.backend.stream?.bind(this.backend);
     if (!open) throw new Error(`backend ${this.name} does not stream`);
     await this.acquire('interactive');
@@ -194,7 +200,7 @@ export class BackendLane {
       this.release();
     };
     try {
-      const answer = await open({ params, signal });
+      const answer = await open({ params, signal, routingKey });
       if (answer.kind === 'stream') answer.body.once('close', done);
       else done();
       return answer;
@@ -265,13 +271,19 @@ export class BackendLane {
   /**
    * Takes the first waiting batch call that may go: one without a prefix or of a group already
    * running and primed, else the first of a group the gate lets start, so a group's requests run
-   * close together.
+   * close together. On a backend of several replicas, a call whose replica has room goes before
+   * one that would spill onto a replica whose cache lacks its prefix.
    */
   private nextBatchCall(): Waiter | undefined {
     const line = this.waiting.batch;
     const gate = this.gate;
-    let index = gate ? line.findIndex((waiter) => !waiter.prefix || gate.warm(waiter.prefix)) : 0;
-    if (gate && index < 0) index = line.findIndex((waiter) => gate.admits(waiter.prefix!));
+    if (!gate) return line.shift();
+    const warm = (waiter: Waiter) => !waiter.prefix || gate.warm(waiter.prefix);
+    const starts = (waiter: Waiter) => waiter.prefix !== undefined && gate.admits(waiter.prefix);
+    const roomy = this.replicated ? (waiter: Waiter) => !waiter.prefix || this.backend.hasRoomFor!(waiter.prefix.key) : undefined;
+    const ways = roomy ? [(w: Waiter) => warm(w) && roomy(w), (w: Waiter) => starts(w) && roomy(w), warm, starts] : [warm, starts];
+    let index = -1;
+    for (const may of ways) if (index < 0) index = line.findIndex(may);
     return index < 0 ? undefined : line.splice(index, 1)[0];
   }
 }

@@ -6,6 +6,7 @@ import { BackendLane, type BackendLaneOptions } from './backend-lane.js';
 /** A chat backend whose calls stay open until the test answers them, with the cached tokens it names. */
 class EngineBackend implements ChatBackend {
   readonly name = 'engine';
+  readonly responsesApi = false;
   readonly open = new Map<string, (cachedTokens?: number) => void>();
   async sendChat({ params }: BackendCall): Promise<ChatOutcome> {
     return new Promise((settle) =>
@@ -15,7 +16,7 @@ class EngineBackend implements ChatBackend {
       }),
     );
   }
-  async postChat(): Promise<never> {
+  async post(): Promise<never> {
     throw new Error('not used');
   }
   async close() {}

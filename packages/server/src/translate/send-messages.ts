@@ -14,7 +14,7 @@ export async function sendMessages(backend: Backend, call: BackendCall): Promise
   if ('send' in backend) return backend.send(call);
   const translated = toOpenAI(call.params);
   if ('error' in translated) return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: translated.error };
-  const answer = await backend.post('/chat/completions', translated.body, call.signal);
+  const answer = await backend.post('/chat/completions', translated.body, call.signal, call.routingKey);
   if (answer.kind === 'error') return answer;
   if (answer.json === undefined) return invalidResponseBody(answer.status);
   const result = fromOpenAI(answer.json, { model: translated.body.model, stopSequences: translated.body.stop });

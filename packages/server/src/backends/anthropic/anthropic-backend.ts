@@ -1,14 +1,15 @@
-import type { Message } from '@batchd/sdk';
+import type { BackendReplicaStatus, Message } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
-import { HttpEndpoint, type OpenStream } from '../http-endpoint.js';
+import type { OpenStream } from '../http-endpoint.js';
+import { ReplicaSet } from '../replicas/replica-set.js';
 import type { RateLimitState } from '../rate-limits.js';
 
 /**
  * The Anthropic API, or any server that speaks it: each call POSTs the request's params, exactly as
  * given, to `{url}/v1/messages`, and answers the provider's `Message` unchanged.
  *
- * All calls go through one keep-alive undici `Pool`. A call that takes longer than `timeoutMs`
+ * Calls go through one keep-alive undici `Pool` per replica (see `replicas/replica-set.ts`). A call that takes longer than `timeoutMs`
  * (headers and body together) is aborted and answered as a retryable `timeout_error`. A 2xx whose
  * body is not a JSON `Message` is a retryable `api_error` ("invalid response body"); any other
  * answer is classified by `classifyResponse`. The API key never appears in an outcome.
@@ -20,8 +21,8 @@ import type { RateLimitState } from '../rate-limits.js';
 export interface AnthropicBackendOptions {
   /** The name the engine reports this backend by. Defaults to `anthropic`. */
   name?: string;
-  /** Base URL of the API without `/v1`, such as `https://api.anthropic.com`. */
-  url: string;
+  /** Base URL of the API without `/v1`, such as `https://api.anthropic.com`; or one per replica. */
+  url: string | readonly string[];
   /** Sent as `x-api-key`. */
   apiKey: string;
   /** Longest a call may take before it is aborted, in milliseconds. Defaults to 600,000 (10 minutes). */
@@ -53,7 +54,7 @@ function parseMessage(text: string): Message | null {
 
 export class AnthropicBackend implements MessagesBackend {
   readonly name: string;
-  readonly #endpoint: HttpEndpoint;
+  readonly #endpoint: ReplicaSet;
   readonly #apiKey: string;
   readonly #now: () => number;
 
@@ -61,8 +62,9 @@ export class AnthropicBackend implements MessagesBackend {
     this.name = options.name ?? 'anthropic';
     this.#apiKey = options.apiKey;
     this.#now = options.now ?? Date.now;
-    this.#endpoint = new HttpEndpoint({
+    this.#endpoint = new ReplicaSet({
       ...options,
+      urls: typeof options.url === 'string' ? [options.url] : options.url,
       path: '/v1/messages',
       headers: {
         'x-api-key': options.apiKey,
@@ -81,7 +83,7 @@ export class AnthropicBackend implements MessagesBackend {
   }
 
   async send(call: BackendCall): Promise<BackendOutcome> {
-    const exchange = await this.#endpoint.post(JSON.stringify(call.params), call.signal);
+    const exchange = await this.#endpoint.post(JSON.stringify(call.params), call.signal, call.routingKey);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -91,7 +93,17 @@ export class AnthropicBackend implements MessagesBackend {
 
   /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */
   async stream(call: BackendCall): Promise<OpenStream> {
-    return this.#endpoint.open(JSON.stringify(call.params), call.signal);
+    return this.#endpoint.open(JSON.stringify(call.params), call.signal, call.routingKey);
+  }
+
+  /** Whether a call with `routingKey` would go to the replica it prefers now. */
+  hasRoomFor(routingKey: string): boolean {
+    return this.#endpoint.hasRoomFor(routingKey);
+  }
+
+  /** Each replica's URL, calls in flight and health. */
+  replicas(): BackendReplicaStatus[] {
+    return this.#endpoint.status();
   }
 
   async close(): Promise<void> {

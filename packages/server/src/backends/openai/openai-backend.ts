@@ -1,7 +1,8 @@
+import type { BackendReplicaStatus } from '@batchd/sdk';
 import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
-import { HttpEndpoint } from '../http-endpoint.js';
+import { ReplicaSet } from '../replicas/replica-set.js';
 import type { RateLimitState } from '../rate-limits.js';
 
 /**
@@ -9,7 +10,7 @@ import type { RateLimitState } from '../rate-limits.js';
  * body to `{url}/chat/completions` (or `/embeddings`, `/completions`, `/responses`), its model
  * mapped by `modelMap` when listed. Messages params reach it translated (see `translate/send-messages.ts`).
  *
- * - All calls go through one keep-alive undici `Pool`. A call that takes longer than `timeoutMs`
+ * - Calls go through one keep-alive undici `Pool` per replica (see `replicas/replica-set.ts`). A call that takes longer than `timeoutMs`
  *   is aborted and answered as a retryable `timeout_error`. A 2xx whose body is not a usable chat
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
@@ -22,8 +23,8 @@ import type { RateLimitState } from '../rate-limits.js';
 export interface OpenAIBackendOptions {
   /** The name the engine reports this backend by. Defaults to `openai`. */
   name?: string;
-  /** Base URL the server documents, ending in `/v1`, such as `http://127.0.0.1:8000/v1`. */
-  url: string;
+  /** Base URL the server documents, ending in `/v1`, such as `http://127.0.0.1:8000/v1`; or one per replica. */
+  url: string | readonly string[];
   /** Sent as `Authorization: Bearer <apiKey>`; no header when absent (most local servers need none). */
   apiKey?: string;
   /** Longest a call may take before it is aborted, in milliseconds. Defaults to 600,000 (10 minutes). */
@@ -49,7 +50,7 @@ function parseJson(text: string): unknown {
 export class OpenAIBackend implements ChatBackend {
   readonly name: string;
   readonly responsesApi: boolean;
-  readonly #endpoint: HttpEndpoint;
+  readonly #endpoint: ReplicaSet;
   readonly #apiKey: string | undefined;
   readonly #modelMap: Readonly<Record<string, string>>;
   readonly #now: () => number;
@@ -62,8 +63,9 @@ export class OpenAIBackend implements ChatBackend {
     this.#apiKey = options.apiKey;
     this.#modelMap = options.modelMap ?? {};
     this.#now = options.now ?? Date.now;
-    this.#endpoint = new HttpEndpoint({
+    this.#endpoint = new ReplicaSet({
       ...options,
+      urls: typeof options.url === 'string' ? [options.url] : options.url,
       path: '/chat/completions',
       headers,
       secret: options.apiKey,
@@ -76,11 +78,11 @@ export class OpenAIBackend implements ChatBackend {
     return this.#endpoint.rateLimit();
   }
 
-  async post(path: OpenAIPath, body: object, signal: AbortSignal): Promise<ChatAnswer> {
+  async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer> {
     const requested = (body as { model?: unknown }).model;
     const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
     const sent = mapped === undefined ? body : { ...body, model: mapped };
-    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal, path);
+    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal, routingKey, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -88,11 +90,21 @@ export class OpenAIBackend implements ChatBackend {
   }
 
   async sendChat(call: BackendCall): Promise<ChatOutcome> {
-    const answer = await this.post('/chat/completions', call.params, call.signal);
+    const answer = await this.post('/chat/completions', call.params, call.signal, call.routingKey);
     if (answer.kind === 'error') return answer;
     const completion = answer.json as ChatCompletion | undefined;
     if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');
     return { kind: 'completion', completion };
+  }
+
+  /** Whether a call with `routingKey` would go to the replica it prefers now. */
+  hasRoomFor(routingKey: string): boolean {
+    return this.#endpoint.hasRoomFor(routingKey);
+  }
+
+  /** Each replica's URL, calls in flight and health. */
+  replicas(): BackendReplicaStatus[] {
+    return this.#endpoint.status();
   }
 
   async close(): Promise<void> {

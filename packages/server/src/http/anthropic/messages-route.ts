@@ -31,7 +31,8 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
 
 /**
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
- * ahead of batch work waiting for the same backend.
+ * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
+ * backend is cache-aware and has replicas.
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
   app.register(async (scope) => {
@@ -60,15 +61,16 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) controller.abort();
       });
+      const routingKey = lane.prefixOf(params, 'messages')?.key;
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
-        const answer = await lane.stream(params, controller.signal);
+        const answer = await lane.stream(params, controller.signal, routingKey);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(params, controller.signal, 'interactive');
+      const outcome = await lane.call(params, controller.signal, 'interactive', routingKey);
       if (outcome.kind === 'error') throw errorOf(outcome);
       return outcome.message;
     });

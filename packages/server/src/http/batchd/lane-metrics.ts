@@ -1,3 +1,4 @@
+import type { BackendReplicaStatus, BackendStatus } from '@batchd/sdk';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
@@ -6,16 +7,33 @@ import type { Lanes } from '../../engine/lanes.js';
 import { newRequestId } from '../../ids.js';
 import { notFound } from '../api-error.js';
 
-/** What a backend lane is doing, for the dashboard and operators. */
-export function laneStatus(lanes: Lanes) {
-  return lanes.all.map((lane) => ({
-    name: lane.name,
-    type: lane.backend.name,
-    concurrency_limit: lane.limit.limit,
-    in_flight: lane.inFlight,
-    paused: lane.paused,
-    ...lane.stats,
-  }));
+/** What a backend lane is doing, for the dashboard and operators; its replicas when it has several. */
+export function laneStatus(lanes: Lanes): BackendStatus[] {
+  return lanes.all.map((lane) => {
+    const replicas = lane.backend.replicas?.() ?? [];
+    return {
+      name: lane.name,
+      type: lane.backend.name,
+      concurrency_limit: lane.limit.limit,
+      in_flight: lane.inFlight,
+      paused: lane.paused,
+      ...lane.stats,
+      ...(replicas.length > 1 ? { replicas } : {}),
+    };
+  });
+}
+
+function replicaGauge(registry: Registry, lanes: Lanes, name: string, help: string, read: (replica: BackendReplicaStatus) => number): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['backend', 'replica'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of laneStatus(lanes)) for (const replica of status.replicas ?? []) this.set({ backend: status.name, replica: replica.url }, read(replica));
+    },
+  });
 }
 
 function metricsRegistry(lanes: Lanes): Registry {
@@ -44,6 +62,8 @@ function metricsRegistry(lanes: Lanes): Registry {
   perLane('batchd_backend_output_tokens_total', 'Output tokens of batch answers', (l) => l.tokens.output);
   perLane('batchd_backend_cache_read_tokens_total', 'Input tokens of batch answers read from a prompt cache', (l) => l.tokens.cacheRead);
   perLane('batchd_backend_cache_write_tokens_total', 'Input tokens of batch answers written to a prompt cache', (l) => l.tokens.cacheWrite);
+  replicaGauge(registry, lanes, 'batchd_backend_replica_in_flight', 'Calls in flight to one replica of a backend', (r) => r.in_flight);
+  replicaGauge(registry, lanes, 'batchd_backend_replica_up', '0 while a replica is skipped after failing', (r) => (r.up ? 1 : 0));
   return registry;
 }
 
