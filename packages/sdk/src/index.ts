@@ -1,5 +1,6 @@
 export * from './wire-types.js';
 export * from './openai-file-types.js';
+export * from './openai-batch-types.js';
 export {
   BatchdClient,
   ANTHROPIC_VERSION,

@@ -3,8 +3,6 @@
  * (`@anthropic-ai/sdk` `resources/messages/batches.ts`). Field names stay snake_case as on the wire.
  */
 
-import type { OpenAIExpiresAfter } from './openai-file-types.js';
-
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -230,11 +228,6 @@ export interface MessageBatchUsage {
   cost: BatchCost;
 }
 
-/** The usage of a batch made through the OpenAI Batch API: the same report under its own type. */
-export interface OpenAIBatchUsage extends Omit<MessageBatchUsage, 'type'> {
-  type: 'batch_usage';
-}
-
 /** One provider batch holding requests of a batch, as `GET /v1/messages/batches/{id}/provider_batches` reports it (a batchd extension; the oldest 1,000). */
 export interface ProviderBatch {
   /** The provider's id; null until the provider has answered the create. */
@@ -279,56 +272,4 @@ export interface BackendReplicaStatus {
   up: boolean;
   calls: number;
   failures: number;
-}
-
-export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
-
-/** A batch made through the OpenAI Batch API (`/v1/batches`), every key present. */
-export interface OpenAIBatch {
-  id: string;
-  object: 'batch';
-  endpoint: string;
-  errors: { object: 'list'; data: Array<{ code: string; message: string; param: string | null; line: number | null }> } | null;
-  input_file_id: string;
-  completion_window: string;
-  status: OpenAIBatchStatus;
-  output_file_id: string | null;
-  error_file_id: string | null;
-  created_at: number;
-  in_progress_at: number | null;
-  expires_at: number;
-  finalizing_at: number | null;
-  completed_at: number | null;
-  failed_at: number | null;
-  expired_at: number | null;
-  cancelling_at: number | null;
-  cancelled_at: number | null;
-  request_counts: { total: number; completed: number; failed: number };
-  metadata: Record<string, string> | null;
-  /** The model the input file's first request names; null when it was not recorded. */
-  model: string | null;
-  /** When the output and error files expire, counted from the batch's end; null for the server's results TTL. */
-  output_expires_after: OpenAIExpiresAfter | null;
-  usage: {
-    input_tokens: number;
-    input_tokens_details: { cached_tokens: number };
-    output_tokens: number;
-    output_tokens_details: { reasoning_tokens: number };
-    total_tokens: number;
-  };
-}
-
-/** A page of `GET /v1/batches`, newest first. */
-export interface OpenAIBatchList {
-  object: 'list';
-  data: OpenAIBatch[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
-
-export interface OpenAIBatchListParams {
-  /** The id of the last batch of the previous page. */
-  after?: string;
-  limit?: number;
 }

@@ -3,7 +3,7 @@ import { BatchdClient } from '../client.js';
 import { NotFoundError } from '../core/error.js';
 import { sendJSON, startFakeAPI, type FakeAPI, type Handler } from '../test-support/fake-api.js';
 import type { OpenAIFile } from '../openai-file-types.js';
-import type { OpenAIBatch } from '../wire-types.js';
+import type { OpenAIBatch } from '../openai-batch-types.js';
 
 let api: FakeAPI | undefined;
 afterEach(async () => {

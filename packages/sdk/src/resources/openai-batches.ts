@@ -1,5 +1,5 @@
 import type { BatchdClient, RequestOptions } from '../client.js';
-import type { OpenAIBatch, OpenAIBatchList, OpenAIBatchListParams, OpenAIBatchUsage } from '../wire-types.js';
+import type { OpenAIBatch, OpenAIBatchList, OpenAIBatchListParams, OpenAIBatchUsage } from '../openai-batch-types.js';
 
 /** `client.openai.batches`: reading batches made through the OpenAI Batch API (`/v1/batches`). */
 export class OpenAIBatches {
