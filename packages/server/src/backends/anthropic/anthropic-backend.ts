@@ -1,9 +1,9 @@
-import type { BackendReplicaStatus, Message } from '@batchd/sdk';
+import type { Message } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
-import type { RateLimitState } from '../rate-limits.js';
+import { ReplicatedBackend } from '../replicas/replicated-backend.js';
 
 /**
  * The Anthropic API, or any server that speaks it: each call POSTs the request's params, exactly as
@@ -52,38 +52,35 @@ function parseMessage(text: string): Message | null {
   }
 }
 
-export class AnthropicBackend implements MessagesBackend {
+export class AnthropicBackend extends ReplicatedBackend implements MessagesBackend {
   readonly name: string;
-  readonly #endpoint: ReplicaSet;
   readonly #apiKey: string;
   readonly #now: () => number;
 
   constructor(options: AnthropicBackendOptions) {
+    const now = options.now ?? Date.now;
+    super(
+      new ReplicaSet({
+        ...options,
+        urls: typeof options.url === 'string' ? [options.url] : options.url,
+        path: '/v1/messages',
+        headers: {
+          'x-api-key': options.apiKey,
+          'anthropic-version': options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        secret: options.apiKey,
+        now,
+      }),
+    );
     this.name = options.name ?? 'anthropic';
     this.#apiKey = options.apiKey;
-    this.#now = options.now ?? Date.now;
-    this.#endpoint = new ReplicaSet({
-      ...options,
-      urls: typeof options.url === 'string' ? [options.url] : options.url,
-      path: '/v1/messages',
-      headers: {
-        'x-api-key': options.apiKey,
-        'anthropic-version': options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      secret: options.apiKey,
-      now: this.#now,
-    });
-  }
-
-  /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
-  rateLimit(): RateLimitState {
-    return this.#endpoint.rateLimit();
+    this.#now = now;
   }
 
   async send(call: BackendCall): Promise<BackendOutcome> {
-    const exchange = await this.#endpoint.post(JSON.stringify(call.params), call.signal, call.routingKey);
+    const exchange = await this.endpoint.post(JSON.stringify(call.params), call.signal, call.routingKey);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -93,20 +90,6 @@ export class AnthropicBackend implements MessagesBackend {
 
   /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */
   async stream(call: BackendCall): Promise<OpenStream> {
-    return this.#endpoint.open(JSON.stringify(call.params), call.signal, call.routingKey);
-  }
-
-  /** Whether a call with `routingKey` would go to the replica it prefers now. */
-  hasRoomFor(routingKey: string): boolean {
-    return this.#endpoint.hasRoomFor(routingKey);
-  }
-
-  /** Each replica's URL, calls in flight and health. */
-  replicas(): BackendReplicaStatus[] {
-    return this.#endpoint.status();
-  }
-
-  async close(): Promise<void> {
-    await this.#endpoint.close();
+    return this.endpoint.open(JSON.stringify(call.params), call.signal, call.routingKey);
   }
 }

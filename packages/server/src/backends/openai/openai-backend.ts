@@ -1,9 +1,8 @@
-import type { BackendReplicaStatus } from '@batchd/sdk';
 import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
-import type { RateLimitState } from '../rate-limits.js';
+import { ReplicatedBackend } from '../replicas/replicated-backend.js';
 
 /**
  * An OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI): each call POSTs a
@@ -47,42 +46,39 @@ function parseJson(text: string): unknown {
   }
 }
 
-export class OpenAIBackend implements ChatBackend {
+export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   readonly name: string;
   readonly responsesApi: boolean;
-  readonly #endpoint: ReplicaSet;
   readonly #apiKey: string | undefined;
   readonly #modelMap: Readonly<Record<string, string>>;
   readonly #now: () => number;
 
   constructor(options: OpenAIBackendOptions) {
-    this.name = options.name ?? 'openai';
-    this.responsesApi = options.responsesApi ?? false;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+    const now = options.now ?? Date.now;
+    super(
+      new ReplicaSet({
+        ...options,
+        urls: typeof options.url === 'string' ? [options.url] : options.url,
+        path: '/chat/completions',
+        headers,
+        secret: options.apiKey,
+        now,
+      }),
+    );
+    this.name = options.name ?? 'openai';
+    this.responsesApi = options.responsesApi ?? false;
     this.#apiKey = options.apiKey;
     this.#modelMap = options.modelMap ?? {};
-    this.#now = options.now ?? Date.now;
-    this.#endpoint = new ReplicaSet({
-      ...options,
-      urls: typeof options.url === 'string' ? [options.url] : options.url,
-      path: '/chat/completions',
-      headers,
-      secret: options.apiKey,
-      now: this.#now,
-    });
-  }
-
-  /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
-  rateLimit(): RateLimitState {
-    return this.#endpoint.rateLimit();
+    this.#now = now;
   }
 
   async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer> {
     const requested = (body as { model?: unknown }).model;
     const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
     const sent = mapped === undefined ? body : { ...body, model: mapped };
-    const exchange = await this.#endpoint.post(JSON.stringify(sent), signal, routingKey, path);
+    const exchange = await this.endpoint.post(JSON.stringify(sent), signal, routingKey, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -95,19 +91,5 @@ export class OpenAIBackend implements ChatBackend {
     const completion = answer.json as ChatCompletion | undefined;
     if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');
     return { kind: 'completion', completion };
-  }
-
-  /** Whether a call with `routingKey` would go to the replica it prefers now. */
-  hasRoomFor(routingKey: string): boolean {
-    return this.#endpoint.hasRoomFor(routingKey);
-  }
-
-  /** Each replica's URL, calls in flight and health. */
-  replicas(): BackendReplicaStatus[] {
-    return this.#endpoint.status();
-  }
-
-  async close(): Promise<void> {
-    await this.#endpoint.close();
   }
 }
