@@ -1,4 +1,4 @@
-import { batchdAtCapacity, bareLoopAtCapacity, capacityRunDetails } from '../support/capacity-run.js';
+import { batchdAndBareLoop, capacityRunDetails } from '../support/capacity-run.js';
 import { figure } from '../support/report.js';
 import { fullAndTiny } from '../support/sizes.js';
 import { param, type Scenario } from './scenario.js';
@@ -21,13 +21,9 @@ export const saturationJitter: Scenario = {
   sizes: fullAndTiny({ requests: 30_000, capacity: 256, medianMs: 200, p99Ms: 1000, seed: 1, concurrency: 512, textLength: 20 }, { requests: 1_500 }),
 
   async run(params, context) {
-    const requests = param(params, 'requests');
     const meanMs = meanLatencyMs(param(params, 'medianMs'), param(params, 'p99Ms'));
     const ideal = (param(params, 'capacity') / meanMs) * 1000;
-    const timeoutMs = 30_000 + (requests / ideal) * 4000;
-
-    const batchd = await batchdAtCapacity(params, context, timeoutMs);
-    const bareRate = await bareLoopAtCapacity(params, context, timeoutMs);
+    const { batchd, bareRate } = await batchdAndBareLoop(params, context, ideal);
     const idealBaseline = { name: 'C/mean L', value: ideal };
     return {
       figures: [

@@ -1,4 +1,4 @@
-import { batchdAtCapacity, bareLoopAtCapacity, capacityRunDetails, startCapacityProvider } from '../support/capacity-run.js';
+import { batchdAndBareLoop, capacityRunDetails, startCapacityProvider } from '../support/capacity-run.js';
 import { figure } from '../support/report.js';
 import { runSdkScript } from '../support/run-script.js';
 import type { SdkScriptReport } from '../support/sdk-script.js';
@@ -38,10 +38,7 @@ export const saturation: Scenario = {
   async run(params, context) {
     const requests = param(params, 'requests');
     const ideal = (param(params, 'capacity') / param(params, 'latencyMs')) * 1000;
-    const timeoutMs = 30_000 + (requests / ideal) * 4000;
-
-    const batchd = await batchdAtCapacity(params, context, timeoutMs);
-    const bareRate = await bareLoopAtCapacity(params, context, timeoutMs);
+    const { batchd, bareRate, timeoutMs } = await batchdAndBareLoop(params, context, ideal);
     const low = await sdkArm(params, param(params, 'sdkLow'), timeoutMs * 2);
     if (low.report.error) throw new Error(`the SDK script at ${param(params, 'sdkLow')} failed: ${low.report.error.message}`);
     const lowRate = low.report.completed / low.report.seconds;

@@ -30,21 +30,21 @@ export interface CapacityRun {
 }
 
 /** batchd against a fresh provider, `/v1/batchd/backends` sampled every 50 ms. */
-export async function batchdAtCapacity(params: Params, context: RunContext, timeoutMs: number): Promise<CapacityRun> {
+async function batchdAtCapacity(params: Params, context: RunContext, timeoutMs: number): Promise<CapacityRun> {
   const requests = param(params, 'requests');
   const body = createBodyBuffer(requests, (i) => messageParams(i, param(params, 'textLength'), 64));
   const provider = await startCapacityProvider(params);
   try {
     const run = await runBatchAgainstProvider({
       provider,
-      dir: context.workDir,
-      concurrency: param(params, 'concurrency'),
       body,
       requests,
+      concurrency: param(params, 'concurrency'),
+      dir: context.workDir,
+      cpuProfileDir: context.cpuProfileDir,
+      sampleBackendMs: 50,
       pollMs: 20,
       timeoutMs,
-      sampleBackendMs: 50,
-      cpuProfileDir: context.cpuProfileDir,
     });
     const rate = requests / (run.seconds - run.createSeconds);
     const share429 = (100 * run.backend.rateLimited) / run.backend.calls;
@@ -56,7 +56,7 @@ export async function batchdAtCapacity(params: Params, context: RunContext, time
 }
 
 /** The bare loop at exactly `capacity` calls at a time against a fresh provider: requests a second. */
-export async function bareLoopAtCapacity(params: Params, context: RunContext, timeoutMs: number): Promise<number> {
+async function bareLoopAtCapacity(params: Params, context: RunContext, timeoutMs: number): Promise<number> {
   const provider = await startCapacityProvider(params);
   try {
     const options = { url: provider.url, requests: param(params, 'requests'), concurrency: param(params, 'capacity'), textLength: param(params, 'textLength'), maxTokens: 64 };
@@ -68,6 +68,17 @@ export async function bareLoopAtCapacity(params: Params, context: RunContext, ti
   } finally {
     await provider.close();
   }
+}
+
+/**
+ * batchd, then the bare loop, each against a fresh provider, with a timeout of 30 s plus four
+ * times what the requests take at `idealRate` (requests a second).
+ */
+export async function batchdAndBareLoop(params: Params, context: RunContext, idealRate: number): Promise<{ batchd: CapacityRun; bareRate: number; timeoutMs: number }> {
+  const timeoutMs = 30_000 + (param(params, 'requests') / idealRate) * 4000;
+  const batchd = await batchdAtCapacity(params, context, timeoutMs);
+  const bareRate = await bareLoopAtCapacity(params, context, timeoutMs);
+  return { batchd, bareRate, timeoutMs };
 }
 
 /** The details both saturation scenarios report about batchd's run. */
