@@ -18,7 +18,7 @@ function meanLatencyMs(medianMs: number, p99Ms: number): number {
 export const saturationJitter: Scenario = {
   name: 'saturation-jitter',
   summary: 'provider with capacity C=256 in flight and log-normal latency (median 200 ms, p99 1 s): throughput against a bare loop at C, and share of 429s',
-  sizes: fullAndTiny({ requests: 30_000, capacity: 256, medianMs: 200, p99Ms: 1000, seed: 1, concurrency: 512, textLength: 20 }, { requests: 1_500 }),
+  sizes: fullAndTiny({ requests: 30_000, capacity: 256, medianMs: 200, p99Ms: 1000, seed: 1, concurrency: 512, textLength: 20 }, { requests: 1_000 }),
 
   async run(params, context) {
     const meanMs = meanLatencyMs(param(params, 'medianMs'), param(params, 'p99Ms'));
