@@ -13,8 +13,9 @@ import { REPO_ROOT } from './support/repo-paths.js';
 
 const FIGURES: Record<string, string[]> = {
   ingest: ['create time', 'throughput', 'create CPU', 'server peak RSS'],
-  overhead: ['throughput', 'CPU per request'],
-  saturation: ['batchd throughput', 'batchd 429 share', 'bare loop at C', 'SDK 16 throughput', 'SDK 512 completed'],
+  overhead: ['throughput vs bare loop', 'throughput', 'CPU per request'],
+  saturation: ['batchd throughput', 'batchd 429 share', 'batchd throughput vs C/L', 'bare loop at C', 'SDK 16 throughput', 'SDK 512 completed'],
+  'saturation-jitter': ['batchd throughput', 'batchd 429 share', 'bare loop at C'],
   results: ['stream', 'server RSS growth'],
   'small-batch': ['create → ended p50', 'beyond provider latency p50'],
   'control-plane': [

@@ -7,8 +7,9 @@ import { replicas } from './replicas.js';
 import { results } from './results.js';
 import type { Scenario } from './scenario.js';
 import { saturation } from './saturation.js';
+import { saturationJitter } from './saturation-jitter.js';
 import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, saturationJitter, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas];

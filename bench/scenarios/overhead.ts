@@ -2,14 +2,15 @@ import { FakeProvider } from '../../packages/server/test-support/fakes/fake-prov
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
-import { runSdkScript } from '../support/run-script.js';
+import { runBareLoop, runSdkScript } from '../support/run-script.js';
 import { fullAndTiny } from '../support/sizes.js';
 import { param, type Scenario } from './scenario.js';
 
 /**
  * batchd's own cost per request: a provider that answers at once, so the time is batchd's
- * (claims, HTTP calls, result writes). The baseline is the plain SDK script at concurrency 64
- * against the same provider, doing the same calls without storing anything.
+ * (claims, HTTP calls, result writes). Two baselines against the same provider, each in its own
+ * process: a bare keep-alive loop at batchd's concurrency (what is attainable here, with nothing
+ * stored) and the plain SDK script at concurrency 64, doing the same calls as a user would.
  */
 export const overhead: Scenario = {
   name: 'overhead',
@@ -41,10 +42,17 @@ export const overhead: Scenario = {
         timeoutMs,
       );
       if (sdk.error) throw new Error(`the SDK script failed: ${sdk.error.name}: ${sdk.error.message}`);
+      const bare = await runBareLoop({ url: provider.url, requests, concurrency: param(params, 'concurrency'), textLength, maxTokens }, timeoutMs);
       const batchdRate = requests / run.seconds;
       const sdkRate = sdk.completed / sdk.seconds;
+      const bareRate = bare.completed / bare.seconds;
+      context.log(`bare loop: ${bareRate.toFixed(0)} req/s, SDK script: ${sdkRate.toFixed(0)} req/s`);
       return {
         figures: [
+          figure('throughput vs bare loop', 'req/s', batchdRate, {
+            baseline: { name: 'bare loop at 64', value: bareRate },
+            target: { on: 'ratio', compare: '>=', limit: 0.6 },
+          }),
           figure('throughput', 'req/s', batchdRate, {
             baseline: { name: 'SDK script', value: sdkRate },
             target: { on: 'ratio', compare: '>=', limit: 1.5 },
@@ -58,6 +66,8 @@ export const overhead: Scenario = {
           createSeconds: run.createSeconds,
           serverSeconds: run.serverSeconds,
           sdkSeconds: sdk.seconds,
+          bareLoopSeconds: bare.seconds,
+          bareLoopCpuSeconds: bare.cpuSeconds,
           serverCpuSeconds: run.serverCpuSeconds,
           sdkCpuSeconds: sdk.cpuSeconds,
           backendCalls: run.backend.calls,

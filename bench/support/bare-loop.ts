@@ -25,6 +25,8 @@ export interface BareLoopReport {
   /** Answers other than 200 (none when `concurrency` is at most the capacity). */
   refused: number;
   seconds: number;
+  /** CPU seconds this process used for the loop. */
+  cpuSeconds: number;
 }
 
 async function main(options: BareLoopOptions): Promise<BareLoopReport> {
@@ -33,6 +35,7 @@ async function main(options: BareLoopOptions): Promise<BareLoopReport> {
   let next = 0;
   let completed = 0;
   let refused = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const worker = async () => {
     while (next < options.requests) {
@@ -45,8 +48,9 @@ async function main(options: BareLoopOptions): Promise<BareLoopReport> {
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, worker));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   await pool.close();
-  return { completed, refused, seconds };
+  return { completed, refused, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 const report = await main(JSON.parse(process.argv[2] ?? '{}') as BareLoopOptions);

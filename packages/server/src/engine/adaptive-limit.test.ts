@@ -84,13 +84,17 @@ describe('adaptive limit', () => {
     expect(limit.limit).toBe(35);
   });
 
-  it('does not grow while latency is well above the fastest seen', () => {
-    const limit = new AdaptiveLimit({ ceiling: 100, initial: 10, now: () => 0 });
-    limit.onSuccess(20);
-    limit.onOverload(10, limit.epoch);
-    const before = limit.limit;
-    succeed(limit, 500, 400);
-    expect(limit.limit).toBe(before);
+  it('does not grow while recent latency is well above the lowest long-run mean', () => {
+    const limits = [0, 1].map(() => new AdaptiveLimit({ ceiling: 100, initial: 40, now: () => 0 }));
+    for (const limit of limits) {
+      for (let i = 0; i < 200; i++) limit.onSuccess(20, false);
+      limit.onOverload(33, limit.epoch);
+    }
+    const [slowed, steady] = limits;
+    succeed(slowed!, 500, 400);
+    succeed(steady!, 31, 20);
+    expect(slowed!.limit).toBe(31);
+    expect(steady!.limit).toBe(32);
   });
 
   it('never drops below one call', () => {

@@ -5,13 +5,17 @@
  *   and remembers that level: the provider's capacity as last seen. Only calls started since the
  *   last cut count (each call carries the `epoch` it started in), so one burst of rejections
  *   cuts once, and a limit still too high after a cut is cut again at once;
- * - below that level it climbs back by one per round trip; one below it, it holds, and probes
+ * - below that level it climbs back each round trip by half the way to one below it (at least
+ *   one), so a cut at a large capacity is made good in a few round trips; one below it, it holds, and probes
  *   the level again only after `probeIntervalMs`, an interval that doubles each time the probe
  *   is turned away again, so a provider at a steady capacity sees rare probes;
  * - once a probe holds for `probeRounds` round trips, the capacity has grown: the level is
  *   forgotten and the limit probes upwards by one every `probeRounds` round trips.
  * It grows only from calls that started with every slot taken (a lane with spare slots learns
- * nothing about its capacity) and while latency stays near the fastest seen.
+ * nothing about its capacity) and while latency stays near the lowest seen: the recent mean
+ * (over about ten calls) against the lowest long-run mean (over about a hundred), so a provider
+ * whose latency merely varies from call to call (a few fast answers among slow ones) does not
+ * read as one that is queueing.
  * `ceiling` bounds it (the operator's `--concurrency`).
  */
 export interface AdaptiveLimitOptions {
@@ -21,7 +25,7 @@ export interface AdaptiveLimitOptions {
   probeRounds?: number;
   /** The fraction kept on an overload signal. */
   backoff?: number;
-  /** Latency above this multiple of the fastest seen counts as unsteady: no growth. */
+  /** Recent latency above this multiple of the lowest long-run mean seen counts as unsteady: no growth. */
   latencyTolerance?: number;
   /** Wait at one below the last overload level before probing it again; doubles per failed probe. */
   probeIntervalMs?: number;
@@ -30,12 +34,19 @@ export interface AdaptiveLimitOptions {
   now?: () => number;
 }
 
+/** The weight of each answer in the long-run mean latency: about the last hundred count. */
+const LONG_RUN_WEIGHT = 0.01;
+
 export class AdaptiveLimit {
   private value: number;
   private slowStart = true;
   private successes = 0;
-  private fastestMs = Number.POSITIVE_INFINITY;
+  /** Mean latency of the last ten calls or so. */
   private smoothedMs = 0;
+  /** Mean latency of the last hundred calls or so (of all calls until there are a hundred), and the lowest it has been since. */
+  private longRunMs = 0;
+  private lowestLongRunMs = Number.POSITIVE_INFINITY;
+  private answered = 0;
   private cuts = 0;
   /** Calls in flight when the provider last said it was over capacity; 0 when unknown. */
   private overloadLevel = 0;
@@ -68,14 +79,17 @@ export class AdaptiveLimit {
 
   /** A call answered; `limitBound` says it started with every slot taken. */
   onSuccess(latencyMs: number, limitBound = true): void {
-    this.fastestMs = Math.min(this.fastestMs, latencyMs);
     this.smoothedMs = this.smoothedMs === 0 ? latencyMs : this.smoothedMs * 0.9 + latencyMs * 0.1;
+    this.answered++;
+    const weight = Math.max(LONG_RUN_WEIGHT, 1 / this.answered);
+    this.longRunMs = this.longRunMs * (1 - weight) + latencyMs * weight;
+    if (weight === LONG_RUN_WEIGHT) this.lowestLongRunMs = Math.min(this.lowestLongRunMs, this.longRunMs);
     if (!limitBound || this.value >= this.ceiling) return;
     if (this.slowStart) {
       this.grow();
       return;
     }
-    if (this.smoothedMs > this.fastestMs * this.tolerance + 5) return;
+    if (this.smoothedMs > this.lowestLongRunMs * this.tolerance + 5) return;
     this.successes++;
     const limit = this.limit;
     if (this.overloadLevel === 0 || limit >= this.overloadLevel) {
@@ -85,8 +99,8 @@ export class AdaptiveLimit {
       this.probeWaitMs = this.probeIntervalMs;
       this.grow();
     } else if (this.successes >= limit && (limit < this.overloadLevel - 1 || this.now() >= this.nextProbeAt)) {
-      // A round trip below the level climbs one; one below it, only a due probe does.
-      this.grow();
+      // A round trip below the level climbs half the way back; one below it, only a due probe climbs one.
+      this.grow(Math.max(1, Math.floor((this.overloadLevel - 1 - limit) / 2)));
     }
   }
 
@@ -113,8 +127,8 @@ export class AdaptiveLimit {
     this.cuts++;
   }
 
-  private grow(): void {
+  private grow(step = 1): void {
     this.successes = 0;
-    this.value = Math.min(this.ceiling, Math.floor(this.value) + 1);
+    this.value = Math.min(this.ceiling, Math.floor(this.value) + step);
   }
 }

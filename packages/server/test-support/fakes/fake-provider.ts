@@ -4,6 +4,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
 import type { Json } from '../../src/json.js';
 import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-answers.js';
+import { logNormalLatency, seededRandom, type LogNormalLatency } from './fake-latency.js';
+
+export { seededRandom } from './fake-latency.js';
 
 /**
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the
@@ -20,7 +23,7 @@ import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-
  *    (`anthropic-ratelimit-requests-*` or `x-ratelimit-*-requests`); 429 once the budget is spent;
  * 5. failed with a fault: from the `inject()` queue first, else with probability `faults.rate`
  *    drawn from a PRNG seeded by `faults.seed`;
- * 6. answered after `latencyMs` with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`,
+ * 6. answered after `latencyMs` (or a draw from `latency`) with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`,
  *    or as `serve(body)` answers, when it answers.
  *
  * Faults: a number answers that HTTP status with an error body in the provider's shape (429 also
@@ -35,6 +38,8 @@ export interface FakeProviderOptions {
   shape: ProviderShape;
   /** Time each answered request takes, in milliseconds. Defaults to 0. */
   latencyMs?: number;
+  /** Jittered time instead of `latencyMs`: a log-normal draw per answered request, in the order they reach it. */
+  latency?: LogNormalLatency;
   /** Most requests in flight before further ones answer 429. Defaults to no limit. */
   capacity?: number;
   /** `retry-after` sent with capacity 429s, in milliseconds (also sent as `retry-after-ms`). Defaults to 1000. */
@@ -74,18 +79,6 @@ const ROUTES: Readonly<Record<ProviderShape, Readonly<Record<string, (body: unkn
   openai: { '/v1/chat/completions': openAICompletion, '/v1/embeddings': fakeEmbeddings, '/v1/completions': fakeTextCompletion, '/v1/responses': fakeResponse },
 };
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -112,6 +105,7 @@ export class FakeProvider {
   readonly #server: Server;
   readonly #options: FakeProviderOptions;
   readonly #random: () => number;
+  readonly #latencyMs: () => number;
   readonly #injected: FakeFault[] = [];
   readonly #socketNumbers = new WeakMap<Socket, number>();
   #connections = 0;
@@ -128,6 +122,8 @@ export class FakeProvider {
     this.#server = server;
     this.#options = options;
     this.#random = seededRandom(options.faults?.seed ?? 1);
+    const fixedMs = options.latencyMs ?? 0;
+    this.#latencyMs = options.latency ? logNormalLatency(options.latency) : () => fixedMs;
     const { port } = server.address() as AddressInfo;
     this.url = options.shape === 'anthropic' ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/v1`;
     server.on('connection', (socket: Socket) => {
@@ -236,7 +232,8 @@ export class FakeProvider {
       return this.#error(response, fault, `injected ${fault}`);
     }
     if (this.#options.serve && fault === undefined) return this.#send(response, 200, JSON.stringify(await this.#options.serve(body)));
-    if (this.#options.latencyMs) await delay(this.#options.latencyMs);
+    const latencyMs = this.#latencyMs();
+    if (latencyMs > 0) await delay(latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
     if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));
     const answer = this.#options.respond?.(body) ?? answerOf(body);
