@@ -111,6 +111,21 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     expect([...(await resultsOf(client, created.id)).values()].every((line) => line.result.type === 'canceled')).toBe(true);
   }, 120_000);
 
+  it.skipIf(skip)('a provider-batch backend serving every model, first in the config, gets params unread: the provider checks them', async () => {
+    const fake = await fakeProvider();
+    const server = await startProviderBatchServer(fake, { flags: await storeFlags(), models: ['*'] });
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    // batchd itself would end the last two errored: a model no pattern names first, and no max_tokens.
+    const unchecked = [{ custom_id: 'any-model', params: { ...userRequest('x').params, model: 'any-model-at-all' } }, { custom_id: 'no-max-tokens', params: { model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] } }];
+    const requests = [...userRequests(30), ...unchecked];
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts).toMatchObject({ succeeded: 32, errored: 0 });
+    const results = await resultsOf(client, created.id);
+    for (const request of requests) expect(results.get(request.custom_id)!.result).toEqual({ type: 'succeeded', message: batchAnswer(request.params) });
+    expect(fake.submissions).toHaveLength(1);
+    expect(fake.directCalls).toBe(0);
+  }, 120_000);
+
   it.skipIf(skip)("maps the provider's expired requests to expired results", async () => {
     const fake = await fakeProvider({ script: (_id, body) => (textOf(body).includes('slow') ? 'never' : 'succeed'), timing: { expiresAfterMs: 300 } });
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });
