@@ -239,8 +239,9 @@ export class ProviderBatches {
   }
 
   private async poll(submission: SubmissionRecord, providerBatchId: string): Promise<void> {
-    const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
+    // Counted from when it was asked, so a slow answer does not push every later poll back.
     const polledAt = this.options.clock.now();
+    const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
     await this.record(submission, { state: status.state, counts: status.counts, polledAt, failure: status.failure });
     this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
