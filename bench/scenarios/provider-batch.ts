@@ -92,6 +92,8 @@ export const providerBatch: Scenario = {
         const intent = Math.min(...data.map((batch) => Date.parse(batch.created_at)));
         const timeline = providerTimeline({ sent, acknowledged, intent, ended: Date.parse(ended.ended_at!), calls, batches });
         const download = await downloadAlone(batches[0]!.resultsUrl);
+        const createAnswered = calls.find((call) => call.method === 'POST')?.answeredAt ?? 0;
+        const polls = calls.filter((call) => call.method === 'GET' && /\/batches\/[^/]+$/.test(call.path)).map((call) => ((call.at - createAnswered) / 1000).toFixed(2));
         const allowed = pollMs / 1000 + download;
         context.log(`${requests} requests: ${JSON.stringify(timeline)}; the download alone ${download.toFixed(2)} s`);
         return {
@@ -99,6 +101,7 @@ export const providerBatch: Scenario = {
             figure('upload (create acknowledged)', 's', timeline.upload),
             figure('routing (intent written)', 's', timeline.routing),
             figure('submit (provider create answered)', 's', timeline.submit),
+            figure('of which the provider handling the create', 's', timeline.providerCreate),
             figure('provider processing', 's', timeline.provider),
             figure('poll lag (batchd saw it ended)', 's', timeline.pollLag),
             figure('download (results read)', 's', timeline.download),
@@ -109,7 +112,7 @@ export const providerBatch: Scenario = {
             }),
             figure('server peak RSS', 'MB', peaks.maxRssBytes / MB, { target: { on: 'value', compare: '<=', limit: 600 } }),
           ],
-          details: { requests, processingMs, pollMs, createBodyMB: body.length / MB, providerBatches: batches.length, downloadAloneSeconds: download },
+          details: { requests, processingMs, pollMs, createBodyMB: body.length / MB, providerBatches: batches.length, downloadAloneSeconds: download, pollsAfterCreateAnswered: polls.join(' ') },
         };
       } finally {
         sampler.stop();

@@ -35,6 +35,8 @@ export interface Timeline {
   upload: number;
   routing: number;
   submit: number;
+  /** Of `submit`, the provider's own handling of the create (from its body read to its answer). */
+  providerCreate: number;
   provider: number;
   pollLag: number;
   download: number;
@@ -70,6 +72,7 @@ export function providerTimeline(input: TimelineInput): Timeline {
     upload: seconds(input.acknowledged - input.sent),
     routing: seconds(input.intent - input.acknowledged),
     submit: seconds(created.answeredAt! - input.intent),
+    providerCreate: seconds(created.answeredAt! - created.at),
     provider,
     pollLag: seconds(sawEnded.answeredAt! - last.endedAt),
     download: seconds(results.answeredAt! - sawEnded.answeredAt!),
