@@ -39,14 +39,14 @@ const FIRST_BACKOFF_MS = 1000;
  * Sends the requests routed to one provider-batch backend as provider batches and brings their
  * results back, one turn at a time, never two turns at once. A turn gathers routed requests into
  * a new provider batch once the engine has routed all it found queued (or none arrived for a
- * second, or the limits are reached): the intent is written first, then the provider called. The next
- * turn is set for when something comes due (a poll an interval after the submit or the last
- * poll, a back-off's end, the gather's end), besides a regular turn for other processes' work. It then works every submission it
- * holds: an intent whose answer may have been lost is looked up with `find` before anything is
- * sent again; a running batch is polled every interval, and canceled at the provider once every
+ * second, or the limits are reached): the intent is written first, then the provider called.
+ * It then works every submission it holds: an intent whose answer may have been lost is looked
+ * up with `find` before anything is sent again; a running batch is polled every interval, and canceled at the provider once every
  * request it still holds belongs to a batch being canceled; an ended batch's results are
  * written (each once: the store skips requests already ended) and the requests it lacked are
- * routed again. Provider errors back off, as long as the provider asks when it says.
+ * routed again. Provider errors back off, as long as the provider asks when it says. The next
+ * turn is set for when something comes due (a poll an interval after the submit or the last
+ * poll, a back-off's end, the gather's end), besides a regular turn for other processes' work.
  */
 export class ProviderBatches {
   private timer: NodeJS.Timeout | undefined;
