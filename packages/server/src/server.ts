@@ -62,6 +62,12 @@ function providerRoute(config: ResolvedConfig): (model: string) => string | unde
   return (model) => routes.find((route) => route.serves(model))?.provider;
 }
 
+/** The provider-batch backend that serves every model when it comes first in the config (`"*"` among its models). */
+function providerForAll(config: ResolvedConfig): string | undefined {
+  const first = config.backends[0];
+  return first && isProviderBatch(first) && first.models.includes('*') ? first.name : undefined;
+}
+
 function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, logger: Logger): Lanes {
   return new Lanes(
     directSpecs(config).map(
@@ -116,6 +122,21 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
   const providerSpecs = config.backends.filter(isProviderBatch);
   const providerSlots = PROVIDER_ROUTING_SLOTS * providerSpecs.length;
   const prices = new PriceList(config.prices);
+  const providers = providerSpecs.map(
+    (spec) =>
+      new ProviderBatches({
+        name: spec.name,
+        type: spec.type,
+        client: createProviderBatchClient(spec),
+        store: store.providerBatches,
+        clock,
+        logger,
+        owner,
+        pollIntervalMs: config.providerPollIntervalMs,
+        leaseMs: Math.max(config.leaseMs, 2 * config.providerPollIntervalMs),
+        prices,
+      }),
+  );
   const engine = new Engine({
     store,
     lanes,
@@ -125,6 +146,8 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     maxHeld: 2 * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
     providerRoute: providerSpecs.length > 0 ? providerRoute(config) : undefined,
     providerSlots,
+    providerForAll: providerForAll(config),
+    onRouted: (drained) => providers.forEach((provider) => provider.routed(drained)),
     clusterLimit: config.clusterConcurrency ?? undefined,
     leaseMs: config.leaseMs,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxAttempts },
@@ -142,21 +165,6 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     retryScale: retryScaleFor(config.webhookRetryBaseMs),
     fetch: config.webhookTargets === 'public' ? publicOnlyFetch() : undefined,
   });
-  const providers = providerSpecs.map(
-    (spec) =>
-      new ProviderBatches({
-        name: spec.name,
-        type: spec.type,
-        client: createProviderBatchClient(spec),
-        store: store.providerBatches,
-        clock,
-        logger,
-        owner,
-        pollIntervalMs: config.providerPollIntervalMs,
-        leaseMs: Math.max(config.leaseMs, 2 * config.providerPollIntervalMs),
-        prices,
-      }),
-  );
   const unsubscribe = store.subscribeWork?.(() => engine.wake());
   engine.start();
   for (const provider of providers) provider.start();

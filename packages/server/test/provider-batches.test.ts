@@ -111,6 +111,36 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     expect([...(await resultsOf(client, created.id)).values()].every((line) => line.result.type === 'canceled')).toBe(true);
   }, 120_000);
 
+  it.skipIf(skip)('a provider-batch backend serving every model, first in the config, gets params unread: the provider checks them', async () => {
+    const fake = await fakeProvider();
+    const server = await startProviderBatchServer(fake, { flags: await storeFlags(), models: ['*'] });
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    // batchd itself would end the last two errored: a model no pattern names first, and no max_tokens.
+    const unchecked = [{ custom_id: 'any-model', params: { ...userRequest('x').params, model: 'any-model-at-all' } }, { custom_id: 'no-max-tokens', params: { model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] } }];
+    const requests = [...userRequests(30), ...unchecked];
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts).toMatchObject({ succeeded: 32, errored: 0 });
+    const results = await resultsOf(client, created.id);
+    for (const request of requests) expect(results.get(request.custom_id)!.result).toEqual({ type: 'succeeded', message: batchAnswer(request.params) });
+    expect(fake.submissions).toHaveLength(1);
+    expect(fake.directCalls).toBe(0);
+  }, 120_000);
+
+  it.skipIf(skip)('writes 9,000 results in groups while the download streams; a download cut halfway is taken up again, each result written once', async () => {
+    const fake = await fakeProvider();
+    fake.inject('results', 'cut');
+    const server = await startProviderBatchServer(fake, { flags: await storeFlags() });
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    const requests = userRequests(9000);
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts).toEqual({ processing: 0, succeeded: 9000, errored: 0, canceled: 0, expired: 0 });
+    const results = await resultsOf(client, created.id);
+    expect(results.size).toBe(9000);
+    for (const request of [requests[0]!, requests[4500]!, requests[8999]!]) expect(results.get(request.custom_id)!.result).toEqual({ type: 'succeeded', message: batchAnswer(request.params) });
+    expect(fake.submissions).toHaveLength(1);
+    expect(fake.calls.filter((call) => call.path.endsWith('/results'))).toHaveLength(2);
+  }, 180_000);
+
   it.skipIf(skip)("maps the provider's expired requests to expired results", async () => {
     const fake = await fakeProvider({ script: (_id, body) => (textOf(body).includes('slow') ? 'never' : 'succeed'), timing: { expiresAfterMs: 300 } });
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });

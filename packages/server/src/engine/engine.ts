@@ -36,13 +36,17 @@ export interface EngineOptions {
   providerRoute?: (model: string) => string | undefined;
   /** Requests held at once to route to provider-batch backends. */
   providerSlots?: number;
+  /** The provider-batch backend serving every model, none before it: requests go to it unread (the provider checks them). */
+  providerForAll?: string;
+  /** Called once routed requests are written, `drained` when the last claim found nothing more queued. */
+  onRouted?: (drained: boolean) => void;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
-/** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 /** The OpenAI endpoint provider batches carry besides Messages. */
 const CHAT_COMPLETIONS = '/v1/chat/completions';
+/** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
@@ -70,6 +74,8 @@ export class Engine {
   /** Batches being canceled, as this engine last learned: their requests not yet sent are given back. */
   private canceling = new Set<string>();
   private pumping = false;
+  /** Whether the last claim found fewer requests than it asked for: nothing more is queued. */
+  private drained = false;
   private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
@@ -83,7 +89,7 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
     this.prices = options.prices ?? new PriceList();
-    this.results = new ResultWriter(options);
+    this.results = new ResultWriter({ ...options, onRouted: () => options.onRouted?.(this.drained) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
 
@@ -129,7 +135,9 @@ export class Engine {
         if (free <= 0 || paramsRoom <= 0) break;
         const { store, owner, leaseMs, clusterLimit } = this.options;
         const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
-        for (const request of claimed) this.dispatch(request);
+        // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
+        this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
+        for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
@@ -176,6 +184,15 @@ export class Engine {
   /** Told by the API of this process the moment a batch is canceled. */
   batchCanceling(batchId: string): void {
     this.canceling.add(batchId);
+  }
+
+  /** Hands a request to `providerForAll` unread; false without one, or for an endpoint provider batches do not carry. */
+  private routedWhole(request: ClaimedRequest): boolean {
+    const provider = this.options.providerForAll;
+    if (provider === undefined || (request.endpoint && request.endpoint !== CHAT_COMPLETIONS)) return false;
+    paramsGarbage.released(request.params.length);
+    this.results.route({ key: request.key, backend: provider });
+    return true;
   }
 
   private dispatch(request: ClaimedRequest): void {
@@ -260,10 +277,7 @@ export class Engine {
     else this.results.retry({ key: request.key, runAt });
   }
 
-  /**
-   * Stops claiming, lets calls in flight finish for up to `graceMs`, aborts the rest and puts
-   * them back in the queue, and writes every result already received.
-   */
+  /** Stops claiming, lets calls in flight finish for up to `graceMs`, aborts the rest and puts them back, and writes every result received. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
     clearInterval(this.pollTimer);

@@ -4,6 +4,7 @@ import { ProviderBatchError, type ProviderBatchClient, type ProviderBatchLine, t
 import type { Clock } from '../clock.js';
 import type { PriceList } from '../pricing/price-list.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
+import { GATHER_QUIET_MS, ProviderGather } from './provider-gather.js';
 import { completionFor, erroredCompletion, lineFor, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
 
 export interface ProviderBatchesOptions {
@@ -26,30 +27,36 @@ export interface ProviderBatchesOptions {
   prices: PriceList;
 }
 
-/** Requests read from the store, lines built and results written, per round trip. */
+/** Requests read from the store and lines built per round trip. */
 const PAGE = 1000;
+/** Results written per transaction while a download streams: one group is written while the next is read. */
+const RESULTS_GROUP = 4000;
 /** The provider's clock may run behind ours: a batch created this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const FIRST_BACKOFF_MS = 1000;
-/** Routed requests wait until none has arrived for this long (or the limits are reached): a batch being routed goes as one. */
-const GATHER_MS = 1000;
 
 /**
  * Sends the requests routed to one provider-batch backend as provider batches and brings their
  * results back, one turn at a time, never two turns at once. A turn gathers routed requests into
- * a new provider batch once none arrived for a second (or the limits are reached):
- * the intent is written first, then the provider called. It then works every submission it
- * holds: an intent whose answer may have been lost is looked up with `find` before anything is
- * sent again; a running batch is polled every interval, and canceled at the provider once every
+ * a new provider batch once the engine has routed all it found queued (or none arrived for a
+ * second, or the limits are reached): the intent is written first, then the provider called.
+ * It then works every submission it holds: an intent whose answer may have been lost is looked
+ * up with `find` before anything is sent again; a running batch is polled every interval, and canceled at the provider once every
  * request it still holds belongs to a batch being canceled; an ended batch's results are
  * written (each once: the store skips requests already ended) and the requests it lacked are
- * routed again. Provider errors back off, as long as the provider asks when it says.
+ * routed again. Provider errors back off, as long as the provider asks when it says. The next
+ * turn is set for when something comes due (a poll an interval after the submit or the last
+ * poll, a back-off's end, the gather's end), besides a regular turn for other processes' work.
  */
 export class ProviderBatches {
   private timer: NodeJS.Timeout | undefined;
   private turn: Promise<void> | null = null;
-  private lastRouted = 0;
-  private routedChangedAt = 0;
+  /** Whether a wake came during a turn: another runs right after it. */
+  private again = false;
+  private readonly gathering: ProviderGather;
+  private dueTimer: NodeJS.Timeout | undefined;
+  /** When each live submission this process holds is next polled. */
+  private readonly pollDue = new Map<number, number>();
   /** Intents opened by this process and not sent yet: nothing can have reached the provider. */
   private readonly fresh = new Set<number>();
   /** Provider ids already recorded, which `find` must not adopt for another intent. */
@@ -58,49 +65,85 @@ export class ProviderBatches {
   private readonly failures = new Map<number, number>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly options: ProviderBatchesOptions) {}
+  constructor(private readonly options: ProviderBatchesOptions) {
+    this.gathering = new ProviderGather(options.client.limits.maxRequests);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.wake(), this.options.turnMs ?? Math.min(1000, this.options.pollIntervalMs));
     this.wake();
   }
 
-  /** Runs a turn now unless one is under way. */
+  /** Runs a turn now, or right after the one under way. */
   wake(): void {
-    if (this.turn || this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted) return;
+    if (this.turn) return void (this.again = true);
     this.turn = this.runTurn()
+      .then((next) => this.wakeAt(next))
       .catch((error: unknown) => this.options.logger.error({ err: error, backend: this.options.name }, 'provider batch turn failed'))
-      .finally(() => (this.turn = null));
+      .finally(() => {
+        this.turn = null;
+        if (!this.again) return;
+        this.again = false;
+        this.wake();
+      });
+  }
+
+  /** Told by the engine once routes are written: `drained` when it found nothing more queued. */
+  routed(drained: boolean): void {
+    this.gathering.routed(drained);
+    this.wake();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.dueTimer);
     this.abort.abort();
     await this.turn;
     await this.options.client.close?.();
   }
 
-  private async runTurn(): Promise<void> {
+  /** Sets the next turn for `at` (epoch ms), in place of the one set before; none for Infinity. */
+  private wakeAt(at: number): void {
+    clearTimeout(this.dueTimer);
+    if (!Number.isFinite(at) || this.abort.signal.aborted) return;
+    this.dueTimer = setTimeout(() => this.wake(), Math.max(0, at - this.options.clock.now()) + 1);
+  }
+
+  /** Opens a provider batch when the routed requests are gathered; returns when to look again. */
+  private async gather(): Promise<number> {
     const { store, name, owner, clock, client } = this.options;
-    const leaseUntil = () => clock.now() + this.options.leaseMs;
-    const routed = await store.routedCount(name);
-    if (routed !== this.lastRouted) [this.lastRouted, this.routedChangedAt] = [routed, clock.now()];
-    if (routed > 0 && (clock.now() - this.routedChangedAt >= GATHER_MS || routed >= client.limits.maxRequests)) {
-      const opened = await store.openSubmission(name, owner, leaseUntil(), client.limits, clock.now());
-      if (opened) this.fresh.add(opened.id);
-    }
-    const held = await store.takeSubmissions(name, owner, leaseUntil(), clock.now());
+    const now = clock.now();
+    const due = this.gathering.check(await store.routedCount(name), now);
+    if (due !== 'open') return due;
+    const opened = await store.openSubmission(name, owner, now + this.options.leaseMs, client.limits, now);
+    if (opened) this.fresh.add(opened.id);
+    // Requests over the limits, or routed meanwhile, are looked at again once quiet.
+    return now + GATHER_QUIET_MS;
+  }
+
+  /** One turn; returns when the next is due (epoch ms). */
+  private async runTurn(): Promise<number> {
+    const { store, name, owner, clock } = this.options;
+    let next = await this.gather();
+    this.pollDue.clear();
+    const held = await store.takeSubmissions(name, owner, clock.now() + this.options.leaseMs, clock.now());
     for (const submission of held) if (submission.providerBatchId) this.known.add(submission.providerBatchId);
     for (const submission of held) {
-      if (this.abort.signal.aborted) return;
-      if (clock.now() < (this.waitUntil.get(submission.id) ?? 0)) continue;
-      try {
-        await this.work(submission);
-        this.failures.delete(submission.id);
-      } catch (error) {
-        this.backOff(submission, error);
+      if (this.abort.signal.aborted) return next;
+      if (submission.polledAt !== null) this.pollDue.set(submission.id, submission.polledAt + this.options.pollIntervalMs);
+      const waitUntil = this.waitUntil.get(submission.id) ?? 0;
+      if (clock.now() >= waitUntil) {
+        try {
+          await this.work(submission);
+          this.failures.delete(submission.id);
+        } catch (error) {
+          this.backOff(submission, error);
+        }
       }
+      for (const at of [this.waitUntil.get(submission.id), this.pollDue.get(submission.id)]) if (at !== undefined && at > clock.now()) next = Math.min(next, at);
     }
+    return next;
   }
 
   private backOff(submission: SubmissionRecord, error: unknown): void {
@@ -154,6 +197,8 @@ export class ProviderBatches {
   private async adopt(submission: SubmissionRecord, providerBatchId: string, polledAt?: number): Promise<void> {
     this.known.add(providerBatchId);
     await this.record(submission, { providerBatchId, state: 'in_progress', polledAt });
+    // Polled first an interval after the submit: the provider cannot have ended it sooner.
+    if (polledAt !== undefined) this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     this.options.logger.info({ backend: this.options.name, submission: submission.tag, providerBatchId }, 'provider batch submitted');
   }
 
@@ -194,8 +239,11 @@ export class ProviderBatches {
   }
 
   private async poll(submission: SubmissionRecord, providerBatchId: string): Promise<void> {
+    // Counted from when it was asked, so a slow answer does not push every later poll back.
+    const polledAt = this.options.clock.now();
     const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
-    await this.record(submission, { state: status.state, counts: status.counts, polledAt: this.options.clock.now(), failure: status.failure });
+    await this.record(submission, { state: status.state, counts: status.counts, polledAt, failure: status.failure });
+    this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
   }
 
@@ -214,18 +262,26 @@ export class ProviderBatches {
   private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
     const { store, client, clock, type } = this.options;
     let group: ProviderCompletion[] = [];
+    // One group is written while the next is read: the write under way is awaited before the next starts.
+    let writing: Promise<void> = Promise.resolve();
+    const write = async (completions: ProviderCompletion[]) => {
+      await writing;
+      writing = store.completeSubmitted(submission.id, completions, clock.now());
+      writing.catch(() => undefined);
+    };
     try {
       for await (const line of client.results(providerBatchId, this.abort.signal)) {
         const completion = completionFor(type, line.customId, line.outcome, clock.now());
         if (completion) group.push(this.priced(completion, line.outcome));
-        if (group.length >= PAGE) {
-          await store.completeSubmitted(submission.id, group, clock.now());
+        if (group.length >= RESULTS_GROUP) {
+          await write(group);
           group = [];
         }
       }
     } finally {
       // Lines read before a download is cut short are written too: the next try skips them.
-      await store.completeSubmitted(submission.id, group, clock.now());
+      await write(group);
+      await writing;
     }
     // A batch the provider failed as a whole (OpenAI's `failed`) is not sent again as it was.
     const failure = submission.failure ?? failed;

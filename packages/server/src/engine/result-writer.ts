@@ -15,6 +15,8 @@ export interface ResultWriterOptions {
   owner: string;
   clock: Clock;
   logger: Logger;
+  /** Called once routes are written. */
+  onRouted?: () => void;
 }
 
 /** Wait before writing results again after a failed write. */
@@ -87,7 +89,10 @@ export class ResultWriter {
         if (completions.length > 0) await store.completeRequests(owner, completions, now);
         written = true;
         if (retries.length > 0) await store.retryRequests(owner, retries, now);
-        if (routes.length > 0) await store.providerBatches!.routeToProvider(owner, routes);
+        if (routes.length > 0) {
+          await store.providerBatches!.routeToProvider(owner, routes);
+          this.options.onRouted?.();
+        }
       } catch (error) {
         // Keep what was not written (its leases stay renewed) and try again shortly: the
         // database may be full or read-only for a while, and the answers are already paid for.

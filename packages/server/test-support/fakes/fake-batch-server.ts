@@ -76,8 +76,8 @@ export abstract class FakeBatchServer {
   readonly url: string;
   /** Every batch created, in order, whether its create was answered or not. */
   readonly submissions: Submission[] = [];
-  /** Every call's method, path and headers (and body text with `recordBodies`), in order. */
-  readonly calls: { method: string; path: string; headers: IncomingHttpHeaders; body?: string }[] = [];
+  /** Every call's method, path and headers (and body text with `recordBodies`), in order, with when its body was read and its answer sent. */
+  readonly calls: { method: string; path: string; headers: IncomingHttpHeaders; body?: string; at: number; answeredAt?: number }[] = [];
   /** Calls of the direct API (`/v1/messages` or `/v1/chat/completions`). */
   directCalls = 0;
   readonly timing: BatchTiming;
@@ -143,7 +143,9 @@ export abstract class FakeBatchServer {
     const url = new URL(request.url ?? '/', 'http://fake');
     const call: FakeCall = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body: Buffer.concat(chunks) };
     if (call.path.startsWith('/_fake/')) return this.#control(call, response);
-    this.calls.push({ method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined });
+    const record = { method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined, at: this.now() };
+    this.calls.push(record);
+    response.once('finish', () => Object.assign(record, { answeredAt: this.now() }));
     const key = this.shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
     if (this.options.apiKey !== undefined && key !== this.options.apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
     if (this.shape === 'anthropic' && request.headers['anthropic-version'] === undefined) return this.#error(response, 400, 'anthropic-version: header is required');
@@ -169,8 +171,11 @@ export abstract class FakeBatchServer {
     await answer.write(response, fault === 'cut');
   }
 
-  /** `GET /_fake/state`: submissions and counts; `POST /_fake/faults` `{route, faults}`; `POST /_fake/timing`. */
+  /** `GET /_fake/state`: submissions and counts; `GET /_fake/calls`: each call's method, path and times; `POST /_fake/faults` `{route, faults}`; `POST /_fake/timing`. */
   #control(call: FakeCall, response: ServerResponse): void {
+    if (call.method === 'GET' && call.path === '/_fake/calls') {
+      return this.#send(response, 200, JSON.stringify(this.calls.map(({ method, path, at, answeredAt }) => ({ method, path, at, answeredAt: answeredAt ?? null }))));
+    }
     if (call.method === 'GET' && call.path === '/_fake/state') {
       const submissions = this.submissions.map(({ id, customIds, tag, failed }) => ({ id, requests: customIds.length, tag, failed }));
       const times = [...this.timesSubmitted().values()];

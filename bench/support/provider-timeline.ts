@@ -1,0 +1,82 @@
+/**
+ * The timeline of one batch through a provider-batch backend, from what batchd and the fake
+ * provider (its `/_fake/calls` record and its batches' `created_at`/`ended_at`) each saw. Every
+ * time is epoch milliseconds from the one machine's clock.
+ */
+
+export interface FakeCallTimes {
+  method: string;
+  path: string;
+  at: number;
+  answeredAt: number | null;
+}
+
+export interface ProviderBatchTimes {
+  id: string;
+  createdAt: number;
+  endedAt: number;
+}
+
+export interface TimelineInput {
+  /** When the client sent the create, and when batchd acknowledged it. */
+  sent: number;
+  acknowledged: number;
+  /** When batchd wrote the first provider batch's intent. */
+  intent: number;
+  /** When batchd's batch ended. */
+  ended: number;
+  calls: FakeCallTimes[];
+  /** The provider batches, as the provider reports them. */
+  batches: ProviderBatchTimes[];
+}
+
+/** Seconds each step took, in order; `added` is what batchd adds beyond the provider's processing. */
+export interface Timeline {
+  upload: number;
+  routing: number;
+  submit: number;
+  /** Of `submit`, the provider's own handling of the create (from its body read to its answer). */
+  providerCreate: number;
+  provider: number;
+  pollLag: number;
+  download: number;
+  writeTail: number;
+  added: number;
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/** The first answered call of `method` on a path `test` accepts, received at or after `from`. */
+function firstCall(calls: FakeCallTimes[], method: string, test: (path: string) => boolean, from: number): FakeCallTimes {
+  const call = calls.find((candidate) => candidate.method === method && test(candidate.path) && candidate.at >= from && candidate.answeredAt !== null);
+  if (!call) throw new Error(`the provider saw no ${method} call matching after ${new Date(from).toISOString()}`);
+  return call;
+}
+
+/**
+ * Splits the time from the create to the batch's end: upload (the client's), routing and
+ * gathering until the intent, the provider's create answered, the provider's processing (from
+ * its first batch's create to its last batch's end), the first retrieve that saw the last batch
+ * ended, its results downloaded, and the last results written until the batch ended.
+ */
+export function providerTimeline(input: TimelineInput): Timeline {
+  const { calls, batches } = input;
+  if (batches.length === 0) throw new Error('the provider holds no batch');
+  const last = batches.reduce((latest, batch) => (batch.endedAt > latest.endedAt ? batch : latest));
+  const firstCreated = Math.min(...batches.map((batch) => batch.createdAt));
+  const created = firstCall(calls, 'POST', (path) => path.endsWith('/batches'), input.intent);
+  const sawEnded = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}`), last.endedAt);
+  const results = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}/results`), sawEnded.at);
+  const provider = seconds(last.endedAt - firstCreated);
+  return {
+    upload: seconds(input.acknowledged - input.sent),
+    routing: seconds(input.intent - input.acknowledged),
+    submit: seconds(created.answeredAt! - input.intent),
+    providerCreate: seconds(created.answeredAt! - created.at),
+    provider,
+    pollLag: seconds(sawEnded.answeredAt! - last.endedAt),
+    download: seconds(results.answeredAt! - sawEnded.answeredAt!),
+    writeTail: seconds(input.ended - results.answeredAt!),
+    added: seconds(input.ended - input.acknowledged) - provider,
+  };
+}
