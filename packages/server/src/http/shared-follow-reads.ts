@@ -1,0 +1,74 @@
+import type { CompletedPage } from '../store/completed-results.js';
+import type { BatchRecord, BatchesStore } from '../store/store.js';
+
+/**
+ * What the follow streams open on this node share, so that many followers cost about what one
+ * does: the store's completion signals reach them all together, at most once every `intervalMs`
+ * (their reads then line up), and followers asking for the same batch, or for the same page of
+ * its results after the same point, at the same time are answered by one read.
+ */
+export class SharedFollowReads {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<() => void>();
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastTick = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly store: BatchesStore,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Calls `listener` after writes that may have ended requests, as `subscribeCompletions` does, batched in time. */
+  subscribe(listener: () => void): () => void {
+    const entry = () => listener();
+    this.listeners.add(entry);
+    this.unsubscribe ??= this.store.subscribeCompletions(() => this.schedule());
+    return () => {
+      this.listeners.delete(entry);
+      if (this.listeners.size > 0) return;
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+    };
+  }
+
+  getBatch(workspaceId: string, batchId: string): Promise<BatchRecord | null> {
+    return this.shared(`batch ${workspaceId} ${batchId}`, () => this.store.getBatch(workspaceId, batchId));
+  }
+
+  /** The pages of results after `afterSeq`, each page read once for every follower at that point. */
+  async *pagesAfter(batchId: string, afterSeq: number, pageSize: number): AsyncGenerator<CompletedPage> {
+    let after = afterSeq;
+    for (;;) {
+      const page = await this.shared(`page ${batchId} ${after} ${pageSize}`, () => firstPage(this.store, batchId, after, pageSize));
+      if (page === null) return;
+      after = page.lastSeq;
+      yield page;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastTick + this.intervalMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.lastTick = performance.now();
+      for (const listener of [...this.listeners]) listener();
+    }, wait);
+  }
+
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key);
+    if (running) return running as Promise<T>;
+    const started = read().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+}
+
+async function firstPage(store: BatchesStore, batchId: string, afterSeq: number, pageSize: number): Promise<CompletedPage | null> {
+  for await (const page of store.readCompletedResults(batchId, afterSeq, pageSize)) return page;
+  return null;
+}
