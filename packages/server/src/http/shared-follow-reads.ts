@@ -5,10 +5,11 @@ import type { BatchRecord, BatchesStore } from '../store/store.js';
  * What the follow streams open on this node share, so that many followers cost about what one
  * does: the store's completion signals reach them all together, at most once every `intervalMs`
  * (their reads then line up), and followers asking for the same batch, or for the same page of
- * its results after the same point, at the same time are answered by one read.
+ * its results after the same point, within one interval are answered by one read. A shared read
+ * may be up to an interval old: a follower that finds its batch ended reads its last pages alone.
  */
 export class SharedFollowReads {
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly reads = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -55,15 +56,22 @@ export class SharedFollowReads {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.lastTick = performance.now();
+      // Reads made before these writes may miss their results.
+      this.reads.clear();
       for (const listener of [...this.listeners]) listener();
     }, wait);
   }
 
   private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const running = this.inFlight.get(key);
-    if (running) return running as Promise<T>;
-    const started = read().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, started);
+    const known = this.reads.get(key);
+    if (known) return known as Promise<T>;
+    const started = read();
+    this.reads.set(key, started);
+    const forget = () => {
+      if (this.reads.get(key) === started) this.reads.delete(key);
+    };
+    setTimeout(forget, this.intervalMs).unref();
+    started.catch(forget);
     return started;
   }
 }

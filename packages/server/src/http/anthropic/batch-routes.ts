@@ -54,7 +54,7 @@ const RESULTS_PAGE_LINES = 1000;
 /** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
 const FOLLOW_POLL_MS = 250;
 /** Shortest time between two reads of the follow streams on this node: their writes come in batches. */
-const FOLLOW_TICK_MS = 100;
+const FOLLOW_TICK_MS = FOLLOW_POLL_MS;
 
 /** A `true`/`false` query flag; absent is false. */
 function parseFlag(name: string, raw: unknown): boolean {
