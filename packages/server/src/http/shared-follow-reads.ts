@@ -1,12 +1,17 @@
 import type { CompletedPage } from '../store/completed-results.js';
 import type { BatchRecord, BatchesStore } from '../store/store.js';
 
+/** Longest time between two wake-ups of the follow streams when the store has written results. */
+const MAX_INTERVAL_MS = 1_000;
+
 /**
  * What the follow streams open on this node share, so that many followers cost about what one
- * does: the store's completion signals reach them all together, at most once every `intervalMs`
- * (their reads then line up), and followers asking for the same batch, or for the same page of
- * its results after the same point, within one interval are answered by one read. A shared read
- * may be up to an interval old: a follower that finds its batch ended reads its last pages alone.
+ * does: the store's completion signals reach them all together, at most once an interval of
+ * `perFollowerMs` for each stream open (up to a second: with many streams, each is written to
+ * less often, so the writes a second stay bounded), and followers asking for the same batch, or
+ * for the same page of its results after the same point, within one interval are answered by one
+ * read. A shared read may be up to an interval old: a follower that finds its batch ended reads
+ * its last pages alone.
  */
 export class SharedFollowReads {
   private readonly reads = new Map<string, Promise<unknown>>();
@@ -17,8 +22,13 @@ export class SharedFollowReads {
 
   constructor(
     private readonly store: BatchesStore,
-    private readonly intervalMs: number,
+    private readonly perFollowerMs: number,
   ) {}
+
+  /** The time between two wake-ups now. */
+  get intervalMs(): number {
+    return Math.min(MAX_INTERVAL_MS, this.listeners.size * this.perFollowerMs);
+  }
 
   /** Calls `listener` after writes that may have ended requests, as `subscribeCompletions` does, batched in time. */
   subscribe(listener: () => void): () => void {

@@ -53,8 +53,8 @@ type IdParams = { Params: { id: string } };
 const RESULTS_PAGE_LINES = 1000;
 /** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
 const FOLLOW_POLL_MS = 250;
-/** Shortest time between two reads of the follow streams on this node: their writes come in batches. */
-const FOLLOW_TICK_MS = FOLLOW_POLL_MS;
+/** Time between two wake-ups of the follow streams on this node, for each stream open (see `SharedFollowReads`). */
+const FOLLOW_TICK_PER_STREAM_MS = 5;
 
 /** A `true`/`false` query flag; absent is false. */
 function parseFlag(name: string, raw: unknown): boolean {
@@ -169,7 +169,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
   });
 
   const followers = new FollowStreams(deps.keyStillOpens, deps.maxFollowsPerWorkspace);
-  const shared = new SharedFollowReads(store, FOLLOW_TICK_MS);
+  const shared = new SharedFollowReads(store, FOLLOW_TICK_PER_STREAM_MS);
   app.addHook('preClose', async () => followers.cutAll());
 
   app.get<IdParams & { Querystring: Record<string, unknown> }>('/v1/messages/batches/:id/results', async (request, reply) => {

@@ -53,7 +53,8 @@ export async function* resultsSoFar(store: BatchesStore, workspaceId: string, ba
             wake = null;
             resolve();
           };
-          const timer = setTimeout(done, pollMs);
+          // Never more often than the shared wake-ups: with many streams open, each looks less often.
+          const timer = setTimeout(done, Math.max(pollMs, shared.intervalMs));
           signal.addEventListener('abort', done);
           wake = done;
         });
