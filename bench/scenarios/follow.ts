@@ -66,11 +66,11 @@ export const follow: Scenario = {
     const report = followed.followers!;
     return {
       figures: [
-        figure(`CPU per request, ${followers} followers`, 'ms', followed.cpuMsPerRequest, {
+        figure('CPU per request, followers', 'ms', followed.cpuMsPerRequest, {
           baseline: { name: 'no followers', value: alone.cpuMsPerRequest },
           target: { on: 'ratio', compare: '<=', limit: 1.1 },
         }),
-        figure(`time, ${followers} followers`, 's', followed.seconds, { baseline: { name: 'no followers', value: alone.seconds } }),
+        figure('time, followers', 's', followed.seconds, { baseline: { name: 'no followers', value: alone.seconds } }),
       ],
       details: {
         followerBytes: report.bytes,
