@@ -64,4 +64,32 @@ describe('SharedFollowReads', () => {
     stop();
     expect(subscribed()).toBe(false);
   });
+
+  it('keeps at most 8 MB of results for other followers, however much one follower reads', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const MB = 1024 * 1024;
+    let pageReads = 0;
+    const store = {
+      subscribeCompletions: () => () => undefined,
+      async *readCompletedResults(_batchId: string, afterSeq: number) {
+        pageReads += 1;
+        if (afterSeq < 20) yield { lines: Buffer.alloc(MB, 10), lastSeq: afterSeq + 1 };
+      },
+    } as unknown as BatchesStore;
+    const shared = new SharedFollowReads(store, 1000);
+    const stop = shared.subscribe(() => undefined);
+    let pages = 0;
+    for await (const page of shared.pagesAfter('b', 0, 1000)) pages += page.lines.length / MB;
+    expect(pages).toBe(20);
+    expect(shared.retainedBytes).toBeGreaterThan(0);
+    expect(shared.retainedBytes).toBeLessThanOrEqual(8 * MB);
+    // The first pages are kept for the interval, the later ones are read again.
+    const before = pageReads;
+    for await (const page of shared.pagesAfter('b', 0, 1000)) void page;
+    expect(pageReads - before).toBeGreaterThan(0);
+    expect(pageReads - before).toBeLessThan(21);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(shared.retainedBytes).toBe(0);
+    stop();
+  });
 });

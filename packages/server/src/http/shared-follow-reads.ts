@@ -3,6 +3,14 @@ import type { BatchRecord, BatchesStore } from '../store/store.js';
 
 /** Longest time between two wake-ups of the follow streams when the store has written results. */
 const MAX_INTERVAL_MS = 1_000;
+/** Most bytes of results kept after their read for the rest of an interval; reads past it are shared only while running. */
+const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
+
+interface SharedRead {
+  read: Promise<unknown>;
+  /** Bytes counted against `MAX_RETAINED_BYTES` while the read is kept. */
+  bytes: number;
+}
 
 /**
  * What the follow streams open on this node share, so that many followers cost about what one
@@ -14,7 +22,8 @@ const MAX_INTERVAL_MS = 1_000;
  * its last pages alone.
  */
 export class SharedFollowReads {
-  private readonly reads = new Map<string, Promise<unknown>>();
+  private readonly reads = new Map<string, SharedRead>();
+  private retained = 0;
   private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -24,6 +33,11 @@ export class SharedFollowReads {
     private readonly store: BatchesStore,
     private readonly perFollowerMs: number,
   ) {}
+
+  /** Bytes of results read and kept for other followers. */
+  get retainedBytes(): number {
+    return this.retained;
+  }
 
   /** The time between two wake-ups now. */
   get intervalMs(): number {
@@ -53,7 +67,8 @@ export class SharedFollowReads {
   async *pagesAfter(batchId: string, afterSeq: number, pageSize: number): AsyncGenerator<CompletedPage> {
     let after = afterSeq;
     for (;;) {
-      const page = await this.shared(`page ${batchId} ${after} ${pageSize}`, () => firstPage(this.store, batchId, after, pageSize));
+      const key = `page ${batchId} ${after} ${pageSize}`;
+      const page = await this.shared(key, () => firstPage(this.store, batchId, after, pageSize), (read) => read?.lines.length ?? 0);
       if (page === null) return;
       after = page.lastSeq;
       yield page;
@@ -68,21 +83,33 @@ export class SharedFollowReads {
       this.lastTick = performance.now();
       // Reads made before these writes may miss their results.
       this.reads.clear();
+      this.retained = 0;
       for (const listener of [...this.listeners]) listener();
     }, wait);
   }
 
-  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+  /**
+   * One read for every caller asking for `key` while it runs and, within the byte bound, for the
+   * rest of the interval (a follower catching up on a large batch reads pages kept by no one).
+   */
+  private shared<T>(key: string, read: () => Promise<T>, bytesOf: (value: T) => number = () => 0): Promise<T> {
     const known = this.reads.get(key);
-    if (known) return known as Promise<T>;
-    const started = read();
-    this.reads.set(key, started);
+    if (known) return known.read as Promise<T>;
+    const entry: SharedRead = { read: read(), bytes: 0 };
+    this.reads.set(key, entry);
     const forget = () => {
-      if (this.reads.get(key) === started) this.reads.delete(key);
+      if (this.reads.get(key) !== entry) return;
+      this.reads.delete(key);
+      this.retained -= entry.bytes;
     };
-    setTimeout(forget, this.intervalMs).unref();
-    started.catch(forget);
-    return started;
+    (entry.read as Promise<T>).then((value) => {
+      const bytes = bytesOf(value);
+      if (this.retained + bytes > MAX_RETAINED_BYTES) return forget();
+      entry.bytes = bytes;
+      this.retained += bytes;
+      setTimeout(forget, this.intervalMs).unref();
+    }, forget);
+    return entry.read as Promise<T>;
   }
 }
 
