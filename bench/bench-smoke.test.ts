@@ -27,6 +27,7 @@ const FIGURES: Record<string, string[]> = {
     'retrieve p99, clients polling every 1 s',
     'retrieve p99, clients polling every 100 ms',
   ],
+  follow: ['CPU per request, followers', 'time, followers'],
   'scale-out': ['1 worker throughput', '2 workers throughput', '4 workers throughput'],
   'provider-batch': [
     'upload (create acknowledged)',

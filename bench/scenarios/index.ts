@@ -1,5 +1,6 @@
 import { engineCache, promptCache } from './cache-aware.js';
 import { controlPlane } from './control-plane.js';
+import { follow } from './follow.js';
 import { ingest } from './ingest.js';
 import { overhead } from './overhead.js';
 import { providerBatch } from './provider-batch.js';
@@ -12,4 +13,4 @@ import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, saturationJitter, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, saturationJitter, results, smallBatch, controlPlane, follow, scaleOut, providerBatch, promptCache, engineCache, replicas];

@@ -101,14 +101,16 @@ export const results: Scenario = {
     // A fresh process serves the results, so its memory and profile hold the stream alone.
     const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), cpuProfileDir: context.cpuProfileDir });
     const client = new BatchdClient(server.url);
-    const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, rssBefore: server.memory().rssBytes };
+    const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
     try {
       for (let i = 0; i < repeats; i++) {
         const before = server.memory();
         const sampler = new RssSampler(server.pid, 10);
+        const cpuAtStart = server.cpuSeconds();
         const start = performance.now();
         const read = await client.streamResults(batchId);
         const seconds = secondsSince(start);
+        measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
         const peaks = sampler.stop();
         measured.rssGrowth = Math.max(measured.rssGrowth, peaks.maxRssBytes - before.rssBytes);
         measured.anonGrowth = Math.max(measured.anonGrowth, peaks.maxAnonBytes - before.anonBytes);
@@ -134,7 +136,7 @@ export const results: Scenario = {
       figures: [
         figure('stream', 'MB/s', measured.bytes / MB / measured.seconds, {
           baseline: { name: 'file read', value: fileRead.bytes / MB / fileRead.seconds },
-          target: { on: 'ratio', compare: '>=', limit: 0.5 },
+          target: { on: 'ratio', compare: '>=', limit: 0.9 },
         }),
         figure('server RSS growth', 'MB', measured.rssGrowth / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
       ],
@@ -144,6 +146,8 @@ export const results: Scenario = {
         resultsFileSeconds: fileSeconds,
         resultBytes: measured.bytes,
         streamSeconds: measured.seconds,
+        // CPU time does not depend on what else the machine runs: the server's cost of the stream.
+        serverCpuMsPer100MB: (measured.cpuSeconds * 1000) / (measured.bytes / (100 * MB)),
         fileReadSeconds: fileRead.seconds,
         serverRssBeforeMB: measured.rssBefore / MB,
         anonymousRssGrowthMB: measured.anonGrowth / MB,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { BareLoopOptions, BareLoopReport } from './bare-loop.js';
 import { BENCH_DIST, REPO_ROOT } from './repo-paths.js';
+import type { FollowClientsOptions, FollowClientsReport } from './follow-clients.js';
 import type { LoadClientsOptions, LoadClientsReport } from './load-clients.js';
 import type { SdkScriptOptions, SdkScriptReport } from './sdk-script.js';
 
@@ -44,4 +45,9 @@ export function runBareLoop(options: BareLoopOptions, timeoutMs: number): Promis
 /** Many API clients creating, polling and listing, as background load. */
 export function runLoadClients(options: LoadClientsOptions, timeoutMs: number): Promise<LoadClientsReport> {
   return runScript('support/load-clients.js', options, timeoutMs);
+}
+
+/** Clients following one running batch's results to its end. */
+export function runFollowClients(options: FollowClientsOptions, timeoutMs: number): Promise<FollowClientsReport> {
+  return runScript('support/follow-clients.js', options, timeoutMs);
 }

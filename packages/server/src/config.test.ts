@@ -158,7 +158,10 @@ describe('backend config', () => {
     expect(() => loadConfig({}, { webhookTargets: 'private' })).toThrow('--webhook-targets: expected any or public, got "private"');
   });
 
-  it('reads the results file threshold', () => {
+  it('reads the follow stream bound and the results file threshold', () => {
+    expect(loadConfig({}, {}).maxFollowsPerWorkspace).toBe(32);
+    expect(loadConfig({ BATCHD_MAX_FOLLOWS_PER_WORKSPACE: '200' }, {}).maxFollowsPerWorkspace).toBe(200);
+    expect(() => loadConfig({}, { maxFollowsPerWorkspace: '0' })).toThrow('--max-follows-per-workspace');
     expect(loadConfig({}, {}).resultsFileMinRequests).toBe(1000);
     expect(loadConfig({ BATCHD_RESULTS_FILE_MIN_REQUESTS: '50' }, {}).resultsFileMinRequests).toBe(50);
     expect(() => loadConfig({}, { resultsFileMinRequests: '0' })).toThrow('--results-file-min-requests');

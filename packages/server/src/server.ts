@@ -205,6 +205,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     webhookTargets: config.webhookTargets,
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
+    maxFollowsPerWorkspace: config.maxFollowsPerWorkspace,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,

@@ -1,13 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { rateLimitError } from './api-error.js';
 
-/** Most follow streams one workspace may hold open on one node. */
-export const MAX_FOLLOWS_PER_WORKSPACE = 32;
 /** How often an open follow stream checks that its key still opens its workspace. */
 const KEY_CHECK_MS = 2_000;
 
 /**
- * The follow streams open on this node. A workspace holds at most `MAX_FOLLOWS_PER_WORKSPACE`
+ * The follow streams open on this node. A workspace holds at most `maxPerWorkspace`
  * (more are answered 429); a stream is cut when its key stops opening its workspace (revoked:
  * within the authenticator's cache time plus a check interval), and every stream is cut when
  * the server closes.
@@ -18,6 +16,7 @@ export class FollowStreams {
 
   constructor(
     private readonly keyStillOpens: (request: FastifyRequest) => Promise<boolean>,
+    private readonly maxPerWorkspace: number,
     private readonly checkMs = KEY_CHECK_MS,
   ) {}
 
@@ -27,8 +26,8 @@ export class FollowStreams {
    */
   admit(request: FastifyRequest, workspace: string, cut: () => void): () => void {
     const open = this.openPerWorkspace.get(workspace) ?? 0;
-    if (open >= MAX_FOLLOWS_PER_WORKSPACE) {
-      throw rateLimitError(`This workspace already has ${MAX_FOLLOWS_PER_WORKSPACE} follow streams open; close one before opening another.`, 10);
+    if (open >= this.maxPerWorkspace) {
+      throw rateLimitError(`This workspace already has ${this.maxPerWorkspace} follow streams open; close one before opening another.`, 10);
     }
     this.openPerWorkspace.set(workspace, open + 1);
     this.cuts.add(cut);

@@ -21,6 +21,7 @@ export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps
     auth: 'none',
     webhookTargets: 'any',
     uploadTimeoutMs: 60_000,
+    maxFollowsPerWorkspace: 32,
     ...overrides,
   });
 }

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FOLLOWS_PER_WORKSPACE } from '../../src/http/follow-streams.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../test-support/postgres/test-database.js';
 import { createBatch, pollUntil, userRequests } from '../../test-support/api/batches.js';
 import { createKey, keysCli, withKey } from '../../test-support/api/keys.js';
@@ -7,11 +6,13 @@ import { startServer, type ServerHandle } from '../../test-support/process/serve
 
 /**
  * Follow streams (`?partial=true&follow=true`) under `--auth keys`, on each store: a workspace
- * holds at most `MAX_FOLLOWS_PER_WORKSPACE` open (more get 429 in the envelope, other workspaces
+ * holds at most `--max-follows-per-workspace` open (more get 429 in the envelope, other workspaces
  * are untouched), and a stream ends once its key is revoked instead of outliving it.
  */
 
 const postgresMissing = postgresUnavailable();
+/** The bound the server is started with (the default is 32). */
+const MAX_FOLLOWS = 5;
 const STORES = [
   { store: 'SQLite', database: async (): Promise<TestDatabase | null> => null },
   { store: 'PostgreSQL', database: (): Promise<TestDatabase | null> => createTestDatabase() },
@@ -25,7 +26,7 @@ describe.each(STORES)('follow streams on $store', ({ database: makeDatabase }) =
   beforeAll(async () => {
     database = await makeDatabase();
     // Requests that never finish while the test runs keep every batch following.
-    const flags = { auth: 'keys', 'emulator-latency-ms': 600_000, concurrency: 1, 'log-level': 'warn', ...(database ? { db: database.url } : {}) };
+    const flags = { auth: 'keys', 'emulator-latency-ms': 600_000, concurrency: 1, 'max-follows-per-workspace': MAX_FOLLOWS, 'log-level': 'warn', ...(database ? { db: database.url } : {}) };
     server = await startServer({ flags });
     db = database?.url ?? server.dbPath;
   });
@@ -44,7 +45,7 @@ describe.each(STORES)('follow streams on $store', ({ database: makeDatabase }) =
     const alice = createKey(db, 'team-a').key;
     const bob = createKey(db, 'team-b').key;
     const batch = await createBatch(withKey(server.url, alice), userRequests(2, 'follow'));
-    const readers = Array.from({ length: MAX_FOLLOWS_PER_WORKSPACE }, () => new AbortController());
+    const readers = Array.from({ length: MAX_FOLLOWS }, () => new AbortController());
     const open = await Promise.all(readers.map((reader) => follow(alice, batch.id, reader.signal)));
     expect(open.map((response) => response.status)).toEqual(readers.map(() => 200));
 

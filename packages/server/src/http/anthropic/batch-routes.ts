@@ -13,6 +13,7 @@ import { ApiError, invalidRequest, notFound, requestTooLarge } from '../api-erro
 import { parseCreateBody } from './create-body.js';
 import { drainBody } from '../drain-body.js';
 import { FollowStreams } from '../follow-streams.js';
+import { SharedFollowReads } from '../shared-follow-reads.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
 import { withinQueueLimit } from '../queue-limit.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
@@ -41,6 +42,8 @@ export interface BatchRouteDeps {
   keyStillOpens: (request: FastifyRequest) => Promise<boolean>;
   /** Most requests a workspace may have waiting or running; none when absent. */
   maxQueuedRequests?: number;
+  /** Most follow streams a workspace may hold open on this node. */
+  maxFollowsPerWorkspace: number;
   /** The backends: a create stores each request's prefix key for the lane that will serve it. */
   lanes: Lanes;
 }
@@ -50,6 +53,8 @@ type IdParams = { Params: { id: string } };
 const RESULTS_PAGE_LINES = 1000;
 /** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
 const FOLLOW_POLL_MS = 250;
+/** Time between two wake-ups of the follow streams on this node, for each stream open (see `SharedFollowReads`). */
+const FOLLOW_TICK_PER_STREAM_MS = 5;
 
 /** A `true`/`false` query flag; absent is false. */
 function parseFlag(name: string, raw: unknown): boolean {
@@ -163,7 +168,8 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     return { id: request.params.id, type: 'message_batch_deleted' };
   });
 
-  const followers = new FollowStreams(deps.keyStillOpens);
+  const followers = new FollowStreams(deps.keyStillOpens, deps.maxFollowsPerWorkspace);
+  const shared = new SharedFollowReads(store, FOLLOW_TICK_PER_STREAM_MS);
   app.addHook('preClose', async () => followers.cutAll());
 
   app.get<IdParams & { Querystring: Record<string, unknown> }>('/v1/messages/batches/:id/results', async (request, reply) => {
@@ -184,6 +190,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       follow: following,
       signal: stop.signal,
       pollMs: FOLLOW_POLL_MS,
+      shared,
     });
     if (!following) return reply.send(Readable.from(lines, { highWaterMark: 1 }));
     const response = reply.raw;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { BatchStore, Completion } from '../../store/store.js';
+import { SharedFollowReads } from '../shared-follow-reads.js';
 import { resultsSoFar, type FollowOptions } from './results-so-far.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-follower-'));
@@ -32,7 +33,8 @@ async function batchOf(count: number, path = join(dir, `follow-${files++}.sqlite
 }
 
 function follow(store: BatchStore, batchId: string, options: Partial<FollowOptions> = {}) {
-  return resultsSoFar(store, 'w', batchId, { pageSize: 2, follow: true, signal: new AbortController().signal, pollMs: 60_000, ...options });
+  const shared = new SharedFollowReads(store, 0);
+  return resultsSoFar(store, 'w', batchId, { pageSize: 2, follow: true, signal: new AbortController().signal, pollMs: 60_000, shared, ...options });
 }
 
 async function customIds(lines: AsyncIterable<Buffer>): Promise<string[]> {
@@ -129,5 +131,40 @@ describe('resultsSoFar', () => {
     controller.abort();
     expect(await next).toEqual({ done: true, value: undefined });
     expect(listeners).toBe(0);
+  });
+
+  it('shares its reads with the other followers of the batch', async () => {
+    /** Store reads made by `followers` following a batch of 6 that ends in three writes. */
+    async function readsFor(followers: number) {
+      const { store, batch, keys } = await batchOf(6);
+      const calls = { getBatch: 0, readCompletedResults: 0 };
+      const counting = new Proxy(store, {
+        get(target, name) {
+          const value: unknown = Reflect.get(target, name);
+          if (typeof value !== 'function') return value;
+          if (name === 'getBatch' || name === 'readCompletedResults') {
+            return (...args: unknown[]) => {
+              calls[name] += 1;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return value.bind(target);
+        },
+      });
+      const shared = new SharedFollowReads(counting, 0);
+      const signal = new AbortController().signal;
+      const all = Array.from({ length: followers }, () => customIds(resultsSoFar(counting, 'w', batch.id, { pageSize: 2, follow: true, signal, pollMs: 60_000, shared })));
+      for (const group of [[0, 1, 2], [3], [4, 5]]) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await store.completeRequests('a', group.map((i) => ok(keys[i]!)), T0 + 1);
+      }
+      for (const ids of await Promise.all(all)) expect(ids).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+      return calls;
+    }
+    const one = await readsFor(1);
+    const many = await readsFor(20);
+    expect(many.getBatch).toBe(one.getBatch);
+    // Each follower reads the last pages alone, after the read that saw the batch end.
+    expect(many.readCompletedResults).toBeLessThanOrEqual(one.readCompletedResults + 19);
   });
 });

@@ -1,4 +1,5 @@
 import type { BatchesStore } from '../../store/store.js';
+import type { SharedFollowReads } from '../shared-follow-reads.js';
 
 export interface FollowOptions {
   /** Lines per page read from the store. */
@@ -9,20 +10,24 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** How often to look again when nothing signals new results (writes by other processes). */
   pollMs: number;
+  /** Following: the signals and reads shared with the other followers on this node. */
+  shared: SharedFollowReads;
 }
 
 /**
  * The result lines of a running batch, in the order its requests ended, each line once. Following,
  * it waits for more after each read, woken by this process's writes or by the poll, and stops
  * once the batch has ended and every result up to its end has been read: the batch is read
- * before its results, so results written between the two reads are never left behind.
+ * before its results, so results written between the two reads are never left behind. While the
+ * batch runs, its reads are shared with the other followers; once it has ended, the last pages are
+ * read by this stream alone, after the read that saw it ended.
  */
 export async function* resultsSoFar(store: BatchesStore, workspaceId: string, batchId: string, options: FollowOptions): AsyncGenerator<Buffer> {
-  const { pageSize, follow, signal, pollMs } = options;
+  const { pageSize, follow, signal, pollMs, shared } = options;
   let signalled = false;
   let wake: (() => void) | null = null;
   const unsubscribe = follow
-    ? store.subscribeCompletions(() => {
+    ? shared.subscribe(() => {
         signalled = true;
         wake?.();
       })
@@ -31,9 +36,10 @@ export async function* resultsSoFar(store: BatchesStore, workspaceId: string, ba
     let after = 0;
     for (;;) {
       signalled = false;
-      const batch = await store.getBatch(workspaceId, batchId);
+      const batch = follow ? await shared.getBatch(workspaceId, batchId) : await store.getBatch(workspaceId, batchId);
       if (!batch) return;
-      for await (const page of store.readCompletedResults(batchId, after, pageSize)) {
+      const alone = !follow || batch.status === 'ended';
+      for await (const page of alone ? store.readCompletedResults(batchId, after, pageSize) : shared.pagesAfter(batchId, after, pageSize)) {
         after = page.lastSeq;
         yield page.lines;
         if (signal.aborted) return;
@@ -47,7 +53,8 @@ export async function* resultsSoFar(store: BatchesStore, workspaceId: string, ba
             wake = null;
             resolve();
           };
-          const timer = setTimeout(done, pollMs);
+          // Never more often than the shared wake-ups: with many streams open, each looks less often.
+          const timer = setTimeout(done, Math.max(pollMs, shared.intervalMs));
           signal.addEventListener('abort', done);
           wake = done;
         });

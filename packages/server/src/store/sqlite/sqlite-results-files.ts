@@ -1,5 +1,5 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -16,7 +16,7 @@ export type ResultPages = (seq: number, pageSize: number) => Iterable<Buffer>;
 /** Lines per page read from the database while a file is written: about 0.7 MB of results. */
 const WRITE_PAGE_LINES = 256;
 /** Bytes per chunk read from a file while it is served. */
-const READ_CHUNK_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The results of large ended Messages batches, written once to a JSONL file each so they are
@@ -52,8 +52,7 @@ export class SqliteResultsFiles {
   /** The file's bytes in chunks, or null when the batch has none. */
   async open(batchId: string): Promise<AsyncIterable<Buffer> | null> {
     try {
-      const file = await open(this.path(batchId), 'r');
-      return file.createReadStream({ highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
+      return chunksOf(await open(this.path(batchId), 'r'));
     } catch (error) {
       // Batches too small for a file, and those whose file could not be written.
       const code = (error as NodeJS.ErrnoException).code;
@@ -121,5 +120,19 @@ export class SqliteResultsFiles {
       const orphan = name.endsWith('.jsonl') && this.served.get(name.slice(0, -'.jsonl'.length)) === undefined;
       if (orphan || name.endsWith('.tmp')) rmSync(join(this.options.dir, name), { force: true });
     }
+  }
+}
+
+/** A file's bytes in chunks of `READ_CHUNK_BYTES`, each read into a buffer of its own; the file is closed at the end. */
+async function* chunksOf(file: FileHandle): AsyncGenerator<Buffer> {
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+      const { bytesRead } = await file.read(chunk, 0, READ_CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
   }
 }

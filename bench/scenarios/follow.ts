@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
+import { BatchdClient } from '../support/batchd-client.js';
+import type { FollowClientsReport } from '../support/follow-clients.js';
+import { startBatchdFor } from '../support/provider-run.js';
+import { figure } from '../support/report.js';
+import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { runFollowClients } from '../support/run-script.js';
+import { fullAndTiny } from '../support/sizes.js';
+import { secondsSince } from '../support/stats.js';
+import { param, type Params, type Scenario } from './scenario.js';
+
+/**
+ * Followers of a running batch: the same batch runs twice against a provider answering in
+ * `latencyMs` with batchd at `concurrency`, once with nobody reading it and once with `followers`
+ * clients (another process) following its results from its create to its end
+ * (`?partial=true&follow=true`). Figure: batchd's CPU time per request with followers against
+ * without; each follower must receive every result line.
+ */
+
+interface Arm {
+  seconds: number;
+  cpuMsPerRequest: number;
+  followers?: FollowClientsReport;
+}
+
+async function runArm(params: Params, dir: string, followers: number, cpuProfileDir?: string): Promise<Arm> {
+  const requests = param(params, 'requests');
+  const provider = await FakeProvider.start({ shape: 'anthropic', latencyMs: param(params, 'latencyMs'), record: false });
+  const flags = { 'max-follows-per-workspace': Math.max(followers, 1) };
+  const server = await startBatchdFor(provider, dir, param(params, 'concurrency'), cpuProfileDir, flags);
+  const client = new BatchdClient(server.url);
+  try {
+    const body = createBodyBuffer(requests, (i) => messageParams(i, 20, 64));
+    const timeoutMs = 60_000 + requests * 10;
+    const cpuAtStart = server.cpuSeconds();
+    const start = performance.now();
+    const batch = await client.createBatch(body);
+    const following = followers === 0 ? undefined : runFollowClients({ url: server.url, batchId: batch.id, clients: followers }, timeoutMs);
+    const ended = await client.waitForEnd(batch.id, 200, timeoutMs);
+    const report = await following;
+    const cpuSeconds = server.cpuSeconds() - cpuAtStart;
+    if (ended.request_counts.succeeded !== requests) throw new Error(`expected ${requests} succeeded, got ${JSON.stringify(ended.request_counts)}`);
+    if (report && (report.errors.length > 0 || report.minLines !== requests || report.maxLines !== requests)) {
+      throw new Error(`followers read ${report.minLines}–${report.maxLines} lines of ${requests}: ${report.errors.join('; ')}`);
+    }
+    return { seconds: secondsSince(start), cpuMsPerRequest: (cpuSeconds * 1000) / requests, followers: report };
+  } finally {
+    client.close();
+    await server.stop();
+    await provider.close();
+  }
+}
+
+export const follow: Scenario = {
+  name: 'follow',
+  summary: 'a batch of 16,000 requests at C=64, L=100 ms, with 200 clients following its results vs none: batchd CPU per request',
+  sizes: fullAndTiny({ requests: 16_000, concurrency: 64, latencyMs: 100, followers: 200 }, { requests: 400, latencyMs: 20, followers: 20 }),
+
+  async run(params, context) {
+    const followers = param(params, 'followers');
+    const alone = await runArm(params, join(context.workDir, 'alone'), 0, context.cpuProfileDir);
+    context.log(`no followers: ${alone.seconds.toFixed(1)} s, ${alone.cpuMsPerRequest.toFixed(3)} ms CPU per request`);
+    const followed = await runArm(params, join(context.workDir, 'followed'), followers, context.cpuProfileDir);
+    context.log(`${followers} followers: ${followed.seconds.toFixed(1)} s, ${followed.cpuMsPerRequest.toFixed(3)} ms CPU per request`);
+    const report = followed.followers!;
+    return {
+      figures: [
+        figure('CPU per request, followers', 'ms', followed.cpuMsPerRequest, {
+          baseline: { name: 'no followers', value: alone.cpuMsPerRequest },
+          target: { on: 'ratio', compare: '<=', limit: 1.1 },
+        }),
+        figure('time, followers', 's', followed.seconds, { baseline: { name: 'no followers', value: alone.seconds } }),
+      ],
+      details: {
+        followerBytes: report.bytes,
+        followerChunks: report.chunks,
+        chunksPerFollower: report.chunks / followers,
+      },
+    };
+  },
+};
