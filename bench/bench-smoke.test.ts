@@ -31,6 +31,19 @@ const FIGURES: Record<string, string[]> = {
   'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],
   'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
   replicas: ['hit rate', 'throughput'],
+  million: [
+    'sqlite drained throughput',
+    'sqlite server peak RSS',
+    'sqlite first / last batch end',
+    'sqlite done spread at midpoint',
+    'sqlite bytes on disk per request',
+    'postgres drained throughput',
+    'postgres server peak RSS',
+    'postgres first / last batch end',
+    'postgres done spread at midpoint',
+    'postgres bytes on disk per request',
+    'bare loop at C',
+  ],
 };
 
 interface Report {

@@ -1,6 +1,7 @@
 import { engineCache, promptCache } from './cache-aware.js';
 import { controlPlane } from './control-plane.js';
 import { ingest } from './ingest.js';
+import { million } from './million.js';
 import { overhead } from './overhead.js';
 import { providerBatch } from './provider-batch.js';
 import { replicas } from './replicas.js';
@@ -11,4 +12,4 @@ import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas];
+export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas, million];

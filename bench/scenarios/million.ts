@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import pg from 'pg';
+import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
+import { startPostgresCluster } from '../../packages/server/test-support/postgres/postgres-cluster.js';
+import { BatchdProcess } from '../support/batchd-process.js';
+import { bytesUnder, drainBatches, waitForResultsFiles, type DrainReport } from '../support/drain-batches.js';
+import { BACKEND_KEY } from '../support/provider-run.js';
+import { figure, type Detail, type Figure } from '../support/report.js';
+import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
+import { runBareLoop } from '../support/run-script.js';
+import { fullAndTiny } from '../support/sizes.js';
+import { param, type Params, type RunContext, type Scenario } from './scenario.js';
+
+/**
+ * A million requests: `batches` batches of `perBatch` requests, created back to back, drained
+ * through a fake provider that answers each call after `latencyMs` with no capacity limit, at
+ * `--concurrency C`, so the ceiling is C/L requests a second; once on SQLite and once on
+ * PostgreSQL. The baseline is a bare keep-alive loop at the same C and L (its own process).
+ *
+ * Fairness is the first batch's end over the last one's (seconds from the first create sent): a
+ * scheduler that runs batches one after another ends the first at about 1/batches of the run, a
+ * fair one ends them all near the same time. The creates are staggered by their own time (about
+ * a second each), so the first batch starts ahead; the spread of done fractions at the midpoint
+ * is reported beside it.
+ */
+
+type Store = 'sqlite' | 'postgres';
+
+const MB = 1e6;
+
+function startProvider(params: Params): Promise<FakeProvider> {
+  return FakeProvider.start({ shape: 'anthropic', latencyMs: param(params, 'latencyMs'), record: false });
+}
+
+/** A fresh database on a PostgreSQL cluster of its own; its URL and a way to read its size. */
+async function postgresDatabase() {
+  const cluster = await startPostgresCluster();
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE batchd_million');
+  await admin.end();
+  const url = new URL(cluster.url);
+  url.pathname = '/batchd_million';
+  const size = async () => {
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      return Number((await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]!.bytes);
+    } finally {
+      await client.end();
+    }
+  };
+  return { url: url.toString(), size, stop: () => cluster.stop() };
+}
+
+interface StoreRun {
+  drain: DrainReport;
+  /** Database bytes (SQLite file after a clean stop, or `pg_database_size`) and results files. */
+  databaseBytes: number;
+  resultsFileBytes: number;
+}
+
+async function runOnStore(store: Store, params: Params, body: Buffer, context: RunContext): Promise<StoreRun> {
+  const batches = param(params, 'batches');
+  const perBatch = param(params, 'perBatch');
+  const ideal = (param(params, 'concurrency') / param(params, 'latencyMs')) * 1000;
+  const dir = join(context.workDir, store);
+  const provider = await startProvider(params);
+  const postgres = store === 'postgres' ? await postgresDatabase() : undefined;
+  try {
+    const flags = {
+      backend: 'anthropic',
+      'backend-url': provider.url,
+      concurrency: param(params, 'concurrency'),
+      'results-file-min-requests': perBatch,
+      ...(postgres ? { db: postgres.url } : {}),
+    };
+    const server = await BatchdProcess.start({ dir, flags, env: { BATCHD_BACKEND_API_KEY: BACKEND_KEY }, cpuProfileDir: context.cpuProfileDir });
+    let drain;
+    try {
+      const timeoutMs = 60_000 + ((batches * perBatch) / ideal) * 4000;
+      drain = await drainBatches({ server, body, batches, perBatch, sampleMs: param(params, 'sampleMs'), timeoutMs });
+      if (!postgres) await waitForResultsFiles(join(dir, 'batchd.sqlite.results'), batches, 60_000);
+    } finally {
+      await server.stop();
+    }
+    const resultsFileBytes = bytesUnder(join(dir, 'batchd.sqlite.results'));
+    const databaseBytes = postgres ? (await postgres.size()) + bytesUnder(dir) : bytesUnder(dir) - resultsFileBytes;
+    return { drain, databaseBytes, resultsFileBytes };
+  } finally {
+    await postgres?.stop();
+    await provider.close();
+  }
+}
+
+/** A keep-alive loop at the same concurrency against the same kind of provider: what is attainable here. */
+async function bareLoopRate(params: Params): Promise<number> {
+  const provider = await startProvider(params);
+  try {
+    const options = { url: provider.url, requests: param(params, 'bareRequests'), concurrency: param(params, 'concurrency'), textLength: param(params, 'textLength'), maxTokens: 64 };
+    const report = await runBareLoop(options, 120_000 + options.requests);
+    if (report.refused > 0) throw new Error(`the bare loop was refused ${report.refused} times`);
+    return report.completed / report.seconds;
+  } finally {
+    await provider.close();
+  }
+}
+
+function storeFigures(store: Store, run: StoreRun, requests: number, bare: number): Figure[] {
+  const { drain } = run;
+  return [
+    figure(`${store} drained throughput`, 'req/s', requests / drain.drainSeconds, { baseline: { name: 'bare loop at C', value: bare }, target: { on: 'ratio', compare: '>=', limit: 0.9 } }),
+    figure(`${store} server peak RSS`, 'MB', Math.max(drain.peakRssBytes, drain.sampled.maxRssBytes) / MB, { target: { on: 'value', compare: '<=', limit: 300 } }),
+    figure(`${store} first / last batch end`, 'ratio', drain.firstEndSeconds / drain.lastEndSeconds, { target: { on: 'value', compare: '>=', limit: 0.8 } }),
+    figure(`${store} done spread at midpoint`, 'fraction', drain.midpointSpread),
+    figure(`${store} bytes on disk per request`, 'B', (run.databaseBytes + run.resultsFileBytes) / requests),
+  ];
+}
+
+function storeDetails(store: Store, run: StoreRun, requests: number): Record<string, Detail> {
+  const { drain } = run;
+  return {
+    [`${store}DrainSeconds`]: drain.drainSeconds,
+    [`${store}CreateSeconds`]: drain.createSeconds,
+    [`${store}CpuMsPerRequest`]: (1000 * drain.serverCpuSeconds) / requests,
+    [`${store}MaxSampledRssMB`]: drain.sampled.maxRssBytes / MB,
+    [`${store}MaxSampledAnonMB`]: drain.sampled.maxAnonBytes / MB,
+    [`${store}MaxSampledFileMB`]: drain.sampled.maxFileBytes / MB,
+    [`${store}FirstEndSeconds`]: drain.firstEndSeconds,
+    [`${store}LastEndSeconds`]: drain.lastEndSeconds,
+    [`${store}MidpointDone`]: drain.midpointDone,
+    [`${store}ProgressSamples`]: drain.progressSamples,
+    [`${store}DatabaseMB`]: run.databaseBytes / MB,
+    [`${store}ResultsFilesMB`]: run.resultsFileBytes / MB,
+  };
+}
+
+export const million: Scenario = {
+  name: 'million',
+  summary: '10 batches of 100,000 created back to back, C=256 and L=50 ms, on SQLite and PostgreSQL: drained throughput, RSS, fairness, bytes on disk',
+  sizes: fullAndTiny(
+    { batches: 10, perBatch: 100_000, concurrency: 256, latencyMs: 50, bareRequests: 200_000, textLength: 20, sampleMs: 1000 },
+    { batches: 3, perBatch: 300, bareRequests: 2000, sampleMs: 20 },
+  ),
+
+  async run(params, context) {
+    const requests = param(params, 'batches') * param(params, 'perBatch');
+    const body = createBodyBuffer(param(params, 'perBatch'), (i) => messageParams(i, param(params, 'textLength'), 64));
+    const ideal = (param(params, 'concurrency') / param(params, 'latencyMs')) * 1000;
+    const sqlite = await runOnStore('sqlite', params, body, context);
+    context.log(`sqlite: ${(requests / sqlite.drain.drainSeconds).toFixed(0)} req/s`);
+    const bare = await bareLoopRate(params);
+    context.log(`bare loop: ${bare.toFixed(0)} req/s`);
+    const postgres = await runOnStore('postgres', params, body, context);
+    context.log(`postgres: ${(requests / postgres.drain.drainSeconds).toFixed(0)} req/s`);
+    return {
+      figures: [
+        ...storeFigures('sqlite', sqlite, requests, bare),
+        ...storeFigures('postgres', postgres, requests, bare),
+        figure('bare loop at C', 'req/s', bare, { baseline: { name: 'C/L', value: ideal } }),
+      ],
+      details: { requests, createBodyMB: body.length / MB, ...storeDetails('sqlite', sqlite, requests), ...storeDetails('postgres', postgres, requests) },
+    };
+  },
+};
