@@ -32,6 +32,7 @@ const FIGURES: Record<string, string[]> = {
   'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
   replicas: ['hit rate', 'throughput'],
 };
+for (const name of ['ingest', 'results', 'control-plane']) FIGURES[`${name}-pg`] = FIGURES[name]!;
 
 interface Report {
   machine: { cpus: number; memoryBytes: number; node: string };
@@ -52,11 +53,11 @@ beforeAll(() => {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench/dist/bench/run.js'), '--scale', 'tiny', '--results', resultsPath], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: 300_000,
   });
   output = `${run.stdout}${run.stderr}`;
   report = JSON.parse(readFileSync(resultsPath, 'utf8')) as Report;
-}, 300_000);
+}, 360_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
