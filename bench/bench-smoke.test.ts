@@ -45,6 +45,7 @@ const FIGURES: Record<string, string[]> = {
     'bare loop at C',
   ],
 };
+for (const name of ['ingest', 'results', 'control-plane']) FIGURES[`${name}-pg`] = FIGURES[name]!;
 
 interface Report {
   machine: { cpus: number; memoryBytes: number; node: string };
@@ -65,11 +66,11 @@ beforeAll(() => {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench/dist/bench/run.js'), '--scale', 'tiny', '--results', resultsPath], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: 300_000,
   });
   output = `${run.stdout}${run.stderr}`;
   report = JSON.parse(readFileSync(resultsPath, 'utf8')) as Report;
-}, 300_000);
+}, 360_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

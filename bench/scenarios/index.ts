@@ -1,15 +1,31 @@
 import { engineCache, promptCache } from './cache-aware.js';
-import { controlPlane } from './control-plane.js';
-import { ingest } from './ingest.js';
+import { controlPlane, controlPlanePg } from './control-plane.js';
+import { ingest, ingestPg } from './ingest.js';
 import { million } from './million.js';
 import { overhead } from './overhead.js';
 import { providerBatch } from './provider-batch.js';
 import { replicas } from './replicas.js';
-import { results } from './results.js';
+import { results, resultsPg } from './results.js';
 import type { Scenario } from './scenario.js';
 import { saturation } from './saturation.js';
 import { scaleOut } from './scale-out.js';
 import { smallBatch } from './small-batch.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [ingest, overhead, saturation, results, smallBatch, controlPlane, scaleOut, providerBatch, promptCache, engineCache, replicas, million];
+export const SCENARIOS: readonly Scenario[] = [
+  ingest,
+  overhead,
+  saturation,
+  results,
+  smallBatch,
+  controlPlane,
+  scaleOut,
+  providerBatch,
+  promptCache,
+  engineCache,
+  replicas,
+  million,
+  ingestPg,
+  resultsPg,
+  controlPlanePg,
+];

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
-import { startPostgresCluster } from '../../packages/server/test-support/postgres/postgres-cluster.js';
 import { BatchdProcess } from '../support/batchd-process.js';
+import { withStore, type StoreKind } from '../support/bench-store.js';
 import { bytesUnder, drainBatches, waitForResultsFiles, type DrainReport } from '../support/drain-batches.js';
 import { BACKEND_KEY } from '../support/provider-run.js';
 import { figure, type Detail, type Figure } from '../support/report.js';
@@ -24,33 +24,21 @@ import { param, type Params, type RunContext, type Scenario } from './scenario.j
  * is reported beside it.
  */
 
-type Store = 'sqlite' | 'postgres';
-
 const MB = 1e6;
 
 function startProvider(params: Params): Promise<FakeProvider> {
   return FakeProvider.start({ shape: 'anthropic', latencyMs: param(params, 'latencyMs'), record: false });
 }
 
-/** A fresh database on a PostgreSQL cluster of its own; its URL and a way to read its size. */
-async function postgresDatabase() {
-  const cluster = await startPostgresCluster();
-  const admin = new pg.Client({ connectionString: cluster.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE batchd_million');
-  await admin.end();
-  const url = new URL(cluster.url);
-  url.pathname = '/batchd_million';
-  const size = async () => {
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      return Number((await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]!.bytes);
-    } finally {
-      await client.end();
-    }
-  };
-  return { url: url.toString(), size, stop: () => cluster.stop() };
+/** `pg_database_size` of the database at `url`. */
+async function postgresBytes(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]!.bytes);
+  } finally {
+    await client.end();
+  }
 }
 
 interface StoreRun {
@@ -60,35 +48,31 @@ interface StoreRun {
   resultsFileBytes: number;
 }
 
-async function runOnStore(store: Store, params: Params, body: Buffer, context: RunContext): Promise<StoreRun> {
+async function runOnStore(kind: StoreKind, params: Params, body: Buffer, context: RunContext): Promise<StoreRun> {
   const batches = param(params, 'batches');
   const perBatch = param(params, 'perBatch');
   const ideal = (param(params, 'concurrency') / param(params, 'latencyMs')) * 1000;
-  const dir = join(context.workDir, store);
+  const dir = join(context.workDir, kind);
+  const resultsDir = join(dir, 'batchd.sqlite.results');
   const provider = await startProvider(params);
-  const postgres = store === 'postgres' ? await postgresDatabase() : undefined;
   try {
-    const flags = {
-      backend: 'anthropic',
-      'backend-url': provider.url,
-      concurrency: param(params, 'concurrency'),
-      'results-file-min-requests': perBatch,
-      ...(postgres ? { db: postgres.url } : {}),
-    };
-    const server = await BatchdProcess.start({ dir, flags, env: { BATCHD_BACKEND_API_KEY: BACKEND_KEY }, cpuProfileDir: context.cpuProfileDir });
-    let drain;
-    try {
-      const timeoutMs = 60_000 + ((batches * perBatch) / ideal) * 4000;
-      drain = await drainBatches({ server, body, batches, perBatch, sampleMs: param(params, 'sampleMs'), timeoutMs });
-      if (!postgres) await waitForResultsFiles(join(dir, 'batchd.sqlite.results'), batches, 60_000);
-    } finally {
-      await server.stop();
-    }
-    const resultsFileBytes = bytesUnder(join(dir, 'batchd.sqlite.results'));
-    const databaseBytes = postgres ? (await postgres.size()) + bytesUnder(dir) : bytesUnder(dir) - resultsFileBytes;
-    return { drain, databaseBytes, resultsFileBytes };
+    return await withStore(kind, async (store) => {
+      const db = await store.fresh();
+      const flags = { backend: 'anthropic', 'backend-url': provider.url, concurrency: param(params, 'concurrency'), 'results-file-min-requests': perBatch, ...db };
+      const server = await BatchdProcess.start({ dir, flags, env: { BATCHD_BACKEND_API_KEY: BACKEND_KEY }, cpuProfileDir: context.cpuProfileDir });
+      let drain;
+      try {
+        const timeoutMs = 60_000 + ((batches * perBatch) / ideal) * 4000;
+        drain = await drainBatches({ server, body, batches, perBatch, sampleMs: param(params, 'sampleMs'), timeoutMs });
+        if (!db.db) await waitForResultsFiles(resultsDir, batches, 60_000);
+      } finally {
+        await server.stop();
+      }
+      const resultsFileBytes = bytesUnder(resultsDir);
+      const databaseBytes = (db.db ? await postgresBytes(db.db) : 0) + bytesUnder(dir) - resultsFileBytes;
+      return { drain, databaseBytes, resultsFileBytes };
+    });
   } finally {
-    await postgres?.stop();
     await provider.close();
   }
 }
@@ -106,7 +90,7 @@ async function bareLoopRate(params: Params): Promise<number> {
   }
 }
 
-function storeFigures(store: Store, run: StoreRun, requests: number, bare: number): Figure[] {
+function storeFigures(store: StoreKind, run: StoreRun, requests: number, bare: number): Figure[] {
   const { drain } = run;
   return [
     figure(`${store} drained throughput`, 'req/s', requests / drain.drainSeconds, { baseline: { name: 'bare loop at C', value: bare }, target: { on: 'ratio', compare: '>=', limit: 0.9 } }),
@@ -117,7 +101,7 @@ function storeFigures(store: Store, run: StoreRun, requests: number, bare: numbe
   ];
 }
 
-function storeDetails(store: Store, run: StoreRun, requests: number): Record<string, Detail> {
+function storeDetails(store: StoreKind, run: StoreRun, requests: number): Record<string, Detail> {
   const { drain } = run;
   return {
     [`${store}DrainSeconds`]: drain.drainSeconds,
