@@ -34,11 +34,13 @@ const FIGURES: Record<string, string[]> = {
   million: [
     'sqlite drained throughput',
     'sqlite server peak RSS',
+    'sqlite even share',
     'sqlite first / last batch end',
     'sqlite done spread at midpoint',
     'sqlite bytes on disk per request',
     'postgres drained throughput',
     'postgres server peak RSS',
+    'postgres even share',
     'postgres first / last batch end',
     'postgres done spread at midpoint',
     'postgres bytes on disk per request',

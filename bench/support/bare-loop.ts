@@ -25,6 +25,8 @@ export interface BareLoopReport {
   /** Answers other than 200 (none when `concurrency` is at most the capacity). */
   refused: number;
   seconds: number;
+  /** CPU seconds (user + system) the loop's process used while sending. */
+  cpuSeconds: number;
 }
 
 async function main(options: BareLoopOptions): Promise<BareLoopReport> {
@@ -34,6 +36,7 @@ async function main(options: BareLoopOptions): Promise<BareLoopReport> {
   let completed = 0;
   let refused = 0;
   const start = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const worker = async () => {
     while (next < options.requests) {
       const body = JSON.stringify(messageParams(next++, options.textLength, options.maxTokens));
@@ -45,8 +48,9 @@ async function main(options: BareLoopOptions): Promise<BareLoopReport> {
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, worker));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   await pool.close();
-  return { completed, refused, seconds };
+  return { completed, refused, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 const report = await main(JSON.parse(process.argv[2] ?? '{}') as BareLoopOptions);

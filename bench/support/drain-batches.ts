@@ -28,6 +28,8 @@ export interface DrainReport {
   createSeconds: number;
   /** CPU seconds batchd used from the first create to the end. */
   serverCpuSeconds: number;
+  /** CPU seconds this process (the fake provider, the creates and the sampling) used meanwhile. */
+  benchCpuSeconds: number;
   /** VmHWM at the end: the peak resident size since the process started. */
   peakRssBytes: number;
   /** The largest VmRSS sampled every 50 ms while the batches ran. */
@@ -35,6 +37,14 @@ export interface DrainReport {
   /** Seconds from the first create sent to the first and to the last batch's end. */
   firstEndSeconds: number;
   lastEndSeconds: number;
+  /**
+   * Each batch's requests done from the first sample after the last create was answered to the
+   * last sample in which no batch had finished, the smallest over the largest: 1 when the
+   * scheduler shares evenly among the batches, near 0 when it serves them one after another.
+   */
+  evenShare: number;
+  /** Seconds between those two samples. */
+  evenShareSeconds: number;
   /** Largest minus smallest per-batch done fraction at the first sample with half of all requests done. */
   midpointSpread: number;
   /** Done fraction of all requests at that sample. */
@@ -59,6 +69,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
   const rss = new RssSampler(server.pid, 50);
   try {
     const cpuAtStart = server.cpuSeconds();
+    const benchCpuAtStart = process.cpuUsage();
     const startWall = Date.now();
     const ids = new Set<string>();
     let createSeconds = 0;
@@ -71,29 +82,39 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
     let midpoint: { spread: number; done: number } | undefined;
     let progressSamples = 0;
     let views: BatchView[];
+    let allCreated: { at: number; done: number[] } | undefined;
+    let allRunning: { at: number; done: number[] } | undefined;
     for (;;) {
       views = (await client.listBatches(Math.min(1000, batches + 10))).filter((view) => ids.has(view.id));
       if (views.length !== batches) throw new Error(`the list shows ${views.length} of ${batches} batches`);
       progressSamples += 1;
       const total = views.reduce((sum, view) => sum + done(view), 0) / (batches * perBatch);
       if (!midpoint && total >= 0.5) midpoint = { spread: spreadOf(views, perBatch), done: total };
+      const sample = { at: performance.now(), done: views.map(done) };
+      allCreated ??= sample;
+      if (sample.done.every((count) => count < perBatch)) allRunning = sample;
       if (views.every((view) => view.processing_status === 'ended')) break;
       if (performance.now() > deadline) throw new Error(`batches had not ended after ${options.timeoutMs} ms: ${views.map(done).join(', ')} done`);
       await delay(options.sampleMs);
     }
     const serverCpuSeconds = server.cpuSeconds() - cpuAtStart;
+    const benchCpu = process.cpuUsage(benchCpuAtStart);
     for (const view of views) {
       if (view.request_counts.succeeded !== perBatch) throw new Error(`batch ${view.id}: ${JSON.stringify(view.request_counts)}`);
     }
+    const shares = allRunning!.done.map((count, i) => count - allCreated!.done[i]!);
     const ends = views.map((view) => (Date.parse(view.ended_at ?? '') - startWall) / 1000);
     return {
       drainSeconds: Math.max(...ends),
       createSeconds,
       serverCpuSeconds,
+      benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
       peakRssBytes: server.memory().peakRssBytes,
       sampled: rss.stop(),
       firstEndSeconds: Math.min(...ends),
       lastEndSeconds: Math.max(...ends),
+      evenShare: Math.min(...shares) / Math.max(...shares),
+      evenShareSeconds: (allRunning!.at - allCreated!.at) / 1000,
       midpointSpread: midpoint!.spread,
       midpointDone: midpoint!.done,
       progressSamples,
