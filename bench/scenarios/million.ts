@@ -137,7 +137,7 @@ export const million: Scenario = {
   name: 'million',
   summary: '10 batches of 100,000 created back to back, C=256 and L=50 ms, on SQLite and PostgreSQL: drained throughput, RSS, fairness, bytes on disk',
   sizes: fullAndTiny(
-    { batches: 10, perBatch: 100_000, concurrency: 256, latencyMs: 50, bareRequests: 200_000, textLength: 20, sampleMs: 1000 },
+    { batches: 10, perBatch: 100_000, concurrency: 256, latencyMs: 50, bareRequests: 100_000, textLength: 20, sampleMs: 1000 },
     { batches: 3, perBatch: 600, bareRequests: 2000, sampleMs: 20 },
   ),
 
