@@ -63,7 +63,7 @@ async function runOnStore(kind: StoreKind, params: Params, body: Buffer, context
       const server = await BatchdProcess.start({ dir, flags, env: { BATCHD_BACKEND_API_KEY: BACKEND_KEY }, cpuProfileDir: context.cpuProfileDir });
       let drain;
       try {
-        const timeoutMs = 60_000 + ((batches * perBatch) / ideal) * 4000;
+        const timeoutMs = 60_000 + ((batches * perBatch) / ideal) * 10_000;
         drain = await drainBatches({ server, body, batches, perBatch, sampleMs: param(params, 'sampleMs'), timeoutMs });
         if (!db.db) await waitForResultsFiles(resultsDir, batches, 60_000);
       } finally {
@@ -91,7 +91,7 @@ async function bareLoop(params: Params): Promise<BareLoop> {
   try {
     const options = { url: provider.url, requests: param(params, 'bareRequests'), concurrency: param(params, 'concurrency'), textLength: param(params, 'textLength'), maxTokens: 64 };
     const cpuAtStart = process.cpuUsage();
-    const report = await runBareLoop(options, 120_000 + options.requests);
+    const report = await runBareLoop(options, 120_000 + options.requests * 5);
     const cpu = process.cpuUsage(cpuAtStart);
     if (report.refused > 0) throw new Error(`the bare loop was refused ${report.refused} times`);
     const perRequestMs = (seconds: number) => (1000 * seconds) / report.completed;
