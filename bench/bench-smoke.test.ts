@@ -44,7 +44,23 @@ const FIGURES: Record<string, string[]> = {
   'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],
   'engine-cache': ['throughput', 'hit rate', 'hit rate, arrival order'],
   replicas: ['hit rate', 'throughput'],
+  million: [
+    'sqlite drained throughput',
+    'sqlite server peak RSS',
+    'sqlite even share',
+    'sqlite first / last batch end',
+    'sqlite done spread at midpoint',
+    'sqlite bytes on disk per request',
+    'postgres drained throughput',
+    'postgres server peak RSS',
+    'postgres even share',
+    'postgres first / last batch end',
+    'postgres done spread at midpoint',
+    'postgres bytes on disk per request',
+    'bare loop at C',
+  ],
 };
+for (const name of ['ingest', 'results', 'control-plane']) FIGURES[`${name}-pg`] = FIGURES[name]!;
 
 interface Report {
   machine: { cpus: number; memoryBytes: number; node: string };
@@ -65,11 +81,11 @@ beforeAll(() => {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench/dist/bench/run.js'), '--scale', 'tiny', '--results', resultsPath], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: 300_000,
   });
   output = `${run.stdout}${run.stderr}`;
   report = JSON.parse(readFileSync(resultsPath, 'utf8')) as Report;
-}, 300_000);
+}, 360_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import pg from 'pg';
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
-import { startPostgresCluster } from '../../packages/server/test-support/postgres/postgres-cluster.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
+import { withPostgres } from '../support/postgres-database.js';
 import { BACKEND_KEY } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams } from '../support/request-bodies.js';
@@ -27,39 +26,32 @@ export const scaleOut: Scenario = {
     const requests = param(params, 'requests');
     const perNode = param(params, 'perNode');
     const body = createBodyBuffer(requests, (i) => messageParams(i, 20, 64));
-    const cluster = await startPostgresCluster();
     const provider = await FakeProvider.start({ shape: 'anthropic', latencyMs: param(params, 'latencyMs'), apiKey: BACKEND_KEY, record: false });
     const throughput = new Map<number, number>();
     try {
-      for (const workers of [1, 2, 4]) {
-        const database = `batchd_scale_${workers}`;
-        const admin = new pg.Client({ connectionString: cluster.url });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${database}`);
-        await admin.end();
-        const url = new URL(cluster.url);
-        url.pathname = `/${database}`;
-        const flags = { db: url.toString(), backend: 'anthropic', 'backend-url': provider.url, concurrency: perNode };
-        const env = { BATCHD_BACKEND_API_KEY: BACKEND_KEY };
-        const dir = join(context.workDir, `n${workers}`);
-        const api = await BatchdProcess.start({ dir, flags: { ...flags, 'no-engine': true }, env });
-        const nodes = await Promise.all(Array.from({ length: workers }, () => BatchdProcess.start({ dir, command: 'worker', flags, env, cpuProfileDir: context.cpuProfileDir })));
-        const client = new BatchdClient(api.url);
-        try {
-          const start = performance.now();
-          const created = await client.createBatch(body);
-          const ended = await client.waitForEnd(created.id, 50, 600_000);
-          if (ended.request_counts.succeeded !== requests) throw new Error(`${workers} workers: ${JSON.stringify(ended.request_counts)}`);
-          throughput.set(workers, requests / secondsSince(start));
-          context.log(`${workers} worker(s): ${throughput.get(workers)!.toFixed(0)} req/s`);
-        } finally {
-          client.close();
-          await Promise.all([api.stop(), ...nodes.map((node) => node.stop())]);
+      await withPostgres(async (databases) => {
+        for (const workers of [1, 2, 4]) {
+          const flags = { db: await databases.fresh(), backend: 'anthropic', 'backend-url': provider.url, concurrency: perNode };
+          const env = { BATCHD_BACKEND_API_KEY: BACKEND_KEY };
+          const dir = join(context.workDir, `n${workers}`);
+          const api = await BatchdProcess.start({ dir, flags: { ...flags, 'no-engine': true }, env });
+          const nodes = await Promise.all(Array.from({ length: workers }, () => BatchdProcess.start({ dir, command: 'worker', flags, env, cpuProfileDir: context.cpuProfileDir })));
+          const client = new BatchdClient(api.url);
+          try {
+            const start = performance.now();
+            const created = await client.createBatch(body);
+            const ended = await client.waitForEnd(created.id, 50, 600_000);
+            if (ended.request_counts.succeeded !== requests) throw new Error(`${workers} workers: ${JSON.stringify(ended.request_counts)}`);
+            throughput.set(workers, requests / secondsSince(start));
+            context.log(`${workers} worker(s): ${throughput.get(workers)!.toFixed(0)} req/s`);
+          } finally {
+            client.close();
+            await Promise.all([api.stop(), ...nodes.map((node) => node.stop())]);
+          }
         }
-      }
+      });
     } finally {
       await provider.close();
-      await cluster.stop();
     }
     const one = throughput.get(1)!;
     const ideal = (n: number) => ({ name: `${n} × one worker`, value: n * one });

@@ -77,6 +77,11 @@ export class BatchdClient {
     return this.json<BatchView>('GET', `/v1/messages/batches/${id}`);
   }
 
+  /** The newest `limit` batches (at most 1000), newest first. */
+  async listBatches(limit: number): Promise<BatchView[]> {
+    return (await this.json<{ data: BatchView[] }>('GET', `/v1/messages/batches?limit=${limit}`)).data;
+  }
+
   async backends(): Promise<BackendView[]> {
     return (await this.json<{ data: BackendView[] }>('GET', '/v1/batchd/backends')).data;
   }

@@ -9,7 +9,7 @@ const SPECIAL = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** A value as a field of COPY's text format: backslash, newline, carriage return and tab escaped. */
-function field(value: string): string {
+export function copyField(value: string): string {
   return value.replace(SPECIAL, (char) => ESCAPES[char]!);
 }
 
@@ -18,7 +18,7 @@ async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]
   const prefix = `${batchSeq}\t`;
   for await (const chunk of requests) {
     let text = '';
-    for (const request of chunk) text += `${prefix}${field(request.customId)}\t${field(request.params)}\t${request.prefixKey ?? '\\N'}\n`;
+    for (const request of chunk) text += `${prefix}${copyField(request.customId)}\t${copyField(request.params)}\t${request.prefixKey ?? '\\N'}\n`;
     counted.count += chunk.length;
     if (text !== '') yield Buffer.from(text);
   }
