@@ -95,12 +95,15 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     );
     const seq = Number(lastInsertRowid);
     // Each chunk in a transaction; the rest of large params after it, a piece per turn.
-    const insertChunk = this.db.transaction((chunk: store.NewRequest[]) =>
-      chunk.map((request) => {
+    const insertChunk = this.db.transaction((chunk: store.NewRequest[]) => {
+      const pieced: Array<{ key: number | bigint; rest: string[] }> = [];
+      for (const request of chunk) {
         const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId, request.prefixKey ?? null);
-        return { key: lastInsertRowid, rest: this.params.insert(lastInsertRowid, request.params) };
-      }),
-    );
+        const rest = this.params.insert(lastInsertRowid, request.params);
+        if (rest.length > 0) pieced.push({ key: lastInsertRowid, rest });
+      }
+      return pieced;
+    });
     // Opens the batch, or discards it when it repeats an earlier create: one transaction.
     const finish = this.db.transaction((count: number): store.BatchRecord => {
       const earlierId = options ? this.creates.settle(batch, options) : null;
@@ -115,7 +118,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     let count = 0;
     try {
       for await (const chunk of requests) {
-        for (const { key, rest } of insertChunk(chunk)) if (rest.length > 0) await this.params.insertRest(key, rest);
+        for (const { key, rest } of insertChunk(chunk)) await this.params.insertRest(key, rest);
         count += chunk.length;
       }
       return finish(count);
