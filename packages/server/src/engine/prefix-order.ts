@@ -14,8 +14,8 @@ const MAX_KEYED_PARAMS_CHARS = 1024 * 1024;
  * cache-aware. When every such lane groups by `cache_control` breakpoints only, params without
  * one are not parsed.
  */
-function storedPrefixKey(params: string, lanes: Lanes, dialect: Dialect, breakpointsOnly: boolean): string | undefined {
-  if (params.length > MAX_KEYED_PARAMS_CHARS || (breakpointsOnly && !params.includes('"cache_control"'))) return undefined;
+function storedPrefixKey(params: string | string[], lanes: Lanes, dialect: Dialect, breakpointsOnly: boolean): string | undefined {
+  if (typeof params !== 'string' || params.length > MAX_KEYED_PARAMS_CHARS || (breakpointsOnly && !params.includes('"cache_control"'))) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(params);

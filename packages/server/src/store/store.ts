@@ -78,7 +78,8 @@ export interface NewBatch {
 /** One request of a create, with its `params` kept as the JSON text it arrived as. */
 export interface NewRequest {
   customId: string;
-  params: string;
+  /** The params' compact JSON text; large params as pieces in order, whose concatenation is that text. */
+  params: string | string[];
   /** Requests of a batch with one prefix key are claimed together (see `translate/prefix-key.ts`). */
   prefixKey?: string;
 }

@@ -109,6 +109,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(await store.claimRequests('d', 10, T0 + 1000, T0)).toHaveLength(2);
     });
 
+    it('stores params given in pieces, counts their bytes in claims and hands them over whole', async () => {
+      const pieces = ['{"text":"', 'é'.repeat(3000), '🌍'.repeat(2000), '"}'];
+      await store.createBatch(
+        { id: batchId(), workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + HOUR },
+        chunks([{ customId: 'pieced', params: pieces }, ...requests(1)]),
+      );
+      const bytes = Buffer.byteLength(pieces.join(''));
+      const first = await store.claimRequests('a', 10, T0 + 1000, T0, undefined, bytes);
+      expect(first.map((r) => [r.customId, r.params])).toEqual([['pieced', pieces.join('')]]);
+      expect((await store.claimRequests('b', 10, T0 + 1000, T0)).map((r) => r.params)).toEqual(['{"n":0}']);
+    });
+
     it("claims a batch's requests sharing a prefix key together, and in arrival order without keys", async () => {
       const keyed = Array.from({ length: 12 }, (_, i): NewRequest => ({ customId: `k${i}`, params: `{"n":${i}}`, prefixKey: `group-${'cab'[i % 3]}` }));
       const plain = requests(6, 'p');

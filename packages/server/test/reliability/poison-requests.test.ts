@@ -18,6 +18,8 @@ import { processMemory } from '../../test-support/process/process-memory.js';
 const MiB = 1024 * 1024;
 /** Peak memory of a server through any one create up to the 256 MB body limit, received and run. */
 const PEAK_RSS_BUDGET_MIB = 400;
+/** The 8 × 31 MB create's own, tighter budget. */
+const EIGHT_BY_31_MB_BUDGET_MIB = 340;
 const PARAMS_HEAD = `{"model":"${MODEL}","max_tokens":16,"messages":[{"role":"user","content":"poison"}]`;
 
 /** `count` copies of `item`, comma-joined, in pieces of about 1 MiB, between `open` and `close`. */
@@ -46,11 +48,11 @@ function expectRefused(response: StreamedResponse, status: number, message: RegE
   expect(body.request_id).toBe(response.headers['request-id']);
 }
 
-/** The server's peak RSS, checked against the budget, after checking it still answers. */
-async function expectWithinBudget(server: ServerHandle, client: Api, what: string): Promise<number> {
+/** The server's peak RSS, checked against `budgetMiB`, after checking it still answers. */
+async function expectWithinBudget(server: ServerHandle, client: Api, what: string, budgetMiB = PEAK_RSS_BUDGET_MIB): Promise<number> {
   expect((await client.get('/health')).status).toBe(200);
   const { peakRssMiB } = processMemory(server.pid);
-  expect(peakRssMiB, `server peak RSS through ${what}, MiB`).toBeLessThan(PEAK_RSS_BUDGET_MIB);
+  expect(peakRssMiB, `server peak RSS through ${what}, MiB`).toBeLessThan(budgetMiB);
   console.log(`[reliability] poison requests: ${what}: server peak RSS ${Math.round(peakRssMiB)} MiB`);
   return peakRssMiB;
 }
@@ -133,7 +135,8 @@ describe('poison requests', () => {
     };
     const batch = await ended(client, await postStreamed(`${server.url}/v1/messages/batches`, body), count);
     expect(tally(await fetchResults(client, batch))).toEqual({ succeeded: count, errored: 0, canceled: 0, expired: 0 });
-    await expectWithinBudget(server, client, 'a 250 MB create of 8 requests of 31 MB, run');
+    // Large params are stored and read in pieces: about 300 MiB at the peak on a loaded machine, 400 before.
+    await expectWithinBudget(server, client, 'a 250 MB create of 8 requests of 31 MB, run', EIGHT_BY_31_MB_BUDGET_MIB);
   }, 300_000);
 
   it('creates and runs a 250 MB create of 4,000 requests of 64 KB', async () => {

@@ -42,6 +42,18 @@ describe('parseCreateBody', () => {
     }
   });
 
+  it('yields params over a MiB of JSON text as pieces of that text, and those just under whole', async () => {
+    const big = { limits: { ...limits, maxBytes: 1e8, params: { ...paramsLimits, maxBytes: 1e8 } } };
+    const large = { model: 'm', messages: [{ role: 'user', content: 'é "🌍"'.repeat(200_000) }] };
+    // Each A is sent as \u0041: this body is 1.2 MB, its params' text stays under a MiB.
+    const escaped = { model: 'm', extra: 'A'.repeat(200_000) };
+    const body = JSON.stringify({ requests: [request('large', large), request('escaped', escaped)] }).replaceAll('A', '\\u0041');
+    const [first, second] = (await parse(body, 65_536, big.limits)).flat();
+    expect(Array.isArray(first!.params) && first!.params.length).toBeGreaterThan(4);
+    expect((first!.params as string[]).join('')).toBe(JSON.stringify(large));
+    expect(second!.params).toBe(JSON.stringify(escaped));
+  });
+
   it('hands requests over in chunks of about a thousand as the body arrives', async () => {
     const requests = Array.from({ length: 2500 }, (_, i) => request(`r${i}`));
     const chunks = await parse(JSON.stringify({ requests }), 4096, { ...limits, maxBytes: 1e9, maxRequests: 100_000 });

@@ -8,6 +8,7 @@ import { paramsGarbage } from '../../large-garbage.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
+import { PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
 
 export interface CreateBodyLimits {
   maxBytes: number;
@@ -55,6 +56,9 @@ class CreateBodyShape {
   private key = '';
   private index = -1;
   private field: BoundedValue | null = null;
+  private fieldStart = 0;
+  /** Bytes of the last request's params, as far as the body has reached. */
+  paramsBytes = 0;
 
   constructor(
     private readonly maxRequests: number,
@@ -70,6 +74,7 @@ class CreateBodyShape {
       throw invalidRequest('The request body is not valid JSON: a comma is followed by a closing bracket.');
     }
     if (this.field) {
+      if (this.key === 'params') this.paramsBytes = offset - this.fieldStart;
       if (this.field.token(token, offset)) this.field = null;
       return;
     }
@@ -78,6 +83,7 @@ class CreateBodyShape {
     // A request's field is bounded from the byte after its colon: a long string has no token until it ends.
     else if (token === COLON) {
       if (this.level === 3) this.field = new BoundedValue(this.limits, `requests.${this.index}.${this.key}`, offset + 1);
+      this.fieldStart = offset + 1;
     } else if (this.level === 0) this.level = token === LEFT_BRACE ? 1 : 0;
     else if (this.level === 2) this.startRequest(token);
     else if (token === STRING && (previous === LEFT_BRACE || previous === COMMA)) this.startField(String(value));
@@ -94,6 +100,7 @@ class CreateBodyShape {
 
   private startRequest(token: TokenType): void {
     this.index++;
+    this.paramsBytes = 0;
     if (this.index >= this.maxRequests) throw invalidRequest(`requests: a batch may hold at most ${this.maxRequests} requests`);
     if (token !== LEFT_BRACE) throw invalidRequest(`requests.${this.index}: Input should be a valid object`);
     this.level = 3;
@@ -106,13 +113,26 @@ class CreateBodyShape {
   }
 }
 
+/** Params longer than this, in characters of JSON text, are kept as pieces. */
+const PIECED_PARAMS_CHARS = 1024 * 1024;
+
+/**
+ * The compact JSON text of `params`, `bytes` long in the body: large params as pieces, never as
+ * one string, nor one value for the store to copy.
+ */
+function paramsText(params: unknown, bytes: number): string | string[] {
+  if (bytes <= PIECE_CHARS) return JSON.stringify(params);
+  const pieces = stringifyInPieces(params);
+  return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
+}
+
 /**
  * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
  * the envelope as it goes: size, count, shape, each request's bounds (`limits.params`),
  * `custom_id` pattern and uniqueness. Yields the requests in chunks with each `params` as
- * compact JSON text; throws an {@link ApiError} at the first violation. Memory stays bounded by
- * the chunk size and one request's bounds, not the body size. Every byte read is also fed to
- * `digest`, when given.
+ * compact JSON text (large ones in pieces); throws an {@link ApiError} at the first violation.
+ * Memory stays bounded by the chunk size and one request's bounds, not the body size. Every byte
+ * read is also fed to `digest`, when given.
  */
 export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits, digest?: Hash): AsyncGenerator<NewRequest[]> {
   const seen = new Set<string>();
@@ -142,8 +162,8 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    const params = JSON.stringify(request.params);
-    pendingChars += params.length;
+    const params = paramsText(request.params, shape.paramsBytes);
+    pendingChars += textLength(params);
     pending.push({ customId, params });
   };
 

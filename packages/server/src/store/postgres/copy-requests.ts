@@ -18,7 +18,18 @@ async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]
   const prefix = `${batchSeq}\t`;
   for await (const chunk of requests) {
     let text = '';
-    for (const request of chunk) text += `${prefix}${copyField(request.customId)}\t${copyField(request.params)}\t${request.prefixKey ?? '\\N'}\n`;
+    for (const { customId, params, prefixKey } of chunk) {
+      const suffix = `\t${prefixKey ?? '\\N'}\n`;
+      if (typeof params === 'string') {
+        text += `${prefix}${copyField(customId)}\t${copyField(params)}${suffix}`;
+        continue;
+      }
+      // Large params go a piece at a time: neither their text nor its line is ever whole here.
+      yield Buffer.from(`${text}${prefix}${copyField(customId)}\t`);
+      text = '';
+      for (const piece of params) yield Buffer.from(copyField(piece));
+      text = suffix;
+    }
     counted.count += chunk.length;
     if (text !== '') yield Buffer.from(text);
   }

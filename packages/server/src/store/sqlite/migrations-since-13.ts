@@ -75,4 +75,17 @@ export const SQLITE_MIGRATIONS_SINCE_13: ReadonlyArray<{ version: number; name: 
     // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
     sql: `ALTER TABLE batches ADD COLUMN endpoint TEXT;`,
   },
+  {
+    version: 18,
+    name: 'params in pieces',
+    // Large params are written and read a piece at a time: `request_params` holds the first piece
+    // and, in `more`, the bytes of the rest, which `request_param_pieces` holds in order.
+    sql: `
+      ALTER TABLE request_params ADD COLUMN more INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE request_param_pieces (key INTEGER NOT NULL, piece INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (key, piece));
+      CREATE TRIGGER request_param_pieces_deleted AFTER DELETE ON request_params WHEN old.more > 0 BEGIN
+        DELETE FROM request_param_pieces WHERE key = old.key;
+      END;
+    `,
+  },
 ];

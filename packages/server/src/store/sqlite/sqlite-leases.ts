@@ -3,6 +3,7 @@ import { MAX_LEASE_LOSSES, QUARANTINED_RESULT } from '../quarantine.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect } from '../store.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { paramsBytes, type SqliteParams } from './sqlite-params.js';
 
 /** How many active batches one claim looks at, taking the longest-unserved first. */
 const CLAIM_FAN_OUT = 64;
@@ -18,11 +19,10 @@ const STATEMENTS = {
   claim: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1
     WHERE key IN (SELECT key FROM (
       SELECT key, bytes, sum(bytes) OVER (ORDER BY run_at, prefix_key, key) AS total FROM (
-        SELECT r.key, r.run_at, r.prefix_key, octet_length(p.params) AS bytes FROM requests r JOIN request_params p ON p.key = r.key
+        SELECT r.key, r.run_at, r.prefix_key, ${paramsBytes('p')} AS bytes FROM requests r JOIN request_params p ON p.key = r.key
         WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.prefix_key, r.key LIMIT ?))
       WHERE total - bytes < ?)
     RETURNING key, custom_id, attempts, prefix_key`,
-  paramsOf: `SELECT params, octet_length(params) AS bytes FROM request_params WHERE key = ?`,
   batchOf: `SELECT id, dialect, endpoint, expires_at AS expiresAt FROM batches WHERE seq = ?`,
   countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
   renew: `UPDATE requests SET lease_until = ? WHERE key = ? AND state = 'running' AND lease_owner = ?`,
@@ -46,6 +46,7 @@ export class SqliteLeases {
   constructor(
     db: SqliteDatabase,
     private readonly completions: SqliteCompletions,
+    private readonly params: SqliteParams,
   ) {
     this.sql = Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as SqliteLeases['sql'];
     this.claimTurn = (db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
@@ -64,7 +65,7 @@ export class SqliteLeases {
       if (rows.length === 0) continue;
       const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; endpoint: string | null; expiresAt: number };
       for (const row of rows) {
-        const { params, bytes } = this.sql.paramsOf.get(row.key) as { params: string; bytes: number };
+        const { params, bytes } = this.params.read(row.key);
         bytesLeft -= bytes;
         claimed.push({
           key: row.key,

@@ -5,6 +5,7 @@ import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, with
 import { BatchDeltas } from './batch-deltas.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { paramsBytes, paramsText } from './sqlite-params.js';
 import type { Statements } from './sqlite-statements.js';
 import type { SqliteUpkeep } from './sqlite-upkeep.js';
 
@@ -21,7 +22,7 @@ const STATEMENTS = {
   requeue: `UPDATE requests SET state = 'queued' WHERE key = ? AND state = 'running'`,
   forget: `DELETE FROM provider_requests WHERE key = ?`,
   // Round-robin across batches: each batch's first request, then each one's second, and so on.
-  pick: `SELECT p.key, r.batch_seq AS batchSeq, octet_length(rp.params) AS bytes
+  pick: `SELECT p.key, r.batch_seq AS batchSeq, ${paramsBytes('rp')} AS bytes
     FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key
     WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key), r.batch_seq LIMIT ?`,
   insert: `INSERT INTO provider_submissions (backend, tag, request_count, created_at, state, processing, lease_owner, lease_until)
@@ -29,7 +30,7 @@ const STATEMENTS = {
   setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
   link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
   submit: `UPDATE provider_requests SET submission_id = ? WHERE key = ?`,
-  requests: `SELECT p.key, rp.params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
+  requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
   take: `UPDATE provider_submissions SET lease_owner = ?, lease_until = ?

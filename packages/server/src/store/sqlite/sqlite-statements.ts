@@ -10,7 +10,6 @@ const STATEMENTS = {
   insertBatch: `INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes, endpoint)
     VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
   insertRequest: `INSERT INTO requests (batch_seq, custom_id, prefix_key, state) VALUES (?, ?, ?, 'queued')`,
-  insertParams: `INSERT INTO request_params (key, params) VALUES (?, ?)`,
   openBatch: `UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`,
   endEmptyBatch: `UPDATE batches SET status = 'ended', ended_at = created_at WHERE seq = ?`,
   discardRequests: `DELETE FROM requests WHERE batch_seq = ?`,

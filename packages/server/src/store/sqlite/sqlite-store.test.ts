@@ -63,25 +63,28 @@ describe('sqlite store on reopen', () => {
     file.close();
   });
 
-  it('purges params with their requests', async () => {
+  it('purges params with their requests, pieces included', async () => {
     const path = join(dir, 'purge-params.sqlite');
     const T0 = 1_800_000_000_000;
     const store = new SqliteStore(path);
     const batch = await store.createBatch(
       { id: 'msgbatch_01purged', workspaceId: 'w', createdAt: T0, expiresAt: T0 + 1e7, archiveAt: T0 + 1e8 },
       (async function* () {
-        yield [{ customId: 'a', params: '{"a":1}' }, { customId: 'b', params: '{"b":2}' }];
+        yield [{ customId: 'a', params: '{"a":1}' }, { customId: 'b', params: ['{"b":', '2', '}'] }];
       })(),
     );
+    const pieces = (file: Database.Database) => file.prepare('SELECT key, piece, text FROM request_param_pieces ORDER BY key, piece').raw().all();
+    const reader = new Database(path, { readonly: true });
     const claimed = await store.claimRequests('owner', 2, T0 + 1e6, T0);
     expect(claimed.map((r) => r.params).sort()).toEqual(['{"a":1}', '{"b":2}']);
+    expect(pieces(reader)).toEqual([[claimed[1]!.key, 0, '2'], [claimed[1]!.key, 1, '}']]);
     await store.completeRequests('owner', claimed.map((r) => ({ key: r.key, type: 'errored' as const, result: '{"type":"errored"}' })), T0 + 1);
     expect(await store.deleteBatch('w', batch.id)).toBe('deleted');
     expect(await store.purge(100)).toBe(2);
     await store.close();
-    const file = new Database(path, { readonly: true });
-    expect(file.prepare('SELECT count(*) FROM request_params').pluck().get()).toBe(0);
-    file.close();
+    expect(reader.prepare('SELECT count(*) FROM request_params').pluck().get()).toBe(0);
+    expect(pieces(reader)).toEqual([]);
+    reader.close();
   });
 
   it('counts each reopen that finds a request running as a lost lease, and quarantines it on the third', async () => {

@@ -7,6 +7,7 @@ import { CompletionSignal, type CompletedPage } from '../completed-results.js';
 import { SqliteCompletions } from './sqlite-completions.js';
 import { BatchDeltas } from './batch-deltas.js';
 import { SqliteLeases } from './sqlite-leases.js';
+import { SqliteParams } from './sqlite-params.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
@@ -29,6 +30,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   private readonly creates: SqliteBatchCreates;
   private readonly completions: SqliteCompletions;
   private readonly leases: SqliteLeases;
+  private readonly params: SqliteParams;
   private readonly completionSignal = new CompletionSignal();
   private readonly resultsFiles: SqliteResultsFiles | null;
   protected readonly upkeep: SqliteUpkeep;
@@ -56,7 +58,8 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
         : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests }, (seq, pageSize) => this.resultPages(seq, pageSize));
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
-    this.leases = new SqliteLeases(this.db, this.completions);
+    this.params = new SqliteParams(this.db);
+    this.leases = new SqliteLeases(this.db, this.completions, this.params);
     this.upkeep = new SqliteUpkeep({ db: this.db, sql: this.sql, completions: this.completions, leases: this.leases, creates: this.creates, resultsFiles: this.resultsFiles, completionSignal: this.completionSignal });
     this.providerBatches = new SqliteProviderBatches(this.db, { sql: this.sql, completions: this.completions, upkeep: this.upkeep, completionSignal: this.completionSignal });
     if (options.takeOver !== false) this.recover((options.clock ?? systemClock).now());
@@ -91,11 +94,15 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
       batch.endpoint ?? null,
     );
     const seq = Number(lastInsertRowid);
+    // Each chunk in a transaction; the rest of large params after it, a piece per turn.
     const insertChunk = this.db.transaction((chunk: store.NewRequest[]) => {
+      const pieced: Array<{ key: number | bigint; rest: string[] }> = [];
       for (const request of chunk) {
         const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId, request.prefixKey ?? null);
-        this.sql.insertParams.run(lastInsertRowid, request.params);
+        const rest = this.params.insert(lastInsertRowid, request.params);
+        if (rest.length > 0) pieced.push({ key: lastInsertRowid, rest });
       }
+      return pieced;
     });
     // Opens the batch, or discards it when it repeats an earlier create: one transaction.
     const finish = this.db.transaction((count: number): store.BatchRecord => {
@@ -111,7 +118,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     let count = 0;
     try {
       for await (const chunk of requests) {
-        insertChunk(chunk);
+        for (const { key, rest } of insertChunk(chunk)) await this.params.insertRest(key, rest);
         count += chunk.length;
       }
       return finish(count);

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+
+/** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
+export const PIECE_CHARS = 256 * 1024;
+
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
+/** Where to end a piece of `text` that starts at `start`: never between the halves of a surrogate pair. */
+function pieceEnd(text: string, start: number): number {
+  const end = Math.min(text.length, start + PIECE_CHARS);
+  return end < text.length && HIGH_SURROGATE.test(text.charAt(end - 1)) ? end - 1 : end;
+}
+
+/** Pieces of text: short fragments are joined, none grows past {@link PIECE_CHARS} by more than one fragment. */
+class Pieces {
+  readonly done: string[] = [];
+  private current = '';
+
+  add(fragment: string): void {
+    this.current += fragment;
+    if (this.current.length >= PIECE_CHARS) this.flush();
+  }
+
+  /** Adds `text` cut into fragments of at most {@link PIECE_CHARS} characters, `escape`d each. */
+  addCut(text: string, escape: (fragment: string) => string = (fragment) => fragment): void {
+    for (let start = 0; start < text.length; ) {
+      const end = pieceEnd(text, start);
+      this.add(escape(text.slice(start, end)));
+      start = end;
+    }
+  }
+
+  flush(): string[] {
+    if (this.current !== '') this.done.push(this.current);
+    this.current = '';
+    return this.done;
+  }
+}
+
+/**
+ * `JSON.stringify(value)` as pieces of about {@link PIECE_CHARS} characters whose concatenation is
+ * exactly that text, without building it: a long string's escaped text is made a piece at a time,
+ * so a value holding a 31 MB string never has a second 31 MB copy, nor one as large as the whole.
+ */
+export function stringifyInPieces(value: unknown): string[] {
+  // Long strings are stood in for by markers no client can guess, then spliced back in pieces.
+  const tag = randomBytes(16).toString('hex');
+  const long: string[] = [];
+  const skeleton = JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item !== 'string' || item.length <= PIECE_CHARS) return item;
+    long.push(item);
+    return `${tag}${long.length - 1}`;
+  });
+  const pieces = new Pieces();
+  const marker = new RegExp(`"${tag}(\\d+)"`, 'g');
+  let from = 0;
+  for (const match of skeleton.matchAll(marker)) {
+    pieces.addCut(skeleton.slice(from, match.index));
+    pieces.add('"');
+    pieces.addCut(long[Number(match[1])]!, (fragment) => JSON.stringify(fragment).slice(1, -1));
+    pieces.add('"');
+    from = match.index + match[0].length;
+  }
+  pieces.addCut(skeleton.slice(from));
+  return pieces.flush();
+}
+
+/** Characters of JSON text held by `text`, whole or in pieces. */
+export function textLength(text: string | string[]): number {
+  return typeof text === 'string' ? text.length : text.reduce((sum, piece) => sum + piece.length, 0);
+}
