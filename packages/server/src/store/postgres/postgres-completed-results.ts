@@ -1,19 +1,26 @@
 import type pg from 'pg';
 import type { CompletedPage } from '../completed-results.js';
-import { resultLine } from '../result-line.js';
+
+/**
+ * One page of a batch's result lines after position `$2`, at most `$3` of them, in the order of
+ * `column`. PostgreSQL frames the lines (`{"custom_id":…,"result":…}` and a newline; with no
+ * stored result, `{"type":…}` in its place) and joins them into one text value, so a page crosses
+ * the wire and the pg driver as one value rather than as a row object per line.
+ */
+function pageQuery(name: string, column: 'key' | 'completion_seq'): pg.QueryConfig {
+  return {
+    name,
+    text: `SELECT max(position) AS position, count(*)::int AS count,
+        string_agg('{"custom_id":"' || custom_id || '","result":' || COALESCE(result, '{"type":"' || COALESCE(result_type, 'null') || '"}') || E'}\\n', '' ORDER BY position) AS lines
+      FROM (SELECT ${column} AS position, custom_id, result_type, result FROM batchd.requests
+        WHERE batch_seq = $1 AND ${column} > $2 ORDER BY ${column} LIMIT $3) page`,
+  };
+}
 
 /** The orders a batch's result lines are read in, each with its prepared query. */
 const ORDERS = {
-  key: {
-    name: 'batchd-results-page',
-    text: `SELECT key AS position, custom_id, result_type, result FROM batchd.requests
-      WHERE batch_seq = $1 AND key > $2 ORDER BY key LIMIT $3`,
-  },
-  completion: {
-    name: 'batchd-completed-page',
-    text: `SELECT completion_seq AS position, custom_id, result_type, result FROM batchd.requests
-      WHERE batch_seq = $1 AND completion_seq > $2 ORDER BY completion_seq LIMIT $3`,
-  },
+  key: pageQuery('batchd-results-page', 'key'),
+  completion: pageQuery('batchd-completed-page', 'completion_seq'),
 } as const;
 
 /** Keyset pages of a batch's result lines in `order`, after position `after`: one bounded query per page. */
@@ -22,16 +29,12 @@ async function* resultPages(pool: Pick<pg.Pool, 'query'>, batchId: string, order
   const seq = found.rows[0]?.seq;
   if (seq === undefined) return;
   for (;;) {
-    const { rows } = await pool.query<{ position: number; custom_id: string; result_type: string | null; result: string | null }>({
-      ...ORDERS[order],
-      values: [seq, after, pageSize],
-    });
-    if (rows.length === 0) return;
-    let text = '';
-    for (const row of rows) text += resultLine(row.custom_id, row.result_type, row.result);
-    after = rows[rows.length - 1]!.position;
-    yield { lines: Buffer.from(text), lastSeq: after };
-    if (rows.length < pageSize) return;
+    const { rows } = await pool.query<{ position: number | null; count: number; lines: string | null }>({ ...ORDERS[order], values: [seq, after, pageSize] });
+    const page = rows[0]!;
+    if (page.position === null || page.lines === null) return;
+    after = page.position;
+    yield { lines: Buffer.from(page.lines), lastSeq: after };
+    if (page.count < pageSize) return;
   }
 }
 
