@@ -158,5 +158,5 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
 }
 
 export const results = resultsOn('sqlite', 100_000);
-/** Fewer requests on PostgreSQL, where filling the batch takes about three times as long. */
+/** Fewer requests on PostgreSQL, where the fill runs at a few hundred requests a second on this machine. */
 export const resultsPg = resultsOn('postgres', 40_000);
