@@ -20,9 +20,9 @@ const MB = 1e6;
 /**
  * Streaming the results of a large batch: a provider whose answers are long (about 3 KB per
  * result line) fills a batch, and on SQLite the benchmark waits while batchd writes the batch's
- * results file (timed from the batch's end; PostgreSQL serves results from its rows); then a fresh batchd process on the same database serves the
- * results over HTTP while the process's resident size is sampled (in all, and its anonymous and
- * file-backed parts). Baseline: reading the same bytes back from a file (in the page cache).
+ * results file (timed from the batch's end; PostgreSQL serves results from its rows); then a
+ * fresh batchd process on the same database serves the results over HTTP while the process's
+ * resident size is sampled (in all, and its anonymous and file-backed parts). Baseline: reading the same bytes back from a file (in the page cache).
  * Each side is read `repeats` times and the fastest read counts.
  */
 
