@@ -32,15 +32,9 @@ export interface PostgresStoreOptions {
 
 const VISIBLE = `status IN ('in_progress', 'canceling', 'ended')`;
 
-// Retrieve and list are the hottest reads: as prepared statements they skip parsing and planning
-// (0.17–0.26 ms a retrieve against 0.45–0.88 ms unnamed, measured with 10,000 batches stored).
+// A retrieve, the hottest read, as a prepared statement skips parsing and planning (0.17–0.26 ms
+// against 0.45–0.88 ms unnamed, measured with 10,000 batches stored).
 const GET_BATCH = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND id = $2 AND ${VISIBLE}`;
-const LIST_BASE = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND dialect = $2 AND ${VISIBLE}`;
-const LIST = {
-  newer: { name: 'batchd-list-newer', text: `${LIST_BASE} AND id > $3 ORDER BY id ASC LIMIT $4` },
-  older: { name: 'batchd-list-older', text: `${LIST_BASE} AND id < $3 ORDER BY id DESC LIMIT $4` },
-  first: { name: 'batchd-list-first', text: `${LIST_BASE} ORDER BY id DESC LIMIT $3` },
-};
 
 const INT8_OID = 20;
 /** Connections of the pool file content is read through. */
@@ -120,12 +114,13 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
 
   async listBatches(workspaceId: string, page: store.ListQuery): Promise<store.ListPage> {
     const newer = page.beforeId !== undefined;
+    const base = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_id = $1 AND dialect = $2 AND ${VISIBLE}`;
     const scope = [workspaceId, page.dialect ?? 'messages'];
     const { rows } = newer
-      ? await this.pool.query<BatchRow>({ ...LIST.newer, values: [...scope, page.beforeId, page.limit + 1] })
+      ? await this.pool.query<BatchRow>(`${base} AND id > $3 ORDER BY id ASC LIMIT $4`, [...scope, page.beforeId, page.limit + 1])
       : page.afterId !== undefined
-        ? await this.pool.query<BatchRow>({ ...LIST.older, values: [...scope, page.afterId, page.limit + 1] })
-        : await this.pool.query<BatchRow>({ ...LIST.first, values: [...scope, page.limit + 1] });
+        ? await this.pool.query<BatchRow>(`${base} AND id < $3 ORDER BY id DESC LIMIT $4`, [...scope, page.afterId, page.limit + 1])
+        : await this.pool.query<BatchRow>(`${base} ORDER BY id DESC LIMIT $3`, [...scope, page.limit + 1]);
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
     if (newer) kept.reverse();
