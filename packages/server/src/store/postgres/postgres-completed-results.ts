@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CompletedPage } from '../completed-results.js';
 import { resultLine } from '../result-line.js';
-import { inTransaction } from './transaction.js';
+import { inIndexOrder } from './transaction.js';
 
 /** The orders a batch's result lines are read in, each with its prepared query. */
 const ORDERS = {
@@ -16,20 +16,6 @@ const ORDERS = {
       WHERE batch_seq = $1 AND completion_seq > $2 ORDER BY completion_seq LIMIT $3`,
   },
 } as const;
-
-/**
- * Runs a page's query where the planner may not use a bitmap or a sequential scan. Just after a
- * large batch is written, the table's statistics still count a few of its rows, and the plan
- * they pick (a bitmap scan of every request after the page's start, then a sort) reads the whole
- * rest of the batch for each page: reading results took time quadratic in the batch's size.
- * Walking the batch's index in order stops at the page's end whatever the statistics say.
- */
-async function inIndexOrder<R extends pg.QueryResultRow>(pool: pg.Pool, query: (client: pg.PoolClient) => Promise<pg.QueryResult<R>>): Promise<R[]> {
-  return inTransaction(pool, async (client) => {
-    await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
-    return (await query(client)).rows;
-  });
-}
 
 /** Keyset pages of a batch's result lines in `order`, after position `after`: one bounded query per page. */
 async function* resultPages(pool: pg.Pool, batchId: string, order: keyof typeof ORDERS, after: number, pageSize: number): AsyncGenerator<CompletedPage> {
