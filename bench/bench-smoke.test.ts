@@ -81,11 +81,11 @@ beforeAll(() => {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench/dist/bench/run.js'), '--scale', 'tiny', '--results', resultsPath], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    timeout: 300_000,
+    timeout: 420_000,
   });
   output = `${run.stdout}${run.stderr}`;
   report = JSON.parse(readFileSync(resultsPath, 'utf8')) as Report;
-}, 360_000);
+}, 480_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

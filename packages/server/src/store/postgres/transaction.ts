@@ -18,3 +18,18 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     throw error;
   }
 }
+
+/**
+ * Runs `query` in a transaction where the planner may not use a bitmap or a sequential scan, for
+ * keyset pages. Just after many rows are written, the table's statistics still count a few of
+ * them, and the plan they pick (a bitmap scan of every row that matches, then a sort) reads the
+ * whole rest of the set for each page: reading a large batch's results took time quadratic in its
+ * size, and a list page read every stored batch. Walking the index in order stops at the page's
+ * end whatever the statistics say.
+ */
+export async function inIndexOrder<R extends pg.QueryResultRow>(pool: pg.Pool, query: (client: pg.PoolClient) => Promise<pg.QueryResult<R>>): Promise<R[]> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
+    return (await query(client)).rows;
+  });
+}
