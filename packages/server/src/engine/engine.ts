@@ -38,7 +38,11 @@ export interface EngineOptions {
   providerSlots?: number;
   /** The provider-batch backend serving every model, none before it: requests go to it unread (the provider checks them). */
   providerForAll?: string;
-  /** Called once routed requests are written, `drained` when the last claim found nothing more queued. */
+  /**
+   * Called once routed requests are written, `drained` when no more routes are on their way; and
+   * with `drained` when, after routes reported with more to come, a claim finds nothing more
+   * queued while nothing waits to be written.
+   */
   onRouted?: (drained: boolean) => void;
 }
 
@@ -76,6 +80,8 @@ export class Engine {
   private pumping = false;
   /** Whether the last claim found fewer requests than it asked for: nothing more is queued. */
   private drained = false;
+  /** Whether routes were last reported with more queued: a claim that then finds nothing says so. */
+  private moreReported = false;
   private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
@@ -89,7 +95,7 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
     this.prices = options.prices ?? new PriceList();
-    this.results = new ResultWriter({ ...options, onRouted: () => options.onRouted?.(this.drained) });
+    this.results = new ResultWriter({ ...options, onRouted: () => this.reportRouted(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
 
@@ -138,6 +144,8 @@ export class Engine {
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
         this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
         for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
+        // Routes still to be written report it themselves; with none, the provider batches hear it now.
+        if (this.drained && this.moreReported && this.inFlight.size === 0 && this.results.idle) this.reportRouted(true);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
@@ -187,6 +195,17 @@ export class Engine {
   }
 
   /** Hands a request to `providerForAll` unread; false without one, or for an endpoint provider batches do not carry. */
+  /**
+   * Tells the provider batches that routes were written, `drained` only when nothing more is on its
+   * way: the last claim found nothing more queued, no claim is under way, no request is in flight
+   * (it may yet be routed) and no routes wait to be written: a later claim's routes must not be
+   * left for a second provider batch.
+   */
+  private reportRouted(drained: boolean): void {
+    this.moreReported = !drained;
+    this.options.onRouted?.(drained);
+  }
+
   private routedWhole(request: ClaimedRequest): boolean {
     const provider = this.options.providerForAll;
     if (provider === undefined || (request.endpoint && request.endpoint !== CHAT_COMPLETIONS)) return false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GATHER_QUIET_MS, ProviderGather } from './provider-gather.js';
+import { GATHER_QUIET_MS, ProviderGather, ROUTING_QUIET_MS } from './provider-gather.js';
 
 const T = 1_000_000;
 
@@ -7,9 +7,19 @@ describe('ProviderGather', () => {
   it('opens at once when the engine has routed everything it found queued', () => {
     const gather = new ProviderGather(100_000);
     gather.routed(false);
-    expect(gather.check(4096, T)).toBe(T + GATHER_QUIET_MS);
+    expect(gather.check(4096, T)).toBe(T + ROUTING_QUIET_MS);
     gather.routed(true);
     expect(gather.check(10_000, T + 10)).toBe('open');
+  });
+
+  it('while the engine says more is queued, waits out the long gaps of a loaded machine between its writes', () => {
+    const gather = new ProviderGather(100_000);
+    gather.routed(false);
+    expect(gather.check(4096, T)).toBe(T + ROUTING_QUIET_MS);
+    expect(gather.check(4096, T + 5000)).toBe(T + ROUTING_QUIET_MS);
+    gather.routed(false);
+    expect(gather.check(8192, T + 6000)).toBe(T + 6000 + ROUTING_QUIET_MS);
+    expect(gather.check(8192, T + 6000 + ROUTING_QUIET_MS)).toBe('open');
   });
 
   it('without word from the engine, waits until no request has arrived for a quiet spell', () => {

@@ -59,6 +59,16 @@ export class ResultWriter {
     return [...this.completions, ...this.retries, ...this.routes].map((pending) => pending.key);
   }
 
+  /** Whether routes wait to be written. */
+  get routesWaiting(): boolean {
+    return this.routes.length > 0;
+  }
+
+  /** Whether nothing is waiting to be written and no write is under way. */
+  get idle(): boolean {
+    return this.flushing === null && !this.flushScheduled && this.completions.length + this.retries.length + this.routes.length === 0;
+  }
+
   /** Writes everything received so far and stops trying again after a failed write. */
   async stop(): Promise<void> {
     await this.flush();
