@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import type { FollowClientsReport } from '../support/follow-clients.js';
@@ -15,12 +16,21 @@ import { param, type Params, type Scenario } from './scenario.js';
  * `latencyMs` with batchd at `concurrency`, once with nobody reading it and once with `followers`
  * clients (another process) following its results from its create to its end
  * (`?partial=true&follow=true`). Figure: batchd's CPU time per request with followers against
- * without; each follower must receive every result line.
+ * without, from the create to a settle time after the end; each follower must receive every
+ * result line.
  */
+
+/**
+ * Time after the end (and the followers' last reads) before batchd's CPU is read, in both runs:
+ * longer than a maintenance tick (1 s), so each counts the writing of the batch's results file.
+ */
+const SETTLE_MS = 2_500;
 
 interface Arm {
   seconds: number;
   cpuMsPerRequest: number;
+  /** The kernel's part of that CPU time (system time: socket writes and their delivery on loopback). */
+  systemMsPerRequest: number;
   followers?: FollowClientsReport;
 }
 
@@ -33,18 +43,22 @@ async function runArm(params: Params, dir: string, followers: number, cpuProfile
   try {
     const body = createBodyBuffer(requests, (i) => messageParams(i, 20, 64));
     const timeoutMs = 60_000 + requests * 10;
-    const cpuAtStart = server.cpuSeconds();
+    const cpuAtStart = server.cpuTimes();
     const start = performance.now();
     const batch = await client.createBatch(body);
     const following = followers === 0 ? undefined : runFollowClients({ url: server.url, batchId: batch.id, clients: followers }, timeoutMs);
     const ended = await client.waitForEnd(batch.id, 200, timeoutMs);
     const report = await following;
-    const cpuSeconds = server.cpuSeconds() - cpuAtStart;
+    const seconds = secondsSince(start);
+    await delay(SETTLE_MS);
+    const cpuAtEnd = server.cpuTimes();
+    const systemSeconds = cpuAtEnd.system - cpuAtStart.system;
+    const cpuSeconds = cpuAtEnd.user - cpuAtStart.user + systemSeconds;
     if (ended.request_counts.succeeded !== requests) throw new Error(`expected ${requests} succeeded, got ${JSON.stringify(ended.request_counts)}`);
     if (report && (report.errors.length > 0 || report.minLines !== requests || report.maxLines !== requests)) {
       throw new Error(`followers read ${report.minLines}–${report.maxLines} lines of ${requests}: ${report.errors.join('; ')}`);
     }
-    return { seconds: secondsSince(start), cpuMsPerRequest: (cpuSeconds * 1000) / requests, followers: report };
+    return { seconds, cpuMsPerRequest: (cpuSeconds * 1000) / requests, systemMsPerRequest: (systemSeconds * 1000) / requests, followers: report };
   } finally {
     client.close();
     await server.stop();
@@ -60,9 +74,9 @@ export const follow: Scenario = {
   async run(params, context) {
     const followers = param(params, 'followers');
     const alone = await runArm(params, join(context.workDir, 'alone'), 0, context.cpuProfileDir);
-    context.log(`no followers: ${alone.seconds.toFixed(1)} s, ${alone.cpuMsPerRequest.toFixed(3)} ms CPU per request`);
+    context.log(`no followers: ${alone.seconds.toFixed(1)} s, ${alone.cpuMsPerRequest.toFixed(3)} ms CPU per request (${alone.systemMsPerRequest.toFixed(3)} in the kernel)`);
     const followed = await runArm(params, join(context.workDir, 'followed'), followers, context.cpuProfileDir);
-    context.log(`${followers} followers: ${followed.seconds.toFixed(1)} s, ${followed.cpuMsPerRequest.toFixed(3)} ms CPU per request`);
+    context.log(`${followers} followers: ${followed.seconds.toFixed(1)} s, ${followed.cpuMsPerRequest.toFixed(3)} ms CPU per request (${followed.systemMsPerRequest.toFixed(3)} in the kernel)`);
     const report = followed.followers!;
     return {
       figures: [
@@ -73,6 +87,8 @@ export const follow: Scenario = {
         figure('time, followers', 's', followed.seconds, { baseline: { name: 'no followers', value: alone.seconds } }),
       ],
       details: {
+        systemMsPerRequest: followed.systemMsPerRequest,
+        systemMsPerRequestAlone: alone.systemMsPerRequest,
         followerBytes: report.bytes,
         followerChunks: report.chunks,
         chunksPerFollower: report.chunks / followers,

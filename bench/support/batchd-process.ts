@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BATCHD_MAIN, REPO_ROOT } from './repo-paths.js';
-import { readCpuSeconds, readProcMemory, type ProcMemory } from './proc-stats.js';
+import { readCpuSeconds, readCpuTimes, readProcMemory, type ProcMemory } from './proc-stats.js';
 
 /**
  * A `batchd serve` process for one measurement: its own SQLite file, a loopback port chosen by the
@@ -101,6 +101,11 @@ export class BatchdProcess {
   /** CPU seconds (user + system) the process has used so far. */
   cpuSeconds(): number {
     return readCpuSeconds(this.pid);
+  }
+
+  /** CPU seconds the process has used so far, in user space and in the kernel. */
+  cpuTimes(): { user: number; system: number } {
+    return readCpuTimes(this.pid);
   }
 
   /** The tail of what the process wrote to stderr. */

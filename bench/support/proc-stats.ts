@@ -74,10 +74,16 @@ export class RssSampler {
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system) a process has used so far. */
-export function readCpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far, in user space and in the kernel. */
+export function readCpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function readCpuSeconds(pid: number): number {
+  const { user, system } = readCpuTimes(pid);
+  return user + system;
 }
