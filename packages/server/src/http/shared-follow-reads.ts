@@ -19,7 +19,7 @@ interface SharedRead {
  * less often, so the writes a second stay bounded), and followers asking for the same batch, or
  * for the same page of its results after the same point, within one interval are answered by one
  * read. A shared read may be up to an interval old: a follower that finds its batch ended reads
- * its last pages alone.
+ * its last pages after the read that saw the end, shared only with the others that saw it.
  */
 export class SharedFollowReads {
   private readonly reads = new Map<string, SharedRead>();
@@ -63,11 +63,15 @@ export class SharedFollowReads {
     return this.shared(`batch ${workspaceId} ${batchId}`, () => this.store.getBatch(workspaceId, batchId));
   }
 
-  /** The pages of results after `afterSeq`, each page read once for every follower at that point. */
-  async *pagesAfter(batchId: string, afterSeq: number, pageSize: number): AsyncGenerator<CompletedPage> {
+  /**
+   * The pages of results after `afterSeq`, each page read once for every follower at that point.
+   * `ended`: the caller saw the batch ended before asking, so every read made from now on holds
+   * all its results; those reads are shared only among callers that saw the end.
+   */
+  async *pagesAfter(batchId: string, afterSeq: number, pageSize: number, ended = false): AsyncGenerator<CompletedPage> {
     let after = afterSeq;
     for (;;) {
-      const key = `page ${batchId} ${after} ${pageSize}`;
+      const key = `${ended ? 'final page' : 'page'} ${batchId} ${after} ${pageSize}`;
       const page = await this.shared(key, () => firstPage(this.store, batchId, after, pageSize), (read) => read?.lines.length ?? 0);
       if (page === null) return;
       after = page.lastSeq;

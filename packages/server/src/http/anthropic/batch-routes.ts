@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, type BatchListParams, type MessageBatchesPage } from '@batchd/sdk';
 import type { Clock } from '../../clock.js';
@@ -20,6 +19,7 @@ import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { resultsSoFar } from './results-so-far.js';
 import { wholeResults } from '../whole-results.js';
+import { writeChunks } from '../write-chunks.js';
 import { toMessageBatch } from '../../wire/message-batch.js';
 
 export interface BatchRouteDeps {
@@ -207,9 +207,10 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
       response.writeHead(200);
       response.flushHeaders();
-      await pipeline(Readable.from(lines, { highWaterMark: 1 }), response);
+      await writeChunks(lines, response, stop.signal);
     } catch (error) {
       if (!stop.signal.aborted) request.log.error({ err: error, requestId: request.id }, 'following results failed');
+      response.destroy();
     } finally {
       release();
     }

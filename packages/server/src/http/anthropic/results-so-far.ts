@@ -18,9 +18,9 @@ export interface FollowOptions {
  * The result lines of a running batch, in the order its requests ended, each line once. Following,
  * it waits for more after each read, woken by this process's writes or by the poll, and stops
  * once the batch has ended and every result up to its end has been read: the batch is read
- * before its results, so results written between the two reads are never left behind. While the
- * batch runs, its reads are shared with the other followers; once it has ended, the last pages are
- * read by this stream alone, after the read that saw it ended.
+ * before its results, so results written between the two reads are never left behind. Its reads
+ * are shared with the other followers; once it has ended, the last pages are read after the read
+ * that saw it ended (shared only with followers that saw the end too).
  */
 export async function* resultsSoFar(store: BatchesStore, workspaceId: string, batchId: string, options: FollowOptions): AsyncGenerator<Buffer> {
   const { pageSize, follow, signal, pollMs, shared } = options;
@@ -38,13 +38,13 @@ export async function* resultsSoFar(store: BatchesStore, workspaceId: string, ba
       signalled = false;
       const batch = follow ? await shared.getBatch(workspaceId, batchId) : await store.getBatch(workspaceId, batchId);
       if (!batch) return;
-      const alone = !follow || batch.status === 'ended';
-      for await (const page of alone ? store.readCompletedResults(batchId, after, pageSize) : shared.pagesAfter(batchId, after, pageSize)) {
+      const ended = batch.status === 'ended';
+      for await (const page of follow ? shared.pagesAfter(batchId, after, pageSize, ended) : store.readCompletedResults(batchId, after, pageSize)) {
         after = page.lastSeq;
         yield page.lines;
         if (signal.aborted) return;
       }
-      if (!follow || batch.status === 'ended' || signal.aborted) return;
+      if (!follow || ended || signal.aborted) return;
       if (!signalled) {
         await new Promise<void>((resolve) => {
           const done = () => {
