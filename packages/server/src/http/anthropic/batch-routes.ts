@@ -203,6 +203,8 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     // stream is written here rather than by the framework.
     reply.hijack();
     response.on('close', () => stop.abort());
+    // A write to a connection that just went: the stream stops as when it closes.
+    response.on('error', () => stop.abort());
     try {
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
       response.writeHead(200);
