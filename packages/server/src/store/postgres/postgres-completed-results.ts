@@ -1,13 +1,11 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { CompletedPage } from '../completed-results.js';
+import { linesOfCopy } from './copy-binary-lines.js';
 import { inTransaction } from './transaction.js';
 
 /** The column that orders each kind of read. */
 const ORDERS = { key: 'key', completion: 'completion_seq' } as const;
-
-/** Signature, flags and header-extension length: the fixed start of COPY's binary format. */
-const COPY_HEADER_BYTES = 19;
 
 /**
  * A page of result lines as COPY's binary format: a `bigint` position then the framed line
@@ -21,30 +19,14 @@ function pageQuery(order: keyof typeof ORDERS, seq: number, after: number, pageS
     FROM batchd.requests WHERE batch_seq = ${seq} AND ${column} > ${after} ORDER BY ${column} LIMIT ${pageSize}) TO STDOUT (FORMAT binary)`;
 }
 
-/** The lines of a page read by {@link pageQuery}, concatenated, with the position of the last and how many there were. */
-export function linesOfCopy(data: Buffer): { lines: Buffer; lastPosition: number; count: number } {
-  const lines: Buffer[] = [];
-  let lastPosition = 0;
-  let at = COPY_HEADER_BYTES + data.readUInt32BE(COPY_HEADER_BYTES - 4);
-  // Each row: field count (2), position's length (4) and value (8), line's length (4) and bytes.
-  while (data.readInt16BE(at) !== -1) {
-    lastPosition = Number(data.readBigInt64BE(at + 6));
-    const length = data.readInt32BE(at + 14);
-    if (length < 0) throw new Error(`request at ${lastPosition} has neither a result nor a result type`);
-    lines.push(data.subarray(at + 18, at + 18 + length));
-    at += 18 + length;
-  }
-  return { lines: Buffer.concat(lines), lastPosition, count: lines.length };
-}
-
 /** One page, read whole into memory and the connection returned before it is handed on: a slow reader holds no connection. */
-async function readPage(pool: pg.Pool, query: string): Promise<Buffer> {
+async function readPage(pool: pg.Pool, query: string): Promise<Buffer[]> {
   return inTransaction(pool, async (client) => {
     // Walk the index in order whatever the statistics say (see `inIndexOrder`).
     await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
     const chunks: Buffer[] = [];
     for await (const chunk of client.query(copyTo(query)) as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks);
+    return chunks;
   });
 }
 
