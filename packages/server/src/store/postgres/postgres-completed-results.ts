@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { CompletedPage } from '../completed-results.js';
 import { linesOfCopy } from './copy-binary-lines.js';
-import { inTransaction } from './transaction.js';
+import { BEGIN_IN_INDEX_ORDER, inTransaction } from './transaction.js';
 
 /** The column that orders each kind of read. */
 const ORDERS = { key: 'key', completion: 'completion_seq' } as const;
@@ -21,13 +21,16 @@ function pageQuery(order: keyof typeof ORDERS, seq: number, after: number, pageS
 
 /** One page, read whole into memory and the connection returned before it is handed on: a slow reader holds no connection. */
 async function readPage(pool: pg.Pool, query: string): Promise<Buffer[]> {
-  return inTransaction(pool, async (client) => {
-    // Walk the index in order whatever the statistics say (see `inIndexOrder`).
-    await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
-    const chunks: Buffer[] = [];
-    for await (const chunk of client.query(copyTo(query)) as AsyncIterable<Buffer>) chunks.push(chunk);
-    return chunks;
-  });
+  // Walks the index in order whatever the statistics say (see `inIndexOrder`).
+  return inTransaction(
+    pool,
+    async (client) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyTo(query)) as AsyncIterable<Buffer>) chunks.push(chunk);
+      return chunks;
+    },
+    BEGIN_IN_INDEX_ORDER,
+  );
 }
 
 /**
