@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
-import { resultLine } from '../../packages/server/src/store/result-line.js';
 import { SQLITE_MIGRATIONS } from '../../packages/server/src/store/sqlite/migrations.js';
 import { readProcMemory } from '../support/proc-stats.js';
 
@@ -29,6 +28,11 @@ const PAGE_ROWS = `FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LI
 
 /** Reads the page after `after`: the last key and the page's bytes, or null past the end. */
 type PageReader = (after: number) => [number, Buffer] | null;
+
+/** One JSONL results line framed in JS, as batchd framed lines from rows before it read them as bytes. */
+function resultLine(customId: string, type: string | null, result: string | null): string {
+  return `{"custom_id":"${customId}","result":${result ?? `{"type":"${type}"}`}}\n`;
+}
 
 interface StoredRow {
   key: number;

@@ -51,6 +51,11 @@ export interface BatchRouteDeps {
 type IdParams = { Params: { id: string } };
 
 const RESULTS_PAGE_LINES = 1000;
+/**
+ * Lines per page of an ended batch's results read from rows (PostgreSQL, or SQLite before its
+ * results file): about 750 KB at 3 KB a line, so the pages held at once stay small.
+ */
+const WHOLE_RESULTS_PAGE_LINES = 250;
 /** How often a follow stream looks for results written by other processes (workers on PostgreSQL). */
 const FOLLOW_POLL_MS = 250;
 /** Time between two wake-ups of the follow streams on this node, for each stream open (see `SharedFollowReads`). */
@@ -183,7 +188,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
-    if (batch.status === 'ended') return reply.send(Readable.from(wholeResults(store.readResults(batch.id, RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
+    if (batch.status === 'ended') return reply.send(Readable.from(wholeResults(store.readResults(batch.id, WHOLE_RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
     const stop = new AbortController();
     const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
       pageSize: RESULTS_PAGE_LINES,

@@ -2,12 +2,13 @@ import type pg from 'pg';
 
 /**
  * Runs `work` in a transaction on one connection of `pool`: committed if it returns, rolled back
- * if it throws (the error is rethrown). A connection that cannot roll back is discarded.
+ * if it throws (the error is rethrown). A connection that cannot roll back is discarded. `begin`
+ * starts the transaction, with any settings of its own in the same round trip.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     client.release();
@@ -19,6 +20,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   }
 }
 
+/** Begins a transaction where the planner may not use a bitmap or a sequential scan (see {@link inIndexOrder}). */
+export const BEGIN_IN_INDEX_ORDER = 'BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off';
+
 /**
  * Runs `query` in a transaction where the planner may not use a bitmap or a sequential scan, for
  * keyset pages. Just after many rows are written, the table's statistics still count a few of
@@ -28,8 +32,5 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
  * end whatever the statistics say.
  */
 export async function inIndexOrder<R extends pg.QueryResultRow>(pool: pg.Pool, query: (client: pg.PoolClient) => Promise<pg.QueryResult<R>>): Promise<R[]> {
-  return inTransaction(pool, async (client) => {
-    await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
-    return (await query(client)).rows;
-  });
+  return inTransaction(pool, async (client) => (await query(client)).rows, BEGIN_IN_INDEX_ORDER);
 }
