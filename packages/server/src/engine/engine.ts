@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -56,11 +57,6 @@ const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
 
-interface InFlight {
-  controller: AbortController;
-  done: Promise<void>;
-}
-
 /**
  * The pump: claims requests, calls the backend with at most `concurrency` calls in flight, and
  * hands results to the {@link ResultWriter}. Leases are renewed while calls run and until their
@@ -68,7 +64,10 @@ interface InFlight {
  * holds the request's lease.
  */
 export class Engine {
-  private readonly inFlight = new Map<number, InFlight>();
+  /** The requests being run, each with the promise that settles once it is done. */
+  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Aborted when the engine stops: the signal of every call it makes. */
+  private readonly stopping = new AbortController();
   private readonly results: ResultWriter;
   private readonly leases: LeaseRenewal;
   /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
@@ -97,6 +96,8 @@ export class Engine {
     this.prices = options.prices ?? new PriceList();
     this.results = new ResultWriter({ ...options, onRouted: () => this.reportRouted(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
+    // Every call in flight listens to it.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   start(): void {
@@ -215,9 +216,8 @@ export class Engine {
   }
 
   private dispatch(request: ClaimedRequest): void {
-    const controller = new AbortController();
     const bytes = request.params.length;
-    const done = this.run(request, controller.signal)
+    const done = this.run(request, this.stopping.signal)
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
         this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
@@ -231,7 +231,7 @@ export class Engine {
         this.wake();
       });
     this.heldParams += bytes;
-    this.inFlight.set(request.key, { controller, done });
+    this.inFlight.set(request.key, done);
   }
 
   /** Runs one request as its kind says, once its params fit in the budget. */
@@ -309,8 +309,8 @@ export class Engine {
       ]);
       clearTimeout(timeout);
       const remaining = [...this.inFlight.values()];
-      for (const { controller } of remaining) controller.abort();
-      await Promise.allSettled(remaining.map(({ done }) => done));
+      this.stopping.abort();
+      await Promise.allSettled(remaining);
     }
     await this.results.stop();
   }
