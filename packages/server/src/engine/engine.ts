@@ -53,6 +53,8 @@ const PAUSES_REFRESH_MS = 250;
 const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+/** Params text let through to be parsed in one turn of the event loop, between turns in which the API answers. */
+const PARAMS_PER_TURN_BYTES = 256 * 1024;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
@@ -88,7 +90,7 @@ export class Engine {
   private idle: Array<() => void> = [];
   /** How the requests of OpenAI batches are handled, by their batch's endpoint. */
   private readonly openAIKinds: (endpoint: string | null) => RequestKind;
-  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
+  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES, PARAMS_PER_TURN_BYTES);
   private readonly prices: PriceList;
 
   constructor(private readonly options: EngineOptions) {
@@ -238,9 +240,6 @@ export class Engine {
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
     try {
-      // Admitted as another request gives its budget back, it would parse within that one's turn,
-      // each after the other with no turn for the API between: each starts on a turn of its own.
-      await nextTurn();
       await this.runWithin(request, signal);
     } finally {
       giveBack();
@@ -255,8 +254,9 @@ export class Engine {
   /** Parses, routes by model, calls, then stores, retries or fails. */
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const kind = this.kindOf(request);
-    const parsed = kind.parse(request.params);
-    // From here the parsed params stand for the request: its text (up to 32 MiB) is garbage.
+    const paramsText = request.params;
+    const parsed = kind.parse(paramsText);
+    // From here the call holds the text (a backend that sends params unchanged sends it), not the request.
     request.params = '';
     if ('invalid' in parsed) {
       this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
@@ -280,7 +280,7 @@ export class Engine {
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
     // Keyed at create by the lane that serves the model; a lane no longer cache-aware ignores it.
     const prefix = lane.gate && readStoredPrefix(request.prefixKey);
-    const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
+    const context = { key: request.key, lane, params: parsed.params, paramsText, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
     const outcome = await kind.call(context);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
