@@ -53,4 +53,12 @@ describe('SharedDeadlines', () => {
     expect(ticket.signal.aborted).toBe(true);
     ticket.release();
   });
+
+  it('starts a new slot once one is held by as many calls as it takes', () => {
+    const deadlines = new SharedDeadlines(60_000, () => 0);
+    const caller = new AbortController();
+    const tickets = Array.from({ length: 17 }, () => deadlines.enter(caller.signal));
+    expect(new Set(tickets.map((ticket) => ticket.signal)).size).toBe(2);
+    for (const ticket of tickets) ticket.release();
+  });
 });

@@ -11,13 +11,18 @@ export interface DeadlineTicket {
 
 /** Longest stretch of call starts that share one deadline. */
 const MAX_SLOT_MS = 1_000;
+/**
+ * Most calls sharing one deadline: each call's HTTP request listens to the shared signal, and an
+ * `AbortSignal` looks through its listeners on every listener added.
+ */
+const MAX_SLOT_CALLS = 16;
 
 /**
  * Deadlines for calls that each may take up to `timeoutMs`, shared by the calls that start close
  * together: those started with the same caller signal within one slot (a hundredth of
- * `timeoutMs`, at most a second) share one abort controller and one timer, which fires a slot
+ * `timeoutMs`, at most a second; at most {@link MAX_SLOT_CALLS} calls) share one abort controller and one timer, which fires a slot
  * after `timeoutMs` from the slot's start. Each call thus gets at least `timeoutMs` and at most
- * 1 % more, and thousands of calls a second cost a timer and a controller a slot instead of one each.
+ * 1 % more, and many calls a second cost a timer and a controller a slot instead of one each.
  */
 export class SharedDeadlines {
   readonly #timeoutMs: number;
@@ -35,7 +40,7 @@ export class SharedDeadlines {
   /** A deadline for a call starting now, aborted as well when `caller` aborts. */
   enter(caller: AbortSignal): DeadlineTicket {
     let slot = this.#open.get(caller);
-    if (slot === undefined || this.#now() - slot.openedAt > this.#slotMs) {
+    if (slot === undefined || slot.full || this.#now() - slot.openedAt > this.#slotMs) {
       slot = new Slot(caller, this.#now(), this.#timeoutMs + this.#slotMs, () => {
         if (this.#open.get(caller) === slot) this.#open.delete(caller);
       });
@@ -72,6 +77,10 @@ class Slot {
     }, deadlineMs);
     caller.addEventListener('abort', this.#onAbort);
     if (caller.aborted) this.#controller.abort();
+  }
+
+  get full(): boolean {
+    return this.#holders >= MAX_SLOT_CALLS;
   }
 
   join(): DeadlineTicket {
