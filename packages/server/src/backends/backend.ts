@@ -6,6 +6,8 @@ import type { RateLimitState } from './rate-limits.js';
 /** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
 export interface BackendCall {
   params: Record<string, unknown>;
+  /** `params` as the compact JSON text they were stored as, when at hand: a backend that sends them unchanged sends this. */
+  paramsText?: string;
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt?: number;

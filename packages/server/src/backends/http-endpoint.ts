@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { BackendOutcome } from './backend.js';
 import { classifyTransportFailure, type TransportFailure } from './classify.js';
 import { parseRateLimits, type HeaderMap, type RateLimitState } from './rate-limits.js';
+import { SharedDeadlines, type DeadlineTicket } from './shared-deadlines.js';
 
 type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
@@ -85,6 +86,7 @@ export class HttpEndpoint {
   readonly #base: string;
   readonly #path: string;
   readonly #options: HttpEndpointOptions;
+  readonly #deadlines: SharedDeadlines;
   #rateLimit: RateLimitState = {};
 
   constructor(options: HttpEndpointOptions) {
@@ -93,6 +95,7 @@ export class HttpEndpoint {
     this.#path = `${this.#base}${options.path}`;
     this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
     this.#options = options;
+    this.#deadlines = new SharedDeadlines(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   /** What the latest response carrying rate-limit headers said; `{}` until one arrives. */
@@ -125,12 +128,13 @@ export class HttpEndpoint {
     read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
   ): Promise<T | ErrorOutcome> {
     const { headers, timeoutMs = DEFAULT_TIMEOUT_MS, now, secret } = this.#options;
-    const deadline = new CallDeadline(signal, timeoutMs);
+    // A streamed answer's deadline stops at its headers: its own; whole answers share theirs.
+    const deadline: CallDeadline | DeadlineTicket = streaming ? new CallDeadline(signal, timeoutMs) : this.#deadlines.enter(signal);
     let keepSignal = false;
     try {
       const response = await this.#pool.request({ path, method: 'POST', headers, body, signal: deadline.signal });
       this.#rateLimit = parseRateLimits(response.headers, now()) ?? this.#rateLimit;
-      if (streaming) {
+      if (deadline instanceof CallDeadline) {
         deadline.stopTimer();
         keepSignal = true;
         response.body.once('close', () => deadline.release());

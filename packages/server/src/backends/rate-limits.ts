@@ -21,8 +21,9 @@ export interface RateLimitState {
   exhaustedUntilMs?: number;
 }
 
-const ANTHROPIC_BUDGETS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
-const OPENAI_BUDGETS = ['requests', 'tokens'] as const;
+/** Each budget's `remaining` and `reset` header names, made once rather than per response. */
+const ANTHROPIC_BUDGETS = ['requests', 'tokens', 'input-tokens', 'output-tokens'].map((budget) => [`anthropic-ratelimit-${budget}-remaining`, `anthropic-ratelimit-${budget}-reset`] as const);
+const OPENAI_BUDGETS = ['requests', 'tokens'].map((budget) => [`x-ratelimit-remaining-${budget}`, `x-ratelimit-reset-${budget}`] as const);
 
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
@@ -83,15 +84,15 @@ export function parseRateLimits(headers: HeaderMap, nowMs: number): RateLimitSta
     if (until !== undefined && Number.isFinite(until)) exhaustedUntilMs = Math.max(exhaustedUntilMs ?? until, until);
   };
 
-  for (const budget of ANTHROPIC_BUDGETS) {
-    consider(`anthropic-ratelimit-${budget}-remaining`, () => {
-      const reset = headerValue(headers, `anthropic-ratelimit-${budget}-reset`);
+  for (const [remaining, resetName] of ANTHROPIC_BUDGETS) {
+    consider(remaining, () => {
+      const reset = headerValue(headers, resetName);
       return reset === undefined ? undefined : Date.parse(reset);
     });
   }
-  for (const budget of OPENAI_BUDGETS) {
-    consider(`x-ratelimit-remaining-${budget}`, () => {
-      const reset = headerValue(headers, `x-ratelimit-reset-${budget}`);
+  for (const [remaining, resetName] of OPENAI_BUDGETS) {
+    consider(remaining, () => {
+      const reset = headerValue(headers, resetName);
       const delayMs = reset === undefined ? undefined : parseDurationMs(reset);
       return delayMs === undefined ? undefined : nowMs + delayMs;
     });

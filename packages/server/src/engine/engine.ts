@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -52,14 +53,11 @@ const PAUSES_REFRESH_MS = 250;
 const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+/** Params text let through to be parsed in one turn of the event loop, between turns in which the API answers. */
+const PARAMS_PER_TURN_BYTES = 256 * 1024;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
-
-interface InFlight {
-  controller: AbortController;
-  done: Promise<void>;
-}
 
 /**
  * The pump: claims requests, calls the backend with at most `concurrency` calls in flight, and
@@ -68,7 +66,10 @@ interface InFlight {
  * holds the request's lease.
  */
 export class Engine {
-  private readonly inFlight = new Map<number, InFlight>();
+  /** The requests being run, each with the promise that settles once it is done. */
+  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Aborted when the engine stops: the signal of every call it makes. */
+  private readonly stopping = new AbortController();
   private readonly results: ResultWriter;
   private readonly leases: LeaseRenewal;
   /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
@@ -89,7 +90,7 @@ export class Engine {
   private idle: Array<() => void> = [];
   /** How the requests of OpenAI batches are handled, by their batch's endpoint. */
   private readonly openAIKinds: (endpoint: string | null) => RequestKind;
-  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES);
+  private readonly paramsBudget = new ParamsBudget(PARAMS_IN_FLIGHT_BYTES, PARAMS_PER_TURN_BYTES);
   private readonly prices: PriceList;
 
   constructor(private readonly options: EngineOptions) {
@@ -97,6 +98,8 @@ export class Engine {
     this.prices = options.prices ?? new PriceList();
     this.results = new ResultWriter({ ...options, onRouted: () => this.reportRouted(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
+    // Every call in flight listens to it.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   start(): void {
@@ -215,9 +218,8 @@ export class Engine {
   }
 
   private dispatch(request: ClaimedRequest): void {
-    const controller = new AbortController();
     const bytes = request.params.length;
-    const done = this.run(request, controller.signal)
+    const done = this.run(request, this.stopping.signal)
       .catch((error: unknown) => {
         // A request the engine cannot handle ends errored instead of taking the process down.
         this.options.logger.error({ err: error, batch: request.batchId, customId: request.customId }, 'processing a request failed');
@@ -231,16 +233,13 @@ export class Engine {
         this.wake();
       });
     this.heldParams += bytes;
-    this.inFlight.set(request.key, { controller, done });
+    this.inFlight.set(request.key, done);
   }
 
   /** Runs one request as its kind says, once its params fit in the budget. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
     try {
-      // Admitted as another request gives its budget back, it would parse within that one's turn,
-      // each after the other with no turn for the API between: each starts on a turn of its own.
-      await nextTurn();
       await this.runWithin(request, signal);
     } finally {
       giveBack();
@@ -255,8 +254,9 @@ export class Engine {
   /** Parses, routes by model, calls, then stores, retries or fails. */
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const kind = this.kindOf(request);
-    const parsed = kind.parse(request.params);
-    // From here the parsed params stand for the request: its text (up to 32 MiB) is garbage.
+    const paramsText = request.params;
+    const parsed = kind.parse(paramsText);
+    // From here the call holds the text (a backend that sends params unchanged sends it), not the request.
     request.params = '';
     if ('invalid' in parsed) {
       this.results.complete(kind.errored(request.key, 'invalid_request_error', parsed.invalid));
@@ -280,7 +280,7 @@ export class Engine {
     const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
     // Keyed at create by the lane that serves the model; a lane no longer cache-aware ignores it.
     const prefix = lane.gate && readStoredPrefix(request.prefixKey);
-    const context = { key: request.key, lane, params: parsed.params, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
+    const context = { key: request.key, lane, params: parsed.params, paramsText, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
     const outcome = await kind.call(context);
     const now = this.options.clock.now();
     if (signal.aborted || outcome === null) {
@@ -309,8 +309,8 @@ export class Engine {
       ]);
       clearTimeout(timeout);
       const remaining = [...this.inFlight.values()];
-      for (const { controller } of remaining) controller.abort();
-      await Promise.allSettled(remaining.map(({ done }) => done));
+      this.stopping.abort();
+      await Promise.allSettled(remaining);
     }
     await this.results.stop();
   }

@@ -32,8 +32,8 @@ export const messagesRequests: RequestKind = {
   },
 
   async call(context) {
-    const { key, lane, params, signal, attempt, prefixKey } = context;
-    const outcome = await lane.callWith((backend) => sendMessages(backend, { params, signal, attempt, routingKey: prefixKey }), 'batch', context);
+    const { key, lane, params, paramsText, signal, attempt, prefixKey } = context;
+    const outcome = await lane.callWith((backend) => sendMessages(backend, { params, paramsText, signal, attempt, routingKey: prefixKey }), 'batch', context);
     if (outcome === null || outcome.kind === 'error') return outcome;
     const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) };
     return { kind: 'succeeded', completion, model: outcome.message.model };

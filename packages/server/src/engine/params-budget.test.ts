@@ -35,4 +35,21 @@ describe('ParamsBudget', () => {
     await settle();
     expect(granted).toEqual(['huge', 'small', 'a', 'b', 'c']);
   });
+
+  it('lets through no more than its bytes per turn of the event loop, one alone whatever its size', async () => {
+    const budget = new ParamsBudget(1_000, 100);
+    const granted: string[] = [];
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    for (const [name, bytes] of [['a', 60], ['b', 40], ['c', 10], ['huge', 500], ['d', 10]] as const) {
+      void budget.take(bytes).then(() => granted.push(name));
+    }
+    await Promise.resolve();
+    expect(granted).toEqual(['a', 'b']);
+    await turn();
+    expect(granted).toEqual(['a', 'b', 'c']);
+    await turn();
+    expect(granted).toEqual(['a', 'b', 'c', 'huge']);
+    await turn();
+    expect(granted).toEqual(['a', 'b', 'c', 'huge', 'd']);
+  });
 });

@@ -13,6 +13,8 @@ export interface CallContext {
   lane: BackendLane;
   /** The request's params, as {@link RequestKind.parse} read them. */
   params: Record<string, unknown>;
+  /** The same params as the JSON text they were stored as, which `JSON.stringify(params)` gives back. */
+  paramsText: string;
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt: number;

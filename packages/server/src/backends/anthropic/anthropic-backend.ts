@@ -80,7 +80,7 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
   }
 
   async send(call: BackendCall): Promise<BackendOutcome> {
-    const exchange = await this.endpoint.post(JSON.stringify(call.params), call.signal, call.routingKey);
+    const exchange = await this.endpoint.post(call.paramsText ?? JSON.stringify(call.params), call.signal, call.routingKey);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -90,6 +90,6 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
 
   /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */
   async stream(call: BackendCall): Promise<OpenStream> {
-    return this.endpoint.open(JSON.stringify(call.params), call.signal, call.routingKey);
+    return this.endpoint.open(call.paramsText ?? JSON.stringify(call.params), call.signal, call.routingKey);
   }
 }
