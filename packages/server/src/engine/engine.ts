@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
+import type { ProviderBatchStore } from '../store/provider-batch-store.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type QueueStore } from '../store/store.js';
 import { PriceList } from '../pricing/price-list.js';
 import { answerCost } from './answer-cost.js';
@@ -16,7 +17,7 @@ import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
 export interface EngineOptions {
-  store: QueueStore & ResultWriterOptions['store'];
+  store: QueueStore & ResultWriterOptions['store'] & { providerBatches?: Pick<ProviderBatchStore, 'routeQueued'> };
   lanes: Lanes;
   clock: Clock;
   logger: Logger;
@@ -52,6 +53,9 @@ const PAUSES_REFRESH_MS = 250;
 const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+
+/** Queued requests handed to `providerForAll` per store call, unread and unleased. */
+const ROUTE_GROUP = 10_000;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
@@ -136,17 +140,23 @@ export class Engine {
         const now = this.options.clock.now();
         await this.refreshPauses(now);
         await this.refreshCanceling(now);
+        // Routing goes on until a pass routes nothing: only then is nothing more queued for the provider.
+        const routed = await this.routeQueued(now);
+        if (routed > 0) this.pumpAgain = true;
         const free = this.claimable();
         const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
-        if (free <= 0 || paramsRoom <= 0) break;
         const { store, owner, leaseMs, clusterLimit } = this.options;
-        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
+        const claimed = free > 0 && paramsRoom > 0 ? await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom) : null;
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
-        this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
-        for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
-        // Routes still to be written report it themselves; with none, the provider batches hear it now.
-        if (this.drained && this.moreReported && this.inFlight.size === 0 && this.results.idle) this.reportRouted(true);
-        if (claimed.length === free) this.pumpAgain = true;
+        const claimDrained = claimed ? clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom : this.drained;
+        this.drained = routed === 0 && claimDrained;
+        for (const request of claimed ?? []) if (!this.routedWhole(request)) this.dispatch(request);
+        // Routes the store wrote, or a claim that found nothing after routes reported with more to come: the provider batches hear it now.
+        // Routes the claim left to be written report it themselves.
+        const quiet = this.drained && this.inFlight.size === 0 && this.results.idle;
+        if (routed > 0 || (quiet && this.moreReported)) this.reportRouted(quiet);
+        if (claimed === null && routed === 0) break;
+        if (claimed?.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
       } while (this.pumpAgain && this.running);
@@ -194,7 +204,6 @@ export class Engine {
     this.canceling.add(batchId);
   }
 
-  /** Hands a request to `providerForAll` unread; false without one, or for an endpoint provider batches do not carry. */
   /**
    * Tells the provider batches that routes were written, `drained` only when nothing more is on its
    * way: the last claim found nothing more queued, no claim is under way, no request is in flight
@@ -206,6 +215,15 @@ export class Engine {
     this.options.onRouted?.(drained);
   }
 
+  /** Hands queued requests to `providerForAll` in the store, unread; returns how many. */
+  private async routeQueued(now: number): Promise<number> {
+    const provider = this.options.providerForAll;
+    const providerBatches = this.options.store.providerBatches;
+    if (provider === undefined || !providerBatches) return 0;
+    return providerBatches.routeQueued(provider, CHAT_COMPLETIONS, ROUTE_GROUP, now);
+  }
+
+  /** Hands a claimed request to `providerForAll` unread (one queued after the last routing); false without one, or for an endpoint provider batches do not carry. */
   private routedWhole(request: ClaimedRequest): boolean {
     const provider = this.options.providerForAll;
     if (provider === undefined || (request.endpoint && request.endpoint !== CHAT_COMPLETIONS)) return false;

@@ -12,10 +12,21 @@ import type { SqliteUpkeep } from './sqlite-upkeep.js';
 /** Requests routed to backend `?` and in no provider batch yet (the `provider_requests_routed` index's condition). */
 const ROUTED = `p.submission_id IS NULL AND p.backend = ?`;
 
+/** How many active batches one routing pass looks at, as a claim does. */
+const ROUTE_FAN_OUT = 64;
+
 const STATEMENTS = {
   route: `UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   routed: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) VALUES (?, ?, NULL)`,
   routedCount: `SELECT count(*) FROM provider_requests p WHERE ${ROUTED}`,
+  // Active batches whose requests a provider batch carries: Messages, or OpenAI chat completions (`?`).
+  routable: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress' AND expires_at > ?
+    AND (endpoint IS NULL OR endpoint = ?) ORDER BY claim_turn LIMIT ${ROUTE_FAN_OUT}`,
+  // A batch's next runnable requests leave the queue unleased, as a claim would take them.
+  routeQueued: `UPDATE requests SET state = 'running', lease_owner = NULL, lease_until = NULL, attempts = attempts + 1
+    WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, prefix_key, key LIMIT ?)
+    RETURNING key`,
+  routedKeys: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) SELECT value, ?, NULL FROM json_each(?)`,
   // Routed requests whose batch may no longer send them go back to the queue, where settling ends them.
   unwanted: `SELECT p.key, r.batch_seq AS batchSeq FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= ?)`,
@@ -29,7 +40,7 @@ const STATEMENTS = {
     VALUES (?, '', ?, ?, 'submitting', ?, ?, ?) RETURNING id`,
   setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
   link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
-  submit: `UPDATE provider_requests SET submission_id = ? WHERE key = ?`,
+  submit: `UPDATE provider_requests SET submission_id = ? WHERE key IN (SELECT value FROM json_each(?))`,
   requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
@@ -42,9 +53,13 @@ const STATEMENTS = {
   othersWaiting: `SELECT count(*) FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND b.status <> 'canceling'`,
   // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
-  complete: `UPDATE requests SET state = 'done', result_type = @type, result = @result, completion_seq = @seq
-    WHERE key = @key AND state = 'running' AND key IN (SELECT key FROM provider_requests WHERE key = @key AND submission_id = @id)
-      AND (@type <> 'canceled' OR batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING batch_seq`,
+  // Each `[key, type, result]` of the JSON array `?`, numbered after `?` in the array's order.
+  complete: `UPDATE requests SET state = 'done', result_type = i.type, result = i.result, completion_seq = ? + i.n
+    FROM (SELECT value ->> 0 AS key, value ->> 1 AS type, value ->> 2 AS result, key + 1 AS n FROM json_each(?)) AS i
+    WHERE requests.key = i.key AND requests.state = 'running'
+      AND EXISTS (SELECT 1 FROM provider_requests p WHERE p.key = requests.key AND p.submission_id = ?)
+      AND (i.type <> 'canceled' OR requests.batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING requests.key, requests.batch_seq`,
+  forgetAll: `DELETE FROM provider_requests WHERE key IN (SELECT value FROM json_each(?))`,
   close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
@@ -77,6 +92,20 @@ export class SqliteProviderBatches implements ProviderBatchStore {
     })();
   }
 
+  async routeQueued(backend: string, endpoint: string, limit: number, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const batches = this.sql.routable.pluck().all(now, endpoint) as number[];
+      let routed = 0;
+      for (let i = 0; i < batches.length && routed < limit; i++) {
+        const share = Math.ceil((limit - routed) / (batches.length - i));
+        const keys = this.sql.routeQueued.pluck().all(batches[i], now, share) as number[];
+        if (keys.length > 0) this.sql.routedKeys.run(backend, JSON.stringify(keys));
+        routed += keys.length;
+      }
+      return routed;
+    })();
+  }
+
   async routedCount(backend: string): Promise<number> {
     return this.sql.routedCount.pluck().get(backend) as number;
   }
@@ -93,7 +122,7 @@ export class SqliteProviderBatches implements ProviderBatchStore {
       const picked = withinBytes(rows, limits.maxBytes);
       if (picked.length === 0) return null;
       const id = this.sql.insert.pluck().get(backend, picked.length, now, picked.length, owner, leaseUntil) as number;
-      for (const row of picked) this.sql.submit.run(id, row.key);
+      this.sql.submit.run(id, JSON.stringify(picked.map((row) => row.key)));
       for (const seq of new Set(picked.map((row) => row.batchSeq))) this.sql.link.run(id, seq);
       return toSubmissionRecord(this.sql.setTag.get(submissionTag(id, now), id) as SubmissionRow);
     })();
@@ -120,21 +149,29 @@ export class SqliteProviderBatches implements ProviderBatchStore {
 
   async completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void> {
     if (completions.length === 0) return;
+    // A key given twice is written once, as first given.
+    const byKey = new Map<number, ProviderCompletion>();
+    for (const completion of completions) if (!byKey.has(completion.key)) byKey.set(completion.key, completion);
+    const group = JSON.stringify([...byKey.values()].map((completion) => [completion.key, completion.type, completion.result]));
     this.db.transaction(() => {
-      const seqs = new Set<number>();
+      const first = this.parts.completions.reserve(byKey.size);
+      const ended = this.sql.complete.raw().all(first, group, id) as Array<[number, number]>;
+      if (ended.length === 0) return;
+      this.sql.forgetAll.run(JSON.stringify(ended.map(([key]) => key)));
       const deltas = new BatchDeltas();
-      const first = this.parts.completions.reserve(completions.length);
-      completions.forEach((completion, index) => {
-        const { type, result, key } = completion;
-        const row = this.sql.complete.get({ type, result, seq: first + index + 1, key, id }) as { batch_seq: number } | undefined;
-        if (!row) return;
-        this.sql.forget.run(key);
-        seqs.add(row.batch_seq);
-        if (type === 'succeeded' || type === 'errored') deltas.add(row.batch_seq, { ...completion, type, result: result ?? '' });
-        else this.parts.sql.countSettled.run(1, Number(type === 'canceled'), Number(type === 'expired'), row.batch_seq);
-      });
+      const settled = new Map<number, [number, number, number]>();
+      for (const [key, seq] of ended) {
+        const completion = byKey.get(key)!;
+        const { type, result } = completion;
+        if (type === 'succeeded' || type === 'errored') deltas.add(seq, { ...completion, type, result: result ?? '' });
+        else {
+          const counts = settled.get(seq) ?? [0, 0, 0];
+          settled.set(seq, [counts[0] + 1, counts[1] + Number(type === 'canceled'), counts[2] + Number(type === 'expired')]);
+        }
+      }
       for (const [seq, delta] of deltas.entries()) this.parts.sql.applyDelta.run(...delta, seq);
-      for (const seq of seqs) this.parts.sql.endIfDone.run(now, seq);
+      for (const [seq, counts] of settled) this.parts.sql.countSettled.run(...counts, seq);
+      for (const seq of new Set(ended.map(([, seq]) => seq))) this.parts.sql.endIfDone.run(now, seq);
     })();
     this.parts.completionSignal.notify();
   }
