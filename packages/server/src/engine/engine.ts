@@ -140,23 +140,24 @@ export class Engine {
         const now = this.options.clock.now();
         await this.refreshPauses(now);
         await this.refreshCanceling(now);
-        // Routing goes on until a pass routes nothing: only then is nothing more queued for the provider.
-        const routed = await this.routeQueued(now);
-        if (routed > 0) this.pumpAgain = true;
+        // Routed in the store, more may be queued: the claim of a pass that routes nothing tells the provider batches.
+        if ((await this.routeQueued(now)) > 0) {
+          [this.drained, this.pumpAgain] = [false, true];
+          this.reportRouted(false);
+          await nextTurn();
+          continue;
+        }
         const free = this.claimable();
         const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
+        if (free <= 0 || paramsRoom <= 0) break;
         const { store, owner, leaseMs, clusterLimit } = this.options;
-        const claimed = free > 0 && paramsRoom > 0 ? await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom) : null;
+        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
-        const claimDrained = claimed ? clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom : this.drained;
-        this.drained = routed === 0 && claimDrained;
-        for (const request of claimed ?? []) if (!this.routedWhole(request)) this.dispatch(request);
-        // Routes the store wrote, or a claim that found nothing after routes reported with more to come: the provider batches hear it now.
-        // Routes the claim left to be written report it themselves.
-        const quiet = this.drained && this.inFlight.size === 0 && this.results.idle;
-        if (routed > 0 || (quiet && this.moreReported)) this.reportRouted(quiet);
-        if (claimed === null && routed === 0) break;
-        if (claimed?.length === free) this.pumpAgain = true;
+        this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
+        for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
+        // Routes still to be written report it themselves; with none, the provider batches hear it now.
+        if (this.drained && this.moreReported && this.inFlight.size === 0 && this.results.idle) this.reportRouted(true);
+        if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
       } while (this.pumpAgain && this.running);
