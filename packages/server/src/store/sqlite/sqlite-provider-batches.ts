@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
-import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { LINE_OVERHEAD_BYTES, MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, type SubmissionRow } from '../submission-row.js';
 import { BatchDeltas } from './batch-deltas.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -32,15 +32,19 @@ const STATEMENTS = {
     WHERE ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= ?)`,
   requeue: `UPDATE requests SET state = 'queued' WHERE key = ? AND state = 'running'`,
   forget: `DELETE FROM provider_requests WHERE key = ?`,
-  // Round-robin across batches: each batch's first request, then each one's second, and so on.
-  pick: `SELECT p.key, r.batch_seq AS batchSeq, ${paramsBytes('rp')} AS bytes
-    FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key
-    WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key), r.batch_seq LIMIT ?`,
+  // Round-robin across batches (each batch's first request, then each one's second, and so on), the leading ones whose
+  // params, with the line around each, stay within `@maxBytes` (at least one) go into submission `@id`.
+  submit: `UPDATE provider_requests SET submission_id = @id WHERE key IN (SELECT key FROM (
+      SELECT key, sum(bytes) OVER (ORDER BY place, batch_seq ROWS UNBOUNDED PRECEDING) AS total, row_number() OVER (ORDER BY place, batch_seq) AS n FROM (
+        SELECT p.key, r.batch_seq, ${paramsBytes('rp')} + ${LINE_OVERHEAD_BYTES} AS bytes, row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key) AS place
+        FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key WHERE p.submission_id IS NULL AND p.backend = @backend)
+      ORDER BY place, batch_seq LIMIT @maxRequests)
+    WHERE total <= @maxBytes OR n = 1)`,
   insert: `INSERT INTO provider_submissions (backend, tag, request_count, created_at, state, processing, lease_owner, lease_until)
-    VALUES (?, '', ?, ?, 'submitting', ?, ?, ?) RETURNING id`,
-  setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
-  link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
-  submit: `UPDATE provider_requests SET submission_id = ? WHERE key IN (SELECT value FROM json_each(?))`,
+    VALUES (?, '', 0, ?, 'submitting', 0, ?, ?) RETURNING id`,
+  counted: `UPDATE provider_submissions SET tag = ?, request_count = ?, processing = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
+  link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq)
+    SELECT DISTINCT ?, r.batch_seq FROM provider_requests p JOIN requests r ON r.key = p.key WHERE p.submission_id = ?`,
   requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
@@ -118,13 +122,11 @@ export class SqliteProviderBatches implements ProviderBatchStore {
         this.sql.forget.run(key);
       }
       this.parts.upkeep.settleAll(unwanted.map((row) => row.batchSeq), now);
-      const rows = this.sql.pick.all(backend, limits.maxRequests) as Array<{ key: number; batchSeq: number; bytes: number }>;
-      const picked = withinBytes(rows, limits.maxBytes);
-      if (picked.length === 0) return null;
-      const id = this.sql.insert.pluck().get(backend, picked.length, now, picked.length, owner, leaseUntil) as number;
-      this.sql.submit.run(id, JSON.stringify(picked.map((row) => row.key)));
-      for (const seq of new Set(picked.map((row) => row.batchSeq))) this.sql.link.run(id, seq);
-      return toSubmissionRecord(this.sql.setTag.get(submissionTag(id, now), id) as SubmissionRow);
+      if ((this.sql.routedCount.pluck().get(backend) as number) === 0) return null;
+      const id = this.sql.insert.pluck().get(backend, now, owner, leaseUntil) as number;
+      const count = this.sql.submit.run({ id, backend, maxRequests: limits.maxRequests, maxBytes: limits.maxBytes }).changes;
+      this.sql.link.run(id, id);
+      return toSubmissionRecord(this.sql.counted.get(submissionTag(id, now), count, count, id) as SubmissionRow);
     })();
     return opened;
   }
