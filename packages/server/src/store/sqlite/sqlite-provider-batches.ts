@@ -19,9 +19,10 @@ const STATEMENTS = {
   route: `UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   routed: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) VALUES (?, ?, NULL)`,
   routedCount: `SELECT count(*) FROM provider_requests p WHERE ${ROUTED}`,
-  // Active batches whose requests a provider batch carries: Messages, or OpenAI chat completions (`?`).
-  routable: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress' AND expires_at > ?
-    AND (endpoint IS NULL OR endpoint = ?) ORDER BY claim_turn LIMIT ${ROUTE_FAN_OUT}`,
+  // Active batches with runnable requests that a provider batch carries: Messages, or OpenAI chat completions (`@endpoint`).
+  routable: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress' AND expires_at > @now
+    AND (endpoint IS NULL OR endpoint = @endpoint) AND EXISTS (SELECT 1 FROM requests q WHERE q.batch_seq = seq AND q.state = 'queued' AND q.run_at <= @now)
+    ORDER BY claim_turn LIMIT ${ROUTE_FAN_OUT}`,
   // A batch's next runnable requests leave the queue unleased, as a claim would take them.
   routeQueued: `UPDATE requests SET state = 'running', lease_owner = NULL, lease_until = NULL, attempts = attempts + 1
     WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, prefix_key, key LIMIT ?)
@@ -98,7 +99,7 @@ export class SqliteProviderBatches implements ProviderBatchStore {
 
   async routeQueued(backend: string, endpoint: string, limit: number, now: number): Promise<number> {
     return this.db.transaction(() => {
-      const batches = this.sql.routable.pluck().all(now, endpoint) as number[];
+      const batches = this.sql.routable.pluck().all({ now, endpoint }) as number[];
       let routed = 0;
       for (let i = 0; i < batches.length && routed < limit; i++) {
         const share = Math.ceil((limit - routed) / (batches.length - i));
