@@ -11,12 +11,14 @@ import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
 import { openAIRequests } from './openai-requests.js';
 import { ParamsBudget } from './params-budget.js';
+import { CHAT_COMPLETIONS, ProviderRouting, type ProviderRoutingOptions } from './provider-routing.js';
 import { readStoredPrefix } from '../translate/prefix-key.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
-export interface EngineOptions {
+/** With `providerForAll` and `onRouted` of the provider routing. */
+export interface EngineOptions extends Omit<ProviderRoutingOptions, 'store' | 'route'> {
   store: QueueStore & ResultWriterOptions['store'] & { providerBatches?: Pick<ProviderBatchStore, 'routeQueued'> };
   lanes: Lanes;
   clock: Clock;
@@ -37,25 +39,12 @@ export interface EngineOptions {
   providerRoute?: (model: string) => string | undefined;
   /** Requests held at once to route to provider-batch backends. */
   providerSlots?: number;
-  /** The provider-batch backend serving every model, none before it: requests go to it unread (the provider checks them). */
-  providerForAll?: string;
-  /**
-   * Called once routed requests are written, `drained` when no more routes are on their way; and
-   * with `drained` when, after routes reported with more to come, a claim finds nothing more
-   * queued while nothing waits to be written.
-   */
-  onRouted?: (drained: boolean) => void;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
-/** The OpenAI endpoint provider batches carry besides Messages. */
-const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
-
-/** Queued requests handed to `providerForAll` per store call, unread and unleased. */
-const ROUTE_GROUP = 10_000;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
@@ -74,6 +63,7 @@ interface InFlight {
 export class Engine {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly results: ResultWriter;
+  private readonly routing: ProviderRouting;
   private readonly leases: LeaseRenewal;
   /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
   private heldParams = 0;
@@ -84,8 +74,6 @@ export class Engine {
   private pumping = false;
   /** Whether the last claim found fewer requests than it asked for: nothing more is queued. */
   private drained = false;
-  /** Whether routes were last reported with more queued: a claim that then finds nothing says so. */
-  private moreReported = false;
   private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
@@ -99,7 +87,8 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
     this.prices = options.prices ?? new PriceList();
-    this.results = new ResultWriter({ ...options, onRouted: () => this.reportRouted(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
+    this.results = new ResultWriter({ ...options, onRouted: () => this.routing.report(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
+    this.routing = new ProviderRouting({ ...options, store: options.store.providerBatches, route: (route) => this.results.route(route) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
   }
 
@@ -141,9 +130,9 @@ export class Engine {
         await this.refreshPauses(now);
         await this.refreshCanceling(now);
         // Routed in the store, more may be queued: the claim of a pass that routes nothing tells the provider batches.
-        if ((await this.routeQueued(now)) > 0) {
+        if ((await this.routing.routeQueued(now)) > 0) {
           [this.drained, this.pumpAgain] = [false, true];
-          this.reportRouted(false);
+          this.routing.report(false);
           await nextTurn();
           continue;
         }
@@ -154,9 +143,9 @@ export class Engine {
         const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
         this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
-        for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
+        for (const request of claimed) if (!this.routing.routedWhole(request)) this.dispatch(request);
         // Routes still to be written report it themselves; with none, the provider batches hear it now.
-        if (this.drained && this.moreReported && this.inFlight.size === 0 && this.results.idle) this.reportRouted(true);
+        if (this.drained && this.routing.moreReported && this.inFlight.size === 0 && this.results.idle) this.routing.report(true);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
@@ -203,34 +192,6 @@ export class Engine {
   /** Told by the API of this process the moment a batch is canceled. */
   batchCanceling(batchId: string): void {
     this.canceling.add(batchId);
-  }
-
-  /**
-   * Tells the provider batches that routes were written, `drained` only when nothing more is on its
-   * way: the last claim found nothing more queued, no claim is under way, no request is in flight
-   * (it may yet be routed) and no routes wait to be written: a later claim's routes must not be
-   * left for a second provider batch.
-   */
-  private reportRouted(drained: boolean): void {
-    this.moreReported = !drained;
-    this.options.onRouted?.(drained);
-  }
-
-  /** Hands queued requests to `providerForAll` in the store, unread; returns how many. */
-  private async routeQueued(now: number): Promise<number> {
-    const provider = this.options.providerForAll;
-    const providerBatches = this.options.store.providerBatches;
-    if (provider === undefined || !providerBatches) return 0;
-    return providerBatches.routeQueued(provider, CHAT_COMPLETIONS, ROUTE_GROUP, now);
-  }
-
-  /** Hands a claimed request to `providerForAll` unread (one queued after the last routing); false without one, or for an endpoint provider batches do not carry. */
-  private routedWhole(request: ClaimedRequest): boolean {
-    const provider = this.options.providerForAll;
-    if (provider === undefined || (request.endpoint && request.endpoint !== CHAT_COMPLETIONS)) return false;
-    paramsGarbage.released(request.params.length);
-    this.results.route({ key: request.key, backend: provider });
-    return true;
   }
 
   private dispatch(request: ClaimedRequest): void {
