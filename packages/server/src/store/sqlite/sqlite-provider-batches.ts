@@ -58,12 +58,13 @@ const STATEMENTS = {
   othersWaiting: `SELECT count(*) FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND b.status <> 'canceling'`,
   // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
-  // Each `[key, type, result]` of the JSON array `?`, numbered after `?` in the array's order.
-  complete: `UPDATE requests SET state = 'done', result_type = i.type, result = i.result, completion_seq = ? + i.n
-    FROM (SELECT value ->> 0 AS key, value ->> 1 AS type, value ->> 2 AS result, key + 1 AS n FROM json_each(?)) AS i
+  // The results of `provider_results_in`, numbered after `?` in its order, for requests still waiting in submission `?`.
+  complete: `UPDATE requests SET state = 'done', result_type = i.type, result = i.result, completion_seq = ? + i.n FROM provider_results_in AS i
     WHERE requests.key = i.key AND requests.state = 'running'
       AND EXISTS (SELECT 1 FROM provider_requests p WHERE p.key = requests.key AND p.submission_id = ?)
       AND (i.type <> 'canceled' OR requests.batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING requests.key, requests.batch_seq`,
+  resultIn: `INSERT INTO provider_results_in (n, key, type, result) VALUES (?, ?, ?, ?)`,
+  resultsRead: `DELETE FROM provider_results_in`,
   forgetAll: `DELETE FROM provider_requests WHERE key IN (SELECT value FROM json_each(?))`,
   close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
@@ -83,6 +84,8 @@ export class SqliteProviderBatches implements ProviderBatchStore {
     private readonly db: SqliteDatabase,
     private readonly parts: { sql: Statements; completions: SqliteCompletions; upkeep: SqliteUpkeep; completionSignal: CompletionSignal },
   ) {
+    // A group of results is written into this connection's own table, then ended in one statement.
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS provider_results_in (n INTEGER PRIMARY KEY, key INTEGER NOT NULL, type TEXT NOT NULL, result TEXT)`);
     this.sql = Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as SqliteProviderBatches['sql'];
   }
 
@@ -155,10 +158,12 @@ export class SqliteProviderBatches implements ProviderBatchStore {
     // A key given twice is written once, as first given.
     const byKey = new Map<number, ProviderCompletion>();
     for (const completion of completions) if (!byKey.has(completion.key)) byKey.set(completion.key, completion);
-    const group = JSON.stringify([...byKey.values()].map((completion) => [completion.key, completion.type, completion.result]));
     this.db.transaction(() => {
       const first = this.parts.completions.reserve(byKey.size);
-      const ended = this.sql.complete.raw().all(first, group, id) as Array<[number, number]>;
+      let n = 0;
+      for (const { key, type, result } of byKey.values()) this.sql.resultIn.run(++n, key, type, result);
+      const ended = this.sql.complete.raw().all(first, id) as Array<[number, number]>;
+      this.sql.resultsRead.run();
       if (ended.length === 0) return;
       this.sql.forgetAll.run(JSON.stringify(ended.map(([key]) => key)));
       const deltas = new BatchDeltas();
