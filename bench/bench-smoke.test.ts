@@ -39,6 +39,7 @@ const FIGURES: Record<string, string[]> = {
     'download (results read)',
     'last results written → ended',
     'added beyond provider processing',
+    'server CPU, create acknowledged → ended',
     'server peak RSS',
   ],
   'prompt-cache': ['cache-read share', 'wall time', 'cache-read share, cache-aware off'],

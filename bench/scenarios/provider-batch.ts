@@ -83,7 +83,9 @@ export const providerBatch: Scenario = {
         const sent = Date.now();
         const created = await client.createBatch(body);
         const acknowledged = Date.now();
+        const cpuAtAcknowledged = server.cpuSeconds();
         const ended = await client.waitForEnd(created.id, 50, 600_000);
+        const cpuSeconds = server.cpuSeconds() - cpuAtAcknowledged;
         if (ended.request_counts.succeeded !== requests) throw new Error(`the batch ended with ${JSON.stringify(ended.request_counts)}`);
         const peaks = sampler.stop();
         const { data } = await client.json<{ data: Array<{ created_at: string }> }>('GET', `/v1/messages/batches/${created.id}/provider_batches`);
@@ -110,6 +112,7 @@ export const providerBatch: Scenario = {
               baseline: { name: 'poll interval + download alone', value: allowed },
               target: { on: 'ratio', compare: '<=', limit: 1 },
             }),
+            figure('server CPU, create acknowledged → ended', 's', cpuSeconds),
             figure('server peak RSS', 'MB', peaks.maxRssBytes / MB, { target: { on: 'value', compare: '<=', limit: 600 } }),
           ],
           details: { requests, processingMs, pollMs, createBodyMB: body.length / MB, providerBatches: batches.length, downloadAloneSeconds: download, pollsAfterCreateAnswered: polls.join(' ') },

@@ -269,7 +269,7 @@ describe('engine', () => {
     expect(done.counts.succeeded).toBe(6);
     expect((await results(batch.id)).size).toBe(6);
   });
-  it('tells the provider batches when a claim after full ones finds nothing more queued', async () => {
+  it('tells the provider batches when a pass after routing finds nothing more queued', async () => {
     const backend = new ScriptedBackend(reply);
     const texts = Array.from({ length: 8 }, (_, i) => `routed ${i}`);
     await setup(backend, [], 4);
@@ -282,7 +282,7 @@ describe('engine', () => {
       })(),
     );
     const words: boolean[] = [];
-    // Claims of 4 from 8 requests: two full claims (more queued), then one that finds nothing.
+    // The 8 requests are routed in the store (more may be queued), then a pass finds nothing.
     const engine = new Engine({
       store, clock: systemClock, logger, owner: 'owner-routing', maxHeld: 4, leaseMs: 60_000, pollIntervalMs: 10,
       lanes: new Lanes([new BackendLane({ name: 'scripted', backend, models: ['*'], ceiling: 1 })]),

@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
+import type { ProviderBatchStore } from '../store/provider-batch-store.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type QueueStore } from '../store/store.js';
 import { PriceList } from '../pricing/price-list.js';
 import { answerCost } from './answer-cost.js';
@@ -11,13 +12,15 @@ import { LeaseRenewal } from './lease-renewal.js';
 import { messagesRequests } from './messages-requests.js';
 import { openAIRequests } from './openai-requests.js';
 import { ParamsBudget } from './params-budget.js';
+import { CHAT_COMPLETIONS, ProviderRouting, type ProviderRoutingOptions } from './provider-routing.js';
 import { readStoredPrefix } from '../translate/prefix-key.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
 
-export interface EngineOptions {
-  store: QueueStore & ResultWriterOptions['store'];
+/** With `providerForAll` and `onRouted` of the provider routing. */
+export interface EngineOptions extends Omit<ProviderRoutingOptions, 'store' | 'route'> {
+  store: QueueStore & ResultWriterOptions['store'] & { providerBatches?: Pick<ProviderBatchStore, 'routeQueued'> };
   lanes: Lanes;
   clock: Clock;
   logger: Logger;
@@ -37,20 +40,10 @@ export interface EngineOptions {
   providerRoute?: (model: string) => string | undefined;
   /** Requests held at once to route to provider-batch backends. */
   providerSlots?: number;
-  /** The provider-batch backend serving every model, none before it: requests go to it unread (the provider checks them). */
-  providerForAll?: string;
-  /**
-   * Called once routed requests are written, `drained` when no more routes are on their way; and
-   * with `drained` when, after routes reported with more to come, a claim finds nothing more
-   * queued while nothing waits to be written.
-   */
-  onRouted?: (drained: boolean) => void;
 }
 
 /** How often backend pauses recorded by other nodes are read. */
 const PAUSES_REFRESH_MS = 250;
-/** The OpenAI endpoint provider batches carry besides Messages. */
-const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 /** Params text let through to be parsed in one turn of the event loop, between turns in which the API answers. */
@@ -71,6 +64,7 @@ export class Engine {
   /** Aborted when the engine stops: the signal of every call it makes. */
   private readonly stopping = new AbortController();
   private readonly results: ResultWriter;
+  private readonly routing: ProviderRouting;
   private readonly leases: LeaseRenewal;
   /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
   private heldParams = 0;
@@ -81,8 +75,6 @@ export class Engine {
   private pumping = false;
   /** Whether the last claim found fewer requests than it asked for: nothing more is queued. */
   private drained = false;
-  /** Whether routes were last reported with more queued: a claim that then finds nothing says so. */
-  private moreReported = false;
   private pumpScheduled = false;
   private pumpAgain = false;
   private running = false;
@@ -96,7 +88,8 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
     this.prices = options.prices ?? new PriceList();
-    this.results = new ResultWriter({ ...options, onRouted: () => this.reportRouted(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
+    this.results = new ResultWriter({ ...options, onRouted: () => this.routing.report(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
+    this.routing = new ProviderRouting({ ...options, store: options.store.providerBatches, route: (route) => this.results.route(route) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
     // Every call in flight listens to it.
     setMaxListeners(0, this.stopping.signal);
@@ -139,6 +132,13 @@ export class Engine {
         const now = this.options.clock.now();
         await this.refreshPauses(now);
         await this.refreshCanceling(now);
+        // Routed in the store, more may be queued: the claim of a pass that routes nothing tells the provider batches.
+        if ((await this.routing.routeQueued(now)) > 0) {
+          [this.drained, this.pumpAgain] = [false, true];
+          this.routing.report(false);
+          await nextTurn();
+          continue;
+        }
         const free = this.claimable();
         const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
         if (free <= 0 || paramsRoom <= 0) break;
@@ -146,9 +146,9 @@ export class Engine {
         const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
         this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
-        for (const request of claimed) if (!this.routedWhole(request)) this.dispatch(request);
+        for (const request of claimed) if (!this.routing.routedWhole(request)) this.dispatch(request);
         // Routes still to be written report it themselves; with none, the provider batches hear it now.
-        if (this.drained && this.moreReported && this.inFlight.size === 0 && this.results.idle) this.reportRouted(true);
+        if (this.drained && this.routing.moreReported && this.inFlight.size === 0 && this.results.idle) this.routing.report(true);
         if (claimed.length === free) this.pumpAgain = true;
         // A synchronous store claims without yielding: let the API answer between claims.
         if (this.pumpAgain) await nextTurn();
@@ -195,26 +195,6 @@ export class Engine {
   /** Told by the API of this process the moment a batch is canceled. */
   batchCanceling(batchId: string): void {
     this.canceling.add(batchId);
-  }
-
-  /** Hands a request to `providerForAll` unread; false without one, or for an endpoint provider batches do not carry. */
-  /**
-   * Tells the provider batches that routes were written, `drained` only when nothing more is on its
-   * way: the last claim found nothing more queued, no claim is under way, no request is in flight
-   * (it may yet be routed) and no routes wait to be written: a later claim's routes must not be
-   * left for a second provider batch.
-   */
-  private reportRouted(drained: boolean): void {
-    this.moreReported = !drained;
-    this.options.onRouted?.(drained);
-  }
-
-  private routedWhole(request: ClaimedRequest): boolean {
-    const provider = this.options.providerForAll;
-    if (provider === undefined || (request.endpoint && request.endpoint !== CHAT_COMPLETIONS)) return false;
-    paramsGarbage.released(request.params.length);
-    this.results.route({ key: request.key, backend: provider });
-    return true;
   }
 
   private dispatch(request: ClaimedRequest): void {

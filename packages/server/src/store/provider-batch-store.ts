@@ -58,6 +58,11 @@ export interface SubmissionLimits {
 export interface ProviderBatchStore {
   /** Hands requests still leased by `owner` to the provider-batch backend named for each. */
   routeToProvider(owner: string, routes: Array<{ key: number; backend: string }>): Promise<void>;
+  /**
+   * Hands up to `limit` queued requests straight to `backend`, unread and unleased, as a claim
+   * would take them: those of active batches of Messages or of the OpenAI `endpoint`. Returns how many.
+   */
+  routeQueued(backend: string, endpoint: string, limit: number, now: number): Promise<number>;
   /** Requests routed to `backend` and in no provider batch yet. */
   routedCount(backend: string): Promise<number>;
   /**

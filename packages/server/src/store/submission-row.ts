@@ -45,7 +45,7 @@ export function submissionTag(id: number, createdAt: number): string {
 }
 
 /** Room left for what a line adds around its params (`custom_id`, the provider's envelope). */
-const LINE_OVERHEAD_BYTES = 256;
+export const LINE_OVERHEAD_BYTES = 256;
 
 /** The leading rows whose params, with the line around each, stay within `maxBytes`: at least one. */
 export function withinBytes<T extends { bytes: number }>(rows: T[], maxBytes: number): T[] {

@@ -22,10 +22,10 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
       await store.close();
     });
 
-    async function create(count: number, expiresAt = T0 + 24 * HOUR) {
+    async function create(count: number, expiresAt = T0 + 24 * HOUR, endpoint?: string) {
       const id = `msgbatch_01PROV${String(nextId++).padStart(16, '0')}`;
       const batch = await store.createBatch(
-        { id, workspaceId: 'w', createdAt: T0, expiresAt, archiveAt: T0 + 48 * HOUR },
+        { id, workspaceId: 'w', createdAt: T0, expiresAt, archiveAt: T0 + 48 * HOUR, ...(endpoint ? { dialect: 'chat' as const, endpoint } : {}) },
         (async function* () {
           // Every other request's params in pieces, as a create stores large ones.
           yield Array.from({ length: count }, (_, i) => ({ customId: `r${i}`, params: i % 2 ? ['{"model":"claude",', `"n":${i}}`] : `{"model":"claude","n":${i}}` }));
@@ -50,6 +50,27 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
       expect(await store.claimRequests('other', 10, T0 + HOUR, T0 + 5000)).toEqual([]);
       expect(await store.providerBatches.routedCount('pb')).toBe(3);
       expect((await store.getBatch('w', id))!.counts.processing).toBe(3);
+    });
+
+    it('routes queued requests in groups straight from the queue, unleased, leaving batches of other endpoints and expired ones queued', async () => {
+      const messages = await create(4);
+      const chat = await create(1, T0 + 24 * HOUR, '/v1/chat/completions');
+      const embeddings = await create(2, T0 + 24 * HOUR, '/v1/embeddings');
+      const expired = await create(1, T0 + 1);
+      const groups: number[] = [];
+      for (let routed = -1; routed !== 0; ) groups.push((routed = await store.providerBatches.routeQueued('pb', '/v1/chat/completions', 2, T0 + 10)));
+      expect(groups.at(-1)).toBe(0);
+      expect(groups.every((routed) => routed <= 2)).toBe(true);
+      expect(await store.providerBatches.routedCount('pb')).toBe(5);
+      expect(await store.reclaimExpiredLeases(T0 + 10 * HOUR)).toBe(0);
+      expect((await store.getBatch('w', messages))!.counts.processing).toBe(4);
+      expect((await store.getBatch('w', chat))!.counts.processing).toBe(1);
+      const left = await store.claimRequests('engine', 10, T0 + HOUR, T0 + 10);
+      expect(left.map((request) => request.batchId)).toEqual([embeddings, embeddings]);
+      expect((await store.getBatch('w', expired))!.counts.processing).toBe(1);
+      const sub = (await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, LIMITS, T0 + 10))!;
+      expect(sub.requestCount).toBe(5);
+      expect((await store.providerBatches.submissionRequests(sub.id, 0, 10)).map((request) => request.dialect).sort()).toEqual(['chat', 'messages', 'messages', 'messages', 'messages']);
     });
 
     it('an intent takes routed requests round-robin across batches within the limits, before any provider id', async () => {

@@ -16,6 +16,27 @@ const PICK_SQL = `WITH locked AS MATERIALIZED (
     SELECT r.key, r.batch_seq, octet_length(r.params) AS bytes FROM batchd.requests r WHERE ${ROUTED} FOR UPDATE SKIP LOCKED)
   SELECT key, batch_seq, bytes FROM (SELECT l.*, row_number() OVER (PARTITION BY l.batch_seq ORDER BY l.key) AS place FROM locked l) ranked
   ORDER BY place, batch_seq LIMIT $2`;
+/** How many active batches one routing pass looks at, as a claim does. */
+const ROUTE_FAN_OUT = 64;
+/**
+ * Hands up to about `$4` queued requests of active batches of Messages or of endpoint `$2` to
+ * backend `$1`, an equal share of each batch's next runnable ones, unleased; `SKIP LOCKED`, as a claim.
+ */
+const ROUTE_QUEUED_SQL = `
+WITH active AS MATERIALIZED (
+  SELECT b.seq FROM batchd.batches b WHERE b.status = 'in_progress' AND b.expires_at > $3 AND (b.endpoint IS NULL OR b.endpoint = $2)
+    AND EXISTS (SELECT 1 FROM batchd.requests q WHERE q.batch_seq = b.seq AND q.state = 'queued' AND q.run_at <= $3)
+  ORDER BY b.claim_turn, b.seq LIMIT ${ROUTE_FAN_OUT}
+), share AS (
+  SELECT ceil($4::int::numeric / GREATEST(count(*), 1))::int AS size FROM active
+), locked AS (
+  SELECT q.key FROM active a CROSS JOIN LATERAL (
+    SELECT r.key FROM batchd.requests r WHERE r.batch_seq = a.seq AND r.state = 'queued' AND r.run_at <= $3
+    ORDER BY r.run_at, r.prefix_key, r.key LIMIT (SELECT size FROM share) FOR UPDATE SKIP LOCKED
+  ) q
+)
+UPDATE batchd.requests r SET state = 'running', provider_backend = $1, lease_owner = NULL, lease_until = NULL, attempts = r.attempts + 1
+FROM locked l WHERE r.key = l.key`;
 const RECORD_SQL = `UPDATE batchd.provider_submissions SET provider_batch_id = COALESCE($3, provider_batch_id), state = COALESCE($4, state),
   processing = COALESCE($5, processing), succeeded = COALESCE($6, succeeded), errored = COALESCE($7, errored),
   canceled = COALESCE($8, canceled), expired = COALESCE($9, expired), polled_at = COALESCE($10, polled_at), failure = COALESCE($11, failure)
@@ -39,6 +60,11 @@ export class PostgresProviderBatches implements ProviderBatchStore {
        FROM unnest($2::bigint[], $3::text[]) AS i(key, backend) WHERE r.key = i.key AND r.state = 'running' AND r.lease_owner = $1`,
       [owner, routes.map((route) => route.key), routes.map((route) => route.backend)],
     );
+  }
+
+  async routeQueued(backend: string, endpoint: string, limit: number, now: number): Promise<number> {
+    const { rowCount } = await this.pool.query(ROUTE_QUEUED_SQL, [backend, endpoint, now, limit]);
+    return rowCount ?? 0;
   }
 
   async routedCount(backend: string): Promise<number> {

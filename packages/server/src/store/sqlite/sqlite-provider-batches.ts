@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
-import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import { LINE_OVERHEAD_BYTES, MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, type SubmissionRow } from '../submission-row.js';
 import { BatchDeltas } from './batch-deltas.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -12,24 +12,40 @@ import type { SqliteUpkeep } from './sqlite-upkeep.js';
 /** Requests routed to backend `?` and in no provider batch yet (the `provider_requests_routed` index's condition). */
 const ROUTED = `p.submission_id IS NULL AND p.backend = ?`;
 
+/** How many active batches one routing pass looks at, as a claim does. */
+const ROUTE_FAN_OUT = 64;
+
 const STATEMENTS = {
   route: `UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   routed: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) VALUES (?, ?, NULL)`,
   routedCount: `SELECT count(*) FROM provider_requests p WHERE ${ROUTED}`,
+  // Active batches with runnable requests that a provider batch carries: Messages, or OpenAI chat completions (`@endpoint`).
+  routable: `SELECT seq FROM batches WHERE status IN ('in_progress', 'canceling') AND status = 'in_progress' AND expires_at > @now
+    AND (endpoint IS NULL OR endpoint = @endpoint) AND EXISTS (SELECT 1 FROM requests q WHERE q.batch_seq = seq AND q.state = 'queued' AND q.run_at <= @now)
+    ORDER BY claim_turn LIMIT ${ROUTE_FAN_OUT}`,
+  // A batch's next runnable requests leave the queue unleased, as a claim would take them.
+  routeQueued: `UPDATE requests SET state = 'running', lease_owner = NULL, lease_until = NULL, attempts = attempts + 1
+    WHERE key IN (SELECT key FROM requests WHERE batch_seq = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, prefix_key, key LIMIT ?)
+    RETURNING key`,
+  routedKeys: `INSERT OR REPLACE INTO provider_requests (key, backend, submission_id) SELECT value, ?, NULL FROM json_each(?)`,
   // Routed requests whose batch may no longer send them go back to the queue, where settling ends them.
   unwanted: `SELECT p.key, r.batch_seq AS batchSeq FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= ?)`,
   requeue: `UPDATE requests SET state = 'queued' WHERE key = ? AND state = 'running'`,
   forget: `DELETE FROM provider_requests WHERE key = ?`,
-  // Round-robin across batches: each batch's first request, then each one's second, and so on.
-  pick: `SELECT p.key, r.batch_seq AS batchSeq, ${paramsBytes('rp')} AS bytes
-    FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key
-    WHERE ${ROUTED} ORDER BY row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key), r.batch_seq LIMIT ?`,
+  // Round-robin across batches (each batch's first request, then each one's second, and so on), the leading ones whose
+  // params, with the line around each, stay within `@maxBytes` (at least one) go into submission `@id`.
+  submit: `UPDATE provider_requests SET submission_id = @id WHERE key IN (SELECT key FROM (
+      SELECT key, sum(bytes) OVER (ORDER BY place, batch_seq ROWS UNBOUNDED PRECEDING) AS total, row_number() OVER (ORDER BY place, batch_seq) AS n FROM (
+        SELECT p.key, r.batch_seq, ${paramsBytes('rp')} + ${LINE_OVERHEAD_BYTES} AS bytes, row_number() OVER (PARTITION BY r.batch_seq ORDER BY p.key) AS place
+        FROM provider_requests p JOIN requests r ON r.key = p.key JOIN request_params rp ON rp.key = p.key WHERE p.submission_id IS NULL AND p.backend = @backend)
+      ORDER BY place, batch_seq LIMIT @maxRequests)
+    WHERE total <= @maxBytes OR n = 1)`,
   insert: `INSERT INTO provider_submissions (backend, tag, request_count, created_at, state, processing, lease_owner, lease_until)
-    VALUES (?, '', ?, ?, 'submitting', ?, ?, ?) RETURNING id`,
-  setTag: `UPDATE provider_submissions SET tag = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
-  link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq) VALUES (?, ?)`,
-  submit: `UPDATE provider_requests SET submission_id = ? WHERE key = ?`,
+    VALUES (?, '', 0, ?, 'submitting', 0, ?, ?) RETURNING id`,
+  counted: `UPDATE provider_submissions SET tag = ?, request_count = ?, processing = ? WHERE id = ? RETURNING ${SUBMISSION_COLUMNS}`,
+  link: `INSERT OR IGNORE INTO provider_submission_batches (submission_id, batch_seq)
+    SELECT DISTINCT ?, r.batch_seq FROM provider_requests p JOIN requests r ON r.key = p.key WHERE p.submission_id = ?`,
   requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
@@ -42,9 +58,14 @@ const STATEMENTS = {
   othersWaiting: `SELECT count(*) FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
     WHERE p.submission_id = ? AND b.status <> 'canceling'`,
   // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
-  complete: `UPDATE requests SET state = 'done', result_type = @type, result = @result, completion_seq = @seq
-    WHERE key = @key AND state = 'running' AND key IN (SELECT key FROM provider_requests WHERE key = @key AND submission_id = @id)
-      AND (@type <> 'canceled' OR batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING batch_seq`,
+  // The results of `provider_results_in`, numbered after `?` in its order, for requests still waiting in submission `?`.
+  complete: `UPDATE requests SET state = 'done', result_type = i.type, result = i.result, completion_seq = ? + i.n FROM provider_results_in AS i
+    WHERE requests.key = i.key AND requests.state = 'running'
+      AND EXISTS (SELECT 1 FROM provider_requests p WHERE p.key = requests.key AND p.submission_id = ?)
+      AND (i.type <> 'canceled' OR requests.batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING requests.key, requests.batch_seq`,
+  resultIn: `INSERT INTO provider_results_in (n, key, type, result) VALUES (?, ?, ?, ?)`,
+  resultsRead: `DELETE FROM provider_results_in`,
+  forgetAll: `DELETE FROM provider_requests WHERE key IN (SELECT value FROM json_each(?))`,
   close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
@@ -63,6 +84,8 @@ export class SqliteProviderBatches implements ProviderBatchStore {
     private readonly db: SqliteDatabase,
     private readonly parts: { sql: Statements; completions: SqliteCompletions; upkeep: SqliteUpkeep; completionSignal: CompletionSignal },
   ) {
+    // A group of results is written into this connection's own table, then ended in one statement.
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS provider_results_in (n INTEGER PRIMARY KEY, key INTEGER NOT NULL, type TEXT NOT NULL, result TEXT)`);
     this.sql = Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as SqliteProviderBatches['sql'];
   }
 
@@ -74,6 +97,20 @@ export class SqliteProviderBatches implements ProviderBatchStore {
   async routeToProvider(owner: string, routes: Array<{ key: number; backend: string }>): Promise<void> {
     this.db.transaction(() => {
       for (const route of routes) if (this.sql.route.run(route.key, owner).changes > 0) this.sql.routed.run(route.key, route.backend);
+    })();
+  }
+
+  async routeQueued(backend: string, endpoint: string, limit: number, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const batches = this.sql.routable.pluck().all({ now, endpoint }) as number[];
+      let routed = 0;
+      for (let i = 0; i < batches.length && routed < limit; i++) {
+        const share = Math.ceil((limit - routed) / (batches.length - i));
+        const keys = this.sql.routeQueued.pluck().all(batches[i], now, share) as number[];
+        if (keys.length > 0) this.sql.routedKeys.run(backend, JSON.stringify(keys));
+        routed += keys.length;
+      }
+      return routed;
     })();
   }
 
@@ -89,13 +126,11 @@ export class SqliteProviderBatches implements ProviderBatchStore {
         this.sql.forget.run(key);
       }
       this.parts.upkeep.settleAll(unwanted.map((row) => row.batchSeq), now);
-      const rows = this.sql.pick.all(backend, limits.maxRequests) as Array<{ key: number; batchSeq: number; bytes: number }>;
-      const picked = withinBytes(rows, limits.maxBytes);
-      if (picked.length === 0) return null;
-      const id = this.sql.insert.pluck().get(backend, picked.length, now, picked.length, owner, leaseUntil) as number;
-      for (const row of picked) this.sql.submit.run(id, row.key);
-      for (const seq of new Set(picked.map((row) => row.batchSeq))) this.sql.link.run(id, seq);
-      return toSubmissionRecord(this.sql.setTag.get(submissionTag(id, now), id) as SubmissionRow);
+      if ((this.sql.routedCount.pluck().get(backend) as number) === 0) return null;
+      const id = this.sql.insert.pluck().get(backend, now, owner, leaseUntil) as number;
+      const count = this.sql.submit.run({ id, backend, maxRequests: limits.maxRequests, maxBytes: limits.maxBytes }).changes;
+      this.sql.link.run(id, id);
+      return toSubmissionRecord(this.sql.counted.get(submissionTag(id, now), count, count, id) as SubmissionRow);
     })();
     return opened;
   }
@@ -120,21 +155,31 @@ export class SqliteProviderBatches implements ProviderBatchStore {
 
   async completeSubmitted(id: number, completions: ProviderCompletion[], now: number): Promise<void> {
     if (completions.length === 0) return;
+    // A key given twice is written once, as first given.
+    const byKey = new Map<number, ProviderCompletion>();
+    for (const completion of completions) if (!byKey.has(completion.key)) byKey.set(completion.key, completion);
     this.db.transaction(() => {
-      const seqs = new Set<number>();
+      const first = this.parts.completions.reserve(byKey.size);
+      let n = 0;
+      for (const { key, type, result } of byKey.values()) this.sql.resultIn.run(++n, key, type, result);
+      const ended = this.sql.complete.raw().all(first, id) as Array<[number, number]>;
+      this.sql.resultsRead.run();
+      if (ended.length === 0) return;
+      this.sql.forgetAll.run(JSON.stringify(ended.map(([key]) => key)));
       const deltas = new BatchDeltas();
-      const first = this.parts.completions.reserve(completions.length);
-      completions.forEach((completion, index) => {
-        const { type, result, key } = completion;
-        const row = this.sql.complete.get({ type, result, seq: first + index + 1, key, id }) as { batch_seq: number } | undefined;
-        if (!row) return;
-        this.sql.forget.run(key);
-        seqs.add(row.batch_seq);
-        if (type === 'succeeded' || type === 'errored') deltas.add(row.batch_seq, { ...completion, type, result: result ?? '' });
-        else this.parts.sql.countSettled.run(1, Number(type === 'canceled'), Number(type === 'expired'), row.batch_seq);
-      });
+      const settled = new Map<number, [number, number, number]>();
+      for (const [key, seq] of ended) {
+        const completion = byKey.get(key)!;
+        const { type, result } = completion;
+        if (type === 'succeeded' || type === 'errored') deltas.add(seq, { ...completion, type, result: result ?? '' });
+        else {
+          const counts = settled.get(seq) ?? [0, 0, 0];
+          settled.set(seq, [counts[0] + 1, counts[1] + Number(type === 'canceled'), counts[2] + Number(type === 'expired')]);
+        }
+      }
       for (const [seq, delta] of deltas.entries()) this.parts.sql.applyDelta.run(...delta, seq);
-      for (const seq of seqs) this.parts.sql.endIfDone.run(now, seq);
+      for (const [seq, counts] of settled) this.parts.sql.countSettled.run(...counts, seq);
+      for (const seq of new Set(ended.map(([, seq]) => seq))) this.parts.sql.endIfDone.run(now, seq);
     })();
     this.parts.completionSignal.notify();
   }
