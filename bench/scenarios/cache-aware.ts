@@ -6,6 +6,7 @@ import { sharedPrefixRequests, type SharedPrefixOptions } from '../../packages/s
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, MODEL } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { param, type Params, type RunContext, type Scenario } from './scenario.js';
 
 /**
@@ -75,10 +76,7 @@ function batchBody(options: SharedPrefixOptions): Buffer {
 export const promptCache: Scenario = {
   name: 'prompt-cache',
   summary: 'D documents × 5 questions, each document a cached system prompt: cache-read share against the optimum, wall time against caching off',
-  sizes: {
-    full: { documents: 400, questions: 5, documentChars: 4_400, latencyMs: 50, concurrency: 64, rounds: 2 },
-    tiny: { documents: 40, questions: 5, documentChars: 4_400, latencyMs: 20, concurrency: 64, rounds: 1 },
-  },
+  sizes: fullAndTiny({ documents: 400, questions: 5, documentChars: 4_400, latencyMs: 50, concurrency: 64, rounds: 2 }, { documents: 40, latencyMs: 20, rounds: 1 }),
 
   async run(params, context) {
     const documents = param(params, 'documents');
@@ -112,10 +110,10 @@ export const promptCache: Scenario = {
 export const engineCache: Scenario = {
   name: 'engine-cache',
   summary: 'P system prompts × R requests, shuffled, against an engine whose LRU prefix cache holds C of them: throughput against arrival order, hit rate',
-  sizes: {
-    full: { prompts: 30, perPrompt: 20, promptChars: 8_000, cachedPrompts: 6, prefillTokensPerMs: 50, decodeMs: 50, concurrency: 32, rounds: 2 },
-    tiny: { prompts: 10, perPrompt: 12, promptChars: 8_000, cachedPrompts: 3, prefillTokensPerMs: 50, decodeMs: 20, concurrency: 32, rounds: 1 },
-  },
+  sizes: fullAndTiny(
+    { prompts: 30, perPrompt: 20, promptChars: 8_000, cachedPrompts: 6, prefillTokensPerMs: 50, decodeMs: 50, concurrency: 32, rounds: 2 },
+    { prompts: 10, perPrompt: 12, cachedPrompts: 3, decodeMs: 20, rounds: 1 },
+  ),
 
   async run(params, context) {
     const prompts = param(params, 'prompts');

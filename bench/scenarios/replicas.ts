@@ -7,6 +7,7 @@ import { BatchdProcess } from '../support/batchd-process.js';
 import { sampleBackend } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, MODEL, prose } from '../support/request-bodies.js';
+import { fullAndTiny } from '../support/sizes.js';
 import { secondsSince } from '../support/stats.js';
 import { param, type Scenario } from './scenario.js';
 
@@ -86,10 +87,10 @@ const summary = (name: string, run: Run) =>
 export const replicas: Scenario = {
   name: 'replicas',
   summary: 'four engine replicas with prefix caches: hit rate with prefix affinity against round robin',
-  sizes: {
-    full: { prompts: 32, requests: 1600, promptChars: 8000, cachePrompts: 16, prefillTokensPerMs: 100, concurrency: 32 },
-    tiny: { prompts: 8, requests: 120, promptChars: 2000, cachePrompts: 4, prefillTokensPerMs: 100, concurrency: 8 },
-  },
+  sizes: fullAndTiny(
+    { prompts: 32, requests: 1600, promptChars: 8000, cachePrompts: 16, prefillTokensPerMs: 100, concurrency: 32 },
+    { prompts: 8, requests: 120, promptChars: 2000, cachePrompts: 4, concurrency: 8 },
+  ),
 
   async run(params, context) {
     const affinity = await runOnce(params, join(context.workDir, 'affinity'), true, context.cpuProfileDir);

@@ -59,12 +59,17 @@ describe('backend config', () => {
   it('makes anthropic and openai backends cache-aware unless told otherwise, with the prefix cache size given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'batchd-config-'));
     const path = join(dir, 'cache.json');
-    const backends = [{ type: 'openai', url: 'http://gpu.test/v1', prefix_cache_tokens: 500_000 }, { type: 'anthropic', url: 'http://a.test' }, { type: 'emulator' }];
+    const backends = [
+      { type: 'openai', url: 'http://gpu.test/v1', prefix_cache_tokens: 500_000 },
+      { type: 'anthropic', url: 'http://a.test' },
+      { type: 'emulator' },
+      { type: 'anthropic-batch', url: 'http://a.test' },
+    ];
     writeFileSync(path, JSON.stringify({ backends }));
     const cache = (flags: Record<string, string>) => loadConfig({}, flags, path).backends.map((b) => [b.cacheAware, b.prefixCacheTokens]);
-    expect(cache({})).toEqual([[true, 500_000], [true, undefined], [false, undefined]]);
-    expect(cache({ cacheAware: 'off', prefixCacheTokens: '1000' })).toEqual([[false, 500_000], [false, 1000], [false, 1000]]);
-    expect(cache({ cacheAware: 'on' })).toEqual([[true, 500_000], [true, undefined], [true, undefined]]);
+    expect(cache({})).toEqual([[true, 500_000], [true, undefined], [false, undefined], [false, undefined]]);
+    expect(cache({ cacheAware: 'off', prefixCacheTokens: '1000' })).toEqual([[false, 500_000], [false, 1000], [false, 1000], [false, 1000]]);
+    expect(cache({ cacheAware: 'on' })).toEqual([[true, 500_000], [true, undefined], [true, undefined], [true, undefined]]);
     expect(() => loadConfig({}, { cacheAware: 'yes' })).toThrow('--cache-aware: expected on or off, got "yes"');
     writeFileSync(path, JSON.stringify({ backends: [{ type: 'emulator', prefix_cache_tokens: 'lots' }] }));
     expect(() => loadConfig({}, {}, path)).toThrow('backends[0]: prefix_cache_tokens must be a positive integer');

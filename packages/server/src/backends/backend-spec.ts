@@ -28,9 +28,13 @@ export interface BackendSpec {
   prefixCacheTokens?: number;
 }
 
-/** Whether a backend of `type` is cache-aware: as `--cache-aware` says, else on for the kinds whose providers cache prefixes. */
+/**
+ * Whether a backend of `type` is cache-aware: as `--cache-aware` says, else on for the kinds that
+ * call a provider once per request (`anthropic`, `openai`), whose prompt or prefix caches the
+ * call order can serve. Provider-batch kinds hand the order to the provider.
+ */
 export function cacheAwareFor(type: BackendSpec['type'], setting: 'on' | 'off' | null): boolean {
-  return setting === null ? type !== 'emulator' : setting === 'on';
+  return setting === null ? type === 'anthropic' || type === 'openai' : setting === 'on';
 }
 
 /** Backend kinds: one call per request (`emulator`, `anthropic`, `openai`), or the provider's batch API. */
