@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,21 +8,20 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Writes `chunks` to a temporary file as they arrive, then runs `work` with a way to read them
- * back, and removes the file whether the writing, `work` or neither failed. An upload is spooled
- * so that its transaction starts once it is whole: no pooled connection waits on a client.
- * The file is as large as the upload's checked limit allows, at most.
+ * back (as often as it needs, each time from the start), and lets the file go whether the
+ * writing, `work` or neither failed. An upload is spooled so that its transaction starts once it
+ * is whole: no pooled connection waits on a client. The file is as large as the upload's checked
+ * limit allows, at most. Its name is removed as soon as it is opened, so the file has no name in
+ * the temporary directory and the kernel frees it when the process lets it go, even on kill -9.
  */
 export async function withSpooled<T>(chunks: AsyncIterable<Buffer>, work: (content: () => AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
   const path = join(tmpdir(), `batchd-upload-${randomUUID()}`);
+  const file = await open(path, 'wx+', 0o600);
   try {
-    const file = await open(path, 'wx', 0o600);
-    try {
-      for await (const chunk of chunks) await file.write(chunk);
-    } finally {
-      await file.close();
-    }
-    return await work(() => createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }));
+    await unlink(path);
+    for await (const chunk of chunks) await file.write(chunk);
+    return await work(() => file.createReadStream({ start: 0, autoClose: false, highWaterMark: READ_CHUNK_BYTES }));
   } finally {
-    await rm(path, { force: true });
+    await file.close();
   }
 }
