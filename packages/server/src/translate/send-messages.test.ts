@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackendOutcome } from '../backends/backend.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from '../backends/openai/openai-backend.js';
+import { backendAgainstFake } from '../../test-support/fakes/backend-against-fake.js';
 import { openAICompletion } from '../../test-support/fakes/fake-answers.js';
-import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../test-support/fakes/fake-provider.js';
+import type { FakeFault } from '../../test-support/fakes/fake-provider.js';
 import { fromOpenAI } from './from-openai.js';
 import { sendMessages } from './send-messages.js';
 import { toOpenAI } from './to-openai.js';
@@ -24,26 +25,7 @@ const params = {
   metadata: { user_id: 'u-9' },
 };
 
-let providers: FakeProvider[] = [];
-let backends: OpenAIBackend[] = [];
-
-afterEach(async () => {
-  await Promise.all(backends.map((backend) => backend.close()));
-  await Promise.all(providers.map((provider) => provider.close()));
-  providers = [];
-  backends = [];
-});
-
-async function setup(
-  provider: Omit<FakeProviderOptions, 'shape'> = {},
-  backend: Partial<OpenAIBackendOptions> = {},
-): Promise<{ fake: FakeProvider; openai: OpenAIBackend }> {
-  const fake = await FakeProvider.start({ shape: 'openai', apiKey: API_KEY, ...provider });
-  const openai = new OpenAIBackend({ url: fake.url, apiKey: API_KEY, ...backend });
-  providers.push(fake);
-  backends.push(openai);
-  return { fake, openai };
-}
+const setup = backendAgainstFake('openai', API_KEY, (options: OpenAIBackendOptions) => new OpenAIBackend(options));
 
 function send(backend: OpenAIBackend, callParams: Record<string, unknown> = params): Promise<BackendOutcome> {
   return sendMessages(backend, { params: callParams, signal: new AbortController().signal });
@@ -57,7 +39,7 @@ function translated(callParams: Record<string, unknown>): Record<string, unknown
 
 describe('sendMessages to an OpenAI-compatible backend', () => {
   it('POSTs the translated params to {url}/chat/completions with a bearer key', async () => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     await send(openai);
     const [received] = fake.requests;
     expect(received?.path).toBe('/v1/chat/completions');
@@ -66,9 +48,7 @@ describe('sendMessages to an OpenAI-compatible backend', () => {
   });
 
   it('sends mapped model names and no authorization without a key', async () => {
-    const { fake } = await setup({ apiKey: undefined });
-    const mapped = new OpenAIBackend({ url: fake.url, modelMap: { 'claude-compatible': 'llama-3.1-8b' } });
-    backends.push(mapped);
+    const { fake, backend: mapped } = await setup({ apiKey: undefined }, { apiKey: undefined, modelMap: { 'claude-compatible': 'llama-3.1-8b' } });
     const outcome = await send(mapped);
     expect(fake.requests[0]?.body).toEqual({ ...translated(params), model: 'llama-3.1-8b' });
     expect(fake.requests[0]?.headers).not.toHaveProperty('authorization');
@@ -76,7 +56,7 @@ describe('sendMessages to an OpenAI-compatible backend', () => {
   });
 
   it('answers the completion as the Message fromOpenAI builds', async () => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     const outcome = await send(openai);
     const expected = fromOpenAI(openAICompletion(fake.requests[0]?.body), { model: params.model, stopSequences: params.stop_sequences });
     expect(outcome).toEqual({ kind: 'message', ...expected });
@@ -87,7 +67,7 @@ describe('sendMessages to an OpenAI-compatible backend', () => {
   });
 
   it('answers a forced tool call as a tool_use block', async () => {
-    const { openai } = await setup();
+    const { backend: openai } = await setup();
     const outcome = await send(openai, { ...params, tool_choice: { type: 'tool', name: 'get_weather' } });
     expect(outcome).toMatchObject({
       kind: 'message',
@@ -96,7 +76,7 @@ describe('sendMessages to an OpenAI-compatible backend', () => {
   });
 
   it('rejects untranslatable params without calling the server', async () => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     expect(await send(openai, { ...params, top_k: 3 })).toEqual({
       kind: 'error',
       retryable: false,
@@ -119,44 +99,42 @@ describe('sendMessages to an OpenAI-compatible backend', () => {
   ];
 
   it.each(faults)('answers fault %s with the right outcome', async (fault, expected) => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     fake.inject(fault);
     expect(await send(openai)).toMatchObject({ kind: 'error', ...expected });
     expect(await send(openai)).toMatchObject({ kind: 'message' });
   });
 
   it('treats a completion it cannot read as an invalid body', async () => {
-    const { openai } = await setup({ respond: () => ({ object: 'chat.completion', choices: [] }) });
+    const { backend: openai } = await setup({ respond: () => ({ object: 'chat.completion', choices: [] }) });
     expect(await send(openai)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body: no choices' });
   });
 
   it('aborts a stalled call at the timeout as retryable', async () => {
     // Long enough that the call after it, on a loaded machine, still answers within the timeout.
-    const { fake, openai } = await setup({}, { timeoutMs: 1000 });
+    const { fake, backend: openai } = await setup({}, { timeoutMs: 1000 });
     fake.inject('stall');
     expect(await send(openai)).toMatchObject({ kind: 'error', retryable: true, status: 0, errorType: 'timeout_error' });
     expect(await send(openai)).toMatchObject({ kind: 'message' });
   });
 
   it('never puts the API key in an outcome', async () => {
-    const { fake } = await setup();
     const wrongKey = 'sk-wrong-key-555';
-    const wrong = new OpenAIBackend({ url: fake.url, apiKey: wrongKey });
-    backends.push(wrong);
+    const { fake, backend: wrong } = await setup({}, { apiKey: wrongKey });
     const outcome = await send(wrong);
     expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error' });
     expect(JSON.stringify(outcome)).not.toContain(wrongKey);
   });
 
   it('reuses keep-alive connections', async () => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     for (let index = 0; index < 20; index += 1) await send(openai);
     expect(fake.requests).toHaveLength(20);
     expect(fake.connections).toBeLessThan(20);
   });
 
   it('exposes x-ratelimit exhaustion from the latest response', async () => {
-    const { openai } = await setup({ rateLimit: { requests: 1, windowMs: 60_000 } });
+    const { backend: openai } = await setup({ rateLimit: { requests: 1, windowMs: 60_000 } });
     expect(await send(openai)).toMatchObject({ kind: 'message' });
     expect(openai.rateLimit().exhaustedUntilMs).toBeGreaterThan(Date.now());
     expect(await send(openai)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { backendAgainstFake } from '../../../test-support/fakes/backend-against-fake.js';
 import { anthropicMessage } from '../../../test-support/fakes/fake-answers.js';
-import { FakeProvider, type FakeFault, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
+import type { FakeFault } from '../../../test-support/fakes/fake-provider.js';
 import type { BackendOutcome } from '../backend.js';
 import { AnthropicBackend, type AnthropicBackendOptions } from './anthropic-backend.js';
 
@@ -23,26 +24,7 @@ const params = {
   some_future_field: { nested: [1, null, true] },
 };
 
-let providers: FakeProvider[] = [];
-let backends: AnthropicBackend[] = [];
-
-afterEach(async () => {
-  await Promise.all(backends.map((backend) => backend.close()));
-  await Promise.all(providers.map((provider) => provider.close()));
-  providers = [];
-  backends = [];
-});
-
-async function setup(
-  provider: Omit<FakeProviderOptions, 'shape'> = {},
-  backend: Partial<AnthropicBackendOptions> = {},
-): Promise<{ fake: FakeProvider; anthropic: AnthropicBackend }> {
-  const fake = await FakeProvider.start({ shape: 'anthropic', apiKey: API_KEY, ...provider });
-  const anthropic = new AnthropicBackend({ url: fake.url, apiKey: API_KEY, ...backend });
-  providers.push(fake);
-  backends.push(anthropic);
-  return { fake, anthropic };
-}
+const setup = backendAgainstFake('anthropic', API_KEY, (options: AnthropicBackendOptions) => new AnthropicBackend(options));
 
 function send(backend: AnthropicBackend, signal = new AbortController().signal): Promise<BackendOutcome> {
   return backend.send({ params, signal });
@@ -50,7 +32,7 @@ function send(backend: AnthropicBackend, signal = new AbortController().signal):
 
 describe('AnthropicBackend', () => {
   it('POSTs the params exactly as given, with the API headers', async () => {
-    const { fake, anthropic } = await setup();
+    const { fake, backend: anthropic } = await setup();
     await send(anthropic);
     expect(fake.requests).toHaveLength(1);
     const [received] = fake.requests;
@@ -60,9 +42,7 @@ describe('AnthropicBackend', () => {
   });
 
   it('sends the configured anthropic-version and name, and keeps a base path', async () => {
-    const { fake } = await setup();
-    const prefixed = new AnthropicBackend({ url: `${fake.url}/proxy/`, apiKey: API_KEY, anthropicVersion: '2026-10-21', name: 'proxied' });
-    backends.push(prefixed);
+    const { fake, backend: prefixed } = await setup({}, (url) => ({ url: `${url}/proxy/`, anthropicVersion: '2026-10-21', name: 'proxied' }));
     expect(prefixed.name).toBe('proxied');
     const outcome = await send(prefixed);
     expect(fake.requests[0]?.path).toBe('/proxy/v1/messages');
@@ -71,13 +51,13 @@ describe('AnthropicBackend', () => {
   });
 
   it("returns the provider's Message unchanged", async () => {
-    const { anthropic } = await setup();
+    const { backend: anthropic } = await setup();
     expect(await send(anthropic)).toEqual({ kind: 'message', message: anthropicMessage(params) });
   });
 
   it('passes through whatever a provider puts in its Message', async () => {
     const custom = { ...anthropicMessage(params), content: [{ type: 'future_block', payload: [1, 2] }], extra: { x: 1 } };
-    const { anthropic } = await setup({ respond: () => custom });
+    const { backend: anthropic } = await setup({ respond: () => custom });
     expect(await send(anthropic)).toEqual({ kind: 'message', message: custom });
   });
 
@@ -98,20 +78,20 @@ describe('AnthropicBackend', () => {
   ];
 
   it.each(faults)('answers fault %s with the right outcome', async (fault, expected) => {
-    const { fake, anthropic } = await setup();
+    const { fake, backend: anthropic } = await setup();
     fake.inject(fault);
     expect(await send(anthropic)).toMatchObject({ kind: 'error', ...expected });
     expect(await send(anthropic)).toMatchObject({ kind: 'message' });
   });
 
   it('treats a 2xx that is JSON but not a Message as an invalid body', async () => {
-    const { anthropic } = await setup({ respond: () => ({ type: 'error', error: { type: 'api_error', message: 'late' } }) });
+    const { backend: anthropic } = await setup({ respond: () => ({ type: 'error', error: { type: 'api_error', message: 'late' } }) });
     expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
   });
 
   it('aborts a stalled call at the timeout as retryable', async () => {
     // Long enough that the call after it, on a loaded machine, still answers within the timeout.
-    const { fake, anthropic } = await setup({}, { timeoutMs: 1000 });
+    const { fake, backend: anthropic } = await setup({}, { timeoutMs: 1000 });
     fake.inject('stall');
     expect(await send(anthropic)).toEqual({
       kind: 'error',
@@ -124,7 +104,7 @@ describe('AnthropicBackend', () => {
   });
 
   it("answers a caller's abort as retryable", async () => {
-    const { fake, anthropic } = await setup();
+    const { fake, backend: anthropic } = await setup();
     fake.inject('stall');
     const controller = new AbortController();
     const pending = send(anthropic, controller.signal);
@@ -134,19 +114,14 @@ describe('AnthropicBackend', () => {
   });
 
   it('answers a refused connection as retryable with status 0', async () => {
-    const { fake } = await setup();
-    const url = fake.url;
+    const { fake, backend: orphan } = await setup();
     await fake.close();
-    const orphan = new AnthropicBackend({ url, apiKey: API_KEY });
-    backends.push(orphan);
     expect(await send(orphan)).toMatchObject({ kind: 'error', retryable: true, status: 0, errorType: 'api_error' });
   });
 
   it('never puts the API key in an outcome', async () => {
-    const { fake } = await setup();
     const wrongKey = 'sk-ant-wrong-key-987';
-    const wrong = new AnthropicBackend({ url: fake.url, apiKey: wrongKey });
-    backends.push(wrong);
+    const { fake, backend: wrong } = await setup({}, { apiKey: wrongKey });
     const outcome = await send(wrong);
     expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error' });
     expect(JSON.stringify(outcome)).not.toContain(wrongKey);
@@ -154,14 +129,14 @@ describe('AnthropicBackend', () => {
   });
 
   it('reuses keep-alive connections', async () => {
-    const { fake, anthropic } = await setup();
+    const { fake, backend: anthropic } = await setup();
     for (let index = 0; index < 20; index += 1) await send(anthropic);
     expect(fake.requests).toHaveLength(20);
     expect(fake.connections).toBeLessThan(20);
   });
 
   it('opens at most `connections` connections', async () => {
-    const { fake, anthropic } = await setup({ latencyMs: 5 }, { connections: 2 });
+    const { fake, backend: anthropic } = await setup({ latencyMs: 5 }, { connections: 2 });
     const outcomes = await Promise.all(Array.from({ length: 12 }, () => send(anthropic)));
     expect(outcomes.every((outcome) => outcome.kind === 'message')).toBe(true);
     expect(fake.connections).toBeLessThanOrEqual(2);
@@ -169,7 +144,7 @@ describe('AnthropicBackend', () => {
   });
 
   it('answers calls over capacity with a retryable 429 carrying retry-after-ms', async () => {
-    const { fake, anthropic } = await setup({ latencyMs: 20, capacity: 1, capacityRetryAfterMs: 250 });
+    const { fake, backend: anthropic } = await setup({ latencyMs: 20, capacity: 1, capacityRetryAfterMs: 250 });
     const outcomes = await Promise.all(Array.from({ length: 4 }, () => send(anthropic)));
     expect(outcomes.filter((outcome) => outcome.kind === 'message').length).toBeGreaterThanOrEqual(1);
     for (const outcome of outcomes.filter((each) => each.kind === 'error')) {
@@ -179,7 +154,7 @@ describe('AnthropicBackend', () => {
   });
 
   it('exposes the rate-limit state of the latest response', async () => {
-    const { anthropic } = await setup({ rateLimit: { requests: 2, windowMs: 60_000 } });
+    const { backend: anthropic } = await setup({ rateLimit: { requests: 2, windowMs: 60_000 } });
     expect(anthropic.rateLimit()).toEqual({});
     await send(anthropic);
     expect(anthropic.rateLimit()).toEqual({});
@@ -191,7 +166,7 @@ describe('AnthropicBackend', () => {
   });
 
   it('answers every call under random faults with a message or a retryable error', async () => {
-    const { anthropic } = await setup({ faults: { rate: 0.5, seed: 7 } });
+    const { backend: anthropic } = await setup({ faults: { rate: 0.5, seed: 7 } });
     const outcomes: BackendOutcome[] = [];
     for (let index = 0; index < 30; index += 1) outcomes.push(await send(anthropic));
     expect(outcomes.some((outcome) => outcome.kind === 'message')).toBe(true);

@@ -1,38 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { backendAgainstFake } from '../../../test-support/fakes/backend-against-fake.js';
 import { openAICompletion } from '../../../test-support/fakes/fake-answers.js';
 import { fakeEmbeddings } from '../../../test-support/fakes/fake-openai-answers.js';
-import { FakeProvider, type FakeProviderOptions } from '../../../test-support/fakes/fake-provider.js';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
 
 const API_KEY = 'sk-openai-test-abcdef';
 
-let providers: FakeProvider[] = [];
-let backends: OpenAIBackend[] = [];
-
-afterEach(async () => {
-  await Promise.all(backends.map((backend) => backend.close()));
-  await Promise.all(providers.map((provider) => provider.close()));
-  providers = [];
-  backends = [];
-});
-
-async function setup(
-  provider: Omit<FakeProviderOptions, 'shape'> = {},
-  backend: Partial<OpenAIBackendOptions> = {},
-): Promise<{ fake: FakeProvider; openai: OpenAIBackend }> {
-  const fake = await FakeProvider.start({ shape: 'openai', apiKey: API_KEY, ...provider });
-  const openai = new OpenAIBackend({ url: fake.url, apiKey: API_KEY, ...backend });
-  providers.push(fake);
-  backends.push(openai);
-  return { fake, openai };
-}
+const setup = backendAgainstFake('openai', API_KEY, (options: OpenAIBackendOptions) => new OpenAIBackend(options));
 
 describe('OpenAIBackend.sendChat', () => {
   const body = { model: 'gpt-small', messages: [{ role: 'user', content: 'Hi' }], seed: 3, logprobs: true };
   const sendChat = (backend: OpenAIBackend) => backend.sendChat({ params: body, signal: new AbortController().signal });
 
   it('posts a chat completions body as given, its model mapped, and answers the completion as given', async () => {
-    const { fake, openai } = await setup({}, { modelMap: { 'gpt-small': 'llama-3.1-8b' } });
+    const { fake, backend: openai } = await setup({}, { modelMap: { 'gpt-small': 'llama-3.1-8b' } });
     const outcome = await sendChat(openai);
     const sent = { ...body, model: 'llama-3.1-8b' };
     expect(fake.requests[0]!.body).toEqual(sent);
@@ -40,7 +21,7 @@ describe('OpenAIBackend.sendChat', () => {
   });
 
   it('classifies failures as send does, and a 2xx without choices as an invalid response body', async () => {
-    const { fake, openai } = await setup();
+    const { fake, backend: openai } = await setup();
     fake.inject(429, 'garbage');
     expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 429, errorType: 'rate_limit_error' });
     expect(await sendChat(openai)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body: not a chat completion' });
@@ -49,13 +30,13 @@ describe('OpenAIBackend.sendChat', () => {
 
 describe('OpenAIBackend.post', () => {
   it("posts to the endpoint named under the server's base URL, the model mapped, and answers the body parsed", async () => {
-    const { fake, openai } = await setup({}, { modelMap: { embed: 'bge-small' } });
+    const { fake, backend: openai } = await setup({}, { modelMap: { embed: 'bge-small' } });
     const body = { model: 'embed', input: ['a', 'bc'] };
     const answer = await openai.post('/embeddings', body, new AbortController().signal);
     const sent = { ...body, model: 'bge-small' };
     expect(fake.requests.map((request) => [request.path, request.body])).toEqual([['/v1/embeddings', sent]]);
     expect(answer).toEqual({ kind: 'answer', status: 200, json: fakeEmbeddings(sent) });
     expect(openai.responsesApi).toBe(false);
-    expect((await setup({}, { responsesApi: true })).openai.responsesApi).toBe(true);
+    expect((await setup({}, { responsesApi: true })).backend.responsesApi).toBe(true);
   });
 });
