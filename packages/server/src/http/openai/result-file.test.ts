@@ -11,7 +11,7 @@ const T0 = 1_800_000_000_000;
 /** custom_ids whose JSON form needs escapes, multi-byte characters, or nothing. */
 const CUSTOM_IDS = ['plain', 'quote"d', 'back\\slash', 'tab\tnew\nline\u0001\u001f\b', 'ünïcode ✓ 🎉', 'x'.repeat(300), 'ran-a', 'ran-b', 'never-1', 'never-2'];
 
-async function contentBytes(files: FileStore, batchId: string, part: 'output' | 'error'): Promise<number> {
+async function contentBytes(files: FileStore, batchId: string, part: 'output' | 'errors'): Promise<number> {
   let bytes = 0;
   for await (const page of resultFileContent(files, batchId, part)) bytes += page.length;
   return bytes;
@@ -52,7 +52,7 @@ describe.each<StoreKind>(['SQLite', 'PostgreSQL'])('result file sizes on %s', (k
       expect((await store.cancelBatch('w', id, T0 + 10)).kind).toBe('ok');
       expect((await store.getBatch('w', id))!.status).toBe('ended');
 
-      for (const part of ['output', 'error'] as const) {
+      for (const part of ['output', 'errors'] as const) {
         const served = await contentBytes(store.files, id, part);
         expect(served).toBeGreaterThan(0);
         expect(await resultFileBytes(withoutRowReads(store.files), id, part), part).toBe(served);
