@@ -119,6 +119,7 @@ function storeDetails(store: StoreKind, run: StoreRun, requests: number): Record
     [`${store}DrainSeconds`]: drain.drainSeconds,
     [`${store}CreateSeconds`]: drain.createSeconds,
     [`${store}CpuMsPerRequest`]: (1000 * drain.serverCpuSeconds) / requests,
+    [`${store}MainThreadCpuMsPerRequest`]: (1000 * drain.serverMainCpuSeconds) / requests,
     [`${store}BenchCpuMsPerRequest`]: (1000 * drain.benchCpuSeconds) / requests,
     [`${store}MaxSampledRssMB`]: drain.sampled.maxRssBytes / MB,
     [`${store}MaxSampledAnonMB`]: drain.sampled.maxAnonBytes / MB,

@@ -69,6 +69,7 @@ export const overhead: Scenario = {
           bareLoopSeconds: bare.seconds,
           bareLoopCpuSeconds: bare.cpuSeconds,
           serverCpuSeconds: run.serverCpuSeconds,
+          serverMainThreadCpuSeconds: run.serverMainCpuSeconds,
           sdkCpuSeconds: sdk.cpuSeconds,
           backendCalls: run.backend.calls,
           concurrencyLimitAtEnd: run.backend.concurrency_limit,

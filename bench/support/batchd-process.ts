@@ -103,6 +103,12 @@ export class BatchdProcess {
     return readCpuSeconds(this.pid);
   }
 
+  /** CPU seconds the process's main thread (its event loop) has used so far: the whole process less its worker threads. */
+  mainThreadCpuSeconds(): number {
+    const { user, system } = readCpuTimes(this.pid, this.pid);
+    return user + system;
+  }
+
   /** CPU seconds the process has used so far, in user space and in the kernel. */
   cpuTimes(): { user: number; system: number } {
     return readCpuTimes(this.pid);

@@ -28,6 +28,8 @@ export interface DrainReport {
   createSeconds: number;
   /** CPU seconds batchd used from the first create to the end. */
   serverCpuSeconds: number;
+  /** The part of it on the main thread (the event loop). */
+  serverMainCpuSeconds: number;
   /** CPU seconds this process (the fake provider, the creates and the sampling) used meanwhile. */
   benchCpuSeconds: number;
   /** VmHWM at the end: the peak resident size since the process started. */
@@ -69,6 +71,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
   const rss = new RssSampler(server.pid, 50);
   try {
     const cpuAtStart = server.cpuSeconds();
+    const mainCpuAtStart = server.mainThreadCpuSeconds();
     const benchCpuAtStart = process.cpuUsage();
     const startWall = Date.now();
     const ids = new Set<string>();
@@ -98,6 +101,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
       await delay(options.sampleMs);
     }
     const serverCpuSeconds = server.cpuSeconds() - cpuAtStart;
+    const serverMainCpuSeconds = server.mainThreadCpuSeconds() - mainCpuAtStart;
     const benchCpu = process.cpuUsage(benchCpuAtStart);
     for (const view of views) {
       if (view.request_counts.succeeded !== perBatch) throw new Error(`batch ${view.id}: ${JSON.stringify(view.request_counts)}`);
@@ -108,6 +112,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
       drainSeconds: Math.max(...ends),
       createSeconds,
       serverCpuSeconds,
+      serverMainCpuSeconds,
       benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
       peakRssBytes: server.memory().peakRssBytes,
       sampled: rss.stop(),

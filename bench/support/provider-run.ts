@@ -41,6 +41,8 @@ export interface ProviderRunReport {
   peakRssBytes: number;
   /** CPU seconds batchd used from the create to the end. */
   serverCpuSeconds: number;
+  /** The part of it on the main thread (the event loop). */
+  serverMainCpuSeconds: number;
   /**
    * Means over the samples of the backend's state while the batch ran (with `sampleBackendMs`),
    * and of how long each sample's request took: batchd's responsiveness while it works.
@@ -90,6 +92,7 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
   const client = new BatchdClient(server.url);
   try {
     const cpuAtStart = server.cpuSeconds();
+    const mainCpuAtStart = server.mainThreadCpuSeconds();
     const start = performance.now();
     const created = await client.createBatch(options.body);
     const createSeconds = secondsSince(start);
@@ -98,6 +101,7 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
     const seconds = secondsSince(start);
     const lane = (await stopSampling?.()) ?? { meanLimit: Number.NaN, meanInFlight: Number.NaN, meanRequestMs: Number.NaN, samples: 0 };
     const serverCpuSeconds = server.cpuSeconds() - cpuAtStart;
+    const serverMainCpuSeconds = server.mainThreadCpuSeconds() - mainCpuAtStart;
     if (batch.request_counts.succeeded !== options.requests) {
       throw new Error(`expected ${options.requests} succeeded, got ${JSON.stringify(batch.request_counts)}`);
     }
@@ -106,7 +110,7 @@ export async function runBatchAgainstProvider(options: ProviderRunOptions): Prom
     const { peakRssBytes } = server.memory();
     await options.whileRunning?.(server, client, batch);
     const serverSeconds = (Date.parse(batch.ended_at ?? '') - Date.parse(batch.created_at)) / 1000;
-    return { batch, seconds, createSeconds, serverSeconds, backend, peakRssBytes, serverCpuSeconds, lane };
+    return { batch, seconds, createSeconds, serverSeconds, backend, peakRssBytes, serverCpuSeconds, serverMainCpuSeconds, lane };
   } finally {
     client.close();
     await server.stop();
