@@ -44,6 +44,8 @@ describe('provider lines', () => {
     const done = completionFor('anthropic-batch', 'm9', { type: 'succeeded', body: MESSAGE }, 0)!;
     expect(JSON.parse(done.result!)).toEqual({ type: 'succeeded', message: MESSAGE });
     expect(done.usage).toMatchObject({ input_tokens: 3, output_tokens: 2 });
+    const text = `{"type":"succeeded","message":${JSON.stringify(MESSAGE, null, 1)}}`;
+    expect(completionFor('anthropic-batch', 'm9', { type: 'succeeded', body: MESSAGE, resultText: text }, 0)!.result).toBe(text);
     const chat = completionFor('openai-batch', 'c9', { type: 'succeeded', body: COMPLETION }, 0)!;
     expect(JSON.parse(chat.result!)).toMatchObject({ status_code: 200, body: COMPLETION });
     const message = completionFor('openai-batch', 'm9', { type: 'succeeded', body: COMPLETION }, 0)!;

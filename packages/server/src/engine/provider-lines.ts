@@ -48,11 +48,15 @@ export function erroredCompletion(key: number, dialect: Dialect, errorType: stri
   return { key, type: 'errored', result: dialect === 'chat' ? chatErrorResponse(errorType, message) : erroredResult(errorType, message) };
 }
 
-/** A succeeded line's answer, as the request's dialect stores it: the provider's own object kept whole where it is that dialect's. */
-function succeeded(type: ProviderBatchType, key: number, dialect: Dialect, body: Record<string, unknown>, now: number): ProviderCompletion {
+/**
+ * A succeeded line's answer, as the request's dialect stores it: the provider's own object kept
+ * whole where it is that dialect's, as the provider's text when the client kept it.
+ */
+function succeeded(type: ProviderBatchType, key: number, dialect: Dialect, outcome: ProviderLineOutcome & { type: 'succeeded' }, now: number): ProviderCompletion {
+  const { body } = outcome;
   if (type === 'anthropic-batch') {
     const message = body as unknown as Message;
-    if (dialect === 'messages') return { key, type: 'succeeded', result: succeededResult(message), usage: usageOf(message) };
+    if (dialect === 'messages') return { key, type: 'succeeded', result: outcome.resultText ?? succeededResult(message), usage: usageOf(message) };
     return chatCompletionOf(key, messageToChatCompletion(message, { created: Math.floor(now / 1000) }));
   }
   if (dialect === 'chat') return chatCompletionOf(key, body);
@@ -68,7 +72,7 @@ export function completionFor(type: ProviderBatchType, customId: string, outcome
   const { key, dialect } = sent;
   switch (outcome.type) {
     case 'succeeded':
-      return succeeded(type, key, dialect, outcome.body, now);
+      return succeeded(type, key, dialect, outcome, now);
     case 'errored':
       return erroredCompletion(key, dialect, outcome.errorType, outcome.message);
     default:

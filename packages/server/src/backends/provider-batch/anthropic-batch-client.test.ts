@@ -44,8 +44,9 @@ describe('AnthropicBatchClient', () => {
     clock.nowMs += 60_000;
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 2, canceled: 0, expired: 0 } });
 
+    const message = anthropicMessage(JSON.parse(lines[0]!.body));
     expect(await collect(client.results(providerBatchId, signal))).toEqual([
-      { customId: 'a-1', outcome: { type: 'succeeded', body: anthropicMessage(JSON.parse(lines[0]!.body)) } },
+      { customId: 'a-1', outcome: { type: 'succeeded', body: message, resultText: JSON.stringify({ type: 'succeeded', message }) } },
       { customId: 'bad', outcome: { type: 'errored', status: 400, errorType: 'invalid_request_error', message: 'max_tokens: too large' } },
       { customId: 'boom', outcome: { type: 'errored', status: 500, errorType: 'api_error', message: 'internal' } },
     ]);
@@ -60,11 +61,31 @@ describe('AnthropicBatchClient', () => {
     expect(() => anthropicLineResult('{"custom_id":"g","result":{"type":"succeeded"}}')).toThrow(ProviderBatchError);
   });
 
+  it("keeps a succeeded line's result object as the provider wrote it, and parses a line framed otherwise whole", () => {
+    const result = '{"type":"succeeded","message":{"id":"m","content":[{"type":"text","text":"caf\\u00e9 \\"q\\" }"}],"usage":{"input_tokens":1.0}},"extra":[]}';
+    expect(anthropicLineResult(`{"custom_id":"m-1","result":${result}}`)).toEqual({
+      customId: 'm-1',
+      outcome: { type: 'succeeded', body: JSON.parse(result).message, resultText: result },
+    });
+    // Keys after the result, a key given twice, spaces or an escaped custom_id: the line is parsed whole and the result serialized again.
+    const again = JSON.stringify(JSON.parse(result));
+    for (const line of [
+      `{"custom_id":"m-1","result":${result},"other":1}`,
+      `{"custom_id":"m-1","result":{"type":"errored"},"result":${result}}`,
+      `{"custom_id": "m-1", "result": ${result}}`,
+      `{"custom_id":"m\\u002d1","result":${result}}`,
+    ]) {
+      expect(anthropicLineResult(line)).toEqual({ customId: 'm-1', outcome: { type: 'succeeded', body: JSON.parse(result).message, resultText: again } });
+    }
+    expect(() => anthropicLineResult(`{"custom_id":"m-1","result":${result},}`)).toThrow(ProviderBatchError);
+  });
+
   it('passes through whatever the provider puts in a message', async () => {
     const custom = { id: 'msg_x', type: 'message', content: [{ type: 'future_block', data: [1, null] }], usage: { service_tier: 'batch' }, extra: { deep: true } };
     const { client } = await setup({ answer: () => custom });
     const { providerBatchId } = await submit(client, [line('only', 'hi')]);
-    expect(await collect(client.results(providerBatchId, signal))).toEqual([{ customId: 'only', outcome: { type: 'succeeded', body: custom } }]);
+    const resultText = JSON.stringify({ type: 'succeeded', message: custom });
+    expect(await collect(client.results(providerBatchId, signal))).toEqual([{ customId: 'only', outcome: { type: 'succeeded', body: custom, resultText } }]);
   });
 
   it('cancels: requests not done end canceled, and cancelling an ended batch changes nothing', async () => {

@@ -75,18 +75,43 @@ function countsOf(batch: Json): ProviderBatchStatus['counts'] {
   return counts;
 }
 
-/** One results line's outcome. */
-export function anthropicLineResult(line: string): ProviderLineResult {
-  const parsed = parseResultLine(line);
-  if (!isObject(parsed.result)) throw ProviderBatchError.invalidAnswer('a results line has no result');
-  return { customId: parsed.custom_id, outcome: outcomeOf(parsed.result) };
+/** The start of a results line as the provider writes it, up to its `result` value, with a plain `custom_id`. */
+const FRAMED_LINE = /^\{"custom_id":"([A-Za-z0-9_-]{1,64})","result":(?=\{)/;
+
+/**
+ * The `result` object of a line framed as the provider writes it, as its own text and parsed: the
+ * text between the frame and the line's last `}` parses as one object, so the line holds nothing
+ * else. Undefined for any other line, which is parsed whole.
+ */
+function framedResult(line: string): { customId: string; text: string; result: Json } | undefined {
+  const frame = FRAMED_LINE.exec(line);
+  if (!frame || line.charCodeAt(line.length - 1) !== 0x7d) return undefined;
+  const text = line.slice(frame[0].length, -1);
+  try {
+    return { customId: frame[1]!, text, result: JSON.parse(text) as Json };
+  } catch {
+    return undefined;
+  }
 }
 
-function outcomeOf(result: Json): ProviderLineOutcome {
+/**
+ * One results line's outcome; a succeeded one keeps the provider's `result` object whole as text:
+ * as written when the line is framed as usual, else serialized again.
+ */
+export function anthropicLineResult(line: string): ProviderLineResult {
+  const framed = framedResult(line);
+  if (framed) return { customId: framed.customId, outcome: outcomeOf(framed.result, () => framed.text) };
+  const parsed = parseResultLine(line);
+  const result = parsed.result;
+  if (!isObject(result)) throw ProviderBatchError.invalidAnswer('a results line has no result');
+  return { customId: parsed.custom_id, outcome: outcomeOf(result, () => JSON.stringify(result)) };
+}
+
+function outcomeOf(result: Json, text: () => string): ProviderLineOutcome {
   switch (result.type) {
     case 'succeeded':
       if (!isObject(result.message)) throw ProviderBatchError.invalidAnswer('a succeeded result has no message');
-      return { type: 'succeeded', body: result.message };
+      return { type: 'succeeded', body: result.message, resultText: text() };
     case 'canceled':
     case 'expired':
       return { type: result.type };

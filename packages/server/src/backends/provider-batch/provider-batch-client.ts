@@ -30,9 +30,13 @@ export interface ProviderBatchStatus {
   failure?: string;
 }
 
-/** One request's outcome as the provider reported it. `body` is the provider's answer JSON, unchanged. */
+/**
+ * One request's outcome as the provider reported it. `body` is the provider's answer JSON,
+ * unchanged; `resultText`, when the client has it, is Anthropic's whole `result` object
+ * (`{"type":"succeeded","message":…}`) exactly as the provider wrote it.
+ */
 export type ProviderLineOutcome =
-  | { type: 'succeeded'; body: Record<string, unknown> }
+  | { type: 'succeeded'; body: Record<string, unknown>; resultText?: string }
   | { type: 'errored'; status: number; errorType: string; message: string }
   | { type: 'canceled' }
   | { type: 'expired' };
