@@ -66,13 +66,14 @@ export function readCompletedResults(pool: pg.Pool, batchId: string, afterSeq: n
 
 /**
  * How long a page of an ended batch's results may wait for its reader before the COPY sending
- * them is closed: the time a reader keeping up takes to write one page, many times over.
+ * them is closed: when another query waits for a connection, the time a reader keeping up takes
+ * to write one page, many times over; else long enough for a slow reader to keep its COPY.
  */
-const STALL_MS = 500;
+const STALL = { checkMs: 500, holdMs: 30_000 };
 
 /** An ended batch's results in key order, in pages of `pageSize` lines, streamed by one COPY while the reader keeps up. */
 export async function* readResults(pool: pg.Pool, batchId: string, pageSize: number): AsyncGenerator<Buffer> {
   const seq = await batchSeq(pool, batchId);
   if (seq === undefined) return;
-  for await (const page of streamedCopyPages(pool, (after) => pageQuery('key', seq, after), pageSize, STALL_MS)) yield page.lines;
+  for await (const page of streamedCopyPages(pool, (after) => pageQuery('key', seq, after), pageSize, STALL)) yield page.lines;
 }

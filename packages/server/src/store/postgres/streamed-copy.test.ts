@@ -13,14 +13,17 @@ const ROWS = 2_000;
 /** About 20 MB in all: far more than the socket buffers hold, so the COPY is still sending when a reader stops. */
 const LINE_BYTES = 10_000;
 
+/** Waits that never close a COPY within a test. */
+const LONG = { checkMs: 60_000, holdMs: 60_000 };
+
 const line = (n: number) => `${n}:${'x'.repeat(LINE_BYTES)}\n`;
 const query = (failAt?: number) => (after: number) =>
   `COPY (SELECT g::bigint, ${failAt === undefined ? '' : `CASE WHEN g = ${failAt} THEN (1 / (g - ${failAt}))::text ELSE '' END || `}g || ':' || repeat('x', ${LINE_BYTES}) || E'\\n'
     FROM generate_series(${after + 1}, ${ROWS}) AS g ORDER BY g) TO STDOUT (FORMAT binary)`;
 
 /** Backends of the test's database other than the one asking. */
-async function otherBackends(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ count: string }>(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+async function otherBackends(asker: pg.Pool | pg.Client): Promise<number> {
+  const { rows } = await asker.query<{ count: string }>(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
   return Number(rows[0]!.count);
 }
 
@@ -44,7 +47,7 @@ describe.skipIf(unavailable !== null)('pages streamed by one COPY', () => {
   it('are every line once, in order, in pages of the given size', async () => {
     const counts: number[] = [];
     let text = '';
-    for await (const page of streamedCopyPages(pool, query(), 300, 60_000)) {
+    for await (const page of streamedCopyPages(pool, query(), 300, LONG)) {
       counts.push(page.count);
       text += page.lines.toString();
     }
@@ -53,8 +56,8 @@ describe.skipIf(unavailable !== null)('pages streamed by one COPY', () => {
     expect(pool.idleCount).toBe(1);
   });
 
-  it('give the connection back while the reader stops, and go on after its last page when it reads again', async () => {
-    const pages = streamedCopyPages(pool, query(), 100, 50);
+  it('give the connection back while the reader stops and another query waits, and go on after its last page when it reads again', async () => {
+    const pages = streamedCopyPages(pool, query(), 100, { checkMs: 20, holdMs: 60_000 });
     let text = '';
     let taken = 0;
     for (let result = await pages.next(); !result.done; result = await pages.next()) {
@@ -70,8 +73,27 @@ describe.skipIf(unavailable !== null)('pages streamed by one COPY', () => {
     expect(text).toBe(Array.from({ length: ROWS }, (_, i) => line(i + 1)).join(''));
   });
 
+  it('keep the COPY of a reader that stops while nothing waits, until it has held it for long', async () => {
+    const pages = streamedCopyPages(pool, query(), 100, { checkMs: 20, holdMs: 300 });
+    let text = '';
+    for (let result = await pages.next(), taken = 1; !result.done; result = await pages.next(), taken += 1) {
+      text += result.value.lines.toString();
+      if (taken === 3) {
+        // Nothing asks the pool for a connection: the COPY's backend ends only once held too long.
+        const watcher = new pg.Client({ connectionString: database.url });
+        await watcher.connect();
+        try {
+          while ((await otherBackends(watcher)) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        } finally {
+          await watcher.end();
+        }
+      }
+    }
+    expect(text).toBe(Array.from({ length: ROWS }, (_, i) => line(i + 1)).join(''));
+  });
+
   it('close the COPY of a reader that stops for good', async () => {
-    const pages = streamedCopyPages(pool, query(), 100, 60_000);
+    const pages = streamedCopyPages(pool, query(), 100, LONG);
     expect((await pages.next()).value?.count).toBe(100);
     await pages.return(undefined);
     expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
@@ -80,7 +102,7 @@ describe.skipIf(unavailable !== null)('pages streamed by one COPY', () => {
 
   it('fail with the error of a COPY that fails half way, and give its connection back', async () => {
     const read = async () => {
-      for await (const page of streamedCopyPages(pool, query(1_500), 100, 60_000)) expect(page.count).toBe(100);
+      for await (const page of streamedCopyPages(pool, query(1_500), 100, LONG)) expect(page.count).toBe(100);
     };
     await expect(read()).rejects.toThrow(/division by zero/);
     expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);

@@ -54,11 +54,18 @@ class RunningCopy {
  * Pages of `pageLines` rows of `query(after)`, a `COPY (SELECT <bigint position>, <text line> …
  * WHERE position > after ORDER BY position) TO STDOUT (FORMAT binary)`, read by one COPY while
  * the reader keeps up: PostgreSQL sends the next pages while the reader writes this one, held
- * back by the socket when it is ahead, and the query is planned once. A page left untaken for
- * `stallMs` closes the COPY's connection, so a reader that stops holds none; if it takes the
+ * back by the socket when it is ahead, and the query is planned once. A page left untaken closes
+ * the COPY's connection once another query waits for one of the pool's (looked at every
+ * `waits.checkMs`) or after `waits.holdMs` in any case, so a reader that stops holds none for
+ * long, and a slow one keeps its COPY while nothing else needs the connection; if it takes the
  * page later, a new COPY goes on after that page's last position.
  */
-export async function* streamedCopyPages(pool: pg.Pool, query: (after: number) => string, pageLines: number, stallMs: number): AsyncGenerator<CopyLinesPage> {
+export async function* streamedCopyPages(
+  pool: pg.Pool,
+  query: (after: number) => string,
+  pageLines: number,
+  waits: { checkMs: number; holdMs: number },
+): AsyncGenerator<CopyLinesPage> {
   let after = 0;
   let pageBytes = 0;
   for (;;) {
@@ -71,10 +78,16 @@ export async function* streamedCopyPages(pool: pg.Pool, query: (after: number) =
         for (let page = reader.takePage(); page !== undefined && !stalled; page = reader.takePage()) {
           after = page.lastPosition;
           pageBytes = page.lines.length;
-          const timer = setTimeout(() => {
+          const since = Date.now();
+          const check = () => {
+            if (pool.waitingCount === 0 && Date.now() - since < waits.holdMs) {
+              timer = setTimeout(check, waits.checkMs);
+              return;
+            }
             stalled = true;
             copy.abandon();
-          }, stallMs);
+          };
+          let timer = setTimeout(check, waits.checkMs);
           try {
             yield page;
           } finally {
