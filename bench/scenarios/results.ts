@@ -106,16 +106,18 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   // A fresh process serves the results, so its memory and profile hold the stream alone.
   const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: db, cpuProfileDir: context.cpuProfileDir });
   const client = new BatchdClient(server.url);
-  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
+  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
   try {
     for (let i = 0; i < repeats; i++) {
       const before = server.memory();
       const sampler = new RssSampler(server.pid, 10);
       const cpuAtStart = server.cpuSeconds();
+      const databaseCpuAtStart = store.databaseCpuSeconds() ?? 0;
       const start = performance.now();
       const read = await client.streamResults(batchId);
       const seconds = secondsSince(start);
       measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
+      measured.databaseCpuSeconds = Math.min(measured.databaseCpuSeconds, (store.databaseCpuSeconds() ?? 0) - databaseCpuAtStart);
       const peaks = sampler.stop();
       measured.rssGrowth = Math.max(measured.rssGrowth, peaks.maxRssBytes - before.rssBytes);
       measured.anonGrowth = Math.max(measured.anonGrowth, peaks.maxAnonBytes - before.anonBytes);
@@ -153,6 +155,8 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       streamSeconds: measured.seconds,
       // CPU time does not depend on what else the machine runs: the server's cost of the stream.
       serverCpuMsPer100MB: (measured.cpuSeconds * 1000) / (measured.bytes / (100 * MB)),
+      // PostgreSQL's processes during the read: whether its backend or batchd sets the pace.
+      ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: (measured.databaseCpuSeconds * 1000) / (measured.bytes / (100 * MB)) } : {}),
       fileReadSeconds: fileRead.seconds,
       serverRssBeforeMB: measured.rssBefore / MB,
       anonymousRssGrowthMB: measured.anonGrowth / MB,

@@ -11,6 +11,8 @@ export interface BenchStore {
   kind: StoreKind;
   /** `BatchdProcess` flags for a fresh store: none for SQLite, `db` for PostgreSQL. */
   fresh(): Promise<{ db?: string }>;
+  /** CPU seconds PostgreSQL's processes have used so far; none on SQLite. */
+  databaseCpuSeconds(): number | undefined;
 }
 
 /** A scenario's name on `kind`: the SQLite one keeps the plain name, the PostgreSQL one ends in `-pg`. */
@@ -20,6 +22,6 @@ export function nameOn(name: string, kind: StoreKind): string {
 
 /** Runs `body` with a store of `kind`; a PostgreSQL cluster is stopped however `body` ends. */
 export function withStore<T>(kind: StoreKind, body: (store: BenchStore) => Promise<T>): Promise<T> {
-  if (kind === 'sqlite') return body({ kind, fresh: async () => ({}) });
-  return withPostgres((databases) => body({ kind, fresh: async () => ({ db: await databases.fresh() }) }));
+  if (kind === 'sqlite') return body({ kind, fresh: async () => ({}), databaseCpuSeconds: () => undefined });
+  return withPostgres((databases) => body({ kind, fresh: async () => ({ db: await databases.fresh() }), databaseCpuSeconds: () => databases.cpuSeconds() }));
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * A process's memory and CPU time as the Linux kernel accounts them: `VmRSS` (resident now) and
@@ -80,6 +80,23 @@ export function readCpuTimes(pid: number, thread?: number): { user: number; syst
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** CPU seconds (user + system) of a process and of its children: those still running and those it has waited for. */
+export function readTreeCpuSeconds(pid: number): number {
+  const own = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = own(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const child = own(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]) + Number(child[13]) + Number(child[14]);
+    } catch {
+      // The process exited meanwhile; its parent's waited-for time counts it.
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
 }
 
 /** CPU seconds (user + system) a process has used so far. */
