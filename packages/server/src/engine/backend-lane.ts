@@ -53,18 +53,20 @@ export interface CallOptions {
 }
 
 interface Waiter {
-  resolve: (inFlight: number) => void;
+  resolve: (slot: Slot) => void;
   prefix?: PrefixRef;
 }
 
-/** What a call's answer is learnt against: the lane as it was when the call started. */
-interface CallStart {
-  /** Calls in flight, this one included. */
+/** A slot as the lane granted it. */
+interface Slot {
+  /** Calls in flight when it was granted, its own included. */
   inFlight: number;
-  /** Every slot was taken: the limit, not the work, bounded the calls. */
+  /** The slots granted with it took every slot: the limit, not the work, bounded the calls. */
   limitBound: boolean;
-  epoch: number;
 }
+
+/** What a call's answer is learnt against: its slot, and the limit's epoch when it started. */
+type CallStart = Slot & { epoch: number };
 
 /**
  * One backend as the engine drives it: an adaptive concurrency limit, a pause while the
@@ -157,7 +159,7 @@ export class BackendLane {
    */
   async callWith<O extends BackendOutcome | ChatOutcome | ChatAnswer>(send: (backend: Backend) => Promise<O>, priority: Priority, options: CallOptions = {}): Promise<O | null> {
     const prefix = this.gate && options.prefixKey !== undefined ? { key: options.prefixKey, tokens: options.prefixTokens ?? 0 } : undefined;
-    const inFlightAtStart = await this.acquire(priority, prefix);
+    const slot = await this.acquire(priority, prefix);
     if (options.stillWanted && !options.stillWanted()) {
       this.running--;
       this.finishPrefix(prefix, undefined);
@@ -165,13 +167,12 @@ export class BackendLane {
       return null;
     }
     const started = this.now();
-    const limitBound = inFlightAtStart >= this.limit.limit;
     const epoch = this.limit.epoch;
     this.stats.calls++;
     let answered: O | undefined;
     try {
       answered = await send(this.backend);
-      this.learn(answered, this.now() - started, { inFlight: inFlightAtStart, limitBound, epoch });
+      this.learn(answered, this.now() - started, { ...slot, epoch });
       return answered;
     } finally {
       this.running--;
@@ -248,24 +249,31 @@ export class BackendLane {
 
   /**
    * Waits in line for a slot (taken at once when one is free and nobody of equal or higher
-   * priority that may go waits); resolves to the calls in flight once it has its slot, itself included.
+   * priority that may go waits); resolves once it has its slot.
    */
-  private acquire(priority: Priority, prefix?: PrefixRef): Promise<number> {
+  private acquire(priority: Priority, prefix?: PrefixRef): Promise<Slot> {
     if (prefix) this.gate!.enqueue(prefix);
-    const slot = new Promise<number>((resolve) => this.waiting[priority].push({ resolve, prefix }));
+    const slot = new Promise<Slot>((resolve) => this.waiting[priority].push({ resolve, prefix }));
     this.release();
     return slot;
   }
 
-  /** Hands free slots to waiters: interactive ones first, then the first batch call its prefix gate lets go. */
+  /**
+   * Hands free slots to waiters: interactive ones first, then the first batch call its prefix gate
+   * lets go. When the slots handed out together fill every slot, each of them is bound by the
+   * limit, not only the last: slow start then doubles the limit each round trip, as it should.
+   */
   private release(): void {
+    const granted: Array<{ waiter: Waiter; inFlight: number }> = [];
     while (!this.paused && this.running < this.limit.limit) {
       const next = this.waiting.interactive.shift() ?? this.nextBatchCall();
-      if (!next) return;
+      if (!next) break;
       if (next.prefix) this.gate!.start(next.prefix);
       this.running++;
-      next.resolve(this.running);
+      granted.push({ waiter: next, inFlight: this.running });
     }
+    const limitBound = this.running >= this.limit.limit;
+    for (const { waiter, inFlight } of granted) waiter.resolve({ inFlight, limitBound });
   }
 
   /**
