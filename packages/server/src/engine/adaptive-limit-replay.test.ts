@@ -5,8 +5,7 @@ import { AdaptiveLimit } from './adaptive-limit.js';
 /**
  * The adaptive limit against a simulated provider, on a virtual clock: `capacity` calls at once,
  * each taking a latency drawn in arrival order, 429 at once above that (retried 1 s later), as the
- * saturation benchmarks' fake provider does. Calls start whenever a slot under the limit is
- * free; as in the lane, the calls started together count as bound by the limit when they fill it.
+ * saturation benchmarks' fake provider does. Calls start whenever a slot under the limit is free.
  */
 
 interface Replay {
@@ -46,17 +45,15 @@ function replay(requests: number, capacity: number, latencyMs: () => number, mak
   let limitSum = 0;
   let limitSamples = 0;
   const fill = () => {
-    const started: Event[] = [];
     for (; running < limit.limit && queued > 0; queued--) {
       running++;
       result.calls++;
-      const start = { inFlight: running, bound: false, epoch: limit.epoch, startedAt: now };
+      const start = { inFlight: running, bound: running >= limit.limit, epoch: limit.epoch, startedAt: now };
       if (admitted < capacity) {
         admitted++;
-        started.push({ ...start, at: now + latencyMs(), kind: 'answer' });
-      } else started.push({ ...start, at: readAt(now + 1), kind: 'read 429' });
+        schedule({ ...start, at: now + latencyMs(), kind: 'answer' });
+      } else schedule({ ...start, at: readAt(now + 1), kind: 'read 429' });
     }
-    for (const event of started) schedule({ ...event, bound: running >= limit.limit });
   };
   fill();
   while (answered < requests) {

@@ -1,7 +1,9 @@
 /**
  * How many calls one backend may have in flight, adjusted from what the provider answers:
- * - slow start: from a sixteenth of the ceiling (at least 8), +1 per success (the limit doubles
- *   each round trip) until the first overload;
+ * - slow start: from a sixteenth of the ceiling (at least 8), +1 per success of a call that
+ *   found every slot taken, until the first overload. When an answer raises the limit, the lane
+ *   starts two calls and only the second finds every slot taken, so the limit grows by about half
+ *   each round trip, which keeps slow start's overshoot (429s at once) to half the capacity;
  * - on an overload signal (429, 529, 503, a timeout) it falls to `backoff` × the calls in flight
  *   and remembers that level: the provider's capacity as last seen. Only calls started since the
  *   last cut count (each call carries the `epoch` it started in), so one burst of rejections

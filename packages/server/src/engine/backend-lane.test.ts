@@ -52,33 +52,6 @@ describe('backend lane', () => {
     expect(lane.stats).toMatchObject({ calls: 3, succeeded: 3 });
   });
 
-  it('counts every call of a grant that fills the slots as bound by the limit, so slow start doubles each round trip', async () => {
-    const backend = new HeldBackend();
-    const lane = new BackendLane({ name: 'a', backend, models: ['*'], ceiling: 128 });
-    const calls = Array.from({ length: 60 }, (_, i) => lane.call({ label: `c${i}` }, signal, 'batch'));
-    await tick();
-    expect(lane.limit.limit).toBe(8);
-    const answerRound = async () => {
-      const round = backend.open.filter((call) => call.label !== 'done');
-      for (const call of round) {
-        call.settle(ok);
-        call.label = 'done';
-        await tick();
-      }
-      return round.length;
-    };
-    // The first eight found slots to spare but the last: one success counts, and two slots are handed out together.
-    expect(await answerRound()).toBe(8);
-    expect(lane.limit.limit).toBe(9);
-    // All nine of the next round were granted into a full lane: each answer grows the limit by one.
-    expect(await answerRound()).toBe(9);
-    expect(lane.limit.limit).toBe(18);
-    expect(await answerRound()).toBe(18);
-    expect(lane.limit.limit).toBe(36);
-    while ((await answerRound()) > 0);
-    await Promise.all(calls);
-  });
-
   it('pauses while the provider says a budget is spent, then resumes', async () => {
     let now = 1000;
     const backend = new HeldBackend();

@@ -53,20 +53,18 @@ export interface CallOptions {
 }
 
 interface Waiter {
-  resolve: (slot: Slot) => void;
+  resolve: (inFlight: number) => void;
   prefix?: PrefixRef;
 }
 
-/** A slot as the lane granted it. */
-interface Slot {
-  /** Calls in flight when it was granted, its own included. */
+/** What a call's answer is learnt against: the lane as it was when the call started. */
+interface CallStart {
+  /** Calls in flight, this one included. */
   inFlight: number;
-  /** The slots granted with it took every slot: the limit, not the work, bounded the calls. */
+  /** Every slot was taken: the limit, not the work, bounded the calls. */
   limitBound: boolean;
+  epoch: number;
 }
-
-/** What a call's answer is learnt against: its slot, and the limit's epoch when it started. */
-type CallStart = Slot & { epoch: number };
 
 /**
  * One backend as the engine drives it: an adaptive concurrency limit, a pause while the
@@ -159,7 +157,7 @@ export class BackendLane {
    */
   async callWith<O extends BackendOutcome | ChatOutcome | ChatAnswer>(send: (backend: Backend) => Promise<O>, priority: Priority, options: CallOptions = {}): Promise<O | null> {
     const prefix = this.gate && options.prefixKey !== undefined ? { key: options.prefixKey, tokens: options.prefixTokens ?? 0 } : undefined;
-    const slot = await this.acquire(priority, prefix);
+    const inFlightAtStart = await this.acquire(priority, prefix);
     if (options.stillWanted && !options.stillWanted()) {
       this.running--;
       this.finishPrefix(prefix, undefined);
@@ -167,12 +165,13 @@ export class BackendLane {
       return null;
     }
     const started = this.now();
+    const limitBound = inFlightAtStart >= this.limit.limit;
     const epoch = this.limit.epoch;
     this.stats.calls++;
     let answered: O | undefined;
     try {
       answered = await send(this.backend);
-      this.learn(answered, this.now() - started, { ...slot, epoch });
+      this.learn(answered, this.now() - started, { inFlight: inFlightAtStart, limitBound, epoch });
       return answered;
     } finally {
       this.running--;
@@ -249,31 +248,24 @@ export class BackendLane {
 
   /**
    * Waits in line for a slot (taken at once when one is free and nobody of equal or higher
-   * priority that may go waits); resolves once it has its slot.
+   * priority that may go waits); resolves to the calls in flight once it has its slot, itself included.
    */
-  private acquire(priority: Priority, prefix?: PrefixRef): Promise<Slot> {
+  private acquire(priority: Priority, prefix?: PrefixRef): Promise<number> {
     if (prefix) this.gate!.enqueue(prefix);
-    const slot = new Promise<Slot>((resolve) => this.waiting[priority].push({ resolve, prefix }));
+    const slot = new Promise<number>((resolve) => this.waiting[priority].push({ resolve, prefix }));
     this.release();
     return slot;
   }
 
-  /**
-   * Hands free slots to waiters: interactive ones first, then the first batch call its prefix gate
-   * lets go. When the slots handed out together fill every slot, each of them is bound by the
-   * limit, not only the last: slow start then doubles the limit each round trip, as it should.
-   */
+  /** Hands free slots to waiters: interactive ones first, then the first batch call its prefix gate lets go. */
   private release(): void {
-    const granted: Array<{ waiter: Waiter; inFlight: number }> = [];
     while (!this.paused && this.running < this.limit.limit) {
       const next = this.waiting.interactive.shift() ?? this.nextBatchCall();
-      if (!next) break;
+      if (!next) return;
       if (next.prefix) this.gate!.start(next.prefix);
       this.running++;
-      granted.push({ waiter: next, inFlight: this.running });
+      next.resolve(this.running);
     }
-    const limitBound = this.running >= this.limit.limit;
-    for (const { waiter, inFlight } of granted) waiter.resolve({ inFlight, limitBound });
   }
 
   /**
