@@ -22,6 +22,12 @@ function probingAt33(probeRounds = 3): { limit: AdaptiveLimit; setNow: (ms: numb
 }
 
 describe('adaptive limit', () => {
+  it('starts at a sixteenth of the ceiling, at least 8', () => {
+    expect(new AdaptiveLimit({ ceiling: 512 }).limit).toBe(32);
+    expect(new AdaptiveLimit({ ceiling: 64 }).limit).toBe(8);
+    expect(new AdaptiveLimit({ ceiling: 4 }).limit).toBe(4);
+  });
+
   it('grows by one per success until the first overload, up to the ceiling', () => {
     const limit = new AdaptiveLimit({ ceiling: 20, initial: 4, now: () => 0 });
     succeed(limit, 10);
@@ -59,6 +65,17 @@ describe('adaptive limit', () => {
     now = 1000;
     succeed(limit, 32);
     expect(limit.limit).toBe(33);
+  });
+
+  it('goes back to one below the level when a probe of it is turned away, not a twentieth below', () => {
+    const { limit } = probingAt33();
+    limit.onOverload(33, limit.epoch);
+    expect(limit.limit).toBe(32);
+    limit.onOverload(33, limit.epoch - 1);
+    expect(limit.limit).toBe(32);
+    // Turned away below the known level: the capacity shrank, and the limit backs off as on a first overload.
+    limit.onOverload(32, limit.epoch);
+    expect(limit.limit).toBe(30);
   });
 
   it('doubles the wait after each probe turned away at the same level', () => {

@@ -1,6 +1,9 @@
 /**
  * How many calls one backend may have in flight, adjusted from what the provider answers:
- * - slow start: +1 per success (the limit doubles each round trip) until the first overload;
+ * - slow start: from a sixteenth of the ceiling (at least 8), +1 per success of a call that
+ *   found every slot taken, until the first overload. When an answer raises the limit, the lane
+ *   starts two calls and only the second finds every slot taken, so the limit grows by about half
+ *   each round trip, which keeps slow start's overshoot (429s at once) to half the capacity;
  * - on an overload signal (429, 529, 503, a timeout) it falls to `backoff` × the calls in flight
  *   and remembers that level: the provider's capacity as last seen. Only calls started since the
  *   last cut count (each call carries the `epoch` it started in), so one burst of rejections
@@ -8,7 +11,8 @@
  * - below that level it climbs back each round trip by half the way to one below it (at least
  *   one), so a cut at a large capacity is made good in a few round trips; one below it, it holds, and probes
  *   the level again only after `probeIntervalMs`, an interval that doubles each time the probe
- *   is turned away again, so a provider at a steady capacity sees rare probes;
+ *   is turned away again, so a provider at a steady capacity sees rare probes; a probe turned
+ *   away sets the limit back to one below the level, where it held before;
  * - once a probe holds for `probeRounds` round trips, the capacity has grown: the level is
  *   forgotten and the limit probes upwards by one every `probeRounds` round trips.
  * It grows only from calls that started with every slot taken (a lane with spare slots learns
@@ -20,6 +24,7 @@
  */
 export interface AdaptiveLimitOptions {
   ceiling: number;
+  /** Defaults to a sixteenth of the ceiling, at least {@link MIN_INITIAL}. */
   initial?: number;
   /** Rounds of successes at or above the last overload level before probing one higher. */
   probeRounds?: number;
@@ -33,6 +38,9 @@ export interface AdaptiveLimitOptions {
   maxProbeIntervalMs?: number;
   now?: () => number;
 }
+
+/** The least limit slow start begins at. */
+const MIN_INITIAL = 8;
 
 /** The weight of each answer in the long-run mean latency: about the last hundred count. */
 const LONG_RUN_WEIGHT = 0.01;
@@ -62,7 +70,7 @@ export class AdaptiveLimit {
 
   constructor(options: AdaptiveLimitOptions) {
     this.ceiling = options.ceiling;
-    this.value = Math.min(options.initial ?? 8, options.ceiling);
+    this.value = Math.min(options.initial ?? Math.max(MIN_INITIAL, Math.floor(options.ceiling / 16)), options.ceiling);
     this.probeRounds = options.probeRounds ?? 3;
     this.backoff = options.backoff ?? 0.95;
     this.tolerance = options.latencyTolerance ?? 2;
@@ -118,11 +126,14 @@ export class AdaptiveLimit {
     if (epoch < this.cuts) return;
     const now = this.now();
     const level = Math.max(1, Math.min(this.value, inFlight));
-    // A probe turned away at the level already known: wait longer before the next one.
-    if (this.overloadLevel !== 0 && level >= this.overloadLevel) this.probeWaitMs = Math.min(this.maxProbeIntervalMs, this.probeWaitMs * 2);
-    this.overloadLevel = Math.ceil(level);
+    const known = this.overloadLevel;
+    // A probe turned away at the level already known: the capacity is as it was, so the limit goes
+    // back to one below it (not below that), and waits longer before the next probe.
+    const probeRefused = known !== 0 && level >= known;
+    if (probeRefused) this.probeWaitMs = Math.min(this.maxProbeIntervalMs, this.probeWaitMs * 2);
+    this.overloadLevel = probeRefused ? known : Math.ceil(level);
     this.nextProbeAt = now + this.probeWaitMs;
-    this.value = Math.max(1, level * this.backoff);
+    this.value = probeRefused ? Math.max(1, known - 1) : Math.max(1, level * this.backoff);
     this.successes = 0;
     this.cuts++;
   }
