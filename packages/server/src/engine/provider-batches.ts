@@ -91,13 +91,13 @@ export class ProviderBatches {
   }
 
   /**
-   * Told by the engine once routes are written: `drained` when it found nothing more queued, and
-   * a turn opens the provider batch now. With more on its way the gather waits for it (the regular
-   * turns look at the count), so no turn is spent on each group of routes.
+   * Told by the engine once routes are written: `drained` when it found nothing more queued. Each
+   * report runs a turn: one that finds the routed requests at the provider's limits opens a
+   * provider batch at once, without waiting for the engine's last pass to say it is drained.
    */
   routed(drained: boolean): void {
     this.gathering.routed(drained);
-    if (drained) this.wake();
+    this.wake();
   }
 
   async stop(): Promise<void> {
