@@ -55,7 +55,8 @@ async function providerBatches(url: string): Promise<Array<ProviderBatchTimes & 
  * own process) that ends a provider batch `processingMs` after its create. The timeline of the
  * batch comes from batchd's and the fake's records (`support/provider-timeline.ts`); the time
  * batchd adds is from the create acknowledged (the upload is the client's) to the batch ended,
- * less the provider's processing, and is judged against one poll interval plus the time the
+ * less the provider's processing (its batches running, and its handling of the create from the
+ * body fully read to the answer), and is judged against one poll interval plus the time the
  * download alone takes. The server's resident size is sampled throughout.
  */
 export const providerBatch: Scenario = {

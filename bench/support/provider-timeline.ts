@@ -30,12 +30,15 @@ export interface TimelineInput {
   batches: ProviderBatchTimes[];
 }
 
-/** Seconds each step took, in order; `added` is what batchd adds beyond the provider's processing. */
+/**
+ * Seconds each step took, in order; `added` is what batchd adds beyond the provider's processing:
+ * the provider's batches running and its own handling of the create.
+ */
 export interface Timeline {
   upload: number;
   routing: number;
   submit: number;
-  /** Of `submit`, the provider's own handling of the create (from its body read to its answer). */
+  /** Of `submit`, the provider's own handling of the create (from its body fully read to its answer): the provider's processing. */
   providerCreate: number;
   provider: number;
   pollLag: number;
@@ -57,7 +60,8 @@ function firstCall(calls: FakeCallTimes[], method: string, test: (path: string) 
  * Splits the time from the create to the batch's end: upload (the client's), routing and
  * gathering until the intent, the provider's create answered, the provider's processing (from
  * its first batch's create to its last batch's end), the first retrieve that saw the last batch
- * ended, its results downloaded, and the last results written until the batch ended.
+ * ended, its results downloaded, and the last results written until the batch ended. The
+ * provider's handling of the create is its processing too, so `added` leaves it out.
  */
 export function providerTimeline(input: TimelineInput): Timeline {
   const { calls, batches } = input;
@@ -68,15 +72,16 @@ export function providerTimeline(input: TimelineInput): Timeline {
   const sawEnded = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}`), last.endedAt);
   const results = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}/results`), sawEnded.at);
   const provider = seconds(last.endedAt - firstCreated);
+  const providerCreate = seconds(created.answeredAt! - created.at);
   return {
     upload: seconds(input.acknowledged - input.sent),
     routing: seconds(input.intent - input.acknowledged),
     submit: seconds(created.answeredAt! - input.intent),
-    providerCreate: seconds(created.answeredAt! - created.at),
+    providerCreate,
     provider,
     pollLag: seconds(sawEnded.answeredAt! - last.endedAt),
     download: seconds(results.answeredAt! - sawEnded.answeredAt!),
     writeTail: seconds(input.ended - results.answeredAt!),
-    added: seconds(input.ended - input.acknowledged) - provider,
+    added: seconds(input.ended - input.acknowledged) - provider - providerCreate,
   };
 }

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { ProviderBatchType } from '../backends/backend-spec.js';
-import { ProviderBatchError, type ProviderBatchClient, type ProviderBatchLine, type ProviderLineOutcome } from '../backends/provider-batch/provider-batch-client.js';
+import { ProviderBatchError, type ProviderBatchClient, type ProviderLineOutcome } from '../backends/provider-batch/provider-batch-client.js';
 import type { Clock } from '../clock.js';
 import type { PriceList } from '../pricing/price-list.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
 import { GATHER_QUIET_MS, ProviderGather } from './provider-gather.js';
-import { completionFor, erroredCompletion, lineFor, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
+import { completionFor, erroredCompletion, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
+import { submissionLines } from './provider-send-lines.js';
 
 export interface ProviderBatchesOptions {
   /** The backend's name, as requests are routed to it. */
@@ -27,7 +28,7 @@ export interface ProviderBatchesOptions {
   prices: PriceList;
 }
 
-/** Requests read from the store and lines built per round trip. */
+/** Requests read from the store per round trip when ending them errored. */
 const PAGE = 1000;
 /** Results written per transaction while a download streams: one group is written while the next is read. */
 const RESULTS_GROUP = 4000;
@@ -89,7 +90,11 @@ export class ProviderBatches {
       });
   }
 
-  /** Told by the engine once routes are written: `drained` when it found nothing more queued. */
+  /**
+   * Told by the engine once routes are written: `drained` when it found nothing more queued. Each
+   * report runs a turn: one that finds the routed requests at the provider's limits opens a
+   * provider batch at once, without waiting for the engine's last pass to say it is drained.
+   */
   routed(drained: boolean): void {
     this.gathering.routed(drained);
     this.wake();
@@ -180,8 +185,8 @@ export class ProviderBatches {
       const found = await client.find(intent, signal);
       if (found) return this.adopt(submission, found);
     }
-    const lines = await this.lines(submission);
-    if (lines.length === 0) return void (await this.options.store.closeSubmission(submission.id, this.options.owner));
+    const lines = await submissionLines(this.options.store, this.options.type, clock, submission.id);
+    if (lines === null) return void (await this.options.store.closeSubmission(submission.id, this.options.owner));
     // From here the provider may hold it whatever the answer: a later attempt looks it up first.
     this.fresh.delete(submission.id);
     let providerBatchId: string;
@@ -200,24 +205,6 @@ export class ProviderBatches {
     // Polled first an interval after the submit: the provider cannot have ended it sooner.
     if (polledAt !== undefined) this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     this.options.logger.info({ backend: this.options.name, submission: submission.tag, providerBatchId }, 'provider batch submitted');
-  }
-
-  /** The lines of a submission's requests still waiting; those that cannot be sent end errored at once. */
-  private async lines(submission: SubmissionRecord): Promise<ProviderBatchLine[]> {
-    const { store, type, clock } = this.options;
-    const lines: ProviderBatchLine[] = [];
-    for (let after = 0; ; ) {
-      const page = await store.submissionRequests(submission.id, after, PAGE);
-      if (page.length === 0) return lines;
-      const errored: ProviderCompletion[] = [];
-      for (const request of page) {
-        const built = lineFor(type, request);
-        if ('line' in built) lines.push(built.line);
-        else errored.push(built.errored);
-      }
-      await store.completeSubmitted(submission.id, errored, clock.now());
-      after = page[page.length - 1]!.key;
-    }
   }
 
   /** The provider refused the whole batch: every request in it ends errored with its reason. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchStore } from '../../src/store/store.js';
+import { LINE_OVERHEAD_BYTES } from '../../src/store/submission-row.js';
 
 /**
  * Provider batches, for every store: routed requests leave the queue and hold no lease (lease
@@ -87,6 +88,22 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
       expect((await store.providerBatches.batchSubmissions(b)).map((s) => s.id)).toEqual([sub!.id]);
       const small = await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, { maxRequests: 100, maxBytes: 300 }, T0);
       expect(small!.requestCount).toBe(1);
+    });
+
+    it('an intent takes every routed request when all are within the limits, to the byte; requests of an expired batch end expired', async () => {
+      await create(3);
+      const expiring = await create(1, T0 + HOUR);
+      await routeAll();
+      // Each request's 24 bytes of params, with the room left for the line around them.
+      const line = 24 + LINE_OVERHEAD_BYTES;
+      const counts: number[] = [];
+      for (const limits of [{ maxRequests: 3, maxBytes: 3 * line - 1 }, { maxRequests: 3, maxBytes: 3 * line }, { maxRequests: 2, maxBytes: 3 * line }]) {
+        const sub = (await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, limits, T0 + HOUR))!;
+        counts.push(sub.requestCount, (await store.providerBatches.submissionRequests(sub.id, 0, 10)).length);
+        await store.providerBatches.closeSubmission(sub.id, 'o');
+      }
+      expect(counts).toEqual([2, 2, 3, 3, 2, 2]);
+      expect((await store.getBatch('w', expiring))!).toMatchObject({ status: 'ended', counts: { processing: 0, expired: 1 } });
     });
 
     it('writes each result once, ends the batch, and routes again what the provider batch lacked', async () => {

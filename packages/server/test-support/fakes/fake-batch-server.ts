@@ -140,10 +140,11 @@ export abstract class FakeBatchServer {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
+    const bodyRead = this.now();
     const url = new URL(request.url ?? '/', 'http://fake');
     const call: FakeCall = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body: Buffer.concat(chunks) };
     if (call.path.startsWith('/_fake/')) return this.#control(call, response);
-    const record = { method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined, at: this.now() };
+    const record = { method: call.method, path: call.path, headers: call.headers, body: this.options.recordBodies ? call.body.toString('utf8') : undefined, at: bodyRead };
     this.calls.push(record);
     response.once('finish', () => Object.assign(record, { answeredAt: this.now() }));
     const key = this.shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');

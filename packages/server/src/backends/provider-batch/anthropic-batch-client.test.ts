@@ -37,7 +37,7 @@ describe('AnthropicBatchClient', () => {
     expect(create).toMatchObject({ method: 'POST', path: '/v1/messages/batches' });
     expect(create?.headers).toMatchObject({ 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' });
     expect(create?.body).toBe(`{"requests":[${lines.map((l) => `{"custom_id":"${l.customId}","params":${l.body}}`).join(',')}]}`);
-    expect(create?.headers['content-length']).toBe(String(Buffer.byteLength(create?.body ?? '')));
+    expect(create?.headers['transfer-encoding']).toBe('chunked');
 
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'in_progress', counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 } });
     await expect(collect(client.results(providerBatchId, signal))).rejects.toMatchObject({ retryable: true });
@@ -152,6 +152,32 @@ describe('AnthropicBatchClient', () => {
     expect(await failure(submit(client, []))).toMatchObject({ retryable: false });
     expect(fake.calls).toEqual([]);
     expect(new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY }).limits).toEqual({ maxRequests: 100_000, maxBytes: 256_000_000 });
+  });
+
+  it('streams pages of lines as they come, and cuts off a body found over the limits before its end', async () => {
+    const { fake } = await setup({ recordBodies: true });
+    const pageOf = (page: number) => Array.from({ length: 1000 }, (_, i) => line(`p${page}-${i}`, 'x'.repeat(100)));
+    const pagesRead: number[] = [];
+    async function* pages(count: number): AsyncGenerator<ProviderBatchLine[]> {
+      for (let page = 0; page < count; page += 1) {
+        pagesRead.push(page);
+        yield pageOf(page);
+      }
+    }
+    const lineBytes = Buffer.byteLength(`{"custom_id":"p0-000","params":${line('p0-000', 'x'.repeat(100)).body}}`);
+    const exact = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY, limits: { maxRequests: 3000, maxBytes: 3000 * (lineBytes + 1) } });
+    closeAfterTest(exact);
+    const { providerBatchId } = await exact.submit({ tag: 'sub_1', endpoint: '', lines: pages(3) }, signal);
+    expect(fake.submissions).toEqual([expect.objectContaining({ id: providerBatchId, customIds: [0, 1, 2].flatMap((page) => pageOf(page).map((l) => l.customId)) })]);
+    expect(JSON.parse(fake.calls[0]!.body!).requests).toHaveLength(3000);
+
+    for (const limits of [{ maxRequests: 2999, maxBytes: 1e9 }, { maxRequests: 3000, maxBytes: 2 * 1000 * (lineBytes + 1) + 500 }]) {
+      const client = new AnthropicBatchClient({ url: fake.url, apiKey: API_KEY, limits });
+      closeAfterTest(client);
+      expect(await failure(client.submit({ tag: 'sub_2', endpoint: '', lines: pages(3) }, signal))).toMatchObject({ retryable: false, errorType: 'invalid_request_error' });
+    }
+    expect(fake.submissions).toHaveLength(1);
+    expect(fake.calls).toHaveLength(1);
   });
 
   it('finds a create the provider accepted but never answered, and not a wrong one', async () => {

@@ -6,6 +6,7 @@ import {
   type ProviderBatchClient,
   type ProviderBatchLimits,
   type ProviderBatchLine,
+  type ProviderBatchLines,
   type ProviderBatchStatus,
   type ProviderLineOutcome,
   type ProviderLineResult,
@@ -143,8 +144,8 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     });
   }
 
-  async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLine[] }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
-    const body = framedBody(submission.lines, FRAMING, this.limits);
+  async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLines }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
+    const body = await framedBody(submission.lines, FRAMING, this.limits);
     const batch = asBatch(await this.#http.json('POST', BATCHES_PATH, body, signal));
     return { providerBatchId: batch.id };
   }

@@ -1,4 +1,4 @@
-import { ProviderBatchError, type ProviderBatchLimits, type ProviderBatchLine } from './provider-batch-client.js';
+import { ProviderBatchError, type ProviderBatchLimits, type ProviderBatchLine, type ProviderBatchLines } from './provider-batch-client.js';
 import type { OutgoingBody } from './provider-http.js';
 
 /** How the lines of a submission become one request body. */
@@ -20,28 +20,53 @@ function refuse(message: string): ProviderBatchError {
   return new ProviderBatchError(message, { status: 0, retryable: false, errorType: 'invalid_request_error' });
 }
 
-function* streamed(lines: readonly ProviderBatchLine[], framing: Framing): Generator<Buffer> {
-  let chunk = framing.head;
-  for (let index = 0; index < lines.length; index += 1) {
-    chunk += (index === 0 ? '' : framing.separator) + framing.frame(lines[index]!);
-    if (chunk.length < CHUNK_CHARS) continue;
-    yield Buffer.from(chunk);
-    chunk = '';
-  }
-  yield Buffer.from(chunk + framing.tail);
+function pagesOf(lines: ProviderBatchLines): Iterable<readonly ProviderBatchLine[]> | AsyncIterable<readonly ProviderBatchLine[]> {
+  return Symbol.asyncIterator in lines ? lines : [lines];
 }
 
 /**
- * The body of a submission, streamed in chunks of about 64 KiB so no string of the whole body is
- * built. Refuses (not retryable) an empty submission, and one over `limits`: more lines than
- * `maxRequests`, or framed lines longer than `maxBytes`.
+ * The body's chunks of about 64 KiB, framed as the pages of lines arrive. The framed lines
+ * (separators included, head and tail not) are counted exactly: more than `maxRequests` lines, or
+ * more than `maxBytes` bytes, throw before the tail, so an over-limit body is never whole.
  */
-export function framedBody(lines: readonly ProviderBatchLine[], framing: Framing, limits: ProviderBatchLimits): OutgoingBody {
-  if (lines.length === 0) throw refuse('a provider batch needs at least one request');
-  if (lines.length > limits.maxRequests) throw refuse(`${lines.length} requests are over the provider's limit of ${limits.maxRequests}`);
-  let linesBytes = Buffer.byteLength(framing.separator) * (lines.length - 1);
-  for (const line of lines) linesBytes += Buffer.byteLength(framing.frame(line));
-  if (linesBytes > limits.maxBytes) throw refuse(`${linesBytes} bytes of requests are over the provider's limit of ${limits.maxBytes}`);
-  const length = Buffer.byteLength(framing.head) + linesBytes + Buffer.byteLength(framing.tail);
-  return { contentType: framing.contentType, length, chunks: streamed(lines, framing) };
+async function* framedChunks(pages: ProviderBatchLines, framing: Framing, limits: ProviderBatchLimits): AsyncGenerator<Buffer> {
+  const headBytes = Buffer.byteLength(framing.head);
+  let chunk = framing.head;
+  let count = 0;
+  let bytes = -headBytes;
+  const counted = (text: string): Buffer => {
+    const buffer = Buffer.from(text);
+    bytes += buffer.length;
+    if (bytes > limits.maxBytes) throw refuse(`more than ${limits.maxBytes} bytes of requests are over the provider's limit of ${limits.maxBytes}`);
+    return buffer;
+  };
+  for await (const page of pagesOf(pages)) {
+    for (const line of page) {
+      count += 1;
+      if (count > limits.maxRequests) throw refuse(`more than ${limits.maxRequests} requests are over the provider's limit of ${limits.maxRequests}`);
+      chunk += (count === 1 ? '' : framing.separator) + framing.frame(line);
+      if (chunk.length < CHUNK_CHARS) continue;
+      yield counted(chunk);
+      chunk = '';
+    }
+  }
+  if (count === 0) throw refuse('a provider batch needs at least one request');
+  const last = counted(chunk);
+  yield Buffer.concat([last, Buffer.from(framing.tail)]);
+}
+
+/**
+ * The body of a submission, streamed (chunked, no `content-length`) as its lines are framed, so
+ * neither the lines nor the body are ever held whole. The first chunk is framed before the
+ * provider is called: an empty submission, or one whose first 64 KiB already pass `limits`, is
+ * refused (not retryable) without a call; one found over them later is cut off before its end.
+ */
+export async function framedBody(lines: ProviderBatchLines, framing: Framing, limits: ProviderBatchLimits): Promise<OutgoingBody> {
+  const chunks = framedChunks(lines, framing, limits);
+  const first = await chunks.next();
+  async function* all(): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  }
+  return { contentType: framing.contentType, chunks: all() };
 }

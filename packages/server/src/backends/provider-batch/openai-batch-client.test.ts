@@ -43,7 +43,7 @@ describe('OpenAIBatchClient', () => {
 
     const [upload, create] = fake.calls;
     expect(upload).toMatchObject({ method: 'POST', path: '/v1/files' });
-    expect(upload?.headers).toMatchObject({ authorization: `Bearer ${API_KEY}`, 'content-length': String(Buffer.byteLength(upload?.body ?? '')) });
+    expect(upload?.headers).toMatchObject({ authorization: `Bearer ${API_KEY}`, 'transfer-encoding': 'chunked' });
     const [file] = [...fake.files.values()];
     expect(file?.purpose).toBe('batch');
     expect(file?.filename).toBe('batchd-sub_42.jsonl');

@@ -6,7 +6,7 @@ import {
   ProviderBatchError,
   type ProviderBatchClient,
   type ProviderBatchLimits,
-  type ProviderBatchLine,
+  type ProviderBatchLines,
   type ProviderBatchStatus,
   type ProviderLineResult,
 } from './provider-batch-client.js';
@@ -67,9 +67,9 @@ export class OpenAIBatchClient implements ProviderBatchClient {
     });
   }
 
-  async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLine[] }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
+  async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLines }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
     const { tag, endpoint, lines } = submission;
-    const upload = framedBody(lines, inputFileFraming(tag, endpoint), this.limits);
+    const upload = await framedBody(lines, inputFileFraming(tag, endpoint), this.limits);
     const fileId = idOf(await this.#http.json('POST', '/files', upload, signal), 'a file');
     const create = { input_file_id: fileId, endpoint, completion_window: '24h', metadata: { [SUBMISSION_METADATA_KEY]: tag } };
     return { providerBatchId: idOf(await this.#http.json('POST', '/batches', jsonBody(create), signal), 'a batch') };

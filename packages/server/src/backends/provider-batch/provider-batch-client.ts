@@ -14,6 +14,9 @@ export interface ProviderBatchLine {
   body: string;
 }
 
+/** A submission's lines: all at once, or pages of them as they are read, streamed to the provider as they come. */
+export type ProviderBatchLines = readonly ProviderBatchLine[] | AsyncIterable<readonly ProviderBatchLine[]>;
+
 /** The most requests, and bytes of create body, one provider batch may hold. */
 export interface ProviderBatchLimits {
   maxRequests: number;
@@ -83,9 +86,10 @@ export interface ProviderBatchClient {
   /**
    * Submits lines as one provider batch. `tag` is batchd's submission id (OpenAI: in `metadata`).
    * `endpoint` is the OpenAI line url (e.g. `/v1/chat/completions`); ignored by Anthropic.
-   * Lines over `limits` are refused (not retryable) before anything is sent.
+   * The body streams as the lines come; lines over `limits` are refused (not retryable) and the
+   * body cut off before its end, so the provider never holds them.
    */
-  submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLine[] }, signal: AbortSignal): Promise<{ providerBatchId: string }>;
+  submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLines }, signal: AbortSignal): Promise<{ providerBatchId: string }>;
   /**
    * Finds a submission whose answer was lost: OpenAI by `metadata` tag (listing batches, paging);
    * Anthropic (no metadata) the oldest batch created at or after `createdAfterMs` with

@@ -26,10 +26,10 @@ export interface ProviderHttpOptions {
   now: () => number;
 }
 
-/** A request body: its chunks and their total length in bytes, so it streams with a `content-length`. */
+/** A request body: its chunks, and their total length in bytes when known (sent as `content-length`; else the body is chunked). */
 export interface OutgoingBody {
   contentType: string;
-  length: number;
+  length?: number;
   chunks: Iterable<Buffer> | AsyncIterable<Buffer>;
 }
 
@@ -123,7 +123,8 @@ export class ProviderHttp {
     const { now, secret, timeoutMs = DEFAULT_TIMEOUT_MS } = this.#options;
     const deadline = new CallDeadline(signal, timeoutMs);
     const headers: Record<string, string> = { ...this.#options.headers, accept: wholeCall ? 'application/json' : '*/*' };
-    if (body !== undefined) Object.assign(headers, { 'content-type': body.contentType, 'content-length': String(body.length) });
+    if (body !== undefined) headers['content-type'] = body.contentType;
+    if (body?.length !== undefined) headers['content-length'] = String(body.length);
     let keepSignal = false;
     try {
       const response = await this.#agent.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body === undefined ? undefined : Readable.from(body.chunks, { objectMode: false }), signal: deadline.signal });

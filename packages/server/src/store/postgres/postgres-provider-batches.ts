@@ -9,8 +9,10 @@ import { inTransaction } from './transaction.js';
 /** Routed requests waiting for a provider batch, for backend `$1` (the `requests_routed` index's condition). */
 const ROUTED = `r.state = 'running' AND r.provider_backend IS NOT NULL AND r.provider_submission IS NULL AND r.provider_backend = $1`;
 
+/** Routed requests of the batches being canceled or past expiry (only an active batch holds running requests): back to the queue. */
 const UNWANTED_SQL = `UPDATE batchd.requests r SET state = 'queued' FROM batchd.batches b
-  WHERE b.seq = r.batch_seq AND ${ROUTED} AND (b.status <> 'in_progress' OR b.expires_at <= $2) RETURNING r.batch_seq`;
+  WHERE b.status IN ('in_progress', 'canceling') AND (b.status = 'canceling' OR b.expires_at <= $2) AND r.batch_seq = b.seq AND ${ROUTED}
+  RETURNING r.batch_seq`;
 // Round-robin across batches: each batch's first request, then each one's second, and so on.
 const PICK_SQL = `WITH locked AS MATERIALIZED (
     SELECT r.key, r.batch_seq, octet_length(r.params) AS bytes FROM batchd.requests r WHERE ${ROUTED} FOR UPDATE SKIP LOCKED)
