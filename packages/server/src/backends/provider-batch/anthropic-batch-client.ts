@@ -1,5 +1,5 @@
 import { isObject, type Json } from '../../json.js';
-import { framedBody, type Framing } from './framed-body.js';
+import { withFramedBody, type Framing } from './framed-body.js';
 import { parseResultLine } from './jsonl-lines.js';
 import {
   ProviderBatchError,
@@ -145,8 +145,7 @@ export class AnthropicBatchClient implements ProviderBatchClient {
   }
 
   async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLines }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
-    const body = await framedBody(submission.lines, FRAMING, this.limits);
-    const batch = asBatch(await this.#http.json('POST', BATCHES_PATH, body, signal));
+    const batch = asBatch(await withFramedBody(submission.lines, FRAMING, this.limits, (body) => this.#http.json('POST', BATCHES_PATH, body, signal)));
     return { providerBatchId: batch.id };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { framedBody, type Framing } from './framed-body.js';
+import { withFramedBody, type Framing } from './framed-body.js';
 import { ProviderBatchError, type ProviderBatchLine } from './provider-batch-client.js';
 
 const FRAMING: Framing = { contentType: 'application/json', head: '[', separator: ',', tail: ']', frame: (line) => `{"id":"${line.customId}","b":${line.body}}` };
@@ -14,12 +14,13 @@ async function* streamed(): AsyncGenerator<ProviderBatchLine[]> {
   yield* pages;
 }
 
-async function text(limits: { maxRequests: number; maxBytes: number }): Promise<string> {
-  const body = await framedBody(streamed(), FRAMING, limits);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body.chunks) chunks.push(chunk);
-  expect(body.length).toBeUndefined();
-  return Buffer.concat(chunks).toString('utf8');
+/** The body `withFramedBody` sends, with its content type and length. */
+async function sent(source: Parameters<typeof withFramedBody>[0], limits: { maxRequests: number; maxBytes: number }): Promise<{ text: string; contentType: string; length?: number }> {
+  return withFramedBody(source, FRAMING, limits, async (body) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body.chunks) chunks.push(chunk);
+    return { text: Buffer.concat(chunks).toString('utf8'), contentType: body.contentType, length: body.length };
+  });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ProviderBatchError> {
@@ -28,21 +29,19 @@ async function refusal(promise: Promise<unknown>): Promise<ProviderBatchError> {
   return error as ProviderBatchError;
 }
 
-describe('framedBody', () => {
-  it('frames pages of lines as they come, up to the limits exactly', async () => {
-    expect(await text({ maxRequests: lines.length, maxBytes: linesBytes })).toBe(whole);
-    expect(await framedBody(pages[0]!.slice(0, 2), FRAMING, { maxRequests: 2, maxBytes: 1e6 })).toMatchObject({ contentType: 'application/json' });
+describe('withFramedBody', () => {
+  it('frames pages of lines as they come, up to the limits exactly, and sends them with their length', async () => {
+    expect(await sent(streamed(), { maxRequests: lines.length, maxBytes: linesBytes })).toEqual({ text: whole, contentType: 'application/json', length: Buffer.byteLength(whole) });
+    expect((await sent(pages[0]!.slice(0, 2), { maxRequests: 2, maxBytes: 1e6 })).text).toBe(`[${pages[0]!.slice(0, 2).map(FRAMING.frame).join(',')}]`);
   });
 
-  it('refuses one line or one byte over the limits before the body ends', async () => {
+  it('refuses an empty submission, or one line or one byte over the limits, without sending', async () => {
+    let sends = 0;
+    const send = async () => void (sends += 1);
     for (const limits of [{ maxRequests: lines.length - 1, maxBytes: linesBytes }, { maxRequests: lines.length, maxBytes: linesBytes - 1 }]) {
-      expect(await refusal(text(limits))).toMatchObject({ retryable: false, errorType: 'invalid_request_error' });
+      expect(await refusal(withFramedBody(streamed(), FRAMING, limits, send))).toMatchObject({ retryable: false, errorType: 'invalid_request_error' });
     }
-  });
-
-  it('refuses an empty submission, or a first chunk over the limits, before any chunk is given', async () => {
-    expect(await refusal(framedBody([], FRAMING, { maxRequests: 10, maxBytes: 1000 }))).toMatchObject({ retryable: false });
-    expect(await refusal(framedBody(pages[0]!.slice(0, 3), FRAMING, { maxRequests: 2, maxBytes: 1000 }))).toMatchObject({ retryable: false });
-    expect(await refusal(framedBody(pages[0]!.slice(0, 3), FRAMING, { maxRequests: 3, maxBytes: 10 }))).toMatchObject({ retryable: false });
+    expect(await refusal(withFramedBody([], FRAMING, { maxRequests: 10, maxBytes: 1000 }, send))).toMatchObject({ retryable: false });
+    expect(sends).toBe(0);
   });
 });

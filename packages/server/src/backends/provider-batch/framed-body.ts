@@ -1,3 +1,4 @@
+import { withSpooled } from '../../spool.js';
 import { ProviderBatchError, type ProviderBatchLimits, type ProviderBatchLine, type ProviderBatchLines } from './provider-batch-client.js';
 import type { OutgoingBody } from './provider-http.js';
 
@@ -56,17 +57,12 @@ async function* framedChunks(pages: ProviderBatchLines, framing: Framing, limits
 }
 
 /**
- * The body of a submission, streamed (chunked, no `content-length`) as its lines are framed, so
- * neither the lines nor the body are ever held whole. The first chunk is framed before the
- * provider is called: an empty submission, or one whose first 64 KiB already pass `limits`, is
- * refused (not retryable) without a call; one found over them later is cut off before its end.
+ * Frames a submission's lines into a temporary file as they are read (neither the lines nor the
+ * body are held whole), then runs `send` with the body and its `content-length`: servers and
+ * proxies in front of a provider may refuse a chunked upload. The limits are checked while the
+ * lines are framed: an empty submission, or one over `limits`, is refused (not retryable) before
+ * the provider is called.
  */
-export async function framedBody(lines: ProviderBatchLines, framing: Framing, limits: ProviderBatchLimits): Promise<OutgoingBody> {
-  const chunks = framedChunks(lines, framing, limits);
-  const first = await chunks.next();
-  async function* all(): AsyncGenerator<Buffer> {
-    if (!first.done) yield first.value;
-    yield* chunks;
-  }
-  return { contentType: framing.contentType, chunks: all() };
+export async function withFramedBody<T>(lines: ProviderBatchLines, framing: Framing, limits: ProviderBatchLimits, send: (body: OutgoingBody) => Promise<T>): Promise<T> {
+  return withSpooled(framedChunks(lines, framing, limits), (content, bytes) => send({ contentType: framing.contentType, length: bytes, chunks: content() }));
 }

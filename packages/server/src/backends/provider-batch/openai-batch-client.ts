@@ -1,6 +1,6 @@
 import { isObject } from '../../json.js';
 import { cancelUnlessEnded, findInPages } from './batch-calls.js';
-import { framedBody } from './framed-body.js';
+import { withFramedBody } from './framed-body.js';
 import { inputFileFraming, openAIBatchStatus, openAILineResult } from './openai-batch-lines.js';
 import {
   ProviderBatchError,
@@ -69,8 +69,8 @@ export class OpenAIBatchClient implements ProviderBatchClient {
 
   async submit(submission: { tag: string; endpoint: string; lines: ProviderBatchLines }, signal: AbortSignal): Promise<{ providerBatchId: string }> {
     const { tag, endpoint, lines } = submission;
-    const upload = await framedBody(lines, inputFileFraming(tag, endpoint), this.limits);
-    const fileId = idOf(await this.#http.json('POST', '/files', upload, signal), 'a file');
+    const uploaded = await withFramedBody(lines, inputFileFraming(tag, endpoint), this.limits, (upload) => this.#http.json('POST', '/files', upload, signal));
+    const fileId = idOf(uploaded, 'a file');
     const create = { input_file_id: fileId, endpoint, completion_window: '24h', metadata: { [SUBMISSION_METADATA_KEY]: tag } };
     return { providerBatchId: idOf(await this.#http.json('POST', '/batches', jsonBody(create), signal), 'a batch') };
   }

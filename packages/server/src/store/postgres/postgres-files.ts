@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withSpooled } from './spool.js';
+import { withSpooled } from '../../spool.js';
 import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 
 const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt", expires_at AS "expiresAt"`;

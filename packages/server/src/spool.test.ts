@@ -28,13 +28,13 @@ describe('withSpooled', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads the chunks back, as often as asked, while no file of it is named in the temporary directory', async () => {
+  it('reads the chunks back, as often as asked, with their length, while no file of it is named in the temporary directory', async () => {
     const big = 'x'.repeat(3 * 1024 * 1024 + 7);
-    const reads = await withSpooled(chunksOf('head,', big, ',tail'), async (content) => {
+    const reads = await withSpooled(chunksOf('head,', big, ',tail'), async (content, bytes) => {
       expect(readdirSync(dir)).toEqual([]);
-      return [await readAll(content()), await readAll(content())];
+      return [await readAll(content()), await readAll(content()), bytes];
     });
-    expect(reads).toEqual([`head,${big},tail`, `head,${big},tail`]);
+    expect(reads).toEqual([`head,${big},tail`, `head,${big},tail`, big.length + 10]);
     expect(readdirSync(dir)).toEqual([]);
   });
 
