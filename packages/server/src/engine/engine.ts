@@ -88,7 +88,8 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
     this.prices = options.prices ?? new PriceList();
-    this.results = new ResultWriter({ ...options, onRouted: () => this.routing.report(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
+    // Calls wait while twice what the engine holds is under way or unwritten: a database that falls behind slows the calls.
+    this.results = new ResultWriter({ ...options, maxUnwritten: 2 * options.maxHeld, onRouted: () => this.routing.report(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
     this.routing = new ProviderRouting({ ...options, store: options.store.providerBatches, route: (route) => this.results.route(route) });
     this.leases = new LeaseRenewal({ ...options, held: () => [...this.inFlight.keys(), ...this.results.pendingKeys()] });
     // Every call in flight listens to it.
@@ -219,9 +220,11 @@ export class Engine {
   /** Runs one request as its kind says, once its params fit in the budget. */
   private async run(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const giveBack = await this.paramsBudget.take(request.params.length);
+    const release = await this.results.admit(signal);
     try {
       await this.runWithin(request, signal);
     } finally {
+      release();
       giveBack();
     }
   }

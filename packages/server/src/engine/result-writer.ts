@@ -17,6 +17,8 @@ export interface ResultWriterOptions {
   logger: Logger;
   /** Called once routes are written. */
   onRouted?: () => void;
+  /** Backend calls wait in {@link ResultWriter.admit} while this many are under way or received and not yet written. */
+  maxUnwritten?: number;
 }
 
 /** Wait before writing results again after a failed write. */
@@ -27,7 +29,8 @@ const FLUSH_RETRY_MS = 500;
  * transaction, as they arrive: on the next turn of the event loop when no write is under way
  * (answers read in the same turn go together), else in one group the moment that write ends.
  * An answer thus waits for at most the write under way and its own: the window in which a
- * crash loses answers already received.
+ * crash loses answers already received. When the database falls behind or fails, new backend
+ * calls wait ({@link admit}), so what is held unwritten, and lost in a crash, stays bounded.
  */
 export class ResultWriter {
   private completions: Completion[] = [];
@@ -36,6 +39,12 @@ export class ResultWriter {
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
   private flushRetry: NodeJS.Timeout | undefined;
+  /** How many the write under way holds. */
+  private writing = 0;
+  /** Backend calls let through {@link admit} and not yet released. */
+  private calling = 0;
+  /** Calls waiting in {@link admit}, each counted in `calling` as it is let through. */
+  private admitWaiters = new Set<() => void>();
 
   constructor(private readonly options: ResultWriterOptions) {}
 
@@ -57,6 +66,42 @@ export class ResultWriter {
   /** The requests whose results, retries or routes are not written yet: their leases must stay held. */
   pendingKeys(): number[] {
     return [...this.completions, ...this.retries, ...this.routes].map((pending) => pending.key);
+  }
+
+  /** Received and not yet written, the write under way included. */
+  get unwritten(): number {
+    return this.writing + this.completions.length + this.retries.length + this.routes.length;
+  }
+
+  /**
+   * Lets a backend call start once the calls let through and the results not yet written number
+   * fewer than `maxUnwritten` (or at once when `signal` aborts), and counts it until the returned
+   * release, called once its result is handed over.
+   */
+  async admit(signal: AbortSignal): Promise<() => void> {
+    if (this.calling + this.unwritten < (this.options.maxUnwritten ?? Infinity) || signal.aborted) this.calling += 1;
+    else {
+      await new Promise<void>((resolve) => {
+        const admitted = () => {
+          signal.removeEventListener('abort', aborted);
+          resolve();
+        };
+        const aborted = () => {
+          this.admitWaiters.delete(admitted);
+          this.calling += 1;
+          resolve();
+        };
+        this.admitWaiters.add(admitted);
+        signal.addEventListener('abort', aborted, { once: true });
+      });
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.calling -= 1;
+      this.admitWaiting();
+    };
   }
 
   /** Whether routes wait to be written. */
@@ -91,6 +136,7 @@ export class ResultWriter {
     this.completions = [];
     this.retries = [];
     this.routes = [];
+    this.writing = completions.length + retries.length + routes.length;
     this.flushing = (async () => {
       const { store, owner, clock, logger } = this.options;
       let written = false;
@@ -120,7 +166,19 @@ export class ResultWriter {
       await this.flushing;
     } finally {
       this.flushing = null;
+      this.writing = 0;
     }
+    this.admitWaiting();
     if (!this.flushRetry && this.completions.length + this.retries.length + this.routes.length > 0) void this.flush();
+  }
+
+  private admitWaiting(): void {
+    const max = this.options.maxUnwritten ?? Infinity;
+    for (const admitted of this.admitWaiters) {
+      if (this.calling + this.unwritten >= max) return;
+      this.admitWaiters.delete(admitted);
+      this.calling += 1;
+      admitted();
+    }
   }
 }

@@ -24,11 +24,12 @@ const LATENCY_MS = 50;
 /** Kills happen once the provider has seen this many calls. */
 const KILL_AFTER_CALLS = [2_000, 4_500, 7_000];
 /**
- * Most answers received but not yet written at a kill: those of the last two writes, fewer than
- * a round of calls. The provider also counts answers the killed process had not read yet, so how
- * many depends on how long writes and the scheduler took; the figures are printed.
+ * Most calls under way and answers received but not yet written at a kill, together: batchd
+ * starts no call while twice the requests it holds (itself twice the concurrency) are under way
+ * or unwritten, however far the database falls behind. Usually a few answers wait for a write;
+ * the figures are printed.
  */
-const MAX_UNWRITTEN_ANSWERS = CONCURRENCY;
+const MAX_CUT = 4 * CONCURRENCY;
 const UPSTREAM_KEY = 'sk-upstream-crash';
 
 /** Reads a stopped or running server's database with a read-only connection of its own. */
@@ -168,7 +169,7 @@ async function crashThreeTimes(store: CrashStore, fake: FakeProvider): Promise<v
     const committed = f.resent.filter((id) => !f.cut.has(id));
     expect(committed.slice(0, 10), `requests sent again after kill ${k + 1} whose results were committed`).toEqual([]);
     expect(f.inFlight, `calls in flight at kill ${k + 1}`).toBeLessThanOrEqual(CONCURRENCY);
-    expect(f.answered, `answers received but not written at kill ${k + 1}`).toBeLessThanOrEqual(MAX_UNWRITTEN_ANSWERS);
+    expect(f.inFlight + f.answered, `calls in flight and answers not written at kill ${k + 1}`).toBeLessThanOrEqual(MAX_CUT);
   }
   expect(calls.length, 'calls beyond one per request are calls sent again after a kill').toBe(REQUESTS + figures.reduce((sum, f) => sum + f.resent.length, 0));
   await server.stop();
