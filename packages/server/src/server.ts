@@ -13,6 +13,7 @@ import { Maintenance } from './engine/maintenance.js';
 import { ProviderBatches } from './engine/provider-batches.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
+import { defaultMaxConnections } from './http/connection-limits.js';
 import { loopbackHostCheck } from './http/host-check.js';
 import { buildMetricsApp } from './http/batchd/lane-metrics.js';
 import { BatchIdGenerator, newOwnerId } from './ids.js';
@@ -209,6 +210,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,
+    maxConnections: config.maxConnections ?? defaultMaxConnections(),
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   const url = await listen(app, config.host, config.port);

@@ -6,6 +6,7 @@ import { invalidRequest, notFound, permissionError, rateLimitError, toApiError }
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './anthropic/batch-routes.js';
 import { registerDashboard } from './batchd/dashboard-route.js';
+import { limitConnections } from './connection-limits.js';
 import { acceptEmptyBodies } from './empty-body.js';
 import { registerExtensionRoutes } from './batchd/extension-routes.js';
 import { registerMessagesRoute } from './anthropic/messages-route.js';
@@ -30,6 +31,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   hostAllowed?: (host: string) => boolean;
   /** Longest a request's body may take to arrive. */
   uploadTimeoutMs: number;
+  /** Most connections held open; one client address may hold half. */
+  maxConnections: number;
 }
 
 declare module 'fastify' {
@@ -76,6 +79,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
   acceptEmptyBodies(app);
+  limitConnections(app.server, deps.maxConnections);
 
   watchUploads(app, { idleMs: UPLOAD_IDLE_MS, timeoutMs: deps.uploadTimeoutMs });
 
