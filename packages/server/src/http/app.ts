@@ -6,6 +6,7 @@ import { invalidRequest, notFound, permissionError, rateLimitError, toApiError }
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './anthropic/batch-routes.js';
 import { registerDashboard } from './batchd/dashboard-route.js';
+import { answerClientError } from './client-error.js';
 import { limitConnections } from './connection-limits.js';
 import { acceptEmptyBodies } from './empty-body.js';
 import { registerExtensionRoutes } from './batchd/extension-routes.js';
@@ -72,7 +73,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestIdHeader: false,
     // Batch ids are short; this bounds what a hostile client can make the router hold.
     routerOptions: { maxParamLength: 200 },
-    // Requests the router cannot even read (a bad percent-encoding) still get the envelope.
+    // Requests the HTTP parser refuses, and those the router cannot even read (a bad percent-encoding), still get the envelope.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       const body = JSON.stringify(invalidRequest(error.message).toEnvelope(request.id));
       void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
