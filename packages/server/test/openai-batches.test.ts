@@ -89,10 +89,14 @@ describe('OpenAI files', () => {
     expect(await upload('plain text')).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('multipart/form-data') } } });
     expect(await upload(form())).toMatchObject({ status: 400, body: { error: { param: 'file' } } });
     expect(await upload(form(['data', 'wrong-field.jsonl']))).toMatchObject({ status: 400, body: { error: { param: 'data' } } });
-    expect((await upload(form(['file', 'one.jsonl'], ['file', 'two.jsonl']))).status).toBe(413);
+    expect(await upload(form(['file', 'one.jsonl'], ['file', 'two.jsonl']))).toMatchObject({ status: 400, body: { error: { param: 'file', message: expect.stringContaining('one file') } } });
+    const crowded = form(['file', 'crowded.jsonl']);
+    for (let i = 0; i < 1_000; i++) crowded.append(`extra${i}`, 'x');
+    expect(await upload(crowded)).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('more than 8 fields') } } });
     const kept = (await client.files.list()).data.map((f) => f.filename);
     expect(kept).not.toContain('wrong-field.jsonl');
     expect(kept).not.toContain('one.jsonl');
+    expect(kept).not.toContain('crowded.jsonl');
     expect(kept).not.toContain('long.jsonl');
     expect(kept).not.toContain('x.jsonl');
   });

@@ -67,6 +67,14 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     return { batch, part: named.part };
   }
 
+  /** The multipart reader's limits, said in the words of this route. */
+  function formLimitError(error: unknown): unknown {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'FST_FIELDS_LIMIT') return invalidRequest('The form has more than 8 fields: send "purpose" and "file", and optionally expires_after[anchor] and expires_after[seconds].');
+    if (code === 'FST_FILES_LIMIT') return invalidRequest('file: send one file per upload.');
+    return error;
+  }
+
   async function uploadedFile(request: FastifyRequest<IdParams>): Promise<FileRecord> {
     const file = await store.files.getFile(deps.workspaceOf(request), request.params.id, deps.clock.now());
     if (!file) throw missing(request.params.id);
@@ -116,7 +124,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
       // The answer waits for the rest of the upload (read and dropped), so the client gets to read it.
       request.raw.unpipe();
       await drainBody(request.raw, 2 * MAX_FILE_BYTES, UPLOAD_IDLE_MS);
-      throw error;
+      throw formLimitError(error);
     } finally {
       request.raw.socket.setTimeout(0);
     }
