@@ -262,7 +262,8 @@ describe('errors', () => {
 
 describe('batchd batches results of a running batch', () => {
   it('--partial writes the results so far; --follow writes each as it finishes, until the batch has ended', async () => {
-    const { id } = await createBatch([slow('soon', 300), slow('later', 3000)]);
+    // `later` runs long enough for two CLI processes to start and read on a loaded machine.
+    const { id } = await createBatch([slow('soon', 300), slow('later', 10_000)]);
     // Interrupted at its first line, the follower shows that line was written while the batch still ran.
     const interrupted = await batches(['results', id, '--follow'], { interruptOn: /"custom_id":"soon"/ });
     expect(interrupted.code, interrupted.stderr).toBe(130);

@@ -145,15 +145,17 @@ describe('the dashboard in chromium', () => {
   });
 
   it('shows the results of a running batch as they finish', async () => {
-    const batch = await slowApi.messages.batches.create({ requests: ['p-1', 'p-2', 'p-3', 'p-4'].map((id) => request(id)) });
+    // Ten requests one at a time, 500 ms each: the batch runs for 5 s, time for a loaded machine to open the page.
+    const ids = Array.from({ length: 10 }, (_, i) => `p-${i + 1}`);
+    const batch = await slowApi.messages.batches.create({ requests: ids.map((id) => request(id)) });
     const { page } = await open(slowServer, { apiKey: API_KEY, hash: `#/batches/${batch.id}` });
     await page.getByRole('link', { name: 'View results' }).click();
     await page.waitForSelector('.banner-info:has-text("still running")');
     // Seen part way: some results are listed while the batch still runs.
-    await expect.poll(async () => /^Loading… [1-3] results so far/.test(await textOf(page, '.results-status')), SETTLE).toBe(true);
-    await expect.poll(() => textOf(page, '.results-status'), SETTLE).toBe('4 results, 4 shown');
+    await expect.poll(async () => /^Loading… [1-9] results so far/.test(await textOf(page, '.results-status')), SETTLE).toBe(true);
+    await expect.poll(() => textOf(page, '.results-status'), SETTLE).toBe('10 results, 10 shown');
     expect(await page.$('.banner-info')).toBeNull();
-    expect(await page.$$eval('.result-row', (rows) => rows.map((row) => row.getAttribute('data-custom-id')))).toEqual(['p-1', 'p-2', 'p-3', 'p-4']);
+    expect(await page.$$eval('.result-row', (rows) => rows.map((row) => row.getAttribute('data-custom-id')))).toEqual(ids);
   });
 
   it('cancels a running batch only after confirmation', async () => {
