@@ -32,6 +32,8 @@ export interface ProviderBatchesOptions {
 const PAGE = 1000;
 /** Results written per transaction while a download streams: one group is written while the next is read. */
 const RESULTS_GROUP = 4000;
+/** A group is written sooner once its result texts reach this many characters, so two groups bound what is held. */
+const RESULTS_GROUP_CHARS = 8 * 1024 * 1024;
 /** The provider's clock may run behind ours: a batch created this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const FIRST_BACKOFF_MS = 1000;
@@ -249,6 +251,7 @@ export class ProviderBatches {
   private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
     const { store, client, clock, type } = this.options;
     let group: ProviderCompletion[] = [];
+    let chars = 0;
     // One group is written while the next is read: the write under way is awaited before the next starts.
     let writing: Promise<void> = Promise.resolve();
     const write = async (completions: ProviderCompletion[]) => {
@@ -259,10 +262,14 @@ export class ProviderBatches {
     try {
       for await (const line of client.results(providerBatchId, this.abort.signal)) {
         const completion = completionFor(type, line.customId, line.outcome, clock.now());
-        if (completion) group.push(this.priced(completion, line.outcome));
-        if (group.length >= RESULTS_GROUP) {
+        if (completion) {
+          group.push(this.priced(completion, line.outcome));
+          chars += completion.result?.length ?? 0;
+        }
+        if (group.length >= RESULTS_GROUP || chars >= RESULTS_GROUP_CHARS) {
           await write(group);
           group = [];
+          chars = 0;
         }
       }
     } finally {
