@@ -97,6 +97,19 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     expect(fake.directCalls).toBe(0);
   }, 120_000);
 
+  it.skipIf(skip)('ends a request that alone is over the lowered max_bytes errored, naming the limit, and sends the rest', async () => {
+    const fake = await fakeProvider();
+    const server = await startProviderBatchServer(fake, { flags: await storeFlags(), backend: { max_bytes: 4_000 } });
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    const requests = [userRequest('huge', 'x'.repeat(8_000)), ...userRequests(3)];
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts).toMatchObject({ succeeded: 3, errored: 1 });
+    const results = await resultsOf(client, created.id);
+    expect(results.get('huge')!.result).toMatchObject({ type: 'errored', error: { error: { type: 'invalid_request_error', message: expect.stringContaining('limit of 4000 bytes') } } });
+    // Only the three that fit reached the provider.
+    expect(fake.submissions.flatMap((submission) => submission.customIds)).toHaveLength(3);
+  }, 120_000);
+
   it.skipIf(skip)('cancel reaches the provider, and its canceled requests end canceled', async () => {
     const fake = await fakeProvider({ script: () => 'never' });
     const server = await startProviderBatchServer(fake, { flags: await storeFlags() });

@@ -195,7 +195,9 @@ export class ProviderBatches {
     try {
       ({ providerBatchId } = await client.submit({ tag: submission.tag, endpoint: OPENAI_BATCH_ENDPOINT, lines }, signal));
     } catch (error) {
-      if (error instanceof ProviderBatchError && !error.retryable && error.status >= 400 && error.status < 500) return this.refuse(submission, error);
+      // The provider's refusal is final; batchd's own (status 0: over the limits as framed) only for a lone request, which never fits.
+      const final = error instanceof ProviderBatchError && !error.retryable && (error.status === 0 ? submission.requestCount === 1 : error.status >= 400 && error.status < 500);
+      if (final) return this.refuse(submission, error);
       throw error;
     }
     await this.adopt(submission, providerBatchId, clock.now());

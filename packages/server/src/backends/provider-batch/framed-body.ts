@@ -38,13 +38,13 @@ async function* framedChunks(pages: ProviderBatchLines, framing: Framing, limits
   const counted = (text: string): Buffer => {
     const buffer = Buffer.from(text);
     bytes += buffer.length;
-    if (bytes > limits.maxBytes) throw refuse(`more than ${limits.maxBytes} bytes of requests are over the provider's limit of ${limits.maxBytes}`);
+    if (bytes > limits.maxBytes) throw refuse(`the lines exceed the provider's limit of ${limits.maxBytes} bytes for one batch`);
     return buffer;
   };
   for await (const page of pagesOf(pages)) {
     for (const line of page) {
       count += 1;
-      if (count > limits.maxRequests) throw refuse(`more than ${limits.maxRequests} requests are over the provider's limit of ${limits.maxRequests}`);
+      if (count > limits.maxRequests) throw refuse(`the lines exceed the provider's limit of ${limits.maxRequests} requests for one batch`);
       chunk += (count === 1 ? '' : framing.separator) + framing.frame(line);
       if (chunk.length < CHUNK_CHARS) continue;
       yield counted(chunk);
