@@ -25,11 +25,10 @@ export async function* wholeResults(pages: AsyncIterable<Buffer>, store: Batches
  */
 export async function writeResultsFile(file: ResultsFile, response: ServerResponse, signal: AbortSignal, store: BatchesStore, batch: BatchRecord): Promise<void> {
   const buffers = [Buffer.allocUnsafeSlow(FILE_CHUNK_BYTES), Buffer.allocUnsafeSlow(FILE_CHUNK_BYTES)];
-  const flushed: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  const flushed: Array<Promise<boolean>> = [Promise.resolve(true), Promise.resolve(true)];
   let sent = 0;
   for (let turn = 0; sent < file.size; turn = 1 - turn) {
-    await flushed[turn];
-    if (signal.aborted) return;
+    if (!(await flushed[turn]) || signal.aborted) return;
     const buffer = buffers[turn]!;
     const want = Math.min(FILE_CHUNK_BYTES, file.size - sent);
     const bytes = await file.read(want === FILE_CHUNK_BYTES ? buffer : buffer.subarray(0, want));
@@ -42,14 +41,15 @@ export async function writeResultsFile(file: ResultsFile, response: ServerRespon
   response.end();
 }
 
-/** Writes `chunk`; resolves once the socket has taken all of it, or the stream is stopped. */
-function written(response: ServerResponse, chunk: Buffer, signal: AbortSignal): Promise<void> {
+/** Writes `chunk`; resolves true once the socket has taken all of it, false if the write failed or the stream was stopped. */
+function written(response: ServerResponse, chunk: Buffer, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
+    const done = (error?: Error | null) => {
+      signal.removeEventListener('abort', stopped);
+      resolve(!error && !signal.aborted);
     };
-    signal.addEventListener('abort', done);
+    const stopped = () => done();
+    signal.addEventListener('abort', stopped);
     response.write(chunk, done);
   });
 }
