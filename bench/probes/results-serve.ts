@@ -12,16 +12,17 @@ import { createBodyBuffer, messageParams, prose } from '../support/request-bodie
 /**
  * What serving an ended batch's results file costs, per build: CPU per 100 MB of batchd and of
  * the reading client (this process), beside a read of the same bytes from a file in the page
- * cache. The first run fills a batch of `requests` results of about 3 KB into `dir` (as
- * `results` does) and keeps it; every run then serves it from each build in turn, `rounds`
- * times, `reads` reads per server, so builds alternate under the same load.
+ * cache. The first run fills a batch of 30,000 results of about 3 KB into `dir` (as `results`
+ * does) and keeps it; every run then serves it `reads` times from a fresh batchd, the first read
+ * reported apart (a fresh process and connection), then the file once. Alternate builds by
+ * running it with `BATCHD_BENCH_MAIN` set to each build's `main.js` in turn.
  *
- *   node bench/dist/bench/probes/results-serve.js DIR ROUNDS READS MAIN.js [MAIN.js ...]
+ *   node bench/dist/bench/probes/results-serve.js DIR READS
  */
 
 const MB = 1e6;
-const [dirArg, roundsArg, readsArg, ...mains] = process.argv.slice(2);
-if (!dirArg || mains.length === 0) throw new Error('usage: results-serve DIR ROUNDS READS MAIN.js [MAIN.js ...]');
+const [dirArg, readsArg] = process.argv.slice(2);
+if (!dirArg) throw new Error('usage: results-serve DIR READS');
 const dir = dirArg;
 const REQUESTS = 30_000;
 const batchdDir = join(dir, 'batchd');
@@ -59,8 +60,8 @@ async function fill(): Promise<void> {
   }
 }
 
-async function serve(main: string, batchId: string, reads: number): Promise<string> {
-  const server = await BatchdProcess.start({ dir: batchdDir, main });
+async function serve(batchId: string, reads: number): Promise<string> {
+  const server = await BatchdProcess.start({ dir: batchdDir });
   const client = new BatchdClient(server.url);
   const rows: string[] = [];
   const warm = { bytes: 0, seconds: 0, serverMs: 0, systemMs: 0, clientMs: 0 };
@@ -70,12 +71,14 @@ async function serve(main: string, batchId: string, reads: number): Promise<stri
       const serverAt = server.cpuTimes();
       const clientAt = cpuMs();
       const start = performance.now();
-      const read = await client.streamResults(batchId);
+      let chunks = 0;
+      const read = await client.streamResults(batchId, () => (chunks += 1));
       const seconds = (performance.now() - start) / 1000;
       const clientMs = cpuMs() - clientAt;
       const serverEnd = server.cpuTimes();
       const systemMs = (serverEnd.system - serverAt.system) * 1000;
       const serverMs = (serverEnd.user - serverAt.user) * 1000 + systemMs;
+      rows.push(`${(read.bytes / chunks / 1024).toFixed(0)} KB/chunk`);
       if (i === 0) rows.push(`first ${(read.bytes / MB / seconds).toFixed(0)} MB/s, batchd ${per100(serverMs, read.bytes)} ms/100MB (system ${per100(systemMs, read.bytes)}), client ${per100(clientMs, read.bytes)}`);
       else Object.assign(warm, { bytes: warm.bytes + read.bytes, seconds: warm.seconds + seconds, serverMs: warm.serverMs + serverMs, systemMs: warm.systemMs + systemMs, clientMs: warm.clientMs + clientMs });
     }
@@ -103,7 +106,5 @@ async function fileRead(): Promise<string> {
 
 if (!existsSync(idPath)) await fill();
 const batchId = readFileSync(idPath, 'utf8');
-for (let round = 0; round < Number(roundsArg); round++) {
-  for (const main of mains) console.log(`${main}: ${await serve(main, batchId, Number(readsArg))}`);
-  if (existsSync(savedPath)) console.log(`file read: ${await fileRead()}`);
-}
+console.log(`batchd: ${await serve(batchId, Number(readsArg))}`);
+console.log(`file read: ${await fileRead()}`);

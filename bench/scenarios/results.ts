@@ -43,7 +43,14 @@ function countNewlines(chunk: Buffer): number {
   return lines;
 }
 
-async function readFileTimed(path: string): Promise<{ seconds: number; bytes: number; lines: number }> {
+/** CPU milliseconds this process has used so far (user + system). */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function readFileTimed(path: string): Promise<{ seconds: number; bytes: number; lines: number; cpuMs: number }> {
+  const cpuAtStart = ownCpuMs();
   const start = performance.now();
   let bytes = 0;
   let lines = 0;
@@ -51,7 +58,7 @@ async function readFileTimed(path: string): Promise<{ seconds: number; bytes: nu
     bytes += chunk.length;
     lines += countNewlines(chunk);
   }
-  return { seconds: secondsSince(start), bytes, lines };
+  return { seconds: secondsSince(start), bytes, lines, cpuMs: ownCpuMs() - cpuAtStart };
 }
 
 async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
@@ -106,16 +113,18 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   // A fresh process serves the results, so its memory and profile hold the stream alone.
   const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: db, cpuProfileDir: context.cpuProfileDir });
   const client = new BatchdClient(server.url);
-  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
+  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
   try {
     for (let i = 0; i < repeats; i++) {
       const before = server.memory();
       const sampler = new RssSampler(server.pid, 10);
       const cpuAtStart = server.cpuSeconds();
       const databaseCpuAtStart = store.databaseCpuSeconds() ?? 0;
+      const clientCpuAtStart = ownCpuMs();
       const start = performance.now();
       const read = await client.streamResults(batchId);
       const seconds = secondsSince(start);
+      measured.clientCpuMs = Math.min(measured.clientCpuMs, ownCpuMs() - clientCpuAtStart);
       measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
       measured.databaseCpuSeconds = Math.min(measured.databaseCpuSeconds, (store.databaseCpuSeconds() ?? 0) - databaseCpuAtStart);
       const peaks = sampler.stop();
@@ -132,11 +141,14 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   context.log(`streamed ${(measured.bytes / MB).toFixed(0)} MB in ${measured.seconds.toFixed(2)} s`);
   if (measured.lines !== requests) throw new Error(`results had ${measured.lines} lines, expected ${requests}`);
 
-  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
+  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuMs: Number.POSITIVE_INFINITY };
+  let fileReadCpuMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i++) {
     const read = await readFileTimed(savedPath);
+    fileReadCpuMs = Math.min(fileReadCpuMs, read.cpuMs);
     if (read.seconds < fileRead.seconds) fileRead = read;
   }
+  const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
   if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
 
   return {
@@ -144,6 +156,10 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       figure('stream', 'MB/s', measured.bytes / MB / measured.seconds, {
         baseline: { name: 'file read', value: fileRead.bytes / MB / fileRead.seconds },
         target: { on: 'ratio', compare: '>=', limit: store.kind === 'sqlite' ? 0.9 : 0.5 },
+      }),
+      // What the stream costs against what the file read costs, whatever else the machine runs.
+      figure('CPU per 100 MB, batchd + client', 'ms', per100MB(measured.cpuSeconds * 1000 + measured.clientCpuMs), {
+        baseline: { name: 'file read', value: per100MB(fileReadCpuMs) },
       }),
       figure('server RSS growth', 'MB', measured.rssGrowth / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
     ],
@@ -154,9 +170,10 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       resultBytes: measured.bytes,
       streamSeconds: measured.seconds,
       // CPU time does not depend on what else the machine runs: the server's cost of the stream.
-      serverCpuMsPer100MB: (measured.cpuSeconds * 1000) / (measured.bytes / (100 * MB)),
+      serverCpuMsPer100MB: per100MB(measured.cpuSeconds * 1000),
+      clientCpuMsPer100MB: per100MB(measured.clientCpuMs),
       // PostgreSQL's processes during the read: whether its backend or batchd sets the pace.
-      ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: (measured.databaseCpuSeconds * 1000) / (measured.bytes / (100 * MB)) } : {}),
+      ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: per100MB(measured.databaseCpuSeconds * 1000) } : {}),
       fileReadSeconds: fileRead.seconds,
       serverRssBeforeMB: measured.rssBefore / MB,
       anonymousRssGrowthMB: measured.anonGrowth / MB,

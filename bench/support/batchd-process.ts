@@ -19,8 +19,6 @@ export interface BatchdOptions {
   command?: 'serve' | 'worker';
   env?: Record<string, string>;
   cpuProfileDir?: string;
-  /** Another build's `main.js` (a probe comparing builds); default the repository's. */
-  main?: string;
 }
 
 const READY = /batchd listening on (http:\/\/\S+)|batchd worker running/;
@@ -47,8 +45,7 @@ export class BatchdProcess {
   ) {}
 
   static async start(options: BatchdOptions): Promise<BatchdProcess> {
-    const main = options.main ?? BATCHD_MAIN;
-    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+    if (!existsSync(BATCHD_MAIN)) throw new Error(`${BATCHD_MAIN} is missing: run \`npm run build\` first`);
     mkdirSync(options.dir, { recursive: true });
     const flags: Record<string, string | number | true> = { 'log-level': 'warn', ...options.flags };
     const command = options.command ?? 'serve';
@@ -59,7 +56,7 @@ export class BatchdProcess {
       mkdirSync(options.cpuProfileDir, { recursive: true });
       nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
     }
-    const child = spawn(process.execPath, [...nodeArgs, main, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, BATCHD_MAIN, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
