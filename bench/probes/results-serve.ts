@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { anthropicMessage } from '../../packages/server/test-support/fakes/fake-
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
+import { ownCpuMs, readFileTimed } from '../support/file-read.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { createBodyBuffer, messageParams, prose } from '../support/request-bodies.js';
 
@@ -28,11 +29,6 @@ const REQUESTS = 30_000;
 const batchdDir = join(dir, 'batchd');
 const idPath = join(dir, 'batch-id');
 const savedPath = join(dir, 'results.jsonl');
-
-function cpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
 
 function ownSystemMs(): number {
   return process.cpuUsage().system / 1000;
@@ -73,13 +69,13 @@ async function serve(batchId: string, reads: number): Promise<string> {
   try {
     for (let i = 0; i < reads; i++) {
       const serverAt = server.cpuTimes();
-      const clientAt = cpuMs();
+      const clientAt = ownCpuMs();
       const clientSystemAt = ownSystemMs();
       const start = performance.now();
       let chunks = 0;
       const read = await client.streamResults(batchId, () => (chunks += 1));
       const seconds = (performance.now() - start) / 1000;
-      const clientMs = cpuMs() - clientAt;
+      const clientMs = ownCpuMs() - clientAt;
       const clientSystemMs = ownSystemMs() - clientSystemAt;
       const serverEnd = server.cpuTimes();
       const systemMs = (serverEnd.system - serverAt.system) * 1000;
@@ -98,16 +94,8 @@ async function serve(batchId: string, reads: number): Promise<string> {
 }
 
 async function fileRead(): Promise<string> {
-  const clientAt = cpuMs();
-  const start = performance.now();
-  let bytes = 0;
-  let lines = 0;
-  for await (const chunk of createReadStream(savedPath) as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  return `${(bytes / MB / seconds).toFixed(0)} MB/s, ${((cpuMs() - clientAt) / (bytes / (100 * MB))).toFixed(0)} ms/100MB, ${lines} lines`;
+  const read = await readFileTimed(savedPath);
+  return `${(read.bytes / MB / read.seconds).toFixed(0)} MB/s, ${(read.cpuMs / (read.bytes / (100 * MB))).toFixed(0)} ms/100MB, ${read.lines} lines`;
 }
 
 if (!existsSync(idPath)) await fill();

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { anthropicMessage } from '../../packages/server/test-support/fakes/fake-
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
+import { ownCpuMs, readFileTimed } from '../support/file-read.js';
 import { nameOn, withStore, type BenchStore, type StoreKind } from '../support/bench-store.js';
 import { RssSampler } from '../support/proc-stats.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
@@ -35,30 +36,6 @@ async function waitForResultsFile(dir: string, batchId: string, timeoutMs: numbe
     await delay(20);
   }
   return secondsSince(start);
-}
-
-function countNewlines(chunk: Buffer): number {
-  let lines = 0;
-  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
-  return lines;
-}
-
-/** CPU milliseconds this process has used so far (user + system). */
-function ownCpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-async function readFileTimed(path: string): Promise<{ seconds: number; bytes: number; lines: number; cpuMs: number }> {
-  const cpuAtStart = ownCpuMs();
-  const start = performance.now();
-  let bytes = 0;
-  let lines = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    lines += countNewlines(chunk);
-  }
-  return { seconds: secondsSince(start), bytes, lines, cpuMs: ownCpuMs() - cpuAtStart };
 }
 
 async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
