@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { anthropicMessage } from '../../packages/server/test-support/fakes/fake-
 import { FakeProvider } from '../../packages/server/test-support/fakes/fake-provider.js';
 import { BatchdClient } from '../support/batchd-client.js';
 import { BatchdProcess } from '../support/batchd-process.js';
+import { ownCpuMs, readFileTimed } from '../support/file-read.js';
 import { nameOn, withStore, type BenchStore, type StoreKind } from '../support/bench-store.js';
 import { RssSampler } from '../support/proc-stats.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
@@ -35,23 +36,6 @@ async function waitForResultsFile(dir: string, batchId: string, timeoutMs: numbe
     await delay(20);
   }
   return secondsSince(start);
-}
-
-function countNewlines(chunk: Buffer): number {
-  let lines = 0;
-  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
-  return lines;
-}
-
-async function readFileTimed(path: string): Promise<{ seconds: number; bytes: number; lines: number }> {
-  const start = performance.now();
-  let bytes = 0;
-  let lines = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    lines += countNewlines(chunk);
-  }
-  return { seconds: secondsSince(start), bytes, lines };
 }
 
 async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
@@ -106,16 +90,18 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   // A fresh process serves the results, so its memory and profile hold the stream alone.
   const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: db, cpuProfileDir: context.cpuProfileDir });
   const client = new BatchdClient(server.url);
-  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
+  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
   try {
     for (let i = 0; i < repeats; i++) {
       const before = server.memory();
       const sampler = new RssSampler(server.pid, 10);
       const cpuAtStart = server.cpuSeconds();
       const databaseCpuAtStart = store.databaseCpuSeconds() ?? 0;
+      const clientCpuAtStart = ownCpuMs();
       const start = performance.now();
       const read = await client.streamResults(batchId);
       const seconds = secondsSince(start);
+      measured.clientCpuMs = Math.min(measured.clientCpuMs, ownCpuMs() - clientCpuAtStart);
       measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
       measured.databaseCpuSeconds = Math.min(measured.databaseCpuSeconds, (store.databaseCpuSeconds() ?? 0) - databaseCpuAtStart);
       const peaks = sampler.stop();
@@ -132,11 +118,14 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   context.log(`streamed ${(measured.bytes / MB).toFixed(0)} MB in ${measured.seconds.toFixed(2)} s`);
   if (measured.lines !== requests) throw new Error(`results had ${measured.lines} lines, expected ${requests}`);
 
-  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
+  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuMs: Number.POSITIVE_INFINITY };
+  let fileReadCpuMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i++) {
     const read = await readFileTimed(savedPath);
+    fileReadCpuMs = Math.min(fileReadCpuMs, read.cpuMs);
     if (read.seconds < fileRead.seconds) fileRead = read;
   }
+  const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
   if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
 
   return {
@@ -144,6 +133,10 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       figure('stream', 'MB/s', measured.bytes / MB / measured.seconds, {
         baseline: { name: 'file read', value: fileRead.bytes / MB / fileRead.seconds },
         target: { on: 'ratio', compare: '>=', limit: store.kind === 'sqlite' ? 0.9 : 0.5 },
+      }),
+      // What the stream costs against what the file read costs, whatever else the machine runs.
+      figure('CPU per 100 MB, batchd + client', 'ms', per100MB(measured.cpuSeconds * 1000 + measured.clientCpuMs), {
+        baseline: { name: 'file read', value: per100MB(fileReadCpuMs) },
       }),
       figure('server RSS growth', 'MB', measured.rssGrowth / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
     ],
@@ -154,9 +147,10 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       resultBytes: measured.bytes,
       streamSeconds: measured.seconds,
       // CPU time does not depend on what else the machine runs: the server's cost of the stream.
-      serverCpuMsPer100MB: (measured.cpuSeconds * 1000) / (measured.bytes / (100 * MB)),
+      serverCpuMsPer100MB: per100MB(measured.cpuSeconds * 1000),
+      clientCpuMsPer100MB: per100MB(measured.clientCpuMs),
       // PostgreSQL's processes during the read: whether its backend or batchd sets the pace.
-      ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: (measured.databaseCpuSeconds * 1000) / (measured.bytes / (100 * MB)) } : {}),
+      ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: per100MB(measured.databaseCpuSeconds * 1000) } : {}),
       fileReadSeconds: fileRead.seconds,
       serverRssBeforeMB: measured.rssBefore / MB,
       anonymousRssGrowthMB: measured.anonGrowth / MB,

@@ -17,6 +17,7 @@ function findRepoRoot(): string {
 }
 
 export const REPO_ROOT = findRepoRoot();
-export const BATCHD_MAIN = join(REPO_ROOT, 'packages/server/dist/main.js');
+/** The `batchd` every scenario starts: this repository's build, or another one's `main.js` named by `BATCHD_BENCH_MAIN` (alternating builds). */
+export const BATCHD_MAIN = process.env.BATCHD_BENCH_MAIN ?? join(REPO_ROOT, 'packages/server/dist/main.js');
 /** Where the compiled benchmark's own modules live (child-process entry points). */
 export const BENCH_DIST = join(REPO_ROOT, 'bench/dist/bench');

@@ -134,6 +134,15 @@ export interface ListPage {
 export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
 export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
 
+/** An ended batch's result lines in a file, read from the start into buffers the caller owns. */
+export interface ResultsFile {
+  /** Bytes in the file. */
+  readonly size: number;
+  /** Reads the next bytes into `into`, filling as much of it as the file has left; 0 at the end. */
+  read(into: Buffer): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** What the API uses: batches as clients create, read, cancel and delete them, and their results. */
 export interface BatchesStore extends CompletedResultsStore {
   /** Uploaded files, and the result files of chat batches. */
@@ -158,6 +167,11 @@ export interface BatchesStore extends CompletedResultsStore {
   deleteBatch(workspaceId: string, id: string): Promise<DeleteOutcome>;
   /** Result lines of an ended batch as UTF-8 bytes, each ending in `\n`, in pages of at most `pageSize` lines. */
   readResults(batchId: string, pageSize: number): AsyncIterable<Buffer>;
+  /**
+   * The results of an ended batch as one file, when this store keeps one for it (the same bytes
+   * as `readResults`); null when it has none. The caller closes it.
+   */
+  openResultsFile?(batchId: string): Promise<ResultsFile | null>;
 
   /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
   queuedRequests(workspaceId: string): Promise<number>;

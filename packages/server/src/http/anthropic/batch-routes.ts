@@ -18,7 +18,8 @@ import { withinQueueLimit } from '../queue-limit.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { resultsSoFar } from './results-so-far.js';
-import { wholeResults } from '../whole-results.js';
+import { wholeResults, writeResultsFile } from '../whole-results.js';
+import { answerRaw } from '../raw-response.js';
 import { writeChunks } from '../write-chunks.js';
 import { toMessageBatch } from '../../wire/message-batch.js';
 
@@ -188,7 +189,17 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
-    if (batch.status === 'ended') return reply.send(Readable.from(wholeResults(store.readResults(batch.id, WHOLE_RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
+    if (batch.status === 'ended') {
+      const file = await store.openResultsFile?.(batch.id);
+      if (!file) return reply.send(Readable.from(wholeResults(store.readResults(batch.id, WHOLE_RESULTS_PAGE_LINES), store, batch), { highWaterMark: 1 }));
+      reply.header('content-length', file.size);
+      const stop = new AbortController();
+      try {
+        return await answerRaw(request, reply, stop, (response) => writeResultsFile(file, response, stop.signal, store, batch));
+      } finally {
+        await file.close();
+      }
+    }
     const stop = new AbortController();
     const lines = resultsSoFar(store, batch.workspaceId, batch.id, {
       pageSize: RESULTS_PAGE_LINES,
@@ -204,20 +215,12 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       response.destroy();
     };
     const release = followers.admit(request, batch.workspaceId, cut);
-    // A follow stream may wait long for its first line: the headers go out at once, and the
-    // stream is written here rather than by the framework.
-    reply.hijack();
-    response.on('close', () => stop.abort());
-    // A write to a connection that just went: the stream stops as when it closes.
-    response.on('error', () => stop.abort());
+    // A follow stream may wait long for its first line: the headers go out at once.
     try {
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
-      response.writeHead(200);
-      response.flushHeaders();
-      await writeChunks(lines, response, stop.signal);
-    } catch (error) {
-      if (!stop.signal.aborted) request.log.error({ err: error, requestId: request.id }, 'following results failed');
-      response.destroy();
+      await answerRaw(request, reply, stop, async (raw) => {
+        raw.flushHeaders();
+        await writeChunks(lines, raw, stop.signal);
+      });
     } finally {
       release();
     }

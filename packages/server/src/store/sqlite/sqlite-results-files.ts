@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ResultsFile } from '../store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 export interface ResultsFilesOptions {
@@ -49,16 +50,30 @@ export class SqliteResultsFiles {
     return join(this.options.dir, `${batchId}.jsonl`);
   }
 
-  /** The file's bytes in chunks, or null when the batch has none. */
-  async open(batchId: string): Promise<AsyncIterable<Buffer> | null> {
+  /** The batch's file, open, or null when the batch has none. */
+  async open(batchId: string): Promise<ResultsFile | null> {
+    let file: FileHandle;
     try {
-      return chunksOf(await open(this.path(batchId), 'r'));
+      file = await open(this.path(batchId), 'r');
     } catch (error) {
       // Batches too small for a file, and those whose file could not be written.
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
       throw error;
     }
+    try {
+      const { size } = await file.stat();
+      return { size, read: async (into) => (await file.read(into, 0, into.length, null)).bytesRead, close: () => file.close() };
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  /** The file's bytes in chunks, or null when the batch has none. */
+  async chunks(batchId: string): Promise<AsyncIterable<Buffer> | null> {
+    const file = await this.open(batchId);
+    return file && chunksOf(file);
   }
 
   /**
@@ -124,11 +139,11 @@ export class SqliteResultsFiles {
 }
 
 /** A file's bytes in chunks of `READ_CHUNK_BYTES`, each read into a buffer of its own; the file is closed at the end. */
-async function* chunksOf(file: FileHandle): AsyncGenerator<Buffer> {
+async function* chunksOf(file: ResultsFile): AsyncGenerator<Buffer> {
   try {
     for (;;) {
       const chunk = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
-      const { bytesRead } = await file.read(chunk, 0, READ_CHUNK_BYTES, null);
+      const bytesRead = await file.read(chunk);
       if (bytesRead === 0) return;
       yield bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead);
     }

@@ -184,9 +184,14 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     const row = this.db.prepare('SELECT seq, results_filed AS filed FROM batches WHERE id = ?').get(batchId) as { seq: number; filed: number } | undefined;
     if (row === undefined) return;
     const { seq, filed } = row;
-    const file = filed === 1 ? await this.resultsFiles?.open(batchId) : null;
+    const file = filed === 1 ? await this.resultsFiles?.chunks(batchId) : null;
     if (file) yield* file;
     else yield* this.resultPages(seq, pageSize);
+  }
+
+  async openResultsFile(batchId: string): Promise<store.ResultsFile | null> {
+    const filed = this.db.prepare('SELECT results_filed FROM batches WHERE id = ?').pluck().get(batchId) as number | undefined;
+    return filed === 1 ? ((await this.resultsFiles?.open(batchId)) ?? null) : null;
   }
 
   private *resultPages(seq: number, pageSize: number): Generator<Buffer> {
