@@ -92,6 +92,22 @@ describe('results served from a results file', () => {
     }
   });
 
+  it('answer a HEAD with their length without reading the file', async () => {
+    const store = await filedBatch('msgbatch_01HEAD', 300, 8_000);
+    let reads = 0;
+    const app = buildTestApp(watched(store, async (count) => void (reads = count)));
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const response = await fetch(`${url}/v1/messages/batches/msgbatch_01HEAD/results`, { method: 'HEAD', headers: { 'x-api-key': 'k' } });
+      expect(response.status).toBe(200);
+      expect(Number(response.headers.get('content-length'))).toBeGreaterThan(2 * 1024 * 1024);
+      expect(reads).toBe(0);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
   it('end in an interrupted body when the batch is deleted while they stream', async () => {
     const store = await filedBatch('msgbatch_01GONE', 300, 8_000);
     const app = buildTestApp(

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -195,7 +196,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       reply.header('content-length', file.size);
       const stop = new AbortController();
       try {
-        return await answerRaw(request, reply, stop, (response) => writeResultsFile(file, response, stop.signal, store, batch));
+        // A HEAD asks for the headers alone: the file is not read.
+        const body = request.method === 'HEAD' ? async (response: ServerResponse) => void response.end() : (response: ServerResponse) => writeResultsFile(file, response, stop.signal, store, batch);
+        return await answerRaw(request, reply, stop, body);
       } finally {
         await file.close();
       }
