@@ -39,6 +39,15 @@ const GET_BATCH = `SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE workspace_i
 const INT8_OID = 20;
 /** Connections of the pool file content is read through. */
 const FILE_READERS = 4;
+
+/**
+ * The pool reports a connection that fails while idle; one that fails while checked out (the
+ * server restarted, or ended it) fails the call under way, which reports it and discards the
+ * connection, but would also emit an `error` event with no listener, which ends the process.
+ */
+function outliveDroppedConnections(pool: pg.Pool): void {
+  pool.on('connect', (client) => client.on('error', () => undefined));
+}
 /** Longest a query waits for a pooled connection by default; then the caller is told the store is busy. */
 const POOL_WAIT_MS = 10_000;
 
@@ -72,6 +81,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
     this.apiKeys = new PostgresApiKeys(pool);
     const readers = new pg.Pool({ ...config, max: FILE_READERS });
     readers.on('error', onError);
+    outliveDroppedConnections(readers);
     this.files = new PostgresFiles(pool, readers, (work) => this.transaction(work));
     this.upkeep = new PostgresUpkeep(pool, this.completionSignal);
     this.providerBatches = new PostgresProviderBatches(pool, this.completionSignal);
@@ -83,6 +93,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
     const config: pg.PoolConfig = { connectionString: url, types: TYPES, application_name: 'batchd', connectionTimeoutMillis: options.poolWaitMs ?? POOL_WAIT_MS };
     const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
     pool.on('error', onError);
+    outliveDroppedConnections(pool);
     try {
       const client = await pool.connect();
       try {
