@@ -11,6 +11,10 @@ export const DEFAULT_WORKSPACE = 'default';
 
 /** How long a key's lookup is remembered; a revoked key stops working within this time. */
 const CACHE_MS = 5_000;
+/** Most keys that open a workspace remembered at once. */
+const MAX_KNOWN = 10_000;
+/** Most keys that open nothing remembered at once: a client trying many cannot crowd out the others. */
+const MAX_UNKNOWN = 1_000;
 
 function apiKeyOf(request: FastifyRequest): string | undefined {
   const key = request.headers['x-api-key'];
@@ -31,7 +35,8 @@ export interface Identity {
  * itself is never stored or logged.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { identity: Identity | null; until: number }>();
+  private readonly known = new Map<string, { identity: Identity; until: number }>();
+  private readonly unknown = new Map<string, number>();
 
   constructor(
     readonly mode: AuthMode,
@@ -46,15 +51,25 @@ export class Authenticator {
     const hash = hashApiKey(key);
     if (this.mode === 'none') return { workspace: DEFAULT_WORKSPACE, caller: hash };
     const now = this.now();
-    let entry = this.cache.get(hash);
-    if (!entry || entry.until <= now) {
-      const record = await this.apiKeys.find(hash);
-      const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
-      entry = { identity: valid ? { workspace: record.workspaceId, caller: record.id } : null, until: now + CACHE_MS };
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(hash, entry);
+    const known = this.known.get(hash);
+    if (known && known.until > now) return known.identity;
+    if ((this.unknown.get(hash) ?? 0) > now) throw authenticationError('invalid x-api-key');
+    const record = await this.apiKeys.find(hash);
+    const valid = record !== null && record.revokedAt === null && timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
+    if (!valid) {
+      this.known.delete(hash);
+      remember(this.unknown, hash, now + CACHE_MS, MAX_UNKNOWN);
+      throw authenticationError('invalid x-api-key');
     }
-    if (entry.identity === null) throw authenticationError('invalid x-api-key');
-    return entry.identity;
+    const identity = { workspace: record.workspaceId, caller: record.id };
+    remember(this.known, hash, { identity, until: now + CACHE_MS }, MAX_KNOWN);
+    return identity;
   }
+}
+
+/** Sets `key` in `map` as its newest entry, dropping the oldest past `max`. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
 }
