@@ -200,4 +200,19 @@ describe('openai-batch backend', () => {
     const submitted = fake.submissions.flatMap((submission) => submission.customIds);
     expect(submitted).toHaveLength(4);
   }, 120_000);
+
+  it('gathers smaller provider batches when translated lines outgrow max_bytes', async () => {
+    const fake = await FakeOpenAIBatches.start({ apiKey: PROVIDER_KEY });
+    fakes.push(fake);
+    // Forty tools a request: each grows by its chat-completions wrapping, past the room a line is given around its params.
+    const tools = Array.from({ length: 40 }, (_, i) => ({ name: `tool_${i}`, description: 'd', input_schema: { type: 'object' } }));
+    const requests = [userRequest('t-1', 'First', { model: CHAT_MODEL, tools }), userRequest('t-2', 'Second', { model: CHAT_MODEL, tools })];
+    const paramsBytes = Math.max(...requests.map((request) => Buffer.byteLength(JSON.stringify(request.params))));
+    const server = await startProviderBatchServer(fake, { models: ['gpt-*'], backend: { max_bytes: 2 * (paramsBytes + 256) + 10 } });
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test-key' });
+    const created = await create(client, requests);
+    expect((await waitEnded(client, created.id)).request_counts.succeeded).toBe(2);
+    // The two did not fit together as framed: nothing of that attempt reached the provider, and each went alone.
+    expect(fake.submissions.map((submission) => submission.customIds.length)).toEqual([1, 1]);
+  }, 120_000);
 });

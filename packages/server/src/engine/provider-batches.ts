@@ -67,9 +67,12 @@ export class ProviderBatches {
   private readonly waitUntil = new Map<number, number>();
   private readonly failures = new Map<number, number>();
   private readonly abort = new AbortController();
+  /** Bytes a submission is opened with: the provider's limit, lowered each time lines framed outgrow it. */
+  private maxBytes: number;
 
   constructor(private readonly options: ProviderBatchesOptions) {
     this.gathering = new ProviderGather(options.client.limits.maxRequests);
+    this.maxBytes = options.client.limits.maxBytes;
   }
 
   start(): void {
@@ -123,7 +126,7 @@ export class ProviderBatches {
     const now = clock.now();
     const due = this.gathering.check(await store.routedCount(name), now);
     if (due !== 'open') return due;
-    const opened = await store.openSubmission(name, owner, now + this.options.leaseMs, client.limits, now);
+    const opened = await store.openSubmission(name, owner, now + this.options.leaseMs, { ...client.limits, maxBytes: this.maxBytes }, now);
     if (opened) this.fresh.add(opened.id);
     // Requests over the limits, or routed meanwhile, are looked at again once quiet.
     return now + GATHER_QUIET_MS;
@@ -195,9 +198,11 @@ export class ProviderBatches {
     try {
       ({ providerBatchId } = await client.submit({ tag: submission.tag, endpoint: OPENAI_BATCH_ENDPOINT, lines }, signal));
     } catch (error) {
-      // The provider's refusal is final; batchd's own (status 0: over the limits as framed) only for a lone request, which never fits.
-      const final = error instanceof ProviderBatchError && !error.retryable && (error.status === 0 ? submission.requestCount === 1 : error.status >= 400 && error.status < 500);
-      if (final) return this.refuse(submission, error);
+      const refused = error instanceof ProviderBatchError && !error.retryable;
+      // batchd's own refusal (status 0): the lines as framed (translated, escaped) outgrew the limit. Nothing
+      // was sent: the requests are gathered again into smaller submissions, and a lone request that never fits ends.
+      if (refused && error.status === 0 && submission.requestCount > 1) return this.shrink(submission, error);
+      if (refused && (error.status === 0 || (error.status >= 400 && error.status < 500))) return this.refuse(submission, error);
       throw error;
     }
     await this.adopt(submission, providerBatchId, clock.now());
@@ -209,6 +214,12 @@ export class ProviderBatches {
     // Polled first an interval after the submit: the provider cannot have ended it sooner.
     if (polledAt !== undefined) this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     this.options.logger.info({ backend: this.options.name, submission: submission.tag, providerBatchId }, 'provider batch submitted');
+  }
+
+  private async shrink(submission: SubmissionRecord, error: ProviderBatchError): Promise<void> {
+    this.maxBytes = Math.floor((this.maxBytes * 3) / 4);
+    this.options.logger.warn({ err: error, backend: this.options.name, submission: submission.tag, maxBytes: this.maxBytes }, 'provider batch outgrew the limit as framed; gathering smaller ones');
+    await this.options.store.closeSubmission(submission.id, this.options.owner);
   }
 
   /** The provider refused the whole batch: every request in it ends errored with its reason. */
