@@ -190,6 +190,8 @@ describe.each(CASES)('$name against batchd on $store', (line) => {
 
   it('cancels a running batch', async () => {
     const batch = await batches.create({ requests: userRequests(20, 'to-cancel') });
+    // Running: one request done, two in flight, the rest queued (a cancel that finds none in flight ends the batch at once).
+    await pollUntil(() => batches.retrieve(batch.id), (current) => current.request_counts.succeeded > 0, { what: `batch ${batch.id} to run` });
     const canceling = expectSchema<MessageBatch>('MessageBatch', await batches.cancel(batch.id));
     expect(canceling.id).toBe(batch.id);
     expect(canceling.processing_status).toBe('canceling');

@@ -42,6 +42,14 @@ def slow(custom_id: str, ms: int = 1500) -> dict:
     return request(custom_id, metadata={"user_id": f"emulator:latency={ms}"})
 
 
+def wait_running(client: anthropic.Anthropic, batch_id: str):
+    """Waits until a request has succeeded: the engine has claimed the batch, so a cancel finds requests in flight."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while client.messages.batches.retrieve(batch_id).request_counts.succeeded == 0:
+        assert time.monotonic() < deadline, f"batch {batch_id} did not start"
+        time.sleep(0.05)
+
+
 def wait_ended(client: anthropic.Anthropic, batch_id: str):
     deadline = time.monotonic() + WAIT_SECONDS
     while True:

@@ -8,6 +8,14 @@ import pytest
 from conftest import API_KEY, BASE_URL, request, slow
 
 
+async def wait_running(client: anthropic.AsyncAnthropic, batch_id: str):
+    for _ in range(1200):
+        if (await client.messages.batches.retrieve(batch_id)).request_counts.succeeded > 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"batch {batch_id} did not start")
+
+
 async def wait_ended(client: anthropic.AsyncAnthropic, batch_id: str):
     for _ in range(1200):
         batch = await client.messages.batches.retrieve(batch_id)
@@ -32,10 +40,12 @@ async def test_async_client_end_to_end():
         assert results["async-bad"].error.error.type == "invalid_request_error"
         assert results["async-bad"].error.message == results["async-bad"].error.error.message
 
-        running = await client.messages.batches.create(requests=[slow(f"async-slow-{i}") for i in range(6)])
+        running = await client.messages.batches.create(requests=[request("async-quick")] + [slow(f"async-slow-{i}") for i in range(6)])
         # One batch a page: the async iterator fetches the next pages itself.
         listed = [item.id async for item in client.messages.batches.list(limit=1)]
         assert listed[:2] == [running.id, batch.id] and len(listed) == len(set(listed))
+        # Once the quick one has succeeded, a slow one is in flight when the cancel lands.
+        await wait_running(client, running.id)
         assert (await client.messages.batches.cancel(running.id)).processing_status == "canceling"
         assert (await wait_ended(client, running.id)).request_counts.canceled >= 2
 

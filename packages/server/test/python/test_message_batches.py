@@ -4,7 +4,7 @@ import anthropic
 import pytest
 
 import message_batches
-from conftest import request, slow, wait_ended
+from conftest import request, slow, wait_ended, wait_running
 
 
 def test_documented_example_runs_as_written(capsys):
@@ -73,15 +73,16 @@ def test_with_raw_response(client):
 
 
 def test_cancel_of_a_running_batch(client):
-    # batchd runs this suite with --concurrency 1: one request is in flight and one claimed next
-    # when the cancel lands; those not yet sent end canceled.
-    batch = client.messages.batches.create(requests=[slow(f"slow-{i}") for i in range(6)])
+    # batchd runs this suite with --concurrency 1: once the quick first request has succeeded, one
+    # slow request is in flight and one claimed next when the cancel lands; those not yet sent end canceled.
+    batch = client.messages.batches.create(requests=[request("quick")] + [slow(f"slow-{i}") for i in range(6)])
+    wait_running(client, batch.id)
     canceling = client.messages.batches.cancel(batch.id)
     assert canceling.processing_status == "canceling"
     assert canceling.cancel_initiated_at is not None
     ended = wait_ended(client, batch.id)
     counts = ended.request_counts
-    assert counts.canceled >= 2 and counts.succeeded + counts.canceled == 6
+    assert counts.canceled >= 2 and counts.succeeded + counts.canceled == 7
     kinds = {item.custom_id: item.result.type for item in client.messages.batches.results(batch.id)}
     assert sorted(kinds.values()).count("canceled") == counts.canceled
 
