@@ -8,6 +8,7 @@ import { SqliteCompletions } from './sqlite-completions.js';
 import { BatchDeltas } from './batch-deltas.js';
 import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteParams } from './sqlite-params.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
@@ -26,6 +27,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   readonly files: SqliteFiles;
   readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
+  private readonly checkpointer: SqliteCheckpointer | null;
   private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
   private readonly completions: SqliteCompletions;
@@ -47,6 +49,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
     super();
     this.db = openSqliteDatabase(path);
+    this.checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(this.db, path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
     this.apiKeys = new SqliteApiKeys(this.db);
@@ -261,6 +264,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }
