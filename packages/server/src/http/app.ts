@@ -75,6 +75,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     routerOptions: { maxParamLength: 200 },
     // Requests the HTTP parser refuses, and those the router cannot even read (a bad percent-encoding), still get the envelope.
     clientErrorHandler: answerClientError,
+    // Node would answer a missing Host with a bare 400; the hook below answers it in the envelope.
+    http: { requireHostHeader: false },
     frameworkErrors: (error, request, reply) => {
       const body = JSON.stringify(invalidRequest(error.message).toEnvelope(request.id));
       void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
@@ -95,6 +97,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') throw invalidRequest('An HTTP/1.1 request must send a Host header.');
     if (deps.hostAllowed && !deps.hostAllowed(request.host)) {
       throw permissionError(`Host ${JSON.stringify(request.host)} is not served here: without keys, batchd answers only to loopback names and its --public-url host.`);
     }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { buildTestApp } from '../../test-support/api/test-app.js';
 
-/** Requests the HTTP parser refuses, sent on raw sockets: each is answered in the error envelope and its connection closed. */
+/** Requests the HTTP parser refuses, or HTTP/1.1 without a Host, sent on raw sockets: each is answered in the error envelope and its connection closed. */
 
 const dir = mkdtempSync(join(tmpdir(), 'batchd-client-error-'));
 const store = new SqliteStore(join(dir, 'db.sqlite'));
@@ -34,6 +34,7 @@ describe('requests that are not valid HTTP', () => {
     ['Content-Length and Transfer-Encoding together', 'POST /v1/messages/batches HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, /Transfer-Encoding/],
     ['two Content-Lengths', 'POST /v1/messages/batches HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef', 400, /not valid HTTP\/1\.1/],
     ['an unknown HTTP version', 'GET /health HTTP/9.9\r\nHost: x\r\n\r\n', 400, /HTTP version/],
+    ['HTTP/1.1 without a Host header', 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n', 400, /Host header/],
     ['headers past 16 KiB', `GET /health HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /16 KiB/],
   ])('%s: answered in the envelope, the connection closed', async (_name, raw, status, message) => {
     const { status: got, body } = await exchange(raw);
