@@ -10,6 +10,7 @@ import { Engine } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
 import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
+import { ProviderBatchStats } from './engine/provider-batch-stats.js';
 import { ProviderBatches } from './engine/provider-batches.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
@@ -86,6 +87,7 @@ function buildLanes(config: ResolvedConfig, store: QueueStore, clock: Clock, log
             logger.error({ backend: lane, status: outcome.kind === 'error' ? outcome.status : 0 }, 'backend rejected our credentials: check its API key'),
         }),
     ),
+    config.backends.filter(isProviderBatch).map((spec) => new ProviderBatchStats(spec.name)),
   );
 }
 
@@ -136,6 +138,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
         pollIntervalMs: config.providerPollIntervalMs,
         leaseMs: Math.max(config.leaseMs, 2 * config.providerPollIntervalMs),
         prices,
+        stats: lanes.providers.find((stats) => stats.name === spec.name)!,
       }),
   );
   const engine = new Engine({

@@ -83,6 +83,15 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     expect(data).toEqual([
       expect.objectContaining({ provider_batch_id: fake.submissions[0]!.id, backend: 'claude-batch', state: 'closed', request_count: 20, request_counts: { processing: 0, succeeded: 18, errored: 2, canceled: 0, expired: 0 } }),
     ]);
+
+    // The provider batch's counters and tokens in /metrics, the failed create and poll among the call failures.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('batchd_provider_batches_submitted_total{backend="claude-batch"} 1\n');
+    expect(metrics).toContain('batchd_provider_requests_submitted_total{backend="claude-batch"} 20\n');
+    expect(metrics).toContain('batchd_provider_results_total{backend="claude-batch",type="succeeded"} 18\n');
+    expect(metrics).toContain('batchd_provider_results_total{backend="claude-batch",type="errored"} 2\n');
+    expect(metrics).toMatch(/batchd_provider_call_failures_total\{backend="claude-batch"\} ([2-9]|\d\d+)\n/);
+    expect(metrics).toContain(`batchd_backend_output_tokens_total{backend="claude-batch"} ${expected}\n`);
   }, 120_000);
 
   it.skipIf(skip)('splits a batch over the lowered max_requests into several provider batches', async () => {

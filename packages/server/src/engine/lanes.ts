@@ -1,8 +1,16 @@
 import type { BackendLane } from './backend-lane.js';
+import type { ProviderBatchStats } from './provider-batch-stats.js';
 
-/** The configured backends in routing order: a model goes to the first lane that serves it. */
+/**
+ * The configured backends in routing order: a model goes to the first lane that serves it. The
+ * provider-batch backends are not lanes (no call of theirs is made per request); their counters
+ * are kept here beside the lanes' for `/metrics`.
+ */
 export class Lanes {
-  constructor(readonly all: BackendLane[]) {}
+  constructor(
+    readonly all: BackendLane[],
+    readonly providers: ProviderBatchStats[] = [],
+  ) {}
 
   for(model: string): BackendLane | undefined {
     return this.all.find((lane) => lane.serves(model));

@@ -5,7 +5,9 @@ import type { Clock } from '../clock.js';
 import type { PriceList } from '../pricing/price-list.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
 import { GATHER_QUIET_MS, ProviderGather } from './provider-gather.js';
+import type { ProviderBatchStats } from './provider-batch-stats.js';
 import { completionFor, erroredCompletion, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
+import { ProviderResultGroups } from './provider-result-groups.js';
 import { submissionLines } from './provider-send-lines.js';
 
 export interface ProviderBatchesOptions {
@@ -26,14 +28,12 @@ export interface ProviderBatchesOptions {
   turnMs?: number;
   /** Prices of the models answered: provider batches are priced at batch prices. */
   prices: PriceList;
+  /** Counters for `/metrics`. */
+  stats: ProviderBatchStats;
 }
 
 /** Requests read from the store per round trip when ending them errored. */
 const PAGE = 1000;
-/** Results written per transaction while a download streams: one group is written while the next is read. */
-const RESULTS_GROUP = 4000;
-/** A group is written sooner once its result texts reach this many characters, so two groups bound what is held. */
-const RESULTS_GROUP_CHARS = 8 * 1024 * 1024;
 /** The provider's clock may run behind ours: a batch created this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const FIRST_BACKOFF_MS = 1000;
@@ -138,6 +138,7 @@ export class ProviderBatches {
     let next = await this.gather();
     this.pollDue.clear();
     const held = await store.takeSubmissions(name, owner, clock.now() + this.options.leaseMs, clock.now());
+    this.options.stats.held = held.length;
     for (const submission of held) if (submission.providerBatchId) this.known.add(submission.providerBatchId);
     for (const submission of held) {
       if (this.abort.signal.aborted) return next;
@@ -159,6 +160,7 @@ export class ProviderBatches {
   private backOff(submission: SubmissionRecord, error: unknown): void {
     if (this.abort.signal.aborted) return;
     const failures = (this.failures.get(submission.id) ?? 0) + 1;
+    this.options.stats.callFailures += 1;
     this.failures.set(submission.id, failures);
     const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), this.options.pollIntervalMs);
     const wait = error instanceof ProviderBatchError && error.retryAfterMs !== undefined ? error.retryAfterMs : backoff;
@@ -212,7 +214,10 @@ export class ProviderBatches {
     this.known.add(providerBatchId);
     await this.record(submission, { providerBatchId, state: 'in_progress', polledAt });
     // Polled first an interval after the submit: the provider cannot have ended it sooner.
-    if (polledAt !== undefined) this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
+    if (polledAt !== undefined) {
+      this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
+      this.options.stats.submittedBatch(submission.requestCount);
+    }
     this.options.logger.info({ backend: this.options.name, submission: submission.tag, providerBatchId }, 'provider batch submitted');
   }
 
@@ -244,6 +249,7 @@ export class ProviderBatches {
     // Counted from when it was asked, so a slow answer does not push every later poll back.
     const polledAt = this.options.clock.now();
     const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
+    this.options.stats.polls += 1;
     await this.record(submission, { state: status.state, counts: status.counts, polledAt, failure: status.failure });
     this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
     if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
@@ -262,33 +268,18 @@ export class ProviderBatches {
    * what is still missing.
    */
   private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
-    const { store, client, clock, type } = this.options;
-    let group: ProviderCompletion[] = [];
-    let chars = 0;
-    // One group is written while the next is read: the write under way is awaited before the next starts.
-    let writing: Promise<void> = Promise.resolve();
-    const write = async (completions: ProviderCompletion[]) => {
-      await writing;
-      writing = store.completeSubmitted(submission.id, completions, clock.now());
-      writing.catch(() => undefined);
-    };
+    const { store, client, clock, type, stats } = this.options;
+    const groups = new ProviderResultGroups((completions) => store.completeSubmitted(submission.id, completions, clock.now()));
     try {
       for await (const line of client.results(providerBatchId, this.abort.signal)) {
         const completion = completionFor(type, line.customId, line.outcome, clock.now());
-        if (completion) {
-          group.push(this.priced(completion, line.outcome));
-          chars += completion.result?.length ?? 0;
-        }
-        if (group.length >= RESULTS_GROUP || chars >= RESULTS_GROUP_CHARS) {
-          await write(group);
-          group = [];
-          chars = 0;
-        }
+        if (!completion) continue;
+        stats.read(completion);
+        await groups.add(this.priced(completion, line.outcome));
       }
     } finally {
       // Lines read before a download is cut short are written too: the next try skips them.
-      await write(group);
-      await writing;
+      await groups.flush();
     }
     // A batch the provider failed as a whole (OpenAI's `failed`) is not sent again as it was.
     const failure = submission.failure ?? failed;

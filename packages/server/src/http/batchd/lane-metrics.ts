@@ -2,8 +2,9 @@ import type { BackendReplicaStatus, BackendStatus } from '@batchd/sdk';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import type { BackendLane } from '../../engine/backend-lane.js';
+import type { BackendLane, LaneTokens } from '../../engine/backend-lane.js';
 import type { Lanes } from '../../engine/lanes.js';
+import type { ProviderBatchStats } from '../../engine/provider-batch-stats.js';
 import { newRequestId } from '../../ids.js';
 import { notFound } from '../api-error.js';
 
@@ -36,6 +37,34 @@ function replicaGauge(registry: Registry, lanes: Lanes, name: string, help: stri
   });
 }
 
+/** The counters of the provider-batch backends (`anthropic-batch`, `openai-batch`). */
+function providerGauges(registry: Registry, providers: ProviderBatchStats[]): void {
+  const perProvider = (name: string, help: string, read: (stats: ProviderBatchStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['backend'],
+      registers: [registry],
+      collect() {
+        for (const stats of providers) this.set({ backend: stats.name }, read(stats));
+      },
+    });
+  perProvider('batchd_provider_batches_submitted_total', 'Provider batches created at the provider', (s) => s.submitted);
+  perProvider('batchd_provider_requests_submitted_total', 'Requests sent in provider batches', (s) => s.requestsSubmitted);
+  perProvider('batchd_provider_polls_total', 'Times a running provider batch was asked about', (s) => s.polls);
+  perProvider('batchd_provider_call_failures_total', 'Provider calls that failed and are tried again after a back-off', (s) => s.callFailures);
+  perProvider('batchd_provider_batches_held', 'Live provider batches this process holds', (s) => s.held);
+  new Gauge({
+    name: 'batchd_provider_results_total',
+    help: 'Results read from provider batches, by type',
+    labelNames: ['backend', 'type'],
+    registers: [registry],
+    collect() {
+      for (const stats of providers) for (const [type, count] of Object.entries(stats.results)) this.set({ backend: stats.name, type }, count);
+    },
+  });
+}
+
 function metricsRegistry(lanes: Lanes): Registry {
   const registry = new Registry();
   const perLane = (name: string, help: string, read: (lane: BackendLane) => number) =>
@@ -57,11 +86,22 @@ function metricsRegistry(lanes: Lanes): Registry {
   perLane('batchd_backend_overloaded_total', 'Calls answered 529 or 503', (l) => l.stats.overloaded);
   perLane('batchd_backend_server_errors_total', 'Calls answered 5xx', (l) => l.stats.serverErrors);
   perLane('batchd_backend_auth_failures_total', 'Calls answered 401 or 403: check the upstream key', (l) => l.stats.authFailures);
-  // Tokens of batch answers, for a cache hit rate: read / (read + write + input).
-  perLane('batchd_backend_input_tokens_total', 'Uncached input tokens of batch answers', (l) => l.tokens.input);
-  perLane('batchd_backend_output_tokens_total', 'Output tokens of batch answers', (l) => l.tokens.output);
-  perLane('batchd_backend_cache_read_tokens_total', 'Input tokens of batch answers read from a prompt cache', (l) => l.tokens.cacheRead);
-  perLane('batchd_backend_cache_write_tokens_total', 'Input tokens of batch answers written to a prompt cache', (l) => l.tokens.cacheWrite);
+  // Tokens of batch answers, direct or through provider batches, for a cache hit rate: read / (read + write + input).
+  const perBackendTokens = (name: string, help: string, read: (tokens: LaneTokens) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['backend'],
+      registers: [registry],
+      collect() {
+        for (const backend of [...lanes.all, ...lanes.providers]) this.set({ backend: backend.name }, read(backend.tokens));
+      },
+    });
+  perBackendTokens('batchd_backend_input_tokens_total', 'Uncached input tokens of batch answers', (t) => t.input);
+  perBackendTokens('batchd_backend_output_tokens_total', 'Output tokens of batch answers', (t) => t.output);
+  perBackendTokens('batchd_backend_cache_read_tokens_total', 'Input tokens of batch answers read from a prompt cache', (t) => t.cacheRead);
+  perBackendTokens('batchd_backend_cache_write_tokens_total', 'Input tokens of batch answers written to a prompt cache', (t) => t.cacheWrite);
+  providerGauges(registry, lanes.providers);
   replicaGauge(registry, lanes, 'batchd_backend_replica_in_flight', 'Calls in flight to one replica of a backend', (r) => r.in_flight);
   replicaGauge(registry, lanes, 'batchd_backend_replica_up', '0 while a replica is skipped after failing', (r) => (r.up ? 1 : 0));
   return registry;
