@@ -37,18 +37,22 @@ function replicaGauge(registry: Registry, lanes: Lanes, name: string, help: stri
   });
 }
 
+/** A gauge with a `backend` label, read from each of `backends` at every scrape. */
+function backendGauge<T extends { name: string }>(registry: Registry, backends: T[], name: string, help: string, read: (backend: T) => number): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['backend'],
+    registers: [registry],
+    collect() {
+      for (const backend of backends) this.set({ backend: backend.name }, read(backend));
+    },
+  });
+}
+
 /** The counters of the provider-batch backends (`anthropic-batch`, `openai-batch`). */
 function providerGauges(registry: Registry, providers: ProviderBatchStats[]): void {
-  const perProvider = (name: string, help: string, read: (stats: ProviderBatchStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['backend'],
-      registers: [registry],
-      collect() {
-        for (const stats of providers) this.set({ backend: stats.name }, read(stats));
-      },
-    });
+  const perProvider = (name: string, help: string, read: (stats: ProviderBatchStats) => number) => backendGauge(registry, providers, name, help, read);
   perProvider('batchd_provider_batches_submitted_total', 'Provider batches created at the provider', (s) => s.submitted);
   perProvider('batchd_provider_requests_submitted_total', 'Requests sent in provider batches', (s) => s.requestsSubmitted);
   perProvider('batchd_provider_polls_total', 'Times a running provider batch was asked about', (s) => s.polls);
@@ -67,16 +71,7 @@ function providerGauges(registry: Registry, providers: ProviderBatchStats[]): vo
 
 function metricsRegistry(lanes: Lanes): Registry {
   const registry = new Registry();
-  const perLane = (name: string, help: string, read: (lane: BackendLane) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['backend'],
-      registers: [registry],
-      collect() {
-        for (const lane of lanes.all) this.set({ backend: lane.name }, read(lane));
-      },
-    });
+  const perLane = (name: string, help: string, read: (lane: BackendLane) => number) => backendGauge(registry, lanes.all, name, help, read);
   perLane('batchd_backend_concurrency_limit', 'Calls the adaptive limit allows in flight', (l) => l.limit.limit);
   perLane('batchd_backend_in_flight', 'Calls in flight', (l) => l.inFlight);
   perLane('batchd_backend_paused', '1 while a rate-limit budget is spent', (l) => (l.paused ? 1 : 0));
@@ -87,16 +82,8 @@ function metricsRegistry(lanes: Lanes): Registry {
   perLane('batchd_backend_server_errors_total', 'Calls answered 5xx', (l) => l.stats.serverErrors);
   perLane('batchd_backend_auth_failures_total', 'Calls answered 401 or 403: check the upstream key', (l) => l.stats.authFailures);
   // Tokens of batch answers, direct or through provider batches, for a cache hit rate: read / (read + write + input).
-  const perBackendTokens = (name: string, help: string, read: (tokens: LaneTokens) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['backend'],
-      registers: [registry],
-      collect() {
-        for (const backend of [...lanes.all, ...lanes.providers]) this.set({ backend: backend.name }, read(backend.tokens));
-      },
-    });
+  const withTokens: Array<{ name: string; tokens: LaneTokens }> = [...lanes.all, ...lanes.providers];
+  const perBackendTokens = (name: string, help: string, read: (tokens: LaneTokens) => number) => backendGauge(registry, withTokens, name, help, (b) => read(b.tokens));
   perBackendTokens('batchd_backend_input_tokens_total', 'Uncached input tokens of batch answers', (t) => t.input);
   perBackendTokens('batchd_backend_output_tokens_total', 'Output tokens of batch answers', (t) => t.output);
   perBackendTokens('batchd_backend_cache_read_tokens_total', 'Input tokens of batch answers read from a prompt cache', (t) => t.cacheRead);
