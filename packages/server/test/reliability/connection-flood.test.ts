@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeProvider } from '../../test-support/fakes/fake-provider.js';
@@ -49,7 +49,17 @@ function healthAnswers(server: ServerHandle): Promise<boolean> {
   });
 }
 
-const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+/** The sockets a process holds open (its database files, logs and threads' handles are not counted). */
+const openSockets = (pid: number) => readdirSync(`/proc/${pid}/fd`).filter((fd) => readlinkOrNull(`/proc/${pid}/fd/${fd}`)?.startsWith('socket:')).length;
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    // Closed between the listing and the read.
+    return null;
+  }
+}
 
 describe('a connection flood', () => {
   const floods: Flood[] = [];
@@ -62,7 +72,7 @@ describe('a connection flood', () => {
   it('is held to --max-connections, half of them per address, while the engine runs a batch', async () => {
     fake = await FakeProvider.start({ shape: 'anthropic', latencyMs: 20 });
     const server = await startServer({ flags: { backend: 'anthropic', 'backend-url': fake.url, concurrency: 8, 'max-connections': MAX_CONNECTIONS, 'log-level': 'warn' } });
-    const filesBefore = openFiles(server.pid);
+    const socketsBefore = openSockets(server.pid);
 
     const first = flood(server, '127.0.0.2', FLOOD);
     floods.push(first);
@@ -80,7 +90,7 @@ describe('a connection flood', () => {
     expect(await healthAnswers(server), 'a connection past --max-connections is closed').toBe(false);
     // The engine keeps its connections to the provider: the batch runs while the API is full.
     await pollUntil(async () => fake!.requests.filter((call) => call.answered).length, (answered) => answered >= 400, { timeoutMs: 60_000, what: 'every request to reach the provider' });
-    expect(openFiles(server.pid) - filesBefore, 'descriptors held beyond the start').toBeLessThanOrEqual(MAX_CONNECTIONS + 16);
+    expect(openSockets(server.pid) - socketsBefore, 'sockets held beyond the start').toBeLessThanOrEqual(MAX_CONNECTIONS + 16);
 
     floods.splice(0).forEach((f) => f.end());
     const ended = await waitUntilEnded(api(server.url), created.id, 400, { timeoutMs: 30_000 });
