@@ -2,7 +2,7 @@ import type { BackendStatus } from '@batchd/sdk';
 import type { Backend, BackendOutcome, ChatAnswer, ChatOutcome } from '../backends/backend.js';
 import type { OpenStream } from '../backends/http-endpoint.js';
 import { matchesAnyModel } from '../model-pattern.js';
-import type { Dialect } from '../store/store.js';
+import type { Dialect, UsageTotals } from '../store/store.js';
 import { prefixKey, type PrefixKey } from '../translate/prefix-key.js';
 import { sendMessages } from '../translate/send-messages.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
@@ -19,6 +19,14 @@ export interface LaneTokens {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+}
+
+/** Adds an answer's usage to `tokens`. */
+export function addTokens(tokens: LaneTokens, usage: UsageTotals): void {
+  tokens.input += usage.input_tokens;
+  tokens.output += usage.output_tokens;
+  tokens.cacheRead += usage.cache_read_input_tokens;
+  tokens.cacheWrite += usage.cache_creation_input_tokens;
 }
 
 export interface BackendLaneOptions {

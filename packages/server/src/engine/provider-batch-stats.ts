@@ -1,5 +1,5 @@
 import type { ProviderCompletion } from '../store/provider-batch-store.js';
-import type { LaneTokens } from './backend-lane.js';
+import { addTokens, type LaneTokens } from './backend-lane.js';
 
 /**
  * What this process has done with one provider-batch backend since it started, for `/metrics`:
@@ -27,11 +27,6 @@ export class ProviderBatchStats {
 
   read(completion: ProviderCompletion): void {
     this.results[completion.type] += 1;
-    const usage = completion.usage;
-    if (!usage) return;
-    this.tokens.input += usage.input_tokens;
-    this.tokens.output += usage.output_tokens;
-    this.tokens.cacheRead += usage.cache_read_input_tokens;
-    this.tokens.cacheWrite += usage.cache_creation_input_tokens;
+    if (completion.usage) addTokens(this.tokens, completion.usage);
   }
 }

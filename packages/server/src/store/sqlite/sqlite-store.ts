@@ -44,12 +44,13 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
    * creates a stopped process left; tools that only read or manage keys beside a running
    * server pass false. With `resultsFileMinRequests`, ended batches of at least that many
    * requests get a results file in the directory `<path>.results`. `clock` (the system's by
-   * default) dates the batches that taking over ends.
+   * default) dates the batches that taking over ends. A store that takes the file over also
+   * checkpoints its log on a thread of its own; a tool beside it leaves that to the server.
    */
   constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
     super();
     this.db = openSqliteDatabase(path);
-    this.checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(this.db, path);
+    this.checkpointer = path === ':memory:' || options.takeOver === false ? null : new SqliteCheckpointer(this.db, path);
     this.webhooks = new SqliteWebhookStore(this.db);
     this.files = new SqliteFiles(this.db);
     this.apiKeys = new SqliteApiKeys(this.db);
