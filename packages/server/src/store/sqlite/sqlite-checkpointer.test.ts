@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -39,6 +39,34 @@ describe('SqliteCheckpointer', () => {
     const alone = new Database(copy, { readonly: true });
     expect(alone.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(2_001);
     alone.close();
+    db.close();
+  });
+
+  it('keeps the log bounded while a writer commits without pause', async () => {
+    const path = join(dir, 'bounded.sqlite');
+    const db = openSqliteDatabase(path);
+    const restartPages = 256;
+    const checkpointer = new SqliteCheckpointer(db, path, { restartPages });
+    db.exec('CREATE TABLE filler (text TEXT)');
+    const insert = db.prepare('INSERT INTO filler (text) VALUES (?)');
+    const write = db.transaction(() => {
+      for (let i = 0; i < 10; i++) insert.run('x'.repeat(4_000));
+    });
+    const log = () => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+    let written = 0;
+    let longest = 0;
+    // 32 MB over about two seconds, ten of the thread's intervals: a thread copying beside this
+    // writer never finds the whole log copied when a write begins.
+    for (let i = 0; i < 800; i++) {
+      write();
+      written += 40_000;
+      longest = Math.max(longest, log());
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(written).toBeGreaterThan(10 * restartPages * 4096);
+    expect(longest).toBeLessThan(written / 3);
+    await checkpointer.stop();
+    expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(written / 4_000);
     db.close();
   });
 

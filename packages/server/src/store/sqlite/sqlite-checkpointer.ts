@@ -8,9 +8,16 @@ const INTERVAL_MS = 200;
 /** SQLite's own threshold (pages), restored if the thread stops on an error. */
 const AUTO_CHECKPOINT_PAGES = 1000;
 
+/** Log length (pages) past which the writer's connection finishes a checkpoint so the log starts over. */
+const RESTART_PAGES = 4096;
+
+/** What the log file is cut back to when it starts over after growing past it. */
+const LOG_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 // CommonJS run by the worker: its own connection, a passive checkpoint every interval (it never
 // waits for nor blocks the writer), and a last one when told to stop. A checkpoint that fails (a
-// full disk, a file made read-only) is tried again at the next interval.
+// full disk, a file made read-only) is tried again at the next interval. A log longer than
+// `restartPages` is reported to the writer's thread.
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -18,7 +25,8 @@ const db = new Database(workerData.path, { fileMustExist: true });
 const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const checkpoint = () => {
   try {
-    statement.run();
+    const { log } = statement.get();
+    if (log >= workerData.restartPages) parentPort.postMessage(log);
   } catch {}
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
@@ -30,25 +38,46 @@ parentPort.once('message', () => {
 });
 `;
 
+export interface CheckpointerOptions {
+  /** Log length in pages past which the log is made to start over (default 4,096: 16 MB of 4 KB pages). */
+  restartPages?: number;
+}
+
 /**
  * Checkpoints a SQLite file's write-ahead log on a thread of its own. SQLite otherwise does it
  * inside the commit that crosses 1,000 pages: copying the log into the file and two `fsync`s,
  * tens of milliseconds on the event loop in every few MB written. The connection given stops
- * checkpointing by itself; if the thread fails it starts again, so the log never grows unbounded.
+ * checkpointing by itself; if the thread fails it starts again.
+ *
+ * The log only starts over from its beginning when a write begins with all of it copied, which a
+ * thread copying beside a busy writer never sees: the writer has always appended more by then. So
+ * when the thread reports a long log, the writer's connection runs a passive checkpoint itself,
+ * between its transactions: it copies only what was committed since the thread's copy, and its
+ * next write starts the log over. The log stays bounded under any write load.
  */
 export class SqliteCheckpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<unknown>;
 
-  constructor(db: SqliteDatabase, path: string) {
+  constructor(db: SqliteDatabase, path: string, options: CheckpointerOptions = {}) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(THREAD, { eval: true, workerData: { driver, path, intervalMs: INTERVAL_MS } });
+    const restartPages = options.restartPages ?? RESTART_PAGES;
+    this.#worker = new Worker(THREAD, { eval: true, workerData: { driver, path, intervalMs: INTERVAL_MS, restartPages } });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', resolve));
+    this.#worker.on('message', () => {
+      if (!db.open || db.inTransaction) return;
+      try {
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // Tried again at the thread's next report.
+      }
+    });
     this.#worker.on('error', () => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
     });
     db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${LOG_SIZE_LIMIT_BYTES}`);
   }
 
   /** Runs a last checkpoint and ends the thread. */
