@@ -15,7 +15,7 @@ export class SqliteCompletions {
   private readonly page: Statement;
 
   constructor(db: SqliteDatabase) {
-    this.reserveSeqs = db.prepare(`UPDATE completion_counter SET last_seq = last_seq + ? RETURNING last_seq - ?`).pluck();
+    this.reserveSeqs = db.prepare(`UPDATE completion_counter SET last_seq = last_seq + ?`);
     this.lastSeq = db.prepare(`SELECT last_seq FROM completion_counter`).pluck();
     this.setLastSeq = db.prepare(`UPDATE completion_counter SET last_seq = ?`);
     this.settle = db.prepare(`UPDATE requests SET state = 'done', result_type = ?, completion_seq = ? + q.n
@@ -32,7 +32,10 @@ export class SqliteCompletions {
 
   /** Takes `count` numbers for requests about to end (call inside the write transaction); returns the one before the first. */
   reserve(count: number): number {
-    return this.reserveSeqs.get(count, count) as number;
+    // Read, then advanced (no RETURNING: see `leasedBatch` in sqlite-statements.ts).
+    const before = this.lastSeq.get() as number;
+    this.reserveSeqs.run(count);
+    return before;
   }
 
   /** Ends every queued request of the batch as `type`, numbering them in key order; returns how many ended. */

@@ -25,10 +25,12 @@ const STATEMENTS = {
   resultsPage: `SELECT key, CAST('{"custom_id":"' || custom_id || '","result":'
       || COALESCE(result, '{"type":"' || result_type || '"}') || '}' || char(10) AS BLOB)
     FROM requests WHERE batch_seq = ? AND key > ? ORDER BY key LIMIT ?`,
+  // A request still leased by its owner, and its batch, read before the update by key rather than
+  // with RETURNING: RETURNING builds a temporary table on every run (see `lease` in sqlite-leases.ts).
+  leasedBatch: `SELECT batch_seq FROM requests WHERE key = ? AND state = 'running' AND lease_owner = ?`,
   complete: `UPDATE requests SET state = 'done', result_type = ?, result = ?, completion_seq = ?, lease_owner = NULL, lease_until = NULL
-    WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`,
-  retry: `UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL
-    WHERE key = ? AND state = 'running' AND lease_owner = ? RETURNING batch_seq`,
+    WHERE key = ?`,
+  retry: `UPDATE requests SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL WHERE key = ?`,
   applyDelta: `UPDATE batches SET processing = processing - ?, succeeded = succeeded + ?, errored = errored + ?,
     input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
     cache_creation_input_tokens = cache_creation_input_tokens + ?, cache_read_input_tokens = cache_read_input_tokens + ?,

@@ -230,8 +230,10 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
       const deltas = new BatchDeltas();
       let completionSeq = this.completions.reserve(completions.length);
       for (const completion of completions) {
-        const row = this.sql.complete.get(completion.type, completion.result, ++completionSeq, completion.key, owner) as { batch_seq: number } | undefined;
-        if (row) deltas.add(row.batch_seq, completion);
+        const batchSeq = this.sql.leasedBatch.pluck().get(completion.key, owner) as number | undefined;
+        if (batchSeq === undefined) continue;
+        this.sql.complete.run(completion.type, completion.result, ++completionSeq, completion.key);
+        deltas.add(batchSeq, completion);
       }
       for (const [seq, delta] of deltas.entries()) {
         this.sql.applyDelta.run(...delta, seq);
@@ -245,8 +247,10 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     this.db.transaction(() => {
       const touched = new Set<number>();
       for (const retry of retries) {
-        const row = this.sql.retry.get(retry.runAt, retry.key, owner) as { batch_seq: number } | undefined;
-        if (row) touched.add(row.batch_seq);
+        const batchSeq = this.sql.leasedBatch.pluck().get(retry.key, owner) as number | undefined;
+        if (batchSeq === undefined) continue;
+        this.sql.retry.run(retry.runAt, retry.key);
+        touched.add(batchSeq);
       }
       for (const seq of touched) this.upkeep.settle(seq, now);
     })();
