@@ -7,8 +7,9 @@ import { SQLITE_MIGRATIONS } from '../../packages/server/src/store/sqlite/migrat
 /**
  * What one claim transaction costs on batchd's schema, in a WAL file with synchronous=NORMAL as
  * batchd opens it, by rows claimed per transaction. The statements are the SQLite store's claim
- * (active batches, turn, claim UPDATE with its IN subquery, params by key, batch lookup); a second variant
- * selects the keys first and updates them by key.
+ * as finding 1 measured it (active batches, turn, claim UPDATE with its IN subquery, params by key,
+ * batch lookup); a second variant selects the keys first and updates them by key, as the store has
+ * done since finding 24.
  *
  *   node bench/dist/bench/probes/claim-cost.js
  */
