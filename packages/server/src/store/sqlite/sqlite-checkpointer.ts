@@ -17,16 +17,18 @@ const LOG_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 // CommonJS run by the worker: its own connection, a passive checkpoint every interval (it never
 // waits for nor blocks the writer), and a last one when told to stop. A checkpoint that fails (a
 // full disk, a file made read-only) is tried again at the next interval. A log longer than
-// `restartPages` is reported to the writer's thread.
+// `restartPages` is reported to the writer's thread, once for each length: an idle writer's log
+// keeps its length until the next write, which starts it over by itself.
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+let reported = 0;
 const checkpoint = () => {
   try {
     const { log } = statement.get();
-    if (log >= workerData.restartPages) parentPort.postMessage(log);
+    if (log >= workerData.restartPages && log !== reported) parentPort.postMessage((reported = log));
   } catch {}
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);

@@ -229,8 +229,9 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     this.db.transaction(() => {
       const deltas = new BatchDeltas();
       let completionSeq = this.completions.reserve(completions.length);
+      const leasedBatch = this.sql.leasedBatch.pluck();
       for (const completion of completions) {
-        const batchSeq = this.sql.leasedBatch.pluck().get(completion.key, owner) as number | undefined;
+        const batchSeq = leasedBatch.get(completion.key, owner) as number | undefined;
         if (batchSeq === undefined) continue;
         this.sql.complete.run(completion.type, completion.result, ++completionSeq, completion.key);
         deltas.add(batchSeq, completion);
@@ -246,8 +247,9 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   async retryRequests(owner: string, retries: store.Retry[], now: number): Promise<void> {
     this.db.transaction(() => {
       const touched = new Set<number>();
+      const leasedBatch = this.sql.leasedBatch.pluck();
       for (const retry of retries) {
-        const batchSeq = this.sql.leasedBatch.pluck().get(retry.key, owner) as number | undefined;
+        const batchSeq = leasedBatch.get(retry.key, owner) as number | undefined;
         if (batchSeq === undefined) continue;
         this.sql.retry.run(retry.runAt, retry.key);
         touched.add(batchSeq);
