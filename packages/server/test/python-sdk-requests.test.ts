@@ -73,7 +73,7 @@ describe.each<EmptyFraming>(['as-sent', 'chunked'])('requests as the Python SDKs
     expect((await send('openai', 'GET', `/v1/batches/${id}`)).body).toMatchObject({ id, object: 'batch' });
     const cancelled = await send('openai', 'POST', `/v1/batches/${id}/cancel`, { framing });
     expect(cancelled.status, cancelled.text).toBe(200);
-    expect(cancelled.body).toMatchObject({ id, status: expect.stringMatching(/^cancell(ing|ed)$/) });
+    expect(cancelled.body).toMatchObject({ id, status: 'cancelling' });
 
     const deleted = await send('openai', 'DELETE', `/v1/files/${file.id}`, { framing });
     expect(deleted.body).toEqual({ id: file.id, object: 'file', deleted: true });

@@ -76,3 +76,12 @@ export function toBatchRecord(row: BatchRow): BatchRecord {
     attributes: row.attributes,
   };
 }
+
+/**
+ * A batch as a cancel answers it: `canceling`, as the API always answers a cancel it accepts,
+ * even when no request was in flight and the batch ended with the cancel (the counts already
+ * show its requests canceled; the next read shows it ended, with its `ended_at`).
+ */
+export function asCanceling(batch: BatchRecord): BatchRecord {
+  return batch.status === 'ended' ? { ...batch, status: 'canceling', endedAt: null } : batch;
+}

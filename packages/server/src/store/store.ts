@@ -131,6 +131,7 @@ export interface ListPage {
   hasMore: boolean;
 }
 
+/** `ok` carries the batch as the cancel answers it: `canceling` (see `asCanceling`). */
 export type CancelOutcome = { kind: 'ok'; batch: BatchRecord } | { kind: 'not_found' } | { kind: 'ended'; batch: BatchRecord };
 export type DeleteOutcome = 'deleted' | 'not_found' | 'not_ended';
 

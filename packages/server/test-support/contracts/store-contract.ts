@@ -215,6 +215,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<BatchSto
       expect(types).toEqual(['canceled', 'canceled', 'canceled', 'succeeded']);
     });
 
+    it('answers a cancel with nothing in flight canceling, and the batch has ended', async () => {
+      const batch = await create(3);
+      const outcome = await store.cancelBatch('w1', batch.id, T0 + 5);
+      expect(outcome).toMatchObject({ kind: 'ok', batch: { status: 'canceling', cancelInitiatedAt: T0 + 5, endedAt: null } });
+      if (outcome.kind !== 'ok') return;
+      expect(outcome.batch.counts).toEqual({ processing: 0, succeeded: 0, errored: 0, canceled: 3, expired: 0 });
+      expect((await store.getBatch('w1', batch.id))!).toMatchObject({ status: 'ended', endedAt: T0 + 5, cancelInitiatedAt: T0 + 5 });
+      expect((await store.cancelBatch('w1', batch.id, T0 + 6)).kind).toBe('ended');
+    });
+
     it('expires unsent requests of overdue batches', async () => {
       const batch = await create(3, { ttl: 1000 });
       const running = await store.claimRequests('a', 1, T0 + 5000, T0);

@@ -10,7 +10,7 @@ import { applyMigrations } from './migrations.js';
 import { readCompletedResults, readResults } from './postgres-completed-results.js';
 import { PostgresFiles } from './postgres-files.js';
 import { PostgresApiKeys } from './postgres-api-keys.js';
-import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import { asCanceling, BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { PostgresWebhookStore } from './postgres-webhooks.js';
 import { settleBatches } from './settle-batches.js';
 import { WorkListener } from './work-listener.js';
@@ -156,7 +156,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
       );
       await settleBatches(client, [row.seq], now, true);
       const { rows } = await client.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM batchd.batches WHERE seq = $1`, [row.seq]);
-      return { kind: 'ok', batch: toBatchRecord(rows[0]!) };
+      return { kind: 'ok', batch: asCanceling(toBatchRecord(rows[0]!)) };
     });
     if (outcome.kind === 'ok') this.completionSignal.notify();
     return outcome;

@@ -11,7 +11,7 @@ import { SqliteParams } from './sqlite-params.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import { asCanceling, BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
@@ -166,7 +166,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
       if (row.status === 'ended') return { kind: 'ended', batch: toBatchRecord(row) };
       this.sql.markCanceling.run(now, row.seq);
       this.upkeep.settle(row.seq, now);
-      return { kind: 'ok', batch: this.batchBySeq(row.seq) };
+      return { kind: 'ok', batch: asCanceling(this.batchBySeq(row.seq)) };
     })();
     if (outcome.kind === 'ok') this.completionSignal.notify();
     return outcome;
