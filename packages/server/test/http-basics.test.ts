@@ -98,6 +98,31 @@ describe('request ids and unknown routes', () => {
     expectApiError(await client.request('PUT', '/v1/messages/batches'), 404, 'not_found_error');
   });
 
+  it("answers on OpenAI's paths in OpenAI's envelope even when no route matches: an overlong id, a bad escape, an unknown path", async () => {
+    const long = 'x'.repeat(300);
+    // An id past the router's bound answers 404, or 400 where the router refuses it itself.
+    const cases = [
+      ['GET', `/v1/batches/batch_${long}`],
+      ['POST', `/v1/batches/batch_${long}/cancel`],
+      ['GET', `/v1/files/file-${long}`],
+      ['GET', `/v1/files/file-${long}/content`],
+      ['DELETE', `/v1/files/file-${long}`],
+      ['GET', '/v1/files/%FF'],
+      ['GET', '/v1/batches/%ED%A0%80'],
+      ['GET', '/v1/files/x/y'],
+      ['PUT', '/v1/batches'],
+    ] as const;
+    for (const [method, path] of cases) {
+      const response = await client.request(method, path);
+      expect([400, 404], `${method} ${path}`).toContain(response.status);
+      const body = response.body as { error?: { message?: unknown; type?: unknown; param?: unknown; code?: unknown }; type?: unknown };
+      expect(body.type, `${method} ${path}`).toBeUndefined();
+      expect(body.error, `${method} ${path}`).toMatchObject({ message: expect.any(String), type: 'invalid_request_error', param: null, code: null });
+    }
+    // Anthropic's paths keep theirs.
+    expectApiError(await client.get(`/v1/messages/batches/msgbatch_${long}`), 404, 'not_found_error');
+  });
+
   it('answers an unknown batch id with 404 on every batch route', async () => {
     const id = 'msgbatch_01NoSuchBatch000000000000';
     expectApiError(await client.get(`/v1/messages/batches/${id}`), 404, 'not_found_error');

@@ -1,6 +1,7 @@
 import type { ErrorResponse, ErrorType } from '@batchd/sdk';
 import type { FastifyError } from 'fastify';
 import { isStoreBusy } from '../store/store.js';
+import { chatErrorBody, type ChatErrorBody } from '../wire/openai-error.js';
 
 /** An error answered to an API client, in the Message Batches error envelope. */
 export class ApiError extends Error {
@@ -44,4 +45,12 @@ export function toApiError(error: FastifyError | Error): ApiError {
   if (status === 413) return requestTooLarge(error.message);
   if (status !== undefined && status >= 400 && status < 500) return invalidRequest(error.message);
   return apiError('Internal server error');
+}
+
+/** OpenAI's Files and Batch paths: a failure there answers in OpenAI's envelope, whether or not a route matched. */
+const OPENAI_PATH = /^\/v1\/(?:files|batches)(?:[/?]|$)/;
+
+/** `failure` in the error envelope of the API whose path `url` names. */
+export function envelopeFor(url: string, failure: ApiError, requestId: string): ErrorResponse | ChatErrorBody {
+  return OPENAI_PATH.test(url) ? chatErrorBody(failure.type, failure.message) : failure.toEnvelope(requestId);
 }

@@ -2,13 +2,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { DASHBOARD_DIR } from '../dashboard-dir.js';
 import { newRequestId } from '../ids.js';
-import { invalidRequest, notFound, permissionError, rateLimitError, toApiError } from './api-error.js';
+import { type ApiError, envelopeFor, invalidRequest, notFound, permissionError, rateLimitError, toApiError } from './api-error.js';
 import { Authenticator, type AuthMode } from './authenticator.js';
 import { registerBatchRoutes, type BatchRouteDeps } from './anthropic/batch-routes.js';
 import { registerDashboard } from './batchd/dashboard-route.js';
 import { answerClientError } from './client-error.js';
 import { limitConnections } from './connection-limits.js';
 import { acceptEmptyBodies } from './empty-body.js';
+import { refuseBodyEncodings } from './body-encoding.js';
 import { registerExtensionRoutes } from './batchd/extension-routes.js';
 import { registerMessagesRoute } from './anthropic/messages-route.js';
 import { registerOpenAIRoutes } from './openai/openai-routes.js';
@@ -60,6 +61,9 @@ const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files'];
 
 const routeMissing = (request: FastifyRequest) => notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
 
+/** `failure` in the envelope of the API whose path the request names. */
+const envelopeOf = (request: FastifyRequest, failure: ApiError) => envelopeFor(request.url, failure, request.id);
+
 /**
  * Builds the HTTP application (without listening): request ids, authentication, the error
  * envelope on every failure, and the routes.
@@ -78,7 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Node would answer a missing Host with a bare 400; the hook below answers it in the envelope.
     http: { requireHostHeader: false },
     frameworkErrors: (error, request, reply) => {
-      const body = JSON.stringify(invalidRequest(error.message).toEnvelope(request.id));
+      const body = JSON.stringify(envelopeOf(request, invalidRequest(error.message)));
       void reply.code(400 as never).header('request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(body as never);
     },
   });
@@ -117,15 +121,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }
     }
   });
+  refuseBodyEncodings(app);
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const failure = toApiError(error);
     if (failure.status >= 500) request.log.error({ err: error, requestId: request.id }, 'request failed');
-    return reply.status(failure.status).headers(failure.headers).send(failure.toEnvelope(request.id));
+    return reply.status(failure.status).headers(failure.headers).send(envelopeOf(request, failure));
   });
 
   // Reached by the dashboard's files when a path names no file.
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(routeMissing(request).toEnvelope(request.id)));
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(envelopeOf(request, routeMissing(request))));
 
   app.get('/health', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   const workspaceOf = (request: FastifyRequest) => request.workspace;
