@@ -44,4 +44,15 @@ describe('acceptEmptyBodies', () => {
     const unknownType = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/x-unknown' }, payload: 'x' });
     expect(unknownType.statusCode).toBe(415);
   });
+
+  it('refuses a JSON body that is not UTF-8 rather than reading U+FFFD in its place', async () => {
+    const app = await echoApp();
+    const post = (payload: Buffer) => app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+    for (const bad of [Buffer.from('{"a":"\xff"}', 'latin1'), Buffer.from('{"a":"\xe9t\xe9"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d])]) {
+      const response = await post(bad);
+      expect(response.statusCode, bad.toString('hex')).toBe(400);
+      expect(response.body).toMatch(/not UTF-8/);
+    }
+    expect((await post(Buffer.from('{"a":"é🌍"}'))).json()).toEqual({ body: { a: 'é🌍' } });
+  });
 });

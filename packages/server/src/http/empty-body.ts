@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
+import { invalidRequest } from './api-error.js';
 
 /**
  * An empty request body is no body, whatever its content type: the official Python SDKs send
@@ -10,11 +12,14 @@ export function acceptEmptyBodies(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     if (request.headers['content-length'] === '0') delete request.headers['content-type'];
   });
-  // A chunked JSON body that turns out empty parses as none.
+  // A chunked JSON body that turns out empty parses as none; bytes that are not UTF-8 are
+  // refused, not replaced, so what is stored is what was sent.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body.length === 0) done(null, undefined);
-    else parseJson(request, body as string, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) done(null, undefined);
+    else if (!isUtf8(bytes)) done(invalidRequest('The request body is not valid JSON: it is not UTF-8 text.'), undefined);
+    else parseJson(request, bytes.toString('utf8'), done);
   });
 }

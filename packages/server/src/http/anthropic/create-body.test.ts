@@ -152,6 +152,39 @@ describe('parseCreateBody', () => {
     expect((await endlessRejection('{"requests":[{"custom_id":"', 'a')).message).toMatch(/^requests\.0\.custom_id: exceeds the maximum size/);
   });
 
+  it('refuses bytes that are not UTF-8, whole or cut short, rather than storing U+FFFD in their place', async () => {
+    const body = (content: Buffer) => Buffer.concat([Buffer.from('{"requests":[{"custom_id":"a","params":{"model":"'), content, Buffer.from('"}}]}')]);
+    for (const bad of [Buffer.from([0xff]), Buffer.from([0xe9, 0x41]), Buffer.from([0xc0, 0x80]), Buffer.from([0xed, 0xa0, 0x80])]) {
+      const parsing = (async () => {
+        for await (const chunk of parseCreateBody(Readable.from([body(bad)]), limits)) void chunk;
+      })();
+      await expect(parsing, bad.toString('hex')).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/not UTF-8/) });
+    }
+    const truncated = Buffer.from('{"requests":[{"custom_id":"a","params":{"model":"m"}}]}\xe2\x82', 'latin1');
+    const parsing = (async () => {
+      for await (const chunk of parseCreateBody(Readable.from([truncated]), limits)) void chunk;
+    })();
+    await expect(parsing).rejects.toMatchObject({ status: 400 });
+    // A character split between chunks is still one character.
+    expect((await parse(JSON.stringify({ requests: [request('a', { model: 'é🌍' })] }), 1)).flat()).toEqual([{ customId: 'a', params: '{"model":"é🌍"}' }]);
+  });
+
+  it('refuses \\u escapes of lone surrogates, which the streaming parser would mangle, and keeps escaped pairs', async () => {
+    for (const escaped of ['m\\ud800', '\\udc00x', 'm\\ud800\\u0041', '\\uDBFF', 'a\\ud800\\ud800\\udc00']) {
+      for (const size of [1, 5, 64]) {
+        const body = `{"requests":[{"custom_id":"a","params":{"model":"${escaped}","x":"y"}}]}`;
+        const parsing = parse(body, size);
+        await expect(parsing, `${escaped} in pieces of ${size}`).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/lone surrogate/) });
+      }
+    }
+    // The high half last in the body: only its end shows it is alone.
+    await expect(parse('{"requests":[{"custom_id":"a","params":{"model":"\\ud800"}}]}', 64)).rejects.toMatchObject({ message: expect.stringMatching(/lone surrogate/) });
+    for (const size of [1, 3, 7, 64]) {
+      const body = '{"requests":[{"custom_id":"a","params":{"model":"\\ud83c\\udf0d \\\\ud800 \\u00e9"}}]}';
+      expect((await parse(body, size)).flat(), `pieces of ${size}`).toEqual([{ customId: 'a', params: JSON.stringify({ model: '🌍 \\ud800 é' }) }]);
+    }
+  });
+
   it('answers 408 when the upload stalls', async () => {
     const stalled = new Readable({ read() {} });
     stalled.push('{"requests":[{"custom_id":"a","params":{}}');

@@ -1,6 +1,6 @@
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { TextDecoder } from 'node:util';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { JSONParser, TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
@@ -9,6 +9,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
 import { PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
+import { SurrogateEscapes } from './surrogate-escapes.js';
 
 export interface CreateBodyLimits {
   maxBytes: number;
@@ -113,6 +114,17 @@ class CreateBodyShape {
   }
 }
 
+const loneSurrogate = () => invalidRequest('The request body is not valid JSON: a \\u escape names a lone surrogate (\\ud800-\\udfff without its pair).');
+
+/** The text of the next piece of the body (the end when no chunk), or 400 where it is not UTF-8. */
+function decodeUtf8(decoder: TextDecoder, chunk?: Buffer): string {
+  try {
+    return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+  } catch {
+    throw invalidRequest('The request body is not valid JSON: it is not UTF-8 text.');
+  }
+}
+
 /** Params longer than this, in characters of JSON text, are kept as pieces. */
 const PIECED_PARAMS_CHARS = 1024 * 1024;
 
@@ -146,7 +158,9 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   // A string buffer and text input (decoded here, split characters included) make the
   // tokenizer about twice as fast as byte input with string concatenation.
   const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false, stringBufferSize: 4096 });
-  const decoder = new StringDecoder('utf8');
+  // Bytes that are not UTF-8 are refused, not replaced: the stored params are the ones sent.
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const surrogates = new SurrogateEscapes();
   const shape = new CreateBodyShape(limits.maxRequests, limits.params);
   parser.onToken = ({ token, value, offset }) => shape.token(token, value, offset);
   parser.onValue = ({ value, key, parent, stack }) => {
@@ -186,7 +200,8 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     bytes += chunk.length;
     if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
     digest?.update(chunk);
-    const text = decoder.write(chunk);
+    const text = decodeUtf8(decoder, chunk);
+    if (surrogates.loneIn(text)) throw loneSurrogate();
     if (!checkedFirstByte) {
       const start = text.trimStart();
       if (start.length > 0) {
@@ -215,6 +230,8 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   }
   // An empty body is no body: nothing holds the requests.
   if (bytes === 0) throw invalidRequest('requests: Field required');
+  decodeUtf8(decoder);
+  if (surrogates.loneAtEnd()) throw loneSurrogate();
   if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');
   if (!sawRequests) throw invalidRequest('requests: Field required');
   if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');

@@ -49,6 +49,13 @@ describe('checkInputFile', () => {
     expect((await check(bytes.subarray(0, at), bytes.subarray(at))).errors).toEqual([]);
   });
 
+  it('fails on a custom_id with a lone surrogate, which a text store would keep as U+FFFD, and takes escaped pairs', async () => {
+    for (const customId of ['\ud800', 'x\udbff', '\udc00y']) {
+      await expect(check(`${line('ok')}\n${line(customId)}\n`), JSON.stringify(customId)).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/line 2 .*lone surrogate/) });
+    }
+    expect(await check(`${line('\ud83c\udf0d')}\n`)).toEqual({ errors: [], requests: 1, model: 'm' });
+  });
+
   it('lists each bad line with its number, code and param', async () => {
     const text = [
       line('a'),
@@ -72,6 +79,17 @@ describe('checkInputFile', () => {
       [8, 'invalid_value', 'body.stream'],
       [9, 'invalid_json_line', null],
     ]);
+  });
+
+  it('repeats at most 200 characters of a url or custom_id in a line error, so a failed batch stays small', async () => {
+    const long = 'u'.repeat(1024 * 1024);
+    const lines = Array.from({ length: 100 }, (_, i) => line(`c${i}`, { url: `/${long}` }));
+    const { errors } = await checkInputFile(stream(lines.join('\n'), '\n', line(long), '\n', line(long), '\n'), '/v1/chat/completions');
+    expect(errors).toHaveLength(100);
+    expect(errors[0]!.message).toContain('url "/uuu');
+    for (const error of errors) expect(error.message.length).toBeLessThan(400);
+    const { errors: duplicates } = await checkInputFile(stream(line(long), '\n', line(long), '\n'), '/v1/chat/completions');
+    expect(duplicates.map((error) => [error.code, error.message.length < 400])).toEqual([['duplicate_custom_id', true]]);
   });
 
   it('takes a line of the longest length in many chunks, and lists a longer one without keeping it', async () => {

@@ -13,6 +13,8 @@ export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 const MAX_MODEL_NAME = 256;
 /** Most line errors a failed batch lists. */
 const MAX_LISTED_ERRORS = 100;
+/** Most characters of a value from the file that a line error repeats: a failed batch carries its errors on every read. */
+const MAX_QUOTED_CHARS = 200;
 const STORED_CHUNK_BYTES = 1024 * 1024;
 const REQUESTS_PER_CHUNK = 1000;
 const LF = 0x0a;
@@ -100,11 +102,17 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
   if (pendingBytes > 0) yield finish(Buffer.alloc(0));
 }
 
+/** `value` as JSON, cut to {@link MAX_QUOTED_CHARS} characters. */
+function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
+}
+
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
 
 /**
  * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
- * not streaming. A `custom_id` with a NUL, which no store can keep as text, fails the whole create.
+ * not streaming. A `custom_id` with a NUL or a lone surrogate, which no store can keep as text, fails the whole create.
  */
 function checkLine({ line, text, tooLong }: FileLine, endpoint: string): CheckedLine {
   const fail = (code: string, message: string, param: string | null = null): BatchLineError => ({ code, message, param, line });
@@ -119,8 +127,10 @@ function checkLine({ line, text, tooLong }: FileLine, endpoint: string): Checked
   const { custom_id: customId, method, url, body } = parsed;
   if (typeof customId !== 'string' || customId === '') return fail('missing_required_parameter', `Line ${line} has no custom_id string.`, 'custom_id');
   if (customId.includes('\u0000')) throw invalidRequest(`custom_id: line ${line} has a custom_id with a NUL character.`);
+  // Stores keep UTF-8 text, which has no lone surrogates: they would come back as U+FFFD, two ids then alike.
+  if (/\p{Cs}/u.test(customId)) throw invalidRequest(`custom_id: line ${line} has a custom_id with a lone surrogate (\\ud800-\\udfff without its pair).`);
   if (method !== 'POST') return fail('invalid_value', `Line ${line}: method must be "POST".`, 'method');
-  if (url !== endpoint) return fail('invalid_url', `Line ${line}: url ${JSON.stringify(url)} does not match the batch's endpoint ${endpoint}.`, 'url');
+  if (url !== endpoint) return fail('invalid_url', `Line ${line}: url ${quoted(url)} does not match the batch's endpoint ${endpoint}.`, 'url');
   if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');
   if (typeof body.model !== 'string' || body.model === '') return fail('missing_required_parameter', `Line ${line}: body.model must be a string.`, 'body.model');
   if (body.stream === true) return fail('invalid_value', `Line ${line}: batch requests cannot stream; remove body.stream.`, 'body.stream');
@@ -150,7 +160,7 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
     requests++;
     if ('code' in checked) errors.push(checked);
     else if (seen.has(checked.customId)) {
-      const message = `Line ${checked.line}: custom_id ${JSON.stringify(checked.customId)} was used on an earlier line.`;
+      const message = `Line ${checked.line}: custom_id ${quoted(checked.customId)} was used on an earlier line.`;
       errors.push({ code: 'duplicate_custom_id', message, param: 'custom_id', line: checked.line });
     } else {
       seen.add(checked.customId);
