@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
 import type { BatchRecord, BatchesStore } from '../../store/store.js';
-import { invalidRequest, notFound } from '../api-error.js';
+import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
@@ -38,6 +38,20 @@ function parseFileLimit(raw: string | undefined): number {
   const limit = Number(raw);
   if (!/^\d+$/.test(raw) || limit < 1 || limit > 10_000) throw invalidRequest('limit: must be an integer between 1 and 10000');
   return limit;
+}
+
+/**
+ * The multipart reader's complaints about the body itself (no boundary, a boundary over 256
+ * bytes, a form cut off before its closing boundary) come without a status: they are the
+ * client's, answered 400. Limits and answers batchd gives keep their own status.
+ */
+async function* malformedAs400<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    if (error instanceof ApiError || (error as FastifyError).statusCode !== undefined) throw error;
+    throw invalidRequest(`The multipart body is malformed: ${(error as Error).message}`);
+  }
 }
 
 function checkPurpose(purpose: unknown): void {
@@ -91,7 +105,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     // after the upload idle time, which ends the upload and stores nothing.
     request.raw.socket.setTimeout(UPLOAD_IDLE_MS);
     try {
-      for await (const part of request.parts({ limits: { files: 1, fields: 8, fileSize: MAX_FILE_BYTES + 1 } })) {
+      for await (const part of malformedAs400(request.parts({ limits: { files: 1, fields: 8, fileSize: MAX_FILE_BYTES + 1 } }))) {
         if (part.type === 'field') {
           if (part.fieldname === 'purpose') {
             purpose = part.value;
@@ -107,7 +121,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
         const now = deps.clock.now();
         file = await store.files.createFile(
           { id: deps.fileIds.next(now), workspaceId: workspace, purpose: BATCH_PURPOSE, filename: part.filename || 'upload.jsonl', createdAt: now },
-          checkedUpload(part.file),
+          checkedUpload(malformedAs400<Buffer>(part.file)),
         );
       }
       checkPurpose(purpose);
