@@ -163,7 +163,10 @@ describe('backend config', () => {
     expect(() => loadConfig({}, { webhookTargets: 'private' })).toThrow('--webhook-targets: expected any or public, got "private"');
   });
 
-  it('reads the follow stream bound and the results file threshold', () => {
+  it('reads the stream bounds and the results file threshold', () => {
+    expect(loadConfig({}, {}).maxResultsStreamsPerWorkspace).toBe(32);
+    expect(loadConfig({ BATCHD_MAX_RESULTS_STREAMS_PER_WORKSPACE: '8' }, {}).maxResultsStreamsPerWorkspace).toBe(8);
+    expect(() => loadConfig({}, { maxResultsStreamsPerWorkspace: '0' })).toThrow('--max-results-streams-per-workspace');
     expect(loadConfig({}, {}).maxFollowsPerWorkspace).toBe(32);
     expect(loadConfig({ BATCHD_MAX_FOLLOWS_PER_WORKSPACE: '200' }, {}).maxFollowsPerWorkspace).toBe(200);
     expect(() => loadConfig({}, { maxFollowsPerWorkspace: '0' })).toThrow('--max-follows-per-workspace');

@@ -210,6 +210,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     rateLimitPerMinute: config.rateLimitRpm ?? undefined,
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
     maxFollowsPerWorkspace: config.maxFollowsPerWorkspace,
+    maxResultsStreamsPerWorkspace: config.maxResultsStreamsPerWorkspace,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,

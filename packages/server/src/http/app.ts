@@ -14,12 +14,13 @@ import { registerExtensionRoutes } from './batchd/extension-routes.js';
 import { registerMessagesRoute } from './anthropic/messages-route.js';
 import { registerOpenAIRoutes } from './openai/openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
+import { StreamSlots } from './stream-slots.js';
 import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 import type { BatchesStore, BatchStore } from '../store/store.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens' | 'resultStreams'> {
   /** Batches, with the API keys that open workspaces and the webhooks kept beside them. */
   store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks' | 'providerBatches'>;
   logger: Logger;
@@ -35,6 +36,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   uploadTimeoutMs: number;
   /** Most connections held open; one client address may hold half. */
   maxConnections: number;
+  /** Most results streams (other than follow streams) a workspace may hold open on this node. */
+  maxResultsStreamsPerWorkspace: number;
 }
 
 declare module 'fastify' {
@@ -140,9 +143,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       (identity) => identity.workspace === request.workspace,
       () => false,
     );
-  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens });
+  const resultStreams = new StreamSlots(deps.maxResultsStreamsPerWorkspace);
+  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams });
   registerMessagesRoute(app, deps.lanes);
-  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller });
+  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
   registerDashboard(app, DASHBOARD_DIR);

@@ -22,6 +22,7 @@ export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps
     webhookTargets: 'any',
     uploadTimeoutMs: 60_000,
     maxFollowsPerWorkspace: 32,
+    maxResultsStreamsPerWorkspace: 32,
     maxConnections: 4_096,
     ...overrides,
   });

@@ -14,6 +14,7 @@ import { parseCreateBody } from './create-body.js';
 import { drainBody } from '../drain-body.js';
 import { FollowStreams } from '../follow-streams.js';
 import { SharedFollowReads } from '../shared-follow-reads.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
 import { withinQueueLimit } from '../queue-limit.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
@@ -46,6 +47,8 @@ export interface BatchRouteDeps {
   maxQueuedRequests?: number;
   /** Most follow streams a workspace may hold open on this node. */
   maxFollowsPerWorkspace: number;
+  /** The places of results streams other than follow streams, shared with OpenAI's file contents. */
+  resultStreams: StreamSlots;
   /** The backends: a create stores each request's prefix key for the lane that will serve it. */
   lanes: Lanes;
 }
@@ -188,6 +191,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       throw invalidRequest(`Message batch ${batch.id} is still processing; results are available once processing_status is "ended".`);
     }
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
+    if (!following) deps.resultStreams.hold(reply, batch.workspaceId);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
     if (batch.status === 'ended') {

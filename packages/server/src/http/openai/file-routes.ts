@@ -8,6 +8,7 @@ import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { singleValues } from '../query-params.js';
 import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
 import { parseExpiresAfter } from './openai-fields.js';
@@ -19,6 +20,8 @@ export interface FileRouteDeps {
   clock: Clock;
   fileIds: BatchIdGenerator;
   workspaceOf: (request: FastifyRequest) => string;
+  /** The places of results streams, shared with the batches' results. */
+  resultStreams: StreamSlots;
 }
 
 type IdParams = { Params: { id: string } };
@@ -164,6 +167,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     const content = result
       ? wholeResults(resultFileContent(store.files, result.batch.id, result.part), store, result.batch)
       : store.files.readFile(deps.workspaceOf(request), (await uploadedFile(request)).id);
+    deps.resultStreams.hold(reply, deps.workspaceOf(request));
     reply.header('content-type', 'application/octet-stream');
     return reply.send(Readable.from(content, { highWaterMark: 1 }));
   });

@@ -4,9 +4,9 @@ import { chatErrorBody } from '../../wire/openai-error.js';
 import { BatchIdGenerator } from '../../ids.js';
 import { toApiError } from '../api-error.js';
 import { registerOpenAIBatchRoutes, type OpenAIBatchRouteDeps } from './batch-routes.js';
-import { registerFileRoutes } from './file-routes.js';
+import { registerFileRoutes, type FileRouteDeps } from './file-routes.js';
 
-export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'>;
+export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> & Pick<FileRouteDeps, 'resultStreams'>;
 
 /**
  * OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`) in a scope of their own, where every
