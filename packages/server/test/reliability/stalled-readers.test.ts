@@ -9,8 +9,9 @@ import { startServer, type ServerHandle } from '../../test-support/process/serve
  * Readers that ask for results and never read them: each holds a stream, and the buffer it is
  * blocked on, for as long as it likes. A workspace may hold at most
  * `--max-results-streams-per-workspace` such streams (a batch's results, whole or partial, and
- * OpenAI file contents count together); more are answered 429 in the route's envelope, other
- * workspaces keep their own places, and a place is free again once its reader goes.
+ * OpenAI file contents count together). A reader past the bound waits for a place and is answered
+ * 429 in its route's envelope when none frees within 10 s; other workspaces keep their own places,
+ * and a reader that goes hands its place to the next one waiting.
  */
 
 const MAX_STREAMS = 3;
@@ -56,7 +57,7 @@ describe('readers that never read', () => {
     await server.kill();
   });
 
-  it('hold at most the workspace bound of results streams; more answer 429 in the envelope of their API', async () => {
+  it('hold at most the workspace bound of results streams; more wait for a place, then answer 429 in their API\'s envelope', async () => {
     const alice = createKey(server.dbPath, 'team-a').key;
     const bob = createKey(server.dbPath, 'team-b').key;
     const file = await uploadLines(openAIClient(server.url, alice), bulkyLines(48));
@@ -66,28 +67,29 @@ describe('readers that never read', () => {
     for (let i = 0; i < MAX_STREAMS; i++) readers.push(await stalledGet(server.url, `/v1/files/${file.id}/content`, alice));
     expect(readers.map((reader) => reader.status)).toEqual([200, 200, 200]);
 
-    const content = await fetch(`${server.url}/v1/files/${file.id}/content`, { headers: { authorization: `Bearer ${alice}` } });
-    expect(content.status).toBe(429);
-    expect(content.headers.get('retry-after')).toBe('1');
-    expect(((await content.json()) as { error: { type: string; message: string } }).error).toMatchObject({ type: 'rate_limit_error', message: expect.stringMatching(/3 results streams open/) });
-    // A batch's results share the bound, and answer in the Anthropic envelope.
-    for (const query of ['', '?partial=true']) {
-      const results = await fetch(`${server.url}/v1/messages/batches/${batch.id}/results${query}`, { headers: { 'x-api-key': alice } });
-      expect(results.status).toBe(429);
-      expect(await results.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
-    }
-    // Another workspace has places of its own.
+    // Past the bound, readers wait; a batch's results share it with file contents. Another
+    // workspace has places of its own meanwhile.
+    const content = fetch(`${server.url}/v1/files/${file.id}/content`, { headers: { authorization: `Bearer ${alice}` } });
+    const results = ['', '?partial=true'].map((query) => fetch(`${server.url}/v1/messages/batches/${batch.id}/results${query}`, { headers: { 'x-api-key': alice } }));
     const bobs = await createBatch(withKey(server.url, bob), userRequests(1, 'other'));
     await pollUntil(() => withKey(server.url, bob).get(`/v1/messages/batches/${bobs.id}`), (response) => (response.body as { processing_status: string }).processing_status === 'ended');
     expect((await fetch(`${server.url}/v1/messages/batches/${bobs.id}/results`, { headers: { 'x-api-key': bob } })).status).toBe(200);
 
-    // A reader that goes frees its place; the results are whole for one that reads.
+    // No place frees: each waiting reader is answered 429 in its API's envelope.
+    const refused = await content;
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { type: string; message: string } }).error).toMatchObject({ type: 'rate_limit_error', message: expect.stringMatching(/3 results streams open/) });
+    for (const answer of await Promise.all(results)) {
+      expect(answer.status).toBe(429);
+      expect(await answer.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    }
+
+    // A reader that goes hands its place to the next one waiting, which reads the results whole.
+    const waiting = fetch(`${server.url}/v1/messages/batches/${batch.id}/results`, { headers: { 'x-api-key': alice } });
     readers.shift()!.socket.destroy();
-    const freed = await pollUntil(
-      () => fetch(`${server.url}/v1/messages/batches/${batch.id}/results`, { headers: { 'x-api-key': alice } }),
-      (response) => response.status === 200,
-      { timeoutMs: 10_000, intervalMs: 50 },
-    );
-    expect((await freed.text()).trim().split('\n')).toHaveLength(3);
+    const served = await waiting;
+    expect(served.status).toBe(200);
+    expect((await served.text()).trim().split('\n')).toHaveLength(3);
   });
 });

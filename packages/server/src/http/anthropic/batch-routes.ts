@@ -191,7 +191,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       throw invalidRequest(`Message batch ${batch.id} is still processing; results are available once processing_status is "ended".`);
     }
     if (batch.archivedAt !== null) throw notFound(`The results of message batch ${batch.id} were archived and are no longer available.`);
-    if (!following) deps.resultStreams.hold(reply, batch.workspaceId);
+    if (!following) await deps.resultStreams.hold(reply, batch.workspaceId);
     reply.header('content-type', 'application/x-jsonl');
     // One page read ahead at most: memory stays at a page or two whatever the batch's size.
     if (batch.status === 'ended') {

@@ -167,7 +167,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     const content = result
       ? wholeResults(resultFileContent(store.files, result.batch.id, result.part), store, result.batch)
       : store.files.readFile(deps.workspaceOf(request), (await uploadedFile(request)).id);
-    deps.resultStreams.hold(reply, deps.workspaceOf(request));
+    await deps.resultStreams.hold(reply, deps.workspaceOf(request));
     reply.header('content-type', 'application/octet-stream');
     return reply.send(Readable.from(content, { highWaterMark: 1 }));
   });
