@@ -35,6 +35,9 @@ describe('checkedUpload', () => {
     expect(await collect(checkedUpload(stream(lines)))).toHaveLength(1);
     await expect(collect(checkedUpload(stream(lines, '{}')))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('50000 lines') });
     await expect(collect(checkedUpload(stream(lines, '{}\n')))).rejects.toMatchObject({ status: 400 });
+    // Blank lines (spaces, tabs, `\r\n`) are not requests: a file may end with some, or hold them anywhere.
+    expect(await collect(checkedUpload(stream('\n \r\n', lines, '\n\t\n', '  ')))).toHaveLength(1);
+    await expect(collect(checkedUpload(stream(lines, '\n', '  {', '}')))).rejects.toMatchObject({ status: 400 });
   });
 });
 

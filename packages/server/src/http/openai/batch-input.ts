@@ -20,22 +20,35 @@ const REQUESTS_PER_CHUNK = 1000;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Whether `byte` is blank in a line: a space, a tab or the `\r` of a `\r\n`. */
+const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === CR;
+
 /**
  * Passes an upload through in chunks of about 1 MiB, as it arrives, failing with 413 once it
- * passes {@link MAX_FILE_BYTES} and with 400 once it passes {@link MAX_FILE_LINES} lines.
+ * passes {@link MAX_FILE_BYTES} and with 400 once it holds more than {@link MAX_FILE_LINES} lines
+ * that are not blank (blank lines are skipped, as a batch's create skips them).
  */
 export async function* checkedUpload(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let bytes = 0;
   let lines = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let lastByte = LF;
+  // Whether the line under way has a byte that is not blank: a line's first byte settles it but for indented ones.
+  let content = false;
+  const tooMany = () => invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);
   for await (const chunk of stream) {
     bytes += chunk.length;
     if (bytes > MAX_FILE_BYTES) throw requestTooLarge(`File is larger than the maximum of ${MAX_FILE_BYTES} bytes.`);
-    for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines++;
-    if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
-    if (lines > MAX_FILE_LINES) throw invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);
+    for (let start = 0; ; ) {
+      const at = chunk.indexOf(LF, start);
+      const end = at === -1 ? chunk.length : at;
+      for (let i = start; !content && i < end; i++) content = !isBlank(chunk[i]!);
+      if (at === -1) break;
+      if (content) lines++;
+      content = false;
+      start = at + 1;
+    }
+    if (lines > MAX_FILE_LINES) throw tooMany();
     pending.push(chunk);
     pendingBytes += chunk.length;
     if (pendingBytes >= STORED_CHUNK_BYTES) {
@@ -44,7 +57,7 @@ export async function* checkedUpload(stream: AsyncIterable<Buffer>): AsyncGenera
       pendingBytes = 0;
     }
   }
-  if (lastByte !== LF && lines + 1 > MAX_FILE_LINES) throw invalidRequest(`File has more than the maximum of ${MAX_FILE_LINES} lines.`);
+  if (content && lines + 1 > MAX_FILE_LINES) throw tooMany();
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
 
@@ -102,8 +115,8 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
   if (pendingBytes > 0) yield finish(Buffer.alloc(0));
 }
 
-/** `value` as JSON, cut to {@link MAX_QUOTED_CHARS} characters. */
-function quoted(value: unknown): string {
+/** `value` as JSON, cut to {@link MAX_QUOTED_CHARS} characters: what an error message repeats of a client's value. */
+export function quoted(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
 }
