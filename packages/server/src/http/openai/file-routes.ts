@@ -5,7 +5,7 @@ import type { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
 import type { BatchRecord, BatchesStore } from '../../store/store.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
-import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
+import { checkedUpload, MAX_FILE_BYTES, quoted } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import type { StreamSlots } from '../stream-slots.js';
@@ -59,7 +59,7 @@ async function* malformedAs400<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
 
 function checkPurpose(purpose: unknown): void {
   if (purpose !== BATCH_PURPOSE) {
-    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${JSON.stringify(purpose ?? null)}.`);
+    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${quoted(purpose ?? null)}.`);
   }
 }
 

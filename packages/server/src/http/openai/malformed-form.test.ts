@@ -38,6 +38,15 @@ describe('POST /v1/files with a malformed multipart body', () => {
     expect(error.message).toMatch(/multipart/);
   });
 
+  it('repeats at most 200 characters of an unknown purpose in its 400', async () => {
+    const purpose = 'p'.repeat(100_000);
+    const body = ['--B', 'Content-Disposition: form-data; name="purpose"', '', purpose, '--B--', ''].join('\r\n');
+    const response = await upload('multipart/form-data; boundary=B', body);
+    expect(response.status).toBe(400);
+    const { error } = JSON.parse(response.body) as { error: { message: string } };
+    expect(error.message).toMatch(/^purpose: batchd keeps files for purpose "batch" only, got "p{199}…\.$/);
+  });
+
   it('stores none of them, and still takes a well-formed upload', async () => {
     const files = async () => (JSON.parse((await rawRequest(url, 'GET', '/v1/files', { 'x-api-key': 'k' })).body) as { data: unknown[] }).data;
     expect(await files()).toEqual([]);
