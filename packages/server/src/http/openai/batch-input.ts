@@ -3,6 +3,7 @@ import { isObject } from '../../json.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
+import { quoted } from './openai-fields.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -13,8 +14,6 @@ export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 const MAX_MODEL_NAME = 256;
 /** Most line errors a failed batch lists. */
 const MAX_LISTED_ERRORS = 100;
-/** Most characters of a value from the file that a line error repeats: a failed batch carries its errors on every read. */
-const MAX_QUOTED_CHARS = 200;
 const STORED_CHUNK_BYTES = 1024 * 1024;
 const REQUESTS_PER_CHUNK = 1000;
 const LF = 0x0a;
@@ -113,12 +112,6 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
     await setImmediate();
   }
   if (pendingBytes > 0) yield finish(Buffer.alloc(0));
-}
-
-/** `value` as JSON, cut to {@link MAX_QUOTED_CHARS} characters: what an error message repeats of a client's value. */
-export function quoted(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
 }
 
 type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;

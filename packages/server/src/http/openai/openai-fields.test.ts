@@ -45,6 +45,7 @@ describe('parseExpiresAfter', () => {
     expect(refused({ anchor: 'created_at', seconds: 3600.5 })).toThrow(/^expires_after\.seconds:/);
     expect(refused({ anchor: 'created_at', seconds: '1e4' })).toThrow(/^expires_after\.seconds: .* got "1e4"\.$/);
     expect(refused({ anchor: 'created_at' })).toThrow(/^expires_after\.seconds: .* got null\.$/);
+    expect(refused(JSON.parse('{"anchor":"created_at","seconds":1e400}'))).toThrow(/^expires_after\.seconds: .* got Infinity\.$/);
     expect(refused({ anchor: 'last_active_at', seconds: 3600 })).toThrow(/^expires_after\.anchor: must be "created_at", got "last_active_at"\.$/);
     expect(refused(3600)).toThrow(/^expires_after: must be an object/);
   });

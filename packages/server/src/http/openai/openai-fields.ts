@@ -8,10 +8,16 @@ const KEY_CHARS = 64;
 const VALUE_CHARS = 512;
 /** OpenAI's bounds on a file's expiry: 1 hour to 30 days after its creation. */
 const MIN_EXPIRY_SECONDS = 3600;
-const MAX_EXPIRY_SECONDS = 30 * 24 * 3600;
+export const MAX_EXPIRY_SECONDS = 30 * 24 * 3600;
 
-/** A value as an error message quotes it: JSON, cut short. */
-const quoted = (value: unknown) => JSON.stringify(value ?? null).slice(0, 40);
+/**
+ * A client's value as an error message repeats it: as JSON (a missing one as `null`, a number JSON
+ * cannot hold, such as `1e400`, as `Infinity`), cut to `maxChars` characters.
+ */
+export function quoted(value: unknown, maxChars = 200): string {
+  const text = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value ?? null);
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}
 
 /** True when `text` has more than `limit` characters (code points, as OpenAI counts them). */
 function longerThan(text: string, limit: number): boolean {
@@ -40,11 +46,11 @@ export function parseMetadata(metadata: unknown): Record<string, string> | null 
 export function parseExpiresAfter(param: string, policy: unknown): ExpiresAfter | null {
   if (policy === undefined || policy === null) return null;
   if (!isObject(policy)) throw invalidRequest(`${param}: must be an object {"anchor": "created_at", "seconds": N}.`);
-  if (policy.anchor !== 'created_at') throw invalidRequest(`${param}.anchor: must be "created_at", got ${quoted(policy.anchor)}.`);
+  if (policy.anchor !== 'created_at') throw invalidRequest(`${param}.anchor: must be "created_at", got ${quoted(policy.anchor, 40)}.`);
   const raw = policy.seconds;
   const seconds = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : raw;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < MIN_EXPIRY_SECONDS || seconds > MAX_EXPIRY_SECONDS) {
-    throw invalidRequest(`${param}.seconds: must be an integer from ${MIN_EXPIRY_SECONDS} (1 hour) to ${MAX_EXPIRY_SECONDS} (30 days), got ${quoted(raw)}.`);
+    throw invalidRequest(`${param}.seconds: must be an integer from ${MIN_EXPIRY_SECONDS} (1 hour) to ${MAX_EXPIRY_SECONDS} (30 days), got ${quoted(raw, 40)}.`);
   }
   return { anchor: 'created_at', seconds };
 }
