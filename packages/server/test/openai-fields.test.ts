@@ -142,14 +142,15 @@ describe.each(stores)('OpenAI batch and file fields on $store', ({ skip, db }) =
     expect((await client.batches.list({ limit: 100 })).data).toHaveLength(before);
   });
 
-  it.skipIf(skip)('sets an uploaded file’s expires_at from expires_after, and refuses a policy out of bounds', async () => {
+  it.skipIf(skip)('sets an uploaded file’s expires_at from expires_after (30 days without one), and refuses a policy out of bounds', async () => {
     const upload = async (name: string, seconds: number) =>
       client.files.create({ file: await toFile(Buffer.from('{}\n'), name), purpose: 'batch', expires_after: { anchor: 'created_at', seconds } });
     const expiring = await upload('expiring.jsonl', 2 * HOUR);
     expect(expiring.expires_at).toBe(expiring.created_at + 2 * HOUR);
     expect(await client.files.retrieve(expiring.id)).toEqual(expiring);
     const plain = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'plain.jsonl'), purpose: 'batch' });
-    expect(plain.expires_at).toBeNull();
+    expect(plain.expires_at).toBe(plain.created_at + 30 * 24 * HOUR);
+    expect(await client.files.retrieve(plain.id)).toEqual(plain);
 
     for (const seconds of [HOUR - 1, 30 * 24 * HOUR + 1]) {
       await expect(upload('refused.jsonl', seconds)).rejects.toMatchObject({ status: 400, error: { param: 'expires_after.seconds' } });

@@ -62,6 +62,8 @@ def test_file_expires_after_sets_expires_at(openai_client):
     expiring = openai_client.files.create(file=("expiring.jsonl", b"{}\n"), purpose="batch", expires_after=policy)
     assert expiring.expires_at == expiring.created_at + 2 * HOUR
     assert openai_client.files.retrieve(expiring.id).expires_at == expiring.expires_at
+    plain = openai_client.files.create(file=("plain.jsonl", b"{}\n"), purpose="batch")
+    assert plain.expires_at == plain.created_at + 30 * 24 * HOUR
     with pytest.raises(openai.BadRequestError) as refused:
         openai_client.files.create(file=("refused.jsonl", b"{}\n"), purpose="batch", expires_after={"anchor": "created_at", "seconds": 60})
     assert refused.value.body["param"] == "expires_after.seconds"

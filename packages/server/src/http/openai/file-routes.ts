@@ -5,13 +5,13 @@ import type { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
 import type { BatchRecord, BatchesStore } from '../../store/store.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
-import { checkedUpload, MAX_FILE_BYTES, quoted } from './batch-input.js';
+import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import type { StreamSlots } from '../stream-slots.js';
 import { singleValues } from '../query-params.js';
 import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
-import { parseExpiresAfter } from './openai-fields.js';
+import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
 
@@ -129,13 +129,12 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
       }
       checkPurpose(purpose);
       if (!file) throw invalidRequest('file: a file is required.');
+      // Without a policy a batch file expires after 30 days, as OpenAI's do. The policy may follow
+      // the file in the form: the expiry is set once the whole form is read.
       const expiry = parseExpiresAfter('expires_after', Object.keys(expiresAfter).length === 0 ? null : expiresAfter);
-      if (expiry) {
-        // The policy may follow the file in the form: it is set once the whole form is read.
-        const expiresAt = file.createdAt + expiry.seconds * 1000;
-        await store.files.setFileExpiry(workspace, file.id, expiresAt);
-        file = { ...file, expiresAt };
-      }
+      const expiresAt = file.createdAt + (expiry?.seconds ?? MAX_EXPIRY_SECONDS) * 1000;
+      await store.files.setFileExpiry(workspace, file.id, expiresAt);
+      file = { ...file, expiresAt };
     } catch (error) {
       if (file) await store.files.deleteFile(workspace, file.id);
       // The answer waits for the rest of the upload (read and dropped), so the client gets to read it.
