@@ -16,7 +16,7 @@ const FIGURES: Record<string, string[]> = {
   overhead: ['throughput vs bare loop', 'throughput', 'CPU per request'],
   saturation: ['batchd throughput', 'batchd 429 share', 'batchd throughput vs C/L', 'bare loop at C', 'SDK 16 throughput', 'SDK 512 completed'],
   'saturation-jitter': ['batchd throughput', 'batchd 429 share', 'bare loop at C'],
-  results: ['stream', 'CPU per 100 MB, batchd + client', 'server RSS growth'],
+  results: ['stream', 'stream against a bare HTTP server', 'CPU per 100 MB, batchd + client', 'server RSS growth'],
   'small-batch': ['create → ended p50', 'beyond provider latency p50'],
   'control-plane': [
     'retrieve p50',

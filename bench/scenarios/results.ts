@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +11,7 @@ import { BatchdProcess } from '../support/batchd-process.js';
 import { ownCpuMs, readFileTimed } from '../support/file-read.js';
 import { nameOn, withStore, type BenchStore, type StoreKind } from '../support/bench-store.js';
 import { RssSampler } from '../support/proc-stats.js';
+import { BENCH_DIST } from '../support/repo-paths.js';
 import { runBatchAgainstProvider } from '../support/provider-run.js';
 import { figure } from '../support/report.js';
 import { createBodyBuffer, messageParams, prose } from '../support/request-bodies.js';
@@ -36,6 +39,29 @@ async function waitForResultsFile(dir: string, batchId: string, timeoutMs: numbe
     await delay(20);
   }
   return secondsSince(start);
+}
+
+/**
+ * The fastest of `repeats` reads of the saved results through a bare HTTP server of the file in a
+ * process of its own (`support/bare-file-server.ts`): the attainable limit of the stream.
+ */
+async function bareServerRead(path: string, repeats: number): Promise<{ seconds: number; bytes: number }> {
+  const child = spawn(process.execPath, [join(BENCH_DIST, 'support/bare-file-server.js'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
+    const client = new BatchdClient(line.trim());
+    let best = { seconds: Number.POSITIVE_INFINITY, bytes: 0 };
+    for (let i = 0; i < repeats; i++) {
+      const start = performance.now();
+      const read = await client.streamLines('/');
+      const seconds = secondsSince(start);
+      if (seconds < best.seconds) best = { seconds, bytes: read.bytes };
+    }
+    client.close();
+    return best;
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
@@ -127,12 +153,18 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   }
   const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
   if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
+  const bare = await bareServerRead(savedPath, repeats);
+  if (bare.bytes !== measured.bytes) throw new Error(`the bare server sent ${bare.bytes} bytes of ${measured.bytes}`);
 
   return {
     figures: [
       figure('stream', 'MB/s', measured.bytes / MB / measured.seconds, {
         baseline: { name: 'file read', value: fileRead.bytes / MB / fileRead.seconds },
         target: { on: 'ratio', compare: '>=', limit: store.kind === 'sqlite' ? 0.9 : 0.5 },
+      }),
+      // The attainable limit: the same bytes from a bare HTTP server of the file, over the same loopback.
+      figure('stream against a bare HTTP server', 'MB/s', measured.bytes / MB / measured.seconds, {
+        baseline: { name: 'bare server', value: bare.bytes / MB / bare.seconds },
       }),
       // What the stream costs against what the file read costs, whatever else the machine runs.
       figure('CPU per 100 MB, batchd + client', 'ms', per100MB(measured.cpuSeconds * 1000 + measured.clientCpuMs), {
@@ -152,6 +184,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       // PostgreSQL's processes during the read: whether its backend or batchd sets the pace.
       ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: per100MB(measured.databaseCpuSeconds * 1000) } : {}),
       fileReadSeconds: fileRead.seconds,
+      bareServerSeconds: bare.seconds,
       serverRssBeforeMB: measured.rssBefore / MB,
       anonymousRssGrowthMB: measured.anonGrowth / MB,
       fileBackedRssGrowthMB: measured.fileGrowth / MB,

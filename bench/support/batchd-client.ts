@@ -101,8 +101,13 @@ export class BatchdClient {
 
   /** Reads a batch's results, handing each chunk to `onChunk`; returns bytes and lines read. */
   async streamResults(id: string, onChunk?: (chunk: Buffer) => void): Promise<{ bytes: number; lines: number }> {
-    const response = await this.send('GET', `/v1/messages/batches/${id}/results`);
-    if (response.statusCode !== 200) throw new Error(`results of ${id} answered ${response.statusCode}`);
+    return this.streamLines(`/v1/messages/batches/${id}/results`, onChunk);
+  }
+
+  /** Reads a GET's answer, which must be 200, counting its bytes and lines as they arrive. */
+  async streamLines(path: string, onChunk?: (chunk: Buffer) => void): Promise<{ bytes: number; lines: number }> {
+    const response = await this.send('GET', path);
+    if (response.statusCode !== 200) throw new Error(`GET ${path} answered ${response.statusCode}`);
     let bytes = 0;
     let lines = 0;
     for await (const chunk of response as AsyncIterable<Buffer>) {
