@@ -37,11 +37,6 @@ export class StreamSlots {
     reply.raw.once('close', () => this.release(workspace, places));
   }
 
-  /** Streams open for `workspace`. */
-  openIn(workspace: string): number {
-    return this.places.get(workspace)?.open ?? 0;
-  }
-
   /** Resolves once a stream hands this reader its place; rejects with 429 after the wait, or when the reader goes first. */
   private wait(reply: FastifyReply, places: Places): Promise<void> {
     return new Promise((resolve, reject) => {
