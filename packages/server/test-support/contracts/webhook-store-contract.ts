@@ -93,6 +93,10 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       expect(JSON.parse(delivery!.payload)).toEqual({ type: 'batch.ended', data: { id: ended.id } });
       expect((await store.webhooks.listDeliveries('w2', a1.id, { limit: 10 })).deliveries).toEqual([]);
       expect((await store.webhooks.listDeliveries('w2', b1.id, { limit: 10 })).deliveries).toEqual([]);
+      // A cursor the endpoint's log does not hold (unknown, purged, or another endpoint's) ends the paging instead of starting it over.
+      for (const [endpointId, afterId] of [[a1.id, 'evt_unknown'], [a2.id, delivery!.id]] as const) {
+        expect(await store.webhooks.listDeliveries('w1', endpointId, { limit: 10, afterId })).toEqual({ deliveries: [], hasMore: false });
+      }
     });
 
     it('leases a due delivery to one sender, takes it back when the lease lapses, and logs each attempt', async () => {

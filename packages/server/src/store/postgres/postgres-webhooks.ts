@@ -186,7 +186,9 @@ export class PostgresWebhookStore implements webhooks.WebhookStore {
   async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<webhooks.DeliveryPage> {
     const { rows } = await this.pool.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM batchd.webhook_deliveries
-       WHERE ${IN_WORKSPACE} AND seq < COALESCE((SELECT seq FROM batchd.webhook_deliveries WHERE id = $3), 9223372036854775807)
+       WHERE ${IN_WORKSPACE} AND seq < CASE WHEN $3::text IS NULL THEN 9223372036854775807
+         -- A cursor this endpoint's log does not hold (purged since, or never its own) ends the paging: no row is below NULL.
+         ELSE (SELECT seq FROM batchd.webhook_deliveries WHERE ${IN_WORKSPACE} AND id = $3) END
        ORDER BY seq DESC LIMIT $4`,
       [workspaceId, endpointId, page.afterId ?? null, page.limit + 1],
     );

@@ -139,7 +139,9 @@ export class SqliteWebhookStore implements webhooks.WebhookStore {
   }
 
   async listDeliveries(workspaceId: string, endpointId: string, page: { limit: number; afterId?: string }): Promise<webhooks.DeliveryPage> {
-    const after = page.afterId === undefined ? null : this.db.prepare('SELECT seq FROM webhook_deliveries WHERE id = ?').pluck().get(page.afterId);
+    // A cursor this endpoint's log does not hold (purged since, or never its own) ends the paging, rather than starting it over.
+    const after = page.afterId === undefined ? null : this.db.prepare(`SELECT seq FROM webhook_deliveries WHERE ${IN_WORKSPACE} AND id = ?`).pluck().get(workspaceId, endpointId, page.afterId);
+    if (after === undefined) return { deliveries: [], hasMore: false };
     const rows = this.db
       .prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${IN_WORKSPACE} AND seq < ? ORDER BY seq DESC LIMIT ?`)
       .all(workspaceId, endpointId, after ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as DeliveryRow[];
