@@ -1,23 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { buildTestApp } from '../../test-support/api/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { listenTestApp } from '../../test-support/api/test-app.js';
 import { rawRequest } from '../../test-support/process/raw-http.js';
 
 /** Bodies batchd cannot read as sent (compressed, another charset) and expectations it cannot meet, on a server on loopback. */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-body-encoding-'));
-const store = new SqliteStore(join(dir, 'db.sqlite'));
-const app = buildTestApp(store);
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
-afterAll(async () => {
-  await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { url } = await listenTestApp('body-encoding');
 
 const createBody = JSON.stringify({ requests: [{ custom_id: 'a', params: { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] } }] });
 const openAIBody = JSON.stringify({ input_file_id: 'file-x', endpoint: '/v1/chat/completions', completion_window: '24h' });

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routesOf } from '../../test-support/api/registered-routes.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { buildTestApp } from '../../test-support/api/test-app.js';
+import { listenTestApp } from '../../test-support/api/test-app.js';
 
 /**
  * Every POST and DELETE route the app has, now or later, called as the official Python SDKs call
@@ -12,15 +8,7 @@ import { buildTestApp } from '../../test-support/api/test-app.js';
  * body-parsing error; each answers as it would to no body at all.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-body-less-'));
-const store = new SqliteStore(join(dir, 'db.sqlite'));
-const app = buildTestApp(store);
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
-afterAll(async () => {
-  await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { app, url } = await listenTestApp('body-less');
 
 const routes = routesOf(app).filter((route) => route.method === 'POST' || route.method === 'DELETE');
 

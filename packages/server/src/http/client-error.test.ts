@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { buildTestApp } from '../../test-support/api/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { listenTestApp } from '../../test-support/api/test-app.js';
 
 /** Requests the HTTP parser refuses, or HTTP/1.1 without a Host, sent on raw sockets: each is answered in the error envelope and its connection closed. */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-client-error-'));
-const store = new SqliteStore(join(dir, 'db.sqlite'));
-const app = buildTestApp(store);
-const url = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
-afterAll(async () => {
-  await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { url: address } = await listenTestApp('client-error');
+const url = new URL(address);
 
 /** Sends `raw` and reads until the server closes the connection. */
 function exchange(raw: string): Promise<{ status: number; body: { type: string; error: { type: string; message: string }; request_id: string } }> {

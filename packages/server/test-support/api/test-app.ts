@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { afterAll } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { Lanes } from '../../src/engine/lanes.js';
 import { buildApp, type AppDeps } from '../../src/http/app.js';
 import { BatchIdGenerator } from '../../src/ids.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 /** batchd's HTTP application on `store`, without backends or an engine, keys not checked unless `overrides` says so. */
 export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps> = {}): FastifyInstance {
@@ -26,4 +31,21 @@ export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps
     maxConnections: 4_096,
     ...overrides,
   });
+}
+
+/**
+ * The test app on a new SQLite store in a directory of its own, listening on loopback; closed, and
+ * the directory removed, once the test file's tests have run (call it at the file's top level).
+ */
+export async function listenTestApp(name: string): Promise<{ app: FastifyInstance; store: SqliteStore; url: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `batchd-${name}-`));
+  const store = new SqliteStore(join(dir, 'db.sqlite'));
+  const app = buildTestApp(store);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { app, store, url };
 }

@@ -1,22 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { buildTestApp } from '../../../test-support/api/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { listenTestApp } from '../../../test-support/api/test-app.js';
 import { rawRequest } from '../../../test-support/process/raw-http.js';
 
 /** Uploads whose multipart body is malformed, on a server on loopback: each is the client's fault, answered 400 in OpenAI's envelope, nothing stored. */
 
-const dir = mkdtempSync(join(tmpdir(), 'batchd-malformed-form-'));
-const store = new SqliteStore(join(dir, 'db.sqlite'));
-const app = buildTestApp(store);
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
-afterAll(async () => {
-  await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { url } = await listenTestApp('malformed-form');
 
 const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } });
 const form = (boundary: string, closed = true) =>
