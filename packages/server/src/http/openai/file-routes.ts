@@ -59,7 +59,7 @@ async function* malformedAs400<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
 
 function checkPurpose(purpose: unknown): void {
   if (purpose !== BATCH_PURPOSE) {
-    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${quoted(purpose ?? null)}.`);
+    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${quoted(purpose)}.`);
   }
 }
 
