@@ -104,6 +104,17 @@ describe('webhook endpoints API', () => {
     expect((await alice.delete(`${path}/${endpoint.id}`)).body).toEqual({ id: endpoint.id, type: 'webhook_endpoint_deleted' });
     expectApiError(await alice.get(`${path}/${endpoint.id}`), 404, 'not_found_error');
   });
+
+  it('keeps a workspace to 20 endpoints, however many creates arrive at once', async () => {
+    const carol = workspace('hooks-carol');
+    const path = '/v1/batchd/webhooks';
+    const answers = await Promise.all(Array.from({ length: 26 }, (_, i) => carol.post(path, { url: `https://hooks.example.com/${i}` })));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(20);
+    for (const refused of answers.filter((answer) => answer.status !== 200)) {
+      expect(expectApiError(refused, 400, 'invalid_request_error').message).toContain('already has 20 webhook endpoints');
+    }
+    expect((await carol.get(path)).body.data).toHaveLength(20);
+  });
 });
 
 describe('webhook deliveries', () => {

@@ -109,7 +109,11 @@ export interface DeliveryPage {
  * and are sent under leases, so processes sharing a store never send one delivery at once.
  */
 export interface WebhookStore {
-  createEndpoint(endpoint: WebhookEndpointRecord): Promise<void>;
+  /**
+   * Stores the endpoint unless its workspace already has `maxPerWorkspace`; false then. Concurrent
+   * creates, on one node or many, never take a workspace past the bound.
+   */
+  createEndpoint(endpoint: WebhookEndpointRecord, maxPerWorkspace?: number): Promise<boolean>;
   /** Oldest first. */
   listEndpoints(workspaceId: string): Promise<WebhookEndpointRecord[]>;
   getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpointRecord | null>;

@@ -166,6 +166,13 @@ export function runWebhookStoreContract(name: string, makeStore: () => Promise<B
       ]);
     });
 
+    it('stores at most the bound of endpoints per workspace, however many creates run at once', async () => {
+      const made = await Promise.all(Array.from({ length: 8 }, () => store.webhooks.createEndpoint(endpoint('w1'), 3)));
+      expect(made.filter(Boolean)).toHaveLength(3);
+      expect(await store.webhooks.listEndpoints('w1')).toHaveLength(3);
+      expect(await store.webhooks.createEndpoint(endpoint('w2'), 3)).toBe(true);
+    });
+
     it('never leases one delivery to two concurrent senders', async () => {
       for (const workspace of ['w1', 'w2']) await store.webhooks.createEndpoint(endpoint(workspace));
       for (let i = 0; i < 12; i++) await endedBatch(i % 2 === 0 ? 'w1' : 'w2');

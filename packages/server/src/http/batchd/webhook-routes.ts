@@ -114,9 +114,6 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
   app.post(ENDPOINTS_PATH, async (request) => {
     const { url, description } = parseCreate(request.body, deps.targets);
     const workspaceId = workspaceOf(request);
-    if ((await webhooks.listEndpoints(workspaceId)).length >= MAX_ENDPOINTS) {
-      throw invalidRequest(`This workspace already has ${MAX_ENDPOINTS} webhook endpoints, the most it may have; remove one first.`);
-    }
     const createdAt = clock.now();
     const endpoint: WebhookEndpointRecord = {
       id: newWebhookEndpointId(),
@@ -129,7 +126,9 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
       pausedUntil: null,
       disabledAt: null,
     };
-    await webhooks.createEndpoint(endpoint);
+    if (!(await webhooks.createEndpoint(endpoint, MAX_ENDPOINTS))) {
+      throw invalidRequest(`This workspace already has ${MAX_ENDPOINTS} webhook endpoints, the most it may have; remove one first.`);
+    }
     return toEndpoint(endpoint, createdAt);
   });
 

@@ -22,11 +22,15 @@ export class PostgresWebhookStore implements webhooks.WebhookStore {
     return inTransaction(this.pool, work);
   }
 
-  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO batchd.webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      endpointValues(endpoint),
-    );
+  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord, maxPerWorkspace = Infinity): Promise<boolean> {
+    return this.transaction(async (client) => {
+      // The workspace's creates take turns, on every node, so two cannot both find room for one more.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('batchd.webhook_endpoints'), hashtext($1))`, [endpoint.workspaceId]);
+      const { rows } = await client.query<{ count: number }>('SELECT count(*)::int AS count FROM batchd.webhook_endpoints WHERE workspace_id = $1', [endpoint.workspaceId]);
+      if (rows[0]!.count >= maxPerWorkspace) return false;
+      await client.query(`INSERT INTO batchd.webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, endpointValues(endpoint));
+      return true;
+    });
   }
 
   async listEndpoints(workspaceId: string): Promise<webhooks.WebhookEndpointRecord[]> {

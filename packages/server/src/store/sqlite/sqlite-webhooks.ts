@@ -13,8 +13,13 @@ const IN_WORKSPACE = 'endpoint_id IN (SELECT id FROM webhook_endpoints WHERE wor
 export class SqliteWebhookStore implements webhooks.WebhookStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord): Promise<void> {
-    this.db.prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...endpointValues(endpoint));
+  async createEndpoint(endpoint: webhooks.WebhookEndpointRecord, maxPerWorkspace = Infinity): Promise<boolean> {
+    return this.db.transaction(() => {
+      const count = this.db.prepare('SELECT count(*) FROM webhook_endpoints WHERE workspace_id = ?').pluck().get(endpoint.workspaceId) as number;
+      if (count >= maxPerWorkspace) return false;
+      this.db.prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...endpointValues(endpoint));
+      return true;
+    }).immediate();
   }
 
   async listEndpoints(workspaceId: string): Promise<webhooks.WebhookEndpointRecord[]> {
