@@ -211,6 +211,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
     maxFollowsPerWorkspace: config.maxFollowsPerWorkspace,
     maxResultsStreamsPerWorkspace: config.maxResultsStreamsPerWorkspace,
+    minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pythonWithSdks, REPO_ROOT, run } from '../test-support/process/python-venv.js';
 import { FakeAnthropicBatches } from '../test-support/fakes/fake-anthropic-batches.js';
 import { batchAnswer, PROVIDER_KEY, startProviderBatchServer } from '../test-support/process/provider-batch-server.js';
-import type { ServerFlags, ServerHandle } from '../test-support/process/server-process.js';
+import { startServer, type ServerFlags, type ServerHandle } from '../test-support/process/server-process.js';
 
 /**
  * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on
@@ -38,12 +38,16 @@ function startSuiteServer(flags: ServerFlags): Promise<ServerHandle> {
   return startProviderBatchServer(provider, { flags: { ...FLAGS, ...flags }, models: ['claude-batch-*'], extraBackends: [gpuBackend] });
 }
 
-async function pytestAgainst(server: ServerHandle): Promise<void> {
+async function pytest(server: ServerHandle, suite: string): Promise<void> {
   const env = { ...process.env, BATCHD_BASE_URL: server.url, BATCHD_API_KEY: 'python-key', PYTHONDONTWRITEBYTECODE: '1' };
-  const { code, output } = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', SUITE], env);
+  const { code, output } = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', suite], env);
   expect(code, output).toBe(0);
   expect(output).toMatch(/ passed/);
   expect(output).not.toMatch(/skipped|xfail/);
+}
+
+async function pytestAgainst(server: ServerHandle): Promise<void> {
+  await pytest(server, SUITE);
   expect(provider.submissions.length, 'the provider-batch test went to the provider').toBeGreaterThan(0);
   expect(provider.directCalls).toBe(0);
 }
@@ -58,6 +62,11 @@ describe('the official Python SDKs', () => {
   afterAll(async () => {
     await database?.drop();
   });
+
+  it('see a store short of storage answer creates and uploads 507, without retrying', async () => {
+    // A reserve of a billion MiB: more free space than any disk has.
+    await pytest(await startServer({ flags: { 'min-free-disk-mb': 1_000_000_000 } }), join(REPO_ROOT, 'packages/server/test/python-full-disk'));
+  }, SUITE_TIMEOUT_MS);
 
   it.skipIf(unavailable !== null)('pass the Python suite on PostgreSQL', async () => {
     database = await createTestDatabase();

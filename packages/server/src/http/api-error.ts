@@ -34,6 +34,11 @@ export const requestTooLarge = (message: string) => new ApiError(413, 'request_t
 export const rateLimitError = (message: string, retryAfterSeconds: number) =>
   new ApiError(429, 'rate_limit_error', message, { 'retry-after': String(retryAfterSeconds) });
 export const apiError = (message: string) => new ApiError(500, 'api_error', message);
+/**
+ * 507: the store is short of space. Not worth an SDK's quick retries (`x-should-retry`, which
+ * both official SDKs read): space comes back when batches and files are deleted, not in seconds.
+ */
+export const insufficientStorage = (message: string) => new ApiError(507, 'api_error', message, { 'x-should-retry': 'false' });
 /** 503: the store had no connection to spare in time. */
 export const storeBusy = () => new ApiError(503, 'overloaded_error', 'The server is busy; try again shortly.', { 'retry-after': '1' });
 

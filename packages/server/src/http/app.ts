@@ -15,12 +15,13 @@ import { registerMessagesRoute } from './anthropic/messages-route.js';
 import { registerOpenAIRoutes } from './openai/openai-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { StreamSlots } from './stream-slots.js';
+import { StorageReserve } from './storage-reserve.js';
 import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
 import type { BatchesStore, BatchStore } from '../store/store.js';
 
-export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens' | 'resultStreams'> {
+export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens' | 'resultStreams' | 'storage'> {
   /** Batches, with the API keys that open workspaces and the webhooks kept beside them. */
   store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks' | 'providerBatches'>;
   logger: Logger;
@@ -38,6 +39,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   maxConnections: number;
   /** Most results streams (other than follow streams) a workspace may hold open on this node. */
   maxResultsStreamsPerWorkspace: number;
+  /** Free space on the store's disk that creates and uploads may not take (see `storage-reserve.ts`); 0 for none. */
+  minFreeDiskBytes: number;
 }
 
 declare module 'fastify' {
@@ -144,9 +147,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       () => false,
     );
   const resultStreams = new StreamSlots(deps.maxResultsStreamsPerWorkspace);
-  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams });
+  const storage = new StorageReserve(async () => (deps.store.freeBytes ? deps.store.freeBytes() : null), deps.minFreeDiskBytes);
+  registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams, storage });
   registerMessagesRoute(app, deps.lanes);
-  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams });
+  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
   registerDashboard(app, DASHBOARD_DIR);

@@ -29,6 +29,7 @@ export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps
     maxFollowsPerWorkspace: 32,
     maxResultsStreamsPerWorkspace: 32,
     maxConnections: 4_096,
+    minFreeDiskBytes: 0,
     ...overrides,
   });
 }

@@ -15,6 +15,7 @@ import { drainBody } from '../drain-body.js';
 import { FollowStreams } from '../follow-streams.js';
 import { SharedFollowReads } from '../shared-follow-reads.js';
 import type { StreamSlots } from '../stream-slots.js';
+import type { StorageReserve } from '../storage-reserve.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
 import { withinQueueLimit } from '../queue-limit.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
@@ -49,6 +50,8 @@ export interface BatchRouteDeps {
   maxFollowsPerWorkspace: number;
   /** The places of results streams other than follow streams, shared with OpenAI's file contents. */
   resultStreams: StreamSlots;
+  /** The free space a create holds while it stores its requests. */
+  storage: StorageReserve;
   /** The backends: a create stores each request's prefix key for the lane that will serve it. */
   lanes: Lanes;
 }
@@ -101,6 +104,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       const body = request.raw;
       try {
         if (declared > MAX_BATCH_BYTES) throw requestTooLarge(`Request of ${declared} bytes exceeds the maximum size of ${MAX_BATCH_BYTES} bytes`);
+        await deps.storage.hold(reply, declared || MAX_BATCH_BYTES);
         const now = clock.now();
         const workspace = deps.workspaceOf(request);
         const idempotencyKey = idempotencyKeyOf(request);

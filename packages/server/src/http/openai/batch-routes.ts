@@ -16,6 +16,7 @@ import { toOpenAIBatch, type ChatBatchAttributes, type ExpiresAfter } from '../.
 import { parseExpiresAfter, parseMetadata } from './openai-fields.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
+import type { StorageReserve } from '../storage-reserve.js';
 
 export interface OpenAIBatchRouteDeps {
   store: BatchesStore;
@@ -32,6 +33,8 @@ export interface OpenAIBatchRouteDeps {
   maxQueuedRequests?: number;
   /** The backends: a create stores each request's prefix key for the lane that will serve it. */
   lanes: Lanes;
+  /** The free space a create holds while it copies its input file's requests. */
+  storage: StorageReserve;
 }
 
 type IdParams = { Params: { id: string } };
@@ -100,6 +103,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId, clock.now());
     if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
+    await deps.storage.hold(reply, file.bytes);
     const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,

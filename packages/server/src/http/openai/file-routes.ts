@@ -9,6 +9,7 @@ import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import type { StreamSlots } from '../stream-slots.js';
+import type { StorageReserve } from '../storage-reserve.js';
 import { singleValues } from '../query-params.js';
 import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
 import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
@@ -22,6 +23,8 @@ export interface FileRouteDeps {
   workspaceOf: (request: FastifyRequest) => string;
   /** The places of results streams, shared with the batches' results. */
   resultStreams: StreamSlots;
+  /** The free space an upload holds while it is stored. */
+  storage: StorageReserve;
 }
 
 type IdParams = { Params: { id: string } };
@@ -98,8 +101,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     return file;
   }
 
-  app.post('/v1/files', async (request) => {
+  app.post('/v1/files', async (request, reply) => {
     if (!request.isMultipart()) throw invalidRequest('Upload files as multipart/form-data with fields "file" and "purpose".');
+    await deps.storage.hold(reply, Math.min(Number(request.headers['content-length']) || MAX_FILE_BYTES, MAX_FILE_BYTES));
     const workspace = deps.workspaceOf(request);
     let purpose: unknown;
     const expiresAfter: Record<string, string> = {};

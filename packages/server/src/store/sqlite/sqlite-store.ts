@@ -1,3 +1,5 @@
+import { statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type * as store from '../store.js';
 import type { CreateOptions } from '../batch-creates.js';
 import { StoreWithUpkeep } from '../store-with-upkeep.js';
@@ -27,6 +29,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   readonly files: SqliteFiles;
   readonly apiKeys: SqliteApiKeys;
   private readonly db: SqliteDatabase;
+  private readonly path: string;
   private readonly checkpointer: SqliteCheckpointer | null;
   private readonly sql: Statements;
   private readonly creates: SqliteBatchCreates;
@@ -49,6 +52,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
    */
   constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
     super();
+    this.path = path;
     this.db = openSqliteDatabase(path);
     this.checkpointer = path === ':memory:' || options.takeOver === false ? null : new SqliteCheckpointer(this.db, path);
     this.webhooks = new SqliteWebhookStore(this.db);
@@ -79,6 +83,14 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     })();
     this.files.discardUnfinished();
     this.resultsFiles?.discardLeftovers();
+  }
+
+  /** Free space on the database's filesystem, plus the pages the database holds free for reuse (deletes free pages, not disk). */
+  async freeBytes(): Promise<number | null> {
+    if (this.path === ':memory:') return null;
+    const { bavail, bsize } = await statfs(dirname(resolve(this.path)));
+    const freePages = this.db.pragma('freelist_count', { simple: true }) as number;
+    return bavail * bsize + freePages * (this.db.pragma('page_size', { simple: true }) as number);
   }
 
   private discard(seq: number): void {
