@@ -8,7 +8,7 @@ import { paramsGarbage } from '../../large-garbage.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
-import { PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
+import { paramsJson, textLength } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
 
 export interface CreateBodyLimits {
@@ -125,19 +125,6 @@ function decodeUtf8(decoder: TextDecoder, chunk?: Buffer): string {
   }
 }
 
-/** Params longer than this, in characters of JSON text, are kept as pieces. */
-const PIECED_PARAMS_CHARS = 1024 * 1024;
-
-/**
- * The compact JSON text of `params`, `bytes` long in the body: large params as pieces, never as
- * one string, nor one value for the store to copy.
- */
-function paramsText(params: unknown, bytes: number): string | string[] {
-  if (bytes <= PIECE_CHARS) return JSON.stringify(params);
-  const pieces = stringifyInPieces(params);
-  return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
-}
-
 /**
  * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
  * the envelope as it goes: size, count, shape, each request's bounds (`limits.params`),
@@ -176,7 +163,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    const params = paramsText(request.params, shape.paramsBytes);
+    const params = paramsJson(request.params, shape.paramsBytes);
     pendingChars += textLength(params);
     pending.push({ customId, params });
   };

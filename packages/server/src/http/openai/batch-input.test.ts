@@ -131,4 +131,12 @@ describe('inputRequests', () => {
     const cut = text.slice(0, text.indexOf('r2000') - 20);
     await expect(collect(inputRequests(stream(cut), '/v1/chat/completions', 2500))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('deleted') });
   });
+
+  it('keeps a large body as pieces of its JSON text, so the store never copies it whole', async () => {
+    const body = { model: 'm', messages: [{ role: 'user', content: 'quote " and é '.repeat(200_000) }] };
+    const [[request]] = await collect(inputRequests(stream(`${line('big', { body })}\n`), '/v1/chat/completions', 1));
+    expect(Array.isArray(request!.params)).toBe(true);
+    expect((request!.params as string[]).length).toBeGreaterThan(10);
+    expect((request!.params as string[]).join('')).toBe(JSON.stringify(body));
+  });
 });

@@ -4,6 +4,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
+import { paramsJson } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -114,7 +115,8 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
   if (pendingBytes > 0) yield finish(Buffer.alloc(0));
 }
 
-type CheckedLine = { customId: string; body: Record<string, unknown>; line: number } | BatchLineError;
+/** A request line that passed, with the characters of its text. */
+type CheckedLine = { customId: string; body: Record<string, unknown>; line: number; chars: number } | BatchLineError;
 
 /**
  * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
@@ -140,7 +142,7 @@ function checkLine({ line, text, tooLong }: FileLine, endpoint: string): Checked
   if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');
   if (typeof body.model !== 'string' || body.model === '') return fail('missing_required_parameter', `Line ${line}: body.model must be a string.`, 'body.model');
   if (body.stream === true) return fail('invalid_value', `Line ${line}: batch requests cannot stream; remove body.stream.`, 'body.stream');
-  return { customId, body, line };
+  return { customId, body, line, chars: text!.length };
 }
 
 /** The lines of an input file that are not blank, each checked. */
@@ -190,7 +192,7 @@ export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: st
   for await (const checked of checkedLines(chunks, endpoint)) {
     if ('code' in checked) throw changed();
     count++;
-    batch.push({ customId: checked.customId, params: JSON.stringify(checked.body) });
+    batch.push({ customId: checked.customId, params: paramsJson(checked.body, checked.chars) });
     if (batch.length === REQUESTS_PER_CHUNK) {
       yield batch;
       batch = [];

@@ -60,10 +60,16 @@ export class SqliteLeases {
     this.claimTurn = (db.prepare('SELECT COALESCE(MAX(claim_turn), 0) FROM batches').pluck().get() as number) + 1;
   }
 
-  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes = CLAIM_PARAMS_BYTES): ClaimedRequest[] {
+  /**
+   * Leases runnable requests, round-robin across batches. Large params come back as their first
+   * piece, those requests listed in `pieced` with the bytes still to read, for the caller to
+   * complete after the transaction.
+   */
+  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes = CLAIM_PARAMS_BYTES): { claimed: ClaimedRequest[]; pieced: Array<{ request: ClaimedRequest; more: number }> } {
     if (clusterLimit !== undefined) limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
     const batches = this.sql.activeBatches.pluck().all(now) as number[];
     const claimed: ClaimedRequest[] = [];
+    const pieced: Array<{ request: ClaimedRequest; more: number }> = [];
     let bytesLeft = paramsBytes;
     for (let i = 0; i < batches.length && claimed.length < limit && bytesLeft > 0; i++) {
       const seq = batches[i]!;
@@ -73,9 +79,9 @@ export class SqliteLeases {
       if (rows.length === 0) continue;
       const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; endpoint: string | null; expiresAt: number };
       for (const row of rows) {
-        const { params, bytes } = this.params.read(row.key);
+        const { params, bytes, more } = this.params.read(row.key);
         bytesLeft -= bytes;
-        claimed.push({
+        const request: ClaimedRequest = {
           key: row.key,
           batchId: batch.id,
           customId: row.customId,
@@ -85,10 +91,12 @@ export class SqliteLeases {
           attempt: row.attempts + 1,
           expiresAt: batch.expiresAt,
           prefixKey: row.prefixKey ?? undefined,
-        });
+        };
+        claimed.push(request);
+        if (more > 0) pieced.push({ request, more });
       }
     }
-    return claimed;
+    return { claimed, pieced };
   }
 
   /** Leases up to `limit` of a batch's runnable requests while the params before each stay under `bytes` (so the first always). */

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ClaimedRequest } from '../store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /** A request's params bytes, in SQL over `request_params` as `alias`, without reading them. */
@@ -15,14 +16,14 @@ export const paramsText = (alias: string) => `(CASE WHEN ${alias}.more = 0 THEN 
  * copies more than a piece, and no copy of the whole text is made to store or read it.
  */
 export class SqliteParams {
-  private readonly sql: Record<'insert' | 'insertPiece' | 'first' | 'pieces', Statement>;
+  private readonly sql: Record<'insert' | 'insertPiece' | 'first' | 'piece', Statement>;
 
   constructor(db: SqliteDatabase) {
     this.sql = {
       insert: db.prepare(`INSERT INTO request_params (key, params, more) VALUES (?, ?, ?)`),
       insertPiece: db.prepare(`INSERT INTO request_param_pieces (key, piece, text) VALUES (?, ?, ?)`),
       first: db.prepare(`SELECT params, octet_length(params) + more AS bytes, more FROM request_params WHERE key = ?`),
-      pieces: db.prepare(`SELECT text FROM request_param_pieces WHERE key = ? ORDER BY piece`).pluck(),
+      piece: db.prepare(`SELECT text FROM request_param_pieces WHERE key = ? AND piece = ?`).pluck(),
     };
   }
 
@@ -48,10 +49,42 @@ export class SqliteParams {
     }
   }
 
-  /** The params text of request `key` and its size in bytes, read a piece at a time. */
-  read(key: number): { params: string; bytes: number } {
-    const { params, bytes, more } = this.sql.first.get(key) as { params: string; bytes: number; more: number };
-    if (more === 0) return { params, bytes };
-    return { params: params + (this.sql.pieces.all(key) as string[]).join(''), bytes };
+  /**
+   * The params text of request `key` and its size in bytes: all of it, or, for large params, the
+   * first piece and the bytes of the rest (`more`), which {@link readRest} reads.
+   */
+  read(key: number): { params: string; bytes: number; more: number } {
+    return this.sql.first.get(key) as { params: string; bytes: number; more: number };
+  }
+
+  /**
+   * Completes the params of claimed requests whose first piece {@link read} gave, each with the
+   * `more` bytes it said were left. Returns the requests whose pieces are no longer all there:
+   * deleted with their batch meanwhile.
+   */
+  async readRests(pieced: Array<{ request: ClaimedRequest; more: number }>): Promise<Set<ClaimedRequest>> {
+    const gone = new Set<ClaimedRequest>();
+    for (const { request, more } of pieced) {
+      const rest = await this.readRest(request.key, more);
+      if (rest === null) gone.add(request);
+      else request.params += rest;
+    }
+    return gone;
+  }
+
+  /**
+   * The `more` bytes of params text after the first piece, read a piece per turn of the event
+   * loop (32 MB at once would hold it for a third of a second); null when they are not all there.
+   */
+  private async readRest(key: number, more: number): Promise<string | null> {
+    let rest = '';
+    for (let i = 0, bytes = 0; bytes < more; i++) {
+      await nextTurn();
+      const piece = this.sql.piece.get(key, i) as string | undefined;
+      if (piece === undefined) return null;
+      rest += piece;
+      bytes += Buffer.byteLength(piece);
+    }
+    return rest;
   }
 }

@@ -87,6 +87,41 @@ describe('sqlite store on reopen', () => {
     reader.close();
   });
 
+  it('reads large params a piece per turn after the claim, and leaves out a request deleted meanwhile', async () => {
+    const path = join(dir, 'pieced-claims.sqlite');
+    const T0 = 1_800_000_000_000;
+    const store = new SqliteStore(path);
+    const pieces = Array.from({ length: 12 }, (_, i) => (i === 0 ? '{"text":"' : i === 11 ? '"}' : 'é'.repeat(100_000)));
+    await store.createBatch(
+      { id: 'msgbatch_01pieced', workspaceId: 'w', createdAt: T0, expiresAt: T0 + 1e7, archiveAt: T0 + 1e8 },
+      (async function* () {
+        yield [{ customId: 'whole', params: pieces }, { customId: 'small', params: '{}' }];
+        yield [{ customId: 'deleted', params: pieces }];
+      })(),
+    );
+    let turns = 0;
+    let claiming = true;
+    const countTurns = () => {
+      turns++;
+      if (claiming) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const claim = store.claimRequests('owner', 3, T0 + 1e6, T0);
+    // The claim's transaction has committed: another connection deletes one request's row, as deleting its batch would.
+    const other = new Database(path);
+    other.prepare(`DELETE FROM requests WHERE custom_id = 'deleted'`).run();
+    other.close();
+    const claimed = await claim;
+    claiming = false;
+    expect(claimed.map((request) => [request.customId, request.params])).toEqual([
+      ['whole', pieces.join('')],
+      ['small', '{}'],
+    ]);
+    // Other work ran between the pieces: at least one turn for each of the 11 after the first.
+    expect(turns).toBeGreaterThanOrEqual(11);
+    await store.close();
+  });
+
   it('counts each reopen that finds a request running as a lost lease, and quarantines it on the third', async () => {
     const path = join(dir, 'reopen-quarantine.sqlite');
     const T0 = 1_800_000_000_000;

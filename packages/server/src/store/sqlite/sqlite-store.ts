@@ -230,7 +230,9 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   }
 
   async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<store.ClaimedRequest[]> {
-    return this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes))();
+    const { claimed, pieced } = this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes))();
+    const gone = await this.params.readRests(pieced);
+    return gone.size === 0 ? claimed : claimed.filter((request) => !gone.has(request));
   }
 
   async renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void> {

@@ -65,6 +65,19 @@ export function stringifyInPieces(value: unknown): string[] {
   return pieces.flush();
 }
 
+/** Params longer than this, in characters of JSON text, are kept as pieces. */
+const PIECED_PARAMS_CHARS = 1024 * 1024;
+
+/**
+ * The compact JSON text of `params`, `size` long as they arrived (bytes or characters): large
+ * params as pieces, never as one string, nor one value for the store to copy.
+ */
+export function paramsJson(params: unknown, size: number): string | string[] {
+  if (size <= PIECE_CHARS) return JSON.stringify(params);
+  const pieces = stringifyInPieces(params);
+  return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
+}
+
 /** Characters of JSON text held by `text`, whole or in pieces. */
 export function textLength(text: string | string[]): number {
   return typeof text === 'string' ? text.length : text.reduce((sum, piece) => sum + piece.length, 0);
