@@ -104,9 +104,9 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 }
 
 /** The `--metrics-port` listener, when one is asked for. */
-async function startMetrics(config: ResolvedConfig, lanes: Lanes, logger: Logger): Promise<{ app: FastifyInstance; url: string } | undefined> {
+async function startMetrics(config: ResolvedConfig, lanes: Lanes, store: BatchStore, logger: Logger): Promise<{ app: FastifyInstance; url: string } | undefined> {
   if (config.metricsPort === null) return undefined;
-  const app = buildMetricsApp(lanes, logger);
+  const app = buildMetricsApp(lanes, () => store.freeBytes(), logger);
   return { app, url: await listen(app, config.metricsHost, config.metricsPort) };
 }
 
@@ -219,7 +219,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   });
   if (config.auth === 'none' && !isLoopback(config.host)) logger.warn({ host: config.host }, 'authentication is off (--auth none) on an address other machines can reach');
   const url = await listen(app, config.host, config.port);
-  const metrics = await startMetrics(config, lanes, logger);
+  const metrics = await startMetrics(config, lanes, store, logger);
   if (!config.publicUrl) publicUrl = url;
   if (deps.runEngine !== false) engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
   return {
@@ -242,7 +242,7 @@ export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Pro
   const lanes = buildLanes(config, store, clock, logger);
   const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);
-  const metrics = await startMetrics(config, lanes, logger);
+  const metrics = await startMetrics(config, lanes, store, logger);
   return {
     metricsUrl: metrics?.url,
     async close(graceMs = 10_000) {

@@ -147,7 +147,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       () => false,
     );
   const resultStreams = new StreamSlots(deps.maxResultsStreamsPerWorkspace);
-  const storage = new StorageReserve(async () => (deps.store.freeBytes ? deps.store.freeBytes() : null), deps.minFreeDiskBytes);
+  const storage = new StorageReserve(() => deps.store.freeBytes(), deps.minFreeDiskBytes);
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams, storage });
   registerMessagesRoute(app, deps.lanes);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage });

@@ -87,6 +87,9 @@ describe('a store short of space, over HTTP with the official SDKs', () => {
       expect((await openai.files.list()).data.map((file) => file.id)).toEqual([input.id]);
       expect((await openai.batches.list()).data).toEqual([]);
       expect(await openai.files.delete(input.id)).toMatchObject({ id: input.id, deleted: true });
+      // Operators see the free space the reserve is held against.
+      const metrics = await (await fetch(`${fullUrl}/metrics`)).text();
+      expect(Number(/^batchd_store_free_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     } finally {
       await roomy.close();
       await full.close();

@@ -177,8 +177,8 @@ export interface BatchesStore extends CompletedResultsStore {
   /** Requests of a workspace not yet ended, across its batches: its share of the processing queue. */
   queuedRequests(workspaceId: string): Promise<number>;
 
-  /** Bytes the store can still write on its disk; absent, or null, when it cannot tell (PostgreSQL, in memory). */
-  freeBytes?(): Promise<number | null>;
+  /** Bytes the store can still write on its disk; null when it cannot tell (PostgreSQL, whose disk is its server's; in memory). */
+  freeBytes(): Promise<number | null>;
 }
 
 /** What the engine uses: leases on runnable requests, their results and retries, wake-ups and backend pauses. */

@@ -31,5 +31,5 @@ export function registerExtensionRoutes(app: FastifyInstance, deps: ExtensionRou
   });
 
   app.get('/v1/batchd/backends', async () => ({ data: laneStatus(deps.lanes) }));
-  registerMetricsRoute(app, deps.lanes);
+  registerMetricsRoute(app, deps.lanes, () => deps.store.freeBytes());
 }

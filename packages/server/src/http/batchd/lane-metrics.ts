@@ -69,8 +69,20 @@ function providerGauges(registry: Registry, providers: ProviderBatchStats[]): vo
   });
 }
 
-function metricsRegistry(lanes: Lanes): Registry {
+/** Bytes the store can still write; null when it cannot tell (see `BatchesStore.freeBytes`). */
+export type FreeBytes = () => Promise<number | null>;
+
+function metricsRegistry(lanes: Lanes, freeBytes: FreeBytes): Registry {
   const registry = new Registry();
+  new Gauge({
+    name: 'batchd_store_free_bytes',
+    help: 'Bytes the store can still write on its disk (SQLite): creates and uploads are refused once they would leave less than --min-free-disk-mb',
+    registers: [registry],
+    async collect() {
+      const free = await freeBytes();
+      if (free !== null) this.set(free);
+    },
+  });
   const perLane = (name: string, help: string, read: (lane: BackendLane) => number) => backendGauge(registry, lanes.all, name, help, read);
   perLane('batchd_backend_concurrency_limit', 'Calls the adaptive limit allows in flight', (l) => l.limit.limit);
   perLane('batchd_backend_in_flight', 'Calls in flight', (l) => l.inFlight);
@@ -95,11 +107,11 @@ function metricsRegistry(lanes: Lanes): Registry {
 }
 
 /**
- * `GET /metrics`, the lanes for Prometheus. On the API port it is an `operator` route: it needs
- * a key under `--auth keys`.
+ * `GET /metrics`, the lanes and the store's free space for Prometheus. On the API port it is an
+ * `operator` route: it needs a key under `--auth keys`.
  */
-export function registerMetricsRoute(app: FastifyInstance, lanes: Lanes): void {
-  const registry = metricsRegistry(lanes);
+export function registerMetricsRoute(app: FastifyInstance, lanes: Lanes, freeBytes: FreeBytes): void {
+  const registry = metricsRegistry(lanes, freeBytes);
   app.get('/metrics', { config: { access: 'operator' } }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
@@ -110,7 +122,7 @@ export function registerMetricsRoute(app: FastifyInstance, lanes: Lanes): void {
  * The listener of `--metrics-port`, for scrapers that hold no key: `GET /metrics` without one,
  * and nothing else.
  */
-export function buildMetricsApp(lanes: Lanes, logger: Logger): FastifyInstance {
+export function buildMetricsApp(lanes: Lanes, freeBytes: FreeBytes, logger: Logger): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -120,6 +132,6 @@ export function buildMetricsApp(lanes: Lanes, logger: Logger): FastifyInstance {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(notFound(`${request.method} ${request.url.split('?')[0]} does not exist; this listener serves GET /metrics.`).toEnvelope(request.id)),
   );
-  registerMetricsRoute(app, lanes);
+  registerMetricsRoute(app, lanes, freeBytes);
   return app;
 }

@@ -134,7 +134,8 @@ describe('inputRequests', () => {
 
   it('keeps a large body as pieces of its JSON text, so the store never copies it whole', async () => {
     const body = { model: 'm', messages: [{ role: 'user', content: 'quote " and é '.repeat(200_000) }] };
-    const [[request]] = await collect(inputRequests(stream(`${line('big', { body })}\n`), '/v1/chat/completions', 1));
+    const [chunk] = await collect(inputRequests(stream(`${line('big', { body })}\n`), '/v1/chat/completions', 1));
+    const request = chunk![0];
     expect(Array.isArray(request!.params)).toBe(true);
     expect((request!.params as string[]).length).toBeGreaterThan(10);
     expect((request!.params as string[]).join('')).toBe(JSON.stringify(body));

@@ -231,6 +231,11 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
     this.completionSignal.notify();
   }
 
+  /** PostgreSQL's disk is its server's to watch: batchd cannot tell its free space. */
+  async freeBytes(): Promise<null> {
+    return null;
+  }
+
   async queuedRequests(workspaceId: string): Promise<number> {
     const { rows } = await this.pool.query<{ queued: number }>({
       name: 'batchd-queued-requests',
