@@ -48,6 +48,8 @@ export interface ServerDeps {
   runEngine?: boolean;
 }
 
+const MIB = 1024 * 1024;
+
 /** Requests one provider-batch backend holds at once while routing them (they are not called, only handed over). */
 const PROVIDER_ROUTING_SLOTS = 4096;
 
@@ -190,7 +192,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
 /** Wires store, backends, engine, maintenance and HTTP together and starts listening. */
 export async function startServer(config: ResolvedConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger, clock = systemClock } = deps;
-  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, clock });
+  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, minFreeDiskBytes: config.minFreeDiskMb * MIB, clock });
   const lanes = buildLanes(config, store, clock, logger);
   let engine: EngineParts | undefined;
   let publicUrl = config.publicUrl ?? '';
@@ -211,7 +213,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     maxQueuedRequests: config.maxQueuedRequests ?? undefined,
     maxFollowsPerWorkspace: config.maxFollowsPerWorkspace,
     maxResultsStreamsPerWorkspace: config.maxResultsStreamsPerWorkspace,
-    minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
+    minFreeDiskBytes: config.minFreeDiskMb * MIB,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,
@@ -238,7 +240,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
 /** A node that only runs batches (`batchd worker`): the engine and maintenance, no HTTP. */
 export async function startWorker(config: ResolvedConfig, deps: ServerDeps): Promise<RunningWorker> {
   const { logger, clock = systemClock } = deps;
-  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, clock });
+  const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, minFreeDiskBytes: config.minFreeDiskMb * MIB, clock });
   const lanes = buildLanes(config, store, clock, logger);
   const publicUrl = config.publicUrl ?? httpUrl(config.host, config.port);
   const engine = startEngine(config, store, lanes, clock, logger, () => publicUrl);

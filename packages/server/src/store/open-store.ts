@@ -10,10 +10,11 @@ export function isPostgresUrl(db: string): boolean {
 /**
  * Opens the store `--db` names, applying pending migrations; only that store's driver is loaded.
  * `takeOver: false` opens a SQLite file beside the process that runs it, without recovering its
- * work; `resultsFileMinRequests` turns on results files for a SQLite store; `clock` dates what
+ * work; `resultsFileMinRequests` turns on results files for a SQLite store, which leave
+ * `minFreeDiskBytes` of its disk free; `clock` dates what
  * taking over a SQLite file ends.
  */
-export async function openStore(db: string, logger: Logger, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}): Promise<BatchStore> {
+export async function openStore(db: string, logger: Logger, options: { takeOver?: boolean; resultsFileMinRequests?: number; minFreeDiskBytes?: number; clock?: Clock } = {}): Promise<BatchStore> {
   if (!isPostgresUrl(db)) {
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
     return new SqliteStore(db, options);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -141,6 +141,22 @@ describe('results files of a SQLite store', () => {
     expect(existsSync(fileOf('msgbatch_01kept'))).toBe(true);
     expect((await resultsText(reopened, 'msgbatch_01kept')).split('\n').filter(Boolean)).toHaveLength(3);
     await reopened.close();
+  });
+
+  it('writes no file that would take the disk space kept for running batches', async () => {
+    const path = join(dir, `store-${stores++}.sqlite`);
+    // More kept free than any disk has: the file is not written, the batch stays served from the database.
+    const store = new SqliteStore(path, { resultsFileMinRequests: 3, minFreeDiskBytes: Number.MAX_SAFE_INTEGER });
+    await endedBatch(store, 'msgbatch_01nospace', 6);
+    const expected = await resultsText(store, 'msgbatch_01nospace');
+    const failed: unknown[] = [];
+    expect(await store.fileResults(10, (_id, error) => failed.push(error))).toBe(1);
+    expect(failed).toEqual([expect.objectContaining({ message: expect.stringContaining('--min-free-disk-mb') })]);
+    expect(existsSync(join(`${path}.results`, 'msgbatch_01nospace.jsonl'))).toBe(false);
+    expect(readdirSync(`${path}.results`)).toEqual([]);
+    expect(await store.openResultsFile('msgbatch_01nospace')).toBeNull();
+    expect(await resultsText(store, 'msgbatch_01nospace')).toBe(expected);
+    await store.close();
   });
 
   it('keeps serving from the database when a file cannot be written', async () => {

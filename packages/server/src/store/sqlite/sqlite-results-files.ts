@@ -9,6 +9,12 @@ export interface ResultsFilesOptions {
   dir: string;
   /** Batches with fewer requests are served from the database alone. */
   minRequests: number;
+  /**
+   * Free disk a file may not take (`--min-free-disk-mb`): a file is a second copy of its batch's
+   * results, and the space is kept for the writes of running batches. `diskFree` reads what the
+   * disk has; a write that finds less than `bytes` stops, and its batch stays served from the database.
+   */
+  keepFree?: { bytes: number; diskFree: () => Promise<number> };
 }
 
 /** Reads a batch's result lines from the database, in pages. */
@@ -18,6 +24,8 @@ export type ResultPages = (seq: number, pageSize: number) => Iterable<Buffer>;
 const WRITE_PAGE_LINES = 256;
 /** Bytes per chunk read from a file while it is served. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Bytes written to a file between two looks at the disk's free space. */
+const FREE_CHECK_BYTES = 64 * 1024 * 1024;
 
 /**
  * The results of large ended Messages batches, written once to a JSONL file each so they are
@@ -102,7 +110,16 @@ export class SqliteResultsFiles {
     try {
       try {
         // Each page is read synchronously; awaiting its write lets the API answer between pages.
-        for (const page of this.pages(seq, WRITE_PAGE_LINES)) await file.write(page);
+        let unchecked = 0;
+        await this.checkFree();
+        for (const page of this.pages(seq, WRITE_PAGE_LINES)) {
+          await file.write(page);
+          unchecked += page.length;
+          if (unchecked >= FREE_CHECK_BYTES) {
+            unchecked = 0;
+            await this.checkFree();
+          }
+        }
         await file.sync();
       } finally {
         await file.close();
@@ -112,6 +129,14 @@ export class SqliteResultsFiles {
       await rm(temporary, { force: true });
       throw error;
     }
+  }
+
+  /** Throws when the disk has less free than the space kept for running batches. */
+  private async checkFree(): Promise<void> {
+    const keep = this.options.keepFree;
+    if (!keep) return;
+    const free = await keep.diskFree();
+    if (free < keep.bytes) throw new Error(`the disk has ${free} bytes free, under the ${keep.bytes} kept for running batches (--min-free-disk-mb)`);
   }
 
   /** Removes the files of these batches, if they have any. */

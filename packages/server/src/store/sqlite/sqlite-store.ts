@@ -46,11 +46,12 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
    * Opens the store. `takeOver` (the default) releases the leases and discards the unfinished
    * creates a stopped process left; tools that only read or manage keys beside a running
    * server pass false. With `resultsFileMinRequests`, ended batches of at least that many
-   * requests get a results file in the directory `<path>.results`. `clock` (the system's by
+   * requests get a results file in the directory `<path>.results`, unless writing it would leave
+   * less than `minFreeDiskBytes` of the disk free. `clock` (the system's by
    * default) dates the batches that taking over ends. A store that takes the file over also
    * checkpoints its log on a thread of its own; a tool beside it leaves that to the server.
    */
-  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; clock?: Clock } = {}) {
+  constructor(path: string, options: { takeOver?: boolean; resultsFileMinRequests?: number; minFreeDiskBytes?: number; clock?: Clock } = {}) {
     super();
     this.path = path;
     this.db = openSqliteDatabase(path);
@@ -60,10 +61,11 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     this.apiKeys = new SqliteApiKeys(this.db);
     this.sql = prepareStatements(this.db);
     const minRequests = options.resultsFileMinRequests;
+    const keepFree = options.minFreeDiskBytes ? { bytes: options.minFreeDiskBytes, diskFree: () => this.diskFree() } : undefined;
     this.resultsFiles =
       minRequests === undefined || path === ':memory:'
         ? null
-        : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests }, (seq, pageSize) => this.resultPages(seq, pageSize));
+        : new SqliteResultsFiles(this.db, { dir: `${path}.results`, minRequests, keepFree }, (seq, pageSize) => this.resultPages(seq, pageSize));
     this.creates = new SqliteBatchCreates(this.db);
     this.completions = new SqliteCompletions(this.db);
     this.params = new SqliteParams(this.db);
@@ -88,9 +90,14 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
   /** Free space on the database's filesystem, plus the pages the database holds free for reuse (deletes free pages, not disk). */
   async freeBytes(): Promise<number | null> {
     if (this.path === ':memory:') return null;
-    const { bavail, bsize } = await statfs(dirname(resolve(this.path)));
     const freePages = this.db.pragma('freelist_count', { simple: true }) as number;
-    return bavail * bsize + freePages * (this.db.pragma('page_size', { simple: true }) as number);
+    return (await this.diskFree()) + freePages * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  /** Free space on the database's filesystem. */
+  private async diskFree(): Promise<number> {
+    const { bavail, bsize } = await statfs(dirname(resolve(this.path)));
+    return bavail * bsize;
   }
 
   private discard(seq: number): void {
