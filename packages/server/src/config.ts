@@ -46,6 +46,8 @@ export interface Config {
   maxResultsStreamsPerWorkspace: number;
   /** Free disk, in MiB, that creates and uploads leave for running batches and deletes (SQLite only); 0 for none. */
   minFreeDiskMb: number;
+  /** Most MiB of uploaded files a workspace may store; null for no bound. */
+  maxFileStorageMbPerWorkspace: number | null;
   /** Most connections the API holds open, one client address at most half; null for three quarters of the open-file limit. */
   maxConnections: number | null;
   /** Ended batches of at least this many requests are served from a results file (SQLite only). */
@@ -168,6 +170,7 @@ export const SERVE_OPTIONS = [
   option({ key: 'maxConnections', flag: 'max-connections', env: 'BATCHD_MAX_CONNECTIONS', description: 'most connections the API holds open, one client address at most half (default: three quarters of the open-file limit)', parse: positiveInt, defaultValue: null }),
   option({ key: 'maxResultsStreamsPerWorkspace', flag: 'max-results-streams-per-workspace', env: 'BATCHD_MAX_RESULTS_STREAMS_PER_WORKSPACE', description: 'most results streams (results, partial results, OpenAI file contents) a workspace may read at once on one node', parse: positiveInt, defaultValue: 32 }),
   option({ key: 'minFreeDiskMb', flag: 'min-free-disk-mb', env: 'BATCHD_MIN_FREE_DISK_MB', description: 'free disk, in MiB, that creates and uploads leave for running batches and deletes; those that would take it answer 507 (SQLite; 0 for none)', parse: nonNegativeInt, defaultValue: 1024 }),
+  option({ key: 'maxFileStorageMbPerWorkspace', flag: 'max-file-storage-mb-per-workspace', env: 'BATCHD_MAX_FILE_STORAGE_MB_PER_WORKSPACE', description: 'most MiB of uploaded files a workspace may store; uploads past it answer 400', parse: positiveInt, defaultValue: null }),
   option({ key: 'maxFollowsPerWorkspace', flag: 'max-follows-per-workspace', env: 'BATCHD_MAX_FOLLOWS_PER_WORKSPACE', description: 'most results follow streams a workspace may hold open on one node', parse: positiveInt, defaultValue: 32 }),
   option({ key: 'rateLimitRpm', flag: 'rate-limit-rpm', env: 'BATCHD_RATE_LIMIT_RPM', description: 'most batch-endpoint requests per minute per workspace', parse: positiveInt, defaultValue: null }),
   option({ key: 'backend', flag: 'backend', env: 'BATCHD_BACKEND', description: 'emulator, anthropic, openai, anthropic-batch or openai-batch (key in BATCHD_BACKEND_API_KEY)', parse: backendType, defaultValue: 'emulator' }),

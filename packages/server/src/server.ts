@@ -214,6 +214,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     maxFollowsPerWorkspace: config.maxFollowsPerWorkspace,
     maxResultsStreamsPerWorkspace: config.maxResultsStreamsPerWorkspace,
     minFreeDiskBytes: config.minFreeDiskMb * MIB,
+    maxFileBytesPerWorkspace: config.maxFileStorageMbPerWorkspace === null ? undefined : config.maxFileStorageMbPerWorkspace * MIB,
     // Without keys, a page the user opens could reach a loopback server through a name of its own.
     hostAllowed: config.auth === 'none' && isLoopback(config.host) ? loopbackHostCheck(config.publicUrl) : undefined,
     uploadTimeoutMs: config.uploadTimeoutMs,

@@ -41,6 +41,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   maxResultsStreamsPerWorkspace: number;
   /** Free space on the store's disk that creates and uploads may not take (see `storage-reserve.ts`); 0 for none. */
   minFreeDiskBytes: number;
+  /** Most bytes of uploaded files a workspace may store; none when absent. */
+  maxFileBytesPerWorkspace?: number;
 }
 
 declare module 'fastify' {

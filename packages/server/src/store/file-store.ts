@@ -64,6 +64,8 @@ export interface FileStore {
   /** A file of the workspace, null when there is none or it has expired at `now`. */
   getFile(workspaceId: string, id: string, now: number): Promise<FileRecord | null>;
   listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage>;
+  /** Bytes of the workspace's files served at `now`: what its file storage holds. */
+  storedBytes(workspaceId: string, now: number): Promise<number>;
   /** Sets when a file of the workspace expires. */
   setFileExpiry(workspaceId: string, id: string, expiresAt: number): Promise<void>;
   /** Removes up to `limit` files expired at `now`, and their content, one at a time; returns how many. */

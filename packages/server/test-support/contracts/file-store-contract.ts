@@ -85,6 +85,18 @@ export function runFileStoreContract(name: string, makeStore: () => Promise<Batc
       expect(await store.files.getFile('w1', kept.id, T0 + 3 * HOUR)).toEqual(kept);
     });
 
+    it('sums the bytes of the files a workspace has stored and not yet expired', async () => {
+      expect(await store.files.storedBytes('w1', T0)).toBe(0);
+      const [a, b] = [await upload('w1', 'batch', 'é'.repeat(10)), await upload('w1', 'batch', 'x'.repeat(30))];
+      await upload('w2', 'batch', 'y'.repeat(50));
+      expect(await store.files.storedBytes('w1', T0)).toBe(20 + 30);
+      await store.files.setFileExpiry('w1', b.id, T0 + HOUR);
+      expect(await store.files.storedBytes('w1', T0 + HOUR)).toBe(20);
+      expect(await store.files.deleteFile('w1', a.id)).toBe(true);
+      expect(await store.files.storedBytes('w1', T0)).toBe(30);
+      expect(await store.files.storedBytes('w2', T0)).toBe(50);
+    });
+
     const chatBatch = (id: string, requests: NewRequest[]) =>
       store.createBatch(
         { id, workspaceId: 'w1', createdAt: T0, expiresAt: T0 + HOUR, archiveAt: T0 + 2 * HOUR, dialect: 'chat', attributes: '{"endpoint":"/v1/embeddings"}', endpoint: '/v1/embeddings' },

@@ -10,6 +10,7 @@ import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
 import type { StreamSlots } from '../stream-slots.js';
 import type { StorageReserve } from '../storage-reserve.js';
+import { FileQuota } from './file-quota.js';
 import { singleValues } from '../query-params.js';
 import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
 import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
@@ -25,6 +26,8 @@ export interface FileRouteDeps {
   resultStreams: StreamSlots;
   /** The free space an upload holds while it is stored. */
   storage: StorageReserve;
+  /** Most bytes of files a workspace may store; none when absent. */
+  maxFileBytesPerWorkspace?: number;
 }
 
 type IdParams = { Params: { id: string } };
@@ -75,6 +78,7 @@ function checkPurpose(purpose: unknown): void {
 export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
   const { store } = deps;
   const missing = (id: string) => notFound(`No such File object: ${id}`);
+  const quota = deps.maxFileBytesPerWorkspace === undefined ? null : new FileQuota(store.files, deps.maxFileBytesPerWorkspace);
 
   /** The ended chat batch of the workspace whose output or error file `id` names, or null. */
   async function resultFile(request: FastifyRequest<IdParams>): Promise<{ batch: BatchRecord; part: ResultFilePart } | null> {
@@ -103,8 +107,10 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
 
   app.post('/v1/files', async (request, reply) => {
     if (!request.isMultipart()) throw invalidRequest('Upload files as multipart/form-data with fields "file" and "purpose".');
-    await deps.storage.hold(reply, Math.min(Number(request.headers['content-length']) || MAX_FILE_BYTES, MAX_FILE_BYTES));
     const workspace = deps.workspaceOf(request);
+    const uploadBytes = Math.min(Number(request.headers['content-length']) || MAX_FILE_BYTES, MAX_FILE_BYTES);
+    await quota?.hold(reply, workspace, uploadBytes, deps.clock.now());
+    await deps.storage.hold(reply, uploadBytes);
     let purpose: unknown;
     const expiresAfter: Record<string, string> = {};
     let file: FileRecord | undefined;

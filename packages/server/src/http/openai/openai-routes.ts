@@ -6,7 +6,7 @@ import { toApiError } from '../api-error.js';
 import { registerOpenAIBatchRoutes, type OpenAIBatchRouteDeps } from './batch-routes.js';
 import { registerFileRoutes, type FileRouteDeps } from './file-routes.js';
 
-export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> & Pick<FileRouteDeps, 'resultStreams'>;
+export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> & Pick<FileRouteDeps, 'resultStreams' | 'maxFileBytesPerWorkspace'>;
 
 /**
  * OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`) in a scope of their own, where every

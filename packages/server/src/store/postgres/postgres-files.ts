@@ -67,6 +67,14 @@ export class PostgresFiles implements FileStore {
     return rows.length;
   }
 
+  async storedBytes(workspaceId: string, now: number): Promise<number> {
+    const { rows } = await this.pool.query<{ bytes: number }>(
+      `SELECT COALESCE(SUM(bytes), 0)::float8 AS bytes FROM batchd.files WHERE workspace_id = $1 AND (expires_at IS NULL OR expires_at > $2)`,
+      [workspaceId, now],
+    );
+    return rows[0]!.bytes;
+  }
+
   async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
     const asc = query.order === 'asc';
     const values: unknown[] = [workspaceId, query.limit + 1, query.now];

@@ -67,6 +67,10 @@ export class SqliteFiles implements FileStore {
     return seqs.length;
   }
 
+  async storedBytes(workspaceId: string, now: number): Promise<number> {
+    return this.db.prepare(`SELECT COALESCE(SUM(bytes), 0) FROM files WHERE workspace_id = @workspaceId AND ${LIVE}`).pluck().get({ workspaceId, now }) as number;
+  }
+
   async listFiles(workspaceId: string, query: FileListQuery): Promise<FileListPage> {
     const asc = query.order === 'asc';
     const after = query.after ?? (asc ? '' : '\u{10FFFF}');
