@@ -62,6 +62,8 @@ const FIGURES: Record<string, string[]> = {
   ],
 };
 for (const name of ['ingest', 'results', 'control-plane']) FIGURES[`${name}-pg`] = FIGURES[name]!;
+// On PostgreSQL the stream is also held against a bare server of the rows' COPY.
+FIGURES['results-pg'] = ['stream', 'stream against a bare HTTP server', 'stream against a bare COPY server', 'CPU per 100 MB, batchd + client', 'server RSS growth'];
 
 interface Report {
   machine: { cpus: number; memoryBytes: number; node: string };

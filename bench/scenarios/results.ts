@@ -42,11 +42,11 @@ async function waitForResultsFile(dir: string, batchId: string, timeoutMs: numbe
 }
 
 /**
- * The fastest of `repeats` reads of the saved results through a bare HTTP server of the file in a
- * process of its own (`support/bare-file-server.ts`): the attainable limit of the stream.
+ * The fastest of `repeats` reads through a bare HTTP server in a process of its own, started as
+ * `support/<script>.js` with `args`: the attainable limit of the stream.
  */
-async function bareServerRead(path: string, repeats: number): Promise<{ seconds: number; bytes: number }> {
-  const child = spawn(process.execPath, [join(BENCH_DIST, 'support/bare-file-server.js'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function bareServerRead(script: string, args: string[], repeats: number): Promise<{ seconds: number; bytes: number }> {
+  const child = spawn(process.execPath, [join(BENCH_DIST, `support/${script}.js`), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
     const client = new BatchdClient(line.trim());
@@ -153,8 +153,11 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   }
   const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
   if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
-  const bare = await bareServerRead(savedPath, repeats);
+  const bare = await bareServerRead('bare-file-server', [savedPath], repeats);
   if (bare.bytes !== measured.bytes) throw new Error(`the bare server sent ${bare.bytes} bytes of ${measured.bytes}`);
+  // On PostgreSQL, also the same rows sent by one COPY through a bare HTTP server: what any server of them pays.
+  const bareCopy = db.db === undefined ? undefined : await bareServerRead('bare-copy-server', [db.db, batchId], repeats);
+  if (bareCopy && bareCopy.bytes !== measured.bytes) throw new Error(`the bare COPY server sent ${bareCopy.bytes} bytes of ${measured.bytes}`);
 
   return {
     figures: [
@@ -166,6 +169,13 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       figure('stream against a bare HTTP server', 'MB/s', measured.bytes / MB / measured.seconds, {
         baseline: { name: 'bare server', value: bare.bytes / MB / bare.seconds },
       }),
+      ...(bareCopy
+        ? [
+            figure('stream against a bare COPY server', 'MB/s', measured.bytes / MB / measured.seconds, {
+              baseline: { name: 'bare COPY server', value: bareCopy.bytes / MB / bareCopy.seconds },
+            }),
+          ]
+        : []),
       // What the stream costs against what the file read costs, whatever else the machine runs.
       figure('CPU per 100 MB, batchd + client', 'ms', per100MB(measured.cpuSeconds * 1000 + measured.clientCpuMs), {
         baseline: { name: 'file read', value: per100MB(fileReadCpuMs) },
@@ -185,6 +195,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       ...(store.kind === 'postgres' ? { databaseCpuMsPer100MB: per100MB(measured.databaseCpuSeconds * 1000) } : {}),
       fileReadSeconds: fileRead.seconds,
       bareServerSeconds: bare.seconds,
+      ...(bareCopy ? { bareCopyServerSeconds: bareCopy.seconds } : {}),
       serverRssBeforeMB: measured.rssBefore / MB,
       anonymousRssGrowthMB: measured.anonGrowth / MB,
       fileBackedRssGrowthMB: measured.fileGrowth / MB,
