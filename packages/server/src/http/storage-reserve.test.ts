@@ -41,6 +41,16 @@ describe('StorageReserve', () => {
     await reserve.hold(reply(), 100 * MB);
   });
 
+  it('holds nothing for a client gone while the free space was read', async () => {
+    const reserve = new StorageReserve(async () => 100 * MB, 60 * MB);
+    const gone = reply();
+    const held = reserve.hold(gone, 30 * MB);
+    gone.close();
+    await held;
+    // Had the 30 been held, with no close left to give them back, this would not fit.
+    await reserve.hold(reply(), 40 * MB);
+  });
+
   it('refuses nothing when the store cannot tell its free space, or with no reserve', async () => {
     await new StorageReserve(async () => null, 60 * MB).hold(reply(), 10_000 * MB);
     await new StorageReserve(async () => 0, 0).hold(reply(), 10_000 * MB);

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { insufficientStorage } from './api-error.js';
+import { closedDuring } from './closed-during.js';
 
 /**
  * Free space kept for the work already accepted. A create or an upload stores about as many bytes
@@ -24,8 +25,8 @@ export class StorageReserve {
   /** Holds `bytes` of free space for the write `reply` answers, until its response closes; 507 when there is no room for it. */
   async hold(reply: FastifyReply, bytes: number): Promise<void> {
     if (this.reserveBytes === 0) return;
-    const free = await this.freeBytes();
-    if (free === null) return;
+    const { value: free, closed } = await closedDuring(reply, this.freeBytes());
+    if (free === null || closed) return;
     if (free - this.held - bytes < this.reserveBytes) {
       throw insufficientStorage('The server is short of storage and accepts no new batches or files for now; deleting ended batches and files frees space.');
     }

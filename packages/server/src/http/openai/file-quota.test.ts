@@ -23,6 +23,12 @@ describe('FileQuota', () => {
     await quota.hold(reply(), 'w2', 1000, 0);
     first.close();
     await quota.hold(reply(), 'w1', 400, 0);
+    // An upload whose client is gone while the stored bytes were read holds nothing.
+    const gone = reply();
+    const held = quota.hold(gone, 'w3', 600, 0);
+    gone.close();
+    await held;
+    await quota.hold(reply(), 'w3', 1000, 0);
   });
 });
 

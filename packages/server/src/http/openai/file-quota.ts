@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { FileStore } from '../../store/file-store.js';
 import { invalidRequest } from '../api-error.js';
+import { closedDuring } from '../closed-during.js';
 
 /**
  * Each workspace's file storage, bounded as OpenAI bounds a project's: an upload is refused (400)
@@ -19,7 +20,8 @@ export class FileQuota {
 
   /** Holds `bytes` of `workspace`'s storage for the upload `reply` answers, until its response closes; 400 past the bound. */
   async hold(reply: FastifyReply, workspace: string, bytes: number, now: number): Promise<void> {
-    const stored = await this.files.storedBytes(workspace, now);
+    const { value: stored, closed } = await closedDuring(reply, this.files.storedBytes(workspace, now));
+    if (closed) return;
     const uploading = this.uploading.get(workspace) ?? 0;
     if (stored + uploading + bytes > this.maxBytes) {
       throw invalidRequest(
