@@ -28,7 +28,9 @@ export class StorageReserve {
     const { value: free, closed } = await closedDuring(reply, this.freeBytes());
     if (free === null || closed) return;
     if (free - this.held - bytes < this.reserveBytes) {
-      throw insufficientStorage('The server is short of storage and accepts no new batches or files for now; deleting ended batches and files frees space.');
+      throw insufficientStorage(
+        'The server is short of storage (it keeps --min-free-disk-mb free for running batches) and accepts no new batches or files for now; deleting ended batches and files frees space.',
+      );
     }
     this.held += bytes;
     reply.raw.once('close', () => (this.held -= bytes));
