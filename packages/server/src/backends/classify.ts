@@ -23,7 +23,7 @@ import { isObject } from '../json.js';
 export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
 /** Why a call got no answer. */
-export type TransportFailure = 'timeout' | 'aborted' | 'connection';
+export type TransportFailure = 'timeout' | 'aborted' | 'connection' | 'too_large';
 
 /** What classification needs besides the answer itself. */
 export interface ClassifyContext {
@@ -135,6 +135,10 @@ export function classifyTransportFailure(failure: TransportFailure, cause: unkno
   }
   if (failure === 'aborted') {
     return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
+  }
+  // Asking again would read as much again.
+  if (failure === 'too_large') {
+    return { kind: 'error', retryable: false, status: 0, errorType: 'api_error', message: 'the provider\'s answer was longer than batchd reads of one answer' };
   }
   return {
     kind: 'error',

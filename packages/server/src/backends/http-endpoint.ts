@@ -26,14 +26,23 @@ export interface HttpEndpointOptions {
   /** The upstream key, kept out of every error message. */
   secret?: string;
   now: () => number;
+  /** Most bytes of one answer's body read; a longer answer fails the call. Defaults to {@link MAX_ANSWER_BYTES}. */
+  maxAnswerBytes?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 600_000;
+/**
+ * Most bytes of an answer read: far above any model's output (the largest, an embeddings answer of
+ * 2,048 inputs of 3,072 floats as JSON, is about 130 MB), so a backend that never stops sending
+ * cannot fill the server's memory.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 /** Why a call that threw got no answer: its deadline (`timedOut`, or undici's own timeouts), the caller's abort, or the connection. */
 export function transportFailureOf(error: unknown, signal: AbortSignal, timedOut = false): TransportFailure {
   const code = (error as { code?: unknown } | null)?.code;
   if (timedOut || (typeof code === 'string' && code.endsWith('TIMEOUT'))) return 'timeout';
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'too_large';
   return signal.aborted ? 'aborted' : 'connection';
 }
 
@@ -93,7 +102,7 @@ export class HttpEndpoint {
     const url = new URL(options.url);
     this.#base = url.pathname.replace(/\/+$/, '');
     this.#path = `${this.#base}${options.path}`;
-    this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0 });
+    this.#pool = new Pool(url.origin, { connections: options.connections ?? null, headersTimeout: 0, bodyTimeout: 0, maxResponseSize: options.maxAnswerBytes ?? MAX_ANSWER_BYTES });
     this.#options = options;
     this.#deadlines = new SharedDeadlines(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
