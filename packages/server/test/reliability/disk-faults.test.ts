@@ -28,8 +28,12 @@ import { fillDisk, mountExt4Image, mountTmpfs, removeFile, setImmutable, unmount
  * during the fault ends exactly once, and new creates work.
  */
 
-/** Per request 40 ms on 8 slots: the 2,000-request batch runs for about 10 s, long enough to straddle the fault. */
-const SERVER_FLAGS = { 'emulator-latency-ms': 40, concurrency: 8, 'log-level': 'error' };
+/**
+ * Per request 40 ms on 8 slots: the 2,000-request batch runs for about 10 s, long enough to straddle
+ * the fault. No disk reserve: on these small filesystems it would refuse every create, and here the
+ * writes are to meet the fault itself (the reserve has tests of its own, `storage-reserve.test.ts`).
+ */
+const SERVER_FLAGS = { 'emulator-latency-ms': 40, concurrency: 8, 'log-level': 'error', 'min-free-disk-mb': 0 };
 const RUNNING_REQUESTS = 2_000;
 /** Creates tried while the fault lasts; each is about 1 MiB, so a few exhaust the space SQLite already holds. */
 const MAX_CREATES_DURING_FAULT = 40;
@@ -207,6 +211,46 @@ describe('storage faults under a running batch', () => {
       failsEveryWrite: false,
     });
     report('disk full', figures);
+  }, 240_000);
+
+  it('disk filled by creates: past the reserve they answer 507, the running batch ends, and deletes make room again', async () => {
+    const dir = await makeTempDir('batchd-reserve-');
+    mountTmpfs(dir, 48);
+    mounts.push(dir);
+    const server = await startServer({ dbDir: dir, flags: { ...SERVER_FLAGS, 'min-free-disk-mb': 16, 'maintenance-interval': '200ms' } });
+    servers.push(server);
+    const client = api(server.url);
+    const runningRequests = userRequests(RUNNING_REQUESTS, 'running');
+    const running = await createBatch(client, runningRequests);
+    // A client creating 1 MiB batches until it is refused.
+    const filled: Array<{ batch: MessageBatch; ids: string[] }> = [];
+    let refused: ApiResponse | undefined;
+    for (let attempt = 0; attempt < MAX_CREATES_DURING_FAULT && !refused; attempt++) {
+      const requests = paddedRequests(CREATE_REQUESTS, `filler${attempt}`);
+      const response = await within(client.post<MessageBatch>('/v1/messages/batches', { requests }), `create ${attempt}`);
+      if (response.status === 200) filled.push({ batch: response.body, ids: requests.map((r) => r.custom_id) });
+      else refused = response;
+    }
+    expect(refused, 'a create was refused before the disk filled').toBeDefined();
+    expect(refused!.status).toBe(507);
+    expectServerError(refused!, 'the create past the reserve');
+    expect(refused!.headers.get('x-should-retry')).toBe('false');
+    expect(filled.length).toBeGreaterThan(0);
+
+    // What was acknowledged runs to the end, and deleting it makes room for new creates.
+    await expectAllSucceeded(client, running, runningRequests.map((r) => r.custom_id));
+    for (const { batch, ids } of filled) {
+      await expectAllSucceeded(client, batch, ids);
+      expect((await client.delete(`/v1/messages/batches/${batch.id}`)).status).toBe(200);
+    }
+    // Maintenance purges the deleted batches' rows; their pages are then free for a new create.
+    const afterRequests = paddedRequests(CREATE_REQUESTS, 'after');
+    const after = await pollUntil(
+      () => client.post<MessageBatch>('/v1/messages/batches', { requests: afterRequests }),
+      (response) => response.status === 200,
+      { what: 'a create once the deleted batches were purged', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    await expectAllSucceeded(client, after.body, afterRequests.map((r) => r.custom_id));
   }, 240_000);
 
   it('database read-only: writes fail cleanly, nothing acknowledged is lost, processing resumes when writable again', async () => {
