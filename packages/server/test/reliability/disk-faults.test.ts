@@ -215,9 +215,11 @@ describe('storage faults under a running batch', () => {
 
   it('disk filled by creates: past the reserve they answer 507, the running batch ends, and deletes make room again', async () => {
     const dir = await makeTempDir('batchd-reserve-');
-    mountTmpfs(dir, 48);
+    mountTmpfs(dir, 64);
     mounts.push(dir);
-    const server = await startServer({ dbDir: dir, flags: { ...SERVER_FLAGS, 'min-free-disk-mb': 16, 'maintenance-interval': '200ms' } });
+    // The reserve is the room for what acknowledged batches still write (results, the log's growth):
+    // half the disk here, where the creates before the refusal hold about 30 MB of requests.
+    const server = await startServer({ dbDir: dir, flags: { ...SERVER_FLAGS, 'min-free-disk-mb': 32, 'maintenance-interval': '200ms' } });
     servers.push(server);
     const client = api(server.url);
     const runningRequests = userRequests(RUNNING_REQUESTS, 'running');
