@@ -108,9 +108,6 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   app.post('/v1/files', async (request, reply) => {
     if (!request.isMultipart()) throw invalidRequest('Upload files as multipart/form-data with fields "file" and "purpose".');
     const workspace = deps.workspaceOf(request);
-    const uploadBytes = Math.min(Number(request.headers['content-length']) || MAX_FILE_BYTES, MAX_FILE_BYTES);
-    await quota?.hold(reply, workspace, uploadBytes, deps.clock.now());
-    await deps.storage.hold(reply, uploadBytes);
     let purpose: unknown;
     const expiresAfter: Record<string, string> = {};
     let file: FileRecord | undefined;
@@ -118,6 +115,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     // after the upload idle time, which ends the upload and stores nothing.
     request.raw.socket.setTimeout(UPLOAD_IDLE_MS);
     try {
+      const uploadBytes = Math.min(Number(request.headers['content-length']) || MAX_FILE_BYTES, MAX_FILE_BYTES);
+      await quota?.hold(reply, workspace, uploadBytes, deps.clock.now());
+      await deps.storage.hold(reply, uploadBytes);
       for await (const part of malformedAs400(request.parts({ limits: { files: 1, fields: 8, fileSize: MAX_FILE_BYTES + 1 } }))) {
         if (part.type === 'field') {
           if (part.fieldname === 'purpose') {
