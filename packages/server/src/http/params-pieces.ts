@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PROTO_KEY, RawNumber } from './exact-json.js';
 
 /** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
 export const PIECE_CHARS = 256 * 1024;
@@ -41,24 +42,31 @@ class Pieces {
  * `JSON.stringify(value)` as pieces of about {@link PIECE_CHARS} characters whose concatenation is
  * exactly that text, without building it: a long string's escaped text is made a piece at a time,
  * so a value holding a 31 MB string never has a second 31 MB copy, nor one as large as the whole.
+ * What the exact parser kept (see `exact-json.ts`) goes back as it was written: a {@link RawNumber}
+ * as its text, a {@link PROTO_KEY} member as `"__proto__"`.
  */
 export function stringifyInPieces(value: unknown): string[] {
-  // Long strings are stood in for by markers no client can guess, then spliced back in pieces.
+  // Long strings and kept numbers are stood in for by markers no client can guess, then spliced back.
   const tag = randomBytes(16).toString('hex');
-  const long: string[] = [];
-  const skeleton = JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item !== 'string' || item.length <= PIECE_CHARS) return item;
-    long.push(item);
-    return `${tag}${long.length - 1}`;
+  const spliced: (string | RawNumber)[] = [];
+  const skeleton = JSON.stringify(value, function (this: Record<string, unknown>, key, item: unknown) {
+    const written = this[key];
+    if (!(written instanceof RawNumber) && (typeof item !== 'string' || item.length <= PIECE_CHARS)) return item;
+    spliced.push(written instanceof RawNumber ? written : (item as string));
+    return `${tag}${spliced.length - 1}`;
   });
   const pieces = new Pieces();
-  const marker = new RegExp(`"${tag}(\\d+)"`, 'g');
+  const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY})"`, 'g');
   let from = 0;
   for (const match of skeleton.matchAll(marker)) {
     pieces.addCut(skeleton.slice(from, match.index));
-    pieces.add('"');
-    pieces.addCut(long[Number(match[1])]!, (fragment) => JSON.stringify(fragment).slice(1, -1));
-    pieces.add('"');
+    const item = match[1] === undefined ? '__proto__' : spliced[Number(match[1])]!;
+    if (item instanceof RawNumber) pieces.add(item.text);
+    else {
+      pieces.add('"');
+      pieces.addCut(item, (fragment) => JSON.stringify(fragment).slice(1, -1));
+      pieces.add('"');
+    }
     from = match.index + match[0].length;
   }
   pieces.addCut(skeleton.slice(from));
@@ -70,10 +78,11 @@ const PIECED_PARAMS_CHARS = 1024 * 1024;
 
 /**
  * The compact JSON text of `params`, `size` long as they arrived (bytes or characters): large
- * params as pieces, never as one string, nor one value for the store to copy.
+ * params as pieces, never as one string, nor one value for the store to copy. `kept`: the params
+ * hold what the exact parser kept, to be written back as given.
  */
-export function paramsJson(params: unknown, size: number): string | string[] {
-  if (size <= PIECE_CHARS) return JSON.stringify(params);
+export function paramsJson(params: unknown, size: number, kept = false): string | string[] {
+  if (size <= PIECE_CHARS && !kept) return JSON.stringify(params);
   const pieces = stringifyInPieces(params);
   return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
 }

@@ -42,6 +42,22 @@ describe('parseCreateBody', () => {
     }
   });
 
+  it('keeps numbers and __proto__ members as written, whatever the chunk boundaries', async () => {
+    // Integers past 2^53, exponents, trailing zeros and -0 would change through a double; a
+    // __proto__ member would set the prototype and vanish.
+    const exact =
+      '{"model":"m","max_tokens":1.0e1,"temperature":0.50,"seed":9223372036854775807,"metadata":{"__proto__":{"a":-0},"user_id":"__proto__"},' +
+      '"tools":[{"name":"t","input_schema":{"type":"object","properties":{"n":{"type":"integer","maximum":18446744073709551615,"minimum":-1e400}}}}]}';
+    const plain = '{"model":"m","max_tokens":10,"temperature":0.5}';
+    const body = `{"requests":[{"custom_id":"__proto__","params":${exact}},{"custom_id":"plain","params":${plain}}]}`;
+    for (const size of [1, 3, 64]) {
+      expect((await parse(body, size)).flat()).toEqual([
+        { customId: '__proto__', params: exact },
+        { customId: 'plain', params: plain },
+      ]);
+    }
+  });
+
   it('yields params over a MiB of JSON text as pieces of that text, and those just under whole', async () => {
     const big = { limits: { ...limits, maxBytes: 1e8, params: { ...paramsLimits, maxBytes: 1e8 } } };
     const large = { model: 'm', messages: [{ role: 'user', content: 'é "🌍"'.repeat(200_000) }] };

@@ -2,11 +2,12 @@ import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { JSONParser, TokenType } from '@streamparser/json';
+import { TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
 import { paramsGarbage } from '../../large-garbage.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
+import { ExactJsonParser } from '../exact-json.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
 import { paramsJson, textLength } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
@@ -129,7 +130,7 @@ function decodeUtf8(decoder: TextDecoder, chunk?: Buffer): string {
  * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
  * the envelope as it goes: size, count, shape, each request's bounds (`limits.params`),
  * `custom_id` pattern and uniqueness. Yields the requests in chunks with each `params` as
- * compact JSON text (large ones in pieces); throws an {@link ApiError} at the first violation.
+ * compact JSON text (large ones in pieces), numbers and members as written; throws an {@link ApiError} at the first violation.
  * Memory stays bounded by the chunk size and one request's bounds, not the body size. Every byte
  * read is also fed to `digest`, when given.
  */
@@ -144,7 +145,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
 
   // A string buffer and text input (decoded here, split characters included) make the
   // tokenizer about twice as fast as byte input with string concatenation.
-  const parser = new JSONParser({ paths: ['$.*', '$.requests.*'], keepStack: false, stringBufferSize: 4096 });
+  const parser = new ExactJsonParser({ paths: ['$.*', '$.requests.*'], keepStack: false, stringBufferSize: 4096 });
   // Bytes that are not UTF-8 are refused, not replaced: the stored params are the ones sent.
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const surrogates = new SurrogateEscapes();
@@ -163,7 +164,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    const params = paramsJson(request.params, shape.paramsBytes);
+    const params = paramsJson(request.params, shape.paramsBytes, parser.takeKept());
     pendingChars += textLength(params);
     pending.push({ customId, params });
   };
