@@ -26,7 +26,7 @@ let provider: FakeAnthropicBatches;
 beforeAll(async () => {
   python = await pythonWithSdks();
   gpu = await FakeProvider.start({ shape: 'openai' });
-  provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer });
+  provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer, recordBodies: true });
 }, SUITE_TIMEOUT_MS);
 afterAll(async () => {
   await gpu.close();
@@ -47,9 +47,14 @@ async function pytest(server: ServerHandle, suite: string): Promise<void> {
 }
 
 async function pytestAgainst(server: ServerHandle): Promise<void> {
+  const [firstCall, firstRequest] = [provider.calls.length, gpu.requests.length];
   await pytest(server, SUITE);
   expect(provider.submissions.length, 'the provider-batch test went to the provider').toBeGreaterThan(0);
   expect(provider.directCalls).toBe(0);
+  // test_exact_numbers.py: integers past 2^53 reach each provider as the Python SDKs wrote them.
+  const creates = provider.calls.slice(firstCall).filter((call) => call.method === 'POST' && call.path === '/v1/messages/batches');
+  expect(creates.filter((call) => call.body?.includes('"maximum":18446744073709551615'))).toHaveLength(1);
+  expect(gpu.requests.slice(firstRequest).filter((request) => request.text.includes('"seed":9223372036854775807'))).toHaveLength(1);
 }
 
 describe('the official Python SDKs', () => {

@@ -6,13 +6,22 @@ import type { RateLimitState } from './rate-limits.js';
 /** One call of a model backend: the request's params, already parsed, and a signal to abort it. */
 export interface BackendCall {
   params: Record<string, unknown>;
-  /** `params` as the compact JSON text they were stored as, when at hand: a backend that sends them unchanged sends this. */
+  /**
+   * `params` as the JSON text they were stored as, when at hand: a backend that sends them
+   * unchanged sends this, numbers as the client wrote them. A call with other params has none
+   * (see {@link withParams}).
+   */
   paramsText?: string;
   signal: AbortSignal;
   /** Which attempt at this request this call is, counting from 1. */
   attempt?: number;
   /** The request's prefix key, when it shares a prefix with others: a backend with replicas sends requests with one key to one replica. */
   routingKey?: string;
+}
+
+/** `call` with `params` in place of its own, and so without their text. */
+export function withParams(call: BackendCall, params: Record<string, unknown>): BackendCall {
+  return { ...call, params, paramsText: undefined };
 }
 
 /** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */
@@ -69,8 +78,11 @@ export type OpenAIPath = '/chat/completions' | '/embeddings' | '/completions' | 
 export interface ChatBackend extends BackendBase {
   /** Sends a chat completions request (`params` in that shape) as it is. */
   sendChat(call: BackendCall): Promise<ChatOutcome>;
-  /** POSTs a body to one of the server's endpoints (on the replica `routingKey` picks), its model mapped, and classifies the answer. */
-  post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer>;
+  /**
+   * POSTs a body to one of the server's endpoints (on the replica `routingKey` picks), its model
+   * mapped, and classifies the answer; `bodyText`, the body's own text, is sent when no model is mapped.
+   */
+  post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string, bodyText?: string): Promise<ChatAnswer>;
   /** Whether the server serves the Responses API (`POST /responses`), so Responses requests go to it unchanged. */
   readonly responsesApi: boolean;
 }

@@ -58,8 +58,8 @@ function endpointRequests(now: () => number, send: Send, usage = CHAT_USAGE): Re
     },
 
     async call(context) {
-      const { key, lane, params, signal, attempt, prefixKey } = context;
-      const outcome = await lane.callWith((backend) => send(backend, { params, signal, attempt, routingKey: prefixKey }, createdSeconds), 'batch', context);
+      const { key, lane, params, paramsText, signal, attempt, prefixKey } = context;
+      const outcome = await lane.callWith((backend) => send(backend, { params, paramsText, signal, attempt, routingKey: prefixKey }, createdSeconds), 'batch', context);
       if (outcome === null || outcome.kind === 'error') return outcome;
       return { kind: 'succeeded', completion: completionOf(key, outcome.json, usage), model: objectAt(outcome.json).model };
     },

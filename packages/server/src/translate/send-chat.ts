@@ -1,4 +1,4 @@
-import type { Backend, BackendCall, ChatOutcome } from '../backends/backend.js';
+import { withParams, type Backend, type BackendCall, type ChatOutcome } from '../backends/backend.js';
 import { chatToMessages } from './chat-to-messages.js';
 import { messageToChatCompletion } from './message-to-chat.js';
 
@@ -11,7 +11,7 @@ export async function sendChat(backend: Backend, call: BackendCall, createdSecon
   if ('sendChat' in backend) return backend.sendChat(call);
   const translated = chatToMessages(call.params);
   if ('error' in translated) return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: translated.error };
-  const outcome = await backend.send({ ...call, params: translated.params });
+  const outcome = await backend.send(withParams(call, translated.params));
   if (outcome.kind === 'error') return outcome;
   return { kind: 'completion', completion: messageToChatCompletion(outcome.message, { created: createdSeconds() }) };
 }

@@ -1,4 +1,4 @@
-import type { Backend, BackendCall, ChatAnswer, OpenAIPath } from '../backends/backend.js';
+import { withParams, type Backend, type BackendCall, type ChatAnswer, type OpenAIPath } from '../backends/backend.js';
 import { invalidResponseBody } from '../backends/classify.js';
 import { isObject, type Json } from '../json.js';
 import { chatToResponse } from './chat-to-response.js';
@@ -20,14 +20,14 @@ function badRequest(message: string): ChatAnswer {
 
 /** POSTs `call.params` to `path` as they are; `has` checks that a 2xx's body is the endpoint's object. */
 async function passThrough(backend: Extract<Backend, { post: unknown }>, path: OpenAIPath, call: BackendCall, has: (json: Json) => boolean): Promise<ChatAnswer> {
-  const answer = await backend.post(path, call.params, call.signal);
+  const answer = await backend.post(path, call.params, call.signal, undefined, call.paramsText);
   if (answer.kind === 'error' || (isObject(answer.json) && has(answer.json))) return answer;
   return invalidResponseBody(answer.status, `not the object ${path} answers`);
 }
 
 /** Sends a translated chat body; the completion comes back through `convert`. */
 async function viaChat(backend: Backend, call: BackendCall, createdSeconds: () => number, body: Json, convert: (completion: Json) => unknown): Promise<ChatAnswer> {
-  const outcome = await sendChat(backend, { ...call, params: body }, createdSeconds);
+  const outcome = await sendChat(backend, withParams(call, body), createdSeconds);
   if (outcome.kind === 'error') return outcome;
   return { kind: 'answer', status: 200, json: convert(outcome.completion as unknown as Json) };
 }

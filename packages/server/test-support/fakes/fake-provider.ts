@@ -64,6 +64,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   body: unknown;
+  /** The body as it arrived. */
+  text: string;
   /** The number of the connection it arrived on, counting from 1. */
   connection: number;
   /** Whether the whole answer was handed to the connection. */
@@ -203,7 +205,7 @@ export class FakeProvider {
     const body = parseJson(text);
     const path = request.url ?? '/';
     if (this.#options.record !== false) {
-      const received: ReceivedRequest = { path, headers: request.headers, body, connection: this.#socketNumbers.get(request.socket) ?? 0, answered: false };
+      const received: ReceivedRequest = { path, headers: request.headers, body, text, connection: this.#socketNumbers.get(request.socket) ?? 0, answered: false };
       this.requests.push(received);
       response.on('finish', () => (received.answered = true));
     }

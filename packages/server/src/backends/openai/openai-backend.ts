@@ -74,11 +74,11 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
     this.#now = now;
   }
 
-  async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string): Promise<ChatAnswer> {
+  async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string, bodyText?: string): Promise<ChatAnswer> {
     const requested = (body as { model?: unknown }).model;
     const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
-    const sent = mapped === undefined ? body : { ...body, model: mapped };
-    const exchange = await this.endpoint.post(JSON.stringify(sent), signal, routingKey, path);
+    const sent = mapped === undefined ? (bodyText ?? JSON.stringify(body)) : JSON.stringify({ ...body, model: mapped });
+    const exchange = await this.endpoint.post(sent, signal, routingKey, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
@@ -86,7 +86,7 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   }
 
   async sendChat(call: BackendCall): Promise<ChatOutcome> {
-    const answer = await this.post('/chat/completions', call.params, call.signal, call.routingKey);
+    const answer = await this.post('/chat/completions', call.params, call.signal, call.routingKey, call.paramsText);
     if (answer.kind === 'error') return answer;
     const completion = answer.json as ChatCompletion | undefined;
     if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');

@@ -140,4 +140,12 @@ describe('inputRequests', () => {
     expect((request!.params as string[]).length).toBeGreaterThan(10);
     expect((request!.params as string[]).join('')).toBe(JSON.stringify(body));
   });
+
+  it('keeps each body\'s numbers as written, spaces aside', async () => {
+    const exact = '{"model":"m","seed":9223372036854775807,"temperature":1.0,"messages":[{"role":"user","content":"1.0 \\" 1e5"}]}';
+    const plain = '{"model":"m","temperature":0.7,"messages":[{"role":"user","content":"version 2.0"}]}';
+    const lines = [exact, plain].map((body, i) => `{"custom_id": "r${i}", "method": "POST", "url": "/v1/chat/completions", "body": ${body.replaceAll(',', ', ')}}`);
+    const [chunk] = await collect(inputRequests(stream(lines.join('\n')), '/v1/chat/completions', 2));
+    expect(chunk!.map((request) => request.params)).toEqual([exact, plain]);
+  });
 });

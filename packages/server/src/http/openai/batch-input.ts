@@ -4,6 +4,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
+import { hasInexactNumber, parseExact } from '../exact-json.js';
 import { paramsJson } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
@@ -116,7 +117,7 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
 }
 
 /** A request line that passed, with the characters of its text. */
-type CheckedLine = { customId: string; body: Record<string, unknown>; line: number; chars: number } | BatchLineError;
+type CheckedLine = { customId: string; body: Record<string, unknown>; line: number; text: string } | BatchLineError;
 
 /**
  * One input line as OpenAI's batch input format has it: `{custom_id, method: "POST", url, body: {model, ...}}`,
@@ -142,7 +143,7 @@ function checkLine({ line, text, tooLong }: FileLine, endpoint: string): Checked
   if (!isObject(body)) return fail('invalid_value', `Line ${line}: body must be an object.`, 'body');
   if (typeof body.model !== 'string' || body.model === '') return fail('missing_required_parameter', `Line ${line}: body.model must be a string.`, 'body.model');
   if (body.stream === true) return fail('invalid_value', `Line ${line}: batch requests cannot stream; remove body.stream.`, 'body.stream');
-  return { customId, body, line, chars: text!.length };
+  return { customId, body, line, text: text! };
 }
 
 /** The lines of an input file that are not blank, each checked. */
@@ -181,6 +182,13 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
   return { errors, requests, model };
 }
 
+/** A line's body as compact JSON text, its numbers as written (`JSON.parse` rounds an int64 `seed`). */
+function bodyJson({ body, text }: { body: Record<string, unknown>; text: string }): string | string[] {
+  if (!hasInexactNumber(text)) return paramsJson(body, text.length);
+  const exact = parseExact(text) as { body: Record<string, unknown> };
+  return paramsJson(exact.body, text.length, true);
+}
+
 /**
  * The `expected` requests of an input file {@link checkInputFile} passed, each body kept as JSON
  * text, in chunks; fails if the file no longer reads the same (it was deleted meanwhile).
@@ -192,7 +200,7 @@ export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: st
   for await (const checked of checkedLines(chunks, endpoint)) {
     if ('code' in checked) throw changed();
     count++;
-    batch.push({ customId: checked.customId, params: paramsJson(checked.body, checked.chars) });
+    batch.push({ customId: checked.customId, params: bodyJson(checked) });
     if (batch.length === REQUESTS_PER_CHUNK) {
       yield batch;
       batch = [];
