@@ -26,7 +26,12 @@ export function withParams(call: BackendCall, params: Record<string, unknown>): 
 
 /** A provider's answer, classified. A backend never throws for a provider's fault: it answers one of these. */
 export type BackendOutcome =
-  | { kind: 'message'; message: Message }
+  | {
+      kind: 'message';
+      message: Message;
+      /** The message as the provider wrote it, on one line, when `JSON.stringify(message)` would change a number in it. */
+      messageText?: string;
+    }
   | {
       kind: 'error';
       /** True when the same call may succeed later (429, 5xx, 529, timeouts, dropped connections). */

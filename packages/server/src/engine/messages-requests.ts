@@ -35,7 +35,7 @@ export const messagesRequests: RequestKind = {
     const { key, lane, params, paramsText, signal, attempt, prefixKey } = context;
     const outcome = await lane.callWith((backend) => sendMessages(backend, { params, paramsText, signal, attempt, routingKey: prefixKey }), 'batch', context);
     if (outcome === null || outcome.kind === 'error') return outcome;
-    const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message), usage: usageOf(outcome.message) };
+    const completion: Completion = { key, type: 'succeeded', result: succeededResult(outcome.message, outcome.messageText), usage: usageOf(outcome.message) };
     return { kind: 'succeeded', completion, model: outcome.message.model };
   },
 

@@ -1,8 +1,8 @@
 import type { Message } from '@batchd/sdk';
 
-/** The stored result of a message batch request that succeeded: `{"type":"succeeded","message":…}`. */
-export function succeededResult(message: Message): string {
-  return `{"type":"succeeded","message":${JSON.stringify(message)}}`;
+/** The stored result of a message batch request that succeeded: `{"type":"succeeded","message":…}`; `text`, the message's own one-line JSON, when given. */
+export function succeededResult(message: Message, text?: string): string {
+  return `{"type":"succeeded","message":${text ?? JSON.stringify(message)}}`;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { backendAgainstFake } from '../../../test-support/fakes/backend-against-fake.js';
 import { anthropicMessage } from '../../../test-support/fakes/fake-answers.js';
@@ -59,6 +61,25 @@ describe('AnthropicBackend', () => {
     const custom = { ...anthropicMessage(params), content: [{ type: 'future_block', payload: [1, 2] }], extra: { x: 1 } };
     const { backend: anthropic } = await setup({ respond: () => custom });
     expect(await send(anthropic)).toEqual({ kind: 'message', message: custom });
+  });
+
+  it("keeps the Message's text when reading it as doubles would change a number in it", async () => {
+    const exact = '{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"t","name":"pick","input":{"n":18446744073709551615}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}';
+    const plain = exact.replace('18446744073709551615', '7');
+    const pretty = JSON.stringify(JSON.parse(exact), null, 2).replace('18446744073709552000', '18446744073709551615');
+    const answers = [exact, plain, pretty];
+    const server = createServer((_request, response) => response.setHeader('content-type', 'application/json').end(answers.shift()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const anthropic = new AnthropicBackend({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: API_KEY });
+    try {
+      expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(exact), messageText: exact });
+      expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(plain) });
+      // Text on several lines cannot be a results line: the parsed message is kept alone.
+      expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(exact) });
+    } finally {
+      await anthropic.close();
+      server.close();
+    }
   });
 
   const faults: Array<[FakeFault, Partial<BackendOutcome>]> = [

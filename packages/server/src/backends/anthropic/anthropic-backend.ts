@@ -1,4 +1,5 @@
 import type { Message } from '@batchd/sdk';
+import { hasInexactNumber } from '../../json.js';
 import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
@@ -7,7 +8,8 @@ import { ReplicatedBackend } from '../replicas/replicated-backend.js';
 
 /**
  * The Anthropic API, or any server that speaks it: each call POSTs the request's params, exactly as
- * given, to `{url}/v1/messages`, and answers the provider's `Message` unchanged.
+ * given, to `{url}/v1/messages`, and answers the provider's `Message` unchanged (its text too, when
+ * reading it as doubles would change a number in it).
  *
  * Calls go through one keep-alive undici `Pool` per replica (see `replicas/replica-set.ts`). A call that takes longer than `timeoutMs`
  * (headers and body together) is aborted and answered as a retryable `timeout_error`. A 2xx whose
@@ -36,6 +38,7 @@ export interface AnthropicBackendOptions {
 }
 
 const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+const LINE_BREAK = /[\r\n]/;
 
 function isMessage(value: unknown): value is Message {
   if (typeof value !== 'object' || value === null) return false;
@@ -85,7 +88,9 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
     const message = parseMessage(text);
-    return message === null ? invalidResponseBody(status) : { kind: 'message', message };
+    if (message === null) return invalidResponseBody(status);
+    // A number a double would change (a model's uint64 in a tool's input) is kept as written.
+    return hasInexactNumber(text) && !LINE_BREAK.test(text) ? { kind: 'message', message, messageText: text } : { kind: 'message', message };
   }
 
   /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */

@@ -1,10 +1,10 @@
 import { setImmediate } from 'node:timers/promises';
-import { isObject } from '../../json.js';
+import { hasInexactNumber, isObject } from '../../json.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
-import { hasInexactNumber, parseExact } from '../exact-json.js';
+import { parseExact } from '../exact-json.js';
 import { paramsJson } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
