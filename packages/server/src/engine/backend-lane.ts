@@ -151,11 +151,11 @@ export class BackendLane {
   }
 
   /**
-   * Calls the backend with Messages params once a slot is free, then learns from the answer;
-   * `routingKey` picks the replica (see `backends/replicas/`).
+   * Calls the backend with Messages params (and their text, when at hand) once a slot is free,
+   * then learns from the answer; `routingKey` picks the replica (see `backends/replicas/`).
    */
-  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, routingKey?: string): Promise<BackendOutcome> {
-    return (await this.callWith((backend) => sendMessages(backend, { params, signal, routingKey }), priority))!;
+  async call(params: Record<string, unknown>, signal: AbortSignal, priority: Priority, routingKey?: string, paramsText?: string): Promise<BackendOutcome> {
+    return (await this.callWith((backend) => sendMessages(backend, { params, paramsText, signal, routingKey }), priority))!;
   }
 
   /**
@@ -198,7 +198,7 @@ export class BackendLane {
    * Opens a streaming call as an interactive call; its slot is held until the stream closes.
    * Only for backends with `stream`.
    */
-  async stream(params: Record<string, unknown>, signal: AbortSignal, routingKey?: string): Promise<OpenStream> {
+  async stream(params: Record<string, unknown>, signal: AbortSignal, routingKey?: string, paramsText?: string): Promise<OpenStream> {
     const open = this.backend.stream?.bind(this.backend);
     if (!open) throw new Error(`backend ${this.name} does not stream`);
     await this.acquire('interactive');
@@ -208,7 +208,7 @@ export class BackendLane {
       this.release();
     };
     try {
-      const answer = await open({ params, signal, routingKey });
+      const answer = await open({ params, paramsText, signal, routingKey });
       if (answer.kind === 'stream') answer.body.once('close', done);
       else done();
       return answer;

@@ -11,6 +11,11 @@ import { BoundedValue, type JsonLimits } from './json-bounds.js';
  * (its content-length) are too many before anything is read.
  */
 export async function readBoundedJson(body: Readable, limits: JsonLimits, path: string, declaredBytes = 0): Promise<unknown> {
+  return (await readBoundedJsonText(body, limits, path, declaredBytes))?.value;
+}
+
+/** {@link readBoundedJson}, with the body's text beside its value; undefined for no body. */
+export async function readBoundedJsonText(body: Readable, limits: JsonLimits, path: string, declaredBytes = 0): Promise<{ value: unknown; text: string } | undefined> {
   const bounds = new BoundedValue(limits, path, 0);
   bounds.checkSize(declaredBytes);
   const tokenizer = new Tokenizer({ stringBufferSize: 4096 });
@@ -38,8 +43,9 @@ export async function readBoundedJson(body: Readable, limits: JsonLimits, path: 
   parts.push(decoder.end());
   // An empty body is no body, whatever its content type (see empty-body.ts).
   if (bytes === 0) return undefined;
+  const whole = parts.join('');
   try {
-    return JSON.parse(parts.join(''));
+    return { value: JSON.parse(whole), text: whole };
   } catch (error) {
     throw notJson((error as Error).message);
   }

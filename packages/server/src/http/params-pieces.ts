@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PROTO_KEY, RawNumber } from './exact-json.js';
+import { hasInexactNumber } from '../json.js';
+import { parseExact, PROTO_KEY, RawNumber } from './exact-json.js';
 
 /** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
 export const PIECE_CHARS = 256 * 1024;
@@ -90,4 +91,9 @@ export function paramsJson(params: unknown, size: number, kept = false): string 
 /** Characters of JSON text held by `text`, whole or in pieces. */
 export function textLength(text: string | string[]): number {
   return typeof text === 'string' ? text.length : text.reduce((sum, piece) => sum + piece.length, 0);
+}
+
+/** The compact text of JSON `text` with its numbers as written, when `JSON.parse` would change one of them; else undefined. */
+export function exactParamsText(text: string): string | undefined {
+  return hasInexactNumber(text) ? stringifyInPieces(parseExact(text)).join('') : undefined;
 }

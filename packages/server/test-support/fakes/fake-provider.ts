@@ -52,6 +52,8 @@ export interface FakeProviderOptions {
   apiKey?: string;
   /** Builds the answer body from the parsed request body instead of the echo answer. */
   respond?: (body: unknown) => unknown;
+  /** Writes the answer body itself, from the request body's text: numbers `JSON.stringify` cannot write. */
+  respondText?: (text: string) => string;
   /** Answers in its own time, instead of `latencyMs` and `respond` (a model of a provider's cache, say). */
   serve?: (body: unknown) => Promise<unknown>;
   /** Keeps every request in `requests`. Defaults to true; benchmarks turn it off so memory stays flat. */
@@ -238,6 +240,7 @@ export class FakeProvider {
     if (latencyMs > 0) await delay(latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
     if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));
+    if (this.#options.respondText) return this.#send(response, 200, this.#options.respondText(text));
     const answer = this.#options.respond?.(body) ?? answerOf(body);
     this.#send(response, 200, JSON.stringify(answer));
   }

@@ -4,9 +4,10 @@ import type { BackendOutcome } from '../../backends/backend.js';
 import type { Lanes } from '../../engine/lanes.js';
 import { validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
-import { readBoundedJson } from '../bounded-json.js';
+import { readBoundedJsonText } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
+import { exactParamsText } from '../params-pieces.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */
@@ -32,7 +33,8 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
 /**
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
  * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
- * backend is cache-aware and has replicas.
+ * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
+ * go through as written.
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
   app.register(async (scope) => {
@@ -40,7 +42,8 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => {
       try {
-        return await readBoundedJson(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
+        const body = await readBoundedJsonText(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
+        return body && { params: body.value, paramsText: exactParamsText(body.text) };
       } catch (error) {
         // A client still sending reads the answer once what is left of its body is drained.
         await drainBody(payload, 2 * PARAMS_LIMITS.maxBytes, UPLOAD_IDLE_MS);
@@ -49,7 +52,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
     });
     scope.post('/v1/messages', async (request, reply) => {
       // No body is an empty object: the answer names the first missing field.
-      const params = (request.body ?? {}) as Record<string, unknown>;
+      const { params = {}, paramsText } = (request.body ?? {}) as { params?: Record<string, unknown>; paramsText?: string };
       const streaming = typeof params === 'object' && params !== null && params.stream === true;
       const invalid = validateParams(streaming ? { ...params, stream: false } : params);
       if (invalid !== null) throw invalidRequest(invalid);
@@ -64,15 +67,16 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
       const routingKey = lane.prefixOf(params, 'messages')?.key;
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
-        const answer = await lane.stream(params, controller.signal, routingKey);
+        const answer = await lane.stream(params, controller.signal, routingKey, paramsText);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(params, controller.signal, 'interactive', routingKey);
+      const outcome = await lane.call(params, controller.signal, 'interactive', routingKey, paramsText);
       if (outcome.kind === 'error') throw errorOf(outcome);
-      return outcome.message;
+      if (outcome.messageText === undefined) return outcome.message;
+      return reply.type('application/json; charset=utf-8').send(outcome.messageText);
     });
   });
 }
