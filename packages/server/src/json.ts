@@ -26,13 +26,21 @@ function stringEnd(text: string, from: number): number {
   return text.length;
 }
 
-/** Whether valid JSON `text` holds a number `JSON.parse` would not give back as written. */
+/** Tokens {@link hasInexactNumber} looks at before it answers that there may be such a number. */
+const SCAN_BUDGET = 100_000;
+
+/**
+ * Whether valid JSON `text` may hold a number `JSON.parse` would not give back as written: false
+ * means it holds none. A text with more strings and numbers than the scan looks at is a maybe.
+ */
 export function hasInexactNumber(text: string): boolean {
   if (!MAYBE_INEXACT.test(text)) return false;
-  QUOTE_OR_NUMBER.lastIndex = 0;
-  for (let match = QUOTE_OR_NUMBER.exec(text); match !== null; match = QUOTE_OR_NUMBER.exec(text)) {
+  const tokens = new RegExp(QUOTE_OR_NUMBER);
+  let budget = SCAN_BUDGET;
+  for (let match = tokens.exec(text); match !== null; match = tokens.exec(text)) {
+    if (--budget === 0) return true;
     const token = match[0];
-    if (token === '"') QUOTE_OR_NUMBER.lastIndex = stringEnd(text, match.index + 1);
+    if (token === '"') tokens.lastIndex = stringEnd(text, match.index + 1);
     else if (String(Number(token)) !== token) return true;
   }
   return false;

@@ -1,21 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { Tokenizer, TokenParser, TokenType, type TokenizerOptions, type TokenParserOptions } from '@streamparser/json';
 
 type ParsedTokenInfo = Parameters<Tokenizer['onToken']>[0];
 type ParsedElementInfo = Parameters<TokenParser['onValue']>[0];
 
 /**
- * A JSON number kept as it was written, because `Number` would change its text: an integer past
- * 2^53 (a uint64 bound in a tool's schema, an int64 `seed`), `1e400`, `1.0`, `-0`. Written back as
- * that text by `stringifyInPieces`; anything else that reads it gets the nearest double.
+ * Stands in, as the string `"${NUMBER_TAG}${i}"`, for the i-th number of a value a double would
+ * change (an integer past 2^53, `1e400`, `1.0`, `-0`) while the value is parsed and written back
+ * by `stringifyInPieces`, which writes the number's own text there. Never shown to a client.
  */
-export class RawNumber {
-  constructor(readonly text: string) {}
-
-  toJSON(): number {
-    return Number(this.text);
-  }
-}
+export const NUMBER_TAG = randomBytes(12).toString('hex');
 
 /**
  * Stands in for the member name `"__proto__"` while a value is parsed: assigned as it is, the name
@@ -23,24 +18,34 @@ export class RawNumber {
  */
 export const PROTO_KEY = `__proto__${randomBytes(12).toString('hex')}`;
 
+/**
+ * Most numbers one value keeps as written, and most `__proto__` members it keeps; past them it
+ * holds what `JSON.parse` would. Each is spliced back on its own, and a value of millions must not
+ * hold the event loop.
+ */
+export const MAX_KEPT_NUMBERS = 10_000;
+/** Characters parsed per turn of the event loop when a whole text is parsed. */
+const CHARS_PER_TURN = 256 * 1024;
+
 class ExactTokenizer extends Tokenizer {
-  kept = 0;
+  numbers: string[] = [];
 
   protected override parseNumber(text: string): number {
     const value = Number(text);
-    if (String(value) === text) return value;
-    this.kept++;
-    return new RawNumber(text) as unknown as number;
+    if (String(value) === text || this.numbers.length >= MAX_KEPT_NUMBERS) return value;
+    this.numbers.push(text);
+    return `${NUMBER_TAG}${this.numbers.length - 1}` as unknown as number;
   }
 }
 
 const { LEFT_BRACE, RIGHT_BRACE, LEFT_BRACKET, RIGHT_BRACKET, COMMA, STRING } = TokenType;
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
 
 /**
  * `@streamparser/json`'s `JSONParser`, except that values keep what `JSON.stringify` would not
- * give back: numbers as {@link RawNumber}s, `"__proto__"` members under {@link PROTO_KEY}.
- * {@link takeKept} says whether the values parsed since it was last asked hold either, so only
- * those take the slower way back to text.
+ * give back: numbers as {@link NUMBER_TAG} markers, `"__proto__"` members under {@link PROTO_KEY}.
+ * {@link take} hands over what the values parsed since it was last called kept, so only those take
+ * the slower way back to text.
  */
 export class ExactJsonParser {
   private readonly tokenizer: ExactTokenizer;
@@ -50,7 +55,6 @@ export class ExactJsonParser {
   private readonly objects: boolean[] = [];
   private previous: TokenType | undefined;
   private protoKeys = 0;
-  private seen = 0;
 
   constructor(options: TokenizerOptions & TokenParserOptions) {
     this.tokenizer = new ExactTokenizer(options);
@@ -79,12 +83,12 @@ export class ExactJsonParser {
     this.tokenizer.write(text);
   }
 
-  /** Whether the values parsed since the last call hold a {@link RawNumber} or a {@link PROTO_KEY}. */
-  takeKept(): boolean {
-    const kept = this.tokenizer.kept + this.protoKeys;
-    const any = kept !== this.seen;
-    this.seen = kept;
-    return any;
+  /** The numbers the values parsed since the last call kept (their markers count from 0), and whether they hold a {@link PROTO_KEY}. */
+  take(): { numbers: string[]; protoKeys: boolean } {
+    const kept = { numbers: this.tokenizer.numbers, protoKeys: this.protoKeys > 0 };
+    this.tokenizer.numbers = [];
+    this.protoKeys = 0;
+    return kept;
   }
 
   private token(info: ParsedTokenInfo): void {
@@ -93,7 +97,7 @@ export class ExactJsonParser {
     this.previous = info.token;
     if (info.token === LEFT_BRACE || info.token === LEFT_BRACKET) this.objects.push(info.token === LEFT_BRACE);
     else if (info.token === RIGHT_BRACE || info.token === RIGHT_BRACKET) this.objects.pop();
-    else if (info.token === STRING && info.value === '__proto__' && this.objects.at(-1) === true && (previous === LEFT_BRACE || previous === COMMA)) {
+    else if (info.token === STRING && info.value === '__proto__' && this.objects.at(-1) === true && (previous === LEFT_BRACE || previous === COMMA) && this.protoKeys < MAX_KEPT_NUMBERS) {
       this.protoKeys++;
       return this.tokens.write({ ...info, value: PROTO_KEY });
     }
@@ -101,13 +105,22 @@ export class ExactJsonParser {
   }
 }
 
-/** Valid JSON `text` parsed with what `JSON.parse` would change kept (see {@link ExactJsonParser}). */
-export function parseExact(text: string): unknown {
-  const parser = new ExactJsonParser({ paths: ['$'], keepStack: false });
+/**
+ * Valid JSON `text` parsed with the {@link ExactJsonParser}, a slice per turn of the event loop
+ * (never between the halves of a surrogate pair); with what it kept.
+ */
+export async function parseExact(text: string): Promise<{ value: unknown; kept: { numbers: string[]; protoKeys: boolean } }> {
+  const parser = new ExactJsonParser({ paths: ['$'], keepStack: false, stringBufferSize: 4096 });
   let value: unknown;
   parser.onValue = (info) => {
     value = info.value;
   };
-  parser.write(text);
-  return value;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + CHARS_PER_TURN);
+    if (end < text.length && HIGH_SURROGATE.test(text.charAt(end - 1))) end--;
+    parser.write(text.slice(start, end));
+    start = end;
+    if (start < text.length) await setImmediate();
+  }
+  return { value, kept: parser.take() };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hasInexactNumber } from '../json.js';
-import { parseExact, PROTO_KEY, RawNumber } from './exact-json.js';
+import { NUMBER_TAG, parseExact, PROTO_KEY } from './exact-json.js';
 
 /** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
 export const PIECE_CHARS = 256 * 1024;
@@ -39,36 +39,44 @@ class Pieces {
   }
 }
 
+/** What a parse kept for the way back to text: numbers a double would change (see {@link NUMBER_TAG}), and whether a {@link PROTO_KEY} member is held. */
+export interface Kept {
+  numbers: readonly string[];
+  protoKeys: boolean;
+}
+
+const NOTHING_KEPT: Kept = { numbers: [], protoKeys: false };
+
 /**
  * `JSON.stringify(value)` as pieces of about {@link PIECE_CHARS} characters whose concatenation is
  * exactly that text, without building it: a long string's escaped text is made a piece at a time,
  * so a value holding a 31 MB string never has a second 31 MB copy, nor one as large as the whole.
- * What the exact parser kept (see `exact-json.ts`) goes back as it was written: a {@link RawNumber}
- * as its text, a {@link PROTO_KEY} member as `"__proto__"`.
+ * What a parse `kept` goes back as it was written: the text of each number marker, `"__proto__"`
+ * for a {@link PROTO_KEY} member.
  */
-export function stringifyInPieces(value: unknown): string[] {
-  // Long strings and kept numbers are stood in for by markers no client can guess, then spliced back.
+export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): string[] {
+  // Long strings are stood in for by markers no client can guess, then spliced back in pieces.
   const tag = randomBytes(16).toString('hex');
-  const spliced: (string | RawNumber)[] = [];
-  const skeleton = JSON.stringify(value, function (this: Record<string, unknown>, key, item: unknown) {
-    const written = this[key];
-    if (!(written instanceof RawNumber) && (typeof item !== 'string' || item.length <= PIECE_CHARS)) return item;
-    spliced.push(written instanceof RawNumber ? written : (item as string));
-    return `${tag}${spliced.length - 1}`;
+  const long: string[] = [];
+  const skeleton = JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item !== 'string' || item.length <= PIECE_CHARS) return item;
+    long.push(item);
+    return `${tag}${long.length - 1}`;
   });
   const pieces = new Pieces();
-  const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY})"`, 'g');
+  const numbers = kept.numbers.length > 0 ? `|${NUMBER_TAG}(\\d+)` : '';
+  const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY}${numbers})"`, 'g');
   let from = 0;
   for (const match of skeleton.matchAll(marker)) {
     pieces.addCut(skeleton.slice(from, match.index));
-    const item = match[1] === undefined ? '__proto__' : spliced[Number(match[1])]!;
-    if (item instanceof RawNumber) pieces.add(item.text);
-    else {
+    const [written, longAt, numberAt] = match;
+    if (longAt !== undefined) {
       pieces.add('"');
-      pieces.addCut(item, (fragment) => JSON.stringify(fragment).slice(1, -1));
+      pieces.addCut(long[Number(longAt)]!, (fragment) => JSON.stringify(fragment).slice(1, -1));
       pieces.add('"');
-    }
-    from = match.index + match[0].length;
+    } else if (numberAt !== undefined) pieces.add(kept.numbers[Number(numberAt)] ?? written);
+    else pieces.add('"__proto__"');
+    from = match.index + written.length;
   }
   pieces.addCut(skeleton.slice(from));
   return pieces.flush();
@@ -79,12 +87,12 @@ const PIECED_PARAMS_CHARS = 1024 * 1024;
 
 /**
  * The compact JSON text of `params`, `size` long as they arrived (bytes or characters): large
- * params as pieces, never as one string, nor one value for the store to copy. `kept`: the params
- * hold what the exact parser kept, to be written back as given.
+ * params as pieces, never as one string, nor one value for the store to copy; what their parse
+ * `kept` written back as given.
  */
-export function paramsJson(params: unknown, size: number, kept = false): string | string[] {
-  if (size <= PIECE_CHARS && !kept) return JSON.stringify(params);
-  const pieces = stringifyInPieces(params);
+export function paramsJson(params: unknown, size: number, kept: Kept = NOTHING_KEPT): string | string[] {
+  if (size <= PIECE_CHARS && kept.numbers.length === 0 && !kept.protoKeys) return JSON.stringify(params);
+  const pieces = stringifyInPieces(params, kept);
   return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
 }
 
@@ -94,6 +102,8 @@ export function textLength(text: string | string[]): number {
 }
 
 /** The compact text of JSON `text` with its numbers as written, when `JSON.parse` would change one of them; else undefined. */
-export function exactParamsText(text: string): string | undefined {
-  return hasInexactNumber(text) ? stringifyInPieces(parseExact(text)).join('') : undefined;
+export async function exactParamsText(text: string): Promise<string | undefined> {
+  if (!hasInexactNumber(text)) return undefined;
+  const { value, kept } = await parseExact(text);
+  return stringifyInPieces(value, kept).join('');
 }

@@ -96,6 +96,7 @@ describe('parseCreateBody', () => {
     ['bad custom_id', '{"requests":[{"custom_id":"a b","params":{}}]}', /Invalid custom_id "a b"/],
     ['long custom_id', `{"requests":[{"custom_id":"${'x'.repeat(65)}","params":{}}]}`, /custom_id must match/],
     ['numeric custom_id', '{"requests":[{"custom_id":7,"params":{}}]}', /Invalid custom_id 7/],
+    ['numeric custom_id a double would change', '{"requests":[{"params":{"n":1.0},"custom_id":1.50}]}', /Invalid custom_id 1\.50: /],
     ['duplicate custom_id', '{"requests":[{"custom_id":"a","params":{}},{"custom_id":"a","params":{}}]}', /requests.1.custom_id: Duplicate custom_id "a"/],
     ['missing params', '{"requests":[{"custom_id":"a"}]}', /requests.0.params: Field required/],
     ['params not an object', '{"requests":[{"custom_id":"a","params":[1]}]}', /requests.0.params: Input should be a valid object/],

@@ -7,7 +7,7 @@ import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
 import { paramsGarbage } from '../../large-garbage.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
-import { ExactJsonParser } from '../exact-json.js';
+import { ExactJsonParser, NUMBER_TAG } from '../exact-json.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
 import { paramsJson, textLength } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
@@ -160,19 +160,22 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     // Drop the element from the array the parser is building, so the body is never held whole.
     delete (parent as unknown[])[key as number];
     const request = value as { custom_id?: unknown; params?: unknown };
-    const failure = checkRequest(request, key as number);
+    const kept = parser.take();
+    const failure = checkRequest(request, key as number, kept.numbers);
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    const params = paramsJson(request.params, shape.paramsBytes, parser.takeKept());
+    const params = paramsJson(request.params, shape.paramsBytes, kept);
     pendingChars += textLength(params);
     pending.push({ customId, params });
   };
 
-  function checkRequest({ custom_id: customId, params }: { custom_id?: unknown; params?: unknown }, index: number): ApiError | null {
+  function checkRequest({ custom_id: customId, params }: { custom_id?: unknown; params?: unknown }, index: number, numbers: readonly string[]): ApiError | null {
     if (customId === undefined) return invalidRequest(`requests.${index}.custom_id: Field required`);
-    if (typeof customId !== 'string' || !CUSTOM_ID_PATTERN.test(customId)) {
-      return invalidRequest(`requests.${index}.custom_id: Invalid custom_id ${JSON.stringify(customId)}: custom_id must match ^[a-zA-Z0-9_-]{1,64}$`);
+    // A number a double would change arrives as a marker string: it is shown as written.
+    const number = typeof customId === 'string' && customId.startsWith(NUMBER_TAG) ? numbers[Number(customId.slice(NUMBER_TAG.length))] : undefined;
+    if (number !== undefined || typeof customId !== 'string' || !CUSTOM_ID_PATTERN.test(customId)) {
+      return invalidRequest(`requests.${index}.custom_id: Invalid custom_id ${number ?? JSON.stringify(customId)}: custom_id must match ^[a-zA-Z0-9_-]{1,64}$`);
     }
     if (seen.has(customId)) return invalidRequest(`requests.${index}.custom_id: Duplicate custom_id "${customId}": each custom_id must be unique within the batch`);
     if (params === undefined) return invalidRequest(`requests.${index}.params: Field required`);

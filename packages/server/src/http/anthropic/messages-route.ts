@@ -43,7 +43,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
     scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => {
       try {
         const body = await readBoundedJsonText(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
-        return body && { params: body.value, paramsText: exactParamsText(body.text) };
+        return body && { params: body.value, paramsText: await exactParamsText(body.text) };
       } catch (error) {
         // A client still sending reads the answer once what is left of its body is drained.
         await drainBody(payload, 2 * PARAMS_LIMITS.maxBytes, UPLOAD_IDLE_MS);

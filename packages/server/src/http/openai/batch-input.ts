@@ -183,10 +183,10 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
 }
 
 /** A line's body as compact JSON text, its numbers as written (`JSON.parse` rounds an int64 `seed`). */
-function bodyJson({ body, text }: { body: Record<string, unknown>; text: string }): string | string[] {
+async function bodyJson({ body, text }: { body: Record<string, unknown>; text: string }): Promise<string | string[]> {
   if (!hasInexactNumber(text)) return paramsJson(body, text.length);
-  const exact = parseExact(text) as { body: Record<string, unknown> };
-  return paramsJson(exact.body, text.length, true);
+  const { value, kept } = await parseExact(text);
+  return paramsJson((value as { body: unknown }).body, text.length, kept);
 }
 
 /**
@@ -200,7 +200,7 @@ export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: st
   for await (const checked of checkedLines(chunks, endpoint)) {
     if ('code' in checked) throw changed();
     count++;
-    batch.push({ customId: checked.customId, params: bodyJson(checked) });
+    batch.push({ customId: checked.customId, params: await bodyJson(checked) });
     if (batch.length === REQUESTS_PER_CHUNK) {
       yield batch;
       batch = [];
