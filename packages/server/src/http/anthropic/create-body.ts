@@ -130,9 +130,9 @@ function decodeUtf8(decoder: TextDecoder, chunk?: Buffer): string {
  * Parses a create body (`{"requests":[{custom_id, params}, ...]}`) as it streams in, checking
  * the envelope as it goes: size, count, shape, each request's bounds (`limits.params`),
  * `custom_id` pattern and uniqueness. Yields the requests in chunks with each `params` as
- * compact JSON text (large ones in pieces), numbers and members as written; throws an {@link ApiError} at the first violation.
- * Memory stays bounded by the chunk size and one request's bounds, not the body size. Every byte
- * read is also fed to `digest`, when given.
+ * compact JSON text (large ones in pieces), numbers and members as written (see `exact-json.ts`);
+ * throws an {@link ApiError} at the first violation. Memory stays bounded by the chunk size and
+ * one request's bounds, not the body size. Every byte read is also fed to `digest`, when given.
  */
 export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits, digest?: Hash): AsyncGenerator<NewRequest[]> {
   const seen = new Set<string>();
