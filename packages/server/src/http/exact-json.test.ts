@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate } from 'node:timers/promises';
-import { ExactJsonParser, MAX_KEPT_NUMBERS, NUMBER_TAG, parseExact, PROTO_KEY } from './exact-json.js';
-import { exactParamsText, paramsJson, PIECE_CHARS, stringifyInPieces, type Kept } from './params-pieces.js';
+import { ExactJsonParser, MAX_KEPT_NUMBERS, NUMBER_TAG, PROTO_KEY } from './exact-json.js';
+import { exactParamsText, paramsJson, parseExact, PIECE_CHARS, stringifyInPieces, type Kept } from './params-pieces.js';
 
 /** Parses `text` whole with the exact parser; returns the top value and what it kept. */
 function parseStreamed(text: string): { value: unknown; kept: Kept } {

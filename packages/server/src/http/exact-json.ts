@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
 import { Tokenizer, TokenParser, TokenType, type TokenizerOptions, type TokenParserOptions } from '@streamparser/json';
 
 type ParsedTokenInfo = Parameters<Tokenizer['onToken']>[0];
@@ -24,8 +23,6 @@ export const PROTO_KEY = `__proto__${randomBytes(12).toString('hex')}`;
  * hold the event loop.
  */
 export const MAX_KEPT_NUMBERS = 10_000;
-/** Characters parsed per turn of the event loop when a whole text is parsed. */
-const CHARS_PER_TURN = 256 * 1024;
 
 class ExactTokenizer extends Tokenizer {
   numbers: string[] = [];
@@ -39,7 +36,6 @@ class ExactTokenizer extends Tokenizer {
 }
 
 const { LEFT_BRACE, RIGHT_BRACE, LEFT_BRACKET, RIGHT_BRACKET, COMMA, STRING } = TokenType;
-const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
 
 /**
  * `@streamparser/json`'s `JSONParser`, except that values keep what `JSON.stringify` would not
@@ -103,24 +99,4 @@ export class ExactJsonParser {
     }
     this.tokens.write(info);
   }
-}
-
-/**
- * Valid JSON `text` parsed with the {@link ExactJsonParser}, a slice per turn of the event loop
- * (never between the halves of a surrogate pair); with what it kept.
- */
-export async function parseExact(text: string): Promise<{ value: unknown; kept: { numbers: string[]; protoKeys: boolean } }> {
-  const parser = new ExactJsonParser({ paths: ['$'], keepStack: false, stringBufferSize: 4096 });
-  let value: unknown;
-  parser.onValue = (info) => {
-    value = info.value;
-  };
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + CHARS_PER_TURN);
-    if (end < text.length && HIGH_SURROGATE.test(text.charAt(end - 1))) end--;
-    parser.write(text.slice(start, end));
-    start = end;
-    if (start < text.length) await setImmediate();
-  }
-  return { value, kept: parser.take() };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { hasInexactNumber } from '../json.js';
-import { NUMBER_TAG, parseExact, PROTO_KEY } from './exact-json.js';
+import { ExactJsonParser, NUMBER_TAG, PROTO_KEY } from './exact-json.js';
 
 /** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
 export const PIECE_CHARS = 256 * 1024;
@@ -99,6 +100,25 @@ export function paramsJson(params: unknown, size: number, kept: Kept = NOTHING_K
 /** Characters of JSON text held by `text`, whole or in pieces. */
 export function textLength(text: string | string[]): number {
   return typeof text === 'string' ? text.length : text.reduce((sum, piece) => sum + piece.length, 0);
+}
+
+/**
+ * Valid JSON `text` parsed with the {@link ExactJsonParser}, a piece per turn of the event loop;
+ * with what it kept.
+ */
+export async function parseExact(text: string): Promise<{ value: unknown; kept: Kept }> {
+  const parser = new ExactJsonParser({ paths: ['$'], keepStack: false, stringBufferSize: 4096 });
+  let value: unknown;
+  parser.onValue = (info) => {
+    value = info.value;
+  };
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    parser.write(text.slice(start, end));
+    start = end;
+    if (start < text.length) await setImmediate();
+  }
+  return { value, kept: parser.take() };
 }
 
 /** The compact text of JSON `text` with its numbers as written, when `JSON.parse` would change one of them; else undefined. */

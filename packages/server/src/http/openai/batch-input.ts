@@ -4,8 +4,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
-import { parseExact } from '../exact-json.js';
-import { paramsJson } from '../params-pieces.js';
+import { paramsJson, parseExact } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
