@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
+import { holdsLongString, PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
 
 describe('stringifyInPieces', () => {
   it('gives exactly JSON.stringify in pieces, escapes and surrogate pairs intact at every cut', () => {
@@ -25,4 +25,29 @@ describe('stringifyInPieces', () => {
     }
   });
 
+  it('gives exactly JSON.stringify for a value with no long string, cut into pieces', () => {
+    const value = { model: 'm', tools: Array.from({ length: 200_000 }, (_, i) => (i % 3 === 0 ? { n: i, s: 'é\n' } : i)) };
+    const pieces = stringifyInPieces(value);
+    expect(pieces.join('')).toBe(JSON.stringify(value));
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(2 * PIECE_CHARS);
+  });
+});
+
+describe('holdsLongString', () => {
+  const long = 'x'.repeat(PIECE_CHARS + 1);
+
+  it('finds a string longer than a piece wherever it sits', () => {
+    expect(holdsLongString(long)).toBe(true);
+    expect(holdsLongString({ a: [1, { b: [[null, long]] }] })).toBe(true);
+    expect(holdsLongString([{ deep: { deeper: { text: long } } }, 2])).toBe(true);
+    let nested: unknown = long;
+    for (let depth = 0; depth < 100_000; depth++) nested = [nested];
+    expect(holdsLongString(nested)).toBe(true);
+  });
+
+  it('passes a value whose strings are at most a piece, and its keys', () => {
+    expect(holdsLongString({ [long]: 1, a: ['x'.repeat(PIECE_CHARS)], n: [1, true, null] })).toBe(false);
+    expect(holdsLongString(Array.from({ length: 100_000 }, (_, i) => ({ i, s: 'short' })))).toBe(false);
+  });
 });

@@ -57,13 +57,16 @@ const NOTHING_KEPT: Kept = { numbers: [], protoKeys: false };
  */
 export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): string[] {
   // Long strings are stood in for by markers no client can guess, then spliced back in pieces.
+  // A replacer costs a call per value (a params of a million numbers: 0.3 s against 12 ms), so only a value holding a long string pays it.
   const tag = randomBytes(16).toString('hex');
   const long: string[] = [];
-  const skeleton = JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item !== 'string' || item.length <= PIECE_CHARS) return item;
-    long.push(item);
-    return `${tag}${long.length - 1}`;
-  });
+  const skeleton = !holdsLongString(value)
+    ? JSON.stringify(value)
+    : JSON.stringify(value, (_key, item: unknown) => {
+        if (typeof item !== 'string' || item.length <= PIECE_CHARS) return item;
+        long.push(item);
+        return `${tag}${long.length - 1}`;
+      });
   const pieces = new Pieces();
   const numbers = kept.numbers.length > 0 ? `|${NUMBER_TAG}(\\d+)` : '';
   const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY}${numbers})"`, 'g');
@@ -81,6 +84,22 @@ export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): st
   }
   pieces.addCut(skeleton.slice(from));
   return pieces.flush();
+}
+
+/** Whether a string longer than {@link PIECE_CHARS} is anywhere in parsed JSON `value`: a walk without recursion, so no depth can overflow it. */
+export function holdsLongString(value: unknown): boolean {
+  const open: unknown[] = [value];
+  while (open.length > 0) {
+    const item = open.pop();
+    if (typeof item === 'string') {
+      if (item.length > PIECE_CHARS) return true;
+    } else if (Array.isArray(item)) {
+      for (const inner of item) if (typeof inner === 'object' || typeof inner === 'string') open.push(inner);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const inner of Object.values(item)) if (typeof inner === 'object' || typeof inner === 'string') open.push(inner);
+    }
+  }
+  return false;
 }
 
 /** Params longer than this, in characters of JSON text, are kept as pieces. */
