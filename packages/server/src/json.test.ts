@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasInexactNumber } from './json.js';
+import { hasInexactNumber, pastShape } from './json.js';
 
 describe('hasInexactNumber', () => {
   /** A JSON number text of a random form: sign, integer digits, fraction, exponent. */
@@ -30,5 +30,53 @@ describe('hasInexactNumber', () => {
     for (const exact of ['0', '-1', '0.5', '-0.25', '123456789012345', '1e+21', '1.5e-7', '0.000001']) expect(hasInexactNumber(`[${exact}]`), exact).toBe(false);
     expect(hasInexactNumber('{"s":"1.0 -0 1e5 12345678901234567890","t":"\\\\","u":"\\" 1.0"}')).toBe(false);
     expect(hasInexactNumber('{"s":"\\\\",  "n":1.0}')).toBe(true);
+  });
+});
+
+describe('pastShape', () => {
+  /** Levels and values-and-keys of a parsed JSON value, counted by walking it. */
+  function shapeOf(value: unknown): { depth: number; elements: number } {
+    if (typeof value !== 'object' || value === null) return { depth: 0, elements: 1 };
+    const entries = Array.isArray(value) ? value.map((item) => [item, 0] as const) : Object.values(value).map((item) => [item, 1] as const);
+    let depth = 0;
+    let elements = 1;
+    for (const [item, key] of entries) {
+      const inner = shapeOf(item);
+      depth = Math.max(depth, inner.depth);
+      elements += inner.elements + key;
+    }
+    return { depth: depth + 1, elements };
+  }
+
+  /** A random JSON value: strings with quotes, escapes and brackets in them, numbers of every form, literals, nesting. */
+  function randomValue(random: () => number, level: number): unknown {
+    const pick = random();
+    if (level < 6 && pick < 0.25) return Array.from({ length: Math.floor(random() * 5) }, () => randomValue(random, level + 1));
+    if (level < 6 && pick < 0.5) {
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, (_, i) => [`k${i}"[{\\`, randomValue(random, level + 1)]));
+    }
+    if (pick < 0.7) return ['', 'a"b', '\\', '[{', '}]', '\\"', 'é🌍\n'][Math.floor(random() * 7)];
+    if (pick < 0.9) return [0, -1.5e-7, 12345678901234567890, 0.1, -0][Math.floor(random() * 5)];
+    return [true, false, null][Math.floor(random() * 3)];
+  }
+
+  it('counts levels and values as a walk of the parsed value does, in 2,000 random texts', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let i = 0; i < 2_000; i++) {
+      const value = randomValue(random, 0);
+      const text = JSON.stringify(value, null, i % 2 === 0 ? undefined : '\t');
+      const { depth, elements } = shapeOf(value);
+      expect(pastShape(text, { maxDepth: depth, maxElements: elements }), text).toBeUndefined();
+      if (depth > 0) expect(pastShape(text, { maxDepth: depth - 1, maxElements: elements }), text).toBe('depth');
+      expect(pastShape(text, { maxDepth: depth, maxElements: elements - 1 }), text).toBe('elements');
+    }
+  });
+
+  it('stops at the first level or value past its shape', () => {
+    const shape = { maxDepth: 64, maxElements: 100_000 };
+    expect(pastShape('['.repeat(10_000_000), shape)).toBe('depth');
+    expect(pastShape(`[${'1,'.repeat(10_000_000)}1]`, shape)).toBe('elements');
+    expect(pastShape(`"${'['.repeat(1_000_000)}"`, shape)).toBeUndefined();
   });
 });

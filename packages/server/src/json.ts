@@ -45,3 +45,62 @@ export function hasInexactNumber(text: string): boolean {
   }
   return false;
 }
+
+/** The shape one request's params may have: levels of objects and arrays (the value itself the first), and values and keys. */
+export interface JsonShape {
+  /** Most levels of objects and arrays, the value itself being the first. */
+  maxDepth: number;
+  /** Most values and object keys, the value itself included. */
+  maxElements: number;
+}
+
+/** Far past what a conversation, its tools' schemas and its content blocks need, yet low enough that the parsed request stays small. */
+export const PARAMS_SHAPE: JsonShape = { maxDepth: 64, maxElements: 100_000 };
+
+/** Whether the character `code` may be part of a number, `true`, `false` or `null`. */
+const inLiteral = (code: number) => (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || code === 0x2e || code === 0x2d || code === 0x2b || code === 0x45;
+
+/** Where the number, `true`, `false` or `null` starting at `from` ends: at the next character that is not part of one. */
+function literalEnd(text: string, from: number): number {
+  let at = from + 1;
+  while (at < text.length && inLiteral(text.charCodeAt(at))) at++;
+  return at;
+}
+
+/**
+ * What of `shape` JSON `text` goes past, counted as `JSON.parse` would build it but without
+ * building anything, and read no further than that: `'depth'` for objects and arrays nested
+ * deeper, `'elements'` for more values and keys, undefined for neither. Strings are skipped a
+ * whole at a time, so a long prompt costs little to read.
+ */
+export function pastShape(text: string, shape: JsonShape): 'depth' | 'elements' | undefined {
+  let depth = 0;
+  let elements = 0;
+  for (let at = 0; at < text.length; ) {
+    const code = text.charCodeAt(at);
+    if (code === 0x22) {
+      elements++;
+      at = stringEnd(text, at + 1);
+    } else if (code === 0x5b || code === 0x7b) {
+      elements++;
+      if (++depth > shape.maxDepth) return 'depth';
+      at++;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+      at++;
+    } else if (code === 0x2c || code === 0x3a || code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) at++;
+    else {
+      elements++;
+      at = literalEnd(text, at);
+    }
+    if (elements > shape.maxElements) return 'elements';
+  }
+  return undefined;
+}
+
+/** What {@link pastShape} found, said of `subject`. */
+export function shapeError(past: 'depth' | 'elements', subject: string, shape: JsonShape): string {
+  return past === 'depth'
+    ? `${subject} is nested deeper than the maximum of ${shape.maxDepth} levels`
+    : `${subject} has more than the maximum of ${shape.maxElements} JSON values and keys`;
+}

@@ -1,24 +1,17 @@
 import { TokenType } from '@streamparser/json';
+import { PARAMS_SHAPE, type JsonShape } from '../json.js';
 import { invalidRequest, requestTooLarge } from './api-error.js';
 
 /** Bounds on one JSON value from a client, checked token by token as it streams in. */
-export interface JsonLimits {
+export interface JsonLimits extends JsonShape {
   /** Most bytes of JSON text, as it arrived. */
   maxBytes: number;
-  /** Most levels of objects and arrays, the value itself being the first. */
-  maxDepth: number;
-  /** Most values and object keys, the value itself included. */
-  maxElements: number;
 }
 
 const MiB = 1024 * 1024;
 
-/**
- * Bounds on one request's Messages params, in a batch or on `POST /v1/messages`: the hosted
- * API's 32 MB for a request, and depth and counts far past what a conversation, its tools'
- * schemas and its content blocks need, yet low enough that the parsed request stays small.
- */
-export const PARAMS_LIMITS: JsonLimits = { maxBytes: 32 * MiB, maxDepth: 64, maxElements: 100_000 };
+/** Bounds on one request's Messages params, in a batch or on `POST /v1/messages`: the hosted API's 32 MB for a request, and {@link PARAMS_SHAPE}. */
+export const PARAMS_LIMITS: JsonLimits = { maxBytes: 32 * MiB, ...PARAMS_SHAPE };
 
 /**
  * Watches the tokens of one JSON value (from `@streamparser/json`'s tokenizer), starting at the

@@ -7,7 +7,8 @@ import { processMemory } from '../../test-support/process/process-memory.js';
 
 /**
  * OpenAI batch input files with extreme lines, on a real server: one of 64 MiB (over the 32 MiB
- * line cap: the batch fails naming that line), 20,000 ordinary lines, and one line of 25 MiB
+ * line cap: the batch fails naming that line), one nesting 30 MiB of brackets (past the 64
+ * levels a body may have), 20,000 ordinary lines, and one line of 25 MiB
  * (accepted and run). While each batch is created, a poller asks `/health` again and again: every
  * poll must be answered (the longest gap between answers is printed, not asserted), and the
  * server's peak memory (VmHWM) stays bounded.
@@ -16,8 +17,9 @@ import { processMemory } from '../../test-support/process/process-memory.js';
 const MiB = 1024 * 1024;
 const MAX_LINE_BYTES = 32 * MiB;
 /**
- * Peak memory allowed to the server after the 64 MiB line (checked first, on a fresh server): the
- * line is dropped as it streams; joining it, decoding and parsing it would pass this.
+ * Peak memory allowed to the server after the 64 MiB line and the 30 MiB of brackets (checked
+ * first, on a fresh server): the first is dropped as it streams, the second read without being
+ * parsed; joining the first, or parsing either, would pass this.
  */
 const OVER_CAP_RSS_LIMIT_MIB = 256;
 /** Peak memory allowed to the server at the end, after running the 25 MiB line: about twenty copies of it. */
@@ -100,6 +102,15 @@ describe('OpenAI input files with extreme lines', () => {
       { code: 'line_too_long', line: 2, param: null, message: `Line 2 is longer than the maximum of ${MAX_LINE_BYTES} bytes.` },
       { code: 'invalid_value', line: 3, param: 'method', message: expect.any(String) },
     ]);
+    expect(processMemory(server.pid).peakRssMiB).toBeLessThan(OVER_CAP_RSS_LIMIT_MIB);
+  });
+
+  it('fails a batch whose line nests 30 MiB of brackets, without building them', async () => {
+    const brackets = 15 * MiB;
+    const deep = `{"custom_id":"deep","method":"POST","url":"/v1/chat/completions","body":{"model":"m","x":${'['.repeat(brackets)}${']'.repeat(brackets)}}}`;
+    const batch = await createPolled('30 MiB of brackets', Buffer.from(`${JSON.stringify(chatLine('first', 'hi'))}\n${deep}\n`));
+    expect(batch.status).toBe('failed');
+    expect(batch.errors?.data).toEqual([{ code: 'invalid_value', line: 2, param: 'body', message: 'Line 2: body is nested deeper than the maximum of 64 levels.' }]);
     expect(processMemory(server.pid).peakRssMiB).toBeLessThan(OVER_CAP_RSS_LIMIT_MIB);
   });
 

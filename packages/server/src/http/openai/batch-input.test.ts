@@ -84,6 +84,23 @@ describe('checkInputFile', () => {
     ]);
   });
 
+  it('lists a line whose body is nested too deep or holds too many values, without parsing it', async () => {
+    // The body is the first level and holds 7 values and keys beside x's items.
+    const depth = (levels: number) =>
+      `{"custom_id":"deep","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[],"x":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}}`;
+    const values = (count: number) => line('wide', { body: { model: 'm', messages: [], x: Array(count - 7).fill(0) } });
+    expect((await check(depth(64), '\n', values(100_000))).errors).toEqual([]);
+    const deep = `${line('a')}\n${depth(65)}\n${values(100_001)}\n${line('b')}`;
+    expect((await check(deep)).errors).toEqual([
+      { code: 'invalid_value', line: 2, param: 'body', message: 'Line 2: body is nested deeper than the maximum of 64 levels.' },
+      { code: 'invalid_value', line: 3, param: 'body', message: 'Line 3: body has more than the maximum of 100000 JSON values and keys.' },
+    ]);
+    // 32 MiB of brackets would take JSON.parse seconds and a gigabyte to build.
+    const brackets = 16 * 1024 * 1024 - 64;
+    const huge = `{"custom_id":"h","method":"POST","url":"/v1/chat/completions","body":{"model":"m","x":${'['.repeat(brackets)}${']'.repeat(brackets)}}}`;
+    expect((await check(huge)).errors.map((error) => [error.line, error.code])).toEqual([[1, 'invalid_value']]);
+  });
+
   it('repeats at most 200 characters of a url or custom_id in a line error, so a failed batch stays small', async () => {
     const long = 'u'.repeat(1024 * 1024);
     const lines = Array.from({ length: 100 }, (_, i) => line(`c${i}`, { url: `/${long}` }));
