@@ -191,6 +191,14 @@ describe('chat messages as Messages turns', () => {
       'messages.1.tool_calls.0.function.arguments: not a JSON object',
       [question, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '["Paris"]' } }] }],
     ],
+    [
+      'messages.1.tool_calls.0.function.arguments: its JSON is nested deeper than the maximum of 64 levels',
+      [question, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: `{"a":${'['.repeat(100_000)}` } }] }],
+    ],
+    [
+      'messages.1.tool_calls.0.function.arguments: its JSON has more than the maximum of 100000 JSON values and keys',
+      [question, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: `{"a":[${'0,'.repeat(100_000)}0]}` } }] }],
+    ],
     ['messages.1.tool_calls.0.id: invalid value', [question, { role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{}' } }] }]],
     [
       'messages.2.tool_call_id: invalid value',

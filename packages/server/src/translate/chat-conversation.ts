@@ -1,4 +1,4 @@
-import { isObject, type Json } from '../json.js';
+import { isObject, PARAMS_SHAPE, pastShape, shapeError, type Json } from '../json.js';
 import { arrayAt, invalid, objectAt, stringAt, TO_MESSAGES } from './json-accessors.js';
 
 const { unsupported, onlyKeys } = TO_MESSAGES;
@@ -103,6 +103,8 @@ function userContent(message: Json, path: string): string | Json[] {
 function toolInput(args: unknown, path: string): Json {
   const text = stringAt(args, path);
   if (text.trim() === '') return {};
+  const past = pastShape(text, PARAMS_SHAPE);
+  if (past !== undefined) throw invalid(path, shapeError(past, 'its JSON', PARAMS_SHAPE));
   try {
     const input: unknown = JSON.parse(text);
     if (isObject(input)) return input;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContentBlock, Message, StopReason } from '@batchd/sdk';
-import { isObject, type Json } from '../json.js';
+import { isObject, PARAMS_SHAPE, pastShape, type Json } from '../json.js';
 
 /**
  * Turns a chat completion (parsed JSON, unchecked) into a full Anthropic `Message`, or says why it
@@ -58,11 +58,11 @@ function contentText(content: unknown): string {
     .join('');
 }
 
-/** The input of a tool call: `{}` for missing or empty arguments, null when they are not a JSON object. */
+/** The input of a tool call: `{}` for missing or empty arguments, null when they are not a JSON object or not of a request's shape. */
 function parseArguments(args: unknown): Json | null {
   if (isObject(args)) return args;
   if (args === undefined || args === null || (typeof args === 'string' && args.trim() === '')) return {};
-  if (typeof args !== 'string') return null;
+  if (typeof args !== 'string' || pastShape(args, PARAMS_SHAPE) !== undefined) return null;
   try {
     const parsed: unknown = JSON.parse(args);
     return isObject(parsed) ? parsed : null;
