@@ -45,6 +45,18 @@ describe('acceptEmptyBodies', () => {
     expect(unknownType.statusCode).toBe(415);
   });
 
+  it('refuses a JSON body nested too deep or holding too many values before parsing it', async () => {
+    const app = await echoApp();
+    const post = (payload: string) => app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+    const deep = await post(`${'['.repeat(512 * 1024)}${']'.repeat(512 * 1024)}`);
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json()).toMatchObject({ message: 'The request body is nested deeper than the maximum of 64 levels' });
+    const wide = await post(`[${'[],'.repeat(300_000)}[]]`);
+    expect(wide.statusCode).toBe(400);
+    expect(wide.json()).toMatchObject({ message: 'The request body has more than the maximum of 100000 JSON values and keys' });
+    expect((await post(`{"a":${'['.repeat(63)}${']'.repeat(63)}}`)).statusCode).toBe(200);
+  });
+
   it('refuses a JSON body that is not UTF-8 rather than reading U+FFFD in its place', async () => {
     const app = await echoApp();
     const post = (payload: Buffer) => app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
