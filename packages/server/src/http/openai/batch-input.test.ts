@@ -149,6 +149,13 @@ describe('inputRequests', () => {
     await expect(collect(inputRequests(stream(cut), '/v1/chat/completions', 2500))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('deleted') });
   });
 
+  it('closes a chunk at about 1 MiB of bodies, so a file of large lines is never held whole', async () => {
+    const text = Array.from({ length: 30 }, (_, i) => line(`r${i}`, { body: { model: 'm', note: 'x'.repeat(100_000) } })).join('\n');
+    const chunks = await collect(inputRequests(stream(text), '/v1/chat/completions', 30));
+    // 100,025 characters a body: the eleventh passes 1 MiB.
+    expect(chunks.map((chunk) => chunk.length)).toEqual([11, 11, 8]);
+  });
+
   it('keeps a large body as pieces of its JSON text, so the store never copies it whole', async () => {
     const body = { model: 'm', messages: [{ role: 'user', content: 'quote " and é '.repeat(200_000) }] };
     const [chunk] = await collect(inputRequests(stream(`${line('big', { body })}\n`), '/v1/chat/completions', 1));

@@ -4,7 +4,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
-import { paramsJson, parseExact } from '../params-pieces.js';
+import { paramsJson, parseExact, textLength } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -196,19 +196,24 @@ async function bodyJson({ body, text }: { body: Record<string, unknown>; text: s
 
 /**
  * The `expected` requests of an input file {@link checkInputFile} passed, each body kept as JSON
- * text, in chunks; fails if the file no longer reads the same (it was deleted meanwhile).
+ * text, in chunks of a thousand or of about 1 MiB of text, whichever comes first (a chunk is held
+ * until stored); fails if the file no longer reads the same (it was deleted meanwhile).
  */
 export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string, expected: number): AsyncGenerator<NewRequest[]> {
   const changed = () => invalidRequest('input_file_id: the file was deleted while the batch was being created.');
   let batch: NewRequest[] = [];
+  let batchChars = 0;
   let count = 0;
   for await (const checked of checkedLines(chunks, endpoint)) {
     if ('code' in checked) throw changed();
     count++;
-    batch.push({ customId: checked.customId, params: await bodyJson(checked) });
-    if (batch.length === REQUESTS_PER_CHUNK) {
+    const params = await bodyJson(checked);
+    batch.push({ customId: checked.customId, params });
+    batchChars += textLength(params);
+    if (batch.length === REQUESTS_PER_CHUNK || batchChars >= STORED_CHUNK_BYTES) {
       yield batch;
       batch = [];
+      batchChars = 0;
     }
   }
   if (count !== expected) throw changed();
