@@ -101,6 +101,16 @@ describe('checkInputFile', () => {
     expect((await check(huge)).errors.map((error) => [error.line, error.code])).toEqual([[1, 'invalid_value']]);
   });
 
+  it('finds a repeated custom_id of any length, long ones remembered by their digest', async () => {
+    const long = 'é'.repeat(5000);
+    const text = [line(`${long}a`), line(`${long}b`), line('x'.repeat(64)), line(`${long}a`), line('x'.repeat(64))].join('\n');
+    const { errors } = await check(text);
+    expect(errors.map((error) => [error.line, error.code])).toEqual([
+      [4, 'duplicate_custom_id'],
+      [5, 'duplicate_custom_id'],
+    ]);
+  });
+
   it('repeats at most 200 characters of a url or custom_id in a line error, so a failed batch stays small', async () => {
     const long = 'u'.repeat(1024 * 1024);
     const lines = Array.from({ length: 100 }, (_, i) => line(`c${i}`, { url: `/${long}` }));
