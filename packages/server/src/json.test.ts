@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasInexactNumber, pastShape } from './json.js';
+import { hasInexactNumber, pastShape, withStringMember } from './json.js';
 
 describe('hasInexactNumber', () => {
   /** A JSON number text of a random form: sign, integer digits, fraction, exponent. */
@@ -78,5 +78,24 @@ describe('pastShape', () => {
     expect(pastShape('['.repeat(10_000_000), shape)).toBe('depth');
     expect(pastShape(`[${'1,'.repeat(10_000_000)}1]`, shape)).toBe('elements');
     expect(pastShape(`"${'['.repeat(1_000_000)}"`, shape)).toBeUndefined();
+  });
+});
+
+describe('withStringMember', () => {
+  it("replaces the top-level member's string, everything else as written", () => {
+    const text = '{"tools":[{"model":"inner","max":18446744073709551615}],"model":"gpt-x","seed":9223372036854775807}';
+    expect(withStringMember(text, 'model', 'llama "3"')).toBe('{"tools":[{"model":"inner","max":18446744073709551615}],"model":"llama \\"3\\"","seed":9223372036854775807}');
+  });
+
+  it('reads keys as JSON.parse does: escaped, spaced, the last of repeats; and strings holding what looks like a member', () => {
+    expect(withStringMember('{ "mod\\u0065l" : "a" , "x": "\\",\\"model\\":\\"b"}', 'model', 'c')).toBe('{ "mod\\u0065l" : "c" , "x": "\\",\\"model\\":\\"b"}');
+    expect(withStringMember('{"model":"a","n":1e400,"model":"b"}', 'model', 'c')).toBe('{"model":"a","n":1e400,"model":"c"}');
+    expect(withStringMember('{"m":{"model":"a"},"model":"b"}', 'model', 'c')).toBe('{"m":{"model":"a"},"model":"c"}');
+  });
+
+  it('finds nothing to replace when the member is missing or not a string', () => {
+    expect(withStringMember('{"m":{"model":"a"}}', 'model', 'c')).toBeUndefined();
+    expect(withStringMember('{"model":5}', 'model', 'c')).toBeUndefined();
+    expect(withStringMember('{"model":"a","model":null}', 'model', 'c')).toBeUndefined();
   });
 });

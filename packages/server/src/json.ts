@@ -104,3 +104,37 @@ export function shapeError(past: 'depth' | 'elements', subject: string, shape: J
     ? `${subject} is nested deeper than the maximum of ${shape.maxDepth} levels`
     : `${subject} has more than the maximum of ${shape.maxElements} JSON values and keys`;
 }
+
+const isBlank = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+
+/**
+ * JSON object `text` with its member `key` set to the string `value`, everything else as written
+ * (numbers a double would change included): the last top-level member of that name, as
+ * `JSON.parse` reads it, has its string replaced; undefined when there is no such member with a
+ * string value.
+ */
+export function withStringMember(text: string, key: string, value: string): string | undefined {
+  let depth = 0;
+  let span: [number, number] | undefined;
+  // At the top level, a string after `{` or `,` is a key.
+  let keyNext = false;
+  for (let at = 0; at < text.length; ) {
+    const code = text.charCodeAt(at);
+    if (code === 0x22) {
+      const end = stringEnd(text, at + 1);
+      if (depth === 1 && keyNext && JSON.parse(text.slice(at, end)) === key) {
+        let start = end;
+        while (start < text.length && (isBlank(text.charCodeAt(start)) || text.charCodeAt(start) === 0x3a)) start++;
+        span = text.charCodeAt(start) === 0x22 ? [start, stringEnd(text, start + 1)] : undefined;
+      }
+      keyNext = false;
+      at = end;
+      continue;
+    }
+    if (code === 0x5b || code === 0x7b) depth++;
+    else if (code === 0x5d || code === 0x7d) depth--;
+    if (!isBlank(code)) keyNext = depth === 1 && (code === 0x7b || code === 0x2c);
+    at++;
+  }
+  return span && `${text.slice(0, span[0])}${JSON.stringify(value)}${text.slice(span[1])}`;
+}

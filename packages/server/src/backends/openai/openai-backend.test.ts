@@ -20,6 +20,13 @@ describe('OpenAIBackend.sendChat', () => {
     expect(outcome).toEqual({ kind: 'completion', completion: openAICompletion(sent) });
   });
 
+  it('sends the stored body text with its model mapped, its numbers as written', async () => {
+    const { fake, backend: openai } = await setup({}, { modelMap: { 'gpt-small': 'llama-3.1-8b' } });
+    const paramsText = '{"model":"gpt-small","messages":[{"role":"user","content":"Hi"}],"seed":9223372036854775807}';
+    await openai.sendChat({ params: JSON.parse(paramsText) as Record<string, unknown>, paramsText, signal: new AbortController().signal });
+    expect(fake.requests[0]!.text).toBe(paramsText.replace('gpt-small', 'llama-3.1-8b'));
+  });
+
   it('classifies failures as send does, and a 2xx without choices as an invalid response body', async () => {
     const { fake, backend: openai } = await setup();
     fake.inject(429, 'garbage');

@@ -3,6 +3,7 @@ import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
 import { ReplicatedBackend } from '../replicas/replicated-backend.js';
+import { hasInexactNumber, withStringMember } from '../../json.js';
 
 /**
  * An OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI): each call POSTs a
@@ -77,7 +78,10 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string, bodyText?: string): Promise<ChatAnswer> {
     const requested = (body as { model?: unknown }).model;
     const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
-    const sent = mapped === undefined ? (bodyText ?? JSON.stringify(body)) : JSON.stringify({ ...body, model: mapped });
+    const sent =
+      mapped === undefined
+        ? (bodyText ?? JSON.stringify(body))
+        : ((bodyText !== undefined && hasInexactNumber(bodyText) ? withStringMember(bodyText, 'model', mapped) : undefined) ?? JSON.stringify({ ...body, model: mapped }));
     const exchange = await this.endpoint.post(sent, signal, routingKey, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
