@@ -46,7 +46,7 @@ export function hasInexactNumber(text: string): boolean {
   return false;
 }
 
-/** The shape one request's params may have: levels of objects and arrays (the value itself the first), and values and keys. */
+/** Bounds on the shape of a JSON value. */
 export interface JsonShape {
   /** Most levels of objects and arrays, the value itself being the first. */
   maxDepth: number;
@@ -56,6 +56,8 @@ export interface JsonShape {
 
 /** Far past what a conversation, its tools' schemas and its content blocks need, yet low enough that the parsed request stays small. */
 export const PARAMS_SHAPE: JsonShape = { maxDepth: 64, maxElements: 100_000 };
+
+const isBlank = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 
 /** Whether the character `code` may be part of a number, `true`, `false` or `null`. */
 const inLiteral = (code: number) => (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || code === 0x2e || code === 0x2d || code === 0x2b || code === 0x45;
@@ -88,7 +90,7 @@ export function pastShape(text: string, shape: JsonShape): 'depth' | 'elements' 
     } else if (code === 0x5d || code === 0x7d) {
       depth--;
       at++;
-    } else if (code === 0x2c || code === 0x3a || code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) at++;
+    } else if (code === 0x2c || code === 0x3a || isBlank(code)) at++;
     else {
       elements++;
       at = literalEnd(text, at);
@@ -104,8 +106,6 @@ export function shapeError(past: 'depth' | 'elements', subject: string, shape: J
     ? `${subject} is nested deeper than the maximum of ${shape.maxDepth} levels`
     : `${subject} has more than the maximum of ${shape.maxElements} JSON values and keys`;
 }
-
-const isBlank = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 
 /**
  * JSON object `text` with its member `key` set to the string `value`, everything else as written
