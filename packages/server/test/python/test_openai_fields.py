@@ -84,3 +84,20 @@ def test_files_list_pages_orders_and_filters(openai_client):
     assert paged[:5] == ids[::-1]
     with pytest.raises(openai.BadRequestError):
         openai_client.files.list(limit=10_001)
+
+
+def test_lines_past_the_params_shape_fail_the_batch(openai_client):
+    nested = []
+    for _ in range(64):
+        nested = [nested]
+    line = json.loads(chat_line("deep", "x"))
+    line["body"]["metadata_nested"] = nested
+    wide = json.loads(chat_line("wide", "x"))
+    wide["body"]["logit_values"] = [0] * 100_000
+    input_file = upload(openai_client, [chat_line("fine", "x"), json.dumps(line), json.dumps(wide)])
+    batch = create(openai_client, input_file.id)
+    assert batch.status == "failed"
+    assert [(e.line, e.code, e.param, e.message) for e in batch.errors.data] == [
+        (2, "invalid_value", "body", "Line 2: body is nested deeper than the maximum of 64 levels."),
+        (3, "invalid_value", "body", "Line 3: body has more than the maximum of 100000 JSON values and keys."),
+    ]
