@@ -24,11 +24,11 @@ export async function main(client: BatchdClient, options: ReferenceOptions = {})
     requests: [
       {
         custom_id: 'my-first-request',
-        params: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello, world' }] },
+        params: { model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello, world' }] },
       },
       {
         custom_id: 'my-second-request',
-        params: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hi again, friend' }] },
+        params: { model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: 'Hi again, friend' }] },
       },
     ],
   });

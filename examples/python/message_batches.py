@@ -29,7 +29,7 @@ def create_batch(client: anthropic.Anthropic, requests: list[Request] | None = N
             Request(
                 custom_id="my-first-request",
                 params=MessageCreateParamsNonStreaming(
-                    model="claude-sonnet-4-5",
+                    model="claude-sonnet-4-6",
                     max_tokens=1024,
                     messages=[{"role": "user", "content": "Hello, world"}],
                 ),
@@ -37,7 +37,7 @@ def create_batch(client: anthropic.Anthropic, requests: list[Request] | None = N
             Request(
                 custom_id="my-second-request",
                 params=MessageCreateParamsNonStreaming(
-                    model="claude-sonnet-4-5",
+                    model="claude-sonnet-4-6",
                     max_tokens=1024,
                     messages=[{"role": "user", "content": "Hi again, friend"}],
                 ),

@@ -7,7 +7,7 @@ import { apiClient } from './session.js';
 
 const EXAMPLE = JSON.stringify({
   custom_id: 'question-1',
-  params: { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] },
+  params: { model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] },
 });
 
 function errorList(validation: Validation): HTMLElement {
