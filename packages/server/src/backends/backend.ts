@@ -85,7 +85,7 @@ export interface ChatBackend extends BackendBase {
   sendChat(call: BackendCall): Promise<ChatOutcome>;
   /**
    * POSTs a body to one of the server's endpoints (on the replica `routingKey` picks), its model
-   * mapped, and classifies the answer; `bodyText`, the body's own text, is sent when no model is mapped.
+   * mapped, and classifies the answer; `bodyText`, the body's own text, is sent when given, numbers as written.
    */
   post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string, bodyText?: string): Promise<ChatAnswer>;
   /** Whether the server serves the Responses API (`POST /responses`), so Responses requests go to it unchanged. */

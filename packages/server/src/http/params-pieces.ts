@@ -68,6 +68,11 @@ export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): st
         return `${tag}${long.length - 1}`;
       });
   const pieces = new Pieces();
+  // Nothing to splice back: the skeleton is the text.
+  if (long.length === 0 && kept.numbers.length === 0 && !kept.protoKeys) {
+    pieces.addCut(skeleton);
+    return pieces.flush();
+  }
   const numbers = kept.numbers.length > 0 ? `|${NUMBER_TAG}(\\d+)` : '';
   const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY}${numbers})"`, 'g');
   let from = 0;

@@ -76,17 +76,21 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   }
 
   async post(path: OpenAIPath, body: object, signal: AbortSignal, routingKey?: string, bodyText?: string): Promise<ChatAnswer> {
-    const requested = (body as { model?: unknown }).model;
-    const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
-    const sent =
-      mapped === undefined
-        ? (bodyText ?? JSON.stringify(body))
-        : ((bodyText !== undefined && hasInexactNumber(bodyText) ? withStringMember(bodyText, 'model', mapped) : undefined) ?? JSON.stringify({ ...body, model: mapped }));
-    const exchange = await this.endpoint.post(sent, signal, routingKey, path);
+    const exchange = await this.endpoint.post(this.#bodyText(body, bodyText), signal, routingKey, path);
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
     return { kind: 'answer', status, json: parseJson(text) };
+  }
+
+  /** The text to send for `body`, its model mapped: its own `text` when given, numbers as written. */
+  #bodyText(body: object, text: string | undefined): string {
+    const requested = (body as { model?: unknown }).model;
+    const mapped = typeof requested === 'string' ? this.#modelMap[requested] : undefined;
+    if (mapped === undefined) return text ?? JSON.stringify(body);
+    // Only a text with numbers a double would change needs its model replaced in place.
+    const exact = text !== undefined && hasInexactNumber(text) ? withStringMember(text, 'model', mapped) : undefined;
+    return exact ?? JSON.stringify({ ...body, model: mapped });
   }
 
   async sendChat(call: BackendCall): Promise<ChatOutcome> {
