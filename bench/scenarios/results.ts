@@ -27,7 +27,7 @@ const MB = 1e6;
  * results file (timed from the batch's end; PostgreSQL serves results from its rows); then a
  * fresh batchd process on the same database serves the results over HTTP while the process's
  * resident size is sampled (in all, and its anonymous and file-backed parts). Baseline: reading the same bytes back from a file (in the page cache).
- * Each side is read `repeats` times and the fastest read counts.
+ * Each side is read `repeats` times, the sides in turn, and the fastest read of each counts.
  */
 
 /** Waits until batchd has written the batch's results file; returns the seconds waited. */
@@ -41,27 +41,22 @@ async function waitForResultsFile(dir: string, batchId: string, timeoutMs: numbe
   return secondsSince(start);
 }
 
-/**
- * The fastest of `repeats` reads through a bare HTTP server in a process of its own, started as
- * `support/<script>.js` with `args`: the attainable limit of the stream.
- */
-async function bareServerRead(script: string, args: string[], repeats: number): Promise<{ seconds: number; bytes: number }> {
+/** A bare HTTP server in a process of its own (`support/<script>.js` with `args`): the attainable limit of the stream. */
+async function startBareServer(script: string, args: string[]): Promise<{ read(): Promise<{ seconds: number; bytes: number }>; stop(): void }> {
   const child = spawn(process.execPath, [join(BENCH_DIST, `support/${script}.js`), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
-    const client = new BatchdClient(line.trim());
-    let best = { seconds: Number.POSITIVE_INFINITY, bytes: 0 };
-    for (let i = 0; i < repeats; i++) {
+  const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
+  const client = new BatchdClient(line.trim());
+  return {
+    async read() {
       const start = performance.now();
-      const read = await client.streamLines('/');
-      const seconds = secondsSince(start);
-      if (seconds < best.seconds) best = { seconds, bytes: read.bytes };
-    }
-    client.close();
-    return best;
-  } finally {
-    child.kill('SIGTERM');
-  }
+      const { bytes } = await client.streamLines('/');
+      return { seconds: secondsSince(start), bytes };
+    },
+    stop() {
+      client.close();
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 async function saveResults(client: BatchdClient, id: string, path: string): Promise<void> {
@@ -73,7 +68,7 @@ async function saveResults(client: BatchdClient, id: string, path: string): Prom
 const resultsOn = (kind: StoreKind, requests: number): Scenario => ({
   name: nameOn('results', kind),
   summary: `stream the results of a ${requests.toLocaleString('en')}-request batch (~${(requests * 0.003).toFixed(0)} MB JSONL) on ${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: MB/s and server RSS growth vs reading a file`,
-  sizes: fullAndTiny({ requests, answerChars: 2_400, concurrency: 64, repeats: 2 }, { requests: 1000, repeats: 1 }),
+  sizes: fullAndTiny({ requests, answerChars: 2_400, concurrency: 64, repeats: 5 }, { requests: 1000, repeats: 1 }),
   run: (params, context) => withStore(kind, (store) => runResults(params, context, store)),
 });
 
@@ -113,14 +108,28 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
     await provider.close();
   }
 
-  // A fresh process serves the results, so its memory and profile hold the stream alone.
+  // A fresh process serves the results, so its memory and profile hold the stream alone. A first
+  // read saves the bytes for the baselines (and warms every side's page cache); then each round
+  // reads batchd, the file and the bare servers in turn, so a neighbour's burst falls on all alike.
   const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: db, cpuProfileDir: context.cpuProfileDir });
   const client = new BatchdClient(server.url);
-  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, rssGrowth: 0, anonGrowth: 0, fileGrowth: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY, rssBefore: server.memory().rssBytes };
+  const initial = server.memory();
+  const sampler = new RssSampler(server.pid, 10);
+  const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY };
+  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
+  let fileReadCpuMs = Number.POSITIVE_INFINITY;
+  const fastest = (best: { seconds: number; bytes: number }, read: { seconds: number; bytes: number }) => (read.seconds < best.seconds ? read : best);
+  let bare = { seconds: Number.POSITIVE_INFINITY, bytes: 0 };
+  let bareCopy: typeof bare | undefined;
+  const bareServers: Awaited<ReturnType<typeof startBareServer>>[] = [];
   try {
+    await saveResults(client, batchId, savedPath);
+    const bareServer = await startBareServer('bare-file-server', [savedPath]);
+    bareServers.push(bareServer);
+    // On PostgreSQL, also the same rows sent by one COPY through a bare HTTP server: what any server of them pays.
+    const bareCopyServer = db.db === undefined ? undefined : await startBareServer('bare-copy-server', [db.db, batchId]);
+    if (bareCopyServer) bareServers.push(bareCopyServer);
     for (let i = 0; i < repeats; i++) {
-      const before = server.memory();
-      const sampler = new RssSampler(server.pid, 10);
       const cpuAtStart = server.cpuSeconds();
       const databaseCpuAtStart = store.databaseCpuSeconds() ?? 0;
       const clientCpuAtStart = ownCpuMs();
@@ -130,33 +139,29 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       measured.clientCpuMs = Math.min(measured.clientCpuMs, ownCpuMs() - clientCpuAtStart);
       measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
       measured.databaseCpuSeconds = Math.min(measured.databaseCpuSeconds, (store.databaseCpuSeconds() ?? 0) - databaseCpuAtStart);
-      const peaks = sampler.stop();
-      measured.rssGrowth = Math.max(measured.rssGrowth, peaks.maxRssBytes - before.rssBytes);
-      measured.anonGrowth = Math.max(measured.anonGrowth, peaks.maxAnonBytes - before.anonBytes);
-      measured.fileGrowth = Math.max(measured.fileGrowth, peaks.maxFileBytes - before.fileBytes);
       if (seconds < measured.seconds) Object.assign(measured, { seconds, bytes: read.bytes, lines: read.lines });
+
+      const file = await readFileTimed(savedPath);
+      fileReadCpuMs = Math.min(fileReadCpuMs, file.cpuMs);
+      if (file.seconds < fileRead.seconds) fileRead = file;
+      const bareRead = await bareServer.read();
+      bare = fastest(bare, bareRead);
+      context.log(`round ${i + 1}: batchd ${(read.bytes / MB / seconds).toFixed(0)} MB/s, file ${(file.bytes / MB / file.seconds).toFixed(0)}, bare server ${(bareRead.bytes / MB / bareRead.seconds).toFixed(0)}`);
+      if (bareCopyServer) bareCopy = fastest(bareCopy ?? { seconds: Number.POSITIVE_INFINITY, bytes: 0 }, await bareCopyServer.read());
     }
-    await saveResults(client, batchId, savedPath);
   } finally {
+    for (const bareServer of bareServers) bareServer.stop();
     client.close();
     await server.stop();
   }
+  // Growth over the fresh process, through every read (the first, cold one included).
+  const peaks = sampler.stop();
+  const growth = { rss: peaks.maxRssBytes - initial.rssBytes, anon: peaks.maxAnonBytes - initial.anonBytes, file: peaks.maxFileBytes - initial.fileBytes };
   context.log(`streamed ${(measured.bytes / MB).toFixed(0)} MB in ${measured.seconds.toFixed(2)} s`);
   if (measured.lines !== requests) throw new Error(`results had ${measured.lines} lines, expected ${requests}`);
-
-  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuMs: Number.POSITIVE_INFINITY };
-  let fileReadCpuMs = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < repeats; i++) {
-    const read = await readFileTimed(savedPath);
-    fileReadCpuMs = Math.min(fileReadCpuMs, read.cpuMs);
-    if (read.seconds < fileRead.seconds) fileRead = read;
-  }
   const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
   if (fileRead.bytes !== measured.bytes) throw new Error(`saved ${fileRead.bytes} bytes of ${measured.bytes}`);
-  const bare = await bareServerRead('bare-file-server', [savedPath], repeats);
   if (bare.bytes !== measured.bytes) throw new Error(`the bare server sent ${bare.bytes} bytes of ${measured.bytes}`);
-  // On PostgreSQL, also the same rows sent by one COPY through a bare HTTP server: what any server of them pays.
-  const bareCopy = db.db === undefined ? undefined : await bareServerRead('bare-copy-server', [db.db, batchId], repeats);
   if (bareCopy && bareCopy.bytes !== measured.bytes) throw new Error(`the bare COPY server sent ${bareCopy.bytes} bytes of ${measured.bytes}`);
 
   return {
@@ -180,7 +185,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       figure('CPU per 100 MB, batchd + client', 'ms', per100MB(measured.cpuSeconds * 1000 + measured.clientCpuMs), {
         baseline: { name: 'file read', value: per100MB(fileReadCpuMs) },
       }),
-      figure('server RSS growth', 'MB', measured.rssGrowth / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
+      figure('server RSS growth', 'MB', growth.rss / MB, { target: { on: 'value', compare: '<=', limit: 50 } }),
     ],
     details: {
       fillSeconds,
@@ -196,9 +201,9 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       fileReadSeconds: fileRead.seconds,
       bareServerSeconds: bare.seconds,
       ...(bareCopy ? { bareCopyServerSeconds: bareCopy.seconds } : {}),
-      serverRssBeforeMB: measured.rssBefore / MB,
-      anonymousRssGrowthMB: measured.anonGrowth / MB,
-      fileBackedRssGrowthMB: measured.fileGrowth / MB,
+      serverRssBeforeMB: initial.rssBytes / MB,
+      anonymousRssGrowthMB: growth.anon / MB,
+      fileBackedRssGrowthMB: growth.file / MB,
     },
   };
 }
