@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isProviderBatch, type BackendSpec, type ProviderBatchType } from './backends/backend-spec.js';
 import { createBackend } from './backends/create-backend.js';
 import { createProviderBatchClient } from './backends/provider-batch/create-provider-batch-client.js';
+import { TokenCounters } from './backends/token-counters.js';
 import { systemClock, type Clock } from './clock.js';
 import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
@@ -194,11 +195,13 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   const { logger, clock = systemClock } = deps;
   const store = await openStore(config.db, logger, { resultsFileMinRequests: config.resultsFileMinRequests, minFreeDiskBytes: config.minFreeDiskMb * MIB, clock });
   const lanes = buildLanes(config, store, clock, logger);
+  const counters = new TokenCounters(config.backends, (name) => lanes.all.find((lane) => lane.name === name)!.backend);
   let engine: EngineParts | undefined;
   let publicUrl = config.publicUrl ?? '';
   const app = buildApp({
     store,
     lanes,
+    tokenCounter: (model) => counters.for(model),
     clock,
     logger,
     ids: new BatchIdGenerator(),
@@ -232,7 +235,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
       await metrics?.app.close();
       await app.close();
       await engine?.stop(graceMs);
-      await lanes.close();
+      await Promise.all([lanes.close(), counters.close()]);
       await store.close();
     },
   };

@@ -37,7 +37,7 @@ async function endedBatchId(): Promise<string> {
 }
 
 describe.each<EmptyFraming>(['as-sent', 'chunked'])('requests as the Python SDKs send them (empty bodies %s)', (framing) => {
-  it('Anthropic surface: create, list, retrieve, cancel, results, usage, delete, messages', async () => {
+  it('Anthropic surface: create, list, retrieve, cancel, results, usage, delete, messages, token counts', async () => {
     const running = expectOk<{ id: string }>(await send('anthropic', 'POST', '/v1/messages/batches', { json: { requests: [stuck('slow')] } }), 'MessageBatch');
     expectOk(await send('anthropic', 'GET', '/v1/messages/batches?limit=2'), 'ListResponse_MessageBatch_');
     expectOk(await send('anthropic', 'GET', `/v1/messages/batches/${running.id}`), 'MessageBatch');
@@ -57,6 +57,8 @@ describe.each<EmptyFraming>(['as-sent', 'chunked'])('requests as the Python SDKs
     expect(noRequests.message).toBe('requests: Field required');
     const noModel = expectApiError(await send('anthropic', 'POST', '/v1/messages', { framing }), 400, 'invalid_request_error');
     expect(noModel.message).toMatch(/^model: /);
+    const noModelCounted = expectApiError(await send('anthropic', 'POST', '/v1/messages/count_tokens', { framing }), 400, 'invalid_request_error');
+    expect(noModelCounted.message).toBe('model: Field required');
   });
 
   it('OpenAI surface: files, batches, cancel, content, delete', async () => {

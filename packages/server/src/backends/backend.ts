@@ -47,6 +47,9 @@ export type BackendOutcome =
 
 export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
+/** A provider's count of a request's input tokens (`{"input_tokens": N}`, as it answered it), or the failure classified. */
+export type CountOutcome = { kind: 'count'; count: { input_tokens: number } & Record<string, unknown> } | ErrorOutcome;
+
 /** A provider's answer to a chat completions request, classified like {@link BackendOutcome}. */
 export type ChatOutcome = { kind: 'completion'; completion: ChatCompletion } | ErrorOutcome;
 
@@ -71,6 +74,8 @@ export interface MessagesBackend extends BackendBase {
   send(call: BackendCall): Promise<BackendOutcome>;
   /** Answers an embeddings request (`POST /v1/embeddings` params), for backends that embed. */
   embed?(call: BackendCall): Promise<ChatAnswer>;
+  /** Counts the input tokens of `POST /v1/messages/count_tokens` params, for backends that count them. */
+  countTokens?(call: BackendCall): Promise<CountOutcome>;
 }
 
 /** The endpoints of an OpenAI-compatible server batchd calls, under its `/v1` base. */

@@ -19,6 +19,7 @@ import { StorageReserve } from './storage-reserve.js';
 import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
+import { counterOf, type TokenCounter } from '../backends/token-counters.js';
 import type { BatchesStore, BatchStore } from '../store/store.js';
 
 export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 'callerOf' | 'keyStillOpens' | 'resultStreams' | 'storage'> {
@@ -26,6 +27,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks' | 'providerBatches'>;
   logger: Logger;
   lanes: Lanes;
+  /** Who counts a model's tokens; the backend of the model's lane when absent. */
+  tokenCounter?: (model: string) => TokenCounter | undefined;
   auth: AuthMode;
   /** Where webhooks may be sent: `public` refuses endpoints on this host or a private network. */
   webhookTargets: 'any' | 'public';
@@ -76,6 +79,11 @@ const envelopeOf = (request: FastifyRequest, failure: ApiError) => envelopeFor(r
  * Builds the HTTP application (without listening): request ids, authentication, the error
  * envelope on every failure, and the routes.
  */
+function laneCounter(lanes: Lanes, model: string): TokenCounter | undefined {
+  const lane = lanes.for(model);
+  return lane && counterOf(lane.backend, lane.name);
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -151,7 +159,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const resultStreams = new StreamSlots(deps.maxResultsStreamsPerWorkspace);
   const storage = new StorageReserve(() => deps.store.freeBytes(), deps.minFreeDiskBytes);
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams, storage });
-  registerMessagesRoute(app, deps.lanes);
+  registerMessagesRoute(app, deps.lanes, deps.tokenCounter ?? ((model) => laneCounter(deps.lanes, model)));
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateParams } from './validate-params.js';
+import { validateCountParams, validateParams } from './validate-params.js';
 
 const base = {
   model: 'claude-sonnet-4-5',
@@ -182,5 +182,24 @@ describe('validateParams', () => {
     expect(validateParams(withFields({ max_tokens: 0, messages: [] }))).toBe(
       'max_tokens: Input should be greater than or equal to 1',
     );
+  });
+});
+
+describe('validateCountParams', () => {
+  const messages = [{ role: 'user', content: 'count me' }];
+
+  it('takes the params of a token count, which have no max_tokens', () => {
+    expect(validateCountParams({ model: 'm', messages })).toBeNull();
+    expect(validateCountParams({ model: 'm', messages, system: 'terse', tools: [{ name: 't', input_schema: {} }], thinking: { type: 'enabled', budget_tokens: 2048 } })).toBeNull();
+  });
+
+  it('checks what a count reads: model, messages, system, tools, tool_choice, thinking', () => {
+    expect(validateCountParams({})).toBe('model: Field required');
+    expect(validateCountParams({ model: 'm' })).toBe('messages: Field required');
+    expect(validateCountParams({ model: 'm', messages: [{ role: 'assistant', content: 'hi' }] })).toBe('messages: first message must use the "user" role');
+    expect(validateCountParams({ model: 'm', messages, system: 3 })).toMatch(/^system: /);
+    expect(validateCountParams({ model: 'm', messages, tools: [{}] })).toBe('tools.0.name: Field required');
+    expect(validateCountParams({ model: 'm', messages, thinking: { type: 'enabled', budget_tokens: 1 } })).toMatch(/^thinking.budget_tokens: /);
+    expect(validateCountParams([])).toBe('params: Input should be a valid dictionary');
   });
 });

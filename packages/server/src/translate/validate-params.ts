@@ -208,10 +208,22 @@ const CHECKS: readonly Check[] = [
   checkThinking,
 ];
 
+/** What a token count reads (`POST /v1/messages/count_tokens`): no `max_tokens`, no sampling. */
+const COUNT_CHECKS: readonly Check[] = [checkModel, checkMessages, checkSystem, checkTools, checkToolChoice, checkThinking];
+
 /** Validates one batched request's `params`: null when valid, else the error message to report. */
 export function validateParams(params: unknown): string | null {
+  return firstProblem(params, CHECKS);
+}
+
+/** Validates the params of a token count: null when valid, else the error message to report. */
+export function validateCountParams(params: unknown): string | null {
+  return firstProblem(params, COUNT_CHECKS);
+}
+
+function firstProblem(params: unknown, checks: readonly Check[]): string | null {
   if (!isObject(params)) return 'params: Input should be a valid dictionary';
-  for (const check of CHECKS) {
+  for (const check of checks) {
     const problem = check(params);
     if (problem) return problem;
   }

@@ -103,6 +103,11 @@ export function anthropicMessage(body: unknown): Json {
   };
 }
 
+/** A token count of `body` (`POST /v1/messages/count_tokens`): the input tokens its message would report. */
+export function anthropicTokenCount(body: unknown): Json {
+  return { input_tokens: tokens(lastUserText(body)) };
+}
+
 /** A chat completions answer to `body`; a matched stop string is reported as vLLM does (`stop_reason`). */
 export function openAICompletion(body: unknown): Json {
   const request = isObject(body) ? body : {};

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { anthropicMessage, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
+import { anthropicMessage, anthropicTokenCount, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
 import type { Json } from '../../src/json.js';
 import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-answers.js';
 import { logNormalLatency, seededRandom, type LogNormalLatency } from './fake-latency.js';
@@ -79,7 +79,7 @@ const DEFAULT_WINDOW_MS = 60_000;
 
 /** The answer each path builds from a request's body, by the provider's shape. */
 const ROUTES: Readonly<Record<ProviderShape, Readonly<Record<string, (body: unknown) => Json>>>> = {
-  anthropic: { '/v1/messages': anthropicMessage },
+  anthropic: { '/v1/messages': anthropicMessage, '/v1/messages/count_tokens': anthropicTokenCount },
   openai: { '/v1/chat/completions': openAICompletion, '/v1/embeddings': fakeEmbeddings, '/v1/completions': fakeTextCompletion, '/v1/responses': fakeResponse },
 };
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "examples" / "pytho
 
 BASE_URL = os.environ.get("BATCHD_BASE_URL", "http://127.0.0.1:8787")
 API_KEY = os.environ.get("BATCHD_API_KEY", "any-key")
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-4-6"
 WAIT_SECONDS = 60
 
 

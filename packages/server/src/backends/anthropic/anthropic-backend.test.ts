@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { backendAgainstFake } from '../../../test-support/fakes/backend-against-fake.js';
-import { anthropicMessage } from '../../../test-support/fakes/fake-answers.js';
+import { anthropicMessage, anthropicTokenCount } from '../../../test-support/fakes/fake-answers.js';
 import type { FakeFault } from '../../../test-support/fakes/fake-provider.js';
 import type { BackendOutcome } from '../backend.js';
 import { AnthropicBackend, type AnthropicBackendOptions } from './anthropic-backend.js';
@@ -108,6 +108,25 @@ describe('AnthropicBackend', () => {
   it('treats a 2xx that is JSON but not a Message as an invalid body', async () => {
     const { backend: anthropic } = await setup({ respond: () => ({ type: 'error', error: { type: 'api_error', message: 'late' } }) });
     expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
+  });
+
+  it('counts tokens at /v1/messages/count_tokens, sending the params text as given and answering the count as the provider wrote it', async () => {
+    const { fake, backend: anthropic } = await setup();
+    const countParams = { model: params.model, system: params.system, messages: params.messages, tools: [{ name: 't', input_schema: { type: 'object' } }] };
+    const text = `{"model":"claude-sonnet-4-5","messages":${JSON.stringify(params.messages)}, "seed": 18446744073709551615}`;
+    expect(await anthropic.countTokens({ params: countParams, signal: new AbortController().signal })).toEqual({ kind: 'count', count: anthropicTokenCount(countParams) });
+    expect(fake.requests[0]).toMatchObject({ path: '/v1/messages/count_tokens', body: countParams, headers: { 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01' } });
+    await anthropic.countTokens({ params: countParams, paramsText: text, signal: new AbortController().signal });
+    expect(fake.requests[1]?.text).toBe(text);
+  });
+
+  it("answers a provider's refusal of a count classified, and a count without input_tokens as an invalid body", async () => {
+    const { fake, backend: anthropic } = await setup();
+    fake.inject(400);
+    const call = { params: { model: 'm', messages: [] }, signal: new AbortController().signal };
+    expect(await anthropic.countTokens(call)).toMatchObject({ kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error' });
+    const { backend: odd } = await setup({ respond: () => ({ input_tokens: 'many' }) });
+    expect(await odd.countTokens(call)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
   });
 
   it('aborts a stalled call at the timeout as retryable', async () => {

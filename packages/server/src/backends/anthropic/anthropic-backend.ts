@@ -1,6 +1,6 @@
 import type { Message } from '@batchd/sdk';
 import { hasInexactNumber } from '../../json.js';
-import type { BackendCall, BackendOutcome, MessagesBackend } from '../backend.js';
+import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
@@ -38,6 +38,7 @@ export interface AnthropicBackendOptions {
 }
 
 const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 const LINE_BREAK = /[\r\n]/;
 
 function isMessage(value: unknown): value is Message {
@@ -50,6 +51,16 @@ function parseMessage(text: string): Message | null {
   try {
     const parsed: unknown = JSON.parse(text);
     return isMessage(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseCount(text: string): (CountOutcome & { kind: 'count' })['count'] | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const count = typeof parsed === 'object' && parsed !== null ? (parsed as { input_tokens?: unknown }) : {};
+    return Number.isInteger(count.input_tokens) ? (parsed as (CountOutcome & { kind: 'count' })['count']) : null;
   } catch {
     return null;
   }
@@ -91,6 +102,16 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
     if (message === null) return invalidResponseBody(status);
     // A number a double would change (a model's uint64 in a tool's input) is kept as written.
     return hasInexactNumber(text) && !LINE_BREAK.test(text) ? { kind: 'message', message, messageText: text } : { kind: 'message', message };
+  }
+
+  /** Counts the input tokens of `POST /v1/messages/count_tokens` params: the provider's own count, as it answered it. */
+  async countTokens(call: BackendCall): Promise<CountOutcome> {
+    const exchange = await this.endpoint.post(call.paramsText ?? JSON.stringify(call.params), call.signal, call.routingKey, COUNT_TOKENS_PATH);
+    if (exchange.kind === 'error') return exchange;
+    const { status, headers, text } = exchange;
+    if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
+    const count = parseCount(text);
+    return count === null ? invalidResponseBody(status) : { kind: 'count', count };
   }
 
   /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */

@@ -113,6 +113,18 @@ describe('EmulatorBackend', () => {
     expect(message.usage.output_tokens).toBe(6);
   });
 
+  it("counts tokens as its message's usage would, without waiting its latency", async () => {
+    const sleep = recordingSleep();
+    const backend = new EmulatorBackend({ latencyMs: 5000, sleep });
+    const params = request('', { system: 'abcde', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello ☃ there' }] }] });
+    const { max_tokens: _maxTokens, ...countParams } = params;
+    const counted = await backend.countTokens({ params: countParams, signal: new AbortController().signal });
+    expect(sleep).not.toHaveBeenCalled();
+    // 5 + 13 = 18 characters.
+    expect(counted).toEqual({ kind: 'count', count: { input_tokens: 5 } });
+    expect((await reply(params, backend)).usage.input_tokens).toBe(5);
+  });
+
   describe('determinism', () => {
     it('answers equal params with identical messages, whatever the key order', async () => {
       const params = { model: 'm', max_tokens: 9, messages: [{ role: 'user', content: [{ type: 'text', text: 'Same' }] }] };

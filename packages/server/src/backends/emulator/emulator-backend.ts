@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import type { BackendCall, BackendOutcome, ChatAnswer, MessagesBackend } from '../backend.js';
+import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
 import { canonicalId } from './canonical-id.js';
 import { emulateEmbeddings } from './emulator-embeddings.js';
 
@@ -26,6 +26,7 @@ import { emulateEmbeddings } from './emulator-embeddings.js';
  *   unless a retryable type is named, to the first n attempts, and the message from attempt n+1;
  *   `emulator:latency=<ms>` replaces the latency for that request.
  * - Embeddings requests are answered with deterministic vectors (see `emulator-embeddings.ts`).
+ * - A token count (`count_tokens`) answers at once with the input count its message's usage would have.
  */
 
 export interface EmulatorBackendOptions {
@@ -108,6 +109,10 @@ export class EmulatorBackend implements MessagesBackend {
   async embed({ params, signal }: BackendCall): Promise<ChatAnswer> {
     if (!(await this.#waited(this.#latencyMs, signal))) return ABORTED;
     return emulateEmbeddings(params);
+  }
+
+  async countTokens({ params }: BackendCall): Promise<CountOutcome> {
+    return { kind: 'count', count: { input_tokens: toTokens(inputChars(params as MessageCreateParams)) } };
   }
 
   /** Waits `latencyMs`; false when `signal` aborted meanwhile. */

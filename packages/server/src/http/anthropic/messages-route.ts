@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
+import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Lanes } from '../../engine/lanes.js';
-import { validateParams } from '../../translate/validate-params.js';
+import { validateCountParams, validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJsonText } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';
@@ -30,13 +31,23 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
   return new ApiError(status, outcome.errorType as ApiError['type'], outcome.message, headers);
 }
 
+/** An abort signal that fires if the client goes away before its answer is written. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 /**
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
  * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
- * go through as written.
+ * go through as written. `POST /v1/messages/count_tokens`: the input tokens of such params, as the
+ * backend serving the model counts them (`counter`).
  */
-export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void {
+export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counter: (model: string) => TokenCounter | undefined): void {
   app.register(async (scope) => {
     // The body is checked against the params bounds as it streams, and parsed only once it passed them.
     scope.removeAllContentTypeParsers();
@@ -59,24 +70,33 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes): void 
       const model = params.model as string;
       const lane = lanes.for(model);
       if (!lane) throw notFound(`model: ${model} is not served by any configured backend`);
-      const controller = new AbortController();
       // A client that goes away before the answer cancels the call.
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
-      });
+      const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'messages')?.key;
       if (streaming) {
         if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
-        const answer = await lane.stream(params, controller.signal, routingKey, paramsText);
+        const answer = await lane.stream(params, signal, routingKey, paramsText);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(params, controller.signal, 'interactive', routingKey, paramsText);
+      const outcome = await lane.call(params, signal, 'interactive', routingKey, paramsText);
       if (outcome.kind === 'error') throw errorOf(outcome);
       if (outcome.messageText === undefined) return outcome.message;
       return reply.type('application/json; charset=utf-8').send(outcome.messageText);
+    });
+    scope.post('/v1/messages/count_tokens', async (request, reply) => {
+      const { params = {}, paramsText } = (request.body ?? {}) as { params?: Record<string, unknown>; paramsText?: string };
+      const invalid = validateCountParams(params);
+      if (invalid !== null) throw invalidRequest(invalid);
+      const model = params.model as string;
+      const backend = counter(model);
+      if (!backend) throw notFound(`model: ${model} is not served by any configured backend`);
+      if (!backend.countTokens) throw invalidRequest(`model: ${model} is served by the ${backend.name} backend, which does not count tokens`);
+      const outcome = await backend.countTokens({ params, paramsText, signal: clientGone(reply) });
+      if (outcome.kind === 'error') throw errorOf(outcome);
+      return outcome.count;
     });
   });
 }
