@@ -64,12 +64,18 @@ describe('POST /v1/messages/count_tokens', () => {
     expect(await client.beta.messages.countTokens({ ...params, betas: ['token-counting-2024-11-01'] })).toEqual({ input_tokens: created.usage.input_tokens });
   });
 
-  it('refuses models whose backend cannot count, models no backend serves, and invalid params, in the error envelope', async () => {
+  it('refuses models whose backend cannot count or call, models no backend serves, and invalid params, in the error envelope', async () => {
     await expect(client.messages.countTokens({ model: 'llama-3.1-8b', messages })).rejects.toMatchObject({
       status: 400,
       error: { type: 'error', error: { type: 'invalid_request_error', message: 'model: llama-3.1-8b is served by the gpu backend, which does not count tokens' } },
     });
     expect(local.requests).toHaveLength(0);
+    // An interactive call for a model only a provider-batch backend serves is refused the same way, naming it.
+    await expect(client.messages.create({ model: 'batch-haiku', max_tokens: 16, messages })).rejects.toMatchObject({
+      status: 400,
+      error: { error: { type: 'invalid_request_error', message: 'model: batch-haiku is served by the half-price backend, which runs batches only; send the request in a batch' } },
+    });
+    expect(batchApi.requests.map((request) => request.path)).toEqual(['/v1/messages/count_tokens']);
     await expect(client.messages.countTokens({ model: 'gpt-5', messages })).rejects.toMatchObject({ status: 404, error: { error: { type: 'not_found_error' } } });
     await expect(client.messages.countTokens({ model: 'emu-small', messages: [] })).rejects.toMatchObject({
       status: 400,

@@ -31,6 +31,12 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
   return new ApiError(status, outcome.errorType as ApiError['type'], outcome.message, headers);
 }
 
+/** Why no call can be made for `model`: a provider-batch backend serves it (`backend`, no lane), or none does. */
+function notServed(model: string, backend: TokenCounter | undefined): ApiError {
+  if (backend) return invalidRequest(`model: ${model} is served by the ${backend.name} backend, which runs batches only; send the request in a batch`);
+  return notFound(`model: ${model} is not served by any configured backend`);
+}
+
 /** An abort signal that fires if the client goes away before its answer is written. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -45,7 +51,8 @@ function clientGone(reply: FastifyReply): AbortSignal {
  * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
  * go through as written. `POST /v1/messages/count_tokens`: the input tokens of such params, as the
- * backend serving the model counts them (`counter`).
+ * backend serving the model counts them. `counter` names the first configured backend serving a
+ * model, lane or provider-batch backend, and counts with it where it can.
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counter: (model: string) => TokenCounter | undefined): void {
   app.register(async (scope) => {
@@ -69,7 +76,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
       if (invalid !== null) throw invalidRequest(invalid);
       const model = params.model as string;
       const lane = lanes.for(model);
-      if (!lane) throw notFound(`model: ${model} is not served by any configured backend`);
+      if (!lane) throw notServed(model, counter(model));
       // A client that goes away before the answer cancels the call.
       const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'messages')?.key;
@@ -92,7 +99,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
       if (invalid !== null) throw invalidRequest(invalid);
       const model = params.model as string;
       const backend = counter(model);
-      if (!backend) throw notFound(`model: ${model} is not served by any configured backend`);
+      if (!backend) throw notServed(model, undefined);
       if (!backend.countTokens) throw invalidRequest(`model: ${model} is served by the ${backend.name} backend, which does not count tokens`);
       const outcome = await backend.countTokens({ params, paramsText, signal: clientGone(reply) });
       if (outcome.kind === 'error') throw errorOf(outcome);
