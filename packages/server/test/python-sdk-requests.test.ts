@@ -61,7 +61,7 @@ describe.each<EmptyFraming>(['as-sent', 'chunked'])('requests as the Python SDKs
     expect(noModelCounted.message).toBe('model: Field required');
   });
 
-  it('OpenAI surface: files, batches, cancel, content, delete', async () => {
+  it('OpenAI surface: files, batches, cancel, content, delete, uploads', async () => {
     const file = await uploadLines(openAIClient(server.url), [chatLine('r1', 'emulator:latency=120000')]);
     expect((await send('openai', 'GET', '/v1/files')).status).toBe(200);
     expect((await send('openai', 'GET', `/v1/files/${file.id}`)).body).toMatchObject({ id: file.id, object: 'file' });
@@ -82,6 +82,15 @@ describe.each<EmptyFraming>(['as-sent', 'chunked'])('requests as the Python SDKs
     expectOpenAIError(await send('openai', 'DELETE', `/v1/files/${file.id}`, { framing }), 404, /file/i);
     expectOpenAIError(await send('openai', 'POST', '/v1/batches', { framing }), 400, /JSON object/);
     expectOpenAIError(await send('openai', 'POST', '/v1/files', { framing }), 400, /multipart\/form-data/);
+
+    expectOpenAIError(await send('openai', 'POST', '/v1/uploads', { framing }), 400, /^purpose: /);
+    const upload = await send('openai', 'POST', '/v1/uploads', { json: { bytes: 3, filename: 'u.jsonl', mime_type: 'application/jsonl', purpose: 'batch' } });
+    expect(upload.status, upload.text).toBe(200);
+    const uploadId = (upload.body as { id: string }).id;
+    expectOpenAIError(await send('openai', 'POST', `/v1/uploads/${uploadId}/parts`, { framing }), 400, /multipart\/form-data/);
+    expectOpenAIError(await send('openai', 'POST', `/v1/uploads/${uploadId}/complete`, { framing }), 400, /^part_ids: /);
+    const cancelledUpload = await send('openai', 'POST', `/v1/uploads/${uploadId}/cancel`, { framing });
+    expect(cancelledUpload.body).toMatchObject({ id: uploadId, object: 'upload', status: 'cancelled' });
   });
 
   it('batchd surface: backends and webhook endpoints', async () => {

@@ -6,8 +6,8 @@ import type { UpkeepStore } from '../store/store.js';
 import { GuardedTick, runStep } from './guarded-tick.js';
 
 export interface MaintenanceOptions {
-  /** The sweeps, and the uploaded files whose expired ones it removes. */
-  store: UpkeepStore & { readonly files: Pick<FileStore, 'purgeExpired'> };
+  /** The sweeps, the uploaded files whose expired ones it removes, and the records of long-expired uploads. */
+  store: UpkeepStore & { readonly files: Pick<FileStore, 'purgeExpired' | 'uploads'> };
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -22,6 +22,9 @@ const PURGE_CHUNK = 500;
 
 /** Expired uploaded files removed per tick at most: each may hold 200 MB. */
 const EXPIRED_FILES_PER_TICK = 50;
+
+/** How long an expired upload's record is kept, so a late part or completion is told it expired rather than not found. */
+const UPLOAD_RECORDS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 /** Results files written per tick at most: each may take a second or two for a large batch. */
 const RESULTS_FILES_PER_TICK = 4;
@@ -69,6 +72,7 @@ export class Maintenance {
       ['purge', () => inChunks((limit) => store.purge(limit), purgeLimit)],
       ['purge create records', () => inChunks((limit) => store.purgeCreateRecords(clock.now(), limit), purgeLimit)],
       ['purge expired files', () => store.files.purgeExpired(clock.now(), EXPIRED_FILES_PER_TICK)],
+      ['purge ended uploads', () => inChunks((limit) => store.files.uploads.purgeUploads(clock.now() - UPLOAD_RECORDS_KEPT_MS, limit), purgeLimit)],
       ['file results', () => store.fileResults?.(RESULTS_FILES_PER_TICK, (batch, error) => logger.warn({ err: error, batch }, 'writing a results file failed; its results are served from the database')) ?? Promise.resolve(0)],
     ];
     for (const [name, step] of steps) {

@@ -68,7 +68,7 @@ declare module 'fastify' {
 }
 
 /** The batch endpoints `--rate-limit-rpm` counts: these paths and every path below them. */
-const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files'];
+const LIMITED_PATHS = ['/v1/messages/batches', '/v1/batches', '/v1/files', '/v1/uploads'];
 
 const routeMissing = (request: FastifyRequest) => notFound(`${request.method} ${request.url.split('?')[0]} does not exist.`);
 

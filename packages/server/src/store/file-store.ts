@@ -1,3 +1,5 @@
+import type { UploadStore } from './upload-store.js';
+
 /** A stored file; times are milliseconds since the epoch. */
 export interface FileRecord {
   id: string;
@@ -10,7 +12,8 @@ export interface FileRecord {
   expiresAt: number | null;
 }
 
-export type NewFile = Omit<FileRecord, 'bytes' | 'expiresAt'>;
+/** A file to store; its expiry may be set later (`setFileExpiry`). */
+export type NewFile = Omit<FileRecord, 'bytes' | 'expiresAt'> & { expiresAt?: number };
 
 export interface FileListQuery {
   limit: number;
@@ -56,6 +59,8 @@ export interface ResultRowSizes {
  * and the finished requests of a batch, from which result files are read.
  */
 export interface FileStore {
+  /** Uploads, whose parts are files of this store. */
+  readonly uploads: UploadStore;
   /**
    * Stores a file from `chunks` as they arrive, visible once all have been stored; if `chunks`
    * throws, nothing stays stored and the error is rethrown.

@@ -64,3 +64,20 @@ def test_cancel(openai_client):
     assert sum(1 for item in cancelled if item["error"] and item["error"]["code"] == "batch_cancelled") >= 2
     with pytest.raises(openai.BadRequestError):
         openai_client.batches.create(input_file_id=input_file.id, endpoint="/v1/moderations", completion_window="24h")
+
+
+def test_a_file_sent_in_parts_runs_as_a_batch(openai_client, tmp_path):
+    lines = [chat_line(f"part-{i}", f"Hello from line {i}") for i in range(30)]
+    path = tmp_path / "chunked.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    upload = openai_client.uploads.upload_file_chunked(file=path, mime_type="application/jsonl", purpose="batch", part_size=700)
+    assert (upload.status, upload.file.filename, upload.file.bytes) == ("completed", "chunked.jsonl", path.stat().st_size)
+    assert openai_client.files.content(upload.file.id).text == path.read_text()
+    batch = openai_client.batches.create(input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h")
+    done = wait_done(openai_client, batch.id)
+    assert (done.status, done.request_counts.completed) == ("completed", 30)
+
+    cancelled = openai_client.uploads.cancel(openai_client.uploads.create(bytes=10, filename="x.jsonl", mime_type="application/jsonl", purpose="batch").id)
+    assert cancelled.status == "cancelled"
+    with pytest.raises(openai.BadRequestError):
+        openai_client.uploads.parts.create(upload_id=cancelled.id, data=b"{}\n")

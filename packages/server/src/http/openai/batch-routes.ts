@@ -102,7 +102,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
     const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId, clock.now());
-    if (!file) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
+    if (!file || file.purpose !== 'batch') throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
     await deps.storage.hold(reply, file.bytes);
     const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
     const attributes: ChatBatchAttributes = {

@@ -16,6 +16,8 @@ import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, to
 import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
+import { malformedAs400 } from './multipart-errors.js';
+import { registerUploadRoutes } from './upload-routes.js';
 
 export interface FileRouteDeps {
   store: BatchesStore;
@@ -47,20 +49,6 @@ function parseFileLimit(raw: string | undefined): number {
   const limit = Number(raw);
   if (!/^\d+$/.test(raw) || limit < 1 || limit > 10_000) throw invalidRequest('limit: must be an integer between 1 and 10000');
   return limit;
-}
-
-/**
- * The multipart reader's complaints about the body itself (no boundary, a boundary over 256
- * bytes, a form cut off before its closing boundary) come without a status: they are the
- * client's, answered 400. Limits and answers batchd gives keep their own status.
- */
-async function* malformedAs400<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* items;
-  } catch (error) {
-    if (error instanceof ApiError || (error as FastifyError).statusCode !== undefined) throw error;
-    throw invalidRequest(`The multipart body is malformed: ${(error as Error).message}`);
-  }
 }
 
 function checkPurpose(purpose: unknown): void {
@@ -101,7 +89,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
 
   async function uploadedFile(request: FastifyRequest<IdParams>): Promise<FileRecord> {
     const file = await store.files.getFile(deps.workspaceOf(request), request.params.id, deps.clock.now());
-    if (!file) throw missing(request.params.id);
+    // Parts of uploads are files of the store, not of the Files API.
+    if (!file || file.purpose !== BATCH_PURPOSE) throw missing(request.params.id);
     return file;
   }
 
@@ -160,7 +149,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
   app.get<ListQuery>('/v1/files', async (request) => {
     const { after, limit: rawLimit, order = 'desc', purpose } = singleValues(request.query, ['after', 'limit', 'order', 'purpose']);
     if (order !== 'asc' && order !== 'desc') throw invalidRequest('order: must be "asc" or "desc"');
-    const page = await store.files.listFiles(deps.workspaceOf(request), { limit: parseFileLimit(rawLimit), after, order, purpose, now: deps.clock.now() });
+    // Every file listed is a batch file: asked for another purpose, the list is empty.
+    if (purpose !== undefined && purpose !== BATCH_PURPOSE) return { object: 'list', data: [], first_id: null, last_id: null, has_more: false };
+    const page = await store.files.listFiles(deps.workspaceOf(request), { limit: parseFileLimit(rawLimit), after, order, purpose: BATCH_PURPOSE, now: deps.clock.now() });
     const data = page.files.map(toFileObject);
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };
   });
@@ -186,4 +177,6 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     if (!(await store.files.deleteFile(deps.workspaceOf(request), (await uploadedFile(request)).id))) throw missing(request.params.id);
     return { id: request.params.id, object: 'file', deleted: true };
   });
+
+  registerUploadRoutes(app, { ...deps, quota, purpose: BATCH_PURPOSE, maxFilenameBytes: MAX_FILENAME_BYTES });
 }

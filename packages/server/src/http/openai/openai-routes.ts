@@ -9,7 +9,7 @@ import { registerFileRoutes, type FileRouteDeps } from './file-routes.js';
 export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> & Pick<FileRouteDeps, 'resultStreams' | 'maxFileBytesPerWorkspace'>;
 
 /**
- * OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`) in a scope of their own, where every
+ * OpenAI's Files, Uploads and Batch APIs (`/v1/files`, `/v1/uploads`, `/v1/batches`) in a scope of their own, where every
  * failure answers in OpenAI's error envelope, `{"error":{"message","type","param","code"}}`.
  * Authentication and workspaces are the same as on every `/v1/` route. The request id is also
  * sent as `x-request-id`, where OpenAI's clients read it.

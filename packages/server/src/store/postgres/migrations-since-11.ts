@@ -73,4 +73,25 @@ export const POSTGRES_MIGRATIONS_SINCE_11: ReadonlyArray<{ version: number; name
     // The OpenAI endpoint a chat batch's requests are for; claims hand it to the engine.
     sql: `ALTER TABLE batchd.batches ADD COLUMN endpoint text;`,
   },
+  {
+    version: 16,
+    name: 'uploads',
+    // Files assembled from parts (OpenAI's Uploads API); the parts are files of purpose upload_part.
+    sql: `
+      CREATE TABLE batchd.uploads (
+        id text COLLATE "C" PRIMARY KEY,
+        workspace_id text NOT NULL,
+        filename text NOT NULL,
+        purpose text NOT NULL,
+        mime_type text NOT NULL,
+        bytes bigint NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        file_expires_after bigint,
+        status text NOT NULL,
+        file_id text
+      );
+      CREATE INDEX uploads_expiry ON batchd.uploads (expires_at);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withSpooled } from '../../spool.js';
 import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
+import { PostgresUploads } from './postgres-uploads.js';
 
 const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, bytes, created_at AS "createdAt", expires_at AS "expiresAt"`;
 
@@ -13,11 +14,15 @@ const FILE_COLUMNS = `id, workspace_id AS "workspaceId", purpose, filename, byte
  * create reads its file twice) never takes connections from the API's queries.
  */
 export class PostgresFiles implements FileStore {
+  readonly uploads: PostgresUploads;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly readers: pg.Pool,
     private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
-  ) {}
+  ) {
+    this.uploads = new PostgresUploads(pool);
+  }
 
   /** Closes the readers' pool. */
   async close(): Promise<void> {
@@ -29,8 +34,8 @@ export class PostgresFiles implements FileStore {
     return withSpooled(chunks, (content) =>
       this.transaction(async (client) => {
         const inserted = await client.query<{ seq: number }>(
-          `INSERT INTO batchd.files (id, workspace_id, purpose, filename, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
-          [file.id, file.workspaceId, file.purpose, file.filename, file.createdAt],
+          `INSERT INTO batchd.files (id, workspace_id, purpose, filename, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+          [file.id, file.workspaceId, file.purpose, file.filename, file.createdAt, file.expiresAt ?? null],
         );
         const seq = inserted.rows[0]!.seq;
         let bytes = 0;
@@ -40,7 +45,7 @@ export class PostgresFiles implements FileStore {
           bytes += chunk.length;
         }
         await client.query('UPDATE batchd.files SET bytes = $2 WHERE seq = $1', [seq, bytes]);
-        return { ...file, bytes, expiresAt: null };
+        return { ...file, bytes, expiresAt: file.expiresAt ?? null };
       }),
     );
   }

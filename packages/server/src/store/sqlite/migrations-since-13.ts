@@ -88,4 +88,25 @@ export const SQLITE_MIGRATIONS_SINCE_13: ReadonlyArray<{ version: number; name: 
       END;
     `,
   },
+  {
+    version: 19,
+    name: 'uploads',
+    // Files assembled from parts (OpenAI's Uploads API); the parts are files of purpose upload_part.
+    sql: `
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        file_expires_after INTEGER,
+        status TEXT NOT NULL,
+        file_id TEXT
+      );
+      CREATE INDEX uploads_expiry ON uploads (expires_at);
+    `,
+  },
 ];

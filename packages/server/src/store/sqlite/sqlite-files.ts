@@ -1,6 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { FileListPage, FileListQuery, FileRecord, FileStore, NewFile, ResultRow, ResultRowSizes } from '../file-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { SqliteUploads } from './sqlite-uploads.js';
 
 const FILE_COLUMNS = `id, workspace_id AS workspaceId, purpose, filename, bytes, created_at AS createdAt, expires_at AS expiresAt`;
 /** A stored file not expired at the time bound to `@now`. */
@@ -12,7 +13,11 @@ const LIVE = `status = 'stored' AND (expires_at IS NULL OR expires_at > @now)`;
  * unfinished are removed by {@link SqliteFiles.discardUnfinished}.
  */
 export class SqliteFiles implements FileStore {
-  constructor(private readonly db: SqliteDatabase) {}
+  readonly uploads: SqliteUploads;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.uploads = new SqliteUploads(db);
+  }
 
   /** Removes the files whose upload never finished. */
   discardUnfinished(): void {
@@ -29,8 +34,8 @@ export class SqliteFiles implements FileStore {
 
   async createFile(file: NewFile, chunks: AsyncIterable<Buffer>): Promise<FileRecord> {
     const { lastInsertRowid } = this.db
-      .prepare(`INSERT INTO files (id, workspace_id, purpose, filename, created_at, status) VALUES (?, ?, ?, ?, ?, 'uploading')`)
-      .run(file.id, file.workspaceId, file.purpose, file.filename, file.createdAt);
+      .prepare(`INSERT INTO files (id, workspace_id, purpose, filename, created_at, expires_at, status) VALUES (?, ?, ?, ?, ?, ?, 'uploading')`)
+      .run(file.id, file.workspaceId, file.purpose, file.filename, file.createdAt, file.expiresAt ?? null);
     const seq = Number(lastInsertRowid);
     const insertChunk = this.db.prepare('INSERT INTO file_chunks (file_seq, part, data) VALUES (?, ?, ?)');
     let bytes = 0;
@@ -45,7 +50,7 @@ export class SqliteFiles implements FileStore {
       throw error;
     }
     this.db.prepare(`UPDATE files SET status = 'stored', bytes = ? WHERE seq = ?`).run(bytes, seq);
-    return { ...file, bytes, expiresAt: null };
+    return { ...file, bytes, expiresAt: file.expiresAt ?? null };
   }
 
   async getFile(workspaceId: string, id: string, now: number): Promise<FileRecord | null> {
