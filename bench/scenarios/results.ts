@@ -114,7 +114,22 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   const server = await BatchdProcess.start({ dir: join(context.workDir, 'batchd'), flags: db, cpuProfileDir: context.cpuProfileDir });
   const client = new BatchdClient(server.url);
   const initial = server.memory();
-  const sampler = new RssSampler(server.pid, 10);
+  // Each read's growth over the resident size at its start (the first, cold read included): what one stream costs.
+  const growth = { rss: 0, anon: 0, file: 0 };
+  let highest = initial.rssBytes;
+  const measuredRead = async <T>(read: () => Promise<T>): Promise<T> => {
+    const before = server.memory();
+    const readSampler = new RssSampler(server.pid, 10);
+    try {
+      return await read();
+    } finally {
+      const peaks = readSampler.stop();
+      growth.rss = Math.max(growth.rss, peaks.maxRssBytes - before.rssBytes);
+      growth.anon = Math.max(growth.anon, peaks.maxAnonBytes - before.anonBytes);
+      growth.file = Math.max(growth.file, peaks.maxFileBytes - before.fileBytes);
+      highest = Math.max(highest, peaks.maxRssBytes);
+    }
+  };
   const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY };
   let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
   let fileReadCpuMs = Number.POSITIVE_INFINITY;
@@ -123,7 +138,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
   let bareCopy: typeof bare | undefined;
   const bareServers: Awaited<ReturnType<typeof startBareServer>>[] = [];
   try {
-    await saveResults(client, batchId, savedPath);
+    await measuredRead(() => saveResults(client, batchId, savedPath));
     const bareServer = await startBareServer('bare-file-server', [savedPath]);
     bareServers.push(bareServer);
     // On PostgreSQL, also the same rows sent by one COPY through a bare HTTP server: what any server of them pays.
@@ -134,7 +149,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       const databaseCpuAtStart = store.databaseCpuSeconds() ?? 0;
       const clientCpuAtStart = ownCpuMs();
       const start = performance.now();
-      const read = await client.streamResults(batchId);
+      const read = await measuredRead(() => client.streamResults(batchId));
       const seconds = secondsSince(start);
       measured.clientCpuMs = Math.min(measured.clientCpuMs, ownCpuMs() - clientCpuAtStart);
       measured.cpuSeconds = Math.min(measured.cpuSeconds, server.cpuSeconds() - cpuAtStart);
@@ -154,9 +169,8 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
     client.close();
     await server.stop();
   }
-  // Growth over the fresh process, through every read (the first, cold one included).
-  const peaks = sampler.stop();
-  const growth = { rss: peaks.maxRssBytes - initial.rssBytes, anon: peaks.maxAnonBytes - initial.anonBytes, file: peaks.maxFileBytes - initial.fileBytes };
+  // Growth over the fresh process through every read, which what the reads leave behind adds to.
+  const throughout = highest - initial.rssBytes;
   context.log(`streamed ${(measured.bytes / MB).toFixed(0)} MB in ${measured.seconds.toFixed(2)} s`);
   if (measured.lines !== requests) throw new Error(`results had ${measured.lines} lines, expected ${requests}`);
   const per100MB = (ms: number) => ms / (measured.bytes / (100 * MB));
@@ -202,6 +216,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
       bareServerSeconds: bare.seconds,
       ...(bareCopy ? { bareCopyServerSeconds: bareCopy.seconds } : {}),
       serverRssBeforeMB: initial.rssBytes / MB,
+      rssGrowthThroughAllReadsMB: throughout / MB,
       anonymousRssGrowthMB: growth.anon / MB,
       fileBackedRssGrowthMB: growth.file / MB,
     },
