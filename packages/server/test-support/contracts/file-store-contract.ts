@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchStore, NewRequest } from '../../src/store/store.js';
 import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
+import { runUploadStoreContract } from './upload-store-contract.js';
 
-/** The behaviour of files and chat batches every store implementation must show. */
+/** The behaviour of files (their uploads' records among them) and chat batches every store implementation must show. */
 export function runFileStoreContract(name: string, makeStore: () => Promise<BatchStore>): void {
+  runUploadStoreContract(name, makeStore);
   describe(`${name} store: files and chat batches`, () => {
     let store: BatchStore;
     openStoreEachTest(makeStore, (opened) => (store = opened));

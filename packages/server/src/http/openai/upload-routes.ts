@@ -24,7 +24,7 @@ export interface UploadRouteDeps extends FileRouteDeps {
 /** How long an upload takes parts, as OpenAI's do. */
 const UPLOAD_LIFETIME_MS = 60 * 60 * 1000;
 /** Most bytes of one part, as OpenAI's. */
-export const MAX_PART_BYTES = 64 * 1024 * 1024;
+const MAX_PART_BYTES = 64 * 1024 * 1024;
 /** Most parts one completion names. */
 const MAX_PARTS = 10_000;
 
@@ -71,7 +71,7 @@ async function* md5Checked(chunks: AsyncIterable<Buffer>, md5: string): AsyncGen
  * upload is created with the file's length, takes parts of up to 64 MiB for an hour, and is
  * completed with its parts in order, which become one file with every check an uploaded file
  * gets (at most 200 MB and 50,000 lines; MD5 when given). Each part is kept as a file of the
- * workspace until its upload expires, counted against its storage.
+ * workspace, counted against its storage, until the completion that names it or its upload's expiry.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps): void {
   const { store, clock, quota, storage } = deps;

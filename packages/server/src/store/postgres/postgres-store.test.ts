@@ -5,7 +5,6 @@ import type { Completion, NewRequest } from '../store.js';
 import { runBatchCreatesContract } from '../../../test-support/contracts/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
 import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
-import { runUploadStoreContract } from '../../../test-support/contracts/upload-store-contract.js';
 import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
 import { runProviderBatchContract } from '../../../test-support/contracts/provider-batch-contract.js';
 import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
@@ -33,7 +32,6 @@ if (unavailable) {
   runBatchCreatesContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runCompletedResultsContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runFileStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
-  runUploadStoreContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runQuarantineContract('postgres', async () => PostgresStore.open(await freshDatabase()));
   runProviderBatchContract('postgres', async () => PostgresStore.open(await freshDatabase()));
 }

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchCreatesContract } from '../../../test-support/contracts/batch-creates-contract.js';
 import { runCompletedResultsContract } from '../../../test-support/contracts/completed-results-contract.js';
 import { runFileStoreContract } from '../../../test-support/contracts/file-store-contract.js';
-import { runUploadStoreContract } from '../../../test-support/contracts/upload-store-contract.js';
 import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
 import { runProviderBatchContract } from '../../../test-support/contracts/provider-batch-contract.js';
 import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
@@ -22,7 +21,6 @@ runStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files+
 runBatchCreatesContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runCompletedResultsContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runFileStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
-runUploadStoreContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runQuarantineContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 runProviderBatchContract('sqlite', async () => new SqliteStore(join(dir, `store-${files++}.sqlite`)));
 
