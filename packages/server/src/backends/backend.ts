@@ -47,8 +47,11 @@ export type BackendOutcome =
 
 export type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
-/** A provider's count of a request's input tokens (`{"input_tokens": N}`, as it answered it), or the failure classified. */
-export type CountOutcome = { kind: 'count'; count: { input_tokens: number } & Record<string, unknown> } | ErrorOutcome;
+/** A count of a request's input tokens, `{"input_tokens": N}` and whatever else the provider answered with it. */
+export type TokenCount = { input_tokens: number } & Record<string, unknown>;
+
+/** A provider's token count, or the failure classified. */
+export type CountOutcome = { kind: 'count'; count: TokenCount } | ErrorOutcome;
 
 /** A provider's answer to a chat completions request, classified like {@link BackendOutcome}. */
 export type ChatOutcome = { kind: 'completion'; completion: ChatCompletion } | ErrorOutcome;

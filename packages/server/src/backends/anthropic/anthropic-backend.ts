@@ -1,6 +1,6 @@
 import type { Message } from '@batchd/sdk';
 import { hasInexactNumber } from '../../json.js';
-import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend } from '../backend.js';
+import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend, TokenCount } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
@@ -56,11 +56,11 @@ function parseMessage(text: string): Message | null {
   }
 }
 
-function parseCount(text: string): (CountOutcome & { kind: 'count' })['count'] | null {
+function parseCount(text: string): TokenCount | null {
   try {
     const parsed: unknown = JSON.parse(text);
     const count = typeof parsed === 'object' && parsed !== null ? (parsed as { input_tokens?: unknown }) : {};
-    return Number.isInteger(count.input_tokens) ? (parsed as (CountOutcome & { kind: 'count' })['count']) : null;
+    return Number.isInteger(count.input_tokens) ? (parsed as TokenCount) : null;
   } catch {
     return null;
   }
