@@ -12,7 +12,7 @@ export interface FileRecord {
   expiresAt: number | null;
 }
 
-/** A file to store; its expiry may be set later (`setFileExpiry`). */
+/** A file to store, with its expiry, or none yet (`setFileExpiry` sets one later). */
 export type NewFile = Omit<FileRecord, 'bytes' | 'expiresAt'> & { expiresAt?: number };
 
 export interface FileListQuery {

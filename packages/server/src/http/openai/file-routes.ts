@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
 import type { BatchRecord, BatchesStore } from '../../store/store.js';
-import { ApiError, invalidRequest, notFound } from '../api-error.js';
+import { invalidRequest, notFound } from '../api-error.js';
 import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 import { drainBody } from '../drain-body.js';
