@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { hasInexactNumber, isObject, PARAMS_SHAPE, pastShape, shapeError, type JsonShape } from '../../json.js';
 import type { NewRequest } from '../../store/store.js';
-import { ApiError, invalidRequest, requestTooLarge } from '../api-error.js';
+import { invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { quoted } from './openai-fields.js';
 import { paramsJson, parseExact, textLength } from '../params-pieces.js';

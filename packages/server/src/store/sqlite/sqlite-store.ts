@@ -13,7 +13,7 @@ import { SqliteParams } from './sqlite-params.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { asCanceling, BATCH_COLUMNS, toBatchRecord, type BatchRow } from '../batch-row.js';
+import { asCanceling, toBatchRecord, type BatchRow } from '../batch-row.js';
 import { SqliteWebhookStore } from './sqlite-webhooks.js';
 import { SqliteFiles } from './sqlite-files.js';
 import { SqliteResultsFiles } from './sqlite-results-files.js';
