@@ -92,6 +92,26 @@ describe.each(stores)('OpenAI uploads on $store', ({ skip, db }) => {
     await expect(client.uploads.complete('upload_none', { part_ids: [first!] })).rejects.toMatchObject({ status: 404 });
   });
 
+  it.skipIf(skip)('frees the storage of its parts once an upload is cancelled or completed, named in its file or not', async () => {
+    // A workspace bounded to 1 MiB of files: 600 KB of parts fit once at a time.
+    const bounded = openAIClient((await startServer({ flags: { ...(await db()), 'max-file-storage-mb-per-workspace': 1 } })).url);
+    const content = Buffer.from(`{"pad":"${'x'.repeat(5_990)}"}\n`.repeat(100));
+    const start = () => bounded.uploads.create({ bytes: content.length, filename: 'held.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const cancelled = await start();
+    await sendParts(bounded, cancelled.id, content, []);
+    const refused = await start();
+    await expect(sendParts(bounded, refused.id, content, [])).rejects.toMatchObject({ status: 400, error: { message: expect.stringMatching(/storage limit/) } });
+    await bounded.uploads.cancel(cancelled.id);
+    const completed = await start();
+    const [whole] = await sendParts(bounded, completed.id, content, []);
+    await sendParts(bounded, completed.id, content.subarray(0, 400_000), []);
+    await expect(sendParts(bounded, completed.id, content, [])).rejects.toMatchObject({ status: 400 });
+    await bounded.uploads.complete(completed.id, { part_ids: [whole!] });
+    // The file now holds the 600 KB, and no part is left beside it, the 400 KB one never named included.
+    const next = await start();
+    await expect(sendParts(bounded, next.id, content.subarray(0, 300_000), [])).resolves.toHaveLength(1);
+  });
+
   it.skipIf(skip)('checks an upload as a file: its purpose, length, name and lines', async () => {
     const params = { bytes: 10, filename: 'f.jsonl', mime_type: 'application/jsonl', purpose: 'batch' as const };
     await expect(client.uploads.create({ ...params, purpose: 'assistants' })).rejects.toMatchObject({ status: 400, error: { message: 'purpose: batchd keeps files for purpose "batch" only, got "assistants".' } });

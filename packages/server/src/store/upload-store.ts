@@ -30,6 +30,8 @@ export interface UploadStore {
   getUpload(workspaceId: string, id: string): Promise<UploadRecord | null>;
   /** Ends a pending upload as `status`, naming its file when completed; false when it was no longer pending. */
   endUpload(workspaceId: string, id: string, status: 'completed' | 'cancelled', fileId: string | null): Promise<boolean>;
+  /** The ids of the stored parts of the workspace's upload `uploadId`. */
+  partIds(workspaceId: string, uploadId: string): Promise<string[]>;
   /** Removes up to `limit` records of uploads that expired before `before`; returns how many. */
   purgeUploads(before: number, limit: number): Promise<number>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchStore } from '../../src/store/store.js';
-import type { UploadRecord } from '../../src/store/upload-store.js';
+import { UPLOAD_PART_PURPOSE, type UploadRecord } from '../../src/store/upload-store.js';
 import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /** The behaviour of upload records every store implementation must show. */
@@ -42,6 +42,24 @@ export function runUploadStoreContract(name: string, makeStore: () => Promise<Ba
       expect(await store.files.uploads.endUpload('w1', 'upload_d', 'cancelled', null)).toBe(true);
       expect(await store.files.uploads.endUpload('w1', 'upload_d', 'completed', 'file-2')).toBe(false);
       expect(await store.files.uploads.getUpload('w1', 'upload_d')).toMatchObject({ status: 'cancelled', fileId: null });
+    });
+
+    it("finds an upload's stored parts, in its workspace only", async () => {
+      const file = async (id: string, workspaceId: string, purpose: string, filename: string) => {
+        async function* bytes(): AsyncGenerator<Buffer> {
+          yield Buffer.from('{}\n');
+        }
+        await store.files.createFile({ id, workspaceId, purpose, filename, createdAt: T0, expiresAt: T0 + HOUR }, bytes());
+      };
+      await file('part_1', 'w1', UPLOAD_PART_PURPOSE, 'upload_h');
+      await file('part_2', 'w1', UPLOAD_PART_PURPOSE, 'upload_h');
+      await file('part_3', 'w1', UPLOAD_PART_PURPOSE, 'upload_i');
+      await file('part_4', 'w2', UPLOAD_PART_PURPOSE, 'upload_h');
+      await file('file-5', 'w1', 'batch', 'upload_h');
+      expect((await store.files.uploads.partIds('w1', 'upload_h')).sort()).toEqual(['part_1', 'part_2']);
+      expect(await store.files.uploads.partIds('w2', 'upload_h')).toEqual(['part_4']);
+      expect(await store.files.uploads.partIds('w1', 'upload_none')).toEqual([]);
+      expect(await store.files.getFile('w1', 'part_1', T0)).toMatchObject({ expiresAt: T0 + HOUR });
     });
 
     it('purges the records of uploads expired before a time, up to a limit', async () => {

@@ -71,7 +71,7 @@ async function* md5Checked(chunks: AsyncIterable<Buffer>, md5: string): AsyncGen
  * upload is created with the file's length, takes parts of up to 64 MiB for an hour, and is
  * completed with its parts in order, which become one file with every check an uploaded file
  * gets (at most 200 MB and 50,000 lines; MD5 when given). Each part is kept as a file of the
- * workspace, counted against its storage, until the completion that names it or its upload's expiry.
+ * workspace, counted against its storage, until its upload is completed or cancelled, or expires.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps): void {
   const { store, clock, quota, storage } = deps;
@@ -86,6 +86,11 @@ export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps
     if (upload.status !== 'pending') throw invalidRequest(`Upload ${upload.id} is ${upload.status}.`);
     if (upload.expiresAt <= clock.now()) throw invalidRequest(`Upload ${upload.id} expired at ${new Date(upload.expiresAt).toISOString()}.`);
     return upload;
+  }
+
+  /** Removes the stored parts of an upload that has ended: named in its file or not, none is needed again. */
+  async function removeParts(workspace: string, uploadId: string): Promise<void> {
+    for (const id of await uploads.partIds(workspace, uploadId)) await store.files.deleteFile(workspace, id);
   }
 
   app.post<{ Body: Record<string, unknown> | undefined }>('/v1/uploads', async (request) => {
@@ -178,13 +183,14 @@ export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps
       await store.files.deleteFile(workspace, file.id);
       return toUploadObject((await uploads.getUpload(workspace, upload.id)) ?? upload, clock.now());
     }
-    for (const part of parts) await store.files.deleteFile(workspace, part.id);
+    await removeParts(workspace, upload.id);
     return toUploadObject({ ...upload, status: 'completed', fileId: file.id }, clock.now(), file);
   });
 
   app.post<IdParams>('/v1/uploads/:id/cancel', async (request) => {
     const upload = await pendingUpload(request);
-    await uploads.endUpload(deps.workspaceOf(request), upload.id, 'cancelled', null);
-    return toUploadObject((await uploads.getUpload(deps.workspaceOf(request), upload.id)) ?? upload, clock.now());
+    const workspace = deps.workspaceOf(request);
+    if (await uploads.endUpload(workspace, upload.id, 'cancelled', null)) await removeParts(workspace, upload.id);
+    return toUploadObject((await uploads.getUpload(workspace, upload.id)) ?? upload, clock.now());
   });
 }

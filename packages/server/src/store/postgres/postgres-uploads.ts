@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { UploadRecord, UploadStore } from '../upload-store.js';
+import { UPLOAD_PART_PURPOSE, type UploadRecord, type UploadStore } from '../upload-store.js';
 
 const UPLOAD_COLUMNS = `id, workspace_id AS "workspaceId", filename, purpose, mime_type AS "mimeType", bytes, created_at AS "createdAt",
   expires_at AS "expiresAt", file_expires_after AS "fileExpiresAfter", status, file_id AS "fileId"`;
@@ -24,6 +24,11 @@ export class PostgresUploads implements UploadStore {
   async endUpload(workspaceId: string, id: string, status: 'completed' | 'cancelled', fileId: string | null): Promise<boolean> {
     const { rowCount } = await this.pool.query(`UPDATE batchd.uploads SET status = $3, file_id = $4 WHERE workspace_id = $1 AND id = $2 AND status = 'pending'`, [workspaceId, id, status, fileId]);
     return rowCount === 1;
+  }
+
+  async partIds(workspaceId: string, uploadId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM batchd.files WHERE workspace_id = $1 AND purpose = $2 AND filename = $3', [workspaceId, UPLOAD_PART_PURPOSE, uploadId]);
+    return rows.map((row) => row.id);
   }
 
   async purgeUploads(before: number, limit: number): Promise<number> {

@@ -1,4 +1,4 @@
-import type { UploadRecord, UploadStore } from '../upload-store.js';
+import { UPLOAD_PART_PURPOSE, type UploadRecord, type UploadStore } from '../upload-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 const UPLOAD_COLUMNS = `id, workspace_id AS workspaceId, filename, purpose, mime_type AS mimeType, bytes, created_at AS createdAt,
@@ -24,6 +24,10 @@ export class SqliteUploads implements UploadStore {
   async endUpload(workspaceId: string, id: string, status: 'completed' | 'cancelled', fileId: string | null): Promise<boolean> {
     const { changes } = this.db.prepare(`UPDATE uploads SET status = ?, file_id = ? WHERE workspace_id = ? AND id = ? AND status = 'pending'`).run(status, fileId, workspaceId, id);
     return changes === 1;
+  }
+
+  async partIds(workspaceId: string, uploadId: string): Promise<string[]> {
+    return this.db.prepare(`SELECT id FROM files WHERE workspace_id = ? AND purpose = ? AND filename = ? AND status = 'stored'`).pluck().all(workspaceId, UPLOAD_PART_PURPOSE, uploadId) as string[];
   }
 
   async purgeUploads(before: number, limit: number): Promise<number> {
