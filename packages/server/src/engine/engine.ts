@@ -121,10 +121,6 @@ export class Engine {
     });
   }
 
-  get inFlightCount(): number {
-    return this.inFlight.size;
-  }
-
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
@@ -239,6 +235,8 @@ export class Engine {
     const kind = this.kindOf(request);
     const paramsText = request.params;
     const parsed = kind.parse(paramsText);
+    // A long parse has had its turn of the event loop: the call's own work starts in the next.
+    if (paramsText.length > PARAMS_PER_TURN_BYTES) await nextTurn();
     // From here the call holds the text (a backend that sends params unchanged sends it), not the request.
     request.params = '';
     if ('invalid' in parsed) {

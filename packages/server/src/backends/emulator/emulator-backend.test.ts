@@ -113,6 +113,18 @@ describe('EmulatorBackend', () => {
     expect(message.usage.output_tokens).toBe(6);
   });
 
+  it('answers long params in a turn of the event loop after the one that read their directives, short ones at once', async () => {
+    const order: string[] = [];
+    for (const [name, text] of [['long', 'x'.repeat(300_000)], ['short', 'hello']] as const) {
+      const params = request(text);
+      const sent = new EmulatorBackend().send({ params, paramsText: JSON.stringify(params), signal: new AbortController().signal }).then(() => order.push(`${name} answered`));
+      setImmediate(() => order.push(`turn after ${name}`));
+      await sent;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(order).toEqual(['turn after long', 'long answered', 'short answered', 'turn after short']);
+  });
+
   it("counts tokens as its message's usage would, without waiting its latency", async () => {
     const sleep = recordingSleep();
     const backend = new EmulatorBackend({ latencyMs: 5000, sleep });

@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
 import { canonicalId } from './canonical-id.js';
@@ -54,6 +54,8 @@ interface Directives {
 }
 
 const REPLY_PREFIX = '[emulator] ';
+/** Params text past which reading the directives and building the answer take a turn of the event loop each. */
+const LONG_PARAMS_CHARS = 256 * 1024;
 const ECHOED_CHARS = 200;
 const CHARS_PER_TOKEN = 4;
 
@@ -90,11 +92,14 @@ export class EmulatorBackend implements MessagesBackend {
     this.#sleep = options.sleep ?? timerSleep;
   }
 
-  async send({ params, signal, attempt = 1 }: BackendCall): Promise<BackendOutcome> {
+  async send({ params, paramsText, signal, attempt = 1 }: BackendCall): Promise<BackendOutcome> {
     // Params are validated before any backend sees them, every field the emulator reads included.
     const request = params as MessageCreateParams;
     const directives = readDirectives(request);
-    if (!(await this.#waited(directives.latencyMs ?? this.#latencyMs, signal))) return ABORTED;
+    const latencyMs = directives.latencyMs ?? this.#latencyMs;
+    if (!(await this.#waited(latencyMs, signal))) return ABORTED;
+    // Without a wait, long params still get a turn between the directives' scan and the answer's hash.
+    if (latencyMs === 0 && (paramsText?.length ?? 0) > LONG_PARAMS_CHARS) await nextTurn();
     if (directives.error !== undefined) return injectedError(directives.error);
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
     try {
