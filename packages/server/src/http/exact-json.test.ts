@@ -57,20 +57,20 @@ describe('exact params text', () => {
   it('writes kept values back exactly as they were written, parsed in one write or a slice per turn', async () => {
     for (const text of samples) {
       const streamed = parseStreamed(text);
-      expect(paramsJson(streamed.value, text.length, streamed.kept)).toBe(text);
+      expect(await paramsJson(streamed.value, text.length, streamed.kept)).toBe(text);
       const sliced = await parseExact(text);
-      expect(paramsJson(sliced.value, text.length, sliced.kept)).toBe(text);
+      expect(await paramsJson(sliced.value, text.length, sliced.kept)).toBe(text);
     }
     expect(await exactParamsText(`  ${samples[0]!.replaceAll(',', ', ')}\n`)).toBe(samples[0]);
     expect(await exactParamsText('{"model": "m", "n": 1}')).toBeUndefined();
   });
 
-  it('keeps at most its bound of numbers and __proto__ members in one value, then holds what JSON.parse would', () => {
+  it('keeps at most its bound of numbers and __proto__ members in one value, then holds what JSON.parse would', async () => {
     const over = MAX_KEPT_NUMBERS + 5;
     const numbers = `[${Array.from({ length: over }, (_, i) => `${i}.0`).join(',')}]`;
     const kept = parseStreamed(numbers);
     expect(kept.kept.numbers).toHaveLength(MAX_KEPT_NUMBERS);
-    const written = paramsJson(kept.value, numbers.length, kept.kept) as string;
+    const written = (await paramsJson(kept.value, numbers.length, kept.kept)) as string;
     expect(written.startsWith('[0.0,1.0,')).toBe(true);
     expect(written.endsWith(`,${MAX_KEPT_NUMBERS - 1}.0,${MAX_KEPT_NUMBERS},${MAX_KEPT_NUMBERS + 1},${MAX_KEPT_NUMBERS + 2},${MAX_KEPT_NUMBERS + 3},${MAX_KEPT_NUMBERS + 4}]`)).toBe(true);
     const members = `[${Array.from({ length: over }, () => '{"__proto__":{"a":1}}').join(',')}]`;
@@ -93,17 +93,17 @@ describe('exact params text', () => {
     const { value, kept } = await parseExact(text);
     parsing = false;
     expect(turns).toBeGreaterThanOrEqual(Math.floor(text.length / (256 * 1024)) - 1);
-    const written = paramsJson(value, text.length, kept);
+    const written = await paramsJson(value, text.length, kept);
     expect(Array.isArray(written) ? written.join('') : written).toBe(text);
   });
 
-  it('keeps numbers and members exact in params long enough to be stored as pieces', () => {
+  it('keeps numbers and members exact in params long enough to be stored as pieces', async () => {
     const long = 'x'.repeat(PIECE_CHARS * 3);
     const text = `{"model":"m","content":"${long}","seed":9223372036854775807,"__proto__":1.50}`;
     const { value, kept } = parseStreamed(text);
-    const pieces = stringifyInPieces(value, kept);
+    const pieces = await stringifyInPieces(value, kept);
     expect(pieces.length).toBeGreaterThan(2);
     expect(pieces.join('')).toBe(text);
-    expect(paramsJson(value, text.length, kept)).toBe(text);
+    expect(await paramsJson(value, text.length, kept)).toBe(text);
   });
 });

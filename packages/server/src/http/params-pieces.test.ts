@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { holdsLongString, PIECE_CHARS, stringifyInPieces, textLength } from './params-pieces.js';
 
 describe('stringifyInPieces', () => {
-  it('gives exactly JSON.stringify in pieces, escapes and surrogate pairs intact at every cut', () => {
+  it('gives exactly JSON.stringify in pieces, escapes and surrogate pairs intact at every cut', async () => {
     // After one character, every cut of whole pieces would fall inside a surrogate pair.
     const emoji = `a${'🌍'.repeat(PIECE_CHARS)}`;
     const escaped = '"\\\n\u0001x'.repeat(PIECE_CHARS / 2);
@@ -14,7 +14,7 @@ describe('stringifyInPieces', () => {
       '2': 'integer keys come first, as in JSON.stringify',
       tail: 'x'.repeat(3 * PIECE_CHARS + 7),
     };
-    const pieces = stringifyInPieces(value);
+    const pieces = await stringifyInPieces(value);
     expect(pieces.join('')).toBe(JSON.stringify(value));
     expect(textLength(pieces)).toBe(JSON.stringify(value).length);
     expect(pieces.length).toBeGreaterThan(10);
@@ -25,12 +25,33 @@ describe('stringifyInPieces', () => {
     }
   });
 
-  it('gives exactly JSON.stringify for a value with no long string, cut into pieces', () => {
+  it('gives exactly JSON.stringify for a value with no long string, cut into pieces', async () => {
     const value = { model: 'm', tools: Array.from({ length: 200_000 }, (_, i) => (i % 3 === 0 ? { n: i, s: 'é\n' } : i)) };
-    const pieces = stringifyInPieces(value);
+    const pieces = await stringifyInPieces(value);
     expect(pieces.join('')).toBe(JSON.stringify(value));
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(2 * PIECE_CHARS);
+  });
+
+  it('gives the event loop a turn while it writes a long string, and none for a short value', async () => {
+    const count = async (value: unknown) => {
+      let turns = 0;
+      let writing = true;
+      const ticker = (async () => {
+        while (writing) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turns++;
+        }
+      })();
+      const pieces = await stringifyInPieces(value);
+      writing = false;
+      await ticker;
+      expect(pieces.join('')).toBe(JSON.stringify(value));
+      return turns;
+    };
+    // 30 Mi characters of text: a turn after every 4 Mi.
+    expect(await count({ model: 'm', content: 'ab"'.repeat(10 * 1024 * 1024) })).toBeGreaterThanOrEqual(8);
+    expect(await count({ model: 'm', content: 'short' })).toBeLessThanOrEqual(1);
   });
 });
 

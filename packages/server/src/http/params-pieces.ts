@@ -24,19 +24,19 @@ class Pieces {
     if (this.current.length >= PIECE_CHARS) this.flush();
   }
 
-  /** Adds `text` cut into fragments of at most {@link PIECE_CHARS} characters, `escape`d each. */
-  addCut(text: string, escape: (fragment: string) => string = (fragment) => fragment): void {
-    for (let start = 0; start < text.length; ) {
-      const end = pieceEnd(text, start);
-      this.add(escape(text.slice(start, end)));
-      start = end;
-    }
-  }
-
   flush(): string[] {
     if (this.current !== '') this.done.push(this.current);
     this.current = '';
     return this.done;
+  }
+}
+
+/** `text` cut into fragments of at most {@link PIECE_CHARS} characters. */
+function* cut(text: string): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    yield text.slice(start, end);
+    start = end;
   }
 }
 
@@ -51,11 +51,29 @@ const NOTHING_KEPT: Kept = { numbers: [], protoKeys: false };
 /**
  * `JSON.stringify(value)` as pieces of about {@link PIECE_CHARS} characters whose concatenation is
  * exactly that text, without building it: a long string's escaped text is made a piece at a time,
- * so a value holding a 31 MB string never has a second 31 MB copy, nor one as large as the whole.
- * What a parse `kept` goes back as it was written: the text of each number marker, `"__proto__"`
- * for a {@link PROTO_KEY} member.
+ * so a value holding a 31 MB string never has a second 31 MB copy, nor one as large as the whole,
+ * and the event loop gets a turn after each {@link CHARS_PER_TURN} characters made. What a parse
+ * `kept` goes back as it was written: the text of each number marker, `"__proto__"` for a
+ * {@link PROTO_KEY} member.
  */
-export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): string[] {
+export async function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): Promise<string[]> {
+  const pieces = new Pieces();
+  let sinceTurn = 0;
+  for (const fragment of fragmentsOf(value, kept)) {
+    pieces.add(fragment);
+    sinceTurn += fragment.length;
+    if (sinceTurn < CHARS_PER_TURN) continue;
+    sinceTurn = 0;
+    await setImmediate();
+  }
+  return pieces.flush();
+}
+
+/** Characters of JSON text {@link stringifyInPieces} makes between turns of the event loop (escaping 4 Mi characters takes some 10 ms). */
+const CHARS_PER_TURN = 4 * 1024 * 1024;
+
+/** The text of `JSON.stringify(value)`, with what `kept` gives back, in fragments of at most about {@link PIECE_CHARS} characters. */
+function* fragmentsOf(value: unknown, kept: Kept): Generator<string> {
   // Long strings are stood in for by markers no client can guess, then spliced back in pieces.
   // A replacer costs a call per value (a params of a million numbers: 0.3 s against 12 ms), so only a value holding a long string pays it.
   const tag = randomBytes(16).toString('hex');
@@ -67,28 +85,26 @@ export function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEPT): st
         long.push(item);
         return `${tag}${long.length - 1}`;
       });
-  const pieces = new Pieces();
   // Nothing to splice back: the skeleton is the text.
   if (long.length === 0 && kept.numbers.length === 0 && !kept.protoKeys) {
-    pieces.addCut(skeleton);
-    return pieces.flush();
+    yield* cut(skeleton);
+    return;
   }
   const numbers = kept.numbers.length > 0 ? `|${NUMBER_TAG}(\\d+)` : '';
   const marker = new RegExp(`"(?:${tag}(\\d+)|${PROTO_KEY}${numbers})"`, 'g');
   let from = 0;
   for (const match of skeleton.matchAll(marker)) {
-    pieces.addCut(skeleton.slice(from, match.index));
+    yield* cut(skeleton.slice(from, match.index));
     const [written, longAt, numberAt] = match;
     if (longAt !== undefined) {
-      pieces.add('"');
-      pieces.addCut(long[Number(longAt)]!, (fragment) => JSON.stringify(fragment).slice(1, -1));
-      pieces.add('"');
-    } else if (numberAt !== undefined) pieces.add(kept.numbers[Number(numberAt)] ?? written);
-    else pieces.add('"__proto__"');
+      yield '"';
+      for (const fragment of cut(long[Number(longAt)]!)) yield JSON.stringify(fragment).slice(1, -1);
+      yield '"';
+    } else if (numberAt !== undefined) yield kept.numbers[Number(numberAt)] ?? written;
+    else yield '"__proto__"';
     from = match.index + written.length;
   }
-  pieces.addCut(skeleton.slice(from));
-  return pieces.flush();
+  yield* cut(skeleton.slice(from));
 }
 
 /** Whether a string longer than {@link PIECE_CHARS} is anywhere in parsed JSON `value`: a walk without recursion, so no depth can overflow it. */
@@ -112,12 +128,12 @@ const PIECED_PARAMS_CHARS = 1024 * 1024;
 
 /**
  * The compact JSON text of `params`, `size` long as they arrived (bytes or characters): large
- * params as pieces, never as one string, nor one value for the store to copy; what their parse
- * `kept` written back as given.
+ * params as pieces, never as one string, nor one value for the store to copy, made a few MiB per
+ * turn of the event loop; what their parse `kept` written back as given.
  */
-export function paramsJson(params: unknown, size: number, kept: Kept = NOTHING_KEPT): string | string[] {
+export async function paramsJson(params: unknown, size: number, kept: Kept = NOTHING_KEPT): Promise<string | string[]> {
   if (size <= PIECE_CHARS && kept.numbers.length === 0 && !kept.protoKeys) return JSON.stringify(params);
-  const pieces = stringifyInPieces(params, kept);
+  const pieces = await stringifyInPieces(params, kept);
   return textLength(pieces) > PIECED_PARAMS_CHARS ? pieces : pieces.join('');
 }
 
@@ -149,5 +165,5 @@ export async function parseExact(text: string): Promise<{ value: unknown; kept: 
 export async function exactParamsText(text: string): Promise<string | undefined> {
   if (!hasInexactNumber(text)) return undefined;
   const { value, kept } = await parseExact(text);
-  return stringifyInPieces(value, kept).join('');
+  return (await stringifyInPieces(value, kept)).join('');
 }

@@ -9,7 +9,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { ExactJsonParser, NUMBER_TAG } from '../exact-json.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
-import { paramsJson, textLength } from '../params-pieces.js';
+import { paramsJson, textLength, type Kept } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
 
 export interface CreateBodyLimits {
@@ -138,6 +138,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   const seen = new Set<string>();
   let pending: NewRequest[] = [];
   let pendingChars = 0;
+  const parsed: Array<{ customId: string; params: unknown; size: number; kept: Kept }> = [];
   let sawRequests = false;
   let bytes = 0;
   let bytesThisTurn = 0;
@@ -165,10 +166,17 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    const params = paramsJson(request.params, shape.paramsBytes, kept);
-    pendingChars += textLength(params);
-    pending.push({ customId, params });
+    // Written as text once the parser's write returns, where the writing may take turns of the event loop.
+    parsed.push({ customId, params: request.params, size: shape.paramsBytes, kept });
   };
+  /** The requests `parser.write` handed over, their params as text, into `pending`. */
+  async function writeParsed(): Promise<void> {
+    for (const request of parsed.splice(0)) {
+      const params = await paramsJson(request.params, request.size, request.kept);
+      pendingChars += textLength(params);
+      pending.push({ customId: request.customId, params });
+    }
+  }
 
   function checkRequest({ custom_id: customId, params }: { custom_id?: unknown; params?: unknown }, index: number, numbers: readonly string[]): ApiError | null {
     if (customId === undefined) return invalidRequest(`requests.${index}.custom_id: Field required`);
@@ -206,6 +214,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     } catch (error) {
       throw error instanceof ApiError ? error : invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
     }
+    await writeParsed();
     bytesThisTurn += chunk.length;
     if (bytesThisTurn >= BYTES_PER_TURN) {
       bytesThisTurn = 0;

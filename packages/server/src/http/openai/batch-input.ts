@@ -200,9 +200,9 @@ export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: st
 
 /** A line's body as compact JSON text, its numbers as written (`JSON.parse` rounds an int64 `seed`). */
 async function bodyJson({ body, text }: { body: Record<string, unknown>; text: string }): Promise<string | string[]> {
-  if (!hasInexactNumber(text)) return paramsJson(body, text.length);
+  if (!hasInexactNumber(text)) return await paramsJson(body, text.length);
   const { value, kept } = await parseExact(text);
-  return paramsJson((value as { body: unknown }).body, text.length, kept);
+  return await paramsJson((value as { body: unknown }).body, text.length, kept);
 }
 
 /**
