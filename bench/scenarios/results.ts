@@ -131,9 +131,9 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
     }
   };
   const measured = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuSeconds: Number.POSITIVE_INFINITY, clientCpuMs: Number.POSITIVE_INFINITY, databaseCpuSeconds: Number.POSITIVE_INFINITY };
-  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0 };
+  let fileRead = { seconds: Number.POSITIVE_INFINITY, bytes: 0, lines: 0, cpuMs: Number.POSITIVE_INFINITY };
   let fileReadCpuMs = Number.POSITIVE_INFINITY;
-  const fastest = (best: { seconds: number; bytes: number }, read: { seconds: number; bytes: number }) => (read.seconds < best.seconds ? read : best);
+  const fastest = <T extends { seconds: number }>(best: T, read: T): T => (read.seconds < best.seconds ? read : best);
   let bare = { seconds: Number.POSITIVE_INFINITY, bytes: 0 };
   let bareCopy: typeof bare | undefined;
   const bareServers: Awaited<ReturnType<typeof startBareServer>>[] = [];
@@ -158,7 +158,7 @@ async function runResults(params: Params, context: RunContext, store: BenchStore
 
       const file = await readFileTimed(savedPath);
       fileReadCpuMs = Math.min(fileReadCpuMs, file.cpuMs);
-      if (file.seconds < fileRead.seconds) fileRead = file;
+      fileRead = fastest(fileRead, file);
       const bareRead = await bareServer.read();
       bare = fastest(bare, bareRead);
       context.log(`round ${i + 1}: batchd ${(read.bytes / MB / seconds).toFixed(0)} MB/s, file ${(file.bytes / MB / file.seconds).toFixed(0)}, bare server ${(bareRead.bytes / MB / bareRead.seconds).toFixed(0)}`);

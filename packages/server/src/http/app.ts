@@ -75,15 +75,16 @@ const routeMissing = (request: FastifyRequest) => notFound(`${request.method} ${
 /** `failure` in the envelope of the API whose path the request names. */
 const envelopeOf = (request: FastifyRequest, failure: ApiError) => envelopeFor(request.url, failure, request.id);
 
-/**
- * Builds the HTTP application (without listening): request ids, authentication, the error
- * envelope on every failure, and the routes.
- */
+/** Who counts `model`'s tokens when the app is given no `tokenCounter`: the backend of the lane serving it. */
 function laneCounter(lanes: Lanes, model: string): TokenCounter | undefined {
   const lane = lanes.for(model);
   return lane && counterOf(lane.backend, lane.name);
 }
 
+/**
+ * Builds the HTTP application (without listening): request ids, authentication, the error
+ * envelope on every failure, and the routes.
+ */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,

@@ -1,5 +1,6 @@
 import type { FileRecord } from '../store/file-store.js';
 import type { BatchRecord } from '../store/store.js';
+import type { UploadRecord } from '../store/upload-store.js';
 
 /** One problem found in a batch's input file, as OpenAI lists them in `errors.data`. */
 export interface BatchLineError {
@@ -143,4 +144,24 @@ export function toResultFileObject(batch: BatchRecord, part: ResultFilePart, byt
     status: 'processed' as const,
     status_details: null,
   };
+}
+
+/** An upload as OpenAI's `upload` object, `expired` once past its expiry while pending, with its file once completed. */
+export function toUploadObject(upload: UploadRecord, now: number, file: FileRecord | null = null) {
+  return {
+    id: upload.id,
+    object: 'upload' as const,
+    bytes: upload.bytes,
+    created_at: seconds(upload.createdAt),
+    expires_at: seconds(upload.expiresAt),
+    filename: upload.filename,
+    purpose: upload.purpose,
+    status: upload.status === 'pending' && upload.expiresAt <= now ? ('expired' as const) : upload.status,
+    file: file && toFileObject(file),
+  };
+}
+
+/** A part of an upload (a file of the store) as OpenAI's `upload.part` object. */
+export function toUploadPartObject(part: FileRecord, uploadId: string) {
+  return { id: part.id, object: 'upload.part' as const, created_at: seconds(part.createdAt), upload_id: uploadId };
 }

@@ -13,7 +13,7 @@ import { checkInputFile, inputRequests } from './batch-input.js';
 import { withinQueueLimit } from '../queue-limit.js';
 import { batchUsage } from '../../wire/batch-usage.js';
 import { toOpenAIBatch, type ChatBatchAttributes, type ExpiresAfter } from '../../wire/openai-batch.js';
-import { parseExpiresAfter, parseMetadata } from './openai-fields.js';
+import { BATCH_PURPOSE, parseExpiresAfter, parseMetadata } from './openai-fields.js';
 import { singleValues } from '../query-params.js';
 import { idempotencyKeyOf, isSdkRetry } from '../repeat-headers.js';
 import type { StorageReserve } from '../storage-reserve.js';
@@ -102,7 +102,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
     const retried = isSdkRetry(request);
     const workspace = deps.workspaceOf(request);
     const file = await store.files.getFile(workspace, inputFileId, clock.now());
-    if (!file || file.purpose !== 'batch') throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
+    if (!file || file.purpose !== BATCH_PURPOSE) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
     await deps.storage.hold(reply, file.bytes);
     const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
     const attributes: ChatBatchAttributes = {

@@ -13,7 +13,7 @@ import type { StorageReserve } from '../storage-reserve.js';
 import { FileQuota } from './file-quota.js';
 import { singleValues } from '../query-params.js';
 import { parseResultFileId, resultFilesExpireAt, toFileObject, toOpenAIBatch, toResultFileObject, type ResultFilePart } from '../../wire/openai-batch.js';
-import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
+import { BATCH_PURPOSE, checkPurpose, MAX_EXPIRY_SECONDS, MAX_FILENAME_BYTES, parseExpiresAfter } from './openai-fields.js';
 import { resultFileBytes, resultFileContent } from './result-file.js';
 import { wholeResults } from '../whole-results.js';
 import { malformedAs400 } from './multipart-errors.js';
@@ -38,23 +38,11 @@ type ListQuery = { Querystring: Partial<Record<'after' | 'limit' | 'order' | 'pu
 /** The multipart fields of an upload's expiry policy, as OpenAI's SDKs send it. */
 const EXPIRES_AFTER_FIELDS: ReadonlySet<string> = new Set(['expires_after[anchor]', 'expires_after[seconds]']);
 
-/** Longest file name kept: a page of the file list holds up to 10,000 of them. */
-const MAX_FILENAME_BYTES = 255;
-
-/** The only purpose files are kept for: input files of batches. */
-const BATCH_PURPOSE = 'batch';
-
 function parseFileLimit(raw: string | undefined): number {
   if (raw === undefined) return 10_000;
   const limit = Number(raw);
   if (!/^\d+$/.test(raw) || limit < 1 || limit > 10_000) throw invalidRequest('limit: must be an integer between 1 and 10000');
   return limit;
-}
-
-function checkPurpose(purpose: unknown): void {
-  if (purpose !== BATCH_PURPOSE) {
-    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${quoted(purpose)}.`);
-  }
 }
 
 /**
@@ -178,5 +166,5 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRouteDeps): v
     return { id: request.params.id, object: 'file', deleted: true };
   });
 
-  registerUploadRoutes(app, { ...deps, quota, purpose: BATCH_PURPOSE, maxFilenameBytes: MAX_FILENAME_BYTES });
+  registerUploadRoutes(app, { ...deps, quota });
 }

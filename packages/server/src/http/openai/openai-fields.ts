@@ -10,6 +10,19 @@ const VALUE_CHARS = 512;
 const MIN_EXPIRY_SECONDS = 3600;
 export const MAX_EXPIRY_SECONDS = 30 * 24 * 3600;
 
+/** The only purpose files are kept for: input files of batches. */
+export const BATCH_PURPOSE = 'batch';
+
+/** Longest file name kept: a page of the file list holds up to 10,000 of them. */
+export const MAX_FILENAME_BYTES = 255;
+
+/** 400 unless `purpose` is {@link BATCH_PURPOSE}. */
+export function checkPurpose(purpose: unknown): asserts purpose is typeof BATCH_PURPOSE {
+  if (purpose !== BATCH_PURPOSE) {
+    throw invalidRequest(`purpose: batchd keeps files for purpose "batch" only, got ${quoted(purpose)}.`);
+  }
+}
+
 /**
  * A client's value as an error message repeats it: as JSON (a missing one as `null`, a number JSON
  * cannot hold, such as `1e400`, as `Infinity`), cut to `maxChars` characters.

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BatchIdGenerator } from '../../ids.js';
 import type { FileRecord } from '../../store/file-store.js';
 import { UPLOAD_PART_PURPOSE, type UploadRecord } from '../../store/upload-store.js';
-import { toFileObject } from '../../wire/openai-batch.js';
+import { toUploadObject, toUploadPartObject } from '../../wire/openai-batch.js';
 import { invalidRequest, notFound, requestTooLarge } from '../api-error.js';
 import { drainBody } from '../drain-body.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
@@ -11,14 +11,11 @@ import { checkedUpload, MAX_FILE_BYTES } from './batch-input.js';
 import type { FileQuota } from './file-quota.js';
 import type { FileRouteDeps } from './file-routes.js';
 import { malformedAs400 } from './multipart-errors.js';
-import { MAX_EXPIRY_SECONDS, parseExpiresAfter, quoted } from './openai-fields.js';
+import { checkPurpose, MAX_EXPIRY_SECONDS, MAX_FILENAME_BYTES, parseExpiresAfter, quoted } from './openai-fields.js';
 
 export interface UploadRouteDeps extends FileRouteDeps {
+  /** The bound on each workspace's file storage, shared with uploads of whole files. */
   quota: FileQuota | null;
-  /** The purpose of every file kept, and so of every upload. */
-  purpose: string;
-  /** Longest file name kept, in bytes. */
-  maxFilenameBytes: number;
 }
 
 /** How long an upload takes parts, as OpenAI's do. */
@@ -29,21 +26,6 @@ const MAX_PART_BYTES = 64 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
 type IdParams = { Params: { id: string } };
-
-/** An upload as OpenAI's `upload` object, its status `expired` once past its expiry while pending. */
-function toUploadObject(upload: UploadRecord, now: number, file: FileRecord | null = null) {
-  return {
-    id: upload.id,
-    object: 'upload' as const,
-    bytes: upload.bytes,
-    created_at: Math.floor(upload.createdAt / 1000),
-    expires_at: Math.floor(upload.expiresAt / 1000),
-    filename: upload.filename,
-    purpose: upload.purpose,
-    status: upload.status === 'pending' && upload.expiresAt <= now ? ('expired' as const) : upload.status,
-    file: file && toFileObject(file),
-  };
-}
 
 /** Passes `chunks` through, failing with 413 once they pass `max` bytes. */
 async function* atMost(chunks: AsyncIterable<Buffer>, max: number, message: string): AsyncGenerator<Buffer> {
@@ -95,11 +77,11 @@ export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps
 
   app.post<{ Body: Record<string, unknown> | undefined }>('/v1/uploads', async (request) => {
     const { bytes, filename, mime_type: mimeType, purpose, expires_after: expiresAfter } = request.body ?? {};
-    if (purpose !== deps.purpose) throw invalidRequest(`purpose: batchd keeps files for purpose "${deps.purpose}" only, got ${quoted(purpose)}.`);
+    checkPurpose(purpose);
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 1) throw invalidRequest(`bytes: must be a positive integer, got ${quoted(bytes)}.`);
     if (bytes > MAX_FILE_BYTES) throw invalidRequest(`bytes: a batch input file holds at most ${MAX_FILE_BYTES} bytes, got ${bytes}.`);
-    if (typeof filename !== 'string' || filename === '' || filename.includes('\u0000') || Buffer.byteLength(filename) > deps.maxFilenameBytes) {
-      throw invalidRequest(`filename: must be a name of 1 to ${deps.maxFilenameBytes} bytes without NUL characters.`);
+    if (typeof filename !== 'string' || filename === '' || filename.includes('\u0000') || Buffer.byteLength(filename) > MAX_FILENAME_BYTES) {
+      throw invalidRequest(`filename: must be a name of 1 to ${MAX_FILENAME_BYTES} bytes without NUL characters.`);
     }
     if (typeof mimeType !== 'string' || mimeType === '' || mimeType.length > 255) throw invalidRequest('mime_type: must be a MIME type, such as "application/jsonl".');
     const now = clock.now();
@@ -148,7 +130,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps
     } finally {
       request.raw.socket.setTimeout(0);
     }
-    return { id: part.id, object: 'upload.part' as const, created_at: Math.floor(part.createdAt / 1000), upload_id: upload.id };
+    return toUploadPartObject(part, upload.id);
   });
 
   app.post<IdParams & { Body: Record<string, unknown> | undefined }>('/v1/uploads/:id/complete', async (request, reply) => {
