@@ -3,7 +3,8 @@ import { Pool } from 'undici';
 import type { BackendOutcome } from './backend.js';
 import { classifyTransportFailure, type TransportFailure } from './classify.js';
 import { parseRateLimits, type HeaderMap, type RateLimitState } from './rate-limits.js';
-import { SharedDeadlines, type DeadlineTicket } from './shared-deadlines.js';
+import { SharedDeadlines } from './shared-deadlines.js';
+import { WholeAnswer } from './whole-answer.js';
 
 type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
@@ -114,7 +115,19 @@ export class HttpEndpoint {
 
   /** POSTs `body` and reads the whole answer; to `path` under the base URL's path when given. */
   async post(body: string, signal: AbortSignal, path?: string): Promise<Exchange> {
-    return this.#request(body, signal, path === undefined ? this.#path : `${this.#base}${path}`, false, async (status, headers, stream) => ({ kind: 'response', status, headers, text: await stream.text() }));
+    const { headers, now, secret } = this.#options;
+    const answer = new WholeAnswer();
+    const deadline = this.#deadlines.enter(signal, () => answer.abort());
+    try {
+      this.#pool.dispatch({ path: path === undefined ? this.#path : `${this.#base}${path}`, method: 'POST', headers, body }, answer);
+      const { status, headers: answerHeaders, text } = await answer.done;
+      this.#rateLimit = parseRateLimits(answerHeaders, now()) ?? this.#rateLimit;
+      return { kind: 'response', status, headers: answerHeaders, text };
+    } catch (error) {
+      return classifyTransportFailure(transportFailureOf(error, signal, deadline.timedOut), error, { nowMs: now(), secret });
+    } finally {
+      deadline.release();
+    }
   }
 
   /**
@@ -122,37 +135,24 @@ export class HttpEndpoint {
    * there, and the caller reads (or destroys) the body.
    */
   async open(body: string, signal: AbortSignal): Promise<OpenStream> {
-    return this.#request(body, signal, this.#path, true, async (status, headers, stream) => ({ kind: 'stream', status, headers, body: stream }));
-  }
-
-  async close(): Promise<void> {
-    await this.#pool.close();
-  }
-
-  async #request<T>(
-    body: string,
-    signal: AbortSignal,
-    path: string,
-    streaming: boolean,
-    read: (status: number, headers: HeaderMap, body: Readable & { text(): Promise<string> }) => Promise<T>,
-  ): Promise<T | ErrorOutcome> {
     const { headers, timeoutMs = DEFAULT_TIMEOUT_MS, now, secret } = this.#options;
-    // A streamed answer's deadline stops at its headers: its own; whole answers share theirs.
-    const deadline: CallDeadline | DeadlineTicket = streaming ? new CallDeadline(signal, timeoutMs) : this.#deadlines.enter(signal);
+    const deadline = new CallDeadline(signal, timeoutMs);
     let keepSignal = false;
     try {
-      const response = await this.#pool.request({ path, method: 'POST', headers, body, signal: deadline.signal });
+      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: deadline.signal });
       this.#rateLimit = parseRateLimits(response.headers, now()) ?? this.#rateLimit;
-      if (deadline instanceof CallDeadline) {
-        deadline.stopTimer();
-        keepSignal = true;
-        response.body.once('close', () => deadline.release());
-      }
-      return await read(response.statusCode, response.headers, response.body);
+      deadline.stopTimer();
+      keepSignal = true;
+      response.body.once('close', () => deadline.release());
+      return { kind: 'stream', status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       return classifyTransportFailure(transportFailureOf(error, signal, deadline.timedOut), error, { nowMs: now(), secret });
     } finally {
       if (!keepSignal) deadline.release();
     }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
   }
 }

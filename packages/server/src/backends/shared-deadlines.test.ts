@@ -1,35 +1,62 @@
-import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { SharedDeadlines } from './shared-deadlines.js';
+import { describe, expect, it, vi } from 'vitest';
+import { SharedDeadlines, type DeadlineTicket } from './shared-deadlines.js';
+
+/** A call's abort, counting how often it was called. */
+const call = () => vi.fn<() => void>();
 
 describe('SharedDeadlines', () => {
-  it('shares one signal among calls starting within a slot, and times them out together', async () => {
+  it('times out together the calls starting within a slot, and no call of a later slot', async () => {
     let clock = 0;
     const deadlines = new SharedDeadlines(100, () => clock);
     const caller = new AbortController();
-    const first = deadlines.enter(caller.signal);
+    const tickets: DeadlineTicket[] = [];
+    const [b, c] = [call(), call()];
+    // When the first slot's deadline aborts its first call, the later slot's has not fired.
+    let laterAbortedFirst: boolean | undefined;
+    const firstAborted = new Promise<void>((resolve) => {
+      const first = deadlines.enter(caller.signal, () => {
+        laterAbortedFirst = c.mock.calls.length > 0;
+        resolve();
+      });
+      tickets.push(first);
+    });
     clock = 1;
-    const second = deadlines.enter(caller.signal);
+    const second = deadlines.enter(caller.signal, b);
     clock = 2.5;
-    const third = deadlines.enter(caller.signal);
-    expect(second.signal).toBe(first.signal);
-    expect(third.signal).not.toBe(first.signal);
-    await once(first.signal, 'abort');
-    expect([first.timedOut, second.timedOut]).toEqual([true, true]);
-    expect(third.signal.aborted).toBe(false);
+    const third = deadlines.enter(caller.signal, c);
+    await firstAborted;
+    expect(b).toHaveBeenCalledTimes(1);
+    expect(laterAbortedFirst).toBe(false);
+    expect([tickets[0]!.timedOut, second.timedOut, third.timedOut]).toEqual([true, true, false]);
     third.release();
   });
 
-  it('keeps a slot running while any call holds it, and starts a new one once all let go', async () => {
-    const deadlines = new SharedDeadlines(60_000, () => 0);
+  it('never aborts a call that let go, and keeps the slot for the calls still holding it', async () => {
+    const deadlines = new SharedDeadlines(100, () => 0);
     const caller = new AbortController();
-    const first = deadlines.enter(caller.signal);
-    const second = deadlines.enter(caller.signal);
+    const [a, b] = [call(), call()];
+    const first = deadlines.enter(caller.signal, a);
+    const second = deadlines.enter(caller.signal, b);
     first.release();
     first.release();
-    expect(deadlines.enter(caller.signal).signal).toBe(second.signal);
+    await vi.waitFor(() => expect(b).toHaveBeenCalledTimes(1), { timeout: 1_000, interval: 5 });
+    expect(a).not.toHaveBeenCalled();
+    expect(second.timedOut).toBe(true);
     second.release();
-    expect(second.signal.aborted).toBe(false);
+  });
+
+  it('starts a new slot once every call of one let go', async () => {
+    let clock = 0;
+    const deadlines = new SharedDeadlines(100, () => clock);
+    const caller = new AbortController();
+    const early = call();
+    deadlines.enter(caller.signal, early).release();
+    clock = 0.5;
+    const late = call();
+    const ticket = deadlines.enter(caller.signal, late);
+    await vi.waitFor(() => expect(late).toHaveBeenCalledTimes(1), { timeout: 1_000, interval: 5 });
+    expect(early).not.toHaveBeenCalled();
+    expect(ticket.timedOut).toBe(true);
   });
 
   it("aborts every call of the caller's slots, not as a timeout, when the caller aborts", () => {
@@ -37,28 +64,23 @@ describe('SharedDeadlines', () => {
     const deadlines = new SharedDeadlines(60_000, () => clock);
     const caller = new AbortController();
     const other = new AbortController();
-    const early = deadlines.enter(caller.signal);
+    const [a, b, c] = [call(), call(), call()];
+    const early = deadlines.enter(caller.signal, a);
     clock = 5_000;
-    const late = deadlines.enter(caller.signal);
-    const elsewhere = deadlines.enter(other.signal);
+    const late = deadlines.enter(caller.signal, b);
+    const elsewhere = deadlines.enter(other.signal, c);
     caller.abort();
-    expect([early.signal.aborted, late.signal.aborted, elsewhere.signal.aborted]).toEqual([true, true, false]);
+    expect([a.mock.calls.length, b.mock.calls.length, c.mock.calls.length]).toEqual([1, 1, 0]);
     expect([early.timedOut, late.timedOut]).toEqual([false, false]);
     for (const ticket of [early, late, elsewhere]) ticket.release();
   });
 
   it('aborts at once a call whose caller has already aborted', () => {
     const deadlines = new SharedDeadlines(60_000);
-    const ticket = deadlines.enter(AbortSignal.abort());
-    expect(ticket.signal.aborted).toBe(true);
+    const abort = call();
+    const ticket = deadlines.enter(AbortSignal.abort(), abort);
+    expect(abort).toHaveBeenCalledTimes(1);
+    expect(ticket.timedOut).toBe(false);
     ticket.release();
-  });
-
-  it('starts a new slot once one is held by as many calls as it takes', () => {
-    const deadlines = new SharedDeadlines(60_000, () => 0);
-    const caller = new AbortController();
-    const tickets = Array.from({ length: 17 }, () => deadlines.enter(caller.signal));
-    expect(new Set(tickets.map((ticket) => ticket.signal)).size).toBe(2);
-    for (const ticket of tickets) ticket.release();
   });
 });

@@ -1,8 +1,5 @@
-import { setMaxListeners } from 'node:events';
-
-/** A call's hold on a shared deadline: the signal to pass on, and whether the deadline passed. */
+/** A call's hold on a shared deadline, and whether the deadline passed. */
 export interface DeadlineTicket {
-  readonly signal: AbortSignal;
   /** Whether the deadline passed (rather than the caller aborting). */
   readonly timedOut: boolean;
   /** Lets go of the deadline once the call is over; a second call does nothing. */
@@ -11,18 +8,14 @@ export interface DeadlineTicket {
 
 /** Longest stretch of call starts that share one deadline. */
 const MAX_SLOT_MS = 1_000;
-/**
- * Most calls sharing one deadline: each call's HTTP request listens to the shared signal, and an
- * `AbortSignal` looks through its listeners on every listener added.
- */
-const MAX_SLOT_CALLS = 16;
 
 /**
  * Deadlines for calls that each may take up to `timeoutMs`, shared by the calls that start close
  * together: those started with the same caller signal within one slot (a hundredth of
- * `timeoutMs`, at most a second; at most {@link MAX_SLOT_CALLS} calls) share one abort controller and one timer, which fires a slot
- * after `timeoutMs` from the slot's start. Each call thus gets at least `timeoutMs` and at most
- * 1 % more, and many calls a second cost a timer and a controller a slot instead of one each.
+ * `timeoutMs`, at most a second) share one timer and one listener on the caller's signal, which
+ * fire a slot after `timeoutMs` from the slot's start. Each call thus gets at least `timeoutMs`
+ * and at most 1 % more, and many calls a second cost a timer a slot instead of one each. A call
+ * hands in how it is aborted; the slot calls that once, at its deadline or the caller's abort.
  */
 export class SharedDeadlines {
   readonly #timeoutMs: number;
@@ -37,28 +30,32 @@ export class SharedDeadlines {
     this.#now = now;
   }
 
-  /** A deadline for a call starting now, aborted as well when `caller` aborts. */
-  enter(caller: AbortSignal): DeadlineTicket {
+  /** A deadline for a call starting now, which `abort` ends; aborted at once when `caller` has aborted. */
+  enter(caller: AbortSignal, abort: () => void): DeadlineTicket {
+    if (caller.aborted) {
+      abort();
+      return { timedOut: false, release: () => undefined };
+    }
     let slot = this.#open.get(caller);
-    if (slot === undefined || slot.full || this.#now() - slot.openedAt > this.#slotMs) {
+    if (slot === undefined || slot.ended || this.#now() - slot.openedAt > this.#slotMs) {
       slot = new Slot(caller, this.#now(), this.#timeoutMs + this.#slotMs, () => {
         if (this.#open.get(caller) === slot) this.#open.delete(caller);
       });
       this.#open.set(caller, slot);
     }
-    return slot.join();
+    return slot.join(abort);
   }
 }
 
-/** One shared deadline: its controller, its timer, and how many calls still hold it. */
+/** One shared deadline: its timer, and the aborts of the calls that still hold it. */
 class Slot {
-  readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #caller: AbortSignal;
-  readonly #onAbort = (): void => this.#controller.abort();
+  readonly #onAbort = (): void => this.#abortAll();
   readonly #close: () => void;
-  #holders = 0;
+  readonly #holders = new Set<() => void>();
   timedOut = false;
+  ended = false;
 
   constructor(
     caller: AbortSignal,
@@ -66,42 +63,42 @@ class Slot {
     deadlineMs: number,
     close: () => void,
   ) {
-    // Every call of the slot listens to its signal: no leak, however many.
-    setMaxListeners(0, this.#controller.signal);
     this.#caller = caller;
     this.#close = close;
     this.#timer = setTimeout(() => {
       this.timedOut = true;
-      this.#controller.abort();
-      this.#end();
+      this.#abortAll();
     }, deadlineMs);
     caller.addEventListener('abort', this.#onAbort);
-    if (caller.aborted) this.#controller.abort();
   }
 
-  get full(): boolean {
-    return this.#holders >= MAX_SLOT_CALLS;
-  }
-
-  join(): DeadlineTicket {
-    this.#holders++;
-    let released = false;
+  join(abort: () => void): DeadlineTicket {
     const slot = this;
+    // Each join gets its own function, so one call's release never lets go of another's hold.
+    const hold = () => abort();
+    this.#holders.add(hold);
     return {
-      signal: this.#controller.signal,
       get timedOut() {
         return slot.timedOut;
       },
       release: () => {
-        if (released) return;
-        released = true;
-        if (--this.#holders === 0) this.#end();
+        if (this.#holders.delete(hold) && this.#holders.size === 0) this.#end();
       },
     };
   }
 
+  /** Aborts every call still held, once, and ends the slot. */
+  #abortAll(): void {
+    const holders = [...this.#holders];
+    this.#holders.clear();
+    this.#end();
+    for (const abort of holders) abort();
+  }
+
   /** Stops the timer and lets go of the caller's signal; calls join a new slot from here. */
   #end(): void {
+    if (this.ended) return;
+    this.ended = true;
     clearTimeout(this.#timer);
     this.#caller.removeEventListener('abort', this.#onAbort);
     this.#close();
