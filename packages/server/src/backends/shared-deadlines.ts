@@ -30,7 +30,7 @@ export class SharedDeadlines {
     this.#now = now;
   }
 
-  /** A deadline for a call starting now, which `abort` ends; aborted at once when `caller` has aborted. */
+  /** A deadline for a call starting now, which `abort` (a function of this call's own) ends; at once when `caller` has aborted. */
   enter(caller: AbortSignal, abort: () => void): DeadlineTicket {
     if (caller.aborted) {
       abort();
@@ -74,15 +74,13 @@ class Slot {
 
   join(abort: () => void): DeadlineTicket {
     const slot = this;
-    // Each join gets its own function, so one call's release never lets go of another's hold.
-    const hold = () => abort();
-    this.#holders.add(hold);
+    this.#holders.add(abort);
     return {
       get timedOut() {
         return slot.timedOut;
       },
       release: () => {
-        if (this.#holders.delete(hold) && this.#holders.size === 0) this.#end();
+        if (this.#holders.delete(abort) && this.#holders.size === 0) this.#end();
       },
     };
   }
