@@ -4,12 +4,12 @@ import type { BackendOutcome } from './backend.js';
 import { classifyTransportFailure, type TransportFailure } from './classify.js';
 import { parseRateLimits, type HeaderMap, type RateLimitState } from './rate-limits.js';
 import { SharedDeadlines } from './shared-deadlines.js';
-import { WholeAnswer } from './whole-answer.js';
+import { WholeAnswer, type Answer } from './whole-answer.js';
 
 type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
 /** A provider's whole answer, or the classified reason none came. */
-export type Exchange = { kind: 'response'; status: number; headers: HeaderMap; text: string } | ErrorOutcome;
+export type Exchange = ({ kind: 'response' } & Answer) | ErrorOutcome;
 
 /** A provider's answer whose body is still streaming (server-sent events). */
 export type OpenStream = { kind: 'stream'; status: number; headers: HeaderMap; body: Readable } | ErrorOutcome;
@@ -120,9 +120,9 @@ export class HttpEndpoint {
     const deadline = this.#deadlines.enter(signal, () => answer.abort());
     try {
       this.#pool.dispatch({ path: path === undefined ? this.#path : `${this.#base}${path}`, method: 'POST', headers, body }, answer);
-      const { status, headers: answerHeaders, text } = await answer.done;
-      this.#rateLimit = parseRateLimits(answerHeaders, now()) ?? this.#rateLimit;
-      return { kind: 'response', status, headers: answerHeaders, text };
+      const answered = await answer.done;
+      this.#rateLimit = parseRateLimits(answered.headers, now()) ?? this.#rateLimit;
+      return { kind: 'response', ...answered };
     } catch (error) {
       return classifyTransportFailure(transportFailureOf(error, signal, deadline.timedOut), error, { nowMs: now(), secret });
     } finally {
