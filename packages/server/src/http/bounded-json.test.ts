@@ -53,4 +53,22 @@ describe('readBoundedJson', () => {
     reads = 0;
     expect((await rejection(endless('"', 'x'.repeat(100)))).status).toBe(413);
   });
+
+  it('joins and parses a long body in turns of the event loop of their own', async () => {
+    const value = { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] };
+    const body = Readable.from([Buffer.from(JSON.stringify(value))]);
+    let turns = 0;
+    let reading = true;
+    const counting = (async () => {
+      while (reading) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (reading) turns++;
+      }
+    })();
+    const read = await readBoundedJson(body, { ...limits, maxBytes: 4 * 1024 * 1024 }, 'body');
+    reading = false;
+    await counting;
+    expect(read).toEqual(value);
+    expect(turns).toBeGreaterThanOrEqual(3);
+  });
 });

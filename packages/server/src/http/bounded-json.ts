@@ -1,8 +1,12 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Tokenizer } from '@streamparser/json';
 import { ApiError, invalidRequest } from './api-error.js';
 import { BoundedValue, type JsonLimits } from './json-bounds.js';
+
+/** Bytes of body past which its join, its parse and the work after them take a turn of the event loop each. */
+const LONG_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads a JSON request body named `path` in errors, checking its tokens against `limits` as it
@@ -43,10 +47,17 @@ export async function readBoundedJsonText(body: Readable, limits: JsonLimits, pa
   parts.push(decoder.end());
   // An empty body is no body, whatever its content type (see empty-body.ts).
   if (bytes === 0) return undefined;
+  // Joining and parsing a long body each walk all of it: each gets a turn of its own, and what follows the next.
+  const long = bytes > LONG_BODY_BYTES;
+  if (long) await nextTurn();
   const whole = parts.join('');
+  if (long) await nextTurn();
+  let value: unknown;
   try {
-    return { value: JSON.parse(whole), text: whole };
+    value = JSON.parse(whole);
   } catch (error) {
     throw notJson((error as Error).message);
   }
+  if (long) await nextTurn();
+  return { value, text: whole };
 }

@@ -54,8 +54,9 @@ interface Directives {
 }
 
 const REPLY_PREFIX = '[emulator] ';
-/** Params text past which reading the directives and building the answer take a turn of the event loop each. */
+/** Params text, or a last user turn's text, past which counting the input and building the answer take a turn of the event loop each. */
 const LONG_PARAMS_CHARS = 256 * 1024;
+const DIRECTIVE = 'emulator:';
 const ECHOED_CHARS = 200;
 const CHARS_PER_TOKEN = 4;
 
@@ -95,15 +96,19 @@ export class EmulatorBackend implements MessagesBackend {
   async send({ params, paramsText, signal, attempt = 1 }: BackendCall): Promise<BackendOutcome> {
     // Params are validated before any backend sees them, every field the emulator reads included.
     const request = params as MessageCreateParams;
-    const directives = readDirectives(request);
+    const lastText = lastUserText(request);
+    const directives = readDirectives(request.metadata?.user_id ?? '', lastText);
     const latencyMs = directives.latencyMs ?? this.#latencyMs;
     if (!(await this.#waited(latencyMs, signal))) return ABORTED;
-    // Without a wait, long params still get a turn between the directives' scan and the answer's hash.
-    if (latencyMs === 0 && (paramsText?.length ?? 0) > LONG_PARAMS_CHARS) await nextTurn();
     if (directives.error !== undefined) return injectedError(directives.error);
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
+    // Long params are counted in a turn of their own, and hashed in the next: each walks all their text.
+    const long = (paramsText?.length ?? 0) > LONG_PARAMS_CHARS || lastText.length > LONG_PARAMS_CHARS;
+    if (long && latencyMs === 0) await nextTurn();
     try {
-      return { kind: 'message', message: emulateMessage(request) };
+      const input = inputChars(request);
+      if (long) await nextTurn();
+      return { kind: 'message', message: emulateMessage(request, input) };
     } catch (error) {
       // Params nested too deeply to walk: the hosted API refuses such requests too.
       if (!(error instanceof RangeError)) throw error;
@@ -137,8 +142,11 @@ export class EmulatorBackend implements MessagesBackend {
   }
 }
 
-function readDirectives(params: MessageCreateParams): Directives {
-  const source = `${params.metadata?.user_id ?? ''}\n${lastUserText(params)}`;
+/** The directives in `metadata.user_id` and the last user turn's `text`, user_id first. */
+function readDirectives(userId: string, text: string): Directives {
+  // Most params name none: a long text is searched once for the prefix, never copied.
+  if (!userId.includes(DIRECTIVE) && !text.includes(DIRECTIVE)) return {};
+  const source = `${userId}\n${text}`;
   const error = /emulator:error=(\w+)/.exec(source)?.[1];
   const latency = /emulator:latency=(\d+)/.exec(source)?.[1];
   const fail = /emulator:fail=(\d+)(?::(\w+))?/.exec(source);
@@ -160,7 +168,8 @@ function injectedError(type: string): ErrorOutcome {
   return { kind: 'error', retryable: known.retryable, status: known.status, errorType: type, message };
 }
 
-function emulateMessage(params: MessageCreateParams): Message {
+/** The message answering `params`, whose input text holds `input` characters. */
+function emulateMessage(params: MessageCreateParams, input: number): Message {
   const reply = toolUseReply(params) ?? textReply(params);
   return {
     id: `msg_${canonicalId(params)}`,
@@ -173,7 +182,7 @@ function emulateMessage(params: MessageCreateParams): Message {
     stop_details: null,
     container: null,
     usage: {
-      input_tokens: toTokens(inputChars(params)),
+      input_tokens: toTokens(input),
       output_tokens: Math.max(1, toTokens(reply.chars)),
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
