@@ -234,8 +234,9 @@ export class Engine {
   private async runWithin(request: ClaimedRequest, signal: AbortSignal): Promise<void> {
     const kind = this.kindOf(request);
     const paramsText = request.params;
+    // A long parse has a turn of the event loop of its own: the claim's work ends in the one before, the call's starts in the next.
+    if (paramsText.length > PARAMS_PER_TURN_BYTES) await nextTurn();
     const parsed = kind.parse(paramsText);
-    // A long parse has had its turn of the event loop: the call's own work starts in the next.
     if (paramsText.length > PARAMS_PER_TURN_BYTES) await nextTurn();
     // From here the call holds the text (a backend that sends params unchanged sends it), not the request.
     request.params = '';

@@ -67,24 +67,27 @@ export class SqliteParams {
     for (const { request, more } of pieced) {
       const rest = await this.readRest(request.key, more);
       if (rest === null) gone.add(request);
-      else request.params += rest;
+      // Joined in a turn of its own into one flat string: one built piece by piece would be copied whole by its parse, in the parse's turn.
+      else request.params = [request.params, ...rest].join('');
     }
     return gone;
   }
 
   /**
    * The `more` bytes of params text after the first piece, read a piece per turn of the event
-   * loop (32 MB at once would hold it for a third of a second); null when they are not all there.
+   * loop (32 MB at once would hold it for a third of a second), then a turn for their join; null
+   * when they are not all there.
    */
-  private async readRest(key: number, more: number): Promise<string | null> {
-    let rest = '';
+  private async readRest(key: number, more: number): Promise<string[] | null> {
+    const rest: string[] = [];
     for (let i = 0, bytes = 0; bytes < more; i++) {
       await nextTurn();
       const piece = this.sql.piece.get(key, i) as string | undefined;
       if (piece === undefined) return null;
-      rest += piece;
+      rest.push(piece);
       bytes += Buffer.byteLength(piece);
     }
+    await nextTurn();
     return rest;
   }
 }
