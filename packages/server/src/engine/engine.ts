@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { paramsGarbage } from '../large-garbage.js';
+import { ownTurn } from '../own-turn.js';
 import type { ProviderBatchStore } from '../store/provider-batch-store.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type QueueStore } from '../store/store.js';
 import { PriceList } from '../pricing/price-list.js';
@@ -235,9 +236,9 @@ export class Engine {
     const kind = this.kindOf(request);
     const paramsText = request.params;
     // A long parse has a turn of the event loop of its own: the claim's work ends in the one before, the call's starts in the next.
-    if (paramsText.length > PARAMS_PER_TURN_BYTES) await nextTurn();
+    if (paramsText.length > PARAMS_PER_TURN_BYTES) await ownTurn();
     const parsed = kind.parse(paramsText);
-    if (paramsText.length > PARAMS_PER_TURN_BYTES) await nextTurn();
+    if (paramsText.length > PARAMS_PER_TURN_BYTES) await ownTurn();
     // From here the call holds the text (a backend that sends params unchanged sends it), not the request.
     request.params = '';
     if ('invalid' in parsed) {

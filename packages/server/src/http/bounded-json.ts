@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Tokenizer } from '@streamparser/json';
+import { ownTurn } from '../own-turn.js';
 import { ApiError, invalidRequest } from './api-error.js';
 import { BoundedValue, type JsonLimits } from './json-bounds.js';
 
@@ -49,15 +49,15 @@ export async function readBoundedJsonText(body: Readable, limits: JsonLimits, pa
   if (bytes === 0) return undefined;
   // Joining and parsing a long body each walk all of it: each gets a turn of its own, and what follows the next.
   const long = bytes > LONG_BODY_BYTES;
-  if (long) await nextTurn();
+  if (long) await ownTurn();
   const whole = parts.join('');
-  if (long) await nextTurn();
+  if (long) await ownTurn();
   let value: unknown;
   try {
     value = JSON.parse(whole);
   } catch (error) {
     throw notJson((error as Error).message);
   }
-  if (long) await nextTurn();
+  if (long) await ownTurn();
   return { value, text: whole };
 }

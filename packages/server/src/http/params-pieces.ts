@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
 import { hasInexactNumber } from '../json.js';
+import { ownTurn } from '../own-turn.js';
 import { ExactJsonParser, NUMBER_TAG, PROTO_KEY } from './exact-json.js';
 
 /** Characters of JSON text in one piece: a piece of escaped string text may be up to 6 times longer. */
@@ -64,7 +64,7 @@ export async function stringifyInPieces(value: unknown, kept: Kept = NOTHING_KEP
     sinceTurn += fragment.length;
     if (sinceTurn < CHARS_PER_TURN) continue;
     sinceTurn = 0;
-    await setImmediate();
+    await ownTurn();
   }
   return pieces.flush();
 }
@@ -156,7 +156,7 @@ export async function parseExact(text: string): Promise<{ value: unknown; kept: 
     const end = pieceEnd(text, start);
     parser.write(text.slice(start, end));
     start = end;
-    if (start < text.length) await setImmediate();
+    if (start < text.length) await ownTurn();
   }
   return { value, kept: parser.take() };
 }

@@ -1,6 +1,7 @@
-import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
+import { ownTurn } from '../../own-turn.js';
 import { canonicalId } from './canonical-id.js';
 import { emulateEmbeddings } from './emulator-embeddings.js';
 
@@ -104,10 +105,10 @@ export class EmulatorBackend implements MessagesBackend {
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
     // Long params are counted in a turn of their own, and hashed in the next: each walks all their text.
     const long = (paramsText?.length ?? 0) > LONG_PARAMS_CHARS || lastText.length > LONG_PARAMS_CHARS;
-    if (long && latencyMs === 0) await nextTurn();
+    if (long && latencyMs === 0) await ownTurn();
     try {
       const input = inputChars(request);
-      if (long) await nextTurn();
+      if (long) await ownTurn();
       return { kind: 'message', message: emulateMessage(request, input) };
     } catch (error) {
       // Params nested too deeply to walk: the hosted API refuses such requests too.

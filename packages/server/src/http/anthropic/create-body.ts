@@ -1,10 +1,10 @@
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TokenType } from '@streamparser/json';
 import { CUSTOM_ID_PATTERN } from '@batchd/sdk';
 import { paramsGarbage } from '../../large-garbage.js';
+import { ownTurn } from '../../own-turn.js';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { ExactJsonParser, NUMBER_TAG } from '../exact-json.js';
@@ -218,7 +218,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     bytesThisTurn += chunk.length;
     if (bytesThisTurn >= BYTES_PER_TURN) {
       bytesThisTurn = 0;
-      await nextTurn();
+      await ownTurn();
     }
     if (pending.length >= CHUNK_SIZE || pendingChars >= CHUNK_BYTES) {
       yield pending;

@@ -4,6 +4,7 @@ import { hasInexactNumber, isObject, PARAMS_SHAPE, pastShape, shapeError, type J
 import type { NewRequest } from '../../store/store.js';
 import { invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
+import { ownTurn } from '../../own-turn.js';
 import { quoted } from './openai-fields.js';
 import { paramsJson, parseExact, textLength } from '../params-pieces.js';
 
@@ -102,7 +103,7 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
       const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
       const next = finish(chunk.subarray(start, at));
       // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
-      if (long) await setImmediate();
+      if (long) await ownTurn();
       yield next;
       start = at + 1;
     }

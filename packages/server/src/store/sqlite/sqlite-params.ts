@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ownTurn } from '../../own-turn.js';
 import type { ClaimedRequest } from '../store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -44,7 +44,7 @@ export class SqliteParams {
   /** Stores the pieces {@link insert} returned, one write per turn of the event loop. */
   async insertRest(key: number | bigint, rest: string[]): Promise<void> {
     for (let i = 0; i < rest.length; i++) {
-      await nextTurn();
+      await ownTurn();
       this.sql.insertPiece.run(key, i, rest[i]);
     }
   }
@@ -81,13 +81,13 @@ export class SqliteParams {
   private async readRest(key: number, more: number): Promise<string[] | null> {
     const rest: string[] = [];
     for (let i = 0, bytes = 0; bytes < more; i++) {
-      await nextTurn();
+      await ownTurn();
       const piece = this.sql.piece.get(key, i) as string | undefined;
       if (piece === undefined) return null;
       rest.push(piece);
       bytes += Buffer.byteLength(piece);
     }
-    await nextTurn();
+    await ownTurn();
     return rest;
   }
 }
