@@ -19,6 +19,16 @@ export class ParamsBudget {
     private readonly turnBytes = Number.POSITIVE_INFINITY,
   ) {}
 
+  /** Bytes taken and not given back. */
+  get taken(): number {
+    return this.used;
+  }
+
+  /** Callers waiting for their bytes to fit. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   /** Resolves once `bytes` fit, with the function that gives them back. */
   take(bytes: number): Promise<() => void> {
     return new Promise((resolve) => {

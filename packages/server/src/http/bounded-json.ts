@@ -4,9 +4,7 @@ import { Tokenizer } from '@streamparser/json';
 import { ownTurn } from '../own-turn.js';
 import { ApiError, invalidRequest } from './api-error.js';
 import { BoundedValue, type JsonLimits } from './json-bounds.js';
-
-/** Bytes of body past which its join, its parse and the work after them take a turn of the event loop each. */
-const LONG_BODY_BYTES = 1024 * 1024;
+import { LARGE_JSON_BYTES } from './large-json.js';
 
 /**
  * Reads a JSON request body named `path` in errors, checking its tokens against `limits` as it
@@ -18,8 +16,17 @@ export async function readBoundedJson(body: Readable, limits: JsonLimits, path: 
   return (await readBoundedJsonText(body, limits, path, declaredBytes))?.value;
 }
 
-/** {@link readBoundedJson}, with the body's text beside its value; undefined for no body. */
-export async function readBoundedJsonText(body: Readable, limits: JsonLimits, path: string, declaredBytes = 0): Promise<{ value: unknown; text: string } | undefined> {
+/**
+ * {@link readBoundedJson}, with the body's text beside its value; undefined for no body. Once more
+ * than {@link LARGE_JSON_BYTES} have arrived, `whenLarge` is awaited before the body is read on.
+ */
+export async function readBoundedJsonText(
+  body: Readable,
+  limits: JsonLimits,
+  path: string,
+  declaredBytes = 0,
+  whenLarge?: () => Promise<void>,
+): Promise<{ value: unknown; text: string } | undefined> {
   const bounds = new BoundedValue(limits, path, 0);
   bounds.checkSize(declaredBytes);
   const tokenizer = new Tokenizer({ stringBufferSize: 4096 });
@@ -34,6 +41,7 @@ export async function readBoundedJsonText(body: Readable, limits: JsonLimits, pa
   let bytes = 0;
   // The body is left open when refused, for the caller to drain.
   for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    if (bytes <= LARGE_JSON_BYTES && bytes + chunk.length > LARGE_JSON_BYTES) await whenLarge?.();
     bytes += chunk.length;
     bounds.checkSize(bytes);
     const text = decoder.write(chunk);
@@ -47,8 +55,8 @@ export async function readBoundedJsonText(body: Readable, limits: JsonLimits, pa
   parts.push(decoder.end());
   // An empty body is no body, whatever its content type (see empty-body.ts).
   if (bytes === 0) return undefined;
-  // Joining and parsing a long body each walk all of it: each gets a turn of its own, and what follows the next.
-  const long = bytes > LONG_BODY_BYTES;
+  // Joining and parsing a large body each walk all of it: each gets a turn of its own, and what follows the next.
+  const long = bytes > LARGE_JSON_BYTES;
   if (long) await ownTurn();
   const whole = parts.join('');
   if (long) await ownTurn();

@@ -21,7 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['translate/', 'wire/', 'config.ts'], // config.ts parses backend lists with backends/backend-spec.ts
   ['store/', 'backends/'],
   ['pricing/'], // prices by model; the store keeps what they come to
-  ['clock.ts', 'ids.ts', 'json.ts', 'dashboard-dir.ts', 'large-garbage.ts', 'model-pattern.ts', 'spool.ts'],
+  ['clock.ts', 'ids.ts', 'json.ts', 'dashboard-dir.ts', 'large-garbage.ts', 'model-pattern.ts', 'own-turn.ts', 'spool.ts'],
 ];
 
 export interface UpwardImport {

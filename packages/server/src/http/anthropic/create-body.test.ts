@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { NewRequest } from '../../store/store.js';
 import { ApiError } from '../api-error.js';
+import { largeJson } from '../large-json.js';
 import { parseCreateBody } from './create-body.js';
 
 const paramsLimits = { maxBytes: 2000, maxDepth: 8, maxElements: 50 };
@@ -209,5 +210,24 @@ describe('parseCreateBody', () => {
       for await (const chunk of parseCreateBody(stalled, { ...limits, idleMs: 20 })) void chunk;
     })();
     await expect(parsing).rejects.toMatchObject({ status: 408, message: expect.stringMatching(/stalled/) });
+  });
+
+  it('holds a large params in the large-JSON bytes from when it passes 1 MiB until its chunk is stored, and gives it back on a refusal', async () => {
+    const big = (id: string) => request(id, { model: 'm', content: 'x'.repeat(1_500_000) });
+    const wide = { ...limits, maxBytes: 10_000_000, params: { ...paramsLimits, maxBytes: 4_000_000 } };
+    const body = JSON.stringify({ requests: [big('a'), request('b'), big('c')] });
+    const seen: Array<[string[], number]> = [];
+    const pieces = Readable.from(Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) => Buffer.from(body.slice(i * 65536, (i + 1) * 65536))));
+    for await (const chunk of parseCreateBody(pieces, wide)) seen.push([chunk.map((r) => r.customId), largeJson.taken]);
+    // Each large params was held while its chunk was stored, and given back before the next was read.
+    expect(seen).toEqual([
+      [['a', 'b'], 4_000_000],
+      [['c'], 4_000_000],
+    ]);
+    expect(largeJson.taken).toBe(0);
+
+    const refused = JSON.stringify({ requests: [big('a'), big('a')] });
+    await expect(parse(refused, 65536, wide)).rejects.toThrow(/Duplicate custom_id/);
+    expect(largeJson.taken).toBe(0);
   });
 });

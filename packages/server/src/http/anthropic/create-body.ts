@@ -9,6 +9,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { ExactJsonParser, NUMBER_TAG } from '../exact-json.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
+import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
 import { paramsJson, textLength, type Kept } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
 
@@ -95,6 +96,11 @@ class CreateBodyShape {
     }
   }
 
+  /** Bytes of the request `params` open `end` bytes into the body, 0 when none is: a string may be long before its token comes. */
+  openParamsBytes(end: number): number {
+    return this.field && this.key === 'params' ? end - this.fieldStart : 0;
+  }
+
   /** Checks the current value's size so far, `end` bytes into the body; a string may be long before its token comes. */
   checkSize(end: number): void {
     this.field?.checkSize(end);
@@ -143,6 +149,9 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   let bytes = 0;
   let bytesThisTurn = 0;
   let checkedFirstByte = false;
+  // A large params holds its share of the large-JSON budget from when it is known to be large until it is stored.
+  let large: (() => void) | undefined;
+  let largeParsed = false;
 
   // A string buffer and text input (decoded here, split characters included) make the
   // tokenizer about twice as fast as byte input with string concatenation.
@@ -166,6 +175,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
+    if (large) largeParsed = true;
     // Written as text once the parser's write returns, where the writing may take turns of the event loop.
     parsed.push({ customId, params: request.params, size: shape.paramsBytes, kept });
   };
@@ -192,48 +202,58 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   }
 
   const chunks = (body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await nextChunk(chunks, limits.idleMs);
-    if (next.done) break;
-    const chunk = next.value;
-    bytes += chunk.length;
-    if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
-    digest?.update(chunk);
-    const text = decodeUtf8(decoder, chunk);
-    if (surrogates.loneIn(text)) throw loneSurrogate();
-    if (!checkedFirstByte) {
-      const start = text.trimStart();
-      if (start.length > 0) {
-        checkedFirstByte = true;
-        if (!start.startsWith('{')) throw invalidRequest('The request body must be a JSON object with a "requests" array.');
+  try {
+    for (;;) {
+      const next = await nextChunk(chunks, limits.idleMs);
+      if (next.done) break;
+      const chunk = next.value;
+      bytes += chunk.length;
+      if (bytes > limits.maxBytes) throw requestTooLarge(`Request exceeds the maximum size of ${limits.maxBytes} bytes`);
+      digest?.update(chunk);
+      const text = decodeUtf8(decoder, chunk);
+      if (surrogates.loneIn(text)) throw loneSurrogate();
+      if (!checkedFirstByte) {
+        const start = text.trimStart();
+        if (start.length > 0) {
+          checkedFirstByte = true;
+          if (!start.startsWith('{')) throw invalidRequest('The request body must be a JSON object with a "requests" array.');
+        }
       }
+      try {
+        parser.write(text);
+        shape.checkSize(bytes);
+      } catch (error) {
+        throw error instanceof ApiError ? error : invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
+      }
+      await writeParsed();
+      bytesThisTurn += chunk.length;
+      if (bytesThisTurn >= BYTES_PER_TURN) {
+        bytesThisTurn = 0;
+        await ownTurn();
+      }
+      if (pending.length >= CHUNK_SIZE || pendingChars >= CHUNK_BYTES || largeParsed) {
+        yield pending;
+        pending = [];
+        // Stored by now: the chunk's params, and the parser's strings they came from, are garbage.
+        paramsGarbage.released(pendingChars);
+        pendingChars = 0;
+        if (largeParsed) {
+          large?.();
+          large = undefined;
+          largeParsed = false;
+        }
+      }
+      if (!large && shape.openParamsBytes(bytes) > LARGE_JSON_BYTES) large = await largeJson.take(limits.params.maxBytes);
     }
-    try {
-      parser.write(text);
-      shape.checkSize(bytes);
-    } catch (error) {
-      throw error instanceof ApiError ? error : invalidRequest(`The request body is not valid JSON: ${(error as Error).message}`);
-    }
-    await writeParsed();
-    bytesThisTurn += chunk.length;
-    if (bytesThisTurn >= BYTES_PER_TURN) {
-      bytesThisTurn = 0;
-      await ownTurn();
-    }
-    if (pending.length >= CHUNK_SIZE || pendingChars >= CHUNK_BYTES) {
-      yield pending;
-      pending = [];
-      // Stored by now: the chunk's params, and the parser's strings they came from, are garbage.
-      paramsGarbage.released(pendingChars);
-      pendingChars = 0;
-    }
+    // An empty body is no body: nothing holds the requests.
+    if (bytes === 0) throw invalidRequest('requests: Field required');
+    decodeUtf8(decoder);
+    if (surrogates.loneAtEnd()) throw loneSurrogate();
+    if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');
+    if (!sawRequests) throw invalidRequest('requests: Field required');
+    if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');
+    if (pending.length > 0) yield pending;
+  } finally {
+    large?.();
   }
-  // An empty body is no body: nothing holds the requests.
-  if (bytes === 0) throw invalidRequest('requests: Field required');
-  decodeUtf8(decoder);
-  if (surrogates.loneAtEnd()) throw loneSurrogate();
-  if (!parser.isEnded) throw invalidRequest('The request body is not valid JSON: it ended before the JSON value did.');
-  if (!sawRequests) throw invalidRequest('requests: Field required');
-  if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');
-  if (pending.length > 0) yield pending;
 }

@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Lanes } from '../../engine/lanes.js';
+import { paramsGarbage } from '../../large-garbage.js';
 import { validateCountParams, validateParams } from '../../translate/validate-params.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJsonText } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
+import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
 import { exactParamsText } from '../params-pieces.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 
@@ -58,15 +60,43 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
   app.register(async (scope) => {
     // The body is checked against the params bounds as it streams, and parsed only once it passed them.
     scope.removeAllContentTypeParsers();
+    // A large body holds its share of the large-JSON budget from when it is known to be large (its length, or
+    // its bytes so far) until its answer is sent, or it is refused.
+    const held = new WeakMap<object, () => void>();
     scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      const hold = async (bytes: number): Promise<void> => {
+        // A body left unread while it waits has not stalled: the idle timer starts again once it is read on.
+        const socket = request.raw.socket;
+        socket.setTimeout(0);
+        const giveBack = await largeJson.take(bytes);
+        socket.setTimeout(UPLOAD_IDLE_MS);
+        held.set(request.raw, () => {
+          giveBack();
+          // Its text, value and the copies made of them are garbage once answered.
+          paramsGarbage.released(bytes);
+        });
+      };
       try {
-        const body = await readBoundedJsonText(payload, PARAMS_LIMITS, 'body', Number(request.headers['content-length'] ?? 0));
+        if (declared > LARGE_JSON_BYTES) await hold(Math.min(declared, PARAMS_LIMITS.maxBytes));
+        const whenLarge = held.has(request.raw) ? undefined : () => hold(PARAMS_LIMITS.maxBytes);
+        const body = await readBoundedJsonText(payload, PARAMS_LIMITS, 'body', declared, whenLarge);
         return body && { params: body.value, paramsText: await exactParamsText(body.text) };
       } catch (error) {
+        held.get(request.raw)?.();
         // A client still sending reads the answer once what is left of its body is drained.
         await drainBody(payload, 2 * PARAMS_LIMITS.maxBytes, UPLOAD_IDLE_MS);
         throw error;
       }
+    });
+    scope.addHook('preHandler', async (request, reply) => {
+      const release = held.get(request.raw);
+      if (!release) return;
+      reply.raw.once('close', () => {
+        release();
+        // A keep-alive connection holds on to its last request until the next one arrives: not to its body.
+        request.body = undefined;
+      });
     });
     scope.post('/v1/messages', async (request, reply) => {
       // No body is an empty object: the answer names the first missing field.

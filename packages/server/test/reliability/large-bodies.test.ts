@@ -1,0 +1,81 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeProvider } from '../../test-support/fakes/fake-provider.js';
+import { pollUntil } from '../../test-support/api/batches.js';
+import { startServer, type ServerHandle } from '../../test-support/process/server-process.js';
+
+/**
+ * Many large requests at once: batchd holds at most 64 MiB of large JSON (bodies of
+ * `POST /v1/messages` past 1 MiB, and a create's params past 1 MiB) while it reads, parses and
+ * answers or stores it. Two 30 MB calls held by the provider fill that; a third, and a create
+ * whose params are as large, wait unread (as `/metrics` shows) while small calls go through, and
+ * all are served once the first two are answered.
+ */
+
+const BIG = 30_000_000;
+let provider: FakeProvider;
+let server: ServerHandle;
+let client: Anthropic;
+/** Opens the provider's answers to the large calls it holds. */
+let answerLarge: () => void;
+const answersHeld = new Promise<void>((resolve) => (answerLarge = resolve));
+const largeArrived: number[] = [];
+
+beforeAll(async () => {
+  provider = await FakeProvider.start({
+    shape: 'anthropic',
+    record: false,
+    serve: async (body) => {
+      const params = body as { model: string; messages: Array<{ content: string }> };
+      const size = params.messages[0]!.content.length;
+      if (size >= BIG) {
+        largeArrived.push(size);
+        await answersHeld;
+      }
+      return { id: 'msg_held', type: 'message', role: 'assistant', model: params.model, content: [{ type: 'text', text: String(size) }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
+    },
+  });
+  server = await startServer({ flags: { backend: 'anthropic', 'backend-url': provider.url } });
+  client = new Anthropic({ baseURL: server.url, apiKey: 'test-key', maxRetries: 0, timeout: 120_000 });
+});
+
+afterAll(async () => {
+  answerLarge();
+  await provider?.close();
+});
+
+/** The value of a `/metrics` gauge. */
+async function gauge(name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': 'test-key' } })).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+const call = (size: number, model = 'claude-sonnet-4-6') => client.messages.create({ model, max_tokens: 16, messages: [{ role: 'user', content: 'x'.repeat(size) }] });
+
+describe('large JSON at once', () => {
+  it('holds a third large call and a large create unread until the first two are answered, small calls meanwhile', async () => {
+    const calls = [call(BIG), call(BIG), call(BIG + 1)];
+    await pollUntil(async () => [largeArrived.length, await gauge('batchd_large_json_waiting')], ([arrived, waiting]) => arrived === 2 && waiting === 1, {
+      what: 'two calls at the provider and the third waiting',
+    });
+    expect(largeArrived).toEqual([BIG, BIG]);
+    expect(await gauge('batchd_large_json_bytes')).toBeGreaterThan(2 * BIG);
+
+    const create = client.messages.batches.create({
+      requests: [{ custom_id: 'large', params: { model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'y'.repeat(BIG) }] } }],
+    });
+    await pollUntil(() => gauge('batchd_large_json_waiting'), (waiting) => waiting === 2, { what: 'the create to wait' });
+    // A small call neither waits nor is held.
+    expect((await call(1000)).content).toEqual([{ type: 'text', text: '1000' }]);
+    expect(largeArrived).toHaveLength(2);
+
+    answerLarge();
+    const answered = await Promise.all(calls);
+    expect(answered.map((message) => message.content[0])).toEqual([BIG, BIG, BIG + 1].map((size) => ({ type: 'text', text: String(size) })));
+    const batch = await create;
+    expect(batch.request_counts.processing).toBe(1);
+    await pollUntil(() => gauge('batchd_large_json_bytes'), (bytes) => bytes === 0, { what: 'every large body to be given back' });
+    expect(await gauge('batchd_large_json_waiting')).toBe(0);
+  });
+});
