@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { largeJson } from '../large-json.js';
 import { checkedUpload, checkInputFile, inputRequests, MAX_FILE_BYTES, MAX_FILE_LINES, MAX_LINE_BYTES } from './batch-input.js';
 
 async function* stream(...parts: Array<string | Buffer>): AsyncGenerator<Buffer> {
@@ -181,5 +182,23 @@ describe('inputRequests', () => {
     const lines = [exact, plain].map((body, i) => `{"custom_id": "r${i}", "method": "POST", "url": "/v1/chat/completions", "body": ${body.replaceAll(',', ', ')}}`);
     const [chunk] = await collect(inputRequests(stream(lines.join('\n')), '/v1/chat/completions', 2));
     expect(chunk!.map((request) => request.params)).toEqual([exact, plain]);
+  });
+
+  it('holds each line past 1 MiB in the large-JSON bytes while it is read and parsed, and gives it back, read through or not', async () => {
+    const large = (customId: string) => line(customId, { body: { model: 'm', note: 'x'.repeat(1_500_000) } });
+    const text = [large('a'), line('b'), large('c')].join('\n');
+    const pieces = Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) => text.slice(i * 65536, (i + 1) * 65536));
+    const take = vi.spyOn(largeJson, 'take');
+    try {
+      const chunks = await collect(inputRequests(stream(...pieces), '/v1/chat/completions', 3));
+      expect(chunks.flat().map((request) => request.customId)).toEqual(['a', 'b', 'c']);
+      expect(take.mock.calls).toEqual([[MAX_LINE_BYTES], [MAX_LINE_BYTES]]);
+      expect(largeJson.taken).toBe(0);
+      // A reader that stops while a large line is held gives it back too.
+      for await (const chunk of inputRequests(stream(...pieces), '/v1/chat/completions', 3)) if (chunk.length > 0) break;
+      expect(largeJson.taken).toBe(0);
+    } finally {
+      take.mockRestore();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { ownTurn } from '../../own-turn.js';
 import { quoted } from './openai-fields.js';
+import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
 import { paramsJson, parseExact, textLength } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
@@ -97,24 +98,33 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
       return { line, text: null, tooLong: false };
     }
   };
-  for await (const chunk of chunks) {
-    let start = 0;
-    for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, start)) {
-      const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
-      const next = finish(chunk.subarray(start, at));
-      // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
-      if (long) await ownTurn();
-      yield next;
-      start = at + 1;
+  // A large line holds its share of the large-JSON bytes from when it is known to be large until the next line is asked for.
+  let large: (() => void) | undefined;
+  try {
+    for await (const chunk of chunks) {
+      let start = 0;
+      for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, start)) {
+        const long = pendingBytes + at - start >= STORED_CHUNK_BYTES;
+        const next = finish(chunk.subarray(start, at));
+        // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
+        if (long) await ownTurn();
+        yield next;
+        large?.();
+        large = undefined;
+        start = at + 1;
+      }
+      pendingBytes += chunk.length - start;
+      // A line's bytes may be one more than the limit: the `\r` of a `\r\n` ending.
+      if (pendingBytes > MAX_LINE_BYTES + 1) tooLong = true;
+      if (tooLong) pieces = [];
+      else if (start < chunk.length) pieces.push(chunk.subarray(start));
+      if (!large && pendingBytes > LARGE_JSON_BYTES) large = await largeJson.take(MAX_LINE_BYTES);
+      await setImmediate();
     }
-    pendingBytes += chunk.length - start;
-    // A line's bytes may be one more than the limit: the `\r` of a `\r\n` ending.
-    if (pendingBytes > MAX_LINE_BYTES + 1) tooLong = true;
-    if (tooLong) pieces = [];
-    else if (start < chunk.length) pieces.push(chunk.subarray(start));
-    await setImmediate();
+    if (pendingBytes > 0) yield finish(Buffer.alloc(0));
+  } finally {
+    large?.();
   }
-  if (pendingBytes > 0) yield finish(Buffer.alloc(0));
 }
 
 /** A line holds its body one level down, beside the line's object and its 7 other keys and values. */
