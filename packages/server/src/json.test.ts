@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasInexactNumber, pastShape, withStringMember } from './json.js';
+import { ANSWER_SHAPE, hasInexactNumber, parseAnswer, pastShape, withStringMember } from './json.js';
 
 describe('hasInexactNumber', () => {
   /** A JSON number text of a random form: sign, integer digits, fraction, exponent. */
@@ -78,6 +78,19 @@ describe('pastShape', () => {
     expect(pastShape('['.repeat(10_000_000), shape)).toBe('depth');
     expect(pastShape(`[${'1,'.repeat(10_000_000)}1]`, shape)).toBe('elements');
     expect(pastShape(`"${'['.repeat(1_000_000)}"`, shape)).toBeUndefined();
+  });
+});
+
+describe('parseAnswer', () => {
+  it('parses an answer as deep as batchd can write back, and gives nothing for deeper ones or text that is not JSON', () => {
+    const nested = (depth: number) => `{"input":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const deepest = parseAnswer(nested(ANSWER_SHAPE.maxDepth));
+    expect(JSON.parse(JSON.stringify(deepest))).toEqual(deepest);
+    expect(parseAnswer(nested(ANSWER_SHAPE.maxDepth + 1))).toBeUndefined();
+    // Two MB of brackets would take JSON.parse half a second, and JSON.stringify past its stack.
+    expect(parseAnswer(nested(1_000_000))).toBeUndefined();
+    expect(parseAnswer('{"type":"message"')).toBeUndefined();
+    expect(parseAnswer('{"type":"message","content":[]}')).toEqual({ type: 'message', content: [] });
   });
 });
 

@@ -100,6 +100,23 @@ export function pastShape(text: string, shape: JsonShape): 'depth' | 'elements' 
   return undefined;
 }
 
+/**
+ * The shape of an answer from a backend or a provider's API: as deep as batchd can write it back
+ * (`JSON.stringify` runs out of stack some thousands of levels down, and parsing two MB of
+ * brackets holds the event loop for half a second), as many values as its size allows.
+ */
+export const ANSWER_SHAPE: JsonShape = { maxDepth: 256, maxElements: Number.POSITIVE_INFINITY };
+
+/** An answer's JSON `text` parsed; undefined when it is not JSON, or is nested deeper than {@link ANSWER_SHAPE}. */
+export function parseAnswer(text: string): unknown {
+  if (pastShape(text, ANSWER_SHAPE) !== undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What {@link pastShape} found, said of `subject`. */
 export function shapeError(past: 'depth' | 'elements', subject: string, shape: JsonShape): string {
   return past === 'depth'

@@ -110,6 +110,13 @@ describe('AnthropicBackend', () => {
     expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
   });
 
+  it('treats a 2xx nested deeper than batchd can write back as an invalid body, unparsed', async () => {
+    let input: unknown = {};
+    for (let level = 0; level < 300; level++) input = [input];
+    const { backend: anthropic } = await setup({ respond: () => ({ type: 'message', role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 't', input }] }) });
+    expect(await send(anthropic)).toMatchObject({ kind: 'error', retryable: true, status: 200, message: 'invalid response body' });
+  });
+
   it('counts tokens at /v1/messages/count_tokens, sending the params text as given and answering the count as the provider wrote it', async () => {
     const { fake, backend: anthropic } = await setup();
     const countParams = { model: params.model, system: params.system, messages: params.messages, tools: [{ name: 't', input_schema: { type: 'object' } }] };

@@ -1,5 +1,5 @@
 import type { Message } from '@batchd/sdk';
-import { hasInexactNumber } from '../../json.js';
+import { hasInexactNumber, parseAnswer } from '../../json.js';
 import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend, TokenCount } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
@@ -48,22 +48,14 @@ function isMessage(value: unknown): value is Message {
 }
 
 function parseMessage(text: string): Message | null {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return isMessage(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseAnswer(text);
+  return isMessage(parsed) ? parsed : null;
 }
 
 function parseCount(text: string): TokenCount | null {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const count = typeof parsed === 'object' && parsed !== null ? (parsed as { input_tokens?: unknown }) : {};
-    return Number.isInteger(count.input_tokens) ? (parsed as TokenCount) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseAnswer(text);
+  const count = typeof parsed === 'object' && parsed !== null ? (parsed as { input_tokens?: unknown }) : {};
+  return Number.isInteger(count.input_tokens) ? (parsed as TokenCount) : null;
 }
 
 export class AnthropicBackend extends ReplicatedBackend implements MessagesBackend {

@@ -3,7 +3,7 @@ import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
 import { ReplicatedBackend } from '../replicas/replicated-backend.js';
-import { hasInexactNumber, withStringMember } from '../../json.js';
+import { hasInexactNumber, parseAnswer, withStringMember } from '../../json.js';
 
 /**
  * An OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, OpenAI): each call POSTs a
@@ -39,14 +39,6 @@ export interface OpenAIBackendOptions {
   now?: () => number;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   readonly name: string;
   readonly responsesApi: boolean;
@@ -80,7 +72,7 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
     if (exchange.kind === 'error') return exchange;
     const { status, headers, text } = exchange;
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
-    return { kind: 'answer', status, json: parseJson(text) };
+    return { kind: 'answer', status, json: parseAnswer(text) };
   }
 
   /** The text to send for `body`, its model mapped: its own `text` when given, numbers as written. */

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
+import { ANSWER_SHAPE, parseAnswer } from '../../json.js';
 import { classifyResponse, classifyTransportFailure } from '../classify.js';
 import { CallDeadline, transportFailureOf } from '../http-endpoint.js';
 import { jsonlLines } from './jsonl-lines.js';
@@ -83,12 +84,10 @@ export class ProviderHttp {
   /** Calls `path` and parses the 2xx answer as JSON. */
   async json(method: 'GET' | 'POST', path: string, body: OutgoingBody | undefined, signal: AbortSignal): Promise<unknown> {
     const text = await this.#call(this.url(path), method, body, signal, true, (response) => readBounded(response, MAX_JSON_BYTES));
-    try {
-      if (text === undefined) throw new Error('answer too large');
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw ProviderBatchError.invalidAnswer(error instanceof Error ? error.message : 'not JSON');
-    }
+    if (text === undefined) throw ProviderBatchError.invalidAnswer('answer too large');
+    const answer = parseAnswer(text);
+    if (answer === undefined) throw ProviderBatchError.invalidAnswer(`not JSON, or nested deeper than ${ANSWER_SHAPE.maxDepth} levels`);
+    return answer;
   }
 
   /**
