@@ -255,11 +255,15 @@ export class ProviderBatches {
     if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
   }
 
-  /** A result with its cost, at the backend kind's (batch) prices for the model the answer names. */
+  /**
+   * A result given its cost, at the backend kind's (batch) prices for the model the answer names.
+   * Set on the result itself, made for this line: a copy of each of 100,000 results took 0.1-0.3 s.
+   */
   private priced(completion: ProviderCompletion, outcome: ProviderLineOutcome): ProviderCompletion {
     if (!completion.usage || outcome.type !== 'succeeded') return completion;
     const model = typeof outcome.body.model === 'string' ? outcome.body.model : '';
-    return { ...completion, cost: this.options.prices.cost(model, this.options.type, completion.usage) };
+    completion.cost = this.options.prices.cost(model, this.options.type, completion.usage);
+    return completion;
   }
 
   /**
