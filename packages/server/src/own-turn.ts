@@ -3,7 +3,7 @@
  * loop of its own: the whole process lets one step through per turn, first come first served, and
  * the event loop takes in I/O (other requests, `/health`) between two steps. Each request that
  * awaited `setImmediate` between its own steps would bound only itself: twenty 30 MB requests
- * would each take their step in the same turn, and hold the loop for seconds.
+ * each took their step in the same turn, and held the loop for up to 0.9 s.
  */
 const waiting: Array<() => void> = [];
 let scheduled = false;
