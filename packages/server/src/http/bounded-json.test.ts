@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { turnsDuring } from '../../test-support/turns.js';
 import { ApiError } from './api-error.js';
 import { readBoundedJson } from './bounded-json.js';
 
@@ -57,17 +58,7 @@ describe('readBoundedJson', () => {
   it('joins and parses a long body in turns of the event loop of their own', async () => {
     const value = { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] };
     const body = Readable.from([Buffer.from(JSON.stringify(value))]);
-    let turns = 0;
-    let reading = true;
-    const counting = (async () => {
-      while (reading) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (reading) turns++;
-      }
-    })();
-    const read = await readBoundedJson(body, { ...limits, maxBytes: 4 * 1024 * 1024 }, 'body');
-    reading = false;
-    await counting;
+    const { value: read, turns } = await turnsDuring(() => readBoundedJson(body, { ...limits, maxBytes: 4 * 1024 * 1024 }, 'body'));
     expect(read).toEqual(value);
     expect(turns).toBeGreaterThanOrEqual(3);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { recordingSleep, reply, request } from '../../../test-support/emulator-calls.js';
+import { turnsDuring } from '../../../test-support/turns.js';
 import { EmulatorBackend } from './emulator-backend.js';
 
 // Required keys copied from /work/shared/spec/anthropic-openapi-batches.yml
@@ -90,17 +91,7 @@ describe('EmulatorBackend', () => {
   it('counts and hashes long params in turns of the event loop of their own, given their text or not; short ones at once', async () => {
     /** Turns of the event loop that ran while the emulator answered. */
     const turnsWhile = async (params: Record<string, unknown>, paramsText?: string) => {
-      let turns = 0;
-      let answering = true;
-      const counting = (async () => {
-        while (answering) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (answering) turns++;
-        }
-      })();
-      const outcome = await new EmulatorBackend().send({ params, paramsText, signal: new AbortController().signal });
-      answering = false;
-      await counting;
+      const { value: outcome, turns } = await turnsDuring(() => new EmulatorBackend().send({ params, paramsText, signal: new AbortController().signal }));
       expect(outcome.kind).toBe('message');
       return turns;
     };
