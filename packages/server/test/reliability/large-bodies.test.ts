@@ -8,8 +8,8 @@ import { startServer, type ServerHandle } from '../../test-support/process/serve
  * Many large requests at once: batchd holds at most 64 MiB of large JSON (bodies of
  * `POST /v1/messages` past 1 MiB, and a create's params past 1 MiB) while it reads, parses and
  * answers or stores it. Two 30 MB calls held by the provider fill that; a third, and a create
- * whose params are as large, wait unread (as `/metrics` shows) while small calls go through, and
- * all are served once the first two are answered.
+ * whose params are as large, wait unread (as `/metrics` shows) while small calls go through and
+ * one past the bound is refused, and all are served once the first two are answered.
  */
 
 const BIG = 30_000_000;
@@ -66,8 +66,9 @@ describe('large JSON at once', () => {
       requests: [{ custom_id: 'large', params: { model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'y'.repeat(BIG) }] } }],
     });
     await pollUntil(() => gauge('batchd_large_json_waiting'), (waiting) => waiting === 2, { what: 'the create to wait' });
-    // A small call neither waits nor is held.
+    // A small call neither waits nor is held; one declared past the bound on params is refused at once.
     expect((await call(1000)).content).toEqual([{ type: 'text', text: '1000' }]);
+    await expect(call(40_000_000)).rejects.toMatchObject({ status: 413 });
     expect(largeArrived).toHaveLength(2);
 
     answerLarge();

@@ -78,7 +78,8 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
         });
       };
       try {
-        if (declared > LARGE_JSON_BYTES) await hold(Math.min(declared, PARAMS_LIMITS.maxBytes));
+        // A body declared past the bound is refused at once, without waiting for room.
+        if (declared > LARGE_JSON_BYTES && declared <= PARAMS_LIMITS.maxBytes) await hold(declared);
         const whenLarge = held.has(request.raw) ? undefined : () => hold(PARAMS_LIMITS.maxBytes);
         const body = await readBoundedJsonText(payload, PARAMS_LIMITS, 'body', declared, whenLarge);
         return body && { params: body.value, paramsText: await exactParamsText(body.text) };
