@@ -12,3 +12,23 @@ export const LARGE_JSON_BYTES = 1024 * 1024;
  * held back by TCP); one alone always goes. Small JSON never waits here.
  */
 export const largeJson = new ParamsBudget(64 * 1024 * 1024);
+
+/** One reader's share of {@link largeJson}: a large value at a time, from {@link take} until {@link giveBack}. */
+export class LargeHold {
+  #giveBack: (() => void) | undefined;
+
+  get held(): boolean {
+    return this.#giveBack !== undefined;
+  }
+
+  /** Takes `bytes` of the large-JSON bytes, waiting for room; nothing more while a share is held. */
+  async take(bytes: number): Promise<void> {
+    this.#giveBack ??= await largeJson.take(bytes);
+  }
+
+  /** Gives the share back, when one is held. */
+  giveBack(): void {
+    this.#giveBack?.();
+    this.#giveBack = undefined;
+  }
+}

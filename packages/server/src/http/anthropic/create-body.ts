@@ -9,7 +9,7 @@ import type { NewRequest } from '../../store/store.js';
 import { ApiError, invalidRequest, requestTooLarge, uploadTimedOut } from '../api-error.js';
 import { ExactJsonParser, NUMBER_TAG } from '../exact-json.js';
 import { BoundedValue, type JsonLimits } from '../json-bounds.js';
-import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
+import { LARGE_JSON_BYTES, LargeHold } from '../large-json.js';
 import { paramsJson, textLength, type Kept } from '../params-pieces.js';
 import { SurrogateEscapes } from './surrogate-escapes.js';
 
@@ -150,7 +150,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   let bytesThisTurn = 0;
   let checkedFirstByte = false;
   // A large params holds its share of the large-JSON budget from when it is known to be large until it is stored.
-  let large: (() => void) | undefined;
+  const large = new LargeHold();
   let largeParsed = false;
 
   // A string buffer and text input (decoded here, split characters included) make the
@@ -175,7 +175,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (failure) throw failure;
     const customId = request.custom_id as string;
     seen.add(customId);
-    if (large) largeParsed = true;
+    if (large.held) largeParsed = true;
     // Written as text once the parser's write returns, where the writing may take turns of the event loop.
     parsed.push({ customId, params: request.params, size: shape.paramsBytes, kept });
   };
@@ -238,12 +238,11 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
         paramsGarbage.released(pendingChars);
         pendingChars = 0;
         if (largeParsed) {
-          large?.();
-          large = undefined;
+          large.giveBack();
           largeParsed = false;
         }
       }
-      if (!large && shape.openParamsBytes(bytes) > LARGE_JSON_BYTES) large = await largeJson.take(limits.params.maxBytes);
+      if (shape.openParamsBytes(bytes) > LARGE_JSON_BYTES) await large.take(limits.params.maxBytes);
     }
     // An empty body is no body: nothing holds the requests.
     if (bytes === 0) throw invalidRequest('requests: Field required');
@@ -254,6 +253,6 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
     if (seen.size === 0) throw invalidRequest('requests: List should have at least 1 item');
     if (pending.length > 0) yield pending;
   } finally {
-    large?.();
+    large.giveBack();
   }
 }

@@ -6,7 +6,7 @@ import { invalidRequest, requestTooLarge } from '../api-error.js';
 import type { BatchLineError } from '../../wire/openai-batch.js';
 import { ownTurn } from '../../own-turn.js';
 import { quoted } from './openai-fields.js';
-import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
+import { LARGE_JSON_BYTES, LargeHold } from '../large-json.js';
 import { paramsJson, parseExact, textLength } from '../params-pieces.js';
 
 /** Largest file `POST /v1/files` accepts, and most lines a batch input file may have. */
@@ -99,7 +99,7 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
     }
   };
   // A large line holds its share of the large-JSON bytes from when it is known to be large until the next line is asked for.
-  let large: (() => void) | undefined;
+  const large = new LargeHold();
   try {
     for await (const chunk of chunks) {
       let start = 0;
@@ -109,8 +109,7 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
         // Joining and decoding a long line took a while: other requests get a turn before it is parsed.
         if (long) await ownTurn();
         yield next;
-        large?.();
-        large = undefined;
+        large.giveBack();
         start = at + 1;
       }
       pendingBytes += chunk.length - start;
@@ -118,12 +117,12 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
       if (pendingBytes > MAX_LINE_BYTES + 1) tooLong = true;
       if (tooLong) pieces = [];
       else if (start < chunk.length) pieces.push(chunk.subarray(start));
-      if (!large && pendingBytes > LARGE_JSON_BYTES) large = await largeJson.take(MAX_LINE_BYTES);
+      if (pendingBytes > LARGE_JSON_BYTES) await large.take(MAX_LINE_BYTES);
       await setImmediate();
     }
     if (pendingBytes > 0) yield finish(Buffer.alloc(0));
   } finally {
-    large?.();
+    large.giveBack();
   }
 }
 

@@ -9,6 +9,7 @@ import { runFileStoreContract } from '../../../test-support/contracts/file-store
 import { runQuarantineContract } from '../../../test-support/contracts/quarantine-contract.js';
 import { runProviderBatchContract } from '../../../test-support/contracts/provider-batch-contract.js';
 import { runStoreContract } from '../../../test-support/contracts/store-contract.js';
+import { turnsDuring } from '../../../test-support/turns.js';
 import { MAX_LEASE_LOSSES } from '../quarantine.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -99,20 +100,14 @@ describe('sqlite store on reopen', () => {
         yield [{ customId: 'deleted', params: pieces }];
       })(),
     );
-    let turns = 0;
-    let claiming = true;
-    const countTurns = () => {
-      turns++;
-      if (claiming) setImmediate(countTurns);
-    };
-    setImmediate(countTurns);
-    const claim = store.claimRequests('owner', 3, T0 + 1e6, T0);
-    // The claim's transaction has committed: another connection deletes one request's row, as deleting its batch would.
-    const other = new Database(path);
-    other.prepare(`DELETE FROM requests WHERE custom_id = 'deleted'`).run();
-    other.close();
-    const claimed = await claim;
-    claiming = false;
+    const { value: claimed, turns } = await turnsDuring(() => {
+      const claim = store.claimRequests('owner', 3, T0 + 1e6, T0);
+      // The claim's transaction has committed: another connection deletes one request's row, as deleting its batch would.
+      const other = new Database(path);
+      other.prepare(`DELETE FROM requests WHERE custom_id = 'deleted'`).run();
+      other.close();
+      return claim;
+    });
     expect(claimed.map((request) => [request.customId, request.params])).toEqual([
       ['whole', pieces.join('')],
       ['small', '{}'],
