@@ -219,3 +219,13 @@ afterAll(async () => {
   await Promise.all([...createdDirs].map((dir) => rm(dir, { recursive: true, force: true })));
   createdDirs.clear();
 });
+
+/** Whether the server's process is still running. */
+export function isAlive(server: ServerHandle): boolean {
+  try {
+    process.kill(server.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
