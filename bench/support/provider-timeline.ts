@@ -61,7 +61,9 @@ function firstCall(calls: FakeCallTimes[], method: string, test: (path: string) 
  * gathering until the intent, the provider's create answered, the provider's processing (from
  * its first batch's create to its last batch's end), the first retrieve that saw the last batch
  * ended, its results downloaded, and the last results written until the batch ended. The
- * provider's handling of the create is its processing too, so `added` leaves it out.
+ * provider's handling of the create is its processing too, so `added` leaves it out. Each phase
+ * starts no earlier than the create's answer: an intent the create wrote itself takes no routing
+ * time, and what the provider did before the client had its answer is not taken from `added`.
  */
 export function providerTimeline(input: TimelineInput): Timeline {
   const { calls, batches } = input;
@@ -71,12 +73,15 @@ export function providerTimeline(input: TimelineInput): Timeline {
   const created = firstCall(calls, 'POST', (path) => path.endsWith('/batches'), input.intent);
   const sawEnded = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}`), last.endedAt);
   const results = firstCall(calls, 'GET', (path) => path.endsWith(`/batches/${last.id}/results`), sawEnded.at);
-  const provider = seconds(last.endedAt - firstCreated);
-  const providerCreate = seconds(created.answeredAt! - created.at);
+  // Only what the provider did after the create's answer reached the client is left out of `added`.
+  const provider = seconds(last.endedAt - Math.max(firstCreated, input.acknowledged));
+  const providerCreate = seconds(created.answeredAt! - Math.max(created.at, input.acknowledged));
+  // An intent written by the create itself comes before its answer reaches the client: no routing time.
+  const routed = Math.max(input.intent, input.acknowledged);
   return {
     upload: seconds(input.acknowledged - input.sent),
-    routing: seconds(input.intent - input.acknowledged),
-    submit: seconds(created.answeredAt! - input.intent),
+    routing: seconds(routed - input.acknowledged),
+    submit: seconds(created.answeredAt! - routed),
     providerCreate,
     provider,
     pollLag: seconds(sawEnded.answeredAt! - last.endedAt),

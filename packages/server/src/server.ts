@@ -13,6 +13,7 @@ import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
 import { ProviderBatchStats } from './engine/provider-batch-stats.js';
 import { ProviderBatches } from './engine/provider-batches.js';
+import { providerAtCreate } from './engine/provider-routing.js';
 import { DEFAULT_RETRY_POLICY } from './engine/retry-policy.js';
 import { buildApp } from './http/app.js';
 import { defaultMaxConnections } from './http/connection-limits.js';
@@ -114,7 +115,7 @@ async function startMetrics(config: ResolvedConfig, lanes: Lanes, store: BatchSt
 }
 
 interface EngineParts {
-  wake(): void;
+  wake(routed: boolean): void;
   batchCanceling(batchId: string): void;
   stop(graceMs: number): Promise<void>;
 }
@@ -178,7 +179,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
   maintenance.start();
   webhooks.start();
   return {
-    wake: () => engine.wake(),
+    wake: (routed) => engine.wake(routed),
     batchCanceling: (batchId) => engine.batchCanceling(batchId),
     async stop(graceMs) {
       unsubscribe?.();
@@ -208,7 +209,8 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
     batchTtlMs: config.batchTtlMs,
     resultsTtlMs: config.resultsTtlMs,
     publicUrl: () => publicUrl,
-    onCreated: () => engine?.wake(),
+    onCreated: (routed) => engine?.wake(routed),
+    providerAtCreate: providerAtCreate(providerForAll(config)),
     onCanceled: (batchId) => engine?.batchCanceling(batchId),
     auth: config.auth,
     webhookTargets: config.webhookTargets,

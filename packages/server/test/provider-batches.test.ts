@@ -146,6 +146,15 @@ describe.each(stores)('anthropic-batch backend on %s', (_name, storeFlags, skip)
     for (const request of requests) expect(results.get(request.custom_id)!.result).toEqual({ type: 'succeeded', message: batchAnswer(request.params) });
     expect(fake.submissions).toHaveLength(1);
     expect(fake.directCalls).toBe(0);
+
+    // An OpenAI batch of an endpoint provider batches do not carry is not handed over at create: it ends errored, naming why.
+    const openai = openAIClient(server.url);
+    const input = await uploadLines(openai, [{ custom_id: 'e-1', method: 'POST', url: '/v1/embeddings', body: { model: 'any-model', input: 'hi' } }]);
+    const embeddings = await waitForBatch(openai, (await openai.batches.create({ input_file_id: input.id, endpoint: '/v1/embeddings', completion_window: '24h' })).id);
+    expect(embeddings.request_counts).toMatchObject({ completed: 0, failed: 1 });
+    const [failed] = await fileLines(openai, embeddings.error_file_id!);
+    expect(expectResponse(failed!, 'e-1', 400)).toMatchObject({ error: { message: expect.stringContaining('claude-batch is a provider batch backend') } });
+    expect(fake.submissions).toHaveLength(1);
   }, 120_000);
 
   it.skipIf(skip)('writes 9,000 results in groups while the download streams; a download cut halfway is taken up again, each result written once', async () => {

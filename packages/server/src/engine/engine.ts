@@ -104,8 +104,9 @@ export class Engine {
     this.wake();
   }
 
-  /** Looks for work now: called when a batch is created and whenever a call finishes. */
-  wake(): void {
+  /** Looks for work now: called when a batch is created (`routed`: its requests went to the provider batches as it opened) and whenever a call finishes. */
+  wake(routed = false): void {
+    if (routed) this.routing.report(false);
     if (!this.running) return;
     if (this.pumping) {
       this.pumpAgain = true;
@@ -266,10 +267,7 @@ export class Engine {
     const context = { key: request.key, lane, params: parsed.params, paramsText, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };
     const outcome = await kind.call(context);
     const now = this.options.clock.now();
-    if (signal.aborted || outcome === null) {
-      this.results.retry({ key: request.key, runAt: now });
-      return;
-    }
+    if (signal.aborted || outcome === null) return this.results.retry({ key: request.key, runAt: now });
     if (outcome.kind === 'succeeded') {
       this.results.complete(answerCost(this.prices, lane, outcome.completion, outcome.model, parsed.model));
       return;

@@ -8,6 +8,14 @@ export const CHAT_COMPLETIONS = '/v1/chat/completions';
 /** Queued requests handed to the provider batch serving every model per store call, unread and unleased. */
 const ROUTE_GROUP = 10_000;
 
+/**
+ * Where a new batch's requests go as it opens: to `providerForAll` when one serves every model and
+ * carries the batch's endpoint (null for Messages), else nowhere (queued for the engine).
+ */
+export function providerAtCreate(providerForAll: string | undefined): (endpoint: string | null) => string | undefined {
+  return (endpoint) => (endpoint === null || endpoint === CHAT_COMPLETIONS ? providerForAll : undefined);
+}
+
 export interface ProviderRoutingOptions {
   /** The provider-batch backend serving every model, none before it: requests go to it unread (the provider checks them). */
   providerForAll?: string;

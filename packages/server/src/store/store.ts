@@ -73,6 +73,11 @@ export interface NewBatch {
   attributes?: string;
   /** The OpenAI endpoint a chat batch's requests are for, such as `/v1/embeddings`. */
   endpoint?: string;
+  /**
+   * The provider-batch backend every request goes to unread as the batch opens (the one serving
+   * every model), rather than waiting in the queue for the engine to route it.
+   */
+  providerBackend?: string;
 }
 
 /** One request of a create, with its `params` kept as the JSON text it arrived as. */

@@ -74,6 +74,30 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
       expect((await store.providerBatches.submissionRequests(sub.id, 0, 10)).map((request) => request.dialect).sort()).toEqual(['chat', 'messages', 'messages', 'messages', 'messages']);
     });
 
+    it('a create handed to a provider-batch backend routes its requests as the batch opens, not before, and a failed or repeated create routes none', async () => {
+      const batch = (id: string) => ({ id, workspaceId: 'w', createdAt: T0, expiresAt: T0 + 24 * HOUR, archiveAt: T0 + 48 * HOUR, providerBackend: 'pb' });
+      const seen: number[] = [];
+      const chunks = async function* (fail = false) {
+        yield [{ customId: 'a', params: '{"model":"claude"}' }];
+        seen.push(await store.providerBatches.routedCount('pb'));
+        if (fail) throw new Error('the upload broke');
+        yield [{ customId: 'b', params: ['{"model":', '"claude"}'] }];
+      };
+      const options = { caller: 'c', bodyDigest: () => 'd', idempotencyKey: 'k' };
+      const created = await store.createBatch(batch('msgbatch_01PROVAT0000000000000001'), chunks(), options);
+      await expect(store.createBatch(batch('msgbatch_01PROVAT0000000000000002'), chunks(true))).rejects.toThrow('the upload broke');
+      const repeated = await store.createBatch(batch('msgbatch_01PROVAT0000000000000003'), chunks(), options);
+      expect(repeated.id).toBe(created.id);
+      expect(seen).toEqual([0, 2, 2]);
+      expect(await store.providerBatches.routedCount('pb')).toBe(2);
+      expect(await store.claimRequests('engine', 10, T0 + HOUR, T0)).toEqual([]);
+      expect(await store.reclaimExpiredLeases(T0 + 10 * HOUR)).toBe(0);
+      const sub = (await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, LIMITS, T0))!;
+      const requests = await store.providerBatches.submissionRequests(sub.id, 0, 10);
+      expect(requests.map((request) => request.params)).toEqual(['{"model":"claude"}', '{"model":"claude"}']);
+      expect((await store.getBatch('w', created.id))!.counts.processing).toBe(2);
+    });
+
     it('an intent takes routed requests round-robin across batches within the limits, before any provider id', async () => {
       const a = await create(4);
       const b = await create(2);

@@ -11,7 +11,8 @@ import { restartServer, type ServerHandle } from '../../test-support/process/ser
  * Crash safety of provider batches: batchd is killed with SIGKILL at each step of a provider
  * batch's life and restarted on the same database, on SQLite and on PostgreSQL: after the intent
  * is recorded (the provider failed the create), while the provider holds back its answer to a
- * create it accepted, while polling, and while downloading results (after some were written).
+ * create it accepted (with the requests routed by the engine, and handed over by the create
+ * itself when the backend serves every model), while polling, and while downloading results (after some were written).
  * Each run ends with exactly one provider submission of each request, and every result
  * written once: the results are the provider's and the usage totals count each once.
  */
@@ -20,6 +21,8 @@ interface Step {
   name: string;
   requests: number;
   fake: FakeAnthropicBatchesOptions;
+  /** The models the provider-batch backend serves (`claude-*` unless told); `*` hands a batch's requests over at its create. */
+  models?: string[];
   /** Arms the fake's faults before the batch is created. */
   arm(fake: FakeAnthropicBatches): void;
   /** Resolves at the moment to kill. */
@@ -41,6 +44,14 @@ const STEPS: Step[] = [
     name: 'while the provider holds back its answer to an accepted create',
     requests: 30,
     fake: {},
+    arm: (fake) => fake.inject('create', 'hold'),
+    until: (fake) => waitFor('an accepted create', () => fake.submissions.length === 1),
+  },
+  {
+    name: 'serving every model, routed at create, while the provider holds back its answer',
+    requests: 30,
+    fake: {},
+    models: ['*'],
     arm: (fake) => fake.inject('create', 'hold'),
     until: (fake) => waitFor('an accepted create', () => fake.submissions.length === 1),
   },
@@ -74,7 +85,7 @@ describe.each(stores)('kill -9 of a provider batch on %s', (_name, storeFlags, s
     const fake = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer, ...step.fake });
     try {
       step.arm(fake);
-      let server = await startProviderBatchServer(fake, { flags: { ...(await storeFlags()), 'log-level': 'warn' } });
+      let server = await startProviderBatchServer(fake, { flags: { ...(await storeFlags()), 'log-level': 'warn' }, models: step.models });
       const requests = userRequests(step.requests, 'crash');
       const created = await createBatch(api(server.url), requests);
       await step.until(fake, server, created.id);

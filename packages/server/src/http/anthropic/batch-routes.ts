@@ -34,8 +34,13 @@ export interface BatchRouteDeps {
   resultsTtlMs: number;
   /** Base of `results_url`, known once the server listens. */
   publicUrl: () => string;
-  /** Called after a batch is stored, so the engine starts on it at once. */
-  onCreated: () => void;
+  /** Called after a batch is stored, so the engine starts on it at once; `routed` when its requests went to a provider-batch backend as it opened. */
+  onCreated: (routed: boolean) => void;
+  /**
+   * The provider-batch backend a new batch's requests go to unread as it opens, by the batch's
+   * OpenAI endpoint (null for Messages); undefined leaves them queued for the engine.
+   */
+  providerAtCreate?: (endpoint: string | null) => string | undefined;
   /** Called with the id of a batch the moment its cancel is stored. */
   onCanceled: (batchId: string) => void;
   /** The workspace a request acts in. */
@@ -120,8 +125,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
           requests = withinQueueLimit(requests, room, deps.maxQueuedRequests, mayRepeat ? (error) => (overLimit = error) : undefined);
         }
         const id = deps.ids.next(now);
+        const providerBackend = deps.providerAtCreate?.(null);
         const batch = await store
-          .createBatch({ id, workspaceId: workspace, createdAt: now, expiresAt: now + deps.batchTtlMs, archiveAt: now + deps.resultsTtlMs }, requests, {
+          .createBatch({ id, workspaceId: workspace, createdAt: now, expiresAt: now + deps.batchTtlMs, archiveAt: now + deps.resultsTtlMs, providerBackend }, requests, {
             caller: deps.callerOf(request),
             bodyDigest: () => digest.digest('hex'),
             idempotencyKey,
@@ -131,7 +137,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
           .catch((error: unknown) => {
             throw error instanceof IdempotencyKeyReused ? invalidRequest(error.message) : error;
           });
-        if (batch.id === id) deps.onCreated();
+        if (batch.id === id) deps.onCreated(providerBackend !== undefined);
         else reply.header('idempotent-replayed', 'true');
         return wire(batch);
       } catch (error) {

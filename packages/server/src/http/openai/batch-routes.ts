@@ -24,7 +24,8 @@ export interface OpenAIBatchRouteDeps {
   batchIds: BatchIdGenerator;
   batchTtlMs: number;
   resultsTtlMs: number;
-  onCreated: () => void;
+  onCreated: (routed: boolean) => void;
+  providerAtCreate?: (endpoint: string | null) => string | undefined;
   /** Called with the id of a batch the moment its cancel is stored. */
   onCanceled: (batchId: string) => void;
   workspaceOf: (request: FastifyRequest) => string;
@@ -121,6 +122,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
     }
     const now = clock.now();
     const id = deps.batchIds.next(now);
+    const providerBackend = errors.length > 0 ? undefined : deps.providerAtCreate?.(endpoint);
     const batch = await store
       .createBatch(
         {
@@ -132,6 +134,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
           dialect: 'chat',
           attributes: JSON.stringify(attributes),
           endpoint,
+          providerBackend,
         },
         requests,
         {
@@ -144,7 +147,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
       .catch((error: unknown) => {
         throw error instanceof IdempotencyKeyReused ? invalidRequest(error.message) : error;
       });
-    if (batch.id === id) deps.onCreated();
+    if (batch.id === id) deps.onCreated(providerBackend !== undefined);
     else reply.header('idempotent-replayed', 'true');
     return toOpenAIBatch(batch);
   });

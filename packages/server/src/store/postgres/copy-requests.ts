@@ -13,13 +13,19 @@ export function copyField(value: string): string {
   return value.replace(SPECIAL, (char) => ESCAPES[char]!);
 }
 
+/** The columns each line gives; a request handed to a provider-batch backend at create also its state, attempts and backend. */
+const COLUMNS = 'batch_seq, custom_id, params, prefix_key';
+const ROUTED_COLUMNS = `${COLUMNS}, state, attempts, provider_backend`;
+
 /** The lines of COPY's text format for `requests` of batch `batchSeq`, counting them into `counted`. */
-async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]>, counted: { count: number }): AsyncGenerator<Buffer> {
+async function* copyLines(batchSeq: number, requests: AsyncIterable<NewRequest[]>, counted: { count: number }, providerBackend?: string): AsyncGenerator<Buffer> {
   const prefix = `${batchSeq}\t`;
+  // Running unleased with one attempt, as routing a queued request leaves it.
+  const routed = providerBackend === undefined ? '' : `\trunning\t1\t${copyField(providerBackend)}`;
   for await (const chunk of requests) {
     let text = '';
     for (const { customId, params, prefixKey } of chunk) {
-      const suffix = `\t${prefixKey ?? '\\N'}\n`;
+      const suffix = `\t${prefixKey ?? '\\N'}${routed}\n`;
       if (typeof params === 'string') {
         text += `${prefix}${copyField(customId)}\t${copyField(params)}${suffix}`;
         continue;
@@ -45,15 +51,21 @@ export interface SpooledRequests {
 /**
  * Reads `requests` of batch `batchSeq` to their end into a temporary file, as COPY's text
  * format, then runs `work` with them. If `requests` throws, `work` never runs and the error is
- * rethrown.
+ * rethrown. With `providerBackend`, the requests are copied handed to that provider-batch backend.
  */
-export async function spoolRequests<T>(batchSeq: number, requests: AsyncIterable<NewRequest[]>, work: (spooled: SpooledRequests) => Promise<T>): Promise<T> {
+export async function spoolRequests<T>(
+  batchSeq: number,
+  requests: AsyncIterable<NewRequest[]>,
+  work: (spooled: SpooledRequests) => Promise<T>,
+  providerBackend?: string,
+): Promise<T> {
   const counted = { count: 0 };
-  return withSpooled(copyLines(batchSeq, requests, counted), (content) =>
+  const columns = providerBackend === undefined ? COLUMNS : ROUTED_COLUMNS;
+  return withSpooled(copyLines(batchSeq, requests, counted, providerBackend), (content) =>
     work({
       count: counted.count,
       async copyInto(client) {
-        const copy = client.query(copyFrom('COPY batchd.requests (batch_seq, custom_id, params, prefix_key) FROM STDIN'));
+        const copy = client.query(copyFrom(`COPY batchd.requests (${columns}) FROM STDIN`));
         await pipeline(Readable.from(content()), copy);
       },
     }),

@@ -18,7 +18,8 @@ class Repeated extends Error {
  * Spools the requests to a temporary file as they arrive, then inserts the batch, COPYs them
  * and commits: one transaction, begun once the upload is whole, rolled back instead when the
  * create repeats an earlier one. A batch with no requests is stored ended. The batch's `seq` is
- * drawn first, so the spooled rows name it.
+ * drawn first, so the spooled rows name it. A batch with `providerBackend` has its requests copied
+ * already handed to that backend: they become visible to provider batches as the batch does.
  */
 export async function createBatch(pool: pg.Pool, batch: NewBatch, requests: AsyncIterable<NewRequest[]>, options?: CreateOptions): Promise<BatchRecord> {
   const drawn = await pool.query<{ seq: number }>(`SELECT nextval(pg_get_serial_sequence('batchd.batches', 'seq')) AS seq`);
@@ -43,6 +44,7 @@ export async function createBatch(pool: pg.Pool, batch: NewBatch, requests: Asyn
         await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
         return toBatchRecord(rows[0]!);
       }),
+      batch.providerBackend,
     );
   } catch (error) {
     if (error instanceof Repeated) return error.batch;

@@ -10,6 +10,9 @@ const STATEMENTS = {
   insertBatch: `INSERT INTO batches (id, workspace_id, status, created_at, expires_at, archive_at, dialect, attributes, endpoint)
     VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
   insertRequest: `INSERT INTO requests (batch_seq, custom_id, prefix_key, state) VALUES (?, ?, ?, 'queued')`,
+  // A request handed to a provider-batch backend at create: running unleased, as routing a queued one leaves it.
+  insertRoutedRequest: `INSERT INTO requests (batch_seq, custom_id, prefix_key, state, attempts) VALUES (?, ?, ?, 'running', 1)`,
+  routeCreated: `INSERT INTO provider_requests (key, backend, submission_id) SELECT key, ?, NULL FROM requests WHERE batch_seq = ?`,
   openBatch: `UPDATE batches SET status = 'in_progress', processing = ? WHERE seq = ?`,
   endEmptyBatch: `UPDATE batches SET status = 'ended', ended_at = created_at WHERE seq = ?`,
   discardRequests: `DELETE FROM requests WHERE batch_seq = ?`,

@@ -20,6 +20,7 @@ import { SqliteResultsFiles } from './sqlite-results-files.js';
 import { SqliteApiKeys } from './sqlite-api-keys.js';
 import { SqliteUpkeep } from './sqlite-upkeep.js';
 import { SqliteProviderBatches } from './sqlite-provider-batches.js';
+import { createBatch, discardBatch } from './sqlite-create-batch.js';
 
 /**
  * The store on one SQLite file, used by one process: on open, leases left by a previous process
@@ -80,7 +81,7 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     this.db.transaction(() => {
       this.upkeep.settleAll(this.leases.release(Number.MAX_SAFE_INTEGER), now);
       const unfinished = this.db.prepare(`SELECT seq FROM batches WHERE status = 'creating'`).pluck().all() as number[];
-      for (const seq of unfinished) this.discard(seq);
+      for (const seq of unfinished) discardBatch(this.sql, seq);
       this.providerBatches.releaseAll();
     })();
     this.files.discardUnfinished();
@@ -100,55 +101,8 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     return bavail * bsize;
   }
 
-  private discard(seq: number): void {
-    this.sql.discardRequests.run(seq);
-    this.sql.discardBatch.run(seq);
-  }
-
   async createBatch(batch: store.NewBatch, requests: AsyncIterable<store.NewRequest[]>, options?: CreateOptions): Promise<store.BatchRecord> {
-    const { lastInsertRowid } = this.sql.insertBatch.run(
-      batch.id,
-      batch.workspaceId,
-      batch.createdAt,
-      batch.expiresAt,
-      batch.archiveAt,
-      batch.dialect ?? 'messages',
-      batch.attributes ?? null,
-      batch.endpoint ?? null,
-    );
-    const seq = Number(lastInsertRowid);
-    // Each chunk in a transaction; the rest of large params after it, a piece per turn.
-    const insertChunk = this.db.transaction((chunk: store.NewRequest[]) => {
-      const pieced: Array<{ key: number | bigint; rest: string[] }> = [];
-      for (const request of chunk) {
-        const { lastInsertRowid } = this.sql.insertRequest.run(seq, request.customId, request.prefixKey ?? null);
-        const rest = this.params.insert(lastInsertRowid, request.params);
-        if (rest.length > 0) pieced.push({ key: lastInsertRowid, rest });
-      }
-      return pieced;
-    });
-    // Opens the batch, or discards it when it repeats an earlier create: one transaction.
-    const finish = this.db.transaction((count: number): store.BatchRecord => {
-      const earlierId = options ? this.creates.settle(batch, options) : null;
-      if (earlierId === null) {
-        if (count === 0) this.sql.endEmptyBatch.run(seq);
-        else this.sql.openBatch.run(count, seq);
-        return this.batchBySeq(seq);
-      }
-      this.discard(seq);
-      return toBatchRecord(this.sql.getBatch.get(batch.workspaceId, earlierId) as BatchRow);
-    });
-    let count = 0;
-    try {
-      for await (const chunk of requests) {
-        for (const { key, rest } of insertChunk(chunk)) await this.params.insertRest(key, rest);
-        count += chunk.length;
-      }
-      return finish(count);
-    } catch (error) {
-      this.db.transaction(() => this.discard(seq))();
-      throw error;
-    }
+    return createBatch({ db: this.db, sql: this.sql, params: this.params, creates: this.creates }, batch, requests, options);
   }
 
   private batchBySeq(seq: number): store.BatchRecord {
