@@ -10,7 +10,8 @@ type Delta = [number, number, number, number, number, number, number, number, nu
 export class BatchDeltas {
   private readonly deltas = new Map<number, Delta>();
 
-  add(batchSeq: number, completion: Completion): void {
+  /** Adds a request that ended `succeeded` or else errored: its counts, tokens and cost, read from these fields only (a provider's result is added as it is). */
+  add(batchSeq: number, completion: { type: string } & Pick<Completion, 'usage' | 'reasoningTokens' | 'cost'>): void {
     let delta = this.deltas.get(batchSeq);
     if (!delta) {
       delta = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];

@@ -184,8 +184,8 @@ export class SqliteProviderBatches implements ProviderBatchStore {
       const settled = new Map<number, [number, number, number]>();
       for (const [key, seq] of ended) {
         const completion = byKey.get(key)!;
-        const { type, result } = completion;
-        if (type === 'succeeded' || type === 'errored') deltas.add(seq, { ...completion, type, result: result ?? '' });
+        const { type } = completion;
+        if (type === 'succeeded' || type === 'errored') deltas.add(seq, completion);
         else {
           const counts = settled.get(seq) ?? [0, 0, 0];
           settled.set(seq, [counts[0] + 1, counts[1] + Number(type === 'canceled'), counts[2] + Number(type === 'expired')]);
