@@ -275,11 +275,14 @@ export class ProviderBatches {
     const { store, client, clock, type, stats } = this.options;
     const groups = new ProviderResultGroups((completions) => store.completeSubmitted(submission.id, completions, clock.now()));
     try {
-      for await (const line of client.results(providerBatchId, this.abort.signal)) {
-        const completion = completionFor(type, line.customId, line.outcome, clock.now());
-        if (!completion) continue;
-        stats.read(completion);
-        await groups.add(this.priced(completion, line.outcome));
+      for await (const page of client.results(providerBatchId, this.abort.signal)) {
+        const now = clock.now();
+        for (const line of page) {
+          const completion = completionFor(type, line.customId, line.outcome, now);
+          if (!completion) continue;
+          stats.read(completion);
+          await groups.add(this.priced(completion, line.outcome));
+        }
       }
     } finally {
       // Lines read before a download is cut short are written too: the next try skips them.

@@ -20,9 +20,9 @@ export function closeAfterTest(...items: { close(): Promise<void> }[]): void {
   closers.push(...items);
 }
 
-export async function collect(results: AsyncIterable<ProviderLineResult>): Promise<ProviderLineResult[]> {
+export async function collect(results: AsyncIterable<ProviderLineResult[]>): Promise<ProviderLineResult[]> {
   const all: ProviderLineResult[] = [];
-  for await (const result of results) all.push(result);
+  for await (const page of results) all.push(...page);
   return all;
 }
 

@@ -248,12 +248,14 @@ describe('AnthropicBatchClient', () => {
     const peak = { ...baseline };
     let count = 0;
     let bytes = 0;
-    for await (const result of client.results(providerBatchId, signal)) {
-      count += 1;
-      if (result.outcome.type === 'succeeded') bytes += (result.outcome.body.content as { text: string }[])[0]!.text.length;
-      if (count % 1000 !== 0) continue;
-      peak.retained = Math.max(peak.retained, retained());
-      peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
+    for await (const page of client.results(providerBatchId, signal)) {
+      for (const result of page) {
+        count += 1;
+        if (result.outcome.type === 'succeeded') bytes += (result.outcome.body.content as { text: string }[])[0]!.text.length;
+        if (count % 1000 !== 0) continue;
+        peak.retained = Math.max(peak.retained, retained());
+        peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
+      }
     }
     expect(count).toBe(20_000);
     expect(bytes).toBe(50_000_000);

@@ -181,14 +181,14 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     );
   }
 
-  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult> {
+  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]> {
     const batch = await this.#batch(providerBatchId, signal);
     if (batch.processing_status !== 'ended' || typeof batch.results_url !== 'string') {
       throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
     }
     const given = URL.canParse(batch.results_url) ? new URL(batch.results_url) : undefined;
     const url = given !== undefined && this.#http.sameOrigin(given) ? given : this.#http.url(`${this.#path(providerBatchId)}/results`);
-    for await (const line of this.#http.lines(url, MAX_RESULT_LINE_BYTES, signal)) yield anthropicLineResult(line);
+    for await (const lines of this.#http.linePages(url, MAX_RESULT_LINE_BYTES, signal)) yield lines.map(anthropicLineResult);
   }
 
   async close(): Promise<void> {

@@ -105,7 +105,7 @@ export class OpenAIBatchClient implements ProviderBatchClient {
     );
   }
 
-  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult> {
+  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]> {
     const batch = await this.#http.json('GET', this.#path(providerBatchId), undefined, signal);
     if (openAIBatchStatus(batch).state !== 'ended') {
       throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
@@ -114,7 +114,7 @@ export class OpenAIBatchClient implements ProviderBatchClient {
     for (const fileId of [output, errors]) {
       if (typeof fileId !== 'string' || fileId === '') continue;
       const url = this.#http.url(`/files/${encodeURIComponent(fileId)}/content`);
-      for await (const line of this.#http.lines(url, MAX_RESULT_LINE_BYTES, signal)) yield openAILineResult(line);
+      for await (const lines of this.#http.linePages(url, MAX_RESULT_LINE_BYTES, signal)) yield lines.map(openAILineResult);
     }
   }
 

@@ -101,11 +101,12 @@ export interface ProviderBatchClient {
   /** Cancels a provider batch; a batch that has already ended is left as it is. */
   cancel(providerBatchId: string, signal: AbortSignal): Promise<void>;
   /**
-   * Streams an ended batch's results (never buffering the whole file): Anthropic `results_url`
-   * JSONL; OpenAI output file then error file (`/v1/files/{id}/content`). A download cut short
-   * throws a retryable `ProviderBatchError`; the caller starts it again.
+   * Streams an ended batch's results (never buffering the whole file), a page of lines per chunk
+   * read: Anthropic `results_url` JSONL; OpenAI output file then error file
+   * (`/v1/files/{id}/content`). A download cut short throws a retryable `ProviderBatchError`; the
+   * caller starts it again.
    */
-  results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult>;
+  results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]>;
   /** Closes the client's connections. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { Agent } from 'undici';
 import { ANSWER_SHAPE, parseAnswer } from '../../json.js';
 import { classifyResponse, classifyTransportFailure } from '../classify.js';
 import { CallDeadline, transportFailureOf } from '../http-endpoint.js';
-import { jsonlLines } from './jsonl-lines.js';
+import { jsonlLinePages } from './jsonl-lines.js';
 import { ProviderBatchError } from './provider-batch-client.js';
 
 /**
@@ -91,13 +91,13 @@ export class ProviderHttp {
   }
 
   /**
-   * GETs `url` and yields the lines of its JSONL answer as they stream (see `jsonl-lines.ts`); a
-   * download cut short throws a retryable `ProviderBatchError`.
+   * GETs `url` and yields the lines of its JSONL answer as they stream, a page per chunk (see
+   * `jsonl-lines.ts`); a download cut short throws a retryable `ProviderBatchError`.
    */
-  async *lines(url: URL, maxLineBytes: number, signal: AbortSignal): AsyncGenerator<string> {
+  async *linePages(url: URL, maxLineBytes: number, signal: AbortSignal): AsyncGenerator<string[]> {
     const body = await this.#call(url, 'GET', undefined, signal, false, async (response) => response);
     try {
-      yield* jsonlLines(body, maxLineBytes);
+      yield* jsonlLinePages(body, maxLineBytes);
     } catch (error) {
       if (error instanceof ProviderBatchError) throw error;
       const failure = transportFailureOf(error, signal);
