@@ -116,7 +116,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
         const retried = isSdkRetry(request);
         const digest = createHash('sha256');
         const limits = { maxBytes: MAX_BATCH_BYTES, maxRequests: MAX_BATCH_REQUESTS, params: PARAMS_LIMITS, idleMs: UPLOAD_IDLE_MS };
-        let requests = withPrefixKeys(parseCreateBody(body, limits, digest), deps.lanes, 'messages');
+        let requests = withPrefixKeys(parseCreateBody(body, limits, { digest, address: request.ip }), deps.lanes, 'messages');
         // A create that may repeat an earlier one is refused over the queue limit only if it turns out to make a new batch.
         let overLimit: ApiError | null = null;
         if (deps.maxQueuedRequests !== undefined) {

@@ -138,9 +138,11 @@ function decodeUtf8(decoder: TextDecoder, chunk?: Buffer): string {
  * `custom_id` pattern and uniqueness. Yields the requests in chunks with each `params` as
  * compact JSON text (large ones in pieces), numbers and members as written (see `exact-json.ts`);
  * throws an {@link ApiError} at the first violation. Memory stays bounded by the chunk size and
- * one request's bounds, not the body size. Every byte read is also fed to `digest`, when given.
+ * one request's bounds, not the body size. Every byte read is also fed to `digest`, when given;
+ * large params hold the large-JSON share of the client `address` (see `large-json.ts`).
  */
-export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits, digest?: Hash): AsyncGenerator<NewRequest[]> {
+export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits, from: { digest?: Hash; address?: string } = {}): AsyncGenerator<NewRequest[]> {
+  const { digest, address = '' } = from;
   const seen = new Set<string>();
   let pending: NewRequest[] = [];
   let pendingChars = 0;
@@ -150,7 +152,7 @@ export async function* parseCreateBody(body: Readable, limits: CreateBodyLimits,
   let bytesThisTurn = 0;
   let checkedFirstByte = false;
   // A large params holds its share of the large-JSON budget from when it is known to be large until it is stored.
-  const large = new LargeHold();
+  const large = new LargeHold(address);
   let largeParsed = false;
 
   // A string buffer and text input (decoded here, split characters included) make the

@@ -9,7 +9,7 @@ import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJsonText } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';
 import { PARAMS_LIMITS } from '../json-bounds.js';
-import { LARGE_JSON_BYTES, largeJson } from '../large-json.js';
+import { LARGE_JSON_BYTES, takeLargeJson } from '../large-json.js';
 import { exactParamsText } from '../params-pieces.js';
 import { UPLOAD_IDLE_MS } from '../upload-watch.js';
 
@@ -69,7 +69,7 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
         // A body left unread while it waits has not stalled: the idle timer starts again once it is read on.
         const socket = request.raw.socket;
         socket.setTimeout(0);
-        const giveBack = await largeJson.take(bytes);
+        const giveBack = await takeLargeJson(request.ip, bytes);
         socket.setTimeout(UPLOAD_IDLE_MS);
         held.set(request.raw, () => {
           giveBack();

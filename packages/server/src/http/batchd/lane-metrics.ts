@@ -7,7 +7,7 @@ import type { Lanes } from '../../engine/lanes.js';
 import type { ProviderBatchStats } from '../../engine/provider-batch-stats.js';
 import { newRequestId } from '../../ids.js';
 import { notFound } from '../api-error.js';
-import { largeJson } from '../large-json.js';
+import { largeJson, largeJsonWaiting } from '../large-json.js';
 
 /** What a backend lane is doing, for the dashboard and operators; its replicas when it has several. */
 export function laneStatus(lanes: Lanes): BackendStatus[] {
@@ -94,7 +94,8 @@ function metricsRegistry(lanes: Lanes, freeBytes: FreeBytes): Registry {
       },
     });
   largeJsonGauge('batchd_large_json_bytes', 'Bytes of large request bodies and params held while they are read, parsed, and answered or stored', () => largeJson.taken);
-  largeJsonGauge('batchd_large_json_waiting', 'Large request bodies and params left unread until the bytes held have room for them', () => largeJson.queued);
+  largeJsonGauge('batchd_large_json_waiting', 'Large request bodies and params left unread until the bytes held, or their client address\'s half of them, have room', () => largeJsonWaiting().waiting);
+  largeJsonGauge('batchd_large_json_addresses', 'Client addresses holding or waiting for large JSON', () => largeJsonWaiting().addresses);
   const perLane = (name: string, help: string, read: (lane: BackendLane) => number) => backendGauge(registry, lanes.all, name, help, read);
   perLane('batchd_backend_concurrency_limit', 'Calls the adaptive limit allows in flight', (l) => l.limit.limit);
   perLane('batchd_backend_in_flight', 'Calls in flight', (l) => l.inFlight);

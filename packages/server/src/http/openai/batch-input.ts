@@ -77,7 +77,7 @@ interface FileLine {
  * dropped as it streams. Between chunks the event loop gets a turn, so other requests are
  * answered while a large file is read.
  */
-async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLine> {
+async function* fileLines(chunks: AsyncIterable<Buffer>, address: string): AsyncGenerator<FileLine> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 0;
   let pieces: Buffer[] = [];
@@ -99,7 +99,7 @@ async function* fileLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileLin
     }
   };
   // A large line holds its share of the large-JSON bytes from when it is known to be large until the next line is asked for.
-  const large = new LargeHold();
+  const large = new LargeHold(address);
   try {
     for await (const chunk of chunks) {
       let start = 0;
@@ -163,8 +163,8 @@ function checkLine({ line, text, tooLong }: FileLine, endpoint: string): Checked
 }
 
 /** The lines of an input file that are not blank, each checked. */
-async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string): AsyncGenerator<CheckedLine> {
-  for await (const fileLine of fileLines(chunks)) {
+async function* checkedLines(chunks: AsyncIterable<Buffer>, endpoint: string, address: string): AsyncGenerator<CheckedLine> {
+  for await (const fileLine of fileLines(chunks, address)) {
     if (fileLine.text !== null && fileLine.text.trim() === '') continue;
     yield checkLine(fileLine, endpoint);
   }
@@ -180,15 +180,16 @@ const idDigest = (customId: string) => (customId.length <= 64 ? customId : `\u00
  * Reads an input file through and lists what is wrong with it (at most 100 problems): lines
  * that are not valid requests, repeated `custom_id`s, or no request at all; and counts its
  * requests and the model its first request names (the batch's `model`, left out when longer than
- * {@link MAX_MODEL_NAME}). No errors when the file may run as a batch.
+ * {@link MAX_MODEL_NAME}). No errors when the file may run as a batch. Large lines hold the
+ * large-JSON share of the client `address` while they are read (see `large-json.ts`).
  */
-export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string): Promise<{ errors: BatchLineError[]; requests: number; model?: string }> {
+export async function checkInputFile(chunks: AsyncIterable<Buffer>, endpoint: string, address = ''): Promise<{ errors: BatchLineError[]; requests: number; model?: string }> {
   const errors: BatchLineError[] = [];
   // Long custom_ids by their digest: a file of 50,000 ids of 4 KB would otherwise hold 200 MB here.
   const seen = new Set<string>();
   let requests = 0;
   let model: string | undefined;
-  for await (const checked of checkedLines(chunks, endpoint)) {
+  for await (const checked of checkedLines(chunks, endpoint, address)) {
     requests++;
     if ('code' in checked) errors.push(checked);
     else {
@@ -218,14 +219,15 @@ async function bodyJson({ body, text }: { body: Record<string, unknown>; text: s
 /**
  * The `expected` requests of an input file {@link checkInputFile} passed, each body kept as JSON
  * text, in chunks of a thousand or of about 1 MiB of text, whichever comes first (a chunk is held
- * until stored); fails if the file no longer reads the same (it was deleted meanwhile).
+ * until stored); fails if the file no longer reads the same (it was deleted meanwhile). Large
+ * lines hold the large-JSON share of the client `address`, as in {@link checkInputFile}.
  */
-export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string, expected: number): AsyncGenerator<NewRequest[]> {
+export async function* inputRequests(chunks: AsyncIterable<Buffer>, endpoint: string, expected: number, address = ''): AsyncGenerator<NewRequest[]> {
   const changed = () => invalidRequest('input_file_id: the file was deleted while the batch was being created.');
   let batch: NewRequest[] = [];
   let batchChars = 0;
   let count = 0;
-  for await (const checked of checkedLines(chunks, endpoint)) {
+  for await (const checked of checkedLines(chunks, endpoint, address)) {
     if ('code' in checked) throw changed();
     count++;
     const params = await bodyJson(checked);

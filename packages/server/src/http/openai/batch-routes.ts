@@ -24,7 +24,9 @@ export interface OpenAIBatchRouteDeps {
   batchIds: BatchIdGenerator;
   batchTtlMs: number;
   resultsTtlMs: number;
+  /** As in `BatchRouteDeps`: called after a batch is stored; `routed` when its requests went to a provider-batch backend. */
   onCreated: (routed: boolean) => void;
+  /** As in `BatchRouteDeps`: the provider-batch backend a new batch's requests go to unread as it opens. */
   providerAtCreate?: (endpoint: string | null) => string | undefined;
   /** Called with the id of a batch the moment its cancel is stored. */
   onCanceled: (batchId: string) => void;
@@ -105,7 +107,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
     const file = await store.files.getFile(workspace, inputFileId, clock.now());
     if (!file || file.purpose !== BATCH_PURPOSE) throw notFound(`input_file_id: no file with id '${inputFileId}'.`);
     await deps.storage.hold(reply, file.bytes);
-    const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint);
+    const { errors, requests: count, model } = await checkInputFile(store.files.readFile(workspace, file.id), endpoint, request.ip);
     const attributes: ChatBatchAttributes = {
       input_file_id: inputFileId,
       endpoint,
@@ -115,7 +117,7 @@ export function registerOpenAIBatchRoutes(app: FastifyInstance, deps: OpenAIBatc
       output_expires_after: outputExpiresAfter,
       errors: errors.length > 0 ? { object: 'list', data: errors } : null,
     };
-    let requests = errors.length > 0 ? noRequests() : withPrefixKeys(inputRequests(store.files.readFile(workspace, file.id), endpoint, count), deps.lanes, 'chat');
+    let requests = errors.length > 0 ? noRequests() : withPrefixKeys(inputRequests(store.files.readFile(workspace, file.id), endpoint, count, request.ip), deps.lanes, 'chat');
     if (deps.maxQueuedRequests !== undefined) {
       const room = deps.maxQueuedRequests - (await store.queuedRequests(workspace));
       requests = withinQueueLimit(requests, room, deps.maxQueuedRequests);
