@@ -269,32 +269,4 @@ describe('engine', () => {
     expect(done.counts.succeeded).toBe(6);
     expect((await results(batch.id)).size).toBe(6);
   });
-  it('tells the provider batches when a pass after routing finds nothing more queued', async () => {
-    const backend = new ScriptedBackend(reply);
-    const texts = Array.from({ length: 8 }, (_, i) => `routed ${i}`);
-    await setup(backend, [], 4);
-    for (const engine of engines.splice(0)) await engine.stop(0);
-    const now = Date.now();
-    await store.createBatch(
-      { id: 'msgbatch_01routed', workspaceId: 'w', createdAt: now, expiresAt: now + 3_600_000, archiveAt: now + 7_200_000 },
-      (async function* () {
-        yield texts.map((text, i) => ({ customId: `r${i}`, params: params(text) }));
-      })(),
-    );
-    const words: boolean[] = [];
-    // The 8 requests are routed in the store (more may be queued), then a pass finds nothing.
-    const engine = new Engine({
-      store, clock: systemClock, logger, owner: 'owner-routing', maxHeld: 4, leaseMs: 60_000, pollIntervalMs: 10,
-      lanes: new Lanes([new BackendLane({ name: 'scripted', backend, models: ['*'], ceiling: 1 })]),
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 },
-      providerSlots: 4, providerForAll: 'pb', onRouted: (drained) => words.push(drained),
-    });
-    engines.push(engine);
-    engine.start();
-    while (!words.includes(true)) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await store.providerBatches.routedCount('pb')).toBe(8);
-    expect(words.at(-1)).toBe(true);
-    expect(words.slice(0, -1).every((drained) => !drained)).toBe(true);
-    expect(backend.calls.size).toBe(0);
-  });
 });
