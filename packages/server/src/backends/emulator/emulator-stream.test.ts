@@ -1,0 +1,93 @@
+import { text as readText } from 'node:stream/consumers';
+import type { Message } from '@batchd/sdk';
+import { describe, expect, it } from 'vitest';
+import { reply, request } from '../../../test-support/emulator-calls.js';
+import { EmulatorBackend } from './emulator-backend.js';
+
+interface Event {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** The events of a server-sent event stream, each checked to name its own type on its `event:` line. */
+function parseEvents(stream: string): Event[] {
+  expect(stream.endsWith('\n\n')).toBe(true);
+  return stream.slice(0, -2).split('\n\n').map((frame) => {
+    const [name, data, ...rest] = frame.split('\n');
+    expect(rest).toEqual([]);
+    const event = JSON.parse(data!.replace(/^data: /, '')) as Event;
+    expect(name).toBe(`event: ${event.type}`);
+    return event;
+  });
+}
+
+async function streamed(params: Record<string, unknown>): Promise<Event[]> {
+  const opened = await new EmulatorBackend().stream({ params: { ...params, stream: true }, signal: new AbortController().signal });
+  if (opened.kind !== 'stream') throw new Error(`expected a stream, got ${opened.errorType}`);
+  expect(opened.status).toBe(200);
+  expect(opened.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+  return parseEvents(await readText(opened.body));
+}
+
+/** The message the events build up, as the Messages API's streaming guide describes accumulating them. */
+function accumulate(events: Event[]): Message {
+  let message: Message | undefined;
+  const json: string[] = [];
+  for (const event of events) {
+    if (event.type === 'message_start') message = structuredClone(event.message as Message);
+    const index = event.index as number;
+    const block = message?.content[index] as Record<string, unknown> | undefined;
+    if (event.type === 'content_block_start') message!.content.push(event.content_block as Message['content'][number]);
+    if (event.type === 'content_block_delta') {
+      const delta = event.delta as { type: string; text?: string; partial_json?: string };
+      if (delta.type === 'text_delta') block!.text = `${block!.text as string}${delta.text}`;
+      else json[index] = (json[index] ?? '') + delta.partial_json;
+    }
+    if (event.type === 'content_block_stop' && json[index] !== undefined) block!.input = JSON.parse(json[index]!);
+    if (event.type === 'message_delta') Object.assign(message!, event.delta, { usage: { ...message!.usage, ...(event.usage as object) } });
+  }
+  return message!;
+}
+
+describe('EmulatorBackend.stream', () => {
+  it("streams the message a call without `stream` answers, its text in pieces of 16 characters", async () => {
+    const params = request('Tell me something long enough to come in several pieces.');
+    const events = await streamed(params);
+    expect(events.map((event) => event.type)).toEqual([
+      'message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta',
+      'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    const start = events[0]!.message as Message;
+    expect(start).toMatchObject({ content: [], stop_reason: null, stop_sequence: null, usage: { output_tokens: 1 } });
+    expect(events[1]).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } });
+    expect(events[2]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '[emulator] Tell ' } });
+    expect(accumulate(events)).toEqual(await reply(params));
+  });
+
+  it('never splits a surrogate pair between two pieces', async () => {
+    // "[emulator] " is 11 characters: the 16th is the first emoji, whose halves must stay together.
+    const params = request(`abcd${'😀'.repeat(17)}`);
+    const events = await streamed(params);
+    const pieces = events.filter((event) => event.type === 'content_block_delta').map((event) => (event.delta as { text: string }).text);
+    expect(pieces.map((piece) => Array.from(piece).length)).toEqual([16, 16]);
+    for (const piece of pieces) expect(piece.isWellFormed()).toBe(true);
+    expect(accumulate(events)).toEqual(await reply(params));
+  });
+
+  it('streams a tool_use block with its input as one input_json_delta', async () => {
+    const params = request('Look it up.', { tools: [{ name: 'lookup', input_schema: { type: 'object' } }], tool_choice: { type: 'any' } });
+    const events = await streamed(params);
+    expect(events[1]).toMatchObject({ content_block: { type: 'tool_use', name: 'lookup', input: {} } });
+    expect(events[2]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{}' } });
+    expect(events.at(-2)).toMatchObject({ delta: { stop_reason: 'tool_use' } });
+    expect(accumulate(events)).toEqual(await reply(params));
+  });
+
+  it('answers an injected error as the error, not as a stream', async () => {
+    const opened = await new EmulatorBackend().stream({
+      params: { ...request('Fail.'), stream: true, metadata: { user_id: 'emulator:error=overloaded_error' } },
+      signal: new AbortController().signal,
+    });
+    expect(opened).toMatchObject({ kind: 'error', status: 529, errorType: 'overloaded_error' });
+  });
+});
