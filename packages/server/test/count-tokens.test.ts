@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COUNTS_IN_FLIGHT } from '../src/backends/token-counters.js';
 import { anthropicTokenCount } from '../test-support/fakes/fake-answers.js';
 import { FakeProvider } from '../test-support/fakes/fake-provider.js';
 import { startServer, type ServerHandle } from '../test-support/process/server-process.js';
@@ -18,6 +19,7 @@ const messages = [{ role: 'user' as const, content: 'How many tokens do these wo
 let direct: FakeProvider;
 let batchApi: FakeProvider;
 let local: FakeProvider;
+let slow: FakeProvider;
 let server: ServerHandle;
 let client: Anthropic;
 
@@ -25,6 +27,7 @@ beforeAll(async () => {
   direct = await FakeProvider.start({ shape: 'anthropic', apiKey: UPSTREAM_KEY });
   batchApi = await FakeProvider.start({ shape: 'anthropic', apiKey: UPSTREAM_KEY });
   local = await FakeProvider.start({ shape: 'openai' });
+  slow = await FakeProvider.start({ shape: 'anthropic', apiKey: UPSTREAM_KEY, latencyMs: 100 });
   const configFile = join(mkdtempSync(join(tmpdir(), 'batchd-count-')), 'batchd.json');
   writeFileSync(configFile, JSON.stringify({
     backends: [
@@ -32,6 +35,7 @@ beforeAll(async () => {
       { name: 'half-price', type: 'anthropic-batch', url: batchApi.url, api_key_env: 'UPSTREAM_KEY', models: ['batch-*'] },
       { name: 'gpu', type: 'openai', url: local.url, models: ['llama-*'] },
       { name: 'dev', type: 'emulator', models: ['emu-*'] },
+      { name: 'slow', type: 'anthropic', url: slow.url, api_key_env: 'UPSTREAM_KEY', models: ['slow-*'] },
     ],
   }));
   server = await startServer({ flags: { config: configFile }, env: { UPSTREAM_KEY } });
@@ -39,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([direct, batchApi, local].map((fake) => fake?.close()));
+  await Promise.all([direct, batchApi, local, slow].map((fake) => fake?.close()));
 });
 
 describe('POST /v1/messages/count_tokens', () => {
@@ -82,6 +86,14 @@ describe('POST /v1/messages/count_tokens', () => {
       error: { error: { type: 'invalid_request_error', message: 'messages: List should have at least 1 item after validation, not 0' } },
     });
     await expect(client.messages.countTokens({ model: 'emu-small' } as never)).rejects.toMatchObject({ status: 400, error: { error: { message: 'messages: Field required' } } });
+  });
+
+  it(`keeps at most ${COUNTS_IN_FLIGHT} counts in flight to a provider however many clients ask at once`, async () => {
+    const params = { model: 'slow-haiku', messages };
+    const counts = await Promise.all(Array.from({ length: 3 * COUNTS_IN_FLIGHT }, () => client.messages.countTokens(params)));
+    expect(counts).toEqual(Array.from({ length: 3 * COUNTS_IN_FLIGHT }, () => anthropicTokenCount(params)));
+    expect(slow.requests).toHaveLength(3 * COUNTS_IN_FLIGHT);
+    expect(slow.maxInFlight).toBe(COUNTS_IN_FLIGHT);
   });
 
   it("passes a provider's refusal on with its status and type", async () => {

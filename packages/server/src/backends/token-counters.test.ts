@@ -3,7 +3,8 @@ import { backendAgainstFake } from '../../test-support/fakes/backend-against-fak
 import type { BackendSpec } from './backend-spec.js';
 import { createBackend } from './create-backend.js';
 import { EmulatorBackend } from './emulator/emulator-backend.js';
-import { TokenCounters } from './token-counters.js';
+import type { CountOutcome } from './backend.js';
+import { InFlightBound, TokenCounters } from './token-counters.js';
 
 const KEY = 'sk-ant-count-0123456789';
 const fakeOf = backendAgainstFake('anthropic', KEY, (options: { url: string; apiKey?: string }) => ({ url: options.url, close: async () => {} }));
@@ -38,3 +39,43 @@ describe('TokenCounters', () => {
     await counters.close();
   });
 });
+
+describe('InFlightBound', () => {
+  const counted: CountOutcome = { kind: 'count', count: { input_tokens: 1 } };
+
+  it('runs at most its limit at once, hands each freed place to the longest waiting, and drops a waiter whose caller went', async () => {
+    const bound = new InFlightBound(2);
+    const started: number[] = [];
+    const finish: Array<() => void> = [];
+    const count = (n: number) => () => {
+      started.push(n);
+      return new Promise<CountOutcome>((resolve) => finish.push(() => resolve(counted)));
+    };
+    const callers = [0, 1, 2, 3].map(() => new AbortController());
+    const outcomes = callers.map((caller, n) => bound.run(caller.signal, count(n)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1]);
+    callers[2]!.abort();
+    expect(await outcomes[2]).toMatchObject({ kind: 'error', status: 0, message: 'request aborted' });
+    finish[0]!();
+    expect(await outcomes[0]).toEqual(counted);
+    expect(started).toEqual([0, 1, 3]);
+    finish[1]!();
+    finish[2]!();
+    expect(await Promise.all([outcomes[1], outcomes[3]])).toEqual([counted, counted]);
+    // Every place came back: two more run at once.
+    const again = [bound.run(new AbortController().signal, count(4)), bound.run(new AbortController().signal, count(5))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started.slice(-2)).toEqual([4, 5]);
+    finish[3]!();
+    finish[4]!();
+    await Promise.all(again);
+  });
+
+  it('gives a place back when the count throws', async () => {
+    const bound = new InFlightBound(1);
+    await expect(bound.run(new AbortController().signal, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(await bound.run(new AbortController().signal, () => Promise.resolve(counted))).toEqual(counted);
+  });
+});
+

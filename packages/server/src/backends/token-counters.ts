@@ -9,9 +9,60 @@ export interface TokenCounter {
   countTokens?(call: BackendCall): Promise<CountOutcome>;
 }
 
+/**
+ * Most token counts in flight to one backend. Each holds a connection to the provider, and counts
+ * are no batch work, so no lane bounds them: without this, a flood of counts could open as many
+ * connections upstream as clients hold to batchd, taking the descriptors the engine's calls need.
+ */
+export const COUNTS_IN_FLIGHT = 16;
+
+const GONE: CountOutcome = { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
+
 /** The backend configured as `name` as a counter: the emulator and the Anthropic API count; OpenAI-compatible servers have no count. */
 export function counterOf(backend: Backend, name: string): TokenCounter {
-  return 'countTokens' in backend && backend.countTokens ? { name, countTokens: (call) => backend.countTokens!(call) } : { name };
+  if (!('countTokens' in backend) || !backend.countTokens) return { name };
+  const bound = new InFlightBound(COUNTS_IN_FLIGHT);
+  return { name, countTokens: (call) => bound.run(call.signal, () => backend.countTokens!(call)) };
+}
+
+/** At most `limit` counts at once; the rest wait their turn, first come first served, and leave when their caller goes. */
+export class InFlightBound {
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run(signal: AbortSignal, count: () => Promise<CountOutcome>): Promise<CountOutcome> {
+    if (!(await this.#enter(signal))) return GONE;
+    try {
+      return await count();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
+    }
+  }
+
+  /** True once this caller holds a place (handed over by one finishing); false if its caller went first. */
+  #enter(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.#running < this.limit) {
+      this.#running += 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const handed = () => {
+        signal.removeEventListener('abort', gone);
+        resolve(true);
+      };
+      const gone = () => {
+        this.#waiting.splice(this.#waiting.indexOf(handed), 1);
+        resolve(false);
+      };
+      this.#waiting.push(handed);
+      signal.addEventListener('abort', gone, { once: true });
+    });
+  }
 }
 
 /**
