@@ -52,18 +52,18 @@ describe('AnthropicBackend', () => {
     expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 404, errorType: 'not_found_error' });
   });
 
-  it("returns the provider's Message unchanged", async () => {
+  it("returns the provider's Message unchanged, and its text as written", async () => {
     const { backend: anthropic } = await setup();
-    expect(await send(anthropic)).toEqual({ kind: 'message', message: anthropicMessage(params) });
+    expect(await send(anthropic)).toEqual({ kind: 'message', message: anthropicMessage(params), messageText: JSON.stringify(anthropicMessage(params)) });
   });
 
   it('passes through whatever a provider puts in its Message', async () => {
     const custom = { ...anthropicMessage(params), content: [{ type: 'future_block', payload: [1, 2] }], extra: { x: 1 } };
     const { backend: anthropic } = await setup({ respond: () => custom });
-    expect(await send(anthropic)).toEqual({ kind: 'message', message: custom });
+    expect(await send(anthropic)).toEqual({ kind: 'message', message: custom, messageText: JSON.stringify(custom) });
   });
 
-  it("keeps the Message's text when reading it as doubles would change a number in it", async () => {
+  it("keeps the Message's text as written when it fits on a line, numbers a double would change included", async () => {
     const exact = '{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"t","name":"pick","input":{"n":18446744073709551615}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}';
     const plain = exact.replace('18446744073709551615', '7');
     const pretty = JSON.stringify(JSON.parse(exact), null, 2).replace('18446744073709552000', '18446744073709551615');
@@ -73,7 +73,7 @@ describe('AnthropicBackend', () => {
     const anthropic = new AnthropicBackend({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: API_KEY });
     try {
       expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(exact), messageText: exact });
-      expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(plain) });
+      expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(plain), messageText: plain });
       // Text on several lines cannot be a results line: the parsed message is kept alone.
       expect(await send(anthropic)).toEqual({ kind: 'message', message: JSON.parse(exact) });
     } finally {

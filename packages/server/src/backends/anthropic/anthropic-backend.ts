@@ -1,5 +1,5 @@
 import type { Message } from '@batchd/sdk';
-import { hasInexactNumber, parseAnswer } from '../../json.js';
+import { parseAnswer } from '../../json.js';
 import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend, TokenCount } from '../backend.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
@@ -92,8 +92,9 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
     if (status < 200 || status >= 300) return classifyResponse(status, headers, text, { nowMs: this.#now(), secret: this.#apiKey });
     const message = parseMessage(text);
     if (message === null) return invalidResponseBody(status);
-    // A number a double would change (a model's uint64 in a tool's input) is kept as written.
-    return hasInexactNumber(text) && !LINE_BREAK.test(text) ? { kind: 'message', message, messageText: text } : { kind: 'message', message };
+    // The answer as written, when it fits on a line: a result stores it, and `/v1/messages` answers it, with no
+    // second serialization, and numbers a double would change (a model's uint64 in a tool's input) kept.
+    return LINE_BREAK.test(text) ? { kind: 'message', message } : { kind: 'message', message, messageText: text };
   }
 
   /** Counts the input tokens of `POST /v1/messages/count_tokens` params: the provider's own count, as it answered it. */
