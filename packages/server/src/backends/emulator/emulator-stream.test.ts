@@ -70,7 +70,8 @@ describe('EmulatorBackend.stream', () => {
     const events = await streamed(params);
     const pieces = events.filter((event) => event.type === 'content_block_delta').map((event) => (event.delta as { text: string }).text);
     expect(pieces.map((piece) => Array.from(piece).length)).toEqual([16, 16]);
-    for (const piece of pieces) expect(piece.isWellFormed()).toBe(true);
+    // In a u-mode pattern a pair is one character: only a lone half reads as a surrogate.
+    for (const piece of pieces) expect(/\p{Cs}/u.test(piece)).toBe(false);
     expect(accumulate(events)).toEqual(await reply(params));
   });
 
