@@ -151,7 +151,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     clock,
     logger,
     owner,
-    maxHeld: 2 * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
+    maxHeld: 3 * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
     providerRoute: providerSpecs.length > 0 ? providerRoute(config) : undefined,
     providerSlots,
     providerForAll: providerForAll(config),

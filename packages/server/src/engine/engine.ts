@@ -161,8 +161,9 @@ export class Engine {
 
   /**
    * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
-   * twice the lanes' current limits claimed, and tops up once a quarter of that has gone, so claims
-   * are few and large and a freed slot never waits for one. Requests a prefix gate holds back
+   * three times the lanes' current limits claimed, and tops up once one limit's worth has gone, so
+   * claims are few and large (a claim's cost per request falls with its size) and a freed slot
+   * never waits for one: a limit's worth waits beyond the calls in flight while a claim runs. Requests a prefix gate holds back
    * while slots are free do not count, so other groups come into view to fill them, up to
    * {@link HELD_BACK_FACTOR} times `maxHeld` in all. Under a cluster-wide limit, where every
    * leased request counts, it claims only for slots that are free.
@@ -171,9 +172,10 @@ export class Engine {
     const { lanes, maxHeld, clusterLimit, providerSlots = 0 } = this.options;
     const held = this.inFlight.size;
     if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch() + providerSlots, maxHeld - held);
-    const target = Math.min(maxHeld, 2 * lanes.openLimit() + providerSlots);
+    const open = lanes.openLimit();
+    const target = Math.min(maxHeld, 3 * open + providerSlots);
     const counted = held - lanes.heldBack();
-    return counted > (target * 3) / 4 ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
+    return counted > target - open ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
   }
 
   /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
