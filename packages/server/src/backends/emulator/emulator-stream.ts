@@ -9,9 +9,10 @@ type Delta = { type: 'text_delta'; text: string } | { type: 'input_json_delta'; 
  * A message as the Messages API streams it (`stream: true`), as server-sent events: `message_start`
  * (the message with no content, no stop reason yet, and one output token), then each content
  * block's `content_block_start` (the block empty), deltas and `content_block_stop`, then
- * `message_delta` (the stop reason and details, and the usage's totals) and `message_stop`. A text block comes in
- * pieces of 16 characters, never between the halves of a surrogate pair; a `tool_use` block's input
- * comes as one `input_json_delta`. An SDK that accumulates the events ends with `message` itself.
+ * `message_delta` (the stop reason and its details, and the usage's totals) and `message_stop`.
+ * A text block comes in pieces of 16 characters, never between the halves of a surrogate pair; a
+ * `tool_use` block's input comes as one `input_json_delta`. An SDK that accumulates the events
+ * ends with `message` itself.
  */
 export function messageEvents(message: Message): string[] {
   const start = { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } };
