@@ -128,14 +128,17 @@ export function classifyResponse(status: number, headers: HeaderMap, body: strin
   return outcome;
 }
 
+/** The outcome of a call given up because its caller went away: retryable, with status 0. */
+export function abortedOutcome(): ErrorOutcome {
+  return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
+}
+
 /** The outcome of a call that got no answer: always retryable, with status 0. */
 export function classifyTransportFailure(failure: TransportFailure, cause: unknown, context: ClassifyContext): ErrorOutcome {
   if (failure === 'timeout') {
     return { kind: 'error', retryable: true, status: 0, errorType: 'timeout_error', message: 'provider did not answer in time' };
   }
-  if (failure === 'aborted') {
-    return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
-  }
+  if (failure === 'aborted') return abortedOutcome();
   // Asking again would read as much again.
   if (failure === 'too_large') {
     return { kind: 'error', retryable: false, status: 0, errorType: 'api_error', message: 'the provider\'s answer was longer than batchd reads of one answer' };

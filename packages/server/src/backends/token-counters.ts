@@ -1,6 +1,7 @@
 import { matchesAnyModel } from '../model-pattern.js';
 import { AnthropicBackend } from './anthropic/anthropic-backend.js';
 import type { Backend, BackendCall, CountOutcome } from './backend.js';
+import { abortedOutcome } from './classify.js';
 import { isProviderBatch, type BackendSpec } from './backend-spec.js';
 
 /** The backend that serves a model, by name, and its token count when it can count (`POST /v1/messages/count_tokens`). */
@@ -15,8 +16,6 @@ export interface TokenCounter {
  * connections upstream as clients hold to batchd, taking the descriptors the engine's calls need.
  */
 export const COUNTS_IN_FLIGHT = 16;
-
-const GONE: CountOutcome = { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
 
 /** The backend configured as `name` as a counter: the emulator and the Anthropic API count; OpenAI-compatible servers have no count. */
 export function counterOf(backend: Backend, name: string): TokenCounter {
@@ -33,7 +32,7 @@ export class InFlightBound {
   constructor(private readonly limit: number) {}
 
   async run(signal: AbortSignal, count: () => Promise<CountOutcome>): Promise<CountOutcome> {
-    if (!(await this.#enter(signal))) return GONE;
+    if (!(await this.#enter(signal))) return abortedOutcome();
     try {
       return await count();
     } finally {

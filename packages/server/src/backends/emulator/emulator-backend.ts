@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
+import { abortedOutcome } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
 import { ownTurn } from '../../own-turn.js';
 import { canonicalId } from './canonical-id.js';
@@ -77,14 +78,6 @@ const INJECTABLE_ERRORS: Readonly<Record<string, { status: number; retryable: bo
   overloaded_error: { status: 529, retryable: true, message: 'Overloaded' },
 };
 
-const ABORTED: ErrorOutcome = {
-  kind: 'error',
-  retryable: true,
-  status: 0,
-  errorType: 'api_error',
-  message: 'request aborted',
-};
-
 const timerSleep = async (ms: number, signal: AbortSignal): Promise<void> => {
   await delay(ms, undefined, { signal });
 };
@@ -105,7 +98,7 @@ export class EmulatorBackend implements MessagesBackend {
     const lastText = lastUserText(request);
     const directives = readDirectives(request.metadata?.user_id ?? '', lastText);
     const latencyMs = directives.latencyMs ?? this.#latencyMs;
-    if (!(await this.#waited(latencyMs, signal))) return ABORTED;
+    if (!(await this.#waited(latencyMs, signal))) return abortedOutcome();
     if (directives.error !== undefined) return injectedError(directives.error);
     if (directives.transient && attempt <= directives.transient.attempts) return injectedError(directives.transient.type);
     // Long params are counted in a turn of their own, and hashed in the next: each walks all their text.
@@ -131,7 +124,7 @@ export class EmulatorBackend implements MessagesBackend {
   }
 
   async embed({ params, signal }: BackendCall): Promise<ChatAnswer> {
-    if (!(await this.#waited(this.#latencyMs, signal))) return ABORTED;
+    if (!(await this.#waited(this.#latencyMs, signal))) return abortedOutcome();
     return emulateEmbeddings(params);
   }
 
