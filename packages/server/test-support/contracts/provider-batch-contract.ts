@@ -132,12 +132,13 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
 
     it('writes each result once, ends the batch, and routes again what the provider batch lacked', async () => {
       const id = await create(3);
-      const [first, second] = await routeAll();
+      const [first, second, third] = await routeAll();
       const sub = (await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, LIMITS, T0))!;
       await store.providerBatches.recordSubmission(sub.id, 'o', { providerBatchId: 'pbatch_1', state: 'ended' });
       await store.providerBatches.completeSubmitted(sub.id, [succeeded(first!.key), succeeded(first!.key)], T0 + 1);
       await store.providerBatches.completeSubmitted(sub.id, [succeeded(first!.key), { key: second!.key, type: 'errored', result: '{"type":"errored"}' }], T0 + 2);
       expect((await store.getBatch('w', id))!.counts).toMatchObject({ processing: 1, succeeded: 1, errored: 1 });
+      expect((await store.providerBatches.submissionRequests(sub.id, 0, 10)).map((r) => r.key)).toEqual([third!.key]);
       expect(await store.providerBatches.closeSubmission(sub.id, 'someone-else')).toBe(0);
       expect(await store.providerBatches.closeSubmission(sub.id, 'o')).toBe(1);
       expect(await store.providerBatches.routedCount('pb')).toBe(1);
@@ -146,6 +147,17 @@ export function runProviderBatchContract(name: string, makeStore: () => Promise<
       await store.providerBatches.completeSubmitted(again.id, [{ key: last!.key, type: 'expired', result: null }], T0 + 4);
       expect((await store.getBatch('w', id))!).toMatchObject({ status: 'ended', counts: { processing: 0, succeeded: 1, errored: 1, expired: 1 } });
       expect((await store.providerBatches.batchSubmissions(id)).map((s) => s.state)).toEqual(['closed', 'submitting']);
+    });
+
+    it('once the requests of other batches have ended, a submission waits only for those being canceled', async () => {
+      await create(1);
+      const canceled = await create(1);
+      const [done] = await routeAll();
+      const sub = (await store.providerBatches.openSubmission('pb', 'o', T0 + HOUR, LIMITS, T0))!;
+      await store.providerBatches.completeSubmitted(sub.id, [succeeded(done!.key)], T0 + 1);
+      expect(await store.providerBatches.onlyCanceling(sub.id)).toBe(false);
+      await store.cancelBatch('w', canceled, T0 + 2);
+      expect(await store.providerBatches.onlyCanceling(sub.id)).toBe(true);
     });
 
     it('a canceled line ends only requests of batches being canceled; routed requests of a canceled batch end canceled', async () => {

@@ -94,4 +94,13 @@ export const POSTGRES_MIGRATIONS_SINCE_11: ReadonlyArray<{ version: number; name
       CREATE INDEX uploads_expiry ON batchd.uploads (expires_at);
     `,
   },
+  {
+    version: 17,
+    name: 'leased requests only in requests_running',
+    // As SQLite's version 20: requests at a provider batch run without a lease and stay out of the index.
+    sql: `
+      DROP INDEX batchd.requests_running;
+      CREATE INDEX requests_running ON batchd.requests (lease_until) WHERE state = 'running' AND lease_until IS NOT NULL;
+    `,
+  },
 ];

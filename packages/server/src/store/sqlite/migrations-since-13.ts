@@ -109,4 +109,14 @@ export const SQLITE_MIGRATIONS_SINCE_13: ReadonlyArray<{ version: number; name: 
       CREATE INDEX uploads_expiry ON uploads (expires_at);
     `,
   },
+  {
+    version: 20,
+    name: 'leased requests only in requests_running',
+    // A request handed to a provider batch runs without a lease; out of this index, routing and
+    // ending it leave the index alone. Its readers ask `lease_until < ?` or `>= ?`, which imply the condition.
+    sql: `
+      DROP INDEX requests_running;
+      CREATE INDEX requests_running ON requests (lease_until) WHERE state = 'running' AND lease_until IS NOT NULL;
+    `,
+  },
 ];

@@ -53,7 +53,7 @@ const STATEMENTS = {
     SELECT DISTINCT ?, r.batch_seq FROM provider_requests p JOIN requests r ON r.key = p.key WHERE p.submission_id = ?`,
   requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
-    WHERE p.submission_id = ? AND p.key > ? ORDER BY p.key LIMIT ?`,
+    WHERE p.submission_id = ? AND p.key > ? AND r.state = 'running' ORDER BY p.key LIMIT ?`,
   take: `UPDATE provider_submissions SET lease_owner = ?, lease_until = ?
     WHERE backend = ? AND state <> 'closed' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING ${SUBMISSION_COLUMNS}`,
   record: `UPDATE provider_submissions SET provider_batch_id = COALESCE(?, provider_batch_id), state = COALESCE(?, state),
@@ -62,7 +62,7 @@ const STATEMENTS = {
     WHERE id = ? AND lease_owner = ?`,
   // Stops at the first request found: asked every turn of a running provider batch, whose requests are seldom all canceling.
   othersWaiting: `SELECT EXISTS (SELECT 1 FROM provider_requests p JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
-    WHERE p.submission_id = ? AND b.status <> 'canceling')`,
+    WHERE p.submission_id = ? AND r.state = 'running' AND b.status <> 'canceling')`,
   // A provider's canceled line ends a request only when its batch is being canceled; else it is sent again.
   // The results of `provider_results_in`, numbered after `?` in its order, for requests still waiting in submission `?`.
   complete: `UPDATE requests SET state = 'done', result_type = i.type, result = i.result, completion_seq = ? + i.n FROM provider_results_in AS i
@@ -71,7 +71,9 @@ const STATEMENTS = {
       AND (i.type <> 'canceled' OR requests.batch_seq IN (SELECT seq FROM batches WHERE status = 'canceling')) RETURNING requests.key, requests.batch_seq`,
   resultIn: `INSERT INTO provider_results_in (n, key, type, result) VALUES (?, ?, ?, ?)`,
   resultsRead: `DELETE FROM provider_results_in`,
-  forgetAll: `DELETE FROM provider_requests WHERE key IN (SELECT value FROM json_each(?))`,
+  // Closing forgets the requests that ended, then routes again those still waiting.
+  forgetEnded: `DELETE FROM provider_requests WHERE submission_id = ?
+    AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.key = provider_requests.key AND r.state = 'running')`,
   close: `UPDATE provider_requests SET submission_id = NULL WHERE submission_id = ?`,
   markClosed: `UPDATE provider_submissions SET state = 'closed', lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
   ofBatch: `SELECT ${SUBMISSION_COLUMNS} FROM provider_submissions WHERE id IN (
@@ -81,7 +83,9 @@ const STATEMENTS = {
 
 /**
  * Provider batches on SQLite (see `provider-batch-store.ts`); each method one write transaction. A
- * request routed to a provider-batch backend has a `provider_requests` row until its result is written.
+ * request routed to a provider-batch backend has a `provider_requests` row until its submission
+ * closes: rows of requests that ended are deleted then, off the path from the provider's results to
+ * the batch's end.
  */
 export class SqliteProviderBatches implements ProviderBatchStore {
   private readonly sql: Record<keyof typeof STATEMENTS, Statement>;
@@ -179,7 +183,6 @@ export class SqliteProviderBatches implements ProviderBatchStore {
       const ended = this.sql.complete.raw().all(first, id) as Array<[number, number]>;
       this.sql.resultsRead.run();
       if (ended.length === 0) return;
-      this.sql.forgetAll.run(JSON.stringify(ended.map(([key]) => key)));
       const deltas = new BatchDeltas();
       const settled = new Map<number, [number, number, number]>();
       for (const [key, seq] of ended) {
@@ -201,6 +204,7 @@ export class SqliteProviderBatches implements ProviderBatchStore {
   async closeSubmission(id: number, owner: string): Promise<number> {
     return this.db.transaction(() => {
       if (this.sql.markClosed.run(id, owner).changes === 0) return 0;
+      this.sql.forgetEnded.run(id);
       return this.sql.close.run(id).changes;
     })();
   }
