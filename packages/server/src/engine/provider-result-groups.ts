@@ -1,7 +1,7 @@
 import type { ProviderCompletion } from '../store/provider-batch-store.js';
 
-/** Results written per transaction while a download streams. */
-export const RESULTS_GROUP = 4000;
+/** Results written per transaction while a download streams: short writes let the socket drain between them (finding 31). */
+export const RESULTS_GROUP = 1000;
 /** A group is written sooner once its result texts reach this many characters, so two groups bound what is held. */
 export const RESULTS_GROUP_CHARS = 8 * 1024 * 1024;
 
