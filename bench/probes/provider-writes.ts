@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RESULTS_GROUP } from '../../packages/server/src/engine/provider-result-groups.js';
 import { SqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
 import type { ProviderCompletion } from '../../packages/server/src/store/provider-batch-store.js';
 import type { NewRequest } from '../../packages/server/src/store/store.js';
@@ -8,16 +9,17 @@ import type { NewRequest } from '../../packages/server/src/store/store.js';
 /**
  * What writing a provider batch's results costs the SQLite store: a batch of 100,000 requests
  * routed to a provider-batch backend and gathered into one submission, then every result written
- * through `completeSubmitted` in groups of 4,000 as a download writes them (a succeeded Messages
- * result of about 450 bytes each), then the submission closed. Prints, for each of three rounds
- * (each on a new file), the CPU of the writes (every thread of the process), their time on the
- * event loop, and the CPU of the close. Finding 25 used it.
+ * through `completeSubmitted` in groups of `RESULTS_GROUP` as a download writes them (a
+ * succeeded Messages result of about 450 bytes each), then the submission closed. Prints, for each
+ * of three rounds (each on a new file), the CPU of the writes (every thread of the process), their
+ * time on the event loop, and the CPU of the close (which forgets the ended requests). Findings 25
+ * and 31 used it.
  *
  *   node bench/dist/bench/probes/provider-writes.js
  */
 
 const REQUESTS = 100_000;
-const GROUP = 4_000;
+const GROUP = RESULTS_GROUP;
 const ROUNDS = 3;
 const params = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Item 1: a short question' }] });
 const text = 'The answer, said at some length so the result is as long as a short reply. '.repeat(4);
