@@ -1,4 +1,4 @@
-"""`client.messages.create` and `client.messages.stream` of the official Python SDK against batchd on the emulator."""
+"""`client.messages.create` and `client.messages.stream` of the official Python SDK against batchd on backends that do not stream."""
 
 import anthropic
 import pytest
@@ -29,3 +29,14 @@ def test_an_error_the_emulator_is_told_to_give_is_raised(client):
             stream.get_final_message()
     assert raised.value.status_code == 529
     assert raised.value.body["error"]["type"] == "overloaded_error"
+
+
+def test_a_call_to_an_openai_compatible_server_streams_as_the_messages_api_does(client):
+    # python-sdks.test.ts routes gpu-* models to a fake OpenAI-compatible server, which does not stream to batchd.
+    params = {**PARAMS, "model": "gpu-chat"}
+    with client.messages.stream(**params) as stream:
+        text = "".join(stream.text_stream)
+        streamed = stream.get_final_message()
+    assert text == "echo: Stream this reply in pieces, please."
+    whole = client.messages.create(**params)
+    assert streamed.model_dump(exclude={"parsed_output"}) == whole.model_dump(exclude={"parsed_output"})

@@ -1,13 +1,10 @@
-import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
 import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
 import { abortedOutcome } from '../classify.js';
-import type { OpenStream } from '../http-endpoint.js';
 import { ownTurn } from '../../own-turn.js';
 import { canonicalId } from './canonical-id.js';
 import { emulateEmbeddings } from './emulator-embeddings.js';
-import { messageEvents } from './emulator-stream.js';
 
 /**
  * The built-in emulator: answers every request offline with a deterministic `Message` derived only
@@ -30,8 +27,6 @@ import { messageEvents } from './emulator-stream.js';
  *   `emulator:fail=<n>` (or `emulator:fail=<n>:<type>`) answers a retryable error, `overloaded_error`
  *   unless a retryable type is named, to the first n attempts, and the message from attempt n+1;
  *   `emulator:latency=<ms>` replaces the latency for that request.
- * - A streaming call (`stream: true`) answers the same message, and the same errors, as server-sent
- *   events (see `emulator-stream.ts`).
  * - Embeddings requests are answered with deterministic vectors (see `emulator-embeddings.ts`).
  * - A token count (`count_tokens`) answers at once with the input count its message's usage would have.
  */
@@ -113,14 +108,6 @@ export class EmulatorBackend implements MessagesBackend {
       if (!(error instanceof RangeError)) throw error;
       return { kind: 'error', retryable: false, status: 400, errorType: 'invalid_request_error', message: 'params: nested too deeply' };
     }
-  }
-
-  async stream(call: BackendCall): Promise<OpenStream> {
-    // The same params without `stream` get the same message: its id is derived from them.
-    const { stream: _stream, ...params } = call.params;
-    const outcome = await this.send({ ...call, params });
-    if (outcome.kind === 'error') return outcome;
-    return { kind: 'stream', status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' }, body: Readable.from(messageEvents(outcome.message)) };
   }
 
   async embed({ params, signal }: BackendCall): Promise<ChatAnswer> {

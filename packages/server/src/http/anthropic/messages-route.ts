@@ -1,10 +1,11 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Lanes } from '../../engine/lanes.js';
 import { paramsGarbage } from '../../large-garbage.js';
 import { validateCountParams, validateParams } from '../../translate/validate-params.js';
+import { messageEvents } from '../../wire/message-events.js';
 import { ApiError, invalidRequest, notFound } from '../api-error.js';
 import { readBoundedJsonText } from '../bounded-json.js';
 import { drainBody } from '../drain-body.js';
@@ -39,6 +40,11 @@ function notServed(model: string, backend: TokenCounter | undefined): ApiError {
   return notFound(`model: ${model} is not served by any configured backend`);
 }
 
+function withoutStream(params: Record<string, unknown>): Record<string, unknown> {
+  const { stream: _stream, ...rest } = params;
+  return rest;
+}
+
 /** An abort signal that fires if the client goes away before its answer is written. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -52,7 +58,9 @@ function clientGone(reply: FastifyReply): AbortSignal {
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
  * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
- * go through as written. `POST /v1/messages/count_tokens`: the input tokens of such params, as the
+ * go through as written. With `stream: true`, a backend that streams (the Anthropic API) passes its
+ * events through; any other (the emulator, an OpenAI-compatible server) answers the call whole,
+ * sent as the events of its message (`wire/message-events.ts`). `POST /v1/messages/count_tokens`: the input tokens of such params, as the
  * backend serving the model counts them. `counter` names the first configured backend serving a
  * model, lane or provider-batch backend, and counts with it where it can.
  */
@@ -111,16 +119,19 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
       // A client that goes away before the answer cancels the call.
       const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'messages')?.key;
-      if (streaming) {
-        if (!lane.backend.stream) throw invalidRequest(`stream: the ${lane.name} backend does not stream; send the request without stream`);
+      if (streaming && lane.backend.stream) {
         const answer = await lane.stream(params, signal, routingKey, paramsText);
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      const outcome = await lane.call(params, signal, 'interactive', routingKey, paramsText);
+      // A backend that does not stream answers the same call whole, and its message is sent as the events of a stream.
+      const outcome = streaming
+        ? await lane.call(withoutStream(params), signal, 'interactive', routingKey)
+        : await lane.call(params, signal, 'interactive', routingKey, paramsText);
       if (outcome.kind === 'error') throw errorOf(outcome);
+      if (streaming) return reply.type('text/event-stream; charset=utf-8').send(Readable.from(messageEvents(outcome.message)));
       if (outcome.messageText === undefined) return outcome.message;
       return reply.type('application/json; charset=utf-8').send(outcome.messageText);
     });

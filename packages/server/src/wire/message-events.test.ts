@@ -1,8 +1,7 @@
-import { text as readText } from 'node:stream/consumers';
 import type { Message } from '@batchd/sdk';
 import { describe, expect, it } from 'vitest';
-import { reply, request } from '../../../test-support/emulator-calls.js';
-import { EmulatorBackend } from './emulator-backend.js';
+import { reply, request } from '../../test-support/emulator-calls.js';
+import { messageEvents } from './message-events.js';
 
 interface Event {
   type: string;
@@ -21,12 +20,9 @@ function parseEvents(stream: string): Event[] {
   });
 }
 
+/** The events of the emulator's message for `params`. */
 async function streamed(params: Record<string, unknown>): Promise<Event[]> {
-  const opened = await new EmulatorBackend().stream({ params: { ...params, stream: true }, signal: new AbortController().signal });
-  if (opened.kind !== 'stream') throw new Error(`expected a stream, got ${opened.errorType}`);
-  expect(opened.status).toBe(200);
-  expect(opened.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-  return parseEvents(await readText(opened.body));
+  return parseEvents(messageEvents(await reply(params)).join(''));
 }
 
 /** The message the events build up, as the Messages API's streaming guide describes accumulating them. */
@@ -49,8 +45,8 @@ function accumulate(events: Event[]): Message {
   return message!;
 }
 
-describe('EmulatorBackend.stream', () => {
-  it("streams the message a call without `stream` answers, its text in pieces of 16 characters", async () => {
+describe('messageEvents', () => {
+  it('streams a message, its text in pieces of 16 characters', async () => {
     const params = request('Tell me something long enough to come in several pieces.');
     const events = await streamed(params);
     expect(events.map((event) => event.type)).toEqual([
@@ -82,13 +78,5 @@ describe('EmulatorBackend.stream', () => {
     expect(events[2]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{}' } });
     expect(events.at(-2)).toMatchObject({ delta: { stop_reason: 'tool_use' } });
     expect(accumulate(events)).toEqual(await reply(params));
-  });
-
-  it('answers an injected error as the error, not as a stream', async () => {
-    const opened = await new EmulatorBackend().stream({
-      params: { ...request('Fail.'), stream: true, metadata: { user_id: 'emulator:error=overloaded_error' } },
-      signal: new AbortController().signal,
-    });
-    expect(opened).toMatchObject({ kind: 'error', status: 529, errorType: 'overloaded_error' });
   });
 });
