@@ -38,6 +38,8 @@ const FIGURES: Record<string, string[]> = {
     'poll lag (batchd saw it ended)',
     'download (results read)',
     'last results written → ended',
+    'the results fetched alone',
+    'the results fetched and kept alone',
     'added beyond provider processing',
     'server CPU, create acknowledged → ended',
     'server peak RSS',
