@@ -30,6 +30,14 @@ afterAll(async () => {
   await gpu?.close();
 });
 
+/** A call of `model` made to use a tool, streamed: the SDK ends with a `tool_use` block and its parsed input. */
+async function expectStreamedToolUse(model: string): Promise<void> {
+  const tools = [{ name: 'lookup', input_schema: { type: 'object' as const } }];
+  const streamed = await client.messages.stream({ ...params, model, tools, tool_choice: { type: 'tool', name: 'lookup' } }).finalMessage();
+  expect(streamed.stop_reason).toBe('tool_use');
+  expect(streamed.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'lookup', input: {} })]);
+}
+
 describe('POST /v1/messages with stream: true on the emulator', () => {
   it('streams the message a call without streaming answers, its text in pieces', async () => {
     const stream = client.messages.stream(params);
@@ -42,10 +50,7 @@ describe('POST /v1/messages with stream: true on the emulator', () => {
   });
 
   it('streams a tool_use block whose input the SDK parses', async () => {
-    const tools = [{ name: 'lookup', input_schema: { type: 'object' as const } }];
-    const streamed = await client.messages.stream({ ...params, tools, tool_choice: { type: 'tool', name: 'lookup' } }).finalMessage();
-    expect(streamed.stop_reason).toBe('tool_use');
-    expect(streamed.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'lookup', input: {} })]);
+    await expectStreamedToolUse(params.model);
   });
 
   it('answers an error the emulator is told to give as an error the SDK raises', async () => {
@@ -70,9 +75,6 @@ describe('POST /v1/messages with stream: true on an OpenAI-compatible server', (
   });
 
   it("streams a tool call as a tool_use block, the server's finish reason as its stop reason", async () => {
-    const tools = [{ name: 'lookup', input_schema: { type: 'object' as const } }];
-    const streamed = await client.messages.stream({ ...gpuParams, tools, tool_choice: { type: 'tool', name: 'lookup' } }).finalMessage();
-    expect(streamed.stop_reason).toBe('tool_use');
-    expect(streamed.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'lookup', input: {} })]);
+    await expectStreamedToolUse(gpuParams.model);
   });
 });
