@@ -40,6 +40,7 @@ function notServed(model: string, backend: TokenCounter | undefined): ApiError {
   return notFound(`model: ${model} is not served by any configured backend`);
 }
 
+/** The same params without `stream`, for a backend that answers only whole. */
 function withoutStream(params: Record<string, unknown>): Record<string, unknown> {
   const { stream: _stream, ...rest } = params;
   return rest;
@@ -60,9 +61,11 @@ function clientGone(reply: FastifyReply): AbortSignal {
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
  * go through as written. With `stream: true`, a backend that streams (the Anthropic API) passes its
  * events through; any other (the emulator, an OpenAI-compatible server) answers the call whole,
- * sent as the events of its message (`wire/message-events.ts`). `POST /v1/messages/count_tokens`: the input tokens of such params, as the
- * backend serving the model counts them. `counter` names the first configured backend serving a
- * model, lane or provider-batch backend, and counts with it where it can.
+ * sent as the events of its message (`wire/message-events.ts`).
+ *
+ * `POST /v1/messages/count_tokens`: the input tokens of such params, as the backend serving the
+ * model counts them. `counter` names the first configured backend serving a model, lane or
+ * provider-batch backend, and counts with it where it can.
  */
 export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counter: (model: string) => TokenCounter | undefined): void {
   app.register(async (scope) => {
