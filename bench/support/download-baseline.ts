@@ -29,8 +29,12 @@ export async function downloadFloors(resultsUrl: string, headers: Record<string,
   return { transfer, stored };
 }
 
+function removeDatabase(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+}
+
 async function downloadAndStore(resultsUrl: string, headers: Record<string, string>, dbPath: string): Promise<number> {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  removeDatabase(dbPath);
   const db = new Database(dbPath);
   try {
     db.pragma('journal_mode = WAL');
@@ -61,6 +65,6 @@ async function downloadAndStore(resultsUrl: string, headers: Record<string, stri
     return count + group.length;
   } finally {
     db.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+    removeDatabase(dbPath);
   }
 }

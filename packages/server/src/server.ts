@@ -7,7 +7,7 @@ import { TokenCounters } from './backends/token-counters.js';
 import { systemClock, type Clock } from './clock.js';
 import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
-import { Engine } from './engine/engine.js';
+import { Engine, LIMITS_CLAIMED } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
 import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
@@ -151,7 +151,7 @@ function startEngine(config: ResolvedConfig, store: BatchStore, lanes: Lanes, cl
     clock,
     logger,
     owner,
-    maxHeld: 3 * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
+    maxHeld: LIMITS_CLAIMED * directSpecs(config).reduce((sum, spec) => sum + spec.concurrency, 0) + providerSlots,
     providerRoute: providerSpecs.length > 0 ? providerRoute(config) : undefined,
     providerSlots,
     providerForAll: providerForAll(config),

@@ -52,6 +52,8 @@ const PARAMS_PER_TURN_BYTES = 256 * 1024;
 
 /** Most requests held, as a multiple of `maxHeld`, when prefix gates hold some back. */
 const HELD_BACK_FACTOR = 4;
+/** Lanes' limits' worth of requests the engine keeps claimed (bench/README finding 30); `maxHeld` is sized by it. */
+export const LIMITS_CLAIMED = 3;
 
 /**
  * The pump: claims requests, calls the backend with at most `concurrency` calls in flight, and
@@ -160,20 +162,18 @@ export class Engine {
   }
 
   /**
-   * How many requests to claim now. Alone on its store, the engine claims ahead: it keeps up to
-   * three times the lanes' current limits claimed, and tops up once one limit's worth has gone, so
-   * claims are few and large (a claim's cost per request falls with its size) and a freed slot
-   * never waits for one: a limit's worth waits beyond the calls in flight while a claim runs. Requests a prefix gate holds back
-   * while slots are free do not count, so other groups come into view to fill them, up to
-   * {@link HELD_BACK_FACTOR} times `maxHeld` in all. Under a cluster-wide limit, where every
-   * leased request counts, it claims only for slots that are free.
+   * How many requests to claim now. Alone on its store, the engine keeps {@link LIMITS_CLAIMED} times the lanes'
+   * limits claimed and tops up a limit's worth at a time: claims are few and large (cheaper per request), and a
+   * limit's worth waits beyond the calls in flight while a claim runs. Requests a prefix gate holds back while
+   * slots are free do not count, so other groups come into view, up to {@link HELD_BACK_FACTOR} times `maxHeld`
+   * in all. Under a cluster-wide limit, where every leased request counts, it claims only for free slots.
    */
   private claimable(): number {
     const { lanes, maxHeld, clusterLimit, providerSlots = 0 } = this.options;
     const held = this.inFlight.size;
     if (clusterLimit !== undefined) return Math.min(lanes.availableForBatch() + providerSlots, maxHeld - held);
     const open = lanes.openLimit();
-    const target = Math.min(maxHeld, 3 * open + providerSlots);
+    const target = Math.min(maxHeld, LIMITS_CLAIMED * open + providerSlots);
     const counted = held - lanes.heldBack();
     return counted > target - open ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
   }

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentBlock, Message, MessageCreateParams, StopReason } from '@batchd/sdk';
-import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, MessagesBackend } from '../backend.js';
+import type { BackendCall, BackendOutcome, ChatAnswer, CountOutcome, ErrorOutcome, MessagesBackend } from '../backend.js';
 import { abortedOutcome } from '../classify.js';
 import { ownTurn } from '../../own-turn.js';
 import { canonicalId } from './canonical-id.js';
@@ -37,8 +37,6 @@ export interface EmulatorBackendOptions {
   /** Waits `ms` milliseconds, rejecting when `signal` aborts. Defaults to a timer. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
-
-type ErrorOutcome = Extract<BackendOutcome, { kind: 'error' }>;
 
 interface Reply {
   block: ContentBlock;
