@@ -160,8 +160,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const resultStreams = new StreamSlots(deps.maxResultsStreamsPerWorkspace);
   const storage = new StorageReserve(() => deps.store.freeBytes(), deps.minFreeDiskBytes);
   registerBatchRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, keyStillOpens, resultStreams, storage });
-  registerMessagesRoute(app, deps.lanes, deps.tokenCounter ?? ((model) => laneCounter(deps.lanes, model)));
-  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage });
+  const counter = deps.tokenCounter ?? ((model: string) => laneCounter(deps.lanes, model));
+  registerMessagesRoute(app, deps.lanes, counter);
+  registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage, counter });
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
   registerDashboard(app, DASHBOARD_DIR);

@@ -46,8 +46,13 @@ function deltasOf(block: ContentBlock): Delta[] {
   if (block.type === 'tool_use') return [{ type: 'input_json_delta', partial_json: JSON.stringify(block.input) }];
   const { text } = block as { text?: unknown };
   if (block.type !== 'text' || typeof text !== 'string') return [];
+  return textPieces(text).map((piece) => ({ type: 'text_delta', text: piece }));
+}
+
+/** `text` in pieces of 16 code points, never between the halves of a surrogate pair: a reply's text as a model streams it. */
+export function textPieces(text: string): string[] {
   const chars = Array.from(text);
-  const deltas: Delta[] = [];
-  for (let at = 0; at < chars.length; at += DELTA_CHARS) deltas.push({ type: 'text_delta', text: chars.slice(at, at + DELTA_CHARS).join('') });
-  return deltas;
+  const pieces: string[] = [];
+  for (let at = 0; at < chars.length; at += DELTA_CHARS) pieces.push(chars.slice(at, at + DELTA_CHARS).join(''));
+  return pieces;
 }

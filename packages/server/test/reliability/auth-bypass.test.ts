@@ -75,6 +75,7 @@ describe('no way in without a key (--auth keys)', () => {
       ['GET', '/%761/messages/batches'],
       ['POST', '/%761/messages', JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'spend the upstream key' }] })],
       ['GET', '/%761/files'],
+      ['POST', '/v1/chat/%63ompletions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'spend the upstream key' }] })],
       ['GET', '/%761/batches'],
       ['GET', '/%761/batchd/webhooks'],
       ['POST', '/%761/batchd/webhooks', JSON.stringify({ url: 'https://example.com/hook' })],
@@ -102,7 +103,7 @@ describe('no way in without a key (--auth keys)', () => {
     const routes = (await registeredRoutes()).filter((route) => !PUBLIC_ROUTES.has(route.path));
     // The enumeration itself: the routes an attacker would aim at are all in it.
     expect(routes.map((route) => `${route.method} ${route.path}`)).toEqual(
-      expect.arrayContaining(['GET /v1/messages/batches', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'GET /v1/files/:id/content', 'POST /v1/batchd/webhooks', 'GET /metrics']),
+      expect.arrayContaining(['GET /v1/messages/batches', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1/chat/completions', 'GET /v1/files/:id/content', 'POST /v1/batchd/webhooks', 'GET /metrics']),
     );
     const failures: string[] = [];
     let sent = 0;

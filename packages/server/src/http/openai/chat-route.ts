@@ -1,0 +1,63 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ErrorOutcome } from '../../backends/backend.js';
+import type { TokenCounter } from '../../backends/token-counters.js';
+import type { Clock } from '../../clock.js';
+import type { Lanes } from '../../engine/lanes.js';
+import { isObject } from '../../json.js';
+import { sendChat } from '../../translate/send-chat.js';
+import { chatCompletionChunks } from '../../wire/chat-chunks.js';
+import { chatErrorStatus } from '../../wire/openai-error.js';
+import { ApiError, invalidRequest } from '../api-error.js';
+import { boundParamsBodies, clientGone, notServed, withoutKeys, type ParamsBody } from '../call-routes.js';
+
+/** What a chat completions call must have for batchd to route it; the backend checks the rest. */
+function invalidCall(params: unknown): string | null {
+  if (!isObject(params)) return 'body: must be a JSON object';
+  if (typeof params.model !== 'string' || params.model === '') return 'model: a model name is required';
+  if (!Array.isArray(params.messages) || params.messages.length === 0) return 'messages: must be a non-empty array of messages';
+  if (params.stream !== undefined && params.stream !== null && typeof params.stream !== 'boolean') return 'stream: must be a boolean';
+  if (params.stream_options !== undefined && params.stream_options !== null && !isObject(params.stream_options)) return 'stream_options: must be an object';
+  return null;
+}
+
+/** A backend's failure as OpenAI answers it: the status OpenAI gives its error type, and when to try again. */
+function chatError(outcome: ErrorOutcome): ApiError {
+  const headers: Record<string, string> = {};
+  if (outcome.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
+  return new ApiError(chatErrorStatus(outcome.errorType), outcome.errorType as ApiError['type'], outcome.message, headers);
+}
+
+/**
+ * `POST /v1/chat/completions`: one interactive call, as OpenAI's clients make it, through the lane
+ * of the backend serving the model and ahead of its batch work: to an OpenAI-compatible server as
+ * it is, to any other backend translated to Messages params and its answer back (as a batch's
+ * chat requests are). With `stream: true` the backend answers the call whole and the completion
+ * is sent as the chunks of a stream (`wire/chat-chunks.ts`), with its usage when
+ * `stream_options.include_usage` asks. Registered in the OpenAI routes' scope: failures answer in
+ * OpenAI's error envelope.
+ */
+export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; counter: (model: string) => TokenCounter | undefined; clock: Clock }): void {
+  const createdSeconds = () => Math.floor(deps.clock.now() / 1000);
+  app.register(async (scope) => {
+    boundParamsBodies(scope);
+    scope.post('/v1/chat/completions', async (request, reply) => {
+      const { params = {}, paramsText } = (request.body ?? {}) as ParamsBody;
+      const invalid = invalidCall(params);
+      if (invalid !== null) throw invalidRequest(invalid);
+      const model = params.model as string;
+      const lane = deps.lanes.for(model);
+      if (!lane) throw notServed(model, deps.counter(model));
+      const streaming = params.stream === true;
+      const signal = clientGone(reply);
+      const routingKey = lane.prefixOf(params, 'chat')?.key;
+      const call = streaming ? { params: withoutKeys(params, 'stream', 'stream_options'), signal, routingKey } : { params, paramsText, signal, routingKey };
+      const outcome = (await lane.callWith((backend) => sendChat(backend, call, createdSeconds), 'interactive'))!;
+      if (outcome.kind === 'error') throw chatError(outcome);
+      if (!streaming) return outcome.completion;
+      const includeUsage = isObject(params.stream_options) && params.stream_options.include_usage === true;
+      const chunks = chatCompletionChunks(outcome.completion as unknown as Record<string, unknown>, includeUsage);
+      return reply.type('text/event-stream; charset=utf-8').send(Readable.from(chunks));
+    });
+  });
+}

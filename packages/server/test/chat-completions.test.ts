@@ -1,0 +1,91 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeProvider } from '../test-support/fakes/fake-provider.js';
+import { makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
+
+/**
+ * `client.chat.completions.create` and `client.chat.completions.stream` of the official OpenAI
+ * TypeScript SDK against a real `batchd serve`: on the emulator (Messages, translated both ways),
+ * and on an OpenAI-compatible server (a fake one over HTTP) for `gpu-*` models. A streamed call,
+ * as the SDK accumulates its chunks, ends with the choices the same call without streaming answers.
+ */
+
+const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Stream this reply in pieces, please.' }] };
+const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } }];
+const toolChoice = { type: 'function' as const, function: { name: 'lookup' } };
+let server: ServerHandle;
+let client: OpenAI;
+let gpu: FakeProvider;
+
+beforeAll(async () => {
+  gpu = await FakeProvider.start({ shape: 'openai' });
+  const config = join(await makeTempDir('batchd-chat-completions-'), 'batchd.json');
+  await writeFile(config, JSON.stringify({ backends: [{ name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] }, { name: 'emulator', type: 'emulator', models: ['gpt-*', 'claude-*'] }] }));
+  server = await startServer({ flags: { config } });
+  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test-key', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await gpu?.close();
+});
+
+/** A completion's choices without what the SDK adds to a message it accumulates: `parsed`, and `refusal: null` where none came. */
+function choicesOf(completion: OpenAI.ChatCompletion): unknown[] {
+  return completion.choices.map(({ message, ...choice }) => {
+    const { parsed: _parsed, refusal, ...rest } = message as typeof message & { parsed?: unknown };
+    return { ...choice, message: refusal === null ? rest : { ...rest, refusal } };
+  });
+}
+
+describe.each([
+  ['the emulator', params.model],
+  ['an OpenAI-compatible server', 'gpu-llama'],
+])('POST /v1/chat/completions on %s', (_name, model) => {
+  it('answers a chat completion, and streams the same choices in pieces with the usage asked for', async () => {
+    const created = await client.chat.completions.create({ ...params, model });
+    expect(created).toMatchObject({ object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant' }, finish_reason: 'stop' }] });
+    expect(created.choices[0]!.message.content).toContain('Stream this reply in pieces, please.');
+    expect(created.usage!.prompt_tokens).toBeGreaterThan(0);
+    const stream = client.chat.completions.stream({ ...params, model, stream_options: { include_usage: true } });
+    const pieces: string[] = [];
+    stream.on('content', (delta) => pieces.push(delta));
+    const streamed = await stream.finalChatCompletion();
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(created.choices[0]!.message.content);
+    expect(choicesOf(streamed)).toEqual(choicesOf(created));
+    expect(streamed.usage).toEqual(created.usage);
+  });
+
+  it('streams a tool call whose arguments the SDK puts together, with finish reason tool_calls', async () => {
+    const created = await client.chat.completions.create({ ...params, model, tools, tool_choice: toolChoice });
+    const streamed = await client.chat.completions.stream({ ...params, model, tools, tool_choice: toolChoice }).finalChatCompletion();
+    expect(streamed.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ type: 'function', function: { name: 'lookup' } }] } });
+    expect(choicesOf(streamed)).toEqual(choicesOf(created));
+  });
+});
+
+describe('POST /v1/chat/completions', () => {
+  it('sends the params to an OpenAI-compatible server as given, without stream or stream_options when streaming', async () => {
+    const sent = gpu.requests.length;
+    const call = { ...params, model: 'gpu-llama', temperature: 0.25, seed: 7 };
+    await client.chat.completions.create(call);
+    await client.chat.completions.stream({ ...call, stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(gpu.requests.slice(sent).map((request) => request.body)).toEqual([call, call]);
+  });
+
+  it('raises what the SDK raises for a bad call, an unknown model, and an error the backend gives', async () => {
+    await expect(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] })).rejects.toMatchObject({
+      status: 400,
+      error: { type: 'invalid_request_error', param: 'messages' },
+    });
+    await expect(client.chat.completions.create({ ...params, model: 'mistral-large' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const overloaded = { ...params, user: 'emulator:error=overloaded_error' };
+    await expect(client.chat.completions.create(overloaded)).rejects.toMatchObject({ status: 503, error: { code: 'server_is_overloaded' } });
+    await expect(client.chat.completions.stream(overloaded).finalChatCompletion()).rejects.toMatchObject({ status: 503 });
+    // A Messages param with no chat translation is named, and nothing is called.
+    await expect(client.chat.completions.create({ ...params, n: 2 })).rejects.toMatchObject({ status: 400, error: { param: 'n' } });
+  });
+});
