@@ -8,8 +8,9 @@ import { makeTempDir, startServer, type ServerHandle } from '../test-support/pro
 /**
  * `client.chat.completions.create` and `client.chat.completions.stream` of the official OpenAI
  * TypeScript SDK against a real `batchd serve`: on the emulator (Messages, translated both ways),
- * and on an OpenAI-compatible server (a fake one over HTTP) for `gpu-*` models. A streamed call,
- * as the SDK accumulates its chunks, ends with the choices the same call without streaming answers.
+ * and on an OpenAI-compatible server (a fake one over HTTP, streaming its own chunks) for `gpu-*`
+ * models. A streamed call, as the SDK accumulates its chunks, ends with the choices the same call
+ * without streaming answers.
  */
 
 const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Stream this reply in pieces, please.' }] };
@@ -68,12 +69,17 @@ describe.each([
 });
 
 describe('POST /v1/chat/completions', () => {
-  it('sends the params to an OpenAI-compatible server as given, without stream or stream_options when streaming', async () => {
+  it("sends the params to an OpenAI-compatible server as given, and passes its stream through as it comes", async () => {
     const sent = gpu.requests.length;
     const call = { ...params, model: 'gpu-llama', temperature: 0.25, seed: 7 };
     await client.chat.completions.create(call);
-    await client.chat.completions.stream({ ...call, stream_options: { include_usage: true } }).finalChatCompletion();
-    expect(gpu.requests.slice(sent).map((request) => request.body)).toEqual([call, call]);
+    const streamed = { ...call, stream_options: { include_usage: true } };
+    const raw = await client.chat.completions.create({ ...streamed, stream: true });
+    const contents: string[] = [];
+    for await (const chunk of raw) if (chunk.choices[0]?.delta.content) contents.push(chunk.choices[0].delta.content);
+    // The fake server sends a word a chunk, where batchd cuts a whole answer 16 characters a chunk.
+    expect(contents).toEqual(['echo: ', 'Stream ', 'this ', 'reply ', 'in ', 'pieces, ', 'please.']);
+    expect(gpu.requests.slice(sent).map((request) => request.body)).toEqual([call, { ...streamed, stream: true }]);
   });
 
   it('raises what the SDK raises for a bad call, an unknown model, and an error the backend gives', async () => {

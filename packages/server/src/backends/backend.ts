@@ -91,6 +91,8 @@ export type OpenAIPath = '/chat/completions' | '/embeddings' | '/completions' | 
 export interface ChatBackend extends BackendBase {
   /** Sends a chat completions request (`params` in that shape) as it is. */
   sendChat(call: BackendCall): Promise<ChatOutcome>;
+  /** Opens a streamed chat completions call (`stream: true` in params) as it is, for servers whose chunks are passed through. */
+  streamChat?(call: BackendCall): Promise<OpenStream>;
   /**
    * POSTs a body to one of the server's endpoints (on the replica `routingKey` picks), its model
    * mapped, and classifies the answer; `bodyText`, the body's own text, is sent when given, numbers as written.

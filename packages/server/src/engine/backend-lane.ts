@@ -195,12 +195,10 @@ export class BackendLane {
   }
 
   /**
-   * Opens a streaming call as an interactive call; its slot is held until the stream closes.
-   * Only for backends with `stream`.
+   * Opens a streaming call with `open` as an interactive call; its slot is held until the stream
+   * closes. `open` calls the backend's own stream (`stream`, `streamChat`).
    */
-  async stream(params: Record<string, unknown>, signal: AbortSignal, routingKey?: string, paramsText?: string): Promise<OpenStream> {
-    const open = this.backend.stream?.bind(this.backend);
-    if (!open) throw new Error(`backend ${this.name} does not stream`);
+  async stream(open: (backend: Backend) => Promise<OpenStream>): Promise<OpenStream> {
     await this.acquire('interactive');
     this.stats.calls++;
     const done = () => {
@@ -208,7 +206,7 @@ export class BackendLane {
       this.release();
     };
     try {
-      const answer = await open({ params, paramsText, signal, routingKey });
+      const answer = await open(this.backend);
       if (answer.kind === 'stream') answer.body.once('close', done);
       else done();
       return answer;

@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { anthropicMessage, anthropicTokenCount, errorBody, goDuration, messageEvents, openAICompletion, type ProviderShape } from './fake-answers.js';
+import { anthropicMessage, anthropicTokenCount, errorBody, goDuration, openAICompletion, type ProviderShape } from './fake-answers.js';
+import { streamFrames } from './fake-streams.js';
 import type { Json } from '../../src/json.js';
 import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-answers.js';
 import { logNormalLatency, seededRandom, type LogNormalLatency } from './fake-latency.js';
@@ -24,7 +25,7 @@ export { seededRandom } from './fake-latency.js';
  * 5. failed with a fault: from the `inject()` queue first, else with probability `faults.rate`
  *    drawn from a PRNG seeded by `faults.seed`;
  * 6. answered after `latencyMs` (or a draw from `latency`) with the deterministic echo answer (`fake-answers.ts`) or `respond(body)`,
- *    or as `serve(body)` answers, when it answers.
+ *    streamed when it asks (`fake-streams.ts`), or as `serve(body)` answers, when it answers.
  *
  * Faults: a number answers that HTTP status with an error body in the provider's shape (429 also
  * with `retry-after: 1`); `drop` destroys the socket; `garbage` answers 200 with a body that is
@@ -87,10 +88,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function isStreaming(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
 }
 
 function parseJson(text: string): unknown {
@@ -239,7 +236,8 @@ export class FakeProvider {
     const latencyMs = this.#latencyMs();
     if (latencyMs > 0) await delay(latencyMs);
     if (fault === 'garbage') return this.#send(response, 200, '<html>upstream garbage');
-    if (shape === 'anthropic' && isStreaming(body)) return this.#sendEvents(response, anthropicMessage(body));
+    const frames = streamFrames(shape, path, body);
+    if (frames) return this.#sendStream(response, frames);
     if (this.#options.respondText) return this.#send(response, 200, this.#options.respondText(text));
     const answer = this.#options.respond?.(body) ?? answerOf(body);
     this.#send(response, 200, JSON.stringify(answer));
@@ -285,10 +283,10 @@ export class FakeProvider {
     this.#send(response, status, JSON.stringify(errorBody(this.#options.shape, status, message)));
   }
 
-  /** Answers as the Messages API streams: the message's events as server-sent events. */
-  #sendEvents(response: ServerResponse, message: Json): void {
+  /** Answers with server-sent events (`fake-streams.ts`). */
+  #sendStream(response: ServerResponse, frames: string[]): void {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_fake' });
-    for (const event of messageEvents(message)) response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    for (const frame of frames) response.write(frame);
     response.end();
   }
 

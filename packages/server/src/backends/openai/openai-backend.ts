@@ -1,4 +1,5 @@
 import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
+import type { OpenStream } from '../http-endpoint.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
@@ -15,7 +16,8 @@ import { hasInexactNumber, parseAnswer, withStringMember } from '../../json.js';
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
  * - `sendChat` answers the provider's completion unchanged; a 2xx without `choices` is an
- *   invalid response body. `post` answers a 2xx's body parsed, for the caller to read.
+ *   invalid response body. `streamChat` hands over the server's answer to a streamed call as it
+ *   comes. `post` answers a 2xx's body parsed, for the caller to read.
  * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
  *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
  */
@@ -91,5 +93,9 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
     const completion = answer.json as ChatCompletion | undefined;
     if (typeof completion !== 'object' || completion === null || !Array.isArray(completion.choices)) return invalidResponseBody(answer.status, 'not a chat completion');
     return { kind: 'completion', completion };
+  }
+
+  async streamChat(call: BackendCall): Promise<OpenStream> {
+    return this.endpoint.open(this.#bodyText(call.params, call.paramsText), call.signal, call.routingKey);
   }
 }

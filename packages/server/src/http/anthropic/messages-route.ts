@@ -55,8 +55,9 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
       // A client that goes away before the answer cancels the call.
       const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'messages')?.key;
-      if (streaming && lane.backend.stream) {
-        const answer = await lane.stream(params, signal, routingKey, paramsText);
+      const stream = lane.backend.stream?.bind(lane.backend);
+      if (streaming && stream) {
+        const answer = await lane.stream(() => stream({ params, paramsText, signal, routingKey }));
         if (answer.kind === 'error') throw errorOf(answer);
         const contentType = answer.headers['content-type'];
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');

@@ -32,10 +32,10 @@ function chatError(outcome: ErrorOutcome): ApiError {
  * `POST /v1/chat/completions`: one interactive call, as OpenAI's clients make it, through the lane
  * of the backend serving the model and ahead of its batch work: to an OpenAI-compatible server as
  * it is, to any other backend translated to Messages params and its answer back (as a batch's
- * chat requests are). With `stream: true` the backend answers the call whole and the completion
- * is sent as the chunks of a stream (`wire/chat-chunks.ts`), with its usage when
- * `stream_options.include_usage` asks. Registered in the OpenAI routes' scope: failures answer in
- * OpenAI's error envelope.
+ * chat requests are). With `stream: true` an OpenAI-compatible server's own stream is passed
+ * through as it comes; any other backend answers the call whole, and the completion is sent as the
+ * chunks of a stream (`wire/chat-chunks.ts`), with its usage when `stream_options.include_usage`
+ * asks. Registered in the OpenAI routes' scope: failures answer in OpenAI's error envelope.
  */
 export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; counter: (model: string) => TokenCounter | undefined; clock: Clock }): void {
   const createdSeconds = () => Math.floor(deps.clock.now() / 1000);
@@ -51,6 +51,15 @@ export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; co
       const streaming = params.stream === true;
       const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'chat')?.key;
+      const backend = lane.backend;
+      const streamChat = 'streamChat' in backend ? backend.streamChat?.bind(backend) : undefined;
+      if (streaming && streamChat) {
+        const answer = await lane.stream(() => streamChat({ params, paramsText, signal, routingKey }));
+        if (answer.kind === 'error') throw chatError(answer);
+        const contentType = answer.headers['content-type'];
+        reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
+        return reply.send(answer.body);
+      }
       const call = streaming ? { params: withoutKeys(params, 'stream', 'stream_options'), signal, routingKey } : { params, paramsText, signal, routingKey };
       const outcome = (await lane.callWith((backend) => sendChat(backend, call, createdSeconds), 'interactive'))!;
       if (outcome.kind === 'error') throw chatError(outcome);
