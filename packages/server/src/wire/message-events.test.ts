@@ -2,47 +2,11 @@ import type { Message } from '@batchd/sdk';
 import { describe, expect, it } from 'vitest';
 import { reply, request } from '../../test-support/emulator-calls.js';
 import { messageEvents } from './message-events.js';
-
-interface Event {
-  type: string;
-  [field: string]: unknown;
-}
-
-/** The events of a server-sent event stream, each checked to name its own type on its `event:` line. */
-function parseEvents(stream: string): Event[] {
-  expect(stream.endsWith('\n\n')).toBe(true);
-  return stream.slice(0, -2).split('\n\n').map((frame) => {
-    const [name, data, ...rest] = frame.split('\n');
-    expect(rest).toEqual([]);
-    const event = JSON.parse(data!.replace(/^data: /, '')) as Event;
-    expect(name).toBe(`event: ${event.type}`);
-    return event;
-  });
-}
+import { accumulate, parseEvents, type Event } from '../../test-support/message-stream-events.js';
 
 /** The events of the emulator's message for `params`. */
 async function streamed(params: Record<string, unknown>): Promise<Event[]> {
   return parseEvents(messageEvents(await reply(params)).join(''));
-}
-
-/** The message the events build up, as the Messages API's streaming guide describes accumulating them. */
-function accumulate(events: Event[]): Message {
-  let message: Message | undefined;
-  const json: string[] = [];
-  for (const event of events) {
-    if (event.type === 'message_start') message = structuredClone(event.message as Message);
-    const index = event.index as number;
-    const block = message?.content[index] as Record<string, unknown> | undefined;
-    if (event.type === 'content_block_start') message!.content.push(event.content_block as Message['content'][number]);
-    if (event.type === 'content_block_delta') {
-      const delta = event.delta as { type: string; text?: string; partial_json?: string };
-      if (delta.type === 'text_delta') block!.text = `${block!.text as string}${delta.text}`;
-      else json[index] = (json[index] ?? '') + delta.partial_json;
-    }
-    if (event.type === 'content_block_stop' && json[index] !== undefined) block!.input = JSON.parse(json[index]!);
-    if (event.type === 'message_delta') Object.assign(message!, event.delta, { usage: { ...message!.usage, ...(event.usage as object) } });
-  }
-  return message!;
 }
 
 describe('messageEvents', () => {

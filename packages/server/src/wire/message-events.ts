@@ -15,24 +15,35 @@ type Delta = { type: 'text_delta'; text: string } | { type: 'input_json_delta'; 
  * ends with `message` itself.
  */
 export function messageEvents(message: Message): string[] {
-  const start = { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } };
-  const events = [event('message_start', { message: start })];
-  message.content.forEach((block, index) => {
-    events.push(event('content_block_start', { index, content_block: emptied(block) }));
-    for (const delta of deltasOf(block)) events.push(event('content_block_delta', { index, delta }));
-    events.push(event('content_block_stop', { index }));
-  });
-  const { stop_reason, stop_sequence, stop_details, container, usage } = message;
-  const { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, server_tool_use } = usage;
-  events.push(event('message_delta', {
-    delta: { stop_reason, stop_sequence, stop_details, container },
-    usage: { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, server_tool_use },
-  }));
-  events.push(event('message_stop', {}));
-  return events;
+  return [messageStartEvent(message), ...message.content.flatMap((block, index) => blockEvents(block, index)), ...messageEndEvents(message)];
 }
 
-function event(type: string, fields: Record<string, unknown>): string {
+/** `message_start`: the message with no content, no stop reason yet, and one output token. */
+export function messageStartEvent(message: Message): string {
+  return sseEvent('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } } });
+}
+
+/** A content block's `content_block_start` (the block empty), its deltas, and `content_block_stop`. */
+export function blockEvents(block: ContentBlock, index: number): string[] {
+  const deltas = deltasOf(block).map((delta) => sseEvent('content_block_delta', { index, delta }));
+  return [sseEvent('content_block_start', { index, content_block: emptied(block) }), ...deltas, sseEvent('content_block_stop', { index })];
+}
+
+/** `message_delta` (the stop reason and its details, and the usage's totals), then `message_stop`. */
+export function messageEndEvents(message: Message): string[] {
+  const { stop_reason, stop_sequence, stop_details, container, usage } = message;
+  const { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, server_tool_use } = usage;
+  return [
+    sseEvent('message_delta', {
+      delta: { stop_reason, stop_sequence, stop_details, container },
+      usage: { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, server_tool_use },
+    }),
+    sseEvent('message_stop', {}),
+  ];
+}
+
+/** One server-sent event of the Messages API: its type on the `event:` line and in its data. */
+export function sseEvent(type: string, fields: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
 }
 

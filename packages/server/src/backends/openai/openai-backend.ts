@@ -1,4 +1,5 @@
 import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
+import type { Readable } from 'node:stream';
 import type { OpenStream } from '../http-endpoint.js';
 import type { ChatCompletion } from './chat-completions.js';
 import { classifyResponse, invalidResponseBody } from '../classify.js';
@@ -16,8 +17,8 @@ import { hasInexactNumber, parseAnswer, withStringMember } from '../../json.js';
  *   completion is a retryable `api_error` ("invalid response body: …"); any other answer is
  *   classified by `classifyResponse`. The API key never appears in an outcome.
  * - `sendChat` answers the provider's completion unchanged; a 2xx without `choices` is an
- *   invalid response body. `streamChat` hands over the server's answer to a streamed call as it
- *   comes. `post` answers a 2xx's body parsed, for the caller to read.
+ *   invalid response body. `streamChat` hands over a 2xx answer to a streamed call as it comes,
+ *   and classifies any other like a whole one. `post` answers a 2xx's body parsed, for the caller to read.
  * - `rateLimit()` returns what the most recent response carrying `x-ratelimit-*` (or
  *   `anthropic-ratelimit-*`) headers said, so the scheduler can pause until `exhaustedUntilMs`.
  */
@@ -40,6 +41,9 @@ export interface OpenAIBackendOptions {
   /** The current time in epoch milliseconds, for `retry-after` dates and rate-limit resets. Defaults to `Date.now`. */
   now?: () => number;
 }
+
+/** Most bytes of a failed streamed call's body read to classify it. */
+const ERROR_TEXT_BYTES = 64 * 1024;
 
 export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   readonly name: string;
@@ -96,6 +100,21 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   }
 
   async streamChat(call: BackendCall): Promise<OpenStream> {
-    return this.endpoint.open(this.#bodyText(call.params, call.paramsText), call.signal, call.routingKey);
+    const answer = await this.endpoint.open(this.#bodyText(call.params, call.paramsText), call.signal, call.routingKey);
+    if (answer.kind === 'error' || (answer.status >= 200 && answer.status < 300)) return answer;
+    const text = await errorText(answer.body);
+    return classifyResponse(answer.status, answer.headers, text, { nowMs: this.#now(), secret: this.#apiKey });
   }
+}
+
+/** The start of a failed answer's body, enough to classify it; the rest is not read. */
+async function errorText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= ERROR_TEXT_BYTES) break;
+  }
+  return Buffer.concat(chunks).subarray(0, ERROR_TEXT_BYTES).toString('utf8');
 }

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { BackendOutcome } from '../../backends/backend.js';
+import { MAX_ANSWER_BYTES } from '../../backends/http-endpoint.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Lanes } from '../../engine/lanes.js';
+import { chatChunksToMessageEvents } from '../../translate/chat-stream-to-messages.js';
+import { toOpenAI } from '../../translate/to-openai.js';
 import { validateCountParams, validateParams } from '../../translate/validate-params.js';
 import { messageEvents } from '../../wire/message-events.js';
 import { ApiError, invalidRequest } from '../api-error.js';
@@ -32,9 +35,10 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
  * `POST /v1/messages`: one interactive call passed through to the backend serving the model,
  * ahead of batch work waiting for the same backend; to the replica its prefix key picks when the
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
- * go through as written. With `stream: true`, a backend that streams (the Anthropic API) passes its
- * events through; any other (the emulator, an OpenAI-compatible server) answers the call whole,
- * sent as the events of its message (`wire/message-events.ts`).
+ * go through as written. With `stream: true`, the Anthropic API's events pass through; an
+ * OpenAI-compatible server is asked for a streamed chat completion, whose chunks become the
+ * Messages API's events as they come (`translate/chat-stream-to-messages.ts`); the emulator
+ * answers the call whole, sent as the events of its message (`wire/message-events.ts`).
  *
  * `POST /v1/messages/count_tokens`: the input tokens of such params, as the backend serving the
  * model counts them. `counter` names the first configured backend serving a model, lane or
@@ -63,7 +67,18 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
         reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
         return reply.send(answer.body);
       }
-      // A backend that does not stream answers the same call whole, and its message is sent as the events of a stream.
+      const backend = lane.backend;
+      const streamChat = 'streamChat' in backend ? backend.streamChat?.bind(backend) : undefined;
+      if (streaming && streamChat) {
+        const translated = toOpenAI(withoutKeys(params, 'stream'));
+        if ('error' in translated) throw invalidRequest(translated.error);
+        const chatParams = { ...translated.body, stream: true, stream_options: { include_usage: true } };
+        const answer = await lane.stream(() => streamChat({ params: chatParams, signal, routingKey }));
+        if (answer.kind === 'error') throw errorOf(answer);
+        const events = chatChunksToMessageEvents(answer.body, { model: translated.body.model, stopSequences: translated.body.stop }, MAX_ANSWER_BYTES);
+        return reply.type('text/event-stream; charset=utf-8').send(Readable.from(events));
+      }
+      // The emulator answers the same call whole, and its message is sent as the events of a stream.
       const outcome = streaming
         ? await lane.call(withoutKeys(params, 'stream'), signal, 'interactive', routingKey)
         : await lane.call(params, signal, 'interactive', routingKey, paramsText);
