@@ -19,18 +19,28 @@ const toolChoice = { type: 'function' as const, function: { name: 'lookup' } };
 let server: ServerHandle;
 let client: OpenAI;
 let gpu: FakeProvider;
+/** A server whose key batchd does not have: it answers 401, echoing the key it got. */
+let locked: FakeProvider;
+const WRONG_KEY = 'sk-wrong-key-4242';
 
 beforeAll(async () => {
   gpu = await FakeProvider.start({ shape: 'openai' });
+  locked = await FakeProvider.start({ shape: 'openai', apiKey: 'sk-right-key' });
   const config = join(await makeTempDir('batchd-chat-completions-'), 'batchd.json');
-  await writeFile(config, JSON.stringify({ backends: [{ name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] }, { name: 'emulator', type: 'emulator', models: ['gpt-*', 'claude-*'] }] }));
-  server = await startServer({ flags: { config } });
+  const backends = [
+    { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] },
+    { name: 'locked', type: 'openai', url: locked.url, api_key_env: 'LOCKED_KEY', models: ['locked-*'] },
+    { name: 'emulator', type: 'emulator', models: ['gpt-*', 'claude-*'] },
+  ];
+  await writeFile(config, JSON.stringify({ backends }));
+  server = await startServer({ flags: { config }, env: { LOCKED_KEY: WRONG_KEY } });
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test-key', maxRetries: 0 });
 });
 
 afterAll(async () => {
   await server?.stop();
   await gpu?.close();
+  await locked?.close();
 });
 
 /** A completion's choices without what the SDK adds to a message it accumulates: `parsed`, and `refusal: null` where none came. */
@@ -93,5 +103,13 @@ describe('POST /v1/chat/completions', () => {
     await expect(client.chat.completions.stream(overloaded).finalChatCompletion()).rejects.toMatchObject({ status: 503 });
     // A Messages param with no chat translation is named, and nothing is called.
     await expect(client.chat.completions.create({ ...params, n: 2 })).rejects.toMatchObject({ status: 400, error: { param: 'n' } });
+  });
+
+  it("answers a streamed call the server refuses as an error, without the key the server echoed", async () => {
+    const refused = client.chat.completions.stream({ ...params, model: 'locked-llama' }).finalChatCompletion();
+    const error = (await refused.catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(JSON.stringify(error.error)).not.toContain(WRONG_KEY);
+    expect(locked.requests.at(-1)!.body).toMatchObject({ stream: true });
   });
 });

@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { classifyResponse, classifyTransportFailure, invalidResponseBody, parseErrorEnvelope, redact } from './classify.js';
+import { classifyResponse, classifyStream, classifyTransportFailure, invalidResponseBody, parseErrorEnvelope, redact } from './classify.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const context = { nowMs: NOW };
@@ -131,5 +132,36 @@ describe('helpers', () => {
   it('redacts nothing without a secret', () => {
     expect(redact('abc', undefined)).toBe('abc');
     expect(redact('abc', '')).toBe('abc');
+  });
+});
+
+describe('classifyStream', () => {
+  const opened = (status: number, body: Readable) => ({ kind: 'stream' as const, status, headers: { 'content-type': 'application/json' }, body });
+
+  it('hands over a 2xx stream unread', async () => {
+    const body = Readable.from([Buffer.from('data: {}\n\n')]);
+    const answer = opened(200, body);
+    expect(await classifyStream(answer, context)).toBe(answer);
+    expect(body.readableDidRead).toBe(false);
+  });
+
+  it('classifies a failed answer from its body, the secret redacted', async () => {
+    const body = Readable.from([Buffer.from(JSON.stringify({ error: { type: 'authentication_error', message: 'invalid api key: sk-secret-1' } }))]);
+    const outcome = await classifyStream(opened(401, body), { ...context, secret: 'sk-secret-1' });
+    expect(outcome).toMatchObject({ kind: 'error', retryable: false, status: 401, errorType: 'authentication_error' });
+    expect(JSON.stringify(outcome)).not.toContain('sk-secret-1');
+  });
+
+  it('reads no more than the start of a failed answer that never ends', async () => {
+    let sent = 0;
+    const endless = new Readable({
+      read() {
+        sent += 1;
+        this.push(Buffer.alloc(16 * 1024, 0x61));
+      },
+    });
+    const outcome = await classifyStream(opened(503, endless), context);
+    expect(outcome).toMatchObject({ kind: 'error', retryable: true, status: 503 });
+    expect(sent).toBeLessThan(16);
   });
 });

@@ -1,5 +1,7 @@
 import type { ErrorType } from '@batchd/sdk';
+import type { Readable } from 'node:stream';
 import type { BackendOutcome } from './backend.js';
+import type { OpenStream } from './http-endpoint.js';
 import { headerValue, parseRetryAfterMs, type HeaderMap } from './rate-limits.js';
 import { isObject } from '../json.js';
 
@@ -129,6 +131,27 @@ export function classifyResponse(status: number, headers: HeaderMap, body: strin
 }
 
 /** The outcome of a call given up because its caller went away: retryable, with status 0. */
+/** Most bytes of a failed streamed call's body read to classify it. */
+const STREAM_ERROR_BYTES = 64 * 1024;
+
+/**
+ * A streamed call's answer as the caller should see it: a 2xx stream as it is, any other answer
+ * classified like a whole one from the start of its body (the rest is not read), so what reaches
+ * a client is batchd's error with the secret redacted, never the provider's body.
+ */
+export async function classifyStream(answer: OpenStream, context: ClassifyContext): Promise<OpenStream> {
+  if (answer.kind === 'error' || (answer.status >= 200 && answer.status < 300)) return answer;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of answer.body as Readable & AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= STREAM_ERROR_BYTES) break;
+  }
+  const text = Buffer.concat(chunks).subarray(0, STREAM_ERROR_BYTES).toString('utf8');
+  return classifyResponse(answer.status, answer.headers, text, context);
+}
+
 export function abortedOutcome(): ErrorOutcome {
   return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
 }

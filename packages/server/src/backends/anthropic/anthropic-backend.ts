@@ -1,7 +1,7 @@
 import type { Message } from '@batchd/sdk';
 import { parseAnswer } from '../../json.js';
 import type { BackendCall, BackendOutcome, CountOutcome, MessagesBackend, TokenCount } from '../backend.js';
-import { classifyResponse, invalidResponseBody } from '../classify.js';
+import { classifyResponse, classifyStream, invalidResponseBody } from '../classify.js';
 import type { OpenStream } from '../http-endpoint.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
 import { ReplicatedBackend } from '../replicas/replicated-backend.js';
@@ -107,8 +107,9 @@ export class AnthropicBackend extends ReplicatedBackend implements MessagesBacke
     return count === null ? invalidResponseBody(status) : { kind: 'count', count };
   }
 
-  /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through. */
+  /** Opens a streaming call (`stream: true` in params): the provider's event stream, passed through; a failure classified. */
   async stream(call: BackendCall): Promise<OpenStream> {
-    return this.endpoint.open(call.paramsText ?? JSON.stringify(call.params), call.signal, call.routingKey);
+    const answer = await this.endpoint.open(call.paramsText ?? JSON.stringify(call.params), call.signal, call.routingKey);
+    return classifyStream(answer, { nowMs: this.#now(), secret: this.#apiKey });
   }
 }

@@ -1,8 +1,7 @@
 import type { BackendCall, ChatAnswer, ChatBackend, ChatOutcome, OpenAIPath } from '../backend.js';
-import type { Readable } from 'node:stream';
 import type { OpenStream } from '../http-endpoint.js';
 import type { ChatCompletion } from './chat-completions.js';
-import { classifyResponse, invalidResponseBody } from '../classify.js';
+import { classifyResponse, classifyStream, invalidResponseBody } from '../classify.js';
 import { ReplicaSet } from '../replicas/replica-set.js';
 import { ReplicatedBackend } from '../replicas/replicated-backend.js';
 import { hasInexactNumber, parseAnswer, withStringMember } from '../../json.js';
@@ -41,9 +40,6 @@ export interface OpenAIBackendOptions {
   /** The current time in epoch milliseconds, for `retry-after` dates and rate-limit resets. Defaults to `Date.now`. */
   now?: () => number;
 }
-
-/** Most bytes of a failed streamed call's body read to classify it. */
-const ERROR_TEXT_BYTES = 64 * 1024;
 
 export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
   readonly name: string;
@@ -101,20 +97,6 @@ export class OpenAIBackend extends ReplicatedBackend implements ChatBackend {
 
   async streamChat(call: BackendCall): Promise<OpenStream> {
     const answer = await this.endpoint.open(this.#bodyText(call.params, call.paramsText), call.signal, call.routingKey);
-    if (answer.kind === 'error' || (answer.status >= 200 && answer.status < 300)) return answer;
-    const text = await errorText(answer.body);
-    return classifyResponse(answer.status, answer.headers, text, { nowMs: this.#now(), secret: this.#apiKey });
+    return classifyStream(answer, { nowMs: this.#now(), secret: this.#apiKey });
   }
-}
-
-/** The start of a failed answer's body, enough to classify it; the rest is not read. */
-async function errorText(body: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    bytes += chunk.length;
-    if (bytes >= ERROR_TEXT_BYTES) break;
-  }
-  return Buffer.concat(chunks).subarray(0, ERROR_TEXT_BYTES).toString('utf8');
 }
