@@ -2,8 +2,8 @@ import { expect } from 'vitest';
 import type { ApiResponse } from './api.js';
 import { schemaErrors } from './openapi.js';
 
-/** OpenAI's routes (Files and Batch APIs) answer errors in OpenAI's envelope; paths no route matches, in batchd's. */
-const OPENAI_PATH = /^\/v1\/(?:batches|files)(?:[/?]|$)/;
+/** OpenAI's routes (Files, Batch and chat completions) answer errors in OpenAI's envelope; paths no route matches, in batchd's. */
+const OPENAI_PATH = /^\/v1\/(?:batches|files|chat\/completions)(?:[/?]|$)/;
 
 /** Checks any answer: below 500, a `request-id`, and for 4xx the error envelope of the path's API. */
 export function expectWellFormed(response: ApiResponse, what: string, method = 'GET'): void {

@@ -4,12 +4,12 @@ import type { BackendOutcome } from '../../backends/backend.js';
 import { MAX_ANSWER_BYTES } from '../../backends/http-endpoint.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Lanes } from '../../engine/lanes.js';
-import { chatChunksToMessageEvents } from '../../translate/chat-stream-to-messages.js';
 import { toOpenAI } from '../../translate/to-openai.js';
 import { validateCountParams, validateParams } from '../../translate/validate-params.js';
 import { messageEvents } from '../../wire/message-events.js';
 import { ApiError, invalidRequest } from '../api-error.js';
 import { boundParamsBodies, clientGone, notServed, withoutKeys, type ParamsBody } from '../call-routes.js';
+import { chatChunksToMessageEvents } from './chat-stream-events.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */
 const STATUS_OF_TYPE: Record<string, number> = {
@@ -37,7 +37,7 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
  * go through as written. With `stream: true`, the Anthropic API's events pass through; an
  * OpenAI-compatible server is asked for a streamed chat completion, whose chunks become the
- * Messages API's events as they come (`translate/chat-stream-to-messages.ts`); the emulator
+ * Messages API's events as they come (`chat-stream-events.ts`); the emulator
  * answers the call whole, sent as the events of its message (`wire/message-events.ts`).
  *
  * `POST /v1/messages/count_tokens`: the input tokens of such params, as the backend serving the

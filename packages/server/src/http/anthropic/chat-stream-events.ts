@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
-import { isObject, type Json } from '../json.js';
-import { blockEvents, messageEndEvents, messageStartEvent, sseEvent } from '../wire/message-events.js';
-import { fromOpenAI, type FromOpenAIRequest } from './from-openai.js';
+import { isObject, type Json } from '../../json.js';
+import { fromOpenAI, type FromOpenAIRequest } from '../../translate/from-openai.js';
+import { blockEvents, messageEndEvents, messageStartEvent, sseEvent } from '../../wire/message-events.js';
 
 interface ChunkedCall {
   id?: string;

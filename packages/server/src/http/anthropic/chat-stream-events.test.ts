@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { accumulate, parseEvents, type Event } from '../../test-support/message-stream-events.js';
-import { chatChunksToMessageEvents } from './chat-stream-to-messages.js';
-import { fromOpenAI } from './from-openai.js';
+import { accumulate, parseEvents, type Event } from '../../../test-support/message-stream-events.js';
+import { fromOpenAI } from '../../translate/from-openai.js';
+import { chatChunksToMessageEvents } from './chat-stream-events.js';
 
 const REQUEST = { model: 'gpu-llama' };
 const head = { id: 'chatcmpl-abc', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'llama-3' };
