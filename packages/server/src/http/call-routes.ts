@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Backend, BackendCall } from '../backends/backend.js';
+import type { OpenStream } from '../backends/http-endpoint.js';
 import type { TokenCounter } from '../backends/token-counters.js';
 import { paramsGarbage } from '../large-garbage.js';
 import { invalidRequest, notFound, type ApiError } from './api-error.js';
@@ -12,7 +14,8 @@ import { UPLOAD_IDLE_MS } from './upload-watch.js';
 
 /*
  * What the routes of one interactive call (`POST /v1/messages`, `POST /v1/chat/completions`)
- * share: how their bodies are read, the client going away, and a model no lane serves.
+ * share: how their bodies are read, the client going away, a model no lane serves, and a
+ * provider's stream sent through.
  */
 
 /** A one-call route's body: its params parsed, with their text when a double would change a number in them. */
@@ -87,4 +90,18 @@ export function withoutKeys(params: Record<string, unknown>, ...names: string[])
 export function notServed(model: string, backend: TokenCounter | undefined): ApiError {
   if (backend) return invalidRequest(`model: ${model} is served by the ${backend.name} backend, which runs batches only; send the request in a batch`);
   return notFound(`model: ${model} is not served by any configured backend`);
+}
+
+/** The backend's streamed chat completions call, for an OpenAI-compatible server that streams. */
+export function chatStreamOf(backend: Backend): ((call: BackendCall) => Promise<OpenStream>) | undefined {
+  return 'streamChat' in backend ? backend.streamChat?.bind(backend) : undefined;
+}
+
+/** Sends a provider's streamed answer through as it comes, with its status and content type. */
+export function sendStream(reply: FastifyReply, answer: Extract<OpenStream, { kind: 'stream' }>): FastifyReply {
+  const contentType = answer.headers['content-type'];
+  return reply
+    .status(answer.status)
+    .header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream')
+    .send(answer.body);
 }

@@ -8,7 +8,7 @@ import { toOpenAI } from '../../translate/to-openai.js';
 import { validateCountParams, validateParams } from '../../translate/validate-params.js';
 import { messageEvents } from '../../wire/message-events.js';
 import { ApiError, invalidRequest } from '../api-error.js';
-import { boundParamsBodies, clientGone, notServed, withoutKeys, type ParamsBody } from '../call-routes.js';
+import { boundParamsBodies, chatStreamOf, clientGone, notServed, sendStream, withoutKeys, type ParamsBody } from '../call-routes.js';
 import { chatChunksToMessageEvents } from './chat-stream-events.js';
 
 /** Statuses the hosted API answers for each error type, used when a backend gave none. */
@@ -63,12 +63,9 @@ export function registerMessagesRoute(app: FastifyInstance, lanes: Lanes, counte
       if (streaming && stream) {
         const answer = await lane.stream(() => stream({ params, paramsText, signal, routingKey }));
         if (answer.kind === 'error') throw errorOf(answer);
-        const contentType = answer.headers['content-type'];
-        reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
-        return reply.send(answer.body);
+        return sendStream(reply, answer);
       }
-      const backend = lane.backend;
-      const streamChat = 'streamChat' in backend ? backend.streamChat?.bind(backend) : undefined;
+      const streamChat = chatStreamOf(lane.backend);
       if (streaming && streamChat) {
         const translated = toOpenAI(withoutKeys(params, 'stream'));
         if ('error' in translated) throw invalidRequest(translated.error);

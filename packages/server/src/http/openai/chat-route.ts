@@ -9,7 +9,7 @@ import { sendChat } from '../../translate/send-chat.js';
 import { chatCompletionChunks } from '../../wire/chat-chunks.js';
 import { chatErrorStatus } from '../../wire/openai-error.js';
 import { ApiError, invalidRequest } from '../api-error.js';
-import { boundParamsBodies, clientGone, notServed, withoutKeys, type ParamsBody } from '../call-routes.js';
+import { boundParamsBodies, chatStreamOf, clientGone, notServed, sendStream, withoutKeys, type ParamsBody } from '../call-routes.js';
 
 /** What a chat completions call must have for batchd to route it; the backend checks the rest. */
 function invalidCall(params: unknown): string | null {
@@ -51,14 +51,11 @@ export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; co
       const streaming = params.stream === true;
       const signal = clientGone(reply);
       const routingKey = lane.prefixOf(params, 'chat')?.key;
-      const backend = lane.backend;
-      const streamChat = 'streamChat' in backend ? backend.streamChat?.bind(backend) : undefined;
+      const streamChat = chatStreamOf(lane.backend);
       if (streaming && streamChat) {
         const answer = await lane.stream(() => streamChat({ params, paramsText, signal, routingKey }));
         if (answer.kind === 'error') throw chatError(answer);
-        const contentType = answer.headers['content-type'];
-        reply.status(answer.status).header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream');
-        return reply.send(answer.body);
+        return sendStream(reply, answer);
       }
       const call = streaming ? { params: withoutKeys(params, 'stream', 'stream_options'), signal, routingKey } : { params, paramsText, signal, routingKey };
       const outcome = (await lane.callWith((backend) => sendChat(backend, call, createdSeconds), 'interactive'))!;
