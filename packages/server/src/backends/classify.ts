@@ -130,7 +130,6 @@ export function classifyResponse(status: number, headers: HeaderMap, body: strin
   return outcome;
 }
 
-/** The outcome of a call given up because its caller went away: retryable, with status 0. */
 /** Most bytes of a failed streamed call's body read to classify it. */
 const STREAM_ERROR_BYTES = 64 * 1024;
 
@@ -152,6 +151,7 @@ export async function classifyStream(answer: OpenStream, context: ClassifyContex
   return classifyResponse(answer.status, answer.headers, text, context);
 }
 
+/** The outcome of a call given up because its caller went away: retryable, with status 0. */
 export function abortedOutcome(): ErrorOutcome {
   return { kind: 'error', retryable: true, status: 0, errorType: 'api_error', message: 'request aborted' };
 }

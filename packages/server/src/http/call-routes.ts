@@ -25,9 +25,10 @@ export interface ParamsBody {
 }
 
 /**
- * Makes `scope` read JSON bodies as the params of one interactive call: checked against the params bounds as they stream and parsed only
- * once they passed them. A large body holds its share of the large-JSON budget from when it is
- * known to be large (its length, or its bytes so far) until its answer is sent, or it is refused.
+ * Makes `scope` read JSON bodies as the params of one interactive call: checked against the
+ * params bounds as they stream, and parsed only once they passed them. A large body holds its
+ * share of the large-JSON budget from when it is known to be large (its length, or its bytes so
+ * far) until its answer is sent, or it is refused.
  */
 export function boundParamsBodies(scope: FastifyInstance): void {
   scope.removeAllContentTypeParsers();

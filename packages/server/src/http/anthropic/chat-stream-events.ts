@@ -76,18 +76,22 @@ function errorEvent(message: string): string {
  */
 export async function* chatChunksToMessageEvents(body: AsyncIterable<Buffer>, request: FromOpenAIRequest, maxBytes: number): AsyncGenerator<string> {
   const chunks = new ChunkedCompletion();
-  const datas: string[] = [];
+  /** The data of the events parsed from what was read so far, not yet handled. */
+  const pending: string[] = [];
   let ended = false;
-  const parser = createParser({ onEvent: (event) => (event.data === '[DONE]' ? (ended = true) : datas.push(event.data)) });
+  const parser = createParser({ onEvent: (event) => (event.data === '[DONE]' ? (ended = true) : pending.push(event.data)) });
   const decoder = new TextDecoder();
-  let [bytes, started, streamed] = [0, false, ''];
+  let bytes = 0;
+  let started = false;
+  /** The text sent so far, in the text block at index 0. */
+  let streamed = '';
   let failure: string | undefined;
   try {
     for await (const raw of body) {
       bytes += raw.length;
       if (bytes > maxBytes) failure = `the server's stream passed ${maxBytes} bytes`;
       else parser.feed(decoder.decode(raw, { stream: true }));
-      for (const data of failure === undefined ? datas.splice(0) : []) {
+      for (const data of failure === undefined ? pending.splice(0) : []) {
         let chunk: unknown;
         try {
           chunk = JSON.parse(data);

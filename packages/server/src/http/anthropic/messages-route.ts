@@ -37,8 +37,8 @@ function errorOf(outcome: Extract<BackendOutcome, { kind: 'error' }>): ApiError 
  * backend is cache-aware and has replicas. Params and answers whose numbers a double would change
  * go through as written. With `stream: true`, the Anthropic API's events pass through; an
  * OpenAI-compatible server is asked for a streamed chat completion, whose chunks become the
- * Messages API's events as they come (`chat-stream-events.ts`); the emulator
- * answers the call whole, sent as the events of its message (`wire/message-events.ts`).
+ * Messages API's events as they come (`chat-stream-events.ts`); the emulator answers the call
+ * whole, sent as the events of its message (`wire/message-events.ts`).
  *
  * `POST /v1/messages/count_tokens`: the input tokens of such params, as the backend serving the
  * model counts them. `counter` names the first configured backend serving a model, lane or
