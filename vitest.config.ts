@@ -11,7 +11,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Two test files at a time: most of a file's time is spent waiting on the processes and
-    // servers it starts, so two share a 2-core machine well (about 9 minutes against 15 one by one).
+    // servers it starts, so two share a 2-core machine well (about 14 minutes, where the files'
+    // own times add up to 27).
     maxWorkers: 2,
     globalSetup: ['packages/server/test-support/postgres/postgres-global-setup.ts'],
   },
