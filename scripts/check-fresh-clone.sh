@@ -13,7 +13,8 @@ server_pid=""
 
 stop_server() {
   if [ -n "$server_pid" ]; then
-    kill -- "-$server_pid" 2>/dev/null || true
+    # Its group, once setsid has made one; before that, the process itself.
+    kill -- "-$server_pid" 2>/dev/null || kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
   fi
@@ -43,6 +44,8 @@ expect_answer() {
 # and sets `url` once it prints the address it listens on.
 start_server() {
   local log="$work/serve-$1.log"
+  # Made before the server starts, so the first look at it never finds it missing.
+  : >"$log"
   setsid npx batchd serve --port 0 --db "$work/$1.sqlite" >"$log" 2>&1 &
   server_pid=$!
   url=""
