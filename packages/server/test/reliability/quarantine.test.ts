@@ -39,10 +39,14 @@ describe.each(stores)('a request in flight at three kill -9 on %s', (_name, make
       const batch = await createBatch(api(server.url), [others[0]!, deadly, ...others.slice(1)]);
       const deadlyRow = async () =>
         (await databaseRows<{ attempts: number; state: string }>(store.db(server), `SELECT attempts, state FROM requests WHERE custom_id = 'deadly'`))[0]!;
+      const othersPending = async () =>
+        Number((await databaseRows<{ n: number }>(store.db(server), `SELECT count(*) AS n FROM requests WHERE custom_id <> 'deadly' AND state <> 'done'`))[0]!.n);
 
       for (let kill = 1; kill <= KILLS; kill++) {
-        // Killed only once this process has claimed the request: its call is then hanging.
+        // Killed only once this process has claimed the request (its call is then hanging) and
+        // the others claimed with it have their results written: only the deadly one was in flight.
         await pollUntil(deadlyRow, (row) => row.state === 'running' && row.attempts === kill, { timeoutMs: 60_000, what: `attempt ${kill} of the deadly request` });
+        await pollUntil(othersPending, (n) => n === 0, { timeoutMs: 60_000, what: 'the other requests to end' });
         expect((await server.kill()).signal).toBe('SIGKILL');
         server = await restartServer(server);
       }
