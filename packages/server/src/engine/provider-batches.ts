@@ -4,6 +4,7 @@ import { ProviderBatchError, type ProviderBatchClient, type ProviderLineOutcome 
 import type { Clock } from '../clock.js';
 import type { PriceList } from '../pricing/price-list.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
+import { nextPollAt } from './poll-schedule.js';
 import { GATHER_QUIET_MS, ProviderGather } from './provider-gather.js';
 import type { ProviderBatchStats } from './provider-batch-stats.js';
 import { completionFor, erroredCompletion, OPENAI_BATCH_ENDPOINT } from './provider-lines.js';
@@ -44,12 +45,14 @@ const FIRST_BACKOFF_MS = 1000;
  * a new provider batch once the engine has routed all it found queued (or none arrived for a
  * second, or the limits are reached): the intent is written first, then the provider called.
  * It then works every submission it holds: an intent whose answer may have been lost is looked
- * up with `find` before anything is sent again; a running batch is polled every interval, and canceled at the provider once every
- * request it still holds belongs to a batch being canceled; an ended batch's results are
- * written (each once: the store skips requests already ended) and the requests it lacked are
+ * up with `find` before anything is sent again; a running batch is polled every interval, or
+ * sooner when its counts say it ends sooner (`poll-schedule.ts`), and canceled at the provider
+ * once every request it still holds belongs to a batch being canceled; an ended batch's results
+ * are written (each once: the store skips requests already ended) and the requests it lacked are
  * routed again. Provider errors back off, as long as the provider asks when it says. The next
- * turn is set for when something comes due (a poll an interval after the submit or the last
- * poll, a back-off's end, the gather's end), besides a regular turn for other processes' work.
+ * turn is set for when something comes due (a poll an interval after the submit, the next one
+ * the schedule sets, a back-off's end, the gather's end), besides a regular turn for other
+ * processes' work.
  */
 export class ProviderBatches {
   private timer: NodeJS.Timeout | undefined;
@@ -142,7 +145,7 @@ export class ProviderBatches {
     for (const submission of held) if (submission.providerBatchId) this.known.add(submission.providerBatchId);
     for (const submission of held) {
       if (this.abort.signal.aborted) return next;
-      if (submission.polledAt !== null) this.pollDue.set(submission.id, submission.polledAt + this.options.pollIntervalMs);
+      if (submission.polledAt !== null) this.pollDue.set(submission.id, nextPollAt(submission, this.options.pollIntervalMs));
       const waitUntil = this.waitUntil.get(submission.id) ?? 0;
       if (clock.now() >= waitUntil) {
         try {
@@ -175,8 +178,7 @@ export class ProviderBatches {
       await this.options.client.cancel(submission.providerBatchId, this.abort.signal);
       await this.record(submission, { state: 'canceling' });
     }
-    const due = (submission.polledAt ?? 0) + this.options.pollIntervalMs;
-    if (this.options.clock.now() >= due) await this.poll(submission, submission.providerBatchId);
+    if (this.options.clock.now() >= nextPollAt(submission, this.options.pollIntervalMs)) await this.poll(submission, submission.providerBatchId);
   }
 
   private record(submission: SubmissionRecord, update: Parameters<ProviderBatchStore['recordSubmission']>[2]): Promise<void> {
@@ -251,7 +253,7 @@ export class ProviderBatches {
     const status = await this.options.client.retrieve(providerBatchId, this.abort.signal);
     this.options.stats.polls += 1;
     await this.record(submission, { state: status.state, counts: status.counts, polledAt, failure: status.failure });
-    this.pollDue.set(submission.id, polledAt + this.options.pollIntervalMs);
+    this.pollDue.set(submission.id, nextPollAt({ createdAt: submission.createdAt, counts: status.counts, polledAt }, this.options.pollIntervalMs));
     if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
   }
 

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import type { ProviderBatchClient, ProviderBatchLines, ProviderBatchStatus } from '../backends/provider-batch/provider-batch-client.js';
+import { PriceList } from '../pricing/price-list.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { ProviderBatchStats } from './provider-batch-stats.js';
+import { ProviderBatches } from './provider-batches.js';
+
+/** A provider whose one batch reports the counts the test sets, and never ends. */
+class CountingProvider implements ProviderBatchClient {
+  readonly kind = 'openai-batch';
+  readonly limits = { maxRequests: 1000, maxBytes: 1_000_000 };
+  submitted = 0;
+  retrieves = 0;
+  status: ProviderBatchStatus = { state: 'in_progress', counts: { processing: 8, succeeded: 0, errored: 0, canceled: 0, expired: 0 } };
+
+  async submit(submission: { lines: ProviderBatchLines }): Promise<{ providerBatchId: string }> {
+    for await (const page of submission.lines as AsyncIterable<readonly unknown[]>) this.submitted += page.length;
+    return { providerBatchId: 'batch_counting' };
+  }
+  async find(): Promise<string | undefined> {
+    return undefined;
+  }
+  async retrieve(): Promise<ProviderBatchStatus> {
+    this.retrieves += 1;
+    return this.status;
+  }
+  async cancel(): Promise<void> {}
+  async *results() {}
+}
+
+const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+  const deadline = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+let dir: string;
+let store: SqliteStore;
+let batches: ProviderBatches;
+afterEach(async () => {
+  await batches?.stop();
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('polls a provider batch whose counts move when they say its last request finishes, before the interval is up', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'batchd-poll-'));
+  store = new SqliteStore(join(dir, 'db.sqlite'));
+  let now = Date.parse('2026-06-01T00:00:00Z');
+  const interval = 60_000;
+  await store.createBatch(
+    { id: 'msgbatch_01counting', workspaceId: 'w', createdAt: now, expiresAt: now + 86_400_000, archiveAt: now + 2 * 86_400_000, providerBackend: 'pb' },
+    (async function* () {
+      yield Array.from({ length: 8 }, (_, i) => ({ customId: `r${i}`, params: JSON.stringify({ model: 'gpt-x', max_tokens: 16, messages: [{ role: 'user', content: `q${i}` }] }) }));
+    })(),
+  );
+  const provider = new CountingProvider();
+  const stats = new ProviderBatchStats('pb');
+  batches = new ProviderBatches({
+    name: 'pb', type: 'openai-batch', client: provider, store: store.providerBatches, clock: { now: () => now }, logger: pino({ level: 'silent' }),
+    owner: 'owner-poll', pollIntervalMs: interval, leaseMs: 10 * interval, prices: new PriceList(), stats,
+  });
+  const submission = async () => (await store.providerBatches.batchSubmissions('msgbatch_01counting'))[0];
+
+  batches.routed(true);
+  await until('the submit', async () => (await submission())?.state === 'in_progress');
+  expect(provider.submitted).toBe(8);
+  const intent = (await submission())!.createdAt;
+
+  // An interval after the submit: 6 of 8 finished in a minute, so the last 2 take 20 s more.
+  now += interval;
+  provider.status = { state: 'in_progress', counts: { processing: 2, succeeded: 5, errored: 1, canceled: 0, expired: 0 } };
+  batches.wake();
+  await until('the first poll', async () => (await submission())?.polledAt === now);
+  expect(provider.retrieves).toBe(1);
+  expect(now - intent).toBe(interval);
+
+  // Twenty seconds on, a turn polls again, 40 s before the interval is up.
+  now += 20_000;
+  batches.wake();
+  await until('the poll the counts set', async () => (await submission())?.polledAt === now);
+  expect(provider.retrieves).toBe(2);
+  expect(stats.polls).toBe(2);
+});
