@@ -146,17 +146,3 @@ export function goDuration(ms: number): string {
   const seconds = Math.round((ms - minutes * 60_000)) / 1000;
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
-
-/** The server-sent events the Messages API streams for `message`: start, one text delta per block, stop. */
-export function messageEvents(message: Json): Json[] {
-  const content = (message.content as Json[]) ?? [];
-  const events: Json[] = [{ type: 'message_start', message: { ...message, content: [], stop_reason: null } }];
-  content.forEach((block, index) => {
-    events.push({ type: 'content_block_start', index, content_block: block.type === 'text' ? { type: 'text', text: '' } : block });
-    if (block.type === 'text') events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } });
-    events.push({ type: 'content_block_stop', index });
-  });
-  events.push({ type: 'message_delta', delta: { stop_reason: message.stop_reason, stop_sequence: message.stop_sequence }, usage: message.usage });
-  events.push({ type: 'message_stop' });
-  return events;
-}
