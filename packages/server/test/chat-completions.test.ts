@@ -8,9 +8,10 @@ import { makeTempDir, startServer, type ServerHandle } from '../test-support/pro
 /**
  * `client.chat.completions.create` and `client.chat.completions.stream` of the official OpenAI
  * TypeScript SDK against a real `batchd serve`: on the emulator (Messages, translated both ways),
- * and on an OpenAI-compatible server (a fake one over HTTP, streaming its own chunks) for `gpu-*`
- * models. A streamed call, as the SDK accumulates its chunks, ends with the choices the same call
- * without streaming answers.
+ * on an OpenAI-compatible server (a fake one over HTTP, streaming its own chunks) for `gpu-*`
+ * models, and on the Anthropic API (a fake one, streaming the Messages API's events, made chunks as
+ * they come) for `sonnet-*` models. A streamed call, as the SDK accumulates its chunks, ends with
+ * the choices the same call without streaming answers.
  */
 
 const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Stream this reply in pieces, please.' }] };
@@ -19,16 +20,19 @@ const toolChoice = { type: 'function' as const, function: { name: 'lookup' } };
 let server: ServerHandle;
 let client: OpenAI;
 let gpu: FakeProvider;
+let claude: FakeProvider;
 /** A server whose key batchd does not have: it answers 401, echoing the key it got. */
 let locked: FakeProvider;
 const WRONG_KEY = 'sk-wrong-key-4242';
 
 beforeAll(async () => {
   gpu = await FakeProvider.start({ shape: 'openai' });
+  claude = await FakeProvider.start({ shape: 'anthropic' });
   locked = await FakeProvider.start({ shape: 'openai', apiKey: 'sk-right-key' });
   const config = join(await makeTempDir('batchd-chat-completions-'), 'batchd.json');
   const backends = [
     { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] },
+    { name: 'claude', type: 'anthropic', url: claude.url, models: ['sonnet-*'] },
     { name: 'locked', type: 'openai', url: locked.url, api_key_env: 'LOCKED_KEY', models: ['locked-*'] },
     { name: 'emulator', type: 'emulator', models: ['gpt-*', 'claude-*'] },
   ];
@@ -40,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await gpu?.close();
+  await claude?.close();
   await locked?.close();
 });
 
@@ -54,6 +59,7 @@ function choicesOf(completion: OpenAI.ChatCompletion): unknown[] {
 describe.each([
   ['the emulator', params.model],
   ['an OpenAI-compatible server', 'gpu-llama'],
+  ['the Anthropic API', 'sonnet-4'],
 ])('POST /v1/chat/completions on %s', (_name, model) => {
   it('answers a chat completion, and streams the same choices in pieces with the usage asked for', async () => {
     const created = await client.chat.completions.create({ ...params, model });
@@ -90,6 +96,17 @@ describe('POST /v1/chat/completions', () => {
     // The fake server sends a word a chunk, where batchd cuts a whole answer 16 characters a chunk.
     expect(contents).toEqual(['echo: ', 'Stream ', 'this ', 'reply ', 'in ', 'pieces, ', 'please.']);
     expect(gpu.requests.slice(sent).map((request) => request.body)).toEqual([call, { ...streamed, stream: true }]);
+  });
+
+  it("turns the Anthropic API's streamed events into chunks as they come, from Messages params it streams", async () => {
+    const sent = claude.requests.length;
+    const raw = await client.chat.completions.create({ ...params, model: 'sonnet-4', stream: true, stream_options: { include_usage: true } });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of raw) chunks.push(chunk);
+    // The fake API sends a word a text delta; each is a chunk, the usage last.
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content).filter(Boolean)).toEqual(['echo: ', 'Stream ', 'this ', 'reply ', 'in ', 'pieces, ', 'please.']);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) } });
+    expect(claude.requests.slice(sent).map((request) => request.body)).toEqual([{ model: 'sonnet-4', max_tokens: expect.any(Number), messages: params.messages, stream: true }]);
   });
 
   it('raises what the SDK raises for a bad call, an unknown model, and an error the backend gives', async () => {

@@ -10,8 +10,9 @@ import { startServer, type ServerFlags, type ServerHandle } from '../test-suppor
 /**
  * The official Python SDKs (`anthropic`, `openai`) against a real `batchd serve`, on SQLite and on
  * PostgreSQL: the pytest suite in `test/python/` (which also runs `examples/python/`), in a venv
- * made once. Models named `gpu-*` go to a fake OpenAI-compatible server, `claude-batch-*` models
- * to an `anthropic-batch` backend on a fake Message Batches API, every other model to the emulator.
+ * made once. Models named `gpu-*` go to a fake OpenAI-compatible server, `sonnet-*` models to a
+ * fake Anthropic API, `claude-batch-*` models to an `anthropic-batch` backend on a fake Message
+ * Batches API, every other model to the emulator.
  * A failing pytest fails here with its output.
  */
 
@@ -22,20 +23,26 @@ const FLAGS = { concurrency: 1 };
 
 let python: string;
 let gpu: FakeProvider;
+let claude: FakeProvider;
 let provider: FakeAnthropicBatches;
 beforeAll(async () => {
   python = await pythonWithSdks();
   gpu = await FakeProvider.start({ shape: 'openai' });
+  claude = await FakeProvider.start({ shape: 'anthropic' });
   provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer, recordBodies: true });
 }, SUITE_TIMEOUT_MS);
 afterAll(async () => {
   await gpu.close();
+  await claude.close();
   await provider.close();
 });
 
 function startSuiteServer(flags: ServerFlags): Promise<ServerHandle> {
-  const gpuBackend = { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] };
-  return startProviderBatchServer(provider, { flags: { ...FLAGS, ...flags }, models: ['claude-batch-*'], extraBackends: [gpuBackend] });
+  const extraBackends = [
+    { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] },
+    { name: 'claude', type: 'anthropic', url: claude.url, models: ['sonnet-*'] },
+  ];
+  return startProviderBatchServer(provider, { flags: { ...FLAGS, ...flags }, models: ['claude-batch-*'], extraBackends });
 }
 
 async function pytest(server: ServerHandle, suite: string): Promise<void> {

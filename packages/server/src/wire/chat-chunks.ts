@@ -1,13 +1,51 @@
 import { isObject, type Json } from '../json.js';
 import { textPieces } from './message-events.js';
 
-/** The deltas of one choice's message: its role first, then its content in pieces, then each tool call's name and arguments. */
-function deltasOf(message: Json): Json[] {
+/** Writes the chunk events of one completion's stream. */
+export class ChunkWriter {
+  readonly #head: Json;
+
+  /** `includeUsage` (`stream_options.include_usage`): every chunk carries `usage: null`, and the usage comes in a last one. */
+  constructor(
+    completion: Json,
+    readonly includeUsage: boolean,
+  ) {
+    this.#head = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model };
+    for (const name of ['service_tier', 'system_fingerprint']) if (name in completion) this.#head[name] = completion[name];
+  }
+
+  /** A chunk of `choices`. */
+  chunk(choices: Json[]): string {
+    return `data: ${JSON.stringify(this.includeUsage ? { ...this.#head, choices, usage: null } : { ...this.#head, choices })}\n\n`;
+  }
+
+  /** A chunk of one choice's `delta`. */
+  delta(index: number, delta: Json): string {
+    return this.chunk([{ index, delta, logprobs: null, finish_reason: null }]);
+  }
+
+  /** The chunk ending choice `choice` of the completion: its finish reason, with a server's own choice fields (vLLM's `stop_reason`). */
+  finish(index: number, choice: Json): string {
+    const { message: _message, index: _index, logprobs: _logprobs, finish_reason, ...rest } = choice;
+    return this.chunk([{ index, delta: {}, logprobs: null, finish_reason: finish_reason ?? 'stop', ...rest }]);
+  }
+
+  /** What ends the stream: the usage chunk when asked, then `data: [DONE]`. */
+  end(usage: unknown): string[] {
+    return [...(this.includeUsage ? [`data: ${JSON.stringify({ ...this.#head, choices: [], usage: usage ?? null })}\n\n`] : []), 'data: [DONE]\n\n'];
+  }
+}
+
+/** The first delta of a choice's message: its role, and empty content (null for a message without text). */
+export function roleDelta(message: Json): Json {
   const first: Json = { role: 'assistant', content: typeof message.content === 'string' ? '' : null };
   if ('refusal' in message) first.refusal = null;
-  const deltas: Json[] = [first];
-  if (typeof message.content === 'string') for (const text of textPieces(message.content)) deltas.push({ content: text });
-  if (typeof message.refusal === 'string') deltas.push({ refusal: message.refusal });
+  return first;
+}
+
+/** The deltas of a message's tool calls: each call's id and name, then its arguments. */
+export function toolCallDeltas(message: Json): Json[] {
+  const deltas: Json[] = [];
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls.filter(isObject) : [];
   calls.forEach((call, index) => {
     const fn = isObject(call.function) ? call.function : {};
@@ -15,6 +53,14 @@ function deltasOf(message: Json): Json[] {
     if (typeof fn.arguments === 'string' && fn.arguments !== '') deltas.push({ tool_calls: [{ index, function: { arguments: fn.arguments } }] });
   });
   return deltas;
+}
+
+/** The deltas of one choice's message: its role first, then its content in pieces, then its tool calls. */
+function deltasOf(message: Json): Json[] {
+  const deltas: Json[] = [roleDelta(message)];
+  if (typeof message.content === 'string') for (const text of textPieces(message.content)) deltas.push({ content: text });
+  if (typeof message.refusal === 'string') deltas.push({ refusal: message.refusal });
+  return [...deltas, ...toolCallDeltas(message)];
 }
 
 /**
@@ -26,19 +72,13 @@ function deltasOf(message: Json): Json[] {
  * chunks ends with the completion's choices.
  */
 export function chatCompletionChunks(completion: Json, includeUsage: boolean): string[] {
-  const head: Json = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model };
-  for (const name of ['service_tier', 'system_fingerprint']) if (name in completion) head[name] = completion[name];
-  const chunk = (choices: Json[]): string => `data: ${JSON.stringify(includeUsage ? { ...head, choices, usage: null } : { ...head, choices })}\n\n`;
+  const writer = new ChunkWriter(completion, includeUsage);
   const events: string[] = [];
   const choices = Array.isArray(completion.choices) ? completion.choices.filter(isObject) : [];
   choices.forEach((choice, at) => {
     const index = typeof choice.index === 'number' ? choice.index : at;
-    const { message, index: _index, logprobs: _logprobs, finish_reason, ...rest } = choice;
-    for (const delta of deltasOf(isObject(message) ? message : {})) events.push(chunk([{ index, delta, logprobs: null, finish_reason: null }]));
-    // A server's own fields of a choice (vLLM's `stop_reason`) come with its finish reason.
-    events.push(chunk([{ index, delta: {}, logprobs: null, finish_reason: finish_reason ?? 'stop', ...rest }]));
+    for (const delta of deltasOf(isObject(choice.message) ? choice.message : {})) events.push(writer.delta(index, delta));
+    events.push(writer.finish(index, choice));
   });
-  if (includeUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: completion.usage ?? null })}\n\n`);
-  events.push('data: [DONE]\n\n');
-  return events;
+  return [...events, ...writer.end(completion.usage)];
 }

@@ -6,9 +6,10 @@ import pytest
 PARAMS = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Stream this reply in pieces, please."}]}
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpu-chat"])
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpu-chat", "sonnet-chat"])
 def test_a_streamed_call_ends_with_the_choices_the_same_call_answers_whole(openai_client, model):
-    # python-sdks.test.ts routes gpu-* models to a fake OpenAI-compatible server, others to the emulator.
+    # python-sdks.test.ts routes gpu-* models to a fake OpenAI-compatible server, sonnet-* models to a
+    # fake Anthropic API (whose streamed events become chunks as they come), others to the emulator.
     params = {**PARAMS, "model": model}
     whole = openai_client.chat.completions.create(**params)
     assert "Stream this reply in pieces, please." in whole.choices[0].message.content

@@ -1,15 +1,18 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorOutcome } from '../../backends/backend.js';
+import { MAX_ANSWER_BYTES } from '../../backends/http-endpoint.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import type { Clock } from '../../clock.js';
 import type { Lanes } from '../../engine/lanes.js';
 import { isObject } from '../../json.js';
+import { chatToMessages } from '../../translate/chat-to-messages.js';
 import { sendChat } from '../../translate/send-chat.js';
 import { chatCompletionChunks } from '../../wire/chat-chunks.js';
 import { chatErrorStatus } from '../../wire/openai-error.js';
 import { ApiError, invalidRequest } from '../api-error.js';
 import { boundParamsBodies, chatStreamOf, clientGone, notServed, sendStream, withoutKeys, type ParamsBody } from '../call-routes.js';
+import { messageEventsToChatChunks } from './message-stream-chunks.js';
 
 /** What a chat completions call must have for batchd to route it; the backend checks the rest. */
 function invalidCall(params: unknown): string | null {
@@ -33,9 +36,11 @@ function chatError(outcome: ErrorOutcome): ApiError {
  * of the backend serving the model and ahead of its batch work: to an OpenAI-compatible server as
  * it is, to any other backend translated to Messages params and its answer back (as a batch's
  * chat requests are). With `stream: true` an OpenAI-compatible server's own stream is passed
- * through as it comes; any other backend answers the call whole, and the completion is sent as the
- * chunks of a stream (`wire/chat-chunks.ts`), with its usage when `stream_options.include_usage`
- * asks. Registered in the OpenAI routes' scope: failures answer in OpenAI's error envelope.
+ * through as it comes; the Anthropic API's streamed events become chunks as they come
+ * (`message-stream-chunks.ts`); the emulator answers the call whole, and the completion is sent
+ * as the chunks of a stream (`wire/chat-chunks.ts`). Either way the usage comes last when
+ * `stream_options.include_usage` asks. Registered in the OpenAI routes' scope: failures answer in
+ * OpenAI's error envelope.
  */
 export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; counter: (model: string) => TokenCounter | undefined; clock: Clock }): void {
   const createdSeconds = () => Math.floor(deps.clock.now() / 1000);
@@ -57,11 +62,20 @@ export function registerChatRoute(app: FastifyInstance, deps: { lanes: Lanes; co
         if (answer.kind === 'error') throw chatError(answer);
         return sendStream(reply, answer);
       }
+      const includeUsage = isObject(params.stream_options) && params.stream_options.include_usage === true;
+      const stream = lane.backend.stream?.bind(lane.backend);
+      if (streaming && stream) {
+        const translated = chatToMessages(withoutKeys(params, 'stream', 'stream_options'));
+        if ('error' in translated) throw invalidRequest(translated.error);
+        const answer = await lane.stream(() => stream({ params: { ...translated.params, stream: true }, signal, routingKey }));
+        if (answer.kind === 'error') throw chatError(answer);
+        const chunks = messageEventsToChatChunks(answer.body, { created: createdSeconds(), includeUsage }, MAX_ANSWER_BYTES);
+        return reply.type('text/event-stream; charset=utf-8').send(Readable.from(chunks));
+      }
       const call = streaming ? { params: withoutKeys(params, 'stream', 'stream_options'), signal, routingKey } : { params, paramsText, signal, routingKey };
       const outcome = (await lane.callWith((backend) => sendChat(backend, call, createdSeconds), 'interactive'))!;
       if (outcome.kind === 'error') throw chatError(outcome);
       if (!streaming) return outcome.completion;
-      const includeUsage = isObject(params.stream_options) && params.stream_options.include_usage === true;
       const chunks = chatCompletionChunks(outcome.completion as unknown as Record<string, unknown>, includeUsage);
       return reply.type('text/event-stream; charset=utf-8').send(Readable.from(chunks));
     });
