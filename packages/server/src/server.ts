@@ -9,6 +9,7 @@ import { isLoopback, type ResolvedConfig } from './config.js';
 import { BackendLane } from './engine/backend-lane.js';
 import { Engine, LIMITS_CLAIMED } from './engine/engine.js';
 import { Lanes } from './engine/lanes.js';
+import { ModelCatalog } from './backends/model-catalog.js';
 import { PriceList } from './pricing/price-list.js';
 import { Maintenance } from './engine/maintenance.js';
 import { ProviderBatchStats } from './engine/provider-batch-stats.js';
@@ -202,6 +203,7 @@ export async function startServer(config: ResolvedConfig, deps: ServerDeps): Pro
   const app = buildApp({
     store,
     lanes,
+    models: new ModelCatalog(config.backends, { clock, logger }),
     tokenCounter: (model) => counters.for(model),
     clock,
     logger,

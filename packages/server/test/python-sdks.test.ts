@@ -27,8 +27,8 @@ let claude: FakeProvider;
 let provider: FakeAnthropicBatches;
 beforeAll(async () => {
   python = await pythonWithSdks();
-  gpu = await FakeProvider.start({ shape: 'openai' });
-  claude = await FakeProvider.start({ shape: 'anthropic' });
+  gpu = await FakeProvider.start({ shape: 'openai', models: [{ id: 'gpu-chat', object: 'model', created: 1_700_000_000, owned_by: 'vllm' }] });
+  claude = await FakeProvider.start({ shape: 'anthropic', models: [{ type: 'model', id: 'sonnet-chat', display_name: 'Sonnet Chat', created_at: '2025-09-29T00:00:00Z' }] });
   provider = await FakeAnthropicBatches.start({ apiKey: PROVIDER_KEY, answer: batchAnswer, recordBodies: true });
 }, SUITE_TIMEOUT_MS);
 afterAll(async () => {

@@ -19,6 +19,8 @@ import { StorageReserve } from './storage-reserve.js';
 import { UPLOAD_IDLE_MS, watchUploads } from './upload-watch.js';
 import { registerWebhookRoutes } from './batchd/webhook-routes.js';
 import type { Lanes } from '../engine/lanes.js';
+import type { ModelCatalog } from '../backends/model-catalog.js';
+import { registerModelRoutes } from './models-route.js';
 import { counterOf, type TokenCounter } from '../backends/token-counters.js';
 import type { BatchesStore, BatchStore } from '../store/store.js';
 
@@ -27,6 +29,8 @@ export interface AppDeps extends Omit<BatchRouteDeps, 'store' | 'workspaceOf' | 
   store: BatchesStore & Pick<BatchStore, 'apiKeys' | 'webhooks' | 'providerBatches'>;
   logger: Logger;
   lanes: Lanes;
+  /** The models served by name, for `GET /v1/models`. */
+  models: ModelCatalog;
   /** Who counts a model's tokens; the backend of the model's lane when absent. */
   tokenCounter?: (model: string) => TokenCounter | undefined;
   auth: AuthMode;
@@ -163,6 +167,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const counter = deps.tokenCounter ?? ((model: string) => laneCounter(deps.lanes, model));
   registerMessagesRoute(app, deps.lanes, counter);
   registerOpenAIRoutes(app, { ...deps, workspaceOf, callerOf: (request) => request.caller, resultStreams, storage, counter });
+  registerModelRoutes(app, deps.models);
   registerExtensionRoutes(app, { store: deps.store, lanes: deps.lanes, workspaceOf });
   registerWebhookRoutes(app, { webhooks: deps.store.webhooks, clock: deps.clock, workspaceOf, targets: deps.webhookTargets });
   registerDashboard(app, DASHBOARD_DIR);

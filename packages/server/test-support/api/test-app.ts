@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll } from 'vitest';
+import { ModelCatalog } from '../../src/backends/model-catalog.js';
 import { systemClock } from '../../src/clock.js';
 import { Lanes } from '../../src/engine/lanes.js';
 import { buildApp, type AppDeps } from '../../src/http/app.js';
@@ -15,6 +16,7 @@ export function buildTestApp(store: AppDeps['store'], overrides: Partial<AppDeps
   return buildApp({
     store,
     lanes: new Lanes([]),
+    models: new ModelCatalog([], { clock: systemClock, logger: pino({ level: 'silent' }) }),
     clock: systemClock,
     logger: pino({ level: 'silent' }),
     ids: new BatchIdGenerator(),

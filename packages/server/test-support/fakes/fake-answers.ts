@@ -146,3 +146,13 @@ export function goDuration(ms: number): string {
   const seconds = Math.round((ms - minutes * 60_000)) / 1000;
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
+
+/** `GET /v1/models` as each API answers it: OpenAI's whole list; the Anthropic API's pages, by `limit` (20 unless given) and `after_id`. */
+export function modelList(shape: ProviderShape, models: Json[], path: string): Json {
+  if (shape === 'openai') return { object: 'list', data: models };
+  const query = new URL(path, 'http://fake').searchParams;
+  const after = query.get('after_id');
+  const start = after === null ? 0 : models.findIndex((model) => model.id === after) + 1;
+  const data = models.slice(start, start + Number(query.get('limit') ?? 20));
+  return { data, has_more: start + data.length < models.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+}

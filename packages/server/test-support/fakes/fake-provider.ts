@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { anthropicMessage, anthropicTokenCount, errorBody, goDuration, openAICompletion, type ProviderShape } from './fake-answers.js';
+import { anthropicMessage, anthropicTokenCount, errorBody, goDuration, modelList, openAICompletion, type ProviderShape } from './fake-answers.js';
 import { streamFrames } from './fake-streams.js';
 import type { Json } from '../../src/json.js';
 import { fakeEmbeddings, fakeResponse, fakeTextCompletion } from './fake-openai-answers.js';
@@ -13,7 +13,7 @@ export { seededRandom } from './fake-latency.js';
  * A fake model provider: a real HTTP server on 127.0.0.1 (port chosen by the system) speaking the
  * Anthropic Messages API (`POST /v1/messages`) or OpenAI's chat completions, embeddings,
  * completions and Responses APIs (`POST /v1/chat/completions`, `/v1/embeddings`,
- * `/v1/completions`, `/v1/responses`; see `fake-openai-answers.ts`), for tests and benchmarks.
+ * `/v1/completions`, `/v1/responses`; see `fake-openai-answers.ts`), and `GET /v1/models`, for tests and benchmarks.
  *
  * Each request is handled in this order:
  * 1. recorded (path, headers, parsed body, connection number, whether answered), unless `record` is false;
@@ -59,6 +59,8 @@ export interface FakeProviderOptions {
   serve?: (body: unknown) => Promise<unknown>;
   /** Keeps every request in `requests`. Defaults to true; benchmarks turn it off so memory stays flat. */
   record?: boolean;
+  /** The models `GET /v1/models` lists, in the provider's shape (`modelList`). Defaults to none. */
+  models?: Json[];
 }
 
 /** A request as the provider received it. */
@@ -212,6 +214,7 @@ export class FakeProvider {
     const { shape, apiKey } = this.#options;
     const key = shape === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization?.replace(/^Bearer /, '');
     if (apiKey !== undefined && key !== apiKey) return this.#error(response, 401, `invalid api key: ${String(key)}`);
+    if (request.method === 'GET' && path.split('?')[0] === '/v1/models') return this.#send(response, 200, JSON.stringify(modelList(shape, this.#options.models ?? [], path)));
     const answerOf = Object.hasOwn(ROUTES[shape], path) ? ROUTES[shape][path] : undefined;
     if (request.method !== 'POST' || answerOf === undefined) return this.#error(response, 404, `no route ${request.method ?? ''} ${path}`);
     if (!admitted) {

@@ -103,7 +103,7 @@ describe('no way in without a key (--auth keys)', () => {
     const routes = (await registeredRoutes()).filter((route) => !PUBLIC_ROUTES.has(route.path));
     // The enumeration itself: the routes an attacker would aim at are all in it.
     expect(routes.map((route) => `${route.method} ${route.path}`)).toEqual(
-      expect.arrayContaining(['GET /v1/messages/batches', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1/chat/completions', 'GET /v1/files/:id/content', 'POST /v1/batchd/webhooks', 'GET /metrics']),
+      expect.arrayContaining(['GET /v1/messages/batches', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/models/:id', 'GET /v1/files/:id/content', 'POST /v1/batchd/webhooks', 'GET /metrics']),
     );
     const failures: string[] = [];
     let sent = 0;
