@@ -52,8 +52,8 @@ export function toApiError(error: FastifyError | Error): ApiError {
   return apiError('Internal server error');
 }
 
-/** OpenAI's Files, Batch and chat completions paths: a failure there answers in OpenAI's envelope, whether or not a route matched. */
-const OPENAI_PATH = /^\/v1\/(?:files|batches|chat\/completions)(?:[/?]|$)/;
+/** OpenAI's Files and Batch paths and its one-call endpoints: a failure there answers in OpenAI's envelope, whether or not a route matched. */
+const OPENAI_PATH = /^\/v1\/(?:files|batches|chat\/completions|completions|embeddings|responses)(?:[/?]|$)/;
 
 /** `failure` in the error envelope of the API whose path `url` names. */
 export function envelopeFor(url: string, failure: ApiError, requestId: string): ErrorResponse | ChatErrorBody {

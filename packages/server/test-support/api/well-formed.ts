@@ -3,7 +3,7 @@ import type { ApiResponse } from './api.js';
 import { schemaErrors } from './openapi.js';
 
 /** OpenAI's routes (Files, Batch and chat completions) answer errors in OpenAI's envelope; paths no route matches, in batchd's. */
-const OPENAI_PATH = /^\/v1\/(?:batches|files|chat\/completions)(?:[/?]|$)/;
+const OPENAI_PATH = /^\/v1\/(?:batches|files|chat\/completions|completions|embeddings|responses)(?:[/?]|$)/;
 
 /** Checks any answer: below 500, a `request-id`, and for 4xx the error envelope of the path's API. */
 export function expectWellFormed(response: ApiResponse, what: string, method = 'GET'): void {

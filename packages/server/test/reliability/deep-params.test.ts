@@ -93,13 +93,13 @@ describe('deeply nested JSON and huge strings in params', () => {
     );
   }, 240_000);
 
-  it('answers POST /v1/messages and /v1/chat/completions with params nested 500 to 100,000 levels deep', async () => {
+  it('answers POST /v1/messages, /v1/chat/completions and /v1/embeddings with params nested 500 to 100,000 levels deep', async () => {
     const server = await startServer({ flags: { 'log-level': 'error' } });
     const client = api(server.url);
     const cases = nestedParams();
     const problems: string[] = [];
     for (const [what, params] of cases) {
-      for (const path of ['/v1/messages', '/v1/chat/completions']) {
+      for (const path of ['/v1/messages', '/v1/chat/completions', '/v1/embeddings']) {
         if (!isAlive(server)) break;
         try {
           expectWellFormed(await client.request('POST', path, { body: params }), `POST ${path} with ${what}`, 'POST');
@@ -109,7 +109,7 @@ describe('deeply nested JSON and huge strings in params', () => {
       }
     }
     const peakRssMiB = await expectSurvived(server, client, problems);
-    console.log(`[reliability] hostile input: ${cases.length} POST /v1/messages and /v1/chat/completions each with params nested 500 to 100,000 deep, none 5xx; server peak RSS ${Math.round(peakRssMiB)} MiB`);
+    console.log(`[reliability] hostile input: ${cases.length} POST /v1/messages, /v1/chat/completions and /v1/embeddings each with params nested 500 to 100,000 deep, none 5xx; server peak RSS ${Math.round(peakRssMiB)} MiB`);
   }, 240_000);
 
   it('refuses a 50 MB string in params with 413 naming the request, in a create and in POST /v1/messages', async () => {

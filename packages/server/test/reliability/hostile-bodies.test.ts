@@ -118,6 +118,7 @@ describe('stalled uploads', () => {
       stall(server.url, 'create, chunked', 'POST', '/v1/messages/batches', true),
       stall(server.url, 'POST /v1/messages', 'POST', '/v1/messages', false),
       stall(server.url, 'POST /v1/chat/completions', 'POST', '/v1/chat/completions', false),
+      stall(server.url, 'POST /v1/embeddings', 'POST', '/v1/embeddings', false),
       stall(server.url, 'cancel', 'POST', `/v1/messages/batches/${id}/cancel`, false),
       stall(server.url, 'delete', 'DELETE', `/v1/messages/batches/${id}`, true),
       stall(server.url, 'file upload', 'POST', '/v1/files', false, true),

@@ -25,7 +25,7 @@ function invalidCall(params: unknown): string | null {
 }
 
 /** A backend's failure as OpenAI answers it: the status OpenAI gives its error type, and when to try again. */
-function chatError(outcome: ErrorOutcome): ApiError {
+export function chatError(outcome: ErrorOutcome): ApiError {
   const headers: Record<string, string> = {};
   if (outcome.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(outcome.retryAfterMs / 1000));
   return new ApiError(chatErrorStatus(outcome.errorType), outcome.errorType as ApiError['type'], outcome.message, headers);

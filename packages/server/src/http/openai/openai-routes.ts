@@ -6,6 +6,7 @@ import { toApiError } from '../api-error.js';
 import type { TokenCounter } from '../../backends/token-counters.js';
 import { registerOpenAIBatchRoutes, type OpenAIBatchRouteDeps } from './batch-routes.js';
 import { registerChatRoute } from './chat-route.js';
+import { registerDirectRoutes } from './direct-routes.js';
 import { registerFileRoutes, type FileRouteDeps } from './file-routes.js';
 
 export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> &
@@ -15,8 +16,9 @@ export type OpenAIRouteDeps = Omit<OpenAIBatchRouteDeps, 'batchIds'> &
   };
 
 /**
- * OpenAI's Files, Uploads and Batch APIs (`/v1/files`, `/v1/uploads`, `/v1/batches`), and one chat
- * completion at a time (`/v1/chat/completions`), in a scope of their own, where every
+ * OpenAI's Files, Uploads and Batch APIs (`/v1/files`, `/v1/uploads`, `/v1/batches`), and one
+ * call at a time (`/v1/chat/completions`, `/v1/embeddings`, `/v1/completions`, `/v1/responses`),
+ * in a scope of their own, where every
  * failure answers in OpenAI's error envelope, `{"error":{"message","type","param","code"}}`.
  * Authentication and workspaces are the same as on every `/v1/` route. The request id is also
  * sent as `x-request-id`, where OpenAI's clients read it.
@@ -35,5 +37,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     registerFileRoutes(scope, { ...deps, fileIds: new BatchIdGenerator('file-01') });
     registerOpenAIBatchRoutes(scope, { ...deps, batchIds: new BatchIdGenerator('batch_01') });
     registerChatRoute(scope, deps);
+    registerDirectRoutes(scope, deps);
   });
 }
