@@ -10,10 +10,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two test files at a time: most of a file's time is spent waiting on the processes and
-    // servers it starts, so two share a 2-core machine well (about 14 minutes, where the files'
-    // own times add up to 27).
-    maxWorkers: 2,
+    // Three test files at a time: most of a file's time is spent waiting on the processes and
+    // servers it starts, so three share a 2-core machine well (about 12.5 minutes, where the
+    // files' own times add up to 33; two at a time took 14 to 17).
+    maxWorkers: 3,
     globalSetup: ['packages/server/test-support/postgres/postgres-global-setup.ts'],
   },
 });

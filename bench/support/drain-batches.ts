@@ -42,7 +42,8 @@ export interface DrainReport {
   /**
    * Each batch's requests done from the first sample after the last create was answered to the
    * last sample in which no batch had finished, the smallest over the largest: 1 when the
-   * scheduler shares evenly among the batches, near 0 when it serves them one after another.
+   * scheduler shares evenly among the batches, near 0 when it serves them one after another; 1
+   * when no request finished in that time (a tiny run): every batch had the same share, none.
    */
   evenShare: number;
   /** Seconds between those two samples. */
@@ -118,7 +119,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
       sampled: rss.stop(),
       firstEndSeconds: Math.min(...ends),
       lastEndSeconds: Math.max(...ends),
-      evenShare: Math.min(...shares) / Math.max(...shares),
+      evenShare: Math.max(...shares) === 0 ? 1 : Math.min(...shares) / Math.max(...shares),
       evenShareSeconds: (allRunning!.at - allCreated!.at) / 1000,
       midpointSpread: midpoint!.spread,
       midpointDone: midpoint!.done,
