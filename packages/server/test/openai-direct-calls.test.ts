@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeResponse, fakeTextCompletion, providerEmbedding } from '../test-support/fakes/fake-openai-answers.js';
+import { endpointBackends } from '../test-support/api/openai.js';
 import { FakeProvider } from '../test-support/fakes/fake-provider.js';
 import { makeTempDir, startServer, type ServerHandle } from '../test-support/process/server-process.js';
 
@@ -23,13 +24,7 @@ beforeAll(async () => {
   gpu = await FakeProvider.start({ shape: 'openai' });
   hosted = await FakeProvider.start({ shape: 'anthropic' });
   const config = join(await makeTempDir('batchd-openai-direct-'), 'batchd.json');
-  const backends = [
-    { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] },
-    { name: 'native', type: 'openai', url: gpu.url, models: ['resp-*'], responses_api: true },
-    { name: 'hosted', type: 'anthropic', url: hosted.url, models: ['claude-*'] },
-    { name: 'emu', type: 'emulator', models: ['*'] },
-  ];
-  await writeFile(config, JSON.stringify({ backends }));
+  await writeFile(config, JSON.stringify({ backends: endpointBackends(gpu.url, hosted.url) }));
   server = await startServer({ flags: { config } });
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test-key', maxRetries: 0 });
 });

@@ -6,7 +6,7 @@ import { fakeResponse, fakeTextCompletion, providerEmbedding } from '../test-sup
 import { FakeProvider } from '../test-support/fakes/fake-provider.js';
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../test-support/postgres/test-database.js';
 import { makeTempDir, startServer } from '../test-support/process/server-process.js';
-import { expectResponse, fileLines, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
+import { endpointBackends, expectResponse, fileLines, openAIClient, uploadLines, waitForBatch } from '../test-support/api/openai.js';
 
 /**
  * OpenAI batches of `/v1/embeddings`, `/v1/responses` and `/v1/completions`, driven with the
@@ -34,13 +34,7 @@ async function setUp(store: string): Promise<Setup> {
   const hosted = await FakeProvider.start({ shape: 'anthropic' });
   providers.push(gpu, hosted);
   const config = join(await makeTempDir('batchd-openai-endpoints-'), 'batchd.json');
-  const backends = [
-    { name: 'gpu', type: 'openai', url: gpu.url, models: ['gpu-*'] },
-    { name: 'native', type: 'openai', url: gpu.url, models: ['resp-*'], responses_api: true },
-    { name: 'hosted', type: 'anthropic', url: hosted.url, models: ['claude-*'] },
-    { name: 'emu', type: 'emulator', models: ['*'] },
-  ];
-  await writeFile(config, JSON.stringify({ backends }));
+  await writeFile(config, JSON.stringify({ backends: endpointBackends(gpu.url, hosted.url) }));
   let db: string | undefined;
   if (store === 'PostgreSQL') {
     const database = await createTestDatabase();

@@ -9,6 +9,20 @@ export function openAIClient(url: string, apiKey = 'any-key'): OpenAI {
 
 export const CHAT_MODEL = 'gpt-4o-mini';
 
+/**
+ * Backends for OpenAI's endpoints: `gpu-*` to an OpenAI-compatible server at `gpuUrl`, `resp-*` to
+ * the same server configured as serving the Responses API, `claude-*` to an Anthropic API at
+ * `hostedUrl`, and every other model to the emulator.
+ */
+export function endpointBackends(gpuUrl: string, hostedUrl: string) {
+  return [
+    { name: 'gpu', type: 'openai', url: gpuUrl, models: ['gpu-*'] },
+    { name: 'native', type: 'openai', url: gpuUrl, models: ['resp-*'], responses_api: true },
+    { name: 'hosted', type: 'anthropic', url: hostedUrl, models: ['claude-*'] },
+    { name: 'emu', type: 'emulator', models: ['*'] },
+  ];
+}
+
 /** One line of a batch input file: a chat completions request for `text`. */
 export function chatLine(customId: string, text: string, body: Record<string, unknown> = {}) {
   return {
