@@ -1,7 +1,7 @@
-import { createParser } from 'eventsource-parser';
 import { isObject, type Json } from '../../json.js';
 import { fromOpenAI, type FromOpenAIRequest } from '../../translate/from-openai.js';
 import { blockEvents, messageEndEvents, messageStartEvent, sseEvent } from '../../wire/message-events.js';
+import { sseData } from '../sse-data.js';
 
 interface ChunkedCall {
   id?: string;
@@ -76,46 +76,35 @@ function errorEvent(message: string): string {
  */
 export async function* chatChunksToMessageEvents(body: AsyncIterable<Buffer>, request: FromOpenAIRequest, maxBytes: number): AsyncGenerator<string> {
   const chunks = new ChunkedCompletion();
-  /** The data of the events parsed from what was read so far, not yet handled. */
-  const pending: string[] = [];
-  let ended = false;
-  const parser = createParser({ onEvent: (event) => (event.data === '[DONE]' ? (ended = true) : pending.push(event.data)) });
-  const decoder = new TextDecoder();
-  let bytes = 0;
   let started = false;
   /** The text sent so far, in the text block at index 0. */
   let streamed = '';
   let failure: string | undefined;
   try {
-    for await (const raw of body) {
-      bytes += raw.length;
-      if (bytes > maxBytes) failure = `the server's stream passed ${maxBytes} bytes`;
-      else parser.feed(decoder.decode(raw, { stream: true }));
-      for (const data of failure === undefined ? pending.splice(0) : []) {
-        let chunk: unknown;
-        try {
-          chunk = JSON.parse(data);
-        } catch {
-          failure = 'invalid response body: a chunk is not JSON';
-          break;
-        }
-        if (!isObject(chunk) || isObject(chunk.error)) {
-          failure = isObject(chunk) && isObject(chunk.error) && typeof chunk.error.message === 'string' ? chunk.error.message : 'invalid response body: a chunk is not an object';
-          break;
-        }
-        const text = chunks.add(chunk);
-        const start = started ? undefined : fromOpenAI(chunks.started(), request);
-        if (start && 'message' in start) yield messageStartEvent(start.message);
-        started = true;
-        if (text === '') continue;
-        if (streamed === '') yield sseEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
-        streamed += text;
-        yield sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    for await (const data of sseData(body, maxBytes)) {
+      if (data === '[DONE]') break;
+      let chunk: unknown;
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        failure = 'invalid response body: a chunk is not JSON';
+        break;
       }
-      if (failure !== undefined || ended) break;
+      if (!isObject(chunk) || isObject(chunk.error)) {
+        failure = isObject(chunk) && isObject(chunk.error) && typeof chunk.error.message === 'string' ? chunk.error.message : 'invalid response body: a chunk is not an object';
+        break;
+      }
+      const text = chunks.add(chunk);
+      const start = started ? undefined : fromOpenAI(chunks.started(), request);
+      if (start && 'message' in start) yield messageStartEvent(start.message);
+      started = true;
+      if (text === '') continue;
+      if (streamed === '') yield sseEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+      streamed += text;
+      yield sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
     }
   } catch (error) {
-    failure = `the server's stream broke off: ${error instanceof Error ? error.message : String(error)}`;
+    failure = (error as Error).message;
   }
   if (failure === undefined && !started) failure = "invalid response body: the server's stream held no chunk";
   const result = failure === undefined ? fromOpenAI(chunks.completion(), request) : undefined;

@@ -1,19 +1,9 @@
 import type { Message } from '@batchd/sdk';
-import { createParser } from 'eventsource-parser';
 import { isObject, type Json } from '../../json.js';
 import { messageToChatCompletion } from '../../translate/message-to-chat.js';
 import { ChunkWriter, roleDelta, toolCallDeltas } from '../../wire/chat-chunks.js';
 import { chatErrorBody } from '../../wire/openai-error.js';
-
-/** Why a stream cannot be read on, as its error chunk says: the provider's error type, or `api_error`. */
-class StreamFailure extends Error {
-  constructor(
-    message: string,
-    readonly errorType = 'api_error',
-  ) {
-    super(message);
-  }
-}
+import { sseData, StreamFailure } from '../sse-data.js';
 
 /** A Message put together from the events the Messages API streams, as the Anthropic SDK's `MessageStream` does. */
 class StreamedMessage {
@@ -108,39 +98,26 @@ function endChunks(streamed: StreamedMessage, writer: ChunkWriter, created: numb
  */
 export async function* messageEventsToChatChunks(body: AsyncIterable<Buffer>, options: { created: number; includeUsage: boolean }, maxBytes: number): AsyncGenerator<string> {
   const streamed = new StreamedMessage();
-  const pending: string[] = [];
-  const parser = createParser({ onEvent: (event) => pending.push(event.data) });
-  const decoder = new TextDecoder();
   let writer: ChunkWriter | undefined;
-  let bytes = 0;
   let tail: string[];
   try {
-    try {
-      for await (const raw of body) {
-        bytes += raw.length;
-        if (bytes > maxBytes) throw new StreamFailure(`the provider's stream passed ${maxBytes} bytes`);
-        parser.feed(decoder.decode(raw, { stream: true }));
-        for (const data of pending.splice(0)) {
-          let event: unknown;
-          try {
-            event = JSON.parse(data);
-          } catch {
-            throw new StreamFailure('invalid response body: an event is not JSON');
-          }
-          if (!isObject(event)) throw new StreamFailure('invalid response body: an event is not an object');
-          const text = streamed.add(event);
-          if (!writer && streamed.message) {
-            writer = new ChunkWriter(messageToChatCompletion(streamed.whole(), { created: options.created }) as unknown as Json, options.includeUsage);
-            yield writer.delta(0, roleDelta({ content: '' }));
-          }
-          if (writer && text !== '') yield writer.delta(0, { content: text });
-        }
-        if (streamed.stopped) break;
+    for await (const data of sseData(body, maxBytes)) {
+      let event: unknown;
+      try {
+        event = JSON.parse(data);
+      } catch {
+        throw new StreamFailure('invalid response body: an event is not JSON');
       }
-    } catch (error) {
-      throw error instanceof StreamFailure ? error : new StreamFailure(`the provider's stream broke off: ${error instanceof Error ? error.message : String(error)}`);
+      if (!isObject(event)) throw new StreamFailure('invalid response body: an event is not an object');
+      const text = streamed.add(event);
+      if (!writer && streamed.message) {
+        writer = new ChunkWriter(messageToChatCompletion(streamed.whole(), { created: options.created }) as unknown as Json, options.includeUsage);
+        yield writer.delta(0, roleDelta({ content: '' }));
+      }
+      if (writer && text !== '') yield writer.delta(0, { content: text });
+      if (streamed.stopped) break;
     }
-    if (!streamed.stopped || !writer) throw new StreamFailure("the provider's stream ended before message_stop");
+    if (!streamed.stopped || !writer) throw new StreamFailure("the server's stream ended before message_stop");
     tail = endChunks(streamed, writer, options.created);
   } catch (error) {
     const failure = error instanceof StreamFailure ? error : new StreamFailure(error instanceof Error ? error.message : String(error));
