@@ -19,6 +19,10 @@ const LIST_TIMEOUT_MS = 10_000;
 /** One page of a list: GET `url` with `headers`, the JSON object it answers (never its text in an error: it may echo the key). */
 async function getList(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Record<string, unknown>> {
   const response = await request(url, { method: 'GET', headers, signal, headersTimeout: LIST_TIMEOUT_MS, bodyTimeout: LIST_TIMEOUT_MS });
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    response.body.destroy();
+    throw new Error(`the model list answered HTTP ${response.statusCode}`);
+  }
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of response.body as AsyncIterable<Buffer>) {
@@ -29,7 +33,6 @@ async function getList(url: string, headers: Record<string, string>, signal: Abo
     }
     chunks.push(chunk);
   }
-  if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`the model list answered HTTP ${response.statusCode}`);
   const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   if (!isObject(value) || !Array.isArray(value.data)) throw new Error('the model list is not a list');
   return value;
