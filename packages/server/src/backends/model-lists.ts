@@ -20,17 +20,15 @@ const LIST_TIMEOUT_MS = 10_000;
 async function getList(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Record<string, unknown>> {
   const response = await request(url, { method: 'GET', headers, signal, headersTimeout: LIST_TIMEOUT_MS, bodyTimeout: LIST_TIMEOUT_MS });
   if (response.statusCode < 200 || response.statusCode >= 300) {
-    response.body.destroy();
+    await response.body.dump();
     throw new Error(`the model list answered HTTP ${response.statusCode}`);
   }
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of response.body as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    if (bytes > MAX_LIST_BYTES) {
-      response.body.destroy();
-      throw new Error(`the model list passed ${MAX_LIST_BYTES} bytes`);
-    }
+    // Leaving the loop lets the rest of the body go.
+    if (bytes > MAX_LIST_BYTES) throw new Error(`the model list passed ${MAX_LIST_BYTES} bytes`);
     chunks.push(chunk);
   }
   const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
