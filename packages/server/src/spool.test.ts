@@ -38,6 +38,11 @@ describe('withSpooled', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('keeps the order of many chunks of every size, written while the next ones are made', async () => {
+    const parts = Array.from({ length: 200 }, (_, i) => String.fromCharCode(97 + (i % 26)).repeat(((i * 7919) % 70_000) + 1));
+    expect(await withSpooled(chunksOf(...parts), async (content, bytes) => [await readAll(content()), bytes])).toEqual([parts.join(''), parts.join('').length]);
+  });
+
   it('leaves nothing behind when the chunks or the work fail', async () => {
     async function* failing(): AsyncIterable<Buffer> {
       yield Buffer.from('part');

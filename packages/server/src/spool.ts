@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 /** Bytes per chunk read back from a spool file. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Chunks written at once while the next ones are made: making a chunk and writing one overlap. */
+const WRITES_IN_FLIGHT = 4;
 
 /**
  * Writes `chunks` to a temporary file as they arrive, then runs `work` with a way to read them
@@ -22,9 +24,19 @@ export async function withSpooled<T>(chunks: AsyncIterable<Buffer>, work: (conte
   try {
     await unlink(path);
     let bytes = 0;
-    for await (const chunk of chunks) {
-      await file.write(chunk);
-      bytes += chunk.length;
+    const writes: Array<Promise<unknown>> = [];
+    try {
+      for await (const chunk of chunks) {
+        const write = file.write(chunk, 0, chunk.length, bytes);
+        // Awaited in turn below; a failure meanwhile is not an unhandled rejection.
+        write.catch(() => undefined);
+        writes.push(write);
+        bytes += chunk.length;
+        if (writes.length >= WRITES_IN_FLIGHT) await writes.shift();
+      }
+      for (const write of writes.splice(0)) await write;
+    } finally {
+      await Promise.allSettled(writes);
     }
     return await work(() => file.createReadStream({ start: 0, autoClose: false, highWaterMark: READ_CHUNK_BYTES }), bytes);
   } finally {
