@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProviderBatchType } from '../backends/backend-spec.js';
-import { ProviderBatchError, type ProviderBatchClient, type ProviderLineOutcome } from '../backends/provider-batch/provider-batch-client.js';
+import { ProviderBatchError, type ProviderBatchClient, type ProviderBatchStatus, type ProviderLineOutcome } from '../backends/provider-batch/provider-batch-client.js';
 import type { Clock } from '../clock.js';
 import type { PriceList } from '../pricing/price-list.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionRecord } from '../store/provider-batch-store.js';
@@ -254,7 +254,7 @@ export class ProviderBatches {
     this.options.stats.polls += 1;
     await this.record(submission, { state: status.state, counts: status.counts, polledAt, failure: status.failure });
     this.pollDue.set(submission.id, nextPollAt({ createdAt: submission.createdAt, counts: status.counts, polledAt }, this.options.pollIntervalMs));
-    if (status.state === 'ended') await this.collect(submission, providerBatchId, status.failure);
+    if (status.state === 'ended') await this.collect(submission, providerBatchId, status);
   }
 
   /**
@@ -270,14 +270,15 @@ export class ProviderBatches {
 
   /**
    * Writes an ended batch's results as they stream, then closes it: requests it lacked are routed
-   * again. A download cut short throws once what it read is written; the next try writes only
-   * what is still missing.
+   * again. `ended`, the status the poll that saw it end read, says where the results are. A
+   * download cut short throws once what it read is written; the next try asks the provider again
+   * and writes only what is still missing.
    */
-  private async collect(submission: SubmissionRecord, providerBatchId: string, failed?: string): Promise<void> {
+  private async collect(submission: SubmissionRecord, providerBatchId: string, ended?: ProviderBatchStatus): Promise<void> {
     const { store, client, clock, type, stats } = this.options;
     const groups = new ProviderResultGroups((completions) => store.completeSubmitted(submission.id, completions, clock.now()));
     try {
-      for await (const page of client.results(providerBatchId, this.abort.signal)) {
+      for await (const page of client.results(providerBatchId, this.abort.signal, ended)) {
         const now = clock.now();
         for (const line of page) {
           const completion = completionFor(type, line.customId, line.outcome, now);
@@ -291,7 +292,7 @@ export class ProviderBatches {
       await groups.flush();
     }
     // A batch the provider failed as a whole (OpenAI's `failed`) is not sent again as it was.
-    const failure = submission.failure ?? failed;
+    const failure = submission.failure ?? ended?.failure;
     if (failure) return this.endWaiting(submission, 'api_error', `the provider failed the batch: ${failure}`);
     const lacked = await store.closeSubmission(submission.id, this.options.owner);
     if (lacked > 0) this.options.logger.warn({ backend: this.options.name, submission: submission.tag, lacked }, 'provider batch ended without some requests; they are sent again');

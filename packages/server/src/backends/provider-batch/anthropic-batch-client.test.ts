@@ -45,14 +45,19 @@ describe('AnthropicBatchClient', () => {
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'in_progress', counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 } });
     await expect(collect(client.results(providerBatchId, signal))).rejects.toMatchObject({ retryable: true });
     clock.nowMs += 60_000;
-    expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 2, canceled: 0, expired: 0 } });
+    const ended = await client.retrieve(providerBatchId, signal);
+    const resultsUrl = `${fake.url}/v1/messages/batches/${providerBatchId}/results`;
+    expect({ ...ended, results: ended.results?.map(String) }).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 2, canceled: 0, expired: 0 }, results: [resultsUrl] });
 
     const message = anthropicMessage(JSON.parse(lines[0]!.body));
-    expect(await collect(client.results(providerBatchId, signal))).toEqual([
+    const asked = fake.calls.length;
+    // The status the poll read says where the results are: the batch is not asked for again.
+    expect(await collect(client.results(providerBatchId, signal, ended))).toEqual([
       { customId: 'a-1', outcome: { type: 'succeeded', body: message, resultText: JSON.stringify({ type: 'succeeded', message }) } },
       { customId: 'bad', outcome: { type: 'errored', status: 400, errorType: 'invalid_request_error', message: 'max_tokens: too large' } },
       { customId: 'boom', outcome: { type: 'errored', status: 500, errorType: 'api_error', message: 'internal' } },
     ]);
+    expect(fake.calls.slice(asked).map((call) => call.path)).toEqual([new URL(resultsUrl).pathname]);
     expect(fake.directCalls).toBe(0);
     expect(fake.submissions).toEqual([{ id: providerBatchId, customIds: ['a-1', 'bad', 'boom'] }]);
   });
@@ -99,7 +104,7 @@ describe('AnthropicBatchClient', () => {
     expect(fake.calls.at(-1)).toMatchObject({ method: 'POST', path: `/v1/messages/batches/${providerBatchId}/cancel` });
     expect((await client.retrieve(providerBatchId, signal)).state).toBe('canceling');
     clock.nowMs += 5000;
-    expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 } });
+    expect(await client.retrieve(providerBatchId, signal)).toMatchObject({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 } });
     const outcomes = (await collect(client.results(providerBatchId, signal))).map((result) => [result.customId, result.outcome.type]);
     expect(outcomes).toEqual([['r0', 'succeeded'], ['r1', 'succeeded'], ['r2', 'canceled'], ['r3', 'canceled']]);
     await client.cancel(providerBatchId, signal);
@@ -111,7 +116,7 @@ describe('AnthropicBatchClient', () => {
     const { providerBatchId } = await submit(client, [line('fast', 'a'), line('slow-1', 'b'), line('slow-2', 'c')]);
     expect((await client.retrieve(providerBatchId, signal)).state).toBe('in_progress');
     clock.nowMs += 86_400_000;
-    expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 } });
+    expect(await client.retrieve(providerBatchId, signal)).toMatchObject({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 } });
     const outcomes = (await collect(client.results(providerBatchId, signal))).map((result) => result.outcome.type);
     expect(outcomes).toEqual(['succeeded', 'expired', 'expired']);
   });

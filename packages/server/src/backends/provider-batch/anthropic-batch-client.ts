@@ -170,8 +170,7 @@ export class AnthropicBatchClient implements ProviderBatchClient {
   }
 
   async retrieve(providerBatchId: string, signal: AbortSignal): Promise<ProviderBatchStatus> {
-    const batch = await this.#batch(providerBatchId, signal);
-    return { state: batch.processing_status as ProviderBatchStatus['state'], counts: countsOf(batch) };
+    return this.#status(await this.#batch(providerBatchId, signal));
   }
 
   async cancel(providerBatchId: string, signal: AbortSignal): Promise<void> {
@@ -181,18 +180,23 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     );
   }
 
-  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]> {
-    const batch = await this.#batch(providerBatchId, signal);
-    if (batch.processing_status !== 'ended' || typeof batch.results_url !== 'string') {
-      throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
-    }
-    const given = URL.canParse(batch.results_url) ? new URL(batch.results_url) : undefined;
-    const url = given !== undefined && this.#http.sameOrigin(given) ? given : this.#http.url(`${this.#path(providerBatchId)}/results`);
+  async *results(providerBatchId: string, signal: AbortSignal, ended?: ProviderBatchStatus): AsyncIterable<ProviderLineResult[]> {
+    const [url] = ended?.results ?? this.#status(await this.#batch(providerBatchId, signal)).results ?? [];
+    if (url === undefined) throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
     for await (const lines of this.#http.linePages(url, MAX_RESULT_LINE_BYTES, signal)) yield lines.map(anthropicLineResult);
   }
 
   async close(): Promise<void> {
     await this.#http.close();
+  }
+
+  /** A batch's state and counts; once ended, its `results_url` when on the configured origin (the key is never sent elsewhere), else the literal results path. */
+  #status(batch: Json & { id: string; processing_status: string }): ProviderBatchStatus {
+    const status: ProviderBatchStatus = { state: batch.processing_status as ProviderBatchStatus['state'], counts: countsOf(batch) };
+    if (status.state !== 'ended' || typeof batch.results_url !== 'string') return status;
+    const given = URL.canParse(batch.results_url) ? new URL(batch.results_url) : undefined;
+    status.results = [given !== undefined && this.#http.sameOrigin(given) ? given : this.#http.url(`${this.#path(batch.id)}/results`)];
+    return status;
   }
 
   #path(providerBatchId: string): string {

@@ -56,13 +56,20 @@ describe('OpenAIBatchClient', () => {
     expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'in_progress', counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 } });
     await expect(collect(client.results(providerBatchId, signal))).rejects.toMatchObject({ retryable: true });
     clock.nowMs += 60_000;
-    expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 1, canceled: 0, expired: 0 } });
-    expect(await collect(client.results(providerBatchId, signal))).toEqual([
+    const ended = await client.retrieve(providerBatchId, signal);
+    const files = [`file-out-${providerBatchId}`, `file-err-${providerBatchId}`].map((id) => `${new URL(fake.url).origin}/v1/files/${id}/content`);
+    expect({ ...ended, results: ended.results?.map(String) }).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 1, canceled: 0, expired: 0 }, results: files });
+    const asked = fake.calls.length;
+    // The status the poll read says where the results are: the batch is not asked for again.
+    expect(await collect(client.results(providerBatchId, signal, ended))).toEqual([
       { customId: 'a-1', outcome: { type: 'succeeded', body: openAICompletion(JSON.parse(batchLines[0]!.body)) } },
       { customId: 'c-3', outcome: { type: 'succeeded', body: openAICompletion(JSON.parse(batchLines[2]!.body)) } },
       { customId: 'bad', outcome: { type: 'errored', status: 400, errorType: 'invalid_request_error', message: 'max_tokens is too large' } },
     ]);
-    expect(fake.calls.slice(-2).map((call) => call.path)).toEqual([`/v1/files/file-out-${providerBatchId}/content`, `/v1/files/file-err-${providerBatchId}/content`]);
+    expect(fake.calls.slice(asked).map((call) => `${new URL(fake.url).origin}${call.path}`)).toEqual(files);
+    // Without it, the batch is asked for first.
+    expect(await collect(client.results(providerBatchId, signal))).toHaveLength(3);
+    expect(fake.calls.slice(asked + 2).map((call) => call.path)).toEqual([`/v1/batches/${providerBatchId}`, ...files.map((url) => new URL(url).pathname)]);
     expect(fake.directCalls).toBe(0);
     expect(fake.submissions).toEqual([{ id: providerBatchId, customIds: ['a-1', 'bad', 'c-3'], tag: 'sub_42' }]);
   });
@@ -75,7 +82,7 @@ describe('OpenAIBatchClient', () => {
     expect(fake.calls.at(-1)).toMatchObject({ method: 'POST', path: `/v1/batches/${providerBatchId}/cancel` });
     expect(await client.retrieve(providerBatchId, signal)).toMatchObject({ state: 'canceling', counts: { processing: 2, succeeded: 2 } });
     clock.nowMs += 5000;
-    expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 } });
+    expect(await client.retrieve(providerBatchId, signal)).toMatchObject({ state: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 } });
     expect(outcomes(await collect(client.results(providerBatchId, signal)))).toEqual([['r0', 'succeeded'], ['r1', 'succeeded'], ['r2', 'canceled'], ['r3', 'canceled']]);
     await client.cancel(providerBatchId, signal);
     expect((await failure(client.cancel('batch_missing', signal))).status).toBe(404);
@@ -88,7 +95,7 @@ describe('OpenAIBatchClient', () => {
       const { providerBatchId } = await submit(client, lines('fast', 'slow-1', 'slow-2'));
       expect((await client.retrieve(providerBatchId, signal)).state).toBe('in_progress');
       clock.nowMs += 24 * 3_600_000;
-      expect(await client.retrieve(providerBatchId, signal)).toEqual({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 } });
+      expect(await client.retrieve(providerBatchId, signal)).toMatchObject({ state: 'ended', counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 } });
       const expected: [string, string][] = omitUnfinished ? [['fast', 'succeeded']] : [['fast', 'succeeded'], ['slow-1', 'expired'], ['slow-2', 'expired']];
       expect(outcomes(await collect(client.results(providerBatchId, signal)))).toEqual(expected);
     }

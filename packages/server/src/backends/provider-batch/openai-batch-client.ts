@@ -95,7 +95,7 @@ export class OpenAIBatchClient implements ProviderBatchClient {
   }
 
   async retrieve(providerBatchId: string, signal: AbortSignal): Promise<ProviderBatchStatus> {
-    return openAIBatchStatus(await this.#http.json('GET', this.#path(providerBatchId), undefined, signal));
+    return this.#status(await this.#http.json('GET', this.#path(providerBatchId), undefined, signal));
   }
 
   async cancel(providerBatchId: string, signal: AbortSignal): Promise<void> {
@@ -105,21 +105,26 @@ export class OpenAIBatchClient implements ProviderBatchClient {
     );
   }
 
-  async *results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]> {
-    const batch = await this.#http.json('GET', this.#path(providerBatchId), undefined, signal);
-    if (openAIBatchStatus(batch).state !== 'ended') {
-      throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
-    }
-    const { output_file_id: output, error_file_id: errors } = batch as { output_file_id?: unknown; error_file_id?: unknown };
-    for (const fileId of [output, errors]) {
-      if (typeof fileId !== 'string' || fileId === '') continue;
-      const url = this.#http.url(`/files/${encodeURIComponent(fileId)}/content`);
+  async *results(providerBatchId: string, signal: AbortSignal, ended?: ProviderBatchStatus): AsyncIterable<ProviderLineResult[]> {
+    const urls = ended?.results ?? (await this.retrieve(providerBatchId, signal)).results;
+    if (urls === undefined) throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
+    for (const url of urls) {
       for await (const lines of this.#http.linePages(url, MAX_RESULT_LINE_BYTES, signal)) yield lines.map(openAILineResult);
     }
   }
 
   async close(): Promise<void> {
     await this.#http.close();
+  }
+
+  /** A batch's status; once ended, the content of its output file, then of its error file, as far as it has them. */
+  #status(batch: unknown): ProviderBatchStatus {
+    const status = openAIBatchStatus(batch);
+    if (status.state !== 'ended') return status;
+    const { output_file_id: output, error_file_id: errors } = batch as { output_file_id?: unknown; error_file_id?: unknown };
+    const files = [output, errors].filter((fileId): fileId is string => typeof fileId === 'string' && fileId !== '');
+    status.results = files.map((fileId) => this.#http.url(`/files/${encodeURIComponent(fileId)}/content`));
+    return status;
   }
 
   #path(providerBatchId: string): string {

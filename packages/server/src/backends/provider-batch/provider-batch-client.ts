@@ -31,6 +31,8 @@ export interface ProviderBatchStatus {
   counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
   /** When the whole batch failed at the provider (OpenAI `failed`, e.g. a bad input file): why. */
   failure?: string;
+  /** Where an ended batch's results are read, in order (Anthropic: its results; OpenAI: its output file, then its error file). */
+  results?: readonly URL[];
 }
 
 /**
@@ -104,9 +106,10 @@ export interface ProviderBatchClient {
    * Streams an ended batch's results (never buffering the whole file), a page of lines per chunk
    * read: Anthropic `results_url` JSONL; OpenAI output file then error file
    * (`/v1/files/{id}/content`). A download cut short throws a retryable `ProviderBatchError`; the
-   * caller starts it again.
+   * caller starts it again. `ended`, the status a poll has just read, says where they are without
+   * asking for the batch again.
    */
-  results(providerBatchId: string, signal: AbortSignal): AsyncIterable<ProviderLineResult[]>;
+  results(providerBatchId: string, signal: AbortSignal, ended?: ProviderBatchStatus): AsyncIterable<ProviderLineResult[]>;
   /** Closes the client's connections. */
   close?(): Promise<void>;
 }
