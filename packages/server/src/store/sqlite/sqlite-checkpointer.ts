@@ -8,8 +8,13 @@ const INTERVAL_MS = 200;
 /** SQLite's own threshold (pages), restored if the thread stops on an error. */
 const AUTO_CHECKPOINT_PAGES = 1000;
 
-/** Log length (pages) past which the writer's connection finishes a checkpoint so the log starts over. */
-const RESTART_PAGES = 4096;
+/**
+ * Log length (pages) past which the writer's connection finishes a checkpoint so the log starts
+ * over: 64 MB of 4 KB pages, the length the file is cut back to. Each such checkpoint syncs the log
+ * and the file on the event loop: writing a provider batch's 100,000 results spent 150 ms in them
+ * at 16 MB, 51 ms at 64 MB.
+ */
+const RESTART_PAGES = 16384;
 
 /** What the log file is cut back to when it starts over after growing past it. */
 const LOG_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -41,7 +46,7 @@ parentPort.once('message', () => {
 `;
 
 export interface CheckpointerOptions {
-  /** Log length in pages past which the log is made to start over (default 4,096: 16 MB of 4 KB pages). */
+  /** Log length in pages past which the log is made to start over (default 16,384: 64 MB of 4 KB pages). */
   restartPages?: number;
 }
 
