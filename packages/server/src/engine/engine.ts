@@ -18,6 +18,7 @@ import { readStoredPrefix } from '../translate/prefix-key.js';
 import type { RequestKind } from './request-kind.js';
 import { ResultWriter, type ResultWriterOptions } from './result-writer.js';
 import { retryAt, type RetryPolicy } from './retry-policy.js';
+import { StoreNews } from './store-news.js';
 
 /** With `providerForAll` and `onRouted` of the provider routing. */
 export interface EngineOptions extends Omit<ProviderRoutingOptions, 'store' | 'route'> {
@@ -43,8 +44,6 @@ export interface EngineOptions extends Omit<ProviderRoutingOptions, 'store' | 'r
   providerSlots?: number;
 }
 
-/** How often backend pauses recorded by other nodes are read. */
-const PAUSES_REFRESH_MS = 250;
 /** Params text parsed and sent at once: parsed, a few MiB of small values can take twenty times as much. */
 const PARAMS_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 /** Params text let through to be parsed in one turn of the event loop, between turns in which the API answers. */
@@ -71,10 +70,10 @@ export class Engine {
   private readonly leases: LeaseRenewal;
   /** Params text of the requests held: claims stop adding to it past `CLAIM_PARAMS_BYTES`. */
   private heldParams = 0;
-  private pausesReadAt = 0;
-  private cancelingReadAt = 0;
-  /** Batches being canceled, as this engine last learned: their requests not yet sent are given back. */
-  private canceling = new Set<string>();
+  /** Backend pauses and batches being canceled (their requests not yet sent are given back), as last read. */
+  private readonly news: StoreNews;
+  /** The suspect (store/quarantine.ts) this engine last claimed: no other is claimed while it runs or its result is unwritten. */
+  private suspect: number | undefined;
   private pumping = false;
   /** Whether the last claim found fewer requests than it asked for: nothing more is queued. */
   private drained = false;
@@ -90,6 +89,7 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.openAIKinds = openAIRequests(() => options.clock.now());
+    this.news = new StoreNews(options);
     this.prices = options.prices ?? new PriceList();
     // Calls wait while twice what the engine holds is under way or unwritten: a database that falls behind slows the calls.
     this.results = new ResultWriter({ ...options, maxUnwritten: 2 * options.maxHeld, onRouted: () => this.routing.report(this.drained && !this.pumping && this.inFlight.size === 0 && !this.results.routesWaiting) });
@@ -131,8 +131,7 @@ export class Engine {
       do {
         this.pumpAgain = false;
         const now = this.options.clock.now();
-        await this.refreshPauses(now);
-        await this.refreshCanceling(now);
+        await this.news.refresh(now);
         // Routed in the store, more may be queued: the claim of a pass that routes nothing tells the provider batches.
         if ((await this.routing.routeQueued(now)) > 0) {
           [this.drained, this.pumpAgain] = [false, true];
@@ -144,7 +143,8 @@ export class Engine {
         const paramsRoom = CLAIM_PARAMS_BYTES - this.heldParams;
         if (free <= 0 || paramsRoom <= 0) break;
         const { store, owner, leaseMs, clusterLimit } = this.options;
-        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom);
+        const claimed = await store.claimRequests(owner, free, now + leaseMs, now, clusterLimit, paramsRoom, this.suspectsClaimable());
+        this.suspect = claimed.find((request) => request.suspect)?.key ?? this.suspect;
         // Fewer than asked, cut short neither by their params' size nor by a cluster limit: nothing more is queued.
         this.drained = clusterLimit === undefined && claimed.length < free && claimed.reduce((bytes, request) => bytes + Buffer.byteLength(request.params), 0) < paramsRoom;
         for (const request of claimed) if (!this.routing.routedWhole(request)) this.dispatch(request);
@@ -178,24 +178,17 @@ export class Engine {
     return counted > target - open ? 0 : Math.min(target - counted, HELD_BACK_FACTOR * maxHeld - held);
   }
 
-  /** Picks up the backend pauses other nodes recorded, at most every few hundred milliseconds. */
-  private async refreshPauses(now: number): Promise<void> {
-    const { store, lanes } = this.options;
-    if (!store.backendPauses || now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
-    this.pausesReadAt = now;
-    lanes.applyPauses(await store.backendPauses(now));
-  }
-
-  /** Learns which batches are being canceled, by any process, at most every few hundred milliseconds. */
-  private async refreshCanceling(now: number): Promise<void> {
-    if (now - this.cancelingReadAt < PAUSES_REFRESH_MS) return;
-    this.cancelingReadAt = now;
-    this.canceling = new Set(await this.options.store.cancelingBatchIds());
+  /** How many suspects the next claim may take: none while the one claimed last runs or its result is unwritten. */
+  private suspectsClaimable(): number {
+    const key = this.suspect;
+    if (key !== undefined && (this.inFlight.has(key) || this.results.pendingKeys().includes(key))) return 0;
+    this.suspect = undefined;
+    return 1;
   }
 
   /** Told by the API of this process the moment a batch is canceled. */
   batchCanceling(batchId: string): void {
-    this.canceling.add(batchId);
+    this.news.canceled(batchId);
   }
 
   private dispatch(request: ClaimedRequest): void {
@@ -263,7 +256,7 @@ export class Engine {
     }
     // A request claimed ahead may wait for its slot past its batch's expiry or cancel: it is then
     // not sent, but given back, and the store ends it expired or canceled.
-    const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.canceling.has(request.batchId);
+    const stillWanted = () => this.options.clock.now() < request.expiresAt && !this.news.isCanceling(request.batchId);
     // Keyed at create by the lane that serves the model; a lane no longer cache-aware ignores it.
     const prefix = lane.gate && readStoredPrefix(request.prefixKey);
     const context = { key: request.key, lane, params: parsed.params, paramsText, signal, attempt: request.attempt, stillWanted, prefixKey: prefix?.key, prefixTokens: prefix?.tokens };

@@ -7,6 +7,16 @@
  */
 export const MAX_LEASE_LOSSES = 3;
 
+/**
+ * Lease losses that make a request a suspect: one more and it is quarantined. A crash takes every
+ * request in flight with it, so a request that crashes batchd again and again would take the
+ * requests claimed beside it into quarantine too. Suspects are therefore claimed apart from the
+ * rest, at most one at a time per process (`claimRequests`' `suspects`): a suspect's last loss is
+ * its own, never a neighbour's. One crash slows nothing: it takes two for a request to be one.
+ * The stores' partial indexes of queued suspects (SQLite migration 21, PostgreSQL 18) are built on 2.
+ */
+export const SUSPECT_LEASE_LOSSES = MAX_LEASE_LOSSES - 1;
+
 export const QUARANTINE_MESSAGE = `This request could not be processed: the batchd process working on it stopped ${MAX_LEASE_LOSSES} times before it finished.`;
 
 /**

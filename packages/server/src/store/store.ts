@@ -104,6 +104,8 @@ export interface ClaimedRequest {
   expiresAt: number;
   /** The prefix key it was created with, if any. */
   prefixKey?: string;
+  /** Set when it has lost its lease `SUSPECT_LEASE_LOSSES` times (`quarantine.ts`): the caller runs no other suspect beside it. */
+  suspect?: true;
 }
 
 /** A finished request: its result object (`{"type":"succeeded",...}`) as compact JSON text. */
@@ -192,9 +194,10 @@ export interface QueueStore {
    * Leases up to `limit` runnable requests, spread round-robin across active batches, and stops
    * once their params pass `paramsBytes` (default `CLAIM_PARAMS_BYTES`) in total: at least one.
    * With `clusterLimit`, never lets more than that many requests be leased at once by all owners
-   * together (leases that have lapsed do not count).
+   * together (leases that have lapsed do not count). Of the requests taken, at most `suspects`
+   * (default 1) are suspects (`quarantine.ts`), taken first; those come back with `suspect` set.
    */
-  claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<ClaimedRequest[]>;
+  claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number, suspects?: number): Promise<ClaimedRequest[]>;
   renewLeases(owner: string, keys: number[], leaseUntil: number): Promise<void>;
   /** Writes results for requests still leased by `owner`, updates counts and ends finished batches. */
   completeRequests(owner: string, completions: Completion[], now: number): Promise<void>;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LEASE_LOSSES, QUARANTINE_MESSAGE } from '../../src/store/quarantine.js';
+import { MAX_LEASE_LOSSES, QUARANTINE_MESSAGE, SUSPECT_LEASE_LOSSES } from '../../src/store/quarantine.js';
 import type { BatchStore, Dialect } from '../../src/store/store.js';
 import { HOUR, openStoreEachTest, T0 } from './contract-setup.js';
 
 /**
  * Quarantine, for every store: a request whose lease lapses for the third time ends errored
- * instead of going back in the queue; retries and results written in time do not count.
+ * instead of going back in the queue; retries and results written in time do not count. A
+ * request one loss short of it is a suspect, claimed only as one of a claim's `suspects`.
  */
 export function runQuarantineContract(name: string, makeStore: () => Promise<BatchStore>): void {
   describe(`${name} store quarantine`, () => {
@@ -53,6 +54,24 @@ export function runQuarantineContract(name: string, makeStore: () => Promise<Bat
         result: { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: QUARANTINE_MESSAGE }, request_id: null } },
       });
       expect(QUARANTINE_MESSAGE).toContain('could not be processed');
+    });
+
+    it(`claims a request that lost its lease ${SUSPECT_LEASE_LOSSES} times only as a suspect: first, as many as asked, and marked`, async () => {
+      await create('messages', ['a', 'b', 'c']);
+      for (let loss = 0; loss < SUSPECT_LEASE_LOSSES; loss++) {
+        const at = T0 + loss * 3000;
+        const claimed = await store.claimRequests(`owner-${loss}`, 10, at + 1000, at);
+        expect(claimed.map((request) => [request.customId, request.suspect])).toEqual([['a', undefined], ['b', undefined], ['c', undefined]]);
+        expect(await store.reclaimExpiredLeases(at + 2000)).toBe(3);
+      }
+      const now = T0 + 10_000;
+      expect(await store.claimRequests('none', 10, now + 1000, now, undefined, undefined, 0)).toEqual([]);
+      const other = await create('messages', ['fresh']);
+      const first = await store.claimRequests('x', 10, now + 1000, now);
+      expect(first.map((request) => [request.customId, request.suspect, request.attempt])).toEqual([['a', true, SUSPECT_LEASE_LOSSES + 1], ['fresh', undefined, 1]]);
+      expect(first[1]!.batchId).toBe(other.id);
+      expect((await store.claimRequests('y', 1, now + 1000, now, undefined, undefined, 2)).map((request) => [request.customId, request.suspect])).toEqual([['b', true]]);
+      expect((await store.claimRequests('z', 10, now + 1000, now, undefined, undefined, 2)).map((request) => [request.customId, request.suspect])).toEqual([['c', true]]);
     });
 
     it('counts only lapsed leases, not retries', async () => {

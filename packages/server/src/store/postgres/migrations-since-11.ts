@@ -103,4 +103,10 @@ export const POSTGRES_MIGRATIONS_SINCE_11: ReadonlyArray<{ version: number; name
       CREATE INDEX requests_running ON batchd.requests (lease_until) WHERE state = 'running' AND lease_until IS NOT NULL;
     `,
   },
+  {
+    version: 18,
+    name: 'queued suspects',
+    // As SQLite's version 21: requests that lost their lease twice, claimed one at a time apart from the rest.
+    sql: `CREATE INDEX requests_suspects ON batchd.requests (run_at, key) WHERE state = 'queued' AND lease_losses >= 2;`,
+  },
 ];

@@ -184,8 +184,8 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
     return this.completionSignal.subscribe(listener);
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<store.ClaimedRequest[]> {
-    if (clusterLimit === undefined) return claimRequests(this.pool, owner, limit, leaseUntil, now, paramsBytes);
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number, suspects?: number): Promise<store.ClaimedRequest[]> {
+    if (clusterLimit === undefined) return claimRequests(this.pool, owner, limit, leaseUntil, now, paramsBytes, suspects);
     // Claims that count the cluster's leases take turns, so two nodes never both see room for the same slot.
     return this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('batchd-cluster-claim'))`);
@@ -195,7 +195,7 @@ export class PostgresStore extends StoreWithUpkeep implements store.BatchStore {
         values: [now],
       });
       const room = Math.min(limit, clusterLimit - rows[0]!.leased);
-      return room > 0 ? claimRequests(client, owner, room, leaseUntil, now, paramsBytes) : [];
+      return room > 0 ? claimRequests(client, owner, room, leaseUntil, now, paramsBytes, suspects) : [];
     });
   }
 

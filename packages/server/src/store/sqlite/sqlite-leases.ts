@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { MAX_LEASE_LOSSES, QUARANTINED_RESULT } from '../quarantine.js';
+import { MAX_LEASE_LOSSES, QUARANTINED_RESULT, SUSPECT_LEASE_LOSSES } from '../quarantine.js';
 import { CLAIM_PARAMS_BYTES, type ClaimedRequest, type Dialect } from '../store.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -21,7 +21,13 @@ const STATEMENTS = {
   // made a claim of 40 rows cost about 1 ms in a process that had just created a large batch.
   runnable: `SELECT r.key, r.custom_id AS customId, r.attempts, r.prefix_key AS prefixKey, ${paramsBytes('p')} AS bytes
     FROM requests r JOIN request_params p ON p.key = r.key
-    WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? ORDER BY r.run_at, r.prefix_key, r.key LIMIT ?`,
+    WHERE r.batch_seq = ? AND r.state = 'queued' AND r.run_at <= ? AND r.lease_losses < ${SUSPECT_LEASE_LOSSES}
+    ORDER BY r.run_at, r.prefix_key, r.key LIMIT ?`,
+  // Runnable suspects (quarantine.ts) of active batches, longest waiting first, read through `requests_suspects`.
+  suspects: `SELECT r.key, r.batch_seq AS seq, r.custom_id AS customId, r.attempts, r.prefix_key AS prefixKey, ${paramsBytes('p')} AS bytes
+    FROM requests r JOIN request_params p ON p.key = r.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE r.state = 'queued' AND r.lease_losses >= ${SUSPECT_LEASE_LOSSES} AND r.run_at <= ? AND b.status = 'in_progress' AND b.expires_at > ?
+    ORDER BY r.run_at, r.key LIMIT ?`,
   lease: `UPDATE requests SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE key = ?`,
   batchOf: `SELECT id, dialect, endpoint, expires_at AS expiresAt FROM batches WHERE seq = ?`,
   countLeased: `SELECT count(*) FROM requests WHERE state = 'running' AND lease_until >= ?`,
@@ -33,6 +39,20 @@ const STATEMENTS = {
     lease_owner = NULL, lease_until = NULL, lease_losses = lease_losses + 1 WHERE key = ?`,
   countQuarantined: `UPDATE batches SET processing = processing - 1, errored = errored + 1 WHERE seq = ?`,
 };
+
+/** Requests leased by one claim; those with large params listed in `pieced` with the bytes still to read. */
+interface Claim {
+  claimed: ClaimedRequest[];
+  pieced: Array<{ request: ClaimedRequest; more: number }>;
+}
+
+/** What a claimed request carries of its batch. */
+interface ClaimBatch {
+  id: string;
+  dialect: Dialect;
+  endpoint: string | null;
+  expiresAt: number;
+}
 
 interface RunnableRow {
   key: number;
@@ -61,42 +81,55 @@ export class SqliteLeases {
   }
 
   /**
-   * Leases runnable requests, round-robin across batches. Large params come back as their first
-   * piece, those requests listed in `pieced` with the bytes still to read, for the caller to
-   * complete after the transaction.
+   * Leases up to `suspects` suspects (quarantine.ts), then runnable requests round-robin across
+   * batches. Large params come back as their first piece, those requests listed in `pieced` with
+   * the bytes still to read, for the caller to complete after the transaction.
    */
-  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes = CLAIM_PARAMS_BYTES): { claimed: ClaimedRequest[]; pieced: Array<{ request: ClaimedRequest; more: number }> } {
+  claim(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes = CLAIM_PARAMS_BYTES, suspects = 1): Claim {
     if (clusterLimit !== undefined) limit = Math.min(limit, clusterLimit - (this.sql.countLeased.pluck().get(now) as number));
-    const batches = this.sql.activeBatches.pluck().all(now) as number[];
-    const claimed: ClaimedRequest[] = [];
-    const pieced: Array<{ request: ClaimedRequest; more: number }> = [];
+    const claim: Claim = { claimed: [], pieced: [] };
+    const { claimed } = claim;
     let bytesLeft = paramsBytes;
+    if (suspects > 0 && limit > 0) {
+      for (const row of this.sql.suspects.all(now, now, Math.min(suspects, limit)) as Array<RunnableRow & { seq: number }>) {
+        this.sql.lease.run(owner, leaseUntil, row.key);
+        bytesLeft -= this.add(claim, row, this.batchOf(row.seq), true);
+      }
+    }
+    const batches = this.sql.activeBatches.pluck().all(now) as number[];
     for (let i = 0; i < batches.length && claimed.length < limit && bytesLeft > 0; i++) {
       const seq = batches[i]!;
       const share = Math.ceil((limit - claimed.length) / (batches.length - i));
       this.sql.takeTurn.run(this.claimTurn++, seq);
       const rows = this.takeRunnable(owner, leaseUntil, seq, now, share, bytesLeft);
-      if (rows.length === 0) continue;
-      const batch = this.sql.batchOf.get(seq) as { id: string; dialect: Dialect; endpoint: string | null; expiresAt: number };
-      for (const row of rows) {
-        const { params, bytes, more } = this.params.read(row.key);
-        bytesLeft -= bytes;
-        const request: ClaimedRequest = {
-          key: row.key,
-          batchId: batch.id,
-          customId: row.customId,
-          params,
-          dialect: batch.dialect,
-          endpoint: batch.endpoint,
-          attempt: row.attempts + 1,
-          expiresAt: batch.expiresAt,
-          prefixKey: row.prefixKey ?? undefined,
-        };
-        claimed.push(request);
-        if (more > 0) pieced.push({ request, more });
-      }
+      const batch = this.batchOf(seq);
+      for (const row of rows) bytesLeft -= this.add(claim, row, batch);
     }
-    return { claimed, pieced };
+    return claim;
+  }
+
+  private batchOf(seq: number): ClaimBatch {
+    return this.sql.batchOf.get(seq) as ClaimBatch;
+  }
+
+  /** Adds a leased row of `batch` to `claim` with its params (the first piece of large ones); returns the params' size. */
+  private add(claim: Claim, row: RunnableRow, batch: ClaimBatch, suspect = false): number {
+    const { params, bytes, more } = this.params.read(row.key);
+    const request: ClaimedRequest = {
+      key: row.key,
+      batchId: batch.id,
+      customId: row.customId,
+      params,
+      dialect: batch.dialect,
+      endpoint: batch.endpoint,
+      attempt: row.attempts + 1,
+      expiresAt: batch.expiresAt,
+      prefixKey: row.prefixKey ?? undefined,
+    };
+    if (suspect) request.suspect = true;
+    claim.claimed.push(request);
+    if (more > 0) claim.pieced.push({ request, more });
+    return bytes;
   }
 
   /** Leases up to `limit` of a batch's runnable requests while the params before each stay under `bytes` (so the first always). */

@@ -190,8 +190,8 @@ export class SqliteStore extends StoreWithUpkeep implements store.BatchStore {
     return this.completionSignal.subscribe(listener);
   }
 
-  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number): Promise<store.ClaimedRequest[]> {
-    const { claimed, pieced } = this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes))();
+  async claimRequests(owner: string, limit: number, leaseUntil: number, now: number, clusterLimit?: number, paramsBytes?: number, suspects?: number): Promise<store.ClaimedRequest[]> {
+    const { claimed, pieced } = this.db.transaction(() => this.leases.claim(owner, limit, leaseUntil, now, clusterLimit, paramsBytes, suspects))();
     const gone = await this.params.readRests(pieced);
     return gone.size === 0 ? claimed : claimed.filter((request) => !gone.has(request));
   }
