@@ -15,3 +15,12 @@ export async function turnsDuring<T>(work: () => Promise<T>): Promise<{ value: T
     await counting;
   }
 }
+
+/** Resolves once `done` holds, asked every 5 ms; throws naming `what` after 10 s. */
+export async function waitFor(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

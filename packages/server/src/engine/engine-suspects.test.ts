@@ -11,6 +11,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { BackendLane } from './backend-lane.js';
 import { Engine } from './engine.js';
 import { Lanes } from './lanes.js';
+import { waitFor } from '../../test-support/turns.js';
 
 const params = (text: string) => JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: text }] });
 
@@ -35,14 +36,6 @@ class GatedBackend implements MessagesBackend {
 
   async close() {}
 }
-
-const until = async (what: string, done: () => boolean | Promise<boolean>) => {
-  const deadline = Date.now() + 10_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 let dir: string;
 let store: SqliteStore;
@@ -86,17 +79,17 @@ it('runs one suspect at a time, beside the requests that are not', async () => {
   });
   engine.start();
 
-  await until('the first suspect and the fresh requests in flight', () => backend.inFlight.size === 3);
+  await waitFor('the first suspect and the fresh requests in flight', () => backend.inFlight.size === 3);
   expect([...backend.inFlight].sort()).toEqual(['n1', 'n2', 's1']);
   // A few claims later, the second suspect still waits for the first.
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(backend.inFlight.has('s2')).toBe(false);
 
   backend.answer('s1');
-  await until('the second suspect in flight', () => backend.inFlight.has('s2'));
+  await waitFor('the second suspect in flight', () => backend.inFlight.has('s2'));
   for (const text of ['s2', 'n1', 'n2']) backend.answer(text);
   for (const batch of [suspects, fresh]) {
-    await until(`${batch.id} to end`, async () => (await store.getBatch('w', batch.id))?.status === 'ended');
+    await waitFor(`${batch.id} to end`, async () => (await store.getBatch('w', batch.id))?.status === 'ended');
     expect((await store.getBatch('w', batch.id))!.counts).toMatchObject({ succeeded: 2, errored: 0 });
   }
 });

@@ -8,6 +8,7 @@ import { PriceList } from '../pricing/price-list.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ProviderBatchStats } from './provider-batch-stats.js';
 import { ProviderBatches } from './provider-batches.js';
+import { waitFor } from '../../test-support/turns.js';
 
 /** A provider whose one batch reports the status the test sets; its results are every line expired. */
 class CountingProvider implements ProviderBatchClient {
@@ -36,14 +37,6 @@ class CountingProvider implements ProviderBatchClient {
     yield this.submitted.map((customId) => ({ customId, outcome: { type: 'expired' as const } }));
   }
 }
-
-const until = async (what: string, done: () => boolean | Promise<boolean>) => {
-  const deadline = Date.now() + 10_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 let dir: string;
 let store: SqliteStore;
@@ -74,7 +67,7 @@ it('polls a provider batch whose counts move when they say its last request fini
   const submission = async () => (await store.providerBatches.batchSubmissions('msgbatch_01counting'))[0];
 
   batches.routed(true);
-  await until('the submit', async () => (await submission())?.state === 'in_progress');
+  await waitFor('the submit', async () => (await submission())?.state === 'in_progress');
   expect(provider.submitted).toHaveLength(8);
   const intent = (await submission())!.createdAt;
 
@@ -82,14 +75,14 @@ it('polls a provider batch whose counts move when they say its last request fini
   now += interval;
   provider.status = { state: 'in_progress', counts: { processing: 2, succeeded: 5, errored: 1, canceled: 0, expired: 0 } };
   batches.wake();
-  await until('the first poll', async () => (await submission())?.polledAt === now);
+  await waitFor('the first poll', async () => (await submission())?.polledAt === now);
   expect(provider.retrieves).toBe(1);
   expect(now - intent).toBe(interval);
 
   // Twenty seconds on, a turn polls again, 40 s before the interval is up.
   now += 20_000;
   batches.wake();
-  await until('the poll the counts set', async () => (await submission())?.polledAt === now);
+  await waitFor('the poll the counts set', async () => (await submission())?.polledAt === now);
   expect(provider.retrieves).toBe(2);
   expect(stats.polls).toBe(2);
 
@@ -97,7 +90,7 @@ it('polls a provider batch whose counts move when they say its last request fini
   now += interval;
   provider.status = { state: 'ended', counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 8 }, results: [new URL('http://provider.test/results/1')] };
   batches.wake();
-  await until('the submission closed', async () => (await submission())?.state === 'closed');
+  await waitFor('the submission closed', async () => (await submission())?.state === 'closed');
   expect(provider.retrieves).toBe(3);
   expect(provider.resultsAsked).toEqual([provider.status]);
   expect((await store.getBatch('w', 'msgbatch_01counting'))?.counts).toMatchObject({ expired: 8, processing: 0 });

@@ -7,6 +7,13 @@ const CLAIM_FAN_OUT = 64;
 /** Claim passes per call: later passes hand the share of batches that ran dry to the others. */
 const MAX_PASSES = 4;
 
+/** Leases the rows of CTE `from` (as `alias`, with their batch's fields and params' size) to `$1` until `$2`, returning them as claimed. */
+const leaseFrom = (from: string, alias: string) => `UPDATE batchd.requests r
+  SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
+  FROM ${from} ${alias}
+  WHERE r.key = ${alias}.key
+  RETURNING r.key, r.custom_id, r.params, r.attempts, r.prefix_key, ${alias}.id AS batch_id, ${alias}.expires_at, ${alias}.dialect, ${alias}.endpoint, ${alias}.bytes`;
+
 /**
  * One claim pass, one statement. It takes the active batches with runnable requests in
  * `claim_turn` order (least recently served first), locks up to an equal share of each one's
@@ -27,11 +34,7 @@ WITH suspects AS (
   LIMIT $6::int
   FOR UPDATE OF r SKIP LOCKED
 ), suspects_claimed AS (
-  UPDATE batchd.requests r
-  SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
-  FROM suspects s
-  WHERE r.key = s.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, r.prefix_key, s.id AS batch_id, s.expires_at, s.dialect, s.endpoint, s.bytes
+  ${leaseFrom('suspects', 's')}
 ), active AS MATERIALIZED (
   SELECT b.seq, b.id, b.expires_at, b.claim_turn, b.dialect, b.endpoint FROM batchd.batches b
   WHERE b.status = 'in_progress' AND b.expires_at > $3
@@ -60,11 +63,7 @@ WITH suspects AS (
   ) taken
   WHERE taken.total - taken.bytes < $5::bigint
 ), claimed AS (
-  UPDATE batchd.requests r
-  SET state = 'running', lease_owner = $1, lease_until = $2, attempts = r.attempts + 1
-  FROM picked p
-  WHERE r.key = p.key
-  RETURNING r.key, r.custom_id, r.params, r.attempts, r.prefix_key, p.id AS batch_id, p.expires_at, p.dialect, p.endpoint, p.bytes
+  ${leaseFrom('picked', 'p')}
 ), turned AS (
   UPDATE batchd.batches b SET claim_turn = nextval('batchd.claim_turns')
   WHERE b.seq IN (
