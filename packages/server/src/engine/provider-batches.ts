@@ -194,7 +194,7 @@ export class ProviderBatches {
       const found = await client.find(intent, signal);
       if (found) return this.adopt(submission, found);
     }
-    const lines = await submissionLines(this.options.store, this.options.type, clock, submission.id);
+    const lines = await submissionLines(this.options.store, this.options.type, clock, submission.id, client.lineTemplate?.(OPENAI_BATCH_ENDPOINT));
     if (lines === null) return void (await this.options.store.closeSubmission(submission.id, this.options.owner));
     // From here the provider may hold it whatever the answer: a later attempt looks it up first.
     this.fresh.delete(submission.id);

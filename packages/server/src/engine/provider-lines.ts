@@ -20,7 +20,17 @@ export const OPENAI_BATCH_ENDPOINT = '/v1/chat/completions';
  * provider batch may hold requests of many batchd batches whose own `custom_id`s repeat.
  */
 export function providerCustomId(key: number, dialect: Dialect): string {
-  return `${dialect === 'chat' ? 'c' : 'm'}${key}`;
+  return `${customIdLetter(dialect)}${key}`;
+}
+
+/** The letter a provider `custom_id` of `dialect` starts with. */
+export function customIdLetter(dialect: Dialect): string {
+  return dialect === 'chat' ? 'c' : 'm';
+}
+
+/** The dialect whose requests a provider batch of `type` carries unchanged. */
+export function sentAsIs(type: ProviderBatchType): Dialect {
+  return type === 'anthropic-batch' ? 'messages' : 'chat';
 }
 
 /** The key and dialect a provider `custom_id` names; null for one batchd never sent. */
@@ -35,7 +45,7 @@ export function fromProviderCustomId(customId: string): { key: number; dialect: 
  */
 export function lineFor(type: ProviderBatchType, request: SubmissionRequest): { line: ProviderBatchLine } | { errored: ProviderCompletion } {
   const customId = providerCustomId(request.key, request.dialect);
-  const same = (type === 'anthropic-batch') === (request.dialect === 'messages');
+  const same = request.dialect === sentAsIs(type);
   if (same) return { line: { customId, body: request.params } };
   const params = JSON.parse(request.params) as Record<string, unknown>;
   const translated = type === 'openai-batch' ? toOpenAI(params) : chatToMessages(params);

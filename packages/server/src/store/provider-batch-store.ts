@@ -31,6 +31,15 @@ export interface SubmissionRecord {
   failure: string | null;
 }
 
+/** How a store writes the lines of requests of `dialect` (see `framedRequests`); `before` ends with the custom_id's start. */
+export interface StoreLineFrame {
+  dialect: Dialect;
+  before: string;
+  middle: string;
+  after: string;
+  separator: string;
+}
+
 /** A request of a provider batch, with what its line is built from. */
 export interface SubmissionRequest {
   key: number;
@@ -72,8 +81,16 @@ export interface ProviderBatchStore {
    * canceled or expired instead. Null when nothing is left to submit.
    */
   openSubmission(backend: string, owner: string, leaseUntil: number, limits: SubmissionLimits, now: number): Promise<SubmissionRecord | null>;
-  /** A submission's requests still waiting for their result, in key order after `afterKey`, at most `limit`. */
-  submissionRequests(id: number, afterKey: number, limit: number): Promise<SubmissionRequest[]>;
+  /** A submission's requests still waiting for their result, in key order after `afterKey`, at most `limit`; with `except`, none of that dialect. */
+  submissionRequests(id: number, afterKey: number, limit: number, except?: Dialect): Promise<SubmissionRequest[]>;
+  /**
+   * Where the store can write lines itself: a submission's requests of `frame.dialect` still
+   * waiting, in key order after `afterKey`, at most `limit`, each written as
+   * `${frame.before}${key}${frame.middle}${params}${frame.after}` and joined by `frame.separator`
+   * into one text, with how many and the last key (null when none is left): a page costs one
+   * string, not one a request.
+   */
+  framedRequests?(id: number, afterKey: number, limit: number, frame: StoreLineFrame): Promise<{ text: string; count: number; lastKey: number } | null>;
   /** Leases to `owner` the live submissions of `backend` that are free, lapsed or its own already. */
   takeSubmissions(backend: string, owner: string, leaseUntil: number, now: number): Promise<SubmissionRecord[]>;
   /** Records the provider's id and state, counts and failure for a submission `owner` holds. */

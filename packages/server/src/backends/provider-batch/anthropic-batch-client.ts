@@ -6,6 +6,7 @@ import {
   type ProviderBatchClient,
   type ProviderBatchLimits,
   type ProviderBatchLine,
+  type LineTemplate,
   type ProviderBatchLines,
   type ProviderBatchStatus,
   type ProviderLineOutcome,
@@ -57,6 +58,9 @@ const FRAMING: Framing = {
   tail: ']}',
   frame: (line: ProviderBatchLine) => `{"custom_id":${JSON.stringify(line.customId)},"params":${line.body}}`,
 };
+
+/** `FRAMING.frame` of a line whose custom_id needs no escaping, for a store to write itself. */
+export const ANTHROPIC_LINE_TEMPLATE: LineTemplate = { before: '{"custom_id":"', middle: '","params":', after: '}', separator: FRAMING.separator };
 
 /** A `MessageBatch` answer, checked for the fields the client reads. */
 function asBatch(value: unknown): Json & { id: string; processing_status: string } {
@@ -184,6 +188,10 @@ export class AnthropicBatchClient implements ProviderBatchClient {
     const [url] = ended?.results ?? this.#status(await this.#batch(providerBatchId, signal)).results ?? [];
     if (url === undefined) throw new ProviderBatchError(`provider batch ${providerBatchId} has no results yet`, { status: 0, retryable: true });
     for await (const lines of this.#http.linePages(url, MAX_RESULT_LINE_BYTES, signal)) yield lines.map(anthropicLineResult);
+  }
+
+  lineTemplate(): LineTemplate {
+    return ANTHROPIC_LINE_TEMPLATE;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { withSpooled } from '../../spool.js';
-import { ProviderBatchError, type ProviderBatchLimits, type ProviderBatchLine, type ProviderBatchLines } from './provider-batch-client.js';
+import { ProviderBatchError, type FramedLines, type ProviderBatchLimits, type ProviderBatchLine, type ProviderBatchLines } from './provider-batch-client.js';
 import type { OutgoingBody } from './provider-http.js';
 
 /** How the lines of a submission become one request body. */
@@ -21,12 +21,13 @@ function refuse(message: string): ProviderBatchError {
   return new ProviderBatchError(message, { status: 0, retryable: false, errorType: 'invalid_request_error' });
 }
 
-function pagesOf(lines: ProviderBatchLines): Iterable<readonly ProviderBatchLine[]> | AsyncIterable<readonly ProviderBatchLine[]> {
+function pagesOf(lines: ProviderBatchLines): Iterable<readonly ProviderBatchLine[]> | AsyncIterable<readonly ProviderBatchLine[] | FramedLines> {
   return Symbol.asyncIterator in lines ? lines : [lines];
 }
 
 /**
- * The body's chunks of about 64 KiB, framed as the pages of lines arrive. The framed lines
+ * The body's chunks of about 64 KiB, framed as the pages of lines arrive (a page the store framed
+ * already is one chunk). The framed lines
  * (separators included, head and tail not) are counted exactly: more than `maxRequests` lines, or
  * more than `maxBytes` bytes, throw before the tail, so an over-limit body is never whole.
  */
@@ -42,7 +43,17 @@ async function* framedChunks(pages: ProviderBatchLines, framing: Framing, limits
     return buffer;
   };
   for await (const page of pagesOf(pages)) {
-    for (const line of page) {
+    if (!Array.isArray(page)) {
+      // Written already, with this framing's lines and separator.
+      const framed = page as FramedLines;
+      chunk += (count === 0 ? '' : framing.separator) + framed.text;
+      count += framed.count;
+      if (count > limits.maxRequests) throw refuse(`the lines exceed the provider's limit of ${limits.maxRequests} requests for one batch`);
+      yield counted(chunk);
+      chunk = '';
+      continue;
+    }
+    for (const line of page as readonly ProviderBatchLine[]) {
       count += 1;
       if (count > limits.maxRequests) throw refuse(`the lines exceed the provider's limit of ${limits.maxRequests} requests for one batch`);
       chunk += (count === 1 ? '' : framing.separator) + framing.frame(line);

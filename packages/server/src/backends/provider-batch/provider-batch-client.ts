@@ -14,8 +14,26 @@ export interface ProviderBatchLine {
   body: string;
 }
 
-/** A submission's lines: all at once, or pages of them as they are read, streamed to the provider as they come. */
-export type ProviderBatchLines = readonly ProviderBatchLine[] | AsyncIterable<readonly ProviderBatchLine[]>;
+/** Lines already written as the client writes them (`ProviderBatchClient.lineTemplate`) and joined by its separator. */
+export interface FramedLines {
+  text: string;
+  count: number;
+}
+
+/** A submission's lines: all at once, or pages of them as they are read (lines, or lines framed already), streamed to the provider as they come. */
+export type ProviderBatchLines = readonly ProviderBatchLine[] | AsyncIterable<readonly ProviderBatchLine[] | FramedLines>;
+
+/**
+ * How a client writes a line whose body goes unchanged, for a store that writes lines itself:
+ * `${before}${customId}${middle}${body}${after}`, lines joined by `separator`. The custom_id must
+ * need no escaping in a JSON string.
+ */
+export interface LineTemplate {
+  before: string;
+  middle: string;
+  after: string;
+  separator: string;
+}
 
 /** The most requests, and bytes of create body, one provider batch may hold. */
 export interface ProviderBatchLimits {
@@ -110,6 +128,8 @@ export interface ProviderBatchClient {
    * asking for the batch again.
    */
   results(providerBatchId: string, signal: AbortSignal, ended?: ProviderBatchStatus): AsyncIterable<ProviderLineResult[]>;
+  /** How it writes a line of `endpoint` whose body goes unchanged, when a store may write such lines itself. */
+  lineTemplate?(endpoint: string): LineTemplate;
   /** Closes the client's connections. */
   close?(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CompletionSignal } from '../completed-results.js';
 import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
 import { MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, withinBytes, type SubmissionRow } from '../submission-row.js';
+import type { Dialect } from '../store.js';
 import { completionSql, completionValues } from './complete-requests.js';
 import { settleBatches } from './settle-batches.js';
 import { inTransaction } from './transaction.js';
@@ -97,11 +98,11 @@ export class PostgresProviderBatches implements ProviderBatchStore {
     });
   }
 
-  async submissionRequests(id: number, afterKey: number, limit: number): Promise<SubmissionRequest[]> {
+  async submissionRequests(id: number, afterKey: number, limit: number, except?: Dialect): Promise<SubmissionRequest[]> {
     const { rows } = await this.pool.query<SubmissionRequest>(
       `SELECT r.key, r.params, b.dialect FROM batchd.requests r JOIN batchd.batches b ON b.seq = r.batch_seq
-       WHERE r.provider_submission = $1 AND r.state = 'running' AND r.key > $2 ORDER BY r.key LIMIT $3`,
-      [id, afterKey, limit],
+       WHERE r.provider_submission = $1 AND r.state = 'running' AND r.key > $2 AND b.dialect IS DISTINCT FROM $4 ORDER BY r.key LIMIT $3`,
+      [id, afterKey, limit, except ?? null],
     );
     return rows;
   }

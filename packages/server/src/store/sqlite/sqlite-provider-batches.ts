@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CompletionSignal } from '../completed-results.js';
-import type { ProviderBatchStore, ProviderCompletion, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
+import type { ProviderBatchStore, ProviderCompletion, StoreLineFrame, SubmissionLimits, SubmissionRecord, SubmissionRequest } from '../provider-batch-store.js';
+import type { Dialect } from '../store.js';
 import { LINE_OVERHEAD_BYTES, MAX_LISTED, SUBMISSION_COLUMNS, submissionTag, toSubmissionRecord, type SubmissionRow } from '../submission-row.js';
 import { BatchDeltas } from './batch-deltas.js';
 import type { SqliteCompletions } from './sqlite-completions.js';
@@ -53,7 +54,12 @@ const STATEMENTS = {
     SELECT DISTINCT ?, r.batch_seq FROM provider_requests p JOIN requests r ON r.key = p.key WHERE p.submission_id = ?`,
   requests: `SELECT p.key, ${paramsText('rp')} AS params, b.dialect FROM provider_requests p JOIN request_params rp ON rp.key = p.key
     JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
-    WHERE p.submission_id = ? AND p.key > ? AND r.state = 'running' ORDER BY p.key LIMIT ?`,
+    WHERE p.submission_id = @id AND p.key > @afterKey AND r.state = 'running' AND b.dialect IS NOT @except ORDER BY p.key LIMIT @limit`,
+  // As \`requests\` for one dialect, each line written in SQL (see framedRequests).
+  framed: `SELECT group_concat(@before || key || @middle || params || @closing, @separator) AS text, count(*) AS count, max(key) AS lastKey FROM (
+    SELECT p.key, ${paramsText('rp')} AS params FROM provider_requests p JOIN request_params rp ON rp.key = p.key
+    JOIN requests r ON r.key = p.key JOIN batches b ON b.seq = r.batch_seq
+    WHERE p.submission_id = @id AND p.key > @afterKey AND r.state = 'running' AND b.dialect = @dialect ORDER BY p.key LIMIT @limit)`,
   take: `UPDATE provider_submissions SET lease_owner = ?, lease_until = ?
     WHERE backend = ? AND state <> 'closed' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING ${SUBMISSION_COLUMNS}`,
   record: `UPDATE provider_submissions SET provider_batch_id = COALESCE(?, provider_batch_id), state = COALESCE(?, state),
@@ -151,10 +157,17 @@ export class SqliteProviderBatches implements ProviderBatchStore {
     return opened;
   }
 
-  async submissionRequests(id: number, afterKey: number, limit: number): Promise<SubmissionRequest[]> {
+  async submissionRequests(id: number, afterKey: number, limit: number, except?: Dialect): Promise<SubmissionRequest[]> {
     // Rows as arrays: a page of thousands is read a third faster than as objects.
-    const rows = this.sql.requests.raw().all(id, afterKey, limit) as Array<[number, string, SubmissionRequest['dialect']]>;
+    const rows = this.sql.requests.raw().all({ id, afterKey, limit, except: except ?? null }) as Array<[number, string, Dialect]>;
     return rows.map(([key, params, dialect]) => ({ key, params, dialect }));
+  }
+
+  /** Lines written by SQLite: 100,000 of them in about half the time of a string for each request's params, framed in JS (bench/README finding 32). */
+  async framedRequests(id: number, afterKey: number, limit: number, frame: StoreLineFrame): Promise<{ text: string; count: number; lastKey: number } | null> {
+    const { before, middle, after, separator, dialect } = frame;
+    const page = this.sql.framed.get({ id, afterKey, limit, before, middle, closing: after, separator, dialect }) as { text: string | null; count: number; lastKey: number };
+    return page.count === 0 ? null : { text: page.text!, count: page.count, lastKey: page.lastKey };
   }
 
   async takeSubmissions(backend: string, owner: string, leaseUntil: number, now: number): Promise<SubmissionRecord[]> {
