@@ -107,7 +107,9 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
     for (const view of views) {
       if (view.request_counts.succeeded !== perBatch) throw new Error(`batch ${view.id}: ${JSON.stringify(view.request_counts)}`);
     }
-    const shares = allRunning!.done.map((count, i) => count - allCreated!.done[i]!);
+    // A batch may end before the first sample (tiny sizes, a loaded host): no sample had them all running, so the shares are of nothing.
+    const running = allRunning ?? allCreated!;
+    const shares = running.done.map((count, i) => count - allCreated!.done[i]!);
     const ends = views.map((view) => (Date.parse(view.ended_at ?? '') - startWall) / 1000);
     return {
       drainSeconds: Math.max(...ends),
@@ -120,7 +122,7 @@ export async function drainBatches(options: DrainOptions): Promise<DrainReport> 
       firstEndSeconds: Math.min(...ends),
       lastEndSeconds: Math.max(...ends),
       evenShare: Math.max(...shares) === 0 ? 1 : Math.min(...shares) / Math.max(...shares),
-      evenShareSeconds: (allRunning!.at - allCreated!.at) / 1000,
+      evenShareSeconds: (running.at - allCreated!.at) / 1000,
       midpointSpread: midpoint!.spread,
       midpointDone: midpoint!.done,
       progressSamples,
