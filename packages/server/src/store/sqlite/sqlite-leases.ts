@@ -102,6 +102,7 @@ export class SqliteLeases {
       const share = Math.ceil((limit - claimed.length) / (batches.length - i));
       this.sql.takeTurn.run(this.claimTurn++, seq);
       const rows = this.takeRunnable(owner, leaseUntil, seq, now, share, bytesLeft);
+      if (rows.length === 0) continue;
       const batch = this.batchOf(seq);
       for (const row of rows) bytesLeft -= this.add(claim, row, batch);
     }
